@@ -1,0 +1,41 @@
+/* ms_buf: a growable byte buffer (the strbuf of this project).
+ *
+ * The data is always NUL-terminated past `len`, so text can be used as a C string. Allocation
+ * sizes are overflow-checked. */
+#ifndef MODELSEAL_BUF_H
+#define MODELSEAL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_buf {
+    unsigned char *data; /* NULL until the first append */
+    size_t len;
+    size_t cap;
+} ms_buf;
+
+#define MS_BUF_INIT {NULL, 0, 0}
+
+/* Make room for `extra` more bytes (plus the terminator). 0 or MS_ENOMEM. */
+int ms_buf_reserve(ms_buf *buf, size_t extra);
+/* Append bytes / a C string / formatted text. 0 or MS_ENOMEM. */
+int ms_buf_append(ms_buf *buf, const void *data, size_t len);
+int ms_buf_append_str(ms_buf *buf, const char *s);
+int ms_buf_printf(ms_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap);
+/* Forget the contents but keep the allocation. */
+void ms_buf_reset(ms_buf *buf);
+/* Hand the contents to the caller (free() it; never NULL on success: an empty buffer gives "").
+ * Returns NULL only when out of memory. The buffer is left empty. */
+char *ms_buf_detach(ms_buf *buf);
+/* Release the memory. */
+void ms_buf_free(ms_buf *buf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

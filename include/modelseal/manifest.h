@@ -1,0 +1,123 @@
+/* The OMS model manifest: a model's resources (files or shards) with their digests, the
+ * serialization that produced them, and the root digest that a signature's subject names.
+ *
+ * Resource order is full-path byte order; the shards of one file follow in start-offset order.
+ * The root digest is SHA-256 over the concatenated raw resource digests in listed order
+ * (always SHA-256, whatever the hash type). */
+#ifndef MODELSEAL_MANIFEST_H
+#define MODELSEAL_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "hash.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ms_method { MS_METHOD_FILES = 0, MS_METHOD_SHARDS = 1 } ms_method;
+
+#define MS_DEFAULT_SHARD_SIZE UINT64_C(1000000000)
+#define MS_SIGNATURE_FILE "model.sig"
+#define MS_CLAIMS_FILE "claims.jsonl"
+
+typedef struct ms_serialization {
+    ms_method method;
+    ms_hash_algorithm algorithm;
+    uint64_t shard_size;  /* shards only; > 0 */
+    int allow_symlinks;
+    char **ignore_paths;  /* recorded in the predicate; relative to the model root */
+    size_t n_ignore_paths;
+    int has_ignore_paths; /* 0 when the predicate did not record ignore_paths at all */
+} ms_serialization;
+
+typedef struct ms_resource {
+    char *name;                      /* "path" or "path:start:end" */
+    uint8_t digest[MS_HASH_MAX_SIZE];
+    size_t digest_len;
+} ms_resource;
+
+typedef struct ms_manifest {
+    char *model_name;                /* basename of the model path */
+    ms_serialization serialization;
+    ms_resource *resources;
+    size_t n_resources;
+    uint8_t root_digest[MS_SHA256_SIZE];
+} ms_manifest;
+
+typedef struct ms_manifest_options {
+    unsigned threads;            /* 0: online CPUs */
+    size_t buffer_size;          /* 0: default */
+    int no_ignore_git_paths;     /* also hash .git, .github, .gitattributes, .gitignore */
+    const char *signature_path;  /* a signature file inside the model to skip (besides model.sig) */
+    /* Optional filter: hash only files for which include(path) returns 1. */
+    int (*include)(void *ctx, const char *path);
+    void *include_ctx;
+    ms_hash_progress_fn progress;
+    void *progress_ctx;
+} ms_manifest_options;
+
+/* Serialization defaults: files, sha256, shard size 1e9, no symlinks, no ignore paths. */
+void ms_serialization_init(ms_serialization *ser);
+/* Deep copy (dst is overwritten). 0 or MS_ENOMEM. */
+int ms_serialization_copy(ms_serialization *dst, const ms_serialization *src);
+/* Append one ignore path (copied) unless already present. 0 or MS_ENOMEM. */
+int ms_serialization_add_ignore(ms_serialization *ser, const char *path);
+void ms_serialization_clear(ms_serialization *ser);
+/* "files" / "shards"; parse returns 0 or MS_EINPUT. */
+const char *ms_method_name(ms_method method);
+int ms_method_parse(const char *name, ms_method *method);
+
+/* Hash the model at `path` as `ser` says and return a new manifest in *out (free with
+ * ms_manifest_free). The walk skips ser->ignore_paths, model.sig and claims.jsonl at the root,
+ * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. */
+int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_manifest_options *opts,
+                      ms_manifest **out, ms_error *err);
+
+/* SHA-256 over the concatenated raw digests of `resources` in listed order. */
+int ms_manifest_root(const ms_resource *resources, size_t n, uint8_t out[MS_SHA256_SIZE]);
+
+/* The OMS resource "algorithm" string for a serialization: "sha256", "blake2b", or
+ * "<hash>-sharded-<shard_size>" for shards. Writes into out (at least 64 bytes). */
+void ms_resource_algorithm(const ms_serialization *ser, char *out, size_t out_size);
+
+/* The file a resource name refers to: "path" for files, "path" of "path:start:end" for shards.
+ * Returns a malloc'd string or NULL (out of memory or not a valid shard name). */
+char *ms_resource_file(const char *name, ms_method method);
+
+/* Differences between what was signed and what is on disk, by file path. */
+typedef struct ms_manifest_diff {
+    char **missing; size_t n_missing; /* signed, not on disk */
+    char **extra;   size_t n_extra;   /* on disk, not signed */
+    char **changed; size_t n_changed; /* on disk with other bytes */
+} ms_manifest_diff;
+
+/* Compare by resource name. Returns 0 when identical as sets, MS_EVERIFY when they differ (diff
+ * filled, sorted, each file once), MS_EINPUT when `expected` names a resource twice, MS_ENOMEM.
+ * Digest comparisons are constant-time. */
+int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual, ms_manifest_diff *diff,
+                        ms_error *err);
+void ms_manifest_diff_clear(ms_manifest_diff *diff);
+
+/* JSON (OMS field names). The *_to_json functions return new cJSON objects or NULL (no memory).
+ * The parsers treat input as hostile: types, ranges and names are checked; resource names must
+ * be safe relative paths (see ms_path_is_safe) and unique; unknown fields are ignored. */
+cJSON *ms_serialization_to_json(const ms_serialization *ser);
+cJSON *ms_resources_to_json(const ms_manifest *m);
+int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err);
+/* Parse "resources" into m->resources (m->serialization must already be set: it decides how
+ * names and algorithms are checked). Recomputes m->root_digest over the listed order. */
+int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err);
+
+/* A new empty manifest (NULL when out of memory). */
+ms_manifest *ms_manifest_new(void);
+void ms_manifest_free(ms_manifest *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

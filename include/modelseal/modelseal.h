@@ -1,0 +1,15 @@
+/* libmodelseal: everything in one include. */
+#ifndef MODELSEAL_MODELSEAL_H
+#define MODELSEAL_MODELSEAL_H
+
+#include "modelseal/buf.h"
+#include "modelseal/encoding.h"
+#include "modelseal/error.h"
+#include "modelseal/fs.h"
+#include "modelseal/hash.h"
+#include "modelseal/manifest.h"
+#include "modelseal/pool.h"
+#include "modelseal/version.h"
+#include "modelseal/walk.h"
+
+#endif

@@ -1,0 +1,196 @@
+/* Shared CLI helpers: messages, number parsing, hashing options, JSON output. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *cli_current = NULL;
+
+void cli_message(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("modelseal", stderr);
+    if (cli_current)
+        fprintf(stderr, " %s", cli_current);
+    fputs(": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_fail(const ms_error *err)
+{
+    cli_message("%s", err->message[0] ? err->message : "unknown error");
+    int status = ms_error_exit_status(err->code);
+    return status ? status : EXIT_ENVIRONMENT;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("modelseal", stderr);
+    if (cli_current)
+        fprintf(stderr, " %s", cli_current);
+    fputs(": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'modelseal %s%s--help' for more information.\n", cli_current ? cli_current : "",
+            cli_current ? " " : "");
+    return EXIT_USAGE;
+}
+
+int cli_print_help(const char *command)
+{
+    for (size_t i = 0; i < cli_commands_count; i++) {
+        if (strcmp(cli_commands[i].name, command) == 0) {
+            fputs(cli_commands[i].usage, stdout);
+            return EXIT_OK;
+        }
+    }
+    cli_message("unknown command '%s' (see 'modelseal --help')", command);
+    return EXIT_USAGE;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s[0] || s[0] == '-' || s[0] == '+')
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_threads(const char *s, unsigned *out)
+{
+    uint64_t v;
+    if (cli_parse_u64(s, &v) || v == 0 || v > 1024)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+void cli_hash_options_init(cli_hash_options *o)
+{
+    memset(o, 0, sizeof *o);
+    ms_serialization_init(&o->ser);
+    o->progress = -1;
+}
+
+void cli_hash_options_free(cli_hash_options *o)
+{
+    ms_serialization_clear(&o->ser);
+    for (size_t i = 0; i < o->n_user_ignores; i++)
+        free(o->user_ignores[i]);
+    free(o->user_ignores);
+}
+
+int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
+{
+    uint64_t v;
+    switch (opt) {
+    case OPT_METHOD:
+        if (ms_method_parse(arg, &o->ser.method)) {
+            cli_usage_error("--method: expected files or shards, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_SHARD_SIZE:
+        if (cli_parse_u64(arg, &v) || v == 0 || v > (UINT64_C(1) << 53)) {
+            cli_usage_error("--shard-size: expected a positive number of bytes, not '%s'", arg);
+            return -1;
+        }
+        o->ser.shard_size = v;
+        return 1;
+    case OPT_ALGORITHM:
+        if (ms_hash_parse(arg, &o->ser.algorithm)) {
+            cli_usage_error("--algorithm: expected sha256 or blake2b, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_THREADS:
+        if (cli_parse_threads(arg, &o->opts.threads)) {
+            cli_usage_error("--threads: expected a number from 1 to 1024, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_BUFFER_SIZE:
+        if (cli_parse_u64(arg, &v) || v < 4096 || v > (UINT64_C(1) << 30)) {
+            cli_usage_error("--buffer-size: expected 4096 to 1073741824 bytes, not '%s'", arg);
+            return -1;
+        }
+        o->opts.buffer_size = (size_t)v;
+        return 1;
+    case OPT_IGNORE: {
+        char **p = realloc(o->user_ignores, (o->n_user_ignores + 1) * sizeof *p);
+        if (!p || !(p[o->n_user_ignores] = strdup(arg))) {
+            cli_message("out of memory");
+            return -1;
+        }
+        o->user_ignores = p;
+        o->n_user_ignores++;
+        return 1;
+    }
+    case OPT_NO_IGNORE_GIT:
+        o->opts.no_ignore_git_paths = 1;
+        return 1;
+    case OPT_ALLOW_SYMLINKS:
+        o->ser.allow_symlinks = 1;
+        return 1;
+    case OPT_PROGRESS:
+        o->progress = 1;
+        return 1;
+    case OPT_NO_PROGRESS:
+        o->progress = 0;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_hash_options_finish(cli_hash_options *o, const char *model)
+{
+    for (size_t i = 0; i < o->n_user_ignores; i++) {
+        ms_error err;
+        ms_error_clear(&err);
+        char *rel = ms_path_normalize_ignore(model, o->user_ignores[i], &err);
+        if (!rel)
+            return cli_fail(&err);
+        int rc = ms_serialization_add_ignore(&o->ser, rel);
+        free(rel);
+        if (rc) {
+            cli_message("out of memory");
+            return EXIT_ENVIRONMENT;
+        }
+    }
+    return 0;
+}
+
+int cli_print_json(cJSON *json)
+{
+    char *text = json ? cJSON_Print(json) : NULL;
+    cJSON_Delete(json);
+    if (!text) {
+        cli_message("out of memory");
+        return EXIT_ENVIRONMENT;
+    }
+    puts(text);
+    free(text);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_ENVIRONMENT;
+}
+
+void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out)
+{
+    memcpy(out, "sha256:", 7);
+    ms_hex_encode(digest, MS_SHA256_SIZE, out + 7);
+}

@@ -1,0 +1,129 @@
+/* Shared pieces of the modelseal program: the command table, error reporting, the hashing
+ * options every hashing command accepts, and progress display. The library does the work;
+ * this layer parses arguments and renders results. */
+#ifndef MODELSEAL_CLI_H
+#define MODELSEAL_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "modelseal/modelseal.h"
+
+/* Exit statuses (modelseal(1)). */
+enum { EXIT_OK = 0, EXIT_NOT_VERIFIED = 1, EXIT_USAGE = 2, EXIT_ENVIRONMENT = 3 };
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* full --help text */
+} cli_command;
+
+extern const cli_command cli_commands[];
+extern const size_t cli_commands_count;
+
+/* The running command's name, for messages ("modelseal hash: ..."). */
+extern const char *cli_current;
+
+/* Print "modelseal CMD: message" to stderr. */
+void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Report a library error and return its exit status. */
+int cli_fail(const ms_error *err);
+/* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a command's help to stdout and return EXIT_OK. */
+int cli_print_help(const char *command);
+
+/* Parse a byte count / a positive count; 0 on success. */
+int cli_parse_u64(const char *s, uint64_t *out);
+int cli_parse_threads(const char *s, unsigned *out);
+
+/* ---- hashing options ---------------------------------------------------------------------- */
+
+enum {
+    OPT_METHOD = 1000,
+    OPT_SHARD_SIZE,
+    OPT_ALGORITHM,
+    OPT_THREADS,
+    OPT_IGNORE,
+    OPT_NO_IGNORE_GIT,
+    OPT_ALLOW_SYMLINKS,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS,
+    OPT_BUFFER_SIZE,
+    OPT_JSON,
+    OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
+};
+
+#define CLI_HASH_LONG_OPTIONS                                                                      \
+    {"method", required_argument, NULL, OPT_METHOD},                                               \
+        {"shard-size", required_argument, NULL, OPT_SHARD_SIZE},                                   \
+        {"algorithm", required_argument, NULL, OPT_ALGORITHM},                                     \
+        {"threads", required_argument, NULL, OPT_THREADS},                                         \
+        {"ignore", required_argument, NULL, OPT_IGNORE},                                           \
+        {"no-ignore-git-paths", no_argument, NULL, OPT_NO_IGNORE_GIT},                             \
+        {"allow-symlinks", no_argument, NULL, OPT_ALLOW_SYMLINKS},                                 \
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},                                 \
+        {"progress", no_argument, NULL, OPT_PROGRESS},                                             \
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS}
+
+#define CLI_HASH_OPTIONS_HELP                                                                      \
+    "  --method files|shards  one digest per file (default), or per byte range of each file\n"    \
+    "                         (a very large single file under files is one sequential digest:\n" \
+    "                         use shards to hash it on every core)\n"                             \
+    "  --shard-size BYTES     shard length for --method shards (default 1000000000)\n"           \
+    "  --algorithm sha256|blake2b  per-resource hash (default sha256; blake2b = BLAKE2b-512)\n"   \
+    "  --threads N            worker threads (default: online CPUs)\n"                           \
+    "  --ignore PATH          skip PATH (relative to the model root; repeatable)\n"              \
+    "  --no-ignore-git-paths  also hash .git, .github, .gitattributes, .gitignore\n"             \
+    "  --allow-symlinks       follow symbolic links to files inside the model\n"                 \
+    "  --buffer-size BYTES    read buffer per thread (default 4194304)\n"                        \
+    "  --progress, --no-progress  show progress on stderr (default: when it is a terminal)\n"
+
+typedef struct cli_hash_options {
+    ms_serialization ser;
+    ms_manifest_options opts;
+    char **user_ignores; /* as given, normalised once the model path is known */
+    size_t n_user_ignores;
+    int progress;        /* -1 auto, 0 off, 1 on */
+} cli_hash_options;
+
+void cli_hash_options_init(cli_hash_options *o);
+void cli_hash_options_free(cli_hash_options *o);
+/* Handle one hashing option; returns 1 if `opt` was one, 0 if not, -1 on a bad value
+ * (already reported). */
+int cli_hash_option(cli_hash_options *o, int opt, const char *arg);
+/* Normalise the --ignore paths against the model and add them to o->ser. 0 or exit status. */
+int cli_hash_options_finish(cli_hash_options *o, const char *model);
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+typedef struct cli_progress {
+    int enabled;
+    double started; /* monotonic seconds */
+    int drawn;
+    const char *label;
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, int mode, const char *label);
+/* ms_hash_progress_fn: draws a status line on stderr. */
+void cli_progress_update(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_end(cli_progress *p);
+
+/* ---- output helpers ----------------------------------------------------------------------- */
+
+/* Print a cJSON value to stdout (pretty) with a newline and free it. EXIT_OK or EXIT_ENVIRONMENT. */
+int cli_print_json(cJSON *json);
+/* "sha256:<hex>" into out (at least 72 bytes). */
+void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out);
+
+
+
+/* ---- commands (one cmd_<name>.c each) ----------------------------------------------------- */
+/* hash and digest share one implementation; digest_only prints just the root. */
+int cli_hash_command(int argc, char **argv, int digest_only);
+int cmd_hash(int argc, char **argv);
+int cmd_digest(int argc, char **argv);
+extern const char cmd_hash_usage[];
+extern const char cmd_digest_usage[];
+#endif

@@ -1,0 +1,114 @@
+/* modelseal hash: every resource digest of a model in sha256sum format, then the root. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cmd_hash_usage[] =
+    "Usage: modelseal hash [OPTIONS] MODEL\n"
+    "Hash a model file or directory and print one line per resource, '<hexdigest>  <name>'\n"
+    "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n\n"
+    "Options:\n" CLI_HASH_OPTIONS_HELP "  --json                 print {model, root_digest, serialization, resources}\n"
+    "  -h, --help             show this help\n";
+
+static cJSON *manifest_json(const ms_manifest *m)
+{
+    char root[80];
+    cli_format_root(m->root_digest, root);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *ser = ms_serialization_to_json(&m->serialization);
+    cJSON *res = ms_resources_to_json(m);
+    if (!o || !ser || !res || !cJSON_AddStringToObject(o, "model", m->model_name) ||
+        !cJSON_AddStringToObject(o, "root_digest", root)) {
+        cJSON_Delete(o);
+        cJSON_Delete(ser);
+        cJSON_Delete(res);
+        return NULL;
+    }
+    cJSON_AddItemToObject(o, "serialization", ser);
+    cJSON_AddItemToObject(o, "resources", res);
+    return o;
+}
+
+int cli_hash_command(int argc, char **argv, int digest_only)
+{
+    static const struct option longopts[] = {
+        CLI_HASH_LONG_OPTIONS,
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_hash_options ho;
+    cli_progress progress;
+    ms_manifest *m = NULL;
+    ms_error err;
+    int json = 0, opt, status = EXIT_OK;
+
+    ms_error_clear(&err);
+    cli_hash_options_init(&ho);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int handled = cli_hash_option(&ho, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (handled)
+            continue;
+        if (opt == OPT_JSON) {
+            json = 1;
+        } else if (opt == 'h') {
+            status = cli_print_help(cli_current);
+            goto out;
+        } else {
+            status = cli_usage_error("unknown option");
+            goto out;
+        }
+    }
+    if (argc - optind != 1) {
+        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+        goto out;
+    }
+    const char *model = argv[optind];
+    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+        goto out;
+    cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
+    ho.opts.progress = cli_progress_update;
+    ho.opts.progress_ctx = &progress;
+    int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
+    cli_progress_end(&progress);
+    if (rc) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    char root[80];
+    cli_format_root(m->root_digest, root);
+    if (json) {
+        cJSON *o = manifest_json(m);
+        if (digest_only) {
+            cJSON_DeleteItemFromObject(o, "resources");
+            cJSON_DeleteItemFromObject(o, "serialization");
+        }
+        status = cli_print_json(o);
+    } else if (digest_only) {
+        printf("%s\n", root);
+    } else {
+        char hex[MS_HASH_MAX_SIZE * 2 + 1];
+        for (size_t i = 0; i < m->n_resources; i++) {
+            ms_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
+            printf("%s  %s\n", hex, m->resources[i].name);
+        }
+        printf("%s  %s\n", root, m->model_name);
+    }
+out:
+    ms_manifest_free(m);
+    cli_hash_options_free(&ho);
+    return status;
+}
+
+int cmd_hash(int argc, char **argv)
+{
+    return cli_hash_command(argc, argv, 0);
+}

@@ -1,0 +1,70 @@
+/* modelseal: the command table and dispatch. Each command lives in cmd_<name>.c. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_help(int argc, char **argv);
+static const char cmd_help_usage[] = "Usage: modelseal help [COMMAND]\n"
+                                     "Show the list of commands, or one command's help.\n";
+
+const cli_command cli_commands[] = {
+    {"hash", cmd_hash, "print the digest of every file (or shard) of a model, then its root", cmd_hash_usage},
+    {"digest", cmd_digest, "print a model's root digest (sha256:<hex>)", cmd_digest_usage},
+    {"help", cmd_help, "show help for a command", cmd_help_usage},
+};
+const size_t cli_commands_count = sizeof cli_commands / sizeof cli_commands[0];
+
+static void print_main_help(void)
+{
+    printf("Usage: modelseal [--version] [--help] COMMAND [ARGS]\n"
+           "Sign ML model files and verify where they came from.\n\nCommands:\n");
+    for (size_t i = 0; i < cli_commands_count; i++)
+        printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    printf("\nRun 'modelseal COMMAND --help' or 'modelseal help COMMAND' for a command's options.\n"
+           "Exit status: 0 success or verified, 1 verification failed, 2 usage or input error,\n"
+           "3 environment error (I/O, network). See modelseal(1).\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+        return cli_print_help("help");
+    if (argc > 2)
+        return cli_usage_error("too many arguments");
+    if (argc == 2)
+        return cli_print_help(argv[1]);
+    print_main_help();
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_main_help();
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("modelseal %s\n", ms_version());
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_main_help();
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < cli_commands_count; i++) {
+        if (strcmp(cli_commands[i].name, argv[1]) == 0) {
+            cli_current = cli_commands[i].name;
+            int rc = cli_commands[i].run(argc - 1, argv + 1);
+            if (fflush(stdout) != 0 && rc == EXIT_OK) {
+                cli_message("cannot write to standard output");
+                rc = EXIT_ENVIRONMENT;
+            }
+            return rc;
+        }
+    }
+    fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n", argv[1]);
+    return EXIT_USAGE;
+}

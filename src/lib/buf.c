@@ -1,0 +1,91 @@
+/* ms_buf: growable, always NUL-terminated byte buffer. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelseal/buf.h"
+#include "modelseal/error.h"
+
+int ms_buf_reserve(ms_buf *buf, size_t extra)
+{
+    size_t need;
+    if (__builtin_add_overflow(buf->len, extra, &need) || __builtin_add_overflow(need, 1, &need))
+        return MS_ENOMEM;
+    if (need <= buf->cap)
+        return 0;
+    size_t cap = buf->cap ? buf->cap : 64;
+    while (cap < need) {
+        if (__builtin_mul_overflow(cap, 2, &cap))
+            return MS_ENOMEM;
+    }
+    unsigned char *p = realloc(buf->data, cap);
+    if (!p)
+        return MS_ENOMEM;
+    buf->data = p;
+    buf->cap = cap;
+    return 0;
+}
+
+int ms_buf_append(ms_buf *buf, const void *data, size_t len)
+{
+    if (ms_buf_reserve(buf, len))
+        return MS_ENOMEM;
+    if (len)
+        memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int ms_buf_append_str(ms_buf *buf, const char *s)
+{
+    return ms_buf_append(buf, s, strlen(s));
+}
+
+int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0 || ms_buf_reserve(buf, (size_t)n))
+        return MS_ENOMEM;
+    vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    buf->len += (size_t)n;
+    return 0;
+}
+
+int ms_buf_printf(ms_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ms_buf_vprintf(buf, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void ms_buf_reset(ms_buf *buf)
+{
+    buf->len = 0;
+    if (buf->data)
+        buf->data[0] = '\0';
+}
+
+char *ms_buf_detach(ms_buf *buf)
+{
+    if (!buf->data && ms_buf_reserve(buf, 0))
+        return NULL;
+    char *s = (char *)buf->data;
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+    return s;
+}
+
+void ms_buf_free(ms_buf *buf)
+{
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}

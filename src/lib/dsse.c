@@ -1,0 +1,388 @@
+/* DSSE: pre-authentication encoding, envelope JSON, and the strict reader for untrusted JSON.
+ * No signing or verification here (key.c does that over ms_dsse_pae's output). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelseal/dsse.h"
+#include "modelseal/encoding.h"
+
+int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
+{
+    size_t type_len = strlen(payload_type);
+    ms_buf_reset(out);
+    if (ms_buf_printf(out, "DSSEv1 %zu %s %zu ", type_len, payload_type, len) != 0)
+        return MS_ENOMEM;
+    if (len > 0 && ms_buf_append(out, payload, len) != 0)
+        return MS_ENOMEM;
+    return 0;
+}
+
+ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload, size_t len)
+{
+    if (len > MS_DSSE_MAX_PAYLOAD)
+        return NULL;
+    ms_dsse_envelope *env = calloc(1, sizeof(*env));
+    if (!env)
+        return NULL;
+    env->payload_type = strdup(payload_type);
+    env->payload = malloc(len + 1);
+    if (!env->payload_type || !env->payload) {
+        ms_dsse_envelope_free(env);
+        return NULL;
+    }
+    if (len > 0)
+        memcpy(env->payload, payload, len);
+    env->payload[len] = 0;
+    env->payload_len = len;
+    return env;
+}
+
+int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *sig, size_t len,
+                                   const char *keyid, ms_error *err)
+{
+    if (len == 0 || len > MS_DSSE_MAX_SIGNATURE)
+        return ms_error_set(err, MS_EINPUT, "dsse signature: %s", len ? "too large" : "empty");
+    if (env->n_signatures >= MS_DSSE_MAX_SIGNATURES)
+        return ms_error_set(err, MS_EINPUT, "dsse signatures: more than %d",
+                            MS_DSSE_MAX_SIGNATURES);
+    ms_dsse_signature *grown =
+        realloc(env->signatures, (env->n_signatures + 1) * sizeof(*env->signatures));
+    if (!grown)
+        return ms_error_nomem(err);
+    env->signatures = grown;
+    ms_dsse_signature *s = &env->signatures[env->n_signatures];
+    s->sig = malloc(len);
+    s->len = len;
+    s->keyid = keyid ? strdup(keyid) : NULL;
+    if (!s->sig || (keyid && !s->keyid)) {
+        free(s->sig);
+        free(s->keyid);
+        return ms_error_nomem(err);
+    }
+    memcpy(s->sig, sig, len);
+    env->n_signatures++;
+    return 0;
+}
+
+int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out, ms_error *err)
+{
+    int rc = 0;
+    ms_dsse_envelope *copy = ms_dsse_envelope_new(env->payload_type, env->payload, env->payload_len);
+    if (!copy)
+        return ms_error_nomem(err);
+    for (size_t i = 0; i < env->n_signatures; i++) {
+        const ms_dsse_signature *s = &env->signatures[i];
+        rc = ms_dsse_envelope_add_signature(copy, s->sig, s->len, s->keyid, err);
+        if (rc != 0)
+            goto out;
+    }
+    *out = copy;
+    copy = NULL;
+out:
+    ms_dsse_envelope_free(copy);
+    return rc;
+}
+
+/* Decode a base64 string field into a new buffer of at most `max` bytes. `field` names it. */
+static int decode_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
+                               uint8_t **out, size_t *out_len, ms_error *err)
+{
+    if (!cJSON_IsString(item) || !item->valuestring)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", field, item ? "not a string" : "missing");
+    size_t text_len = strlen(item->valuestring);
+    if (text_len == 0 && !allow_empty)
+        return ms_error_set(err, MS_EINPUT, "%s: empty", field);
+    if (text_len / 4 > max / 3 + 1)
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
+    int rc = ms_base64_decode(item->valuestring, text_len, out, out_len);
+    if (rc == MS_ENOMEM)
+        return ms_error_nomem(err);
+    if (rc != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: not valid base64", field);
+    if (*out_len > max) {
+        free(*out);
+        *out = NULL;
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
+    }
+    return 0;
+}
+
+int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
+{
+    int rc = 0;
+    ms_dsse_envelope *env = NULL;
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    char field[64];
+
+    if (!cJSON_IsObject(obj))
+        return ms_error_set(err, MS_EINPUT, "dsseEnvelope: not an object");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "payloadType");
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(obj, "payload");
+    const cJSON *sigs = cJSON_GetObjectItemCaseSensitive(obj, "signatures");
+    if (!cJSON_IsString(type) || !type->valuestring || !type->valuestring[0])
+        return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType: %s",
+                            !type ? "missing" : cJSON_IsString(type) ? "empty" : "not a string");
+    if (!cJSON_IsArray(sigs))
+        return ms_error_set(err, MS_EINPUT, "dsseEnvelope.signatures: %s",
+                            sigs ? "not an array" : "missing");
+    int n = cJSON_GetArraySize(sigs);
+    if (n < 1 || n > MS_DSSE_MAX_SIGNATURES)
+        return n < 1 ? ms_error_set(err, MS_EINPUT, "dsseEnvelope.signatures: empty")
+                     : ms_error_set(err, MS_EINPUT, "dsseEnvelope.signatures: more than %d",
+                                    MS_DSSE_MAX_SIGNATURES);
+
+    env = calloc(1, sizeof(*env));
+    if (!env)
+        return ms_error_nomem(err);
+    env->payload_type = strdup(type->valuestring);
+    if (!env->payload_type) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    rc = decode_base64_field(payload, "dsseEnvelope.payload", MS_DSSE_MAX_PAYLOAD, 1,
+                             &env->payload, &env->payload_len, err);
+    if (rc != 0)
+        goto out;
+
+    int i = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, sigs)
+    {
+        if (!cJSON_IsObject(s)) {
+            rc = ms_error_set(err, MS_EINPUT, "dsseEnvelope.signatures[%d]: not an object", i);
+            goto out;
+        }
+        snprintf(field, sizeof(field), "dsseEnvelope.signatures[%d].sig", i);
+        rc = decode_base64_field(cJSON_GetObjectItemCaseSensitive(s, "sig"), field,
+                                 MS_DSSE_MAX_SIGNATURE, 0, &sig, &sig_len, err);
+        if (rc != 0)
+            goto out;
+        if (sig_len == 0) {
+            rc = ms_error_set(err, MS_EINPUT, "%s: empty", field);
+            goto out;
+        }
+        const cJSON *keyid = cJSON_GetObjectItemCaseSensitive(s, "keyid");
+        if (keyid && !cJSON_IsNull(keyid) && !(cJSON_IsString(keyid) && keyid->valuestring)) {
+            rc = ms_error_set(err, MS_EINPUT,
+                              "dsseEnvelope.signatures[%d].keyid: not a string or null", i);
+            goto out;
+        }
+        rc = ms_dsse_envelope_add_signature(
+            env, sig, sig_len, cJSON_IsString(keyid) ? keyid->valuestring : NULL, err);
+        if (rc != 0)
+            goto out;
+        free(sig);
+        sig = NULL;
+        i++;
+    }
+    *out = env;
+    env = NULL;
+out:
+    free(sig);
+    ms_dsse_envelope_free(env);
+    return rc;
+}
+
+cJSON *ms_dsse_to_json(const ms_dsse_envelope *env)
+{
+    char *b64 = NULL;
+    cJSON *obj = cJSON_CreateObject();
+    cJSON *sigs = NULL;
+    if (!obj)
+        goto fail;
+    b64 = ms_base64_encode(env->payload, env->payload_len);
+    if (!b64 || !cJSON_AddStringToObject(obj, "payload", b64) ||
+        !cJSON_AddStringToObject(obj, "payloadType", env->payload_type))
+        goto fail;
+    free(b64);
+    b64 = NULL;
+    sigs = cJSON_AddArrayToObject(obj, "signatures");
+    if (!sigs)
+        goto fail;
+    for (size_t i = 0; i < env->n_signatures; i++) {
+        cJSON *s = cJSON_CreateObject();
+        if (!s)
+            goto fail;
+        cJSON_AddItemToArray(sigs, s);
+        b64 = ms_base64_encode(env->signatures[i].sig, env->signatures[i].len);
+        if (!b64 || !cJSON_AddStringToObject(s, "sig", b64) ||
+            !cJSON_AddStringToObject(s, "keyid",
+                                     env->signatures[i].keyid ? env->signatures[i].keyid : ""))
+            goto fail;
+        free(b64);
+        b64 = NULL;
+    }
+    return obj;
+fail:
+    free(b64);
+    cJSON_Delete(obj);
+    return NULL;
+}
+
+void ms_dsse_envelope_free(ms_dsse_envelope *env)
+{
+    if (!env)
+        return;
+    for (size_t i = 0; i < env->n_signatures; i++) {
+        free(env->signatures[i].sig);
+        free(env->signatures[i].keyid);
+    }
+    free(env->signatures);
+    free(env->payload);
+    free(env->payload_type);
+    free(env);
+}
+
+/* ---- strict JSON ---------------------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0. */
+static size_t utf8_sequence(const uint8_t *s, size_t avail)
+{
+    uint8_t c = s[0];
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (avail < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+/* One pass over the text before cJSON sees it: bounds nesting (cJSON recurses), and refuses what
+ * cJSON would silently accept or truncate (raw control bytes and \u0000 in strings, bad UTF-8). */
+static int json_prescan(const uint8_t *s, size_t len, const char *what, ms_error *err)
+{
+    size_t depth = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = s[i];
+        if (!in_string) {
+            if (c == '"')
+                in_string = 1;
+            else if (c == '{' || c == '[') {
+                if (++depth > MS_JSON_MAX_DEPTH)
+                    return ms_error_set(err, MS_EINPUT, "%s: JSON nested deeper than %d", what,
+                                        MS_JSON_MAX_DEPTH);
+            } else if ((c == '}' || c == ']') && depth > 0)
+                depth--;
+            continue;
+        }
+        if (c == '"')
+            in_string = 0;
+        else if (c == '\\') {
+            if (i + 1 < len && s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+                return ms_error_set(err, MS_EINPUT, "%s: JSON string contains NUL (\\u0000)",
+                                    what);
+            i++; /* skip the escaped character; cJSON checks the escape itself */
+        } else if (c < 0x20)
+            return ms_error_set(err, MS_EINPUT, "%s: control character in a JSON string", what);
+        else if (c >= 0x80) {
+            size_t n = utf8_sequence(s + i, len - i);
+            if (n == 0)
+                return ms_error_set(err, MS_EINPUT, "%s: invalid UTF-8 at byte %zu", what, i);
+            i += n - 1;
+        }
+    }
+    return 0;
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Refuse duplicate keys anywhere: parsers disagree about which one wins. Recursion is bounded
+ * by the prescan's depth limit. */
+static int json_unique_keys(const cJSON *node, const char *what, ms_error *err)
+{
+    int rc = 0;
+    const char **keys = NULL;
+    const cJSON *child;
+    if (cJSON_IsObject(node)) {
+        size_t n = 0;
+        cJSON_ArrayForEach(child, node) n++;
+        if (n > 1) {
+            keys = malloc(n * sizeof(*keys));
+            if (!keys)
+                return ms_error_nomem(err);
+            size_t i = 0;
+            cJSON_ArrayForEach(child, node) keys[i++] = child->string ? child->string : "";
+            qsort(keys, n, sizeof(*keys), compare_keys);
+            for (i = 1; i < n; i++) {
+                if (strcmp(keys[i - 1], keys[i]) == 0) {
+                    rc = ms_error_set(err, MS_EINPUT, "%s: duplicate JSON key \"%.64s\"", what,
+                                      keys[i]);
+                    goto out;
+                }
+            }
+        }
+    }
+    if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
+        cJSON_ArrayForEach(child, node)
+        {
+            rc = json_unique_keys(child, what, err);
+            if (rc != 0)
+                goto out;
+        }
+    }
+out:
+    free(keys);
+    return rc;
+}
+
+int ms_dsse_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what,
+                       cJSON **out, ms_error *err)
+{
+    const char *end = NULL;
+    cJSON *root = NULL;
+    int rc;
+    if (len > max_len)
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", what, max_len);
+    if (len == 0)
+        return ms_error_set(err, MS_EINPUT, "%s: empty", what);
+    rc = json_prescan(text, len, what, err);
+    if (rc != 0)
+        return rc;
+    root = cJSON_ParseWithLengthOpts((const char *)text, len, &end, 0);
+    if (!root) {
+        size_t at = end && end >= (const char *)text ? (size_t)(end - (const char *)text) : 0;
+        return ms_error_set(err, MS_EINPUT, "%s: not valid JSON (at byte %zu)", what, at);
+    }
+    for (size_t at = (size_t)(end - (const char *)text); at < len; at++) {
+        char c = (char)text[at];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            cJSON_Delete(root);
+            return ms_error_set(err, MS_EINPUT, "%s: trailing data after JSON (at byte %zu)",
+                                what, at);
+        }
+    }
+    rc = json_unique_keys(root, what, err);
+    if (rc != 0) {
+        cJSON_Delete(root);
+        return rc;
+    }
+    *out = root;
+    return 0;
+}

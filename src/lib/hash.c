@@ -1,0 +1,330 @@
+/* Hash algorithms and the parallel chunked hashing engine.
+ *
+ * Each worker owns one read buffer and one hasher for the whole batch, so per-item cost is the
+ * system calls (open, fstat, pread, fstat, close) and the hash itself. Files are opened beneath
+ * the model root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and must be the very file
+ * the walk listed (device, inode, size, mtime), before and after hashing. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef HAVE_LINUX_OPENAT2_H
+#include <linux/openat2.h>
+#endif
+
+#include "modelseal/hash.h"
+#include "modelseal/pool.h"
+
+struct ms_hasher {
+    ms_hash_algorithm alg;
+    EVP_MD_CTX *md_ctx;
+    const EVP_MD *md;
+    crypto_generichash_state b2;
+};
+
+size_t ms_hash_size(ms_hash_algorithm alg)
+{
+    return alg == MS_HASH_BLAKE2B ? 64 : 32;
+}
+
+const char *ms_hash_name(ms_hash_algorithm alg)
+{
+    return alg == MS_HASH_BLAKE2B ? "blake2b" : "sha256";
+}
+
+int ms_hash_parse(const char *name, ms_hash_algorithm *alg)
+{
+    if (strcmp(name, "sha256") == 0)
+        *alg = MS_HASH_SHA256;
+    else if (strcmp(name, "blake2b") == 0)
+        *alg = MS_HASH_BLAKE2B;
+    else
+        return MS_EINPUT;
+    return 0;
+}
+
+ms_hasher *ms_hasher_new(ms_hash_algorithm alg)
+{
+    ms_hasher *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    h->alg = alg;
+    if (alg == MS_HASH_SHA256) {
+        h->md = EVP_sha256();
+        h->md_ctx = EVP_MD_CTX_new();
+        if (!h->md_ctx) {
+            free(h);
+            return NULL;
+        }
+    }
+    if (ms_hasher_reset(h) != 0) {
+        ms_hasher_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+int ms_hasher_reset(ms_hasher *h)
+{
+    if (h->alg == MS_HASH_SHA256)
+        return EVP_DigestInit_ex(h->md_ctx, h->md, NULL) == 1 ? 0 : MS_EENV;
+    return crypto_generichash_init(&h->b2, NULL, 0, 64) == 0 ? 0 : MS_EENV;
+}
+
+int ms_hasher_update(ms_hasher *h, const void *data, size_t len)
+{
+    if (h->alg == MS_HASH_SHA256)
+        return EVP_DigestUpdate(h->md_ctx, data, len) == 1 ? 0 : MS_EENV;
+    return crypto_generichash_update(&h->b2, data, len) == 0 ? 0 : MS_EENV;
+}
+
+int ms_hasher_final(ms_hasher *h, uint8_t *out)
+{
+    if (h->alg == MS_HASH_SHA256)
+        return EVP_DigestFinal_ex(h->md_ctx, out, NULL) == 1 ? 0 : MS_EENV;
+    return crypto_generichash_final(&h->b2, out, 64) == 0 ? 0 : MS_EENV;
+}
+
+void ms_hasher_free(ms_hasher *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->md_ctx);
+    sodium_memzero(&h->b2, sizeof h->b2);
+    free(h);
+}
+
+int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
+{
+    return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : MS_EENV;
+}
+
+/* ---- the engine --------------------------------------------------------------------------- */
+
+typedef struct worker {
+    uint8_t *buffer;
+    ms_hasher *hasher;
+} worker;
+
+typedef struct engine {
+    const ms_hash_job *job;
+    int root_fd;      /* the model directory, or -1 for a single-file model */
+    size_t buffer_size;
+    worker *workers;
+    atomic_uint_fast64_t bytes_done;
+    uint64_t bytes_total;
+} engine;
+
+static int open_beneath(int root_fd, const char *rel)
+{
+#if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    int fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS)
+        return fd;
+#endif
+    /* Older kernels: the final component is not followed, and the caller checks that the file
+     * opened is the one the walk listed (the walk never follows directory symlinks). */
+    return openat(root_fd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+static const char *display_path(const ms_hash_job *job, const ms_file_entry *e, char *buf, size_t n)
+{
+    if (strcmp(e->path, ".") == 0)
+        snprintf(buf, n, "%s", job->root);
+    else
+        snprintf(buf, n, "%s/%s", job->root, e->path);
+    return buf;
+}
+
+static int same_file(const struct stat *st, const ms_file_entry *e)
+{
+    return (uint64_t)st->st_dev == e->dev && (uint64_t)st->st_ino == e->ino &&
+           (uint64_t)st->st_size == e->size && st->st_mtim.tv_sec == e->mtime_sec &&
+           st->st_mtim.tv_nsec == e->mtime_nsec;
+}
+
+static int changed_error(const ms_hash_job *job, const ms_file_entry *e, const struct stat *st,
+                         const char *when, ms_error *err)
+{
+    char path[4200];
+    display_path(job, e, path, sizeof path);
+    return ms_error_set(err, MS_EINPUT,
+                        "%s: changed %s (size %llu -> %llu, mtime %lld.%09ld -> %lld.%09ld, inode %llu -> "
+                        "%llu)",
+                        path, when, (unsigned long long)e->size, (unsigned long long)st->st_size,
+                        (long long)e->mtime_sec, e->mtime_nsec, (long long)st->st_mtim.tv_sec,
+                        st->st_mtim.tv_nsec, (unsigned long long)e->ino, (unsigned long long)st->st_ino);
+}
+
+static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *err)
+{
+    engine *en = ctx;
+    const ms_hash_job *job = en->job;
+    ms_hash_item *item = &job->items[index];
+    const ms_file_entry *e = &job->files->entries[item->file];
+    worker *w = &en->workers[worker_index];
+    char path[4200];
+    struct stat st;
+    int rc = 0;
+    int fd;
+
+    if (en->root_fd < 0)
+        fd = open(job->root, O_RDONLY | O_CLOEXEC);
+    else
+        fd = open_beneath(en->root_fd, e->target ? e->target : e->path);
+    if (fd < 0) {
+        int code = (errno == EACCES || errno == ENOENT || errno == ELOOP || errno == EXDEV) ? MS_EINPUT
+                                                                                            : MS_EENV;
+        return ms_error_set(err, code, "%s: cannot open: %s", display_path(job, e, path, sizeof path),
+                            errno == ELOOP ? "a path component is a symbolic link" : strerror(errno));
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path), strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: is no longer a regular file",
+                          display_path(job, e, path, sizeof path));
+        goto out;
+    }
+    if (!same_file(&st, e)) {
+        rc = changed_error(job, e, &st, "since it was listed", err);
+        goto out;
+    }
+    if (item->end > e->size || item->start > item->end) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: byte range %llu-%llu is outside the file (%llu bytes)",
+                          display_path(job, e, path, sizeof path), (unsigned long long)item->start,
+                          (unsigned long long)item->end, (unsigned long long)e->size);
+        goto out;
+    }
+    if (item->end - item->start > en->buffer_size)
+        posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start), POSIX_FADV_SEQUENTIAL);
+    if ((rc = ms_hasher_reset(w->hasher)) != 0) {
+        rc = ms_error_set(err, rc, "hash initialisation failed");
+        goto out;
+    }
+    uint64_t off = item->start;
+    while (off < item->end) {
+        uint64_t want64 = item->end - off;
+        size_t want = want64 > en->buffer_size ? en->buffer_size : (size_t)want64;
+        ssize_t n = pread(fd, w->buffer, want, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = ms_error_set(err, errno == EISDIR ? MS_EINPUT : MS_EENV, "%s: read error at offset %llu: %s",
+                              display_path(job, e, path, sizeof path), (unsigned long long)off,
+                              strerror(errno));
+            goto out;
+        }
+        if (n == 0) {
+            struct stat now;
+            fstat(fd, &now);
+            rc = changed_error(job, e, &now, "while hashing", err);
+            goto out;
+        }
+        ms_hasher_update(w->hasher, w->buffer, (size_t)n);
+        off += (uint64_t)n;
+        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
+    }
+    if (fstat(fd, &st) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path), strerror(errno));
+        goto out;
+    }
+    if (!same_file(&st, e)) {
+        rc = changed_error(job, e, &st, "while hashing", err);
+        goto out;
+    }
+    if (ms_hasher_final(w->hasher, item->digest) != 0)
+        rc = ms_error_set(err, MS_EENV, "hash finalisation failed");
+out:
+    close(fd);
+    return rc;
+}
+
+static void engine_tick(void *ctx)
+{
+    engine *en = ctx;
+    if (en->job->progress)
+        en->job->progress(en->job->progress_ctx, atomic_load(&en->bytes_done), en->bytes_total);
+}
+
+int ms_hash_run(const ms_hash_job *job, ms_error *err)
+{
+    engine en;
+    int rc = 0;
+    struct stat st;
+    memset(&en, 0, sizeof en);
+    en.job = job;
+    en.root_fd = -1;
+    en.buffer_size = job->buffer_size ? job->buffer_size : MS_HASH_DEFAULT_BUFFER;
+    atomic_init(&en.bytes_done, 0);
+    for (size_t i = 0; i < job->n_items; i++)
+        en.bytes_total += job->items[i].end - job->items[i].start;
+
+    unsigned threads = job->threads ? job->threads : ms_pool_default_threads();
+    if ((size_t)threads > job->n_items)
+        threads = job->n_items ? (unsigned)job->n_items : 1;
+
+    if (stat(job->root, &st) != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", job->root, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        en.root_fd = open(job->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (en.root_fd < 0)
+            return ms_error_set(err, MS_EINPUT, "%s: %s", job->root, strerror(errno));
+    }
+    en.workers = calloc(threads, sizeof *en.workers);
+    if (!en.workers) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    /* Never allocate more than the largest item needs: small-file models stay small. */
+    uint64_t largest = 0;
+    for (size_t i = 0; i < job->n_items; i++) {
+        uint64_t len = job->items[i].end - job->items[i].start;
+        if (len > largest)
+            largest = len;
+    }
+    if (largest < en.buffer_size)
+        en.buffer_size = largest < 4096 ? 4096 : (size_t)largest;
+    for (unsigned t = 0; t < threads; t++) {
+        if (posix_memalign((void **)&en.workers[t].buffer, 4096, en.buffer_size) != 0)
+            en.workers[t].buffer = NULL;
+        en.workers[t].hasher = ms_hasher_new(job->algorithm);
+        if (!en.workers[t].buffer || !en.workers[t].hasher) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    }
+    ms_pool_batch batch = {
+        .threads = threads,
+        .items = job->n_items,
+        .fn = hash_item,
+        .ctx = &en,
+        .tick = job->progress ? engine_tick : NULL,
+        .tick_ms = 200,
+    };
+    rc = ms_pool_run(&batch, err);
+out:
+    if (en.workers) {
+        for (unsigned t = 0; t < threads; t++) {
+            free(en.workers[t].buffer);
+            ms_hasher_free(en.workers[t].hasher);
+        }
+        free(en.workers);
+    }
+    if (en.root_fd >= 0)
+        close(en.root_fd);
+    return rc;
+}

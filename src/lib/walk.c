@@ -1,0 +1,445 @@
+/* ms_walk: enumerate a model's regular files in OMS order, one directory at a time.
+ *
+ * Directories are opened relative to their parent's descriptor with O_NOFOLLOW, so a directory
+ * swapped for a symlink during the walk is refused rather than followed. Entries of each
+ * directory are sorted with directories keyed as "name/", which yields full-path byte order
+ * without ever holding more than one directory's names per level. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "modelseal/buf.h"
+#include "modelseal/walk.h"
+
+#define MS_WALK_MAX_DEPTH 256
+
+const char *const ms_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore"};
+const size_t ms_walk_git_paths_count = sizeof ms_walk_git_paths / sizeof ms_walk_git_paths[0];
+
+typedef struct dir_item {
+    char *key; /* the name, plus "/" for a directory */
+    size_t name_len;
+    struct stat st;
+} dir_item;
+
+typedef struct walk_state {
+    const ms_walk_options *opts;
+    const char *root;
+    char *root_real; /* realpath of the root, for symlink containment */
+    ms_walk_fn fn;
+    void *ctx;
+    ms_error *err;
+    char path[PATH_MAX]; /* current relative path */
+} walk_state;
+
+int ms_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        size_t n;
+        unsigned min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xE0) == 0xC0) {
+            n = 1, min = 0x80, c &= 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2, min = 0x800, c &= 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3, min = 0x10000, c &= 0x07;
+        } else {
+            return 0;
+        }
+        if (len - i <= n)
+            return 0;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return 0;
+            c = (c << 6) | (p[i + k] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}
+
+int ms_path_is_safe(const char *path, size_t len)
+{
+    if (len == 0 || path[0] == '/')
+        return 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && (path[i] == '\0' || path[i] == '\\'))
+            return 0;
+        if (i == len || path[i] == '/') {
+            size_t clen = i - start;
+            if (clen == 0 || (clen == 1 && path[start] == '.') ||
+                (clen == 2 && path[start] == '.' && path[start + 1] == '.'))
+                return 0;
+            start = i + 1;
+        }
+    }
+    return 1;
+}
+
+char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err)
+{
+    char *copy = NULL;
+    const char *p = path;
+    if (path[0] == '/') {
+        char *rreal = realpath(root, NULL);
+        size_t rl = rreal ? strlen(rreal) : 0;
+        if (rreal && strncmp(path, rreal, rl) == 0 && path[rl] == '/') {
+            copy = strdup(path + rl + 1);
+        } else if (strncmp(path, root, strlen(root)) == 0 && path[strlen(root)] == '/') {
+            copy = strdup(path + strlen(root) + 1);
+        } else {
+            free(rreal);
+            ms_error_set(err, MS_EINPUT, "%s: ignore path is outside the model %s", path, root);
+            return NULL;
+        }
+        free(rreal);
+    } else {
+        while (p[0] == '.' && p[1] == '/')
+            p += 2;
+        copy = strdup(p);
+    }
+    if (!copy) {
+        ms_error_nomem(err);
+        return NULL;
+    }
+    size_t n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/')
+        copy[--n] = '\0';
+    if (!ms_path_is_safe(copy, n)) {
+        ms_error_set(err, MS_EINPUT, "%s: ignore path must be a relative path inside the model", path);
+        free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+static int is_ignored(const walk_state *ws, const char *rel)
+{
+    const ms_walk_options *o = ws->opts;
+    for (size_t i = 0; i < o->n_ignore_paths; i++) {
+        if (strcmp(o->ignore_paths[i], rel) == 0)
+            return 1;
+    }
+    if (o->ignore_git_paths && !strchr(rel, '/')) {
+        for (size_t i = 0; i < ms_walk_git_paths_count; i++) {
+            if (strcmp(ms_walk_git_paths[i], rel) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int compare_items(const void *a, const void *b)
+{
+    return strcmp(((const dir_item *)a)->key, ((const dir_item *)b)->key);
+}
+
+static const char *kind_name(mode_t m)
+{
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    return "not a regular file";
+}
+
+static void fill_entry(ms_file_entry *e, const struct stat *st)
+{
+    e->size = (uint64_t)st->st_size;
+    e->mtime_sec = st->st_mtim.tv_sec;
+    e->mtime_nsec = st->st_mtim.tv_nsec;
+    e->dev = (uint64_t)st->st_dev;
+    e->ino = (uint64_t)st->st_ino;
+}
+
+/* An allowed symlink: it must resolve to a regular file inside the root. */
+static int resolve_symlink(walk_state *ws, const char *rel, ms_file_entry *e, char **target)
+{
+    ms_buf full = MS_BUF_INIT;
+    int rc = 0;
+    char *real = NULL;
+    struct stat st;
+    if (ms_buf_printf(&full, "%s/%s", ws->root, rel)) {
+        rc = ms_error_nomem(ws->err);
+        goto out;
+    }
+    real = realpath((char *)full.data, NULL);
+    if (!real) {
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: cannot resolve symbolic link: %s", ws->root, rel,
+                          strerror(errno));
+        goto out;
+    }
+    size_t rl = strlen(ws->root_real);
+    if (strncmp(real, ws->root_real, rl) != 0 || real[rl] != '/') {
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link points outside the model (%s)", ws->root,
+                          rel, real);
+        goto out;
+    }
+    if (stat(real, &st) != 0) {
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: %s", ws->root, rel, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link to a directory is not followed", ws->root,
+                          rel);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link target is %s", ws->root, rel,
+                          kind_name(st.st_mode));
+        goto out;
+    }
+    fill_entry(e, &st);
+    *target = strdup(real + rl + 1);
+    if (!*target)
+        rc = ms_error_nomem(ws->err);
+out:
+    free(real);
+    ms_buf_free(&full);
+    return rc;
+}
+
+static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
+{
+    DIR *dir = NULL;
+    dir_item *items = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    int dup_fd = dup(dirfd);
+    if (dup_fd < 0 || !(dir = fdopendir(dup_fd))) {
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root, ws->path,
+                            strerror(errno));
+    }
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(dir);
+        if (!de) {
+            if (errno) {
+                rc = ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root, ws->path,
+                                  strerror(errno));
+                goto out;
+            }
+            break;
+        }
+        const char *name = de->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            dir_item *p = realloc(items, ncap * sizeof *items);
+            if (!p) {
+                rc = ms_error_nomem(ws->err);
+                goto out;
+            }
+            items = p;
+            cap = ncap;
+        }
+        dir_item *it = &items[n];
+        if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
+            rc = ms_error_set(ws->err, errno == ENOENT ? MS_EINPUT : MS_EENV, "%s/%s%s%s: %s", ws->root,
+                              ws->path, path_len ? "/" : "", name, strerror(errno));
+            goto out;
+        }
+        it->name_len = strlen(name);
+        it->key = malloc(it->name_len + 2);
+        if (!it->key) {
+            rc = ms_error_nomem(ws->err);
+            goto out;
+        }
+        memcpy(it->key, name, it->name_len);
+        it->key[it->name_len] = S_ISDIR(it->st.st_mode) ? '/' : '\0';
+        it->key[it->name_len + 1] = '\0';
+        n++;
+    }
+    closedir(dir);
+    dir = NULL;
+    qsort(items, n, sizeof *items, compare_items);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        dir_item *it = &items[i];
+        size_t sep = path_len ? 1 : 0;
+        if (path_len + sep + it->name_len >= sizeof ws->path) {
+            ws->path[path_len] = '\0';
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: a name inside is longer than PATH_MAX", ws->root,
+                              ws->path);
+            break;
+        }
+        if (sep)
+            ws->path[path_len] = '/';
+        memcpy(ws->path + path_len + sep, it->key, it->name_len);
+        size_t child_len = path_len + sep + it->name_len;
+        ws->path[child_len] = '\0';
+        const char *rel = ws->path;
+        if (is_ignored(ws, rel))
+            continue;
+        if (!ms_utf8_valid(it->key, it->name_len)) {
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name is not valid UTF-8", ws->root, rel);
+            break;
+        }
+        if (memchr(it->key, '\\', it->name_len)) {
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name contains a backslash", ws->root, rel);
+            break;
+        }
+        mode_t m = it->st.st_mode;
+        if (S_ISDIR(m)) {
+            if (depth >= MS_WALK_MAX_DEPTH) {
+                rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directories nested deeper than %d levels",
+                                  ws->root, rel, MS_WALK_MAX_DEPTH);
+                break;
+            }
+            int fd = openat(dirfd, it->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            struct stat st;
+            if (fd < 0) {
+                rc = ms_error_set(ws->err, errno == ELOOP || errno == ENOTDIR ? MS_EINPUT : MS_EENV,
+                                  "%s/%s: cannot open directory: %s", ws->root, rel,
+                                  errno == ELOOP ? "replaced by a symbolic link" : strerror(errno));
+                break;
+            }
+            if (fstat(fd, &st) != 0 || st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino) {
+                close(fd);
+                rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directory changed during the walk", ws->root,
+                                  rel);
+                break;
+            }
+            rc = walk_dir(ws, fd, child_len, depth + 1);
+            close(fd);
+        } else if (S_ISREG(m) || S_ISLNK(m)) {
+            ms_file_entry e;
+            memset(&e, 0, sizeof e);
+            e.path = ws->path;
+            if (S_ISLNK(m)) {
+                if (!ws->opts->allow_symlinks) {
+                    rc = ms_error_set(ws->err, MS_EINPUT,
+                                      "%s/%s: is a symbolic link (use --allow-symlinks to follow it)",
+                                      ws->root, rel);
+                    break;
+                }
+                rc = resolve_symlink(ws, rel, &e, &e.target);
+                if (rc)
+                    break;
+            } else {
+                fill_entry(&e, &it->st);
+            }
+            rc = ws->fn(&e, ws->ctx, ws->err);
+            free(e.target);
+        } else {
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: is %s, not a regular file", ws->root, rel,
+                              kind_name(m));
+        }
+        ws->path[path_len] = '\0';
+    }
+out:
+    if (dir)
+        closedir(dir);
+    for (size_t i = 0; i < n; i++)
+        free(items[i].key);
+    free(items);
+    return rc;
+}
+
+int ms_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx, ms_error *err)
+{
+    walk_state ws;
+    struct stat st;
+    int rc = 0, fd = -1;
+    memset(&ws, 0, sizeof ws);
+    ws.opts = opts;
+    ws.root = root;
+    ws.fn = fn;
+    ws.ctx = ctx;
+    ws.err = err;
+    if (stat(root, &st) != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", root, strerror(errno));
+    if (S_ISREG(st.st_mode)) {
+        ms_file_entry e;
+        memset(&e, 0, sizeof e);
+        e.path = ".";
+        fill_entry(&e, &st);
+        return fn(&e, ctx, err);
+    }
+    if (!S_ISDIR(st.st_mode))
+        return ms_error_set(err, MS_EINPUT, "%s: is %s, not a model file or directory", root,
+                            kind_name(st.st_mode));
+    ws.root_real = realpath(root, NULL);
+    if (!ws.root_real)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", root, strerror(errno));
+    fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: cannot open directory: %s", root, strerror(errno));
+        goto out;
+    }
+    ws.path[0] = '\0';
+    rc = walk_dir(&ws, fd, 0, 0);
+out:
+    if (fd >= 0)
+        close(fd);
+    free(ws.root_real);
+    return rc;
+}
+
+static int collect_one(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    ms_file_list *list = ctx;
+    if (list->count == list->cap) {
+        size_t ncap = list->cap ? list->cap * 2 : 256;
+        ms_file_entry *p = realloc(list->entries, ncap * sizeof *p);
+        if (!p)
+            return ms_error_nomem(err);
+        list->entries = p;
+        list->cap = ncap;
+    }
+    ms_file_entry *d = &list->entries[list->count];
+    *d = *e;
+    d->path = strdup(e->path);
+    d->target = e->target ? strdup(e->target) : NULL;
+    if (!d->path || (e->target && !d->target)) {
+        free(d->path);
+        free(d->target);
+        return ms_error_nomem(err);
+    }
+    list->count++;
+    return 0;
+}
+
+int ms_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out, ms_error *err)
+{
+    int rc = ms_walk(root, opts, collect_one, out, err);
+    if (rc)
+        ms_file_list_free(out);
+    return rc;
+}
+
+void ms_file_list_free(ms_file_list *list)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->entries[i].path);
+        free(list->entries[i].target);
+    }
+    free(list->entries);
+    list->entries = NULL;
+    list->count = list->cap = 0;
+}
