@@ -1,5 +1,5 @@
 /* Sigstore bundles (JSON form of protobuf-specs Bundle): reading bundles made by any OMS signer
- * (media types v0.1, v0.2, v0.3) and writing ours (v0.3, one compact line).
+ * (media types v0.1, v0.2, v0.3) and writing ours (v0.3, one compact line, no newline).
  *
  * A bundle carries the verification material as data (public key hint or bytes, certificates,
  * transparency log entries, timestamps); checking it is the verifier's job. */
@@ -29,10 +29,10 @@ extern "C" {
 #define MS_BUNDLE_MAX_TLOG_ENTRIES 64
 
 typedef enum ms_bundle_material {
-    MS_MATERIAL_NONE = 0,        /* only in a new bundle before a setter ran */
-    MS_MATERIAL_PUBLIC_KEY,      /* verificationMaterial.publicKey {hint | rawBytes} */
-    MS_MATERIAL_X509_CHAIN,      /* verificationMaterial.x509CertificateChain, leaf first */
-    MS_MATERIAL_CERTIFICATE      /* verificationMaterial.certificate (v0.3 single leaf) */
+    MS_MATERIAL_NONE = 0,   /* only in a new bundle before a setter ran */
+    MS_MATERIAL_PUBLIC_KEY, /* verificationMaterial.publicKey {hint | rawBytes} */
+    MS_MATERIAL_X509_CHAIN, /* verificationMaterial.x509CertificateChain, leaf first */
+    MS_MATERIAL_CERTIFICATE /* verificationMaterial.certificate (v0.3 single leaf) */
 } ms_bundle_material;
 
 /* messageSignature, kept as raw fields for the Sigstore verifier. */
@@ -47,7 +47,7 @@ typedef struct ms_message_signature {
 typedef struct ms_bundle ms_bundle;
 
 /* Parse a bundle (untrusted). Checks: size <= MS_BUNDLE_MAX_SIZE, strict JSON (see
- * ms_dsse_json_parse), a known mediaType, exactly one of dsseEnvelope (payloadType must be
+ * ms_json_parse), a known mediaType, exactly one of dsseEnvelope (payloadType must be
  * in-toto) / messageSignature, verificationMaterial with exactly one of publicKey,
  * x509CertificateChain (1..16 certificates), certificate; a `certificate` (Sigstore keyless)
  * needs at least one tlogEntries entry. Base64 fields are decoded. On success *out is new
@@ -72,7 +72,9 @@ int ms_bundle_set_certificate(ms_bundle *b, const uint8_t *der, size_t len, ms_e
 int ms_bundle_set_tlog_entries(ms_bundle *b, const cJSON *json, ms_error *err);
 int ms_bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_error *err);
 
-/* Serialize as one line of compact JSON followed by "\n": mediaType, verificationMaterial
+/* Serialize as one line of compact JSON without a trailing newline (byte for byte what
+ * model_signing 1.1 writes for the same content; a claims file adds its own "\n"): mediaType,
+ * verificationMaterial
  * (material, then tlogEntries, [] when none was set, then timestampVerificationData if set),
  * then dsseEnvelope or messageSignature. Replaces the contents of `out`. A parsed bundle is
  * written with the fields this module models (unknown fields are dropped).
@@ -81,18 +83,18 @@ int ms_bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err);
 
 /* Accessors; the returned pointers are owned by the bundle. */
 const char *ms_bundle_media_type(const ms_bundle *b);
-const ms_dsse_envelope *ms_bundle_envelope(const ms_bundle *b);             /* NULL if none */
+const ms_dsse_envelope *ms_bundle_envelope(const ms_bundle *b);              /* NULL if none */
 const ms_message_signature *ms_bundle_message_signature(const ms_bundle *b); /* NULL if none */
 ms_bundle_material ms_bundle_material_kind(const ms_bundle *b);
-const char *ms_bundle_key_hint(const ms_bundle *b);                          /* may be NULL */
+const char *ms_bundle_key_hint(const ms_bundle *b); /* may be NULL */
 /* Legacy publicKey.rawBytes (PEM text or DER) and keyDetails; NULL when absent. */
 const uint8_t *ms_bundle_public_key_raw(const ms_bundle *b, size_t *len);
 const char *ms_bundle_key_details(const ms_bundle *b);
 /* Certificates as DER, leaf first: the chain, or the single `certificate` (count 1). */
 size_t ms_bundle_certificate_count(const ms_bundle *b);
 const uint8_t *ms_bundle_certificate(const ms_bundle *b, size_t i, size_t *len);
-const cJSON *ms_bundle_tlog_entries(const ms_bundle *b);      /* NULL when absent */
-const cJSON *ms_bundle_timestamp_data(const ms_bundle *b);    /* NULL when absent */
+const cJSON *ms_bundle_tlog_entries(const ms_bundle *b);   /* NULL when absent */
+const cJSON *ms_bundle_timestamp_data(const ms_bundle *b); /* NULL when absent */
 
 void ms_bundle_free(ms_bundle *b);
 

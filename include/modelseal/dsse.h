@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "json.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,19 +21,18 @@ extern "C" {
 
 #define MS_DSSE_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define MS_DSSE_MAX_SIGNATURES 16
-#define MS_DSSE_MAX_PAYLOAD ((size_t)64 << 20)  /* decoded payload bytes */
+#define MS_DSSE_MAX_PAYLOAD ((size_t)64 << 20)   /* decoded payload bytes */
 #define MS_DSSE_MAX_SIGNATURE ((size_t)64 << 10) /* decoded signature bytes */
-#define MS_JSON_MAX_DEPTH 64
 
 typedef struct ms_dsse_signature {
     uint8_t *sig; /* raw signature bytes */
     size_t len;
-    char *keyid;  /* NULL when absent or null; may be "" */
+    char *keyid; /* NULL when absent or null; may be "" */
 } ms_dsse_signature;
 
 typedef struct ms_dsse_envelope {
     char *payload_type;
-    uint8_t *payload;   /* decoded bytes exactly as received (NUL after payload_len) */
+    uint8_t *payload; /* decoded bytes exactly as received (NUL after payload_len) */
     size_t payload_len;
     ms_dsse_signature *signatures;
     size_t n_signatures;
@@ -45,7 +45,8 @@ int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms
 
 /* A new envelope holding copies of `payload_type` and the payload, with no signatures (free with
  * ms_dsse_envelope_free). NULL when out of memory or the payload exceeds MS_DSSE_MAX_PAYLOAD. */
-ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload, size_t len);
+ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload,
+                                       size_t len);
 
 /* Append a copy of a signature; `keyid` may be NULL. 0, MS_EINPUT (empty, too large, or more
  * than MS_DSSE_MAX_SIGNATURES) or MS_ENOMEM. */
@@ -66,14 +67,6 @@ int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
 cJSON *ms_dsse_to_json(const ms_dsse_envelope *env);
 
 void ms_dsse_envelope_free(ms_dsse_envelope *env);
-
-/* Parse untrusted JSON text strictly: at most `max_len` bytes, nesting at most MS_JSON_MAX_DEPTH
- * (checked before parsing, without recursion), well-formed UTF-8, no control characters or
- * \u0000 inside strings, no duplicate keys in any object, nothing but whitespace after the value.
- * `what` names the document in messages ("bundle", "statement"). On success *out is a new cJSON
- * tree (cJSON_Delete it). Returns 0, MS_EINPUT or MS_ENOMEM. */
-int ms_dsse_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what,
-                       cJSON **out, ms_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,5 +11,13 @@
 #include "modelseal/pool.h"
 #include "modelseal/version.h"
 #include "modelseal/walk.h"
+#include "modelseal/json.h"
+#include "modelseal/key.h"
+#include "modelseal/x509.h"
+#include "modelseal/dsse.h"
+#include "modelseal/statement.h"
+#include "modelseal/bundle.h"
+#include "modelseal/sign.h"
+#include "modelseal/verify.h"
 
 #endif

@@ -27,13 +27,13 @@ extern "C" {
 #define MS_STATEMENT_MAX_LEGACY_SUBJECTS 1000000
 
 typedef struct ms_statement {
-    char *subject_name;     /* NULL for the legacy v0.1 predicate (it has one subject per file) */
+    char *subject_name; /* NULL for the legacy v0.1 predicate (it has one subject per file) */
     uint8_t subject_digest[MS_SHA256_SIZE]; /* legacy: the root computed over its subjects */
     char *predicate_type;
-    ms_manifest *manifest;  /* OMS predicates only (NULL from ms_statement_parse_generic);
-                               model_name = subject name (NULL for legacy) */
-    int legacy;             /* 1 when the predicate was MS_OMS_LEGACY_PREDICATE_TYPE */
-    cJSON *json;            /* the whole statement, owned */
+    ms_manifest *manifest; /* OMS predicates only (NULL from ms_statement_parse_generic);
+                              model_name = subject name (NULL for legacy) */
+    int legacy;            /* 1 when the predicate was MS_OMS_LEGACY_PREDICATE_TYPE */
+    cJSON *json;           /* the whole statement, owned */
 } ms_statement;
 
 /* The OMS signature payload for `m`: compact JSON

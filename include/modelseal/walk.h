@@ -70,6 +70,11 @@ int ms_utf8_valid(const char *s, size_t len);
  * escapes the root or is unsafe). */
 char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err);
 
+/* If `path` (a file name as the user gave it, relative to the current directory) lies inside
+ * the model directory `root`, return its path relative to the root (malloc'd); otherwise, or
+ * when `root` is not a directory, NULL. The file itself need not exist yet. */
+char *ms_path_inside_model(const char *root, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

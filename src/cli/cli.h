@@ -126,4 +126,31 @@ int cmd_hash(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
 extern const char cmd_hash_usage[];
 extern const char cmd_digest_usage[];
+int cmd_keygen(int argc, char **argv);
+extern const char cmd_keygen_usage[];
+int cmd_sign(int argc, char **argv);
+extern const char cmd_sign_usage[];
+int cmd_verify(int argc, char **argv);
+extern const char cmd_verify_usage[];
+int cmd_inspect(int argc, char **argv);
+extern const char cmd_inspect_usage[];
+
+/* ---- passphrases (passphrase.c) ----------------------------------------------------------- */
+/* Where a secret key's passphrase comes from, in this order: password_file (its first line,
+ * without the newline; at most MS_KEY_PASSPHRASE_MAX bytes), the environment variable
+ * MODELSEAL_PASSWORD, else a prompt with echo off on the controlling terminal (/dev/tty), asked
+ * twice when `confirm` (new keys). No terminal and no other source is MS_EINPUT "a passphrase is
+ * needed: ...". */
+typedef struct cli_passphrase_source {
+    const char *password_file; /* NULL: not given */
+    int confirm;               /* 1: prompt twice and require the same answer */
+} cli_passphrase_source;
+
+/* ms_passphrase_fn; ctx is a cli_passphrase_source (NULL: no file, no confirmation). */
+int cli_passphrase_callback(void *ctx, char *buf, size_t size, ms_error *err);
+/* The passphrase in a new sodium_malloc'd buffer of MS_KEY_PASSPHRASE_MAX + 1 bytes (release it
+ * with cli_passphrase_free); NULL after filling err. */
+char *cli_passphrase_get(const cli_passphrase_source *src, ms_error *err);
+/* Wipe and release a cli_passphrase_get buffer. Accepts NULL. */
+void cli_passphrase_free(char *passphrase);
 #endif

@@ -75,8 +75,11 @@ void ms_buf_reset(ms_buf *buf)
 
 char *ms_buf_detach(ms_buf *buf)
 {
-    if (!buf->data && ms_buf_reserve(buf, 0))
-        return NULL;
+    if (!buf->data) {
+        if (ms_buf_reserve(buf, 0))
+            return NULL;
+        buf->data[0] = '\0';
+    }
     char *s = (char *)buf->data;
     buf->data = NULL;
     buf->len = buf->cap = 0;

@@ -81,14 +81,14 @@ int ms_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
     char *tmp = NULL, *dircopy = NULL;
     int fd = -1, rc = 0;
     size_t n = strlen(path) + 32;
+    if (exclusive && access(path, F_OK) == 0)
+        return ms_error_set(err, MS_EINPUT, "%s: already exists", path);
     tmp = malloc(n);
     dircopy = strdup(path);
     if (!tmp || !dircopy) {
+        free(tmp);
+        tmp = NULL;
         rc = ms_error_nomem(err);
-        goto out;
-    }
-    if (exclusive && access(path, F_OK) == 0) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: already exists", path);
         goto out;
     }
     snprintf(tmp, n, "%s.tmp.XXXXXX", path);

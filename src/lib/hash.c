@@ -230,7 +230,8 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
         }
         if (n == 0) {
             struct stat now;
-            fstat(fd, &now);
+            if (fstat(fd, &now) != 0)
+                now = st;
             rc = changed_error(job, e, &now, "while hashing", err);
             goto out;
         }

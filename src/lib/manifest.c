@@ -214,8 +214,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_ma
         goto out;
     }
     if (opts->signature_path) {
-        ms_error ignored;
-        sig_rel = ms_path_normalize_ignore(path, opts->signature_path, &ignored);
+        sig_rel = ms_path_inside_model(path, opts->signature_path);
         if (sig_rel && add_walk_ignore(&ignores, &n_ignores, sig_rel)) {
             rc = ms_error_nomem(err);
             goto out;

@@ -79,11 +79,14 @@ static int parse_subject_digest(const cJSON *subject, const char *where, uint8_t
         return ms_error_set(err, MS_EINPUT, "statement %s.digest.sha256: %s", where,
                             sha ? "not a string" : "missing");
     size_t len = strlen(sha->valuestring), got = 0;
-    if (len != 2 * MS_SHA256_SIZE ||
+    int lower = 1;
+    for (size_t i = 0; i < len; i++)
+        lower &= !(sha->valuestring[i] >= 'A' && sha->valuestring[i] <= 'F');
+    if (len != 2 * MS_SHA256_SIZE || !lower ||
         ms_hex_decode(sha->valuestring, len, out, MS_SHA256_SIZE, &got) != 0 ||
         got != MS_SHA256_SIZE)
-        return ms_error_set(err, MS_EINPUT, "statement %s.digest.sha256: not 64 hex digits",
-                            where);
+        return ms_error_set(err, MS_EINPUT,
+                            "statement %s.digest.sha256: not 64 lowercase hex digits", where);
     return 0;
 }
 
@@ -95,7 +98,9 @@ static int parse_subject_name(const cJSON *subject, const char *where, const cha
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(subject, "name");
     if (!cJSON_IsString(n) || !n->valuestring || !n->valuestring[0])
         return ms_error_set(err, MS_EINPUT, "statement %s.name: %s", where,
-                            !n ? "missing" : cJSON_IsString(n) ? "empty" : "not a string");
+                            !n                  ? "missing"
+                            : cJSON_IsString(n) ? "empty"
+                                                : "not a string");
     *name = n->valuestring;
     return 0;
 }
@@ -141,9 +146,8 @@ static int parse_legacy(ms_statement *st, const cJSON *subjects, ms_error *err)
                               where);
             goto out;
         }
-        const cJSON *sha =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(subject, "digest"),
-                                             "sha256");
+        const cJSON *sha = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(subject, "digest"), "sha256");
         cJSON *r = cJSON_CreateObject();
         if (!r) {
             rc = ms_error_nomem(err);
@@ -175,7 +179,7 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
     ms_statement *st = calloc(1, sizeof(*st));
     if (!st)
         return ms_error_nomem(err);
-    rc = ms_dsse_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &st->json, err);
+    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &st->json, err);
     if (rc != 0)
         goto out;
     const cJSON *root = st->json;
@@ -186,18 +190,18 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "_type");
     if (!cJSON_IsString(type) || strcmp(type->valuestring, MS_INTOTO_STATEMENT_TYPE) != 0) {
         rc = ms_error_set(err, MS_EINPUT, "statement _type: %s, expected %s",
-                          !type                   ? "missing"
+                          !type                  ? "missing"
                           : cJSON_IsString(type) ? "unsupported"
-                                                  : "not a string",
+                                                 : "not a string",
                           MS_INTOTO_STATEMENT_TYPE);
         goto out;
     }
     const cJSON *ptype = cJSON_GetObjectItemCaseSensitive(root, "predicateType");
     if (!cJSON_IsString(ptype) || !ptype->valuestring[0]) {
         rc = ms_error_set(err, MS_EINPUT, "statement predicateType: %s",
-                          !ptype                   ? "missing"
+                          !ptype                  ? "missing"
                           : cJSON_IsString(ptype) ? "empty"
-                                                   : "not a string");
+                                                  : "not a string");
         goto out;
     }
     st->predicate_type = strdup(ptype->valuestring);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,34 @@ char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err
         return NULL;
     }
     return copy;
+}
+
+char *ms_path_inside_model(const char *root, const char *path)
+{
+    char *root_real = realpath(root, NULL);
+    char *copy = strdup(path), *copy2 = strdup(path), *dir_real = NULL, *result = NULL;
+    struct stat st;
+    if (!root_real || !copy || !copy2 || stat(root_real, &st) != 0 || !S_ISDIR(st.st_mode))
+        goto out;
+    dir_real = realpath(dirname(copy), NULL);
+    if (!dir_real)
+        goto out;
+    const char *base = basename(copy2);
+    size_t rl = strlen(root_real);
+    if (strcmp(dir_real, root_real) == 0) {
+        result = strdup(base);
+    } else if (strncmp(dir_real, root_real, rl) == 0 && dir_real[rl] == '/') {
+        ms_buf b = MS_BUF_INIT;
+        if (ms_buf_printf(&b, "%s/%s", dir_real + rl + 1, base) == 0)
+            result = ms_buf_detach(&b);
+        ms_buf_free(&b);
+    }
+out:
+    free(root_real);
+    free(dir_real);
+    free(copy);
+    free(copy2);
+    return result;
 }
 
 static int is_ignored(const walk_state *ws, const char *rel)
@@ -275,7 +304,8 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
     }
     closedir(dir);
     dir = NULL;
-    qsort(items, n, sizeof *items, compare_items);
+    if (n > 1) /* items is NULL for an empty directory; qsort(NULL, 0, ...) is undefined */
+        qsort(items, n, sizeof *items, compare_items);
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         dir_item *it = &items[i];

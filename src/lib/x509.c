@@ -19,7 +19,7 @@
 #include "modelseal/x509.h"
 
 struct ms_x509_chain {
-    STACK_OF(X509) *certs;
+    STACK_OF(X509) * certs;
 };
 
 ms_x509_chain *ms_x509_chain_new(void)
@@ -170,14 +170,15 @@ static char *name_line(const X509_NAME *name)
     char *text = NULL;
     if (!bio)
         return NULL;
-    unsigned long flags = (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB) |
-                          ASN1_STRFLGS_UTF8_CONVERT;
+    unsigned long flags =
+        (XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT;
     if (X509_NAME_print_ex(bio, name, 0, flags) >= 0) {
         char *data = NULL;
         long n = BIO_get_mem_data(bio, &data);
         text = malloc((size_t)n + 1);
         if (text) {
-            memcpy(text, data, (size_t)n);
+            if (n > 0)
+                memcpy(text, data, (size_t)n);
             text[n] = '\0';
         }
     }
@@ -321,8 +322,8 @@ int ms_x509_leaf_public_key(const ms_x509_chain *chain, ms_key **out, ms_error *
     return ms_key_from_evp(pkey, out, err);
 }
 
-/* The text of a SAN entry of the given kinds, or NULL. *len excludes no bytes: callers must
- * check for embedded NULs. */
+/* A SAN entry's string when it is an email address or URI (or DNS name, `with_dns`), else NULL.
+ * The string may contain NULs; callers compare by length. */
 static const ASN1_IA5STRING *san_text(const GENERAL_NAME *gn, int with_dns)
 {
     switch (gn->type) {
@@ -334,6 +335,19 @@ static const ASN1_IA5STRING *san_text(const GENERAL_NAME *gn, int with_dns)
         return with_dns ? gn->d.dNSName : NULL;
     }
     return NULL;
+}
+
+static char *copy_text(const unsigned char *data, long n)
+{
+    if (n < 0 || (n > 0 && memchr(data, '\0', (size_t)n)))
+        return NULL;
+    char *text = malloc((size_t)n + 1);
+    if (text) {
+        if (n > 0)
+            memcpy(text, data, (size_t)n);
+        text[n] = '\0';
+    }
+    return text;
 }
 
 char *ms_x509_leaf_identity(const ms_x509_chain *chain)
@@ -349,14 +363,9 @@ char *ms_x509_leaf_identity(const ms_x509_chain *chain)
             continue;
         const unsigned char *data = ASN1_STRING_get0_data(s);
         int n = ASN1_STRING_length(s);
-        if (n < 0 || memchr(data, '\0', (size_t)n))
-            continue;
-        result = malloc((size_t)n + 1);
-        if (result) {
-            memcpy(result, data, (size_t)n);
-            result[n] = '\0';
-        }
-        break;
+        result = copy_text(data, n);
+        if (result)
+            break;
     }
     GENERAL_NAMES_free(names);
     ERR_clear_error();
@@ -391,18 +400,6 @@ static int fulcio_raw_oid(const char *oid)
         return 0;
     const char *arc = oid + sizeof prefix - 1;
     return arc[0] >= '1' && arc[0] <= '6' && arc[1] == '\0';
-}
-
-static char *copy_text(const unsigned char *data, long n)
-{
-    if (n < 0 || memchr(data, '\0', (size_t)n))
-        return NULL;
-    char *text = malloc((size_t)n + 1);
-    if (text) {
-        memcpy(text, data, (size_t)n);
-        text[n] = '\0';
-    }
-    return text;
 }
 
 char *ms_x509_leaf_extension_string(const ms_x509_chain *chain, const char *oid)

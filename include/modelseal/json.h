@@ -1,0 +1,33 @@
+/* Strict parsing of untrusted JSON (bundles, statements, claims, policies, manifests).
+ *
+ * cJSON does the parsing; this layer bounds size and depth before it runs, and refuses what
+ * cJSON would silently accept or mangle (duplicate keys, \u0000 that truncates a string,
+ * invalid UTF-8, trailing data). */
+#ifndef MODELSEAL_JSON_H
+#define MODELSEAL_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MS_JSON_MAX_DEPTH 64
+
+/* Parse untrusted JSON text strictly: at most `max_len` bytes, nesting at most MS_JSON_MAX_DEPTH
+ * (checked before parsing, without recursion), well-formed UTF-8, no control characters or
+ * \u0000 inside strings, no duplicate keys in any object, nothing but whitespace after the value.
+ * `what` names the document in messages ("bundle", "statement"). On success *out is a new cJSON
+ * tree (cJSON_Delete it). Returns 0, MS_EINPUT or MS_ENOMEM. */
+int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what,
+                  cJSON **out, ms_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,189 @@
+/* modelseal keygen: make a key pair, PREFIX.pub (SubjectPublicKeyInfo PEM) and PREFIX.key
+ * (modelseal's secret key format, encrypted unless --no-password). Neither file is replaced
+ * without --force, and both are checked before either is written. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char cmd_keygen_usage[] =
+    "Usage: modelseal keygen [OPTIONS] --output PREFIX\n"
+    "Make a signing key pair: PREFIX.pub (public key, PEM) and PREFIX.key (secret key, mode 0600,\n"
+    "encrypted with a passphrase unless --no-password). See modelseal-keys(5).\n\n"
+    "Options:\n"
+    "  -o, --output PREFIX    write PREFIX.pub and PREFIX.key\n"
+    "  --algorithm ed25519|ecdsa-p256  key type (default ed25519; ecdsa-p384 and ecdsa-p521\n"
+    "                         are accepted too)\n"
+    "  --no-password          store the secret key unencrypted\n"
+    "  --password-file FILE   read the passphrase from the first line of FILE\n"
+    "                         (default: $MODELSEAL_PASSWORD, else asked twice on the terminal)\n"
+    "  --force                replace existing key files\n"
+    "  --json                 print {public_key, secret_key, algorithm, hint}\n"
+    "  -h, --help             show this help\n";
+
+enum { OPT_NO_PASSWORD = OPT_FIRST_COMMAND_OPTION, OPT_PASSWORD_FILE, OPT_FORCE };
+
+/* PREFIX + suffix, malloc'd; NULL when out of memory. */
+static char *with_suffix(const char *prefix, const char *suffix)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s%s", prefix, suffix) < 0 ? NULL : s;
+}
+
+/* 0 when `path` may be written; else reports and returns EXIT_USAGE. */
+static int check_target(const char *path, int force)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        cli_message("%s: %s", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cli_message("%s: is a directory", path);
+        return EXIT_USAGE;
+    }
+    if (!force) {
+        cli_message("%s: already exists (use --force to replace it)", path);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int print_result(int json, const char *pub, const char *sec, ms_key_type type,
+                        const char *hint, int encrypted)
+{
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "public_key", pub) ||
+            !cJSON_AddStringToObject(o, "secret_key", sec) ||
+            !cJSON_AddStringToObject(o, "algorithm", ms_key_type_name(type)) ||
+            !cJSON_AddStringToObject(o, "hint", hint) ||
+            !cJSON_AddBoolToObject(o, "encrypted", encrypted)) {
+            cJSON_Delete(o);
+            cli_message("out of memory");
+            return EXIT_ENVIRONMENT;
+        }
+        return cli_print_json(o);
+    }
+    printf("algorithm:  %s\n"
+           "public key: %s\n"
+           "secret key: %s (%s)\n"
+           "hint:       %s\n",
+           ms_key_type_name(type), pub, sec,
+           encrypted ? "encrypted" : "NOT encrypted: protect it with file permissions", hint);
+    return EXIT_OK;
+}
+
+int cmd_keygen(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"algorithm", required_argument, NULL, OPT_ALGORITHM},
+        {"no-password", no_argument, NULL, OPT_NO_PASSWORD},
+        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_passphrase_source source = {NULL, 1};
+    const char *prefix = NULL;
+    char *pub = NULL, *sec = NULL, *passphrase = NULL;
+    ms_key_type type = MS_KEY_ED25519;
+    ms_key *key = NULL;
+    ms_error err;
+    int json = 0, no_password = 0, force = 0, opt, status = EXIT_OK;
+
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o':
+            prefix = optarg;
+            break;
+        case OPT_ALGORITHM:
+            if (ms_key_type_parse(optarg, &type) != 0)
+                return cli_usage_error(
+                    "--algorithm: expected ed25519, ecdsa-p256, ecdsa-p384 or ecdsa-p521, not '%s'",
+                    optarg);
+            break;
+        case OPT_NO_PASSWORD:
+            no_password = 1;
+            break;
+        case OPT_PASSWORD_FILE:
+            source.password_file = optarg;
+            break;
+        case OPT_FORCE:
+            force = 1;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            return cli_print_help(cli_current);
+        default:
+            return cli_usage_error("unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!prefix || !*prefix)
+        return cli_usage_error("missing --output PREFIX");
+    if (no_password && source.password_file)
+        return cli_usage_error("--no-password and --password-file exclude each other");
+
+    pub = with_suffix(prefix, ".pub");
+    sec = with_suffix(prefix, ".key");
+    if (!pub || !sec) {
+        cli_message("out of memory");
+        status = EXIT_ENVIRONMENT;
+        goto out;
+    }
+    /* Both checks before anything is written, so a refusal leaves both files as they were. */
+    if ((status = check_target(pub, force)) != 0 || (status = check_target(sec, force)) != 0)
+        goto out;
+    if (!no_password) {
+        passphrase = cli_passphrase_get(&source, &err);
+        if (!passphrase) {
+            status = cli_fail(&err);
+            goto out;
+        }
+        if (!*passphrase) {
+            cli_message("empty passphrase (use --no-password for an unencrypted key)");
+            status = EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (ms_key_generate(type, &key, &err) != 0 ||
+        ms_key_save_secret(key, sec, passphrase, force, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    if (ms_key_save_public(key, pub, &err) != 0) {
+        status = cli_fail(&err);
+        /* A new secret key without its public half is of no use: remove it. */
+        if (!force)
+            unlink(sec);
+        goto out;
+    }
+    char hint[65];
+    if (ms_key_hint(key, hint) != 0) {
+        cli_message("out of memory");
+        status = EXIT_ENVIRONMENT;
+        goto out;
+    }
+    status = print_result(json, pub, sec, type, hint, passphrase != NULL);
+out:
+    cli_passphrase_free(passphrase);
+    ms_key_free(key);
+    free(pub);
+    free(sec);
+    return status;
+}

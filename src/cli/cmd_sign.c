@@ -1,0 +1,217 @@
+/* modelseal sign: hash a model and write its OMS signature (a Sigstore bundle) atomically. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cmd_sign_usage[] =
+    "Usage: modelseal sign --key KEY [--certificate LEAF.pem [--certificate-chain PEM]...]\n"
+    "                      [--signature OUT] [OPTIONS] MODEL\n"
+    "Hash MODEL and write its signature: a Sigstore bundle (v0.3) with a DSSE-enveloped in-toto\n"
+    "statement, predicate https://model_signing/signature/v1.0 (OMS, as model_signing makes).\n"
+    "The default OUT is MODEL/model.sig for a directory, MODEL.sig for a single file; it is\n"
+    "never hashed, and is replaced atomically.\n\n"
+    "Options:\n"
+    "  --key KEY              secret key: a modelseal key (modelseal keygen) or a PKCS#8/SEC1\n"
+    "                         PEM key, Ed25519 or ECDSA P-256/P-384/P-521, encrypted or not\n"
+    "  --certificate PEM      signing certificate for KEY (the bundle then carries the chain)\n"
+    "  --certificate-chain PEM  intermediate certificates to include (repeatable)\n"
+    "  --signature OUT        where to write the signature\n"
+    "  --password-file FILE   read the key's passphrase from FILE (else MODELSEAL_PASSWORD, else\n"
+    "                         a prompt on the terminal)\n"
+    "  --allow-empty          sign a model with no files\n" CLI_HASH_OPTIONS_HELP
+    "  --json                 print {model, root_digest, signature, resources, signer}\n"
+    "  -h, --help             show this help\n";
+
+enum { OPT_KEY = OPT_FIRST_COMMAND_OPTION, OPT_CERT, OPT_CHAIN, OPT_SIGNATURE, OPT_PWFILE, OPT_ALLOW_EMPTY };
+
+/* Append every certificate of the PEM file at `path` to `chain`. */
+static int add_pem_file(ms_x509_chain *chain, const char *path, ms_error *err)
+{
+    ms_x509_chain *more = NULL;
+    int rc = ms_x509_load_chain_file(path, &more, err);
+    for (size_t i = 0; rc == 0 && i < ms_x509_chain_count(more); i++) {
+        uint8_t *der = NULL;
+        size_t len = 0;
+        if ((rc = ms_x509_chain_der(more, i, &der, &len)) != 0)
+            rc = ms_error_set(err, rc, "%s: cannot encode certificate %zu", path, i);
+        else
+            rc = ms_x509_chain_add_der(chain, der, len, err);
+        free(der);
+    }
+    ms_x509_chain_free(more);
+    return rc;
+}
+
+int cmd_sign(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_HASH_LONG_OPTIONS,
+        {"key", required_argument, NULL, OPT_KEY},
+        {"certificate", required_argument, NULL, OPT_CERT},
+        {"certificate-chain", required_argument, NULL, OPT_CHAIN},
+        {"signature", required_argument, NULL, OPT_SIGNATURE},
+        {"password-file", required_argument, NULL, OPT_PWFILE},
+        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_hash_options ho;
+    cli_progress progress;
+    cli_passphrase_source pw = {0};
+    const char *key_path = NULL, *cert_path = NULL, *sig_arg = NULL;
+    const char **chain_paths = NULL;
+    size_t n_chain = 0;
+    char *sig_path = NULL, *sig_rel = NULL;
+    int allow_empty = 0, json = 0, opt, status = EXIT_OK;
+    ms_key *key = NULL;
+    ms_x509_chain *chain = NULL;
+    ms_manifest *m = NULL;
+    ms_buf bundle = MS_BUF_INIT;
+    ms_error err;
+
+    ms_error_clear(&err);
+    cli_hash_options_init(&ho);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int handled = cli_hash_option(&ho, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_KEY:
+            key_path = optarg;
+            break;
+        case OPT_CERT:
+            cert_path = optarg;
+            break;
+        case OPT_CHAIN: {
+            const char **p = realloc(chain_paths, (n_chain + 1) * sizeof *p);
+            if (!p) {
+                cli_message("out of memory");
+                status = EXIT_ENVIRONMENT;
+                goto out;
+            }
+            chain_paths = p;
+            chain_paths[n_chain++] = optarg;
+            break;
+        }
+        case OPT_SIGNATURE:
+            sig_arg = optarg;
+            break;
+        case OPT_PWFILE:
+            pw.password_file = optarg;
+            break;
+        case OPT_ALLOW_EMPTY:
+            allow_empty = 1;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            status = cli_print_help(cli_current);
+            goto out;
+        default:
+            status = cli_usage_error("unknown option");
+            goto out;
+        }
+    }
+    if (argc - optind != 1) {
+        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+        goto out;
+    }
+    if (!key_path) {
+        status = cli_usage_error("--key is required");
+        goto out;
+    }
+    if (n_chain && !cert_path) {
+        status = cli_usage_error("--certificate-chain needs --certificate");
+        goto out;
+    }
+    const char *model = argv[optind];
+    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+        goto out;
+    sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
+    if (!sig_path) {
+        status = sig_arg ? EXIT_ENVIRONMENT : cli_fail(&err);
+        goto out;
+    }
+    /* A signature written inside the model under another name is left out of the hash. */
+    {
+        sig_rel = ms_path_inside_model(model, sig_path);
+        if (sig_rel && strcmp(sig_rel, MS_SIGNATURE_FILE) == 0) {
+            free(sig_rel);
+            sig_rel = NULL;
+        }
+    }
+    if (cert_path) {
+        if (!(chain = ms_x509_chain_new())) {
+            cli_message("out of memory");
+            status = EXIT_ENVIRONMENT;
+            goto out;
+        }
+        int rc = add_pem_file(chain, cert_path, &err);
+        for (size_t i = 0; rc == 0 && i < n_chain; i++)
+            rc = add_pem_file(chain, chain_paths[i], &err);
+        if (rc) {
+            status = cli_fail(&err);
+            goto out;
+        }
+    }
+    if (ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    if (ms_sign_record_ignores(&ho.ser, ho.opts.no_ignore_git_paths, sig_rel)) {
+        cli_message("out of memory");
+        status = EXIT_ENVIRONMENT;
+        goto out;
+    }
+    ho.opts.signature_path = sig_path;
+    cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
+    ho.opts.progress = cli_progress_update;
+    ho.opts.progress_ctx = &progress;
+    int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
+    cli_progress_end(&progress);
+    if (rc == 0)
+        rc = ms_sign_manifest(m, key, chain, allow_empty, &bundle, &err);
+    if (rc == 0)
+        rc = ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err);
+    if (rc) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    char root[80], hint[65];
+    cli_format_root(m->root_digest, root);
+    ms_key_hint(key, hint);
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "model", model);
+        cJSON_AddStringToObject(o, "root_digest", root);
+        cJSON_AddStringToObject(o, "signature", sig_path);
+        cJSON_AddNumberToObject(o, "resources", (double)m->n_resources);
+        cJSON *s = cJSON_AddObjectToObject(o, "signer");
+        cJSON_AddStringToObject(s, "kind", chain ? "certificate" : "key");
+        cJSON_AddStringToObject(s, "hint", hint);
+        status = cli_print_json(o);
+    } else {
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", model, m->n_resources,
+               m->n_resources == 1 ? "" : "s", root, sig_path, hint);
+    }
+out:
+    ms_buf_free(&bundle);
+    ms_manifest_free(m);
+    ms_key_free(key);
+    ms_x509_chain_free(chain);
+    free(chain_paths);
+    free(sig_path);
+    free(sig_rel);
+    cli_hash_options_free(&ho);
+    return status;
+}

@@ -1,0 +1,259 @@
+/* modelseal verify: check a model against its signature with trusted keys or certificates. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cmd_verify_usage[] =
+    "Usage: modelseal verify (--key PUB... | --certificate-chain ROOT.pem... [--identity SAN])\n"
+    "                        [--signature SIG] [--ignore PATH]... [--ignore-unsigned-files]\n"
+    "                        [--json] MODEL\n"
+    "Verify MODEL against its signature: the signature over the exact payload with a trusted key\n"
+    "or a certificate chaining to a trusted root, the subject digest against the signed\n"
+    "resources, then a re-hash of the model with the signature's own serialization, naming\n"
+    "every missing, extra and changed file.\n\n"
+    "Options:\n"
+    "  --key PUB              trusted public key (PEM; Ed25519 or ECDSA); repeatable\n"
+    "  --certificate-chain PEM  trusted root (and intermediate) certificates; repeatable\n"
+    "  --identity SAN         with certificates: the signer's exact SAN (email, URI or DNS)\n"
+    "  --signature SIG        the signature (default MODEL/model.sig, or MODEL.sig for a file)\n"
+    "  --ignore PATH          also leave PATH out (relative to the model root; repeatable)\n"
+    "  --ignore-unsigned-files  hash only the files the signature lists\n"
+    "  --allow-empty          accept a signature over no files\n"
+    "  --threads N, --buffer-size BYTES, --progress, --no-progress  as for hash\n"
+    "  --json                 print a machine-readable report\n"
+    "  -h, --help             show this help\n"
+    "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n";
+
+enum { OPT_KEY = OPT_FIRST_COMMAND_OPTION, OPT_CHAIN, OPT_IDENTITY, OPT_SIGNATURE, OPT_IGNORE_UNSIGNED, OPT_ALLOW_EMPTY };
+
+static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
+{
+    cJSON *a = cJSON_AddArrayToObject(o, name);
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
+}
+
+static int report_json(const char *model, const char *sig_path, int rc, const ms_error *err,
+                       const ms_verify_result *res)
+{
+    cJSON *o = cJSON_CreateObject();
+    char root[80];
+    cJSON_AddBoolToObject(o, "verified", rc == 0);
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddStringToObject(o, "signature", sig_path);
+    if (res->signer.kind[0]) {
+        cJSON *s = cJSON_AddObjectToObject(o, "signer");
+        cJSON_AddStringToObject(s, "kind", res->signer.kind);
+        cJSON_AddStringToObject(s, "hint", res->signer.hint);
+        if (res->signer.identity)
+            cJSON_AddStringToObject(s, "identity", res->signer.identity);
+        if (res->signer.subject)
+            cJSON_AddStringToObject(s, "subject", res->signer.subject);
+    }
+    if (res->statement) {
+        cli_format_root(res->statement->subject_digest, root);
+        cJSON_AddStringToObject(o, "root_digest", root);
+        if (res->statement->subject_name)
+            cJSON_AddStringToObject(o, "name", res->statement->subject_name);
+        cJSON_AddNumberToObject(o, "resources", (double)res->statement->manifest->n_resources);
+    }
+    cJSON_AddNumberToObject(o, "files_hashed", (double)res->n_files);
+    add_list(o, "changed", res->diff.changed, res->diff.n_changed);
+    add_list(o, "missing", res->diff.missing, res->diff.n_missing);
+    add_list(o, "extra", res->diff.extra, res->diff.n_extra);
+    if (rc)
+        cJSON_AddStringToObject(o, "error", err->message);
+    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+    return cli_print_json(o);
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"certificate-chain", required_argument, NULL, OPT_CHAIN},
+        {"identity", required_argument, NULL, OPT_IDENTITY},
+        {"signature", required_argument, NULL, OPT_SIGNATURE},
+        {"ignore", required_argument, NULL, OPT_IGNORE},
+        {"ignore-unsigned-files", no_argument, NULL, OPT_IGNORE_UNSIGNED},
+        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_hash_options ho;
+    cli_progress progress;
+    ms_key **keys = NULL;
+    size_t n_keys = 0;
+    ms_x509_chain *roots = NULL;
+    const char *identity = NULL, *sig_arg = NULL;
+    char *sig_path = NULL;
+    int json = 0, opt, status = EXIT_OK;
+    ms_verify_options vopts;
+    ms_verify_result res;
+    ms_buf bundle = MS_BUF_INIT;
+    ms_error err;
+
+    memset(&vopts, 0, sizeof vopts);
+    memset(&res, 0, sizeof res);
+    ms_error_clear(&err);
+    cli_hash_options_init(&ho);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        int handled = cli_hash_option(&ho, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_KEY: {
+            ms_key **p = realloc(keys, (n_keys + 1) * sizeof *p);
+            if (!p) {
+                cli_message("out of memory");
+                status = EXIT_ENVIRONMENT;
+                goto out;
+            }
+            keys = p;
+            if (ms_key_load_public(optarg, &keys[n_keys], &err) != 0) {
+                status = cli_fail(&err);
+                goto out;
+            }
+            n_keys++;
+            break;
+        }
+        case OPT_CHAIN: {
+            ms_x509_chain *more = NULL;
+            if (!roots && !(roots = ms_x509_chain_new())) {
+                cli_message("out of memory");
+                status = EXIT_ENVIRONMENT;
+                goto out;
+            }
+            int rc = ms_x509_load_chain_file(optarg, &more, &err);
+            for (size_t i = 0; rc == 0 && i < ms_x509_chain_count(more); i++) {
+                uint8_t *der = NULL;
+                size_t len = 0;
+                rc = ms_x509_chain_der(more, i, &der, &len);
+                if (rc == 0)
+                    rc = ms_x509_chain_add_der(roots, der, len, &err);
+                free(der);
+            }
+            ms_x509_chain_free(more);
+            if (rc) {
+                status = cli_fail(&err);
+                goto out;
+            }
+            break;
+        }
+        case OPT_IDENTITY:
+            identity = optarg;
+            break;
+        case OPT_SIGNATURE:
+            sig_arg = optarg;
+            break;
+        case OPT_IGNORE_UNSIGNED:
+            vopts.ignore_unsigned_files = 1;
+            break;
+        case OPT_ALLOW_EMPTY:
+            vopts.allow_empty = 1;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            status = cli_print_help(cli_current);
+            goto out;
+        default:
+            status = cli_usage_error("unknown option");
+            goto out;
+        }
+    }
+    if (argc - optind != 1) {
+        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+        goto out;
+    }
+    if (!n_keys && !roots) {
+        status = cli_usage_error("give a trusted --key or --certificate-chain");
+        goto out;
+    }
+    if (identity && !roots) {
+        status = cli_usage_error("--identity goes with --certificate-chain");
+        goto out;
+    }
+    const char *model = argv[optind];
+    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+        goto out;
+    sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
+    if (!sig_path) {
+        status = sig_arg ? EXIT_ENVIRONMENT : cli_fail(&err);
+        goto out;
+    }
+    if (ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &bundle, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    ms_trust trust = {
+        .keys = (const ms_key *const *)keys,
+        .n_keys = n_keys,
+        .roots = roots,
+        .identity = identity,
+    };
+    vopts.hash = ho.opts;
+    vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
+    vopts.n_extra_ignores = ho.ser.n_ignore_paths;
+    vopts.signature_path = sig_path;
+    cli_progress_start(&progress, json ? 0 : ho.progress, "verifying");
+    vopts.hash.progress = cli_progress_update;
+    vopts.hash.progress_ctx = &progress;
+    int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
+    cli_progress_end(&progress);
+    if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 && !res.statement &&
+        !res.signer.kind[0]) {
+        /* A malformed bundle: name the file. */
+        ms_error named;
+        ms_error_set(&named, rc, "%s: %s", sig_path, err.message);
+        err = named;
+    }
+    if (json) {
+        int jst = report_json(model, sig_path, rc, &err, &res);
+        status = rc ? ms_error_exit_status(rc) : jst;
+        goto out;
+    }
+    if (rc) {
+        status = cli_fail(&err);
+        for (size_t i = 0; i < res.diff.n_changed; i++)
+            fprintf(stderr, "  changed: %s\n", res.diff.changed[i]);
+        for (size_t i = 0; i < res.diff.n_missing; i++)
+            fprintf(stderr, "  missing: %s\n", res.diff.missing[i]);
+        for (size_t i = 0; i < res.diff.n_extra; i++)
+            fprintf(stderr, "  extra:   %s\n", res.diff.extra[i]);
+        goto out;
+    }
+    char root[80];
+    cli_format_root(res.statement->subject_digest, root);
+    printf("Verified %s: %zu file%s, root %s\n", model, res.n_files, res.n_files == 1 ? "" : "s", root);
+    if (res.signer.identity)
+        printf("Signer: certificate for %s (key %.16s)\n", res.signer.identity, res.signer.hint);
+    else if (res.signer.subject)
+        printf("Signer: certificate %s (key %.16s)\n", res.signer.subject, res.signer.hint);
+    else
+        printf("Signer: key %s\n", res.signer.hint);
+out:
+    ms_verify_result_clear(&res);
+    ms_buf_free(&bundle);
+    for (size_t i = 0; i < n_keys; i++)
+        ms_key_free(keys[i]);
+    free(keys);
+    ms_x509_chain_free(roots);
+    free(sig_path);
+    cli_hash_options_free(&ho);
+    return status;
+}

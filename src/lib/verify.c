@@ -1,0 +1,262 @@
+/* Verifying bundles and models: the signature over the exact payload bytes with trusted
+ * material only, then the statement, the subject digest, and a re-hash of the model. */
+#include "config.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelseal/dsse.h"
+#include "modelseal/encoding.h"
+#include "modelseal/verify.h"
+#include "modelseal/walk.h"
+
+#define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
+
+void ms_signer_info_clear(ms_signer_info *info)
+{
+    if (!info)
+        return;
+    free(info->identity);
+    free(info->subject);
+    memset(info, 0, sizeof *info);
+}
+
+void ms_verify_result_clear(ms_verify_result *res)
+{
+    if (!res)
+        return;
+    ms_statement_free(res->statement);
+    ms_signer_info_clear(&res->signer);
+    ms_manifest_diff_clear(&res->diff);
+    memset(res, 0, sizeof *res);
+}
+
+/* Does any envelope signature verify with `key`? */
+static int envelope_verifies(const ms_dsse_envelope *env, const ms_buf *pae, const ms_key *key)
+{
+    for (size_t i = 0; i < env->n_signatures; i++) {
+        ms_error ignored;
+        if (ms_key_verify(key, pae->data, pae->len, env->signatures[i].sig, env->signatures[i].len, &ignored) ==
+            0)
+            return 1;
+    }
+    return 0;
+}
+
+static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env, const ms_buf *pae,
+                            const ms_trust *trust, ms_signer_info *info, ms_error *err)
+{
+    const char *bundle_hint = ms_bundle_key_hint(bundle);
+    if (trust->n_keys == 0)
+        return ms_error_set(err, MS_EVERIFY,
+                            "the bundle is signed with a key, but no trusted public key was given (--key)");
+    for (size_t k = 0; k < trust->n_keys; k++) {
+        if (envelope_verifies(env, pae, trust->keys[k])) {
+            if (info) {
+                snprintf(info->kind, sizeof info->kind, "key");
+                ms_key_hint(trust->keys[k], info->hint);
+            }
+            return 0;
+        }
+    }
+    return ms_error_set(err, MS_EVERIFY, "the signature does not verify with the trusted key%s%s%s",
+                        trust->n_keys > 1 ? "s" : "", bundle_hint ? " (the bundle names key " : "",
+                        bundle_hint ? bundle_hint : "");
+}
+
+static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envelope *env, const ms_buf *pae,
+                                    const ms_trust *trust, ms_signer_info *info, ms_error *err)
+{
+    ms_x509_chain *chain = NULL;
+    ms_key *leaf_key = NULL;
+    int rc = 0;
+    size_t n = ms_bundle_certificate_count(bundle);
+    if (!trust->roots)
+        return ms_error_set(err, MS_EVERIFY, "the bundle is signed with a certificate, but no trusted "
+                                             "certificate chain was given (--certificate-chain)");
+    if (n == 0)
+        return ms_error_set(err, MS_EINPUT, "the bundle carries no certificate");
+    chain = ms_x509_chain_new();
+    if (!chain)
+        return ms_error_nomem(err);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *der = ms_bundle_certificate(bundle, i, &len);
+        if ((rc = ms_x509_chain_add_der(chain, der, len, err)) != 0)
+            goto out;
+    }
+    if ((rc = ms_x509_verify_chain(chain, trust->roots, trust->at_time, err)) != 0)
+        goto out;
+    if (trust->identity && !ms_x509_leaf_has_identity(chain, trust->identity)) {
+        char *id = ms_x509_leaf_identity(chain);
+        rc = ms_error_set(err, MS_EVERIFY, "the signing certificate is for %s, not %s", id ? id : "no identity",
+                          trust->identity);
+        free(id);
+        goto out;
+    }
+    if ((rc = ms_x509_leaf_public_key(chain, &leaf_key, err)) != 0)
+        goto out;
+    if (!envelope_verifies(env, pae, leaf_key)) {
+        rc = ms_error_set(err, MS_EVERIFY, "the signature does not verify with the certificate's key");
+        goto out;
+    }
+    if (info) {
+        snprintf(info->kind, sizeof info->kind, "certificate");
+        ms_key_hint(leaf_key, info->hint);
+        info->identity = ms_x509_leaf_identity(chain);
+        info->subject = ms_x509_leaf_subject(chain);
+    }
+out:
+    ms_key_free(leaf_key);
+    ms_x509_chain_free(chain);
+    return rc;
+}
+
+int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, ms_signer_info *info,
+                               ms_error *err)
+{
+    const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+    ms_buf pae = MS_BUF_INIT;
+    int rc;
+    if (!env)
+        return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
+    if (strcmp(env->payload_type, MS_INTOTO_PAYLOAD_TYPE) != 0)
+        return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s", env->payload_type,
+                            MS_INTOTO_PAYLOAD_TYPE);
+    if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
+        return ms_error_nomem(err);
+    switch (ms_bundle_material_kind(bundle)) {
+    case MS_MATERIAL_PUBLIC_KEY:
+        rc = verify_with_keys(bundle, env, &pae, trust, info, err);
+        break;
+    case MS_MATERIAL_X509_CHAIN:
+    case MS_MATERIAL_CERTIFICATE:
+        rc = verify_with_certificates(bundle, env, &pae, trust, info, err);
+        break;
+    default:
+        rc = ms_error_set(err, MS_EINPUT, "the bundle has no verification material");
+    }
+    ms_buf_free(&pae);
+    return rc;
+}
+
+/* --ignore-unsigned-files: hash only files the signature lists. */
+typedef struct listed_files {
+    char **paths; /* sorted */
+    size_t n;
+} listed_files;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int include_listed(void *ctx, const char *path)
+{
+    const listed_files *l = ctx;
+    return bsearch(&path, l->paths, l->n, sizeof *l->paths, cmp_str) != NULL;
+}
+
+static void listed_files_clear(listed_files *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+}
+
+static int format_diff(const char *model, const ms_manifest_diff *d, ms_error *err)
+{
+    return ms_error_set(err, MS_EVERIFY, "%s: the model does not match its signature (%zu changed, %zu missing, %zu extra)",
+                        model, d->n_changed, d->n_missing, d->n_extra);
+}
+
+int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, const ms_trust *trust,
+                    const ms_verify_options *opts, ms_verify_result *res, ms_error *err)
+{
+    ms_bundle *bundle = NULL;
+    ms_manifest *actual = NULL;
+    ms_serialization ser;
+    listed_files listed = {0};
+    uint8_t root[MS_SHA256_SIZE];
+    int rc;
+
+    memset(res, 0, sizeof *res);
+    ms_serialization_init(&ser);
+    if ((rc = ms_bundle_parse(bundle_json, len, &bundle, err)) != 0)
+        goto out;
+    if ((rc = ms_verify_bundle_signature(bundle, trust, &res->signer, err)) != 0)
+        goto out;
+    const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+    if ((rc = ms_statement_parse(env->payload, env->payload_len, &res->statement, err)) != 0)
+        goto out;
+    const ms_manifest *signed_m = res->statement->manifest;
+    if ((rc = ms_manifest_root(signed_m->resources, signed_m->n_resources, root)) != 0) {
+        rc = ms_error_set(err, rc, "cannot compute the root digest");
+        goto out;
+    }
+    if (sodium_memcmp(root, res->statement->subject_digest, MS_SHA256_SIZE) != 0) {
+        rc = ms_error_set(err, MS_EVERIFY, "the subject digest does not match the signed resources");
+        goto out;
+    }
+    if (signed_m->n_resources == 0 && !opts->allow_empty) {
+        rc = ms_error_set(err, MS_EVERIFY, "the signature covers no files (use --allow-empty to accept that)");
+        goto out;
+    }
+
+    /* Re-hash with the serialization the bundle names. A bundle that records its ignore paths
+     * says exactly what was left out; an older one relies on the default git ignores. */
+    if ((rc = ms_serialization_copy(&ser, &signed_m->serialization)) != 0) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    for (size_t i = 0; i < opts->n_extra_ignores; i++) {
+        if (ms_serialization_add_ignore(&ser, opts->extra_ignores[i])) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    }
+    ms_manifest_options hopts = opts->hash;
+    hopts.no_ignore_git_paths = signed_m->serialization.has_ignore_paths;
+    hopts.signature_path = opts->signature_path;
+    if (opts->ignore_unsigned_files) {
+        listed.paths = calloc(signed_m->n_resources + 1, sizeof *listed.paths);
+        if (!listed.paths) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        for (size_t i = 0; i < signed_m->n_resources; i++) {
+            char *f = ms_resource_file(signed_m->resources[i].name, ser.method);
+            if (!f) {
+                rc = ms_error_nomem(err);
+                goto out;
+            }
+            listed.paths[listed.n++] = f;
+        }
+        qsort(listed.paths, listed.n, sizeof *listed.paths, cmp_str);
+        hopts.include = include_listed;
+        hopts.include_ctx = &listed;
+    }
+    if ((rc = ms_manifest_build(model, &ser, &hopts, &actual, err)) != 0)
+        goto out;
+    for (size_t i = 0; i < actual->n_resources; i++) {
+        if (i == 0 || ser.method == MS_METHOD_FILES)
+            res->n_files++;
+        else {
+            char *a = ms_resource_file(actual->resources[i - 1].name, ser.method);
+            char *b = ms_resource_file(actual->resources[i].name, ser.method);
+            res->n_files += a && b && strcmp(a, b) != 0;
+            free(a);
+            free(b);
+        }
+    }
+    rc = ms_manifest_compare(signed_m, actual, &res->diff, err);
+    if (rc == MS_EVERIFY)
+        rc = format_diff(model, &res->diff, err);
+out:
+    listed_files_clear(&listed);
+    ms_serialization_clear(&ser);
+    ms_manifest_free(actual);
+    ms_bundle_free(bundle);
+    return rc;
+}

@@ -1,0 +1,89 @@
+# Shared harness for the CLI tests: each test script sources this, runs the real modelseal
+# binary on real files in a throwaway directory, and ends with `finish`.
+set -u
+
+MODELSEAL=${MODELSEAL:-$(cd "$(dirname "$0")/../.." && pwd)/modelseal}
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+MS_VECTORS=${MS_VECTORS:-$SRCDIR/tests/vectors}
+PY=/usr/bin/python3 # Debian's interpreter, with its packages
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/modelseal-test.XXXXXX")
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+PASSED=0
+FAILED=0
+OUT=$T/.out
+ERR=$T/.err
+
+ms() { "$MODELSEAL" "$@"; }
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $*" >&2
+    if [ -s "$ERR" ]; then sed 's/^/  stderr: /' "$ERR" | head -5 >&2; fi
+}
+
+# run CMD...: run it, keep stdout in $OUT, stderr in $ERR, status in $STATUS.
+run() {
+    set +e
+    "$@" >"$OUT" 2>"$ERR"
+    STATUS=$?
+    set -e
+}
+
+# check_status DESCRIPTION EXPECTED CMD...
+check_status() {
+    local desc=$1 want=$2
+    shift 2
+    run "$@"
+    if [ "$STATUS" -eq "$want" ]; then pass; else fail "$desc: exit $STATUS, expected $want"; fi
+}
+
+# check_fails DESCRIPTION EXPECTED_STATUS STDERR_SUBSTRING CMD...
+check_fails() {
+    local desc=$1 want=$2 text=$3
+    shift 3
+    run "$@"
+    if [ "$STATUS" -ne "$want" ]; then
+        fail "$desc: exit $STATUS, expected $want"
+    elif ! grep -qF -- "$text" "$ERR"; then
+        fail "$desc: stderr lacks '$text'"
+    elif [ "$(grep -vc "^  " "$ERR")" -gt 2 ]; then
+        fail "$desc: more than 2 lines of errors (besides indented lists)"
+    else
+        pass
+    fi
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+    if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', expected '$3'"; fi
+}
+
+# check_file_eq DESCRIPTION GOT_FILE WANT_FILE
+check_file_eq() {
+    if cmp -s "$2" "$3"; then pass; else
+        fail "$1: files differ"
+        diff "$2" "$3" | head -10 >&2
+    fi
+}
+
+finish() {
+    echo "$(basename "$0"): $PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+# The OMS reference test models (model_signing's own test fixtures).
+make_sample_model() {
+    mkdir -p "$1"
+    for i in 0 1; do
+        mkdir -p "$1/d$i"
+        for j in 0 1 2; do printf 'This is file f%s%s in d%s.' "$i" "$j" "$i" >"$1/d$i/f$i$j"; done
+    done
+    for i in 0 1 2 3; do printf 'This is file f%s in root.' "$i" >"$1/f$i"; done
+}
+make_deep_model() {
+    mkdir -p "$1/d0/d1/d2/d3/d4"
+    for i in 0 1 2 3; do printf 'This is file f%s.' "$i" >"$1/d0/d1/d2/d3/d4/f$i"; done
+}
+make_file_model() { printf 'This is a simple model' >"$1"; }

@@ -1,0 +1,86 @@
+#!/bin/sh
+# Bad input: exit 2 and one line naming the path and the cause, never a hang or a crash.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+M=$T/model
+mkdir -p "$M/sub"
+printf 'ok' >"$M/ok"
+
+check_fails "missing path" 2 "$T/nope: No such file or directory" ms hash "$T/nope"
+check_fails "--shard-size 0" 2 "--shard-size: expected a positive number" ms hash --method shards --shard-size 0 "$M"
+check_fails "--shard-size garbage" 2 "--shard-size" ms hash --shard-size 12abc "$M"
+check_fails "--threads 0" 2 "--threads: expected a number from 1 to 1024" ms hash --threads 0 "$M"
+check_fails "--threads negative" 2 "--threads" ms digest --threads -1 "$M"
+check_fails "--method unknown" 2 "--method: expected files or shards" ms hash --method blocks "$M"
+check_fails "--algorithm unknown" 2 "--algorithm: expected sha256 or blake2b" ms hash --algorithm md5 "$M"
+
+mkfifo "$M/sub/fifo"
+check_fails "FIFO inside the model" 2 "$M/sub/fifo: is a FIFO, not a regular file" timeout 10 "$MODELSEAL" hash "$M"
+rm "$M/sub/fifo"
+$PY -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$M/sock"
+check_fails "socket inside the model" 2 "$M/sock: is a socket, not a regular file" ms hash "$M"
+rm "$M/sock"
+if mknod "$M/null" c 1 3 2>/dev/null; then
+    check_fails "device inside the model" 2 "$M/null: is a character device" ms hash "$M"
+    rm "$M/null"
+fi
+check_fails "FIFO as the model" 2 "is a FIFO" sh -c "mkfifo '$T/f' && timeout 10 '$MODELSEAL' hash '$T/f'"
+
+ln -s ok "$M/link"
+check_fails "symlink without --allow-symlinks" 2 "$M/link: is a symbolic link (use --allow-symlinks" ms hash "$M"
+run ms hash --allow-symlinks "$M"
+check_eq "allowed symlink inside the model" "$(grep '  link$' "$OUT" | cut -d' ' -f1)" \
+    "$(printf ok | sha256sum | cut -d' ' -f1)"
+rm "$M/link"
+printf 'secret' >"$T/outside"
+ln -s ../outside "$M/escape"
+check_fails "symlink outside the model, allowed" 2 "$M/escape: symbolic link points outside the model" \
+    ms hash --allow-symlinks "$M"
+rm "$M/escape"
+ln -s /proc/self/environ "$M/proc"
+check_fails "symlink to /proc/self" 2 "points outside the model" ms hash --allow-symlinks "$M"
+rm "$M/proc"
+ln -s sub "$M/dirlink"
+check_fails "symlink to a directory" 2 "$M/dirlink: symbolic link to a directory is not followed" \
+    ms hash --allow-symlinks "$M"
+check_fails "directory symlink, not allowed" 2 "$M/dirlink: is a symbolic link" ms hash "$M"
+rm "$M/dirlink"
+ln -s loop "$M/loop"
+check_fails "symlink loop" 2 "$M/loop: cannot resolve symbolic link" ms hash --allow-symlinks "$M"
+rm "$M/loop"
+
+# Unreadable file: root reads everything, so run as nobody.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+    U=$T/unreadable
+    mkdir -p "$U"
+    printf 'x' >"$U/locked"
+    chmod 000 "$U/locked"
+    chmod 755 "$T" "$U"
+    check_fails "unreadable file" 2 "$U/locked: cannot open: Permission denied" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$MODELSEAL" hash "$U"
+fi
+
+# Invalid names: not UTF-8, backslash.
+N=$T/names
+mkdir -p "$N"
+touch "$N/$(printf 'bad\377name')"
+check_fails "non-UTF-8 file name" 2 "file name is not valid UTF-8" ms hash "$N"
+rm -f "$N"/*
+touch "$N/back\\slash"
+check_fails "backslash in a file name" 2 "file name contains a backslash" ms hash "$N"
+
+# A file that changes while it is hashed: a sparse 2 GiB file hashed slowly with BLAKE2b on one
+# thread, touched meanwhile.
+C=$T/changing
+mkdir -p "$C"
+truncate -s 2G "$C/weights"
+(set +e; "$MODELSEAL" digest --threads 1 --buffer-size 65536 --algorithm blake2b "$C" >"$T/c.out" 2>"$T/c.err"; echo $? >"$T/c.status") &
+pid=$!
+sleep 0.4
+printf 'tamper' | dd of="$C/weights" bs=1 seek=5 conv=notrunc status=none
+wait $pid || true
+check_eq "file changed while hashing: exit 2" "$(cat "$T/c.status")" "2"
+grep -q "$C/weights: changed while hashing (size 2147483648 -> 2147483648, mtime" "$T/c.err" && pass ||
+    fail "file changed while hashing names the file: $(cat "$T/c.err")"
+finish

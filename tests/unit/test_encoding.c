@@ -1,0 +1,169 @@
+/* Unit tests for hex and base64 (include/modelseal/encoding.h): round trips, RFC 4648 known
+ * answers and strict refusal of anything that is not canonical input. */
+#include "config.h"
+
+#include "unit.h"
+
+#include "modelseal/encoding.h"
+#include "modelseal/error.h"
+
+static void test_hex_round_trip(void **state)
+{
+    (void)state;
+    uint8_t all[256];
+    char hex[2 * 256 + 1];
+    uint8_t back[256];
+    size_t n = 0;
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    ms_hex_encode(all, sizeof all, hex);
+    assert_int_equal(strlen(hex), 512);
+    assert_memory_equal(hex, "000102030405060708090a0b0c0d0e0f", 32);
+    assert_string_equal(hex + 480, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+    assert_int_equal(ms_hex_decode(hex, strlen(hex), back, sizeof back, &n), 0);
+    assert_int_equal(n, 256);
+    assert_memory_equal(back, all, 256);
+
+    /* The empty string encodes and decodes to nothing. */
+    ms_hex_encode(all, 0, hex);
+    assert_string_equal(hex, "");
+    n = 99;
+    assert_int_equal(ms_hex_decode("", 0, back, sizeof back, &n), 0);
+    assert_int_equal(n, 0);
+}
+
+static void test_hex_uppercase_accepted(void **state)
+{
+    (void)state;
+    uint8_t out[4];
+    size_t n = 0;
+    assert_int_equal(ms_hex_decode("DEADbeef", 8, out, sizeof out, &n), 0);
+    assert_int_equal(n, 4);
+    assert_memory_equal(out, "\xde\xad\xbe\xef", 4);
+    /* out_len may be NULL. */
+    assert_int_equal(ms_hex_decode("00FF", 4, out, sizeof out, NULL), 0);
+    assert_memory_equal(out, "\x00\xff", 2);
+}
+
+static void test_hex_refusals(void **state)
+{
+    (void)state;
+    uint8_t out[4];
+    size_t n = 0;
+    assert_int_equal(ms_hex_decode("abc", 3, out, sizeof out, &n), MS_EINPUT);   /* odd */
+    assert_int_equal(ms_hex_decode("zz", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
+    assert_int_equal(ms_hex_decode("0g", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
+    assert_int_equal(ms_hex_decode("00 1", 4, out, sizeof out, &n), MS_EINPUT);  /* space */
+    assert_int_equal(ms_hex_decode("0x00", 4, out, sizeof out, &n), MS_EINPUT);  /* prefix */
+    assert_int_equal(ms_hex_decode("00:11", 5, out, sizeof out, &n), MS_EINPUT); /* separator */
+    assert_int_equal(ms_hex_decode("0011223344", 10, out, sizeof out, &n), MS_EINPUT); /* 5 > 4 */
+    /* The length given is what counts: an embedded NUL inside it is not hex. */
+    assert_int_equal(ms_hex_decode("00\0\0", 4, out, sizeof out, &n), MS_EINPUT);
+    /* Exactly filling the buffer is fine. */
+    assert_int_equal(ms_hex_decode("00112233", 8, out, sizeof out, &n), 0);
+    assert_int_equal(n, 4);
+}
+
+static const char *const rfc4648[][2] = {
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
+};
+
+static void test_base64_known_answers(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof rfc4648 / sizeof rfc4648[0]; i++) {
+        const char *plain = rfc4648[i][0], *b64 = rfc4648[i][1];
+        char *enc = ms_base64_encode((const uint8_t *)plain, strlen(plain));
+        assert_non_null(enc);
+        assert_string_equal(enc, b64);
+        free(enc);
+        uint8_t *dec = NULL;
+        size_t n = 99;
+        assert_int_equal(ms_base64_decode(b64, strlen(b64), &dec, &n), 0);
+        assert_non_null(dec);
+        assert_int_equal(n, strlen(plain));
+        assert_memory_equal(dec, plain, n);
+        assert_int_equal(dec[n], 0); /* NUL-terminated */
+        free(dec);
+    }
+}
+
+static void test_base64_binary_round_trip(void **state)
+{
+    (void)state;
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)(255 - i);
+    for (size_t len = 0; len <= sizeof all; len += 37) {
+        char *enc = ms_base64_encode(all, len);
+        assert_non_null(enc);
+        assert_int_equal(strlen(enc), (len + 2) / 3 * 4);
+        uint8_t *dec = NULL;
+        size_t n = 0;
+        assert_int_equal(ms_base64_decode(enc, strlen(enc), &dec, &n), 0);
+        assert_int_equal(n, len);
+        if (len)
+            assert_memory_equal(dec, all, len);
+        free(dec);
+        free(enc);
+    }
+    /* '+' and '/' are the standard alphabet's last two characters. */
+    char *enc = ms_base64_encode((const uint8_t *)"\xfb\xff", 2);
+    assert_string_equal(enc, "+/8=");
+    free(enc);
+}
+
+static void test_base64_refusals(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "Zg",         /* missing padding */
+        "Zg=",        /* short padding */
+        "Zg===",      /* too much padding */
+        "Zm9=v",      /* padding in the middle */
+        "=Zm9",       /* leading padding */
+        "Zm9v====",   /* a whole block of padding */
+        "Zm9*",       /* not in the alphabet */
+        "Zm9-",       /* URL-safe alphabet */
+        "Zm9_",       /* URL-safe alphabet */
+        "Zm 9v",      /* space */
+        "Zm9v\n",     /* newline */
+        " Zm9v",      /* leading space */
+        "Zm9v\tYmFy", /* tab */
+        "Zm\r\n9v",   /* CRLF */
+        "Z",          /* length 1 */
+        "Zm9vY",      /* length not a multiple of 4 */
+        "Zh==",       /* non-zero trailing bits (non-canonical) */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        uint8_t *dec = (uint8_t *)"untouched";
+        size_t n = 12345;
+        int rc = ms_base64_decode(bad[i], strlen(bad[i]), &dec, &n);
+        if (rc != MS_EINPUT)
+            fail_msg("\"%s\" gave %d, expected MS_EINPUT", bad[i], rc);
+        assert_string_equal((const char *)dec, "untouched");
+    }
+    /* The declared length is authoritative: a NUL inside it is refused. */
+    uint8_t *dec = NULL;
+    size_t n = 0;
+    assert_int_equal(ms_base64_decode("Zm9v\0\0\0\0", 8, &dec, &n), MS_EINPUT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hex_round_trip),
+        cmocka_unit_test(test_hex_uppercase_accepted),
+        cmocka_unit_test(test_hex_refusals),
+        cmocka_unit_test(test_base64_known_answers),
+        cmocka_unit_test(test_base64_binary_round_trip),
+        cmocka_unit_test(test_base64_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,463 @@
+/* Unit tests for hashing (include/modelseal/hash.h): SHA-256 and BLAKE2b-512 known answers,
+ * incremental hashing, and the parallel engine on shard ranges at and around shard boundaries,
+ * checked against libsodium's own one-shot functions; files that change between the walk and
+ * the hashing are refused. */
+#include "config.h"
+
+#include <sodium.h>
+#include <time.h>
+
+#include "unit.h"
+
+#include "modelseal/error.h"
+#include "modelseal/hash.h"
+#include "modelseal/walk.h"
+
+#define SHARD 10000u
+
+typedef struct fixture {
+    char dir[PATH_MAX];
+    ms_file_list list;
+    ms_error err;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    unit_tmpdir(f->dir);
+    ms_error_clear(&f->err);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    ms_file_list_free(&f->list);
+    unit_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static const ms_walk_options walk_opts = {NULL, 0, 0, 1};
+
+/* Deterministic, non-repeating test bytes; `seed` makes each file different. */
+static uint8_t *make_bytes(size_t len, unsigned seed)
+{
+    uint8_t *p = malloc(len ? len : 1);
+    assert_non_null(p);
+    uint32_t x = 2463534242u ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)(x >> 24);
+    }
+    return p;
+}
+
+/* The reference digest, computed with libsodium directly (not through ms_hasher). */
+static void reference_digest(ms_hash_algorithm alg, const uint8_t *data, size_t len, uint8_t *out)
+{
+    if (alg == MS_HASH_SHA256)
+        assert_int_equal(crypto_hash_sha256(out, data, len), 0);
+    else
+        assert_int_equal(crypto_generichash(out, 64, data, len, NULL, 0), 0);
+}
+
+static void test_known_answers(void **state)
+{
+    (void)state;
+    static const struct {
+        ms_hash_algorithm alg;
+        const char *msg;
+        const char *hex;
+    } kat[] = {
+        {MS_HASH_SHA256, "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {MS_HASH_SHA256, "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {MS_HASH_SHA256, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+        {MS_HASH_BLAKE2B, "",
+         "786a02f742015903c6c6fd852552d272912f4740e15847618a86e217f71f5419d25e1031afee5853138964449"
+         "34"
+         "eb04b903a685b1448b755d56f701afe9be2ce"},
+        {MS_HASH_BLAKE2B, "abc",
+         "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d17d87c5392aab792dc252d5de4"
+         "53"
+         "3cc9518d38aa8dbf1925ab92386edd4009923"},
+    };
+    for (size_t i = 0; i < sizeof kat / sizeof kat[0]; i++) {
+        uint8_t out[MS_HASH_MAX_SIZE];
+        size_t n = ms_hash_size(kat[i].alg);
+        ms_hasher *h = ms_hasher_new(kat[i].alg);
+        assert_non_null(h);
+        assert_int_equal(ms_hasher_update(h, kat[i].msg, strlen(kat[i].msg)), 0);
+        assert_int_equal(ms_hasher_final(h, out), 0);
+        unit_assert_hex(out, n, kat[i].hex);
+        /* Reset and reuse gives the same answer. */
+        assert_int_equal(ms_hasher_reset(h), 0);
+        assert_int_equal(ms_hasher_update(h, kat[i].msg, strlen(kat[i].msg)), 0);
+        assert_int_equal(ms_hasher_final(h, out), 0);
+        unit_assert_hex(out, n, kat[i].hex);
+        ms_hasher_free(h);
+        if (kat[i].alg == MS_HASH_SHA256) {
+            assert_int_equal(ms_sha256(kat[i].msg, strlen(kat[i].msg), out), 0);
+            unit_assert_hex(out, 32, kat[i].hex);
+        }
+    }
+    ms_hasher_free(NULL);
+}
+
+static void test_names_and_sizes(void **state)
+{
+    (void)state;
+    ms_hash_algorithm alg = MS_HASH_BLAKE2B;
+    assert_int_equal(ms_hash_size(MS_HASH_SHA256), 32);
+    assert_int_equal(ms_hash_size(MS_HASH_BLAKE2B), 64);
+    assert_string_equal(ms_hash_name(MS_HASH_SHA256), "sha256");
+    assert_string_equal(ms_hash_name(MS_HASH_BLAKE2B), "blake2b");
+    assert_int_equal(ms_hash_parse("sha256", &alg), 0);
+    assert_int_equal(alg, MS_HASH_SHA256);
+    assert_int_equal(ms_hash_parse("blake2b", &alg), 0);
+    assert_int_equal(alg, MS_HASH_BLAKE2B);
+    assert_int_equal(ms_hash_parse("SHA256", &alg), MS_EINPUT);
+    assert_int_equal(ms_hash_parse("sha-256", &alg), MS_EINPUT);
+    assert_int_equal(ms_hash_parse("blake2b-512", &alg), MS_EINPUT);
+    assert_int_equal(ms_hash_parse("", &alg), MS_EINPUT);
+    assert_int_equal(alg, MS_HASH_BLAKE2B); /* untouched on refusal */
+}
+
+static void test_incremental_equals_one_shot(void **state)
+{
+    (void)state;
+    const size_t len = 3001;
+    uint8_t *data = make_bytes(len, 7);
+    static const size_t splits[] = {0, 1, 63, 64, 65, 127, 128, 129, 1000, 2999, 3000, 3001};
+    for (int a = 0; a < 2; a++) {
+        ms_hash_algorithm alg = a ? MS_HASH_BLAKE2B : MS_HASH_SHA256;
+        uint8_t want[MS_HASH_MAX_SIZE], got[MS_HASH_MAX_SIZE];
+        reference_digest(alg, data, len, want);
+        ms_hasher *h = ms_hasher_new(alg);
+        assert_non_null(h);
+        for (size_t i = 0; i < sizeof splits / sizeof splits[0]; i++) {
+            for (size_t j = i; j < sizeof splits / sizeof splits[0]; j++) {
+                assert_int_equal(ms_hasher_reset(h), 0);
+                assert_int_equal(ms_hasher_update(h, data, splits[i]), 0);
+                assert_int_equal(ms_hasher_update(h, data + splits[i], splits[j] - splits[i]), 0);
+                assert_int_equal(ms_hasher_update(h, data + splits[j], len - splits[j]), 0);
+                assert_int_equal(ms_hasher_final(h, got), 0);
+                assert_memory_equal(got, want, ms_hash_size(alg));
+            }
+        }
+        /* Byte at a time. */
+        assert_int_equal(ms_hasher_reset(h), 0);
+        for (size_t i = 0; i < len; i++)
+            assert_int_equal(ms_hasher_update(h, data + i, 1), 0);
+        assert_int_equal(ms_hasher_final(h, got), 0);
+        assert_memory_equal(got, want, ms_hash_size(alg));
+        ms_hasher_free(h);
+    }
+    free(data);
+}
+
+/* Files whose sizes sit at and around multiples of the shard size. */
+static const size_t file_sizes[] = {0,
+                                    1,
+                                    SHARD - 1,
+                                    SHARD,
+                                    SHARD + 1,
+                                    2 * SHARD - 1,
+                                    2 * SHARD,
+                                    2 * SHARD + 1,
+                                    3 * SHARD - 1,
+                                    3 * SHARD,
+                                    3 * SHARD + 1};
+#define N_FILES (sizeof file_sizes / sizeof file_sizes[0])
+
+typedef struct progress_seen {
+    uint64_t last_done, last_total;
+    unsigned calls;
+} progress_seen;
+
+static void on_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_seen *p = ctx;
+    assert_true(done <= total);
+    assert_true(done >= p->last_done); /* never goes backwards */
+    p->last_done = done;
+    p->last_total = total;
+    p->calls++;
+}
+
+static void test_engine_shards(void **state)
+{
+    fixture *f = *state;
+    uint8_t *content[N_FILES];
+    char name[32];
+    for (size_t i = 0; i < N_FILES; i++) {
+        content[i] = make_bytes(file_sizes[i], (unsigned)i + 100);
+        snprintf(name, sizeof name, "d/size_%06zu", file_sizes[i]);
+        unit_write(f->dir, name, content[i], file_sizes[i]);
+    }
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(f->list.count, N_FILES);
+    /* The walk order is the names' order, which is the sizes' order (zero-padded). */
+
+    /* Items: every shard of every file, then every whole file, then a few odd ranges. */
+    ms_hash_item items[256];
+    size_t n = 0;
+    for (size_t i = 0; i < N_FILES; i++) {
+        for (size_t start = 0; start < file_sizes[i]; start += SHARD) {
+            size_t end = file_sizes[i] - start > SHARD ? start + SHARD : file_sizes[i];
+            items[n++] = (ms_hash_item){.file = i, .start = start, .end = end};
+        }
+        items[n++] = (ms_hash_item){.file = i, .start = 0, .end = file_sizes[i]};
+        if (file_sizes[i] >= 3) /* a range that starts and ends inside a buffer */
+            items[n++] = (ms_hash_item){.file = i, .start = 1, .end = file_sizes[i] - 1};
+        items[n++] = (ms_hash_item){.file = i, .start = file_sizes[i], .end = file_sizes[i]};
+    }
+    assert_true(n <= sizeof items / sizeof items[0]);
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++)
+        total += items[k].end - items[k].start;
+
+    for (int a = 0; a < 2; a++) {
+        for (unsigned threads = 1; threads <= 3; threads += 2) {
+            ms_hash_algorithm alg = a ? MS_HASH_BLAKE2B : MS_HASH_SHA256;
+            progress_seen seen = {0, 0, 0};
+            for (size_t k = 0; k < n; k++)
+                memset(items[k].digest, 0xAA, sizeof items[k].digest);
+            ms_hash_job job = {.root = f->dir,
+                               .files = &f->list,
+                               .items = items,
+                               .n_items = n,
+                               .algorithm = alg,
+                               .threads = threads,
+                               .buffer_size = 4096,
+                               .progress = on_progress,
+                               .progress_ctx = &seen};
+            ms_error_clear(&f->err);
+            int rc = ms_hash_run(&job, &f->err);
+            if (rc != 0)
+                fail_msg("ms_hash_run: %d %s", rc, f->err.message);
+            for (size_t k = 0; k < n; k++) {
+                uint8_t want[MS_HASH_MAX_SIZE];
+                reference_digest(alg, content[items[k].file] + items[k].start,
+                                 (size_t)(items[k].end - items[k].start), want);
+                if (memcmp(want, items[k].digest, ms_hash_size(alg)) != 0)
+                    fail_msg("%s threads=%u: item %zu (%s %llu-%llu) digest differs",
+                             ms_hash_name(alg), threads, k, f->list.entries[items[k].file].path,
+                             (unsigned long long)items[k].start, (unsigned long long)items[k].end);
+            }
+            /* Progress ends at the total (one final report at least). */
+            assert_true(seen.calls >= 1);
+            assert_int_equal(seen.last_total, total);
+            assert_int_equal(seen.last_done, total);
+        }
+    }
+    for (size_t i = 0; i < N_FILES; i++)
+        free(content[i]);
+}
+
+static void test_engine_default_buffer_and_threads(void **state)
+{
+    fixture *f = *state;
+    uint8_t *data = make_bytes(50000, 3);
+    unit_write(f->dir, "w", data, 50000);
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    ms_hash_item item = {.file = 0, .start = 0, .end = 50000};
+    ms_hash_job job = {.root = f->dir, .files = &f->list, .items = &item, .n_items = 1};
+    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    uint8_t want[32];
+    reference_digest(MS_HASH_SHA256, data, 50000, want);
+    assert_memory_equal(item.digest, want, 32);
+    /* No items at all is fine. */
+    job.n_items = 0;
+    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    free(data);
+}
+
+static void test_engine_single_file_model(void **state)
+{
+    fixture *f = *state;
+    char path[PATH_MAX];
+    unit_write_str(f->dir, "model.bin", "This is a simple model");
+    unit_path(path, f->dir, "model.bin");
+    assert_int_equal(ms_walk_collect(path, &walk_opts, &f->list, &f->err), 0);
+    assert_string_equal(f->list.entries[0].path, ".");
+    ms_hash_item items[3] = {{.file = 0, .start = 0, .end = 8},
+                             {.file = 0, .start = 8, .end = 16},
+                             {.file = 0, .start = 16, .end = 22}};
+    ms_hash_job job = {.root = path, .files = &f->list, .items = items, .n_items = 3, .threads = 2};
+    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    /* The OMS golden digests of this model's 8-byte shards. */
+    unit_assert_hex(items[0].digest, 32,
+                    "a37010c994067764d86540bf479d93b4d0c3bb3955de7b61f951caf2fd0301b0");
+    unit_assert_hex(items[1].digest, 32,
+                    "bd762002a3528a27fb9a8822f822b949d3c9ab7e860af33039c9aa70ebbbe682");
+    unit_assert_hex(items[2].digest, 32,
+                    "a791e1e893ea4260c77475725101fb4cc6ad85f6340f21f10b239184e318cd21");
+}
+
+/* Walk a model of two files ("a" and "b", 20000 bytes each), let `change` alter it, then hash;
+ * expect `code` and a message naming file "b" and containing `needle`. */
+static void expect_changed(fixture *f, void (*change)(fixture *), int code, const char *needle)
+{
+    uint8_t *data = make_bytes(20000, 9);
+    char path[PATH_MAX];
+    unit_write(f->dir, "a", data, 20000);
+    unit_write(f->dir, "b", data, 20000);
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(f->list.count, 2);
+    change(f);
+    ms_hash_item items[2] = {{.file = 0, .start = 0, .end = 20000},
+                             {.file = 1, .start = 0, .end = 20000}};
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        ms_hash_job job = {.root = f->dir,
+                           .files = &f->list,
+                           .items = items,
+                           .n_items = 2,
+                           .threads = threads,
+                           .buffer_size = 4096};
+        ms_error_clear(&f->err);
+        int rc = ms_hash_run(&job, &f->err);
+        if (rc != code)
+            fail_msg("ms_hash_run returned %d (%s), expected %d", rc, f->err.message, code);
+        assert_int_equal(f->err.code, code);
+        unit_assert_contains(f->err.message, unit_path(path, f->dir, "b"));
+        unit_assert_contains(f->err.message, needle);
+    }
+    free(data);
+}
+
+static void grow_b(fixture *f)
+{
+    char path[PATH_MAX];
+    FILE *fp = fopen(unit_path(path, f->dir, "b"), "ab");
+    assert_non_null(fp);
+    fputc('x', fp);
+    fclose(fp);
+}
+
+static void shrink_b(fixture *f)
+{
+    char path[PATH_MAX];
+    assert_int_equal(truncate(unit_path(path, f->dir, "b"), 100), 0);
+}
+
+static void touch_b(fixture *f)
+{
+    char path[PATH_MAX];
+    /* Same size and bytes, another modification time. */
+    struct timespec times[2] = {{0, UTIME_OMIT}, {f->list.entries[1].mtime_sec - 100, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, unit_path(path, f->dir, "b"), times, 0), 0);
+}
+
+static void replace_b_same_metadata(fixture *f)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    /* Another inode with the same size and mtime: still not the file that was listed. */
+    uint8_t *data = make_bytes(20000, 10);
+    unit_write(f->dir, "b.new", data, 20000);
+    struct timespec times[2] = {{0, UTIME_OMIT},
+                                {f->list.entries[1].mtime_sec, f->list.entries[1].mtime_nsec}};
+    assert_int_equal(utimensat(AT_FDCWD, unit_path(tmp, f->dir, "b.new"), times, 0), 0);
+    assert_int_equal(rename(tmp, unit_path(path, f->dir, "b")), 0);
+    free(data);
+}
+
+static void symlink_b(fixture *f)
+{
+    char path[PATH_MAX];
+    assert_int_equal(unlink(unit_path(path, f->dir, "b")), 0);
+    assert_int_equal(symlink("a", path), 0);
+}
+
+static void remove_b(fixture *f)
+{
+    char path[PATH_MAX];
+    assert_int_equal(unlink(unit_path(path, f->dir, "b")), 0);
+}
+
+static void test_changed_size(void **state)
+{
+    expect_changed(*state, grow_b, MS_EINPUT, "changed");
+    ms_file_list_free(&((fixture *)*state)->list);
+    expect_changed(*state, shrink_b, MS_EINPUT, "changed");
+}
+
+static void test_changed_mtime(void **state)
+{
+    expect_changed(*state, touch_b, MS_EINPUT, "changed");
+}
+
+static void test_replaced_file(void **state)
+{
+    expect_changed(*state, replace_b_same_metadata, MS_EINPUT, "changed");
+}
+
+static void test_replaced_by_symlink(void **state)
+{
+    expect_changed(*state, symlink_b, MS_EINPUT, "symbolic link");
+}
+
+static void test_removed_file(void **state)
+{
+    expect_changed(*state, remove_b, MS_EINPUT, "No such file");
+}
+
+static void test_range_outside_file(void **state)
+{
+    fixture *f = *state;
+    char path[PATH_MAX];
+    unit_write_str(f->dir, "small", "0123456789");
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    ms_hash_item items[2] = {{.file = 0, .start = 0, .end = 11}, {.file = 0, .start = 6, .end = 5}};
+    for (size_t i = 0; i < 2; i++) {
+        ms_hash_job job = {
+            .root = f->dir, .files = &f->list, .items = &items[i], .n_items = 1, .threads = 1};
+        ms_error_clear(&f->err);
+        assert_int_equal(ms_hash_run(&job, &f->err), MS_EINPUT);
+        unit_assert_contains(f->err.message, unit_path(path, f->dir, "small"));
+        unit_assert_contains(f->err.message, "outside the file");
+    }
+}
+
+static void test_missing_root(void **state)
+{
+    fixture *f = *state;
+    char path[PATH_MAX];
+    unit_write_str(f->dir, "w", "x");
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    ms_hash_item item = {.file = 0, .start = 0, .end = 1};
+    ms_hash_job job = {
+        .root = unit_path(path, f->dir, "gone"), .files = &f->list, .items = &item, .n_items = 1};
+    assert_int_equal(ms_hash_run(&job, &f->err), MS_EINPUT);
+    unit_assert_contains(f->err.message, "gone");
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+    if (sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known_answers),
+        cmocka_unit_test(test_names_and_sizes),
+        cmocka_unit_test(test_incremental_equals_one_shot),
+        T(test_engine_shards),
+        T(test_engine_default_buffer_and_threads),
+        T(test_engine_single_file_model),
+        T(test_changed_size),
+        T(test_changed_mtime),
+        T(test_replaced_file),
+        T(test_replaced_by_symlink),
+        T(test_removed_file),
+        T(test_range_outside_file),
+        T(test_missing_root),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
