@@ -46,6 +46,15 @@ int cli_usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cli_option_error(int opt, char **argv)
+{
+    const char *what = opt == ':' ? "missing argument for" : "unknown";
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 127)
+        return cli_usage_error("%s option '%s'", what, arg);
+    return cli_usage_error("%s option '-%c'", what, optopt);
+}
+
 int cli_print_help(const char *command)
 {
     for (size_t i = 0; i < cli_commands_count; i++) {

@@ -31,6 +31,9 @@ void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const ms_error *err);
 /* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Report getopt_long's '?' (unknown option) or ':' (missing argument) as one line; returns
+ * EXIT_USAGE. Commands pass an optstring starting with ':' (opterr is off, see main.c). */
+int cli_option_error(int opt, char **argv);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 

@@ -49,7 +49,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -63,7 +63,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             status = cli_print_help(cli_current);
             goto out;
         } else {
-            status = cli_usage_error("unknown option");
+            status = cli_option_error(opt, argv);
             goto out;
         }
     }

@@ -324,13 +324,13 @@ int cmd_inspect(int argc, char **argv)
     memset(&in, 0, sizeof in);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (opt == OPT_JSON)
             json = 1;
         else if (opt == 'h')
             return cli_print_help(cli_current);
         else
-            return cli_usage_error("unknown option");
+            return cli_option_error(opt, argv);
     }
     if (argc - optind != 1)
         return cli_usage_error(argc - optind ? "expected exactly one SIG" : "missing SIG");

@@ -103,7 +103,7 @@ int cmd_keygen(int argc, char **argv)
 
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o':
             prefix = optarg;
@@ -129,7 +129,7 @@ int cmd_keygen(int argc, char **argv)
         case 'h':
             return cli_print_help(cli_current);
         default:
-            return cli_usage_error("unknown option");
+            return cli_option_error(opt, argv);
         }
     }
     if (optind < argc)

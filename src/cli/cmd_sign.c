@@ -76,7 +76,7 @@ int cmd_sign(int argc, char **argv)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -118,7 +118,7 @@ int cmd_sign(int argc, char **argv)
             status = cli_print_help(cli_current);
             goto out;
         default:
-            status = cli_usage_error("unknown option");
+            status = cli_option_error(opt, argv);
             goto out;
         }
     }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <getopt.h>
+
 #include "cli.h"
 
 static int cmd_help(int argc, char **argv);
@@ -46,6 +48,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    opterr = 0; /* commands report option errors in one line of their own */
     if (argc < 2) {
         print_main_help();
         return EXIT_USAGE;

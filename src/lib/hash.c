@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -109,9 +111,14 @@ int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
 
 /* ---- the engine --------------------------------------------------------------------------- */
 
+#define MS_ASSIST_SLOTS 8
+#define MS_ASSIST_CHUNK ((size_t)256 << 10)
+
 typedef struct worker {
     uint8_t *buffer;
     ms_hasher *hasher;
+    int assist;                      /* this worker's items are read by a helper thread */
+    uint8_t *slots[MS_ASSIST_SLOTS]; /* the helper's ring, when assist */
 } worker;
 
 typedef struct engine {
@@ -168,6 +175,129 @@ static int changed_error(const ms_hash_job *job, const ms_file_entry *e, const s
                         st->st_mtim.tv_nsec, (unsigned long long)e->ino, (unsigned long long)st->st_ino);
 }
 
+/* Read bytes [start, end) of `fd` and feed them to the worker's hasher. Returns 0, an errno value
+ * (> 0) for a read error at *fail_off, or -1 when the file ended early (it shrank). */
+static int hash_direct(engine *en, worker *w, int fd, const ms_hash_item *item, uint64_t *fail_off)
+{
+    uint64_t off = item->start;
+    while (off < item->end) {
+        uint64_t want64 = item->end - off;
+        size_t want = want64 > en->buffer_size ? en->buffer_size : (size_t)want64;
+        ssize_t n = pread(fd, w->buffer, want, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *fail_off = off;
+            return n < 0 ? errno : -1;
+        }
+        ms_hasher_update(w->hasher, w->buffer, (size_t)n);
+        off += (uint64_t)n;
+        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
+    }
+    return 0;
+}
+
+/* With a core to spare, a reader thread copies the next chunks out of the page cache while this
+ * thread hashes the current one: the copy (and its memory stalls) leaves the hashing core. The
+ * ring is MS_ASSIST_SLOTS chunks of MS_ASSIST_CHUNK bytes; the reader never gets further ahead. */
+typedef struct assist_ring {
+    worker *w;
+    int fd;
+    uint64_t start, end;
+    size_t len[MS_ASSIST_SLOTS];
+    atomic_int filled[MS_ASSIST_SLOTS];
+    atomic_int stop;   /* the hasher gave up */
+    atomic_int status; /* reader: 0, errno, or -1 for an early end of file */
+    uint64_t fail_off;
+} assist_ring;
+
+/* Wait until `*flag` equals `want` (or `*abort_flag` is set). The two sides run on two cores
+ * and are microseconds apart, so the waiting side spins (yielding now and then) instead of
+ * sleeping: a sleep/wake-up lets the scheduler put both threads on one core, which costs far
+ * more than the spin. */
+static void ring_wait(atomic_int *flag, int want, atomic_int *abort_flag)
+{
+    for (unsigned i = 1;; i++) {
+        if (atomic_load_explicit(flag, memory_order_acquire) == want ||
+            atomic_load_explicit(abort_flag, memory_order_acquire))
+            return;
+        if (i % 256 == 0)
+            sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else
+            __builtin_ia32_pause();
+#endif
+    }
+}
+
+static void ring_set(atomic_int *flag, int value)
+{
+    atomic_store_explicit(flag, value, memory_order_release);
+}
+
+static void *assist_reader(void *p)
+{
+    assist_ring *r = p;
+    uint64_t off = r->start;
+    for (size_t k = 0; off < r->end; k++) {
+        size_t slot = k % MS_ASSIST_SLOTS;
+        ring_wait(&r->filled[slot], 0, &r->stop);
+        if (atomic_load(&r->stop))
+            return NULL;
+        uint64_t want64 = r->end - off;
+        size_t want = want64 > MS_ASSIST_CHUNK ? MS_ASSIST_CHUNK : (size_t)want64;
+        ssize_t n;
+        do {
+            n = pread(r->fd, r->w->slots[slot], want, (off_t)off);
+        } while (n < 0 && errno == EINTR);
+        if (n <= 0) {
+            r->fail_off = off;
+            ring_set(&r->status, n < 0 ? errno : -1);
+            return NULL;
+        }
+        r->len[slot] = (size_t)n;
+        ring_set(&r->filled[slot], 1);
+        off += (uint64_t)n;
+    }
+    return NULL;
+}
+
+static int hash_assisted(engine *en, worker *w, int fd, const ms_hash_item *item, uint64_t *fail_off)
+{
+    assist_ring r;
+    pthread_t tid;
+    memset(&r, 0, sizeof r);
+    r.w = w;
+    r.fd = fd;
+    r.start = item->start;
+    r.end = item->end;
+    for (int k = 0; k < MS_ASSIST_SLOTS; k++)
+        atomic_init(&r.filled[k], 0);
+    atomic_init(&r.stop, 0);
+    atomic_init(&r.status, 0);
+    int result = 0;
+    if (pthread_create(&tid, NULL, assist_reader, &r) != 0)
+        return hash_direct(en, w, fd, item, fail_off);
+    uint64_t off = item->start;
+    for (size_t k = 0; off < item->end; k++) {
+        size_t slot = k % MS_ASSIST_SLOTS;
+        ring_wait(&r.filled[slot], 1, &r.status);
+        if (!atomic_load_explicit(&r.filled[slot], memory_order_acquire)) {
+            result = atomic_load(&r.status);
+            *fail_off = r.fail_off;
+            break;
+        }
+        size_t n = r.len[slot];
+        ms_hasher_update(w->hasher, w->slots[slot], n);
+        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
+        off += n;
+        ring_set(&r.filled[slot], 0);
+    }
+    ring_set(&r.stop, 1);
+    pthread_join(tid, NULL);
+    return result;
+}
+
 static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *err)
 {
     engine *en = ctx;
@@ -215,29 +345,20 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
         rc = ms_error_set(err, rc, "hash initialisation failed");
         goto out;
     }
-    uint64_t off = item->start;
-    while (off < item->end) {
-        uint64_t want64 = item->end - off;
-        size_t want = want64 > en->buffer_size ? en->buffer_size : (size_t)want64;
-        ssize_t n = pread(fd, w->buffer, want, (off_t)off);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = ms_error_set(err, errno == EISDIR ? MS_EINPUT : MS_EENV, "%s: read error at offset %llu: %s",
-                              display_path(job, e, path, sizeof path), (unsigned long long)off,
-                              strerror(errno));
-            goto out;
-        }
-        if (n == 0) {
-            struct stat now;
-            if (fstat(fd, &now) != 0)
-                now = st;
-            rc = changed_error(job, e, &now, "while hashing", err);
-            goto out;
-        }
-        ms_hasher_update(w->hasher, w->buffer, (size_t)n);
-        off += (uint64_t)n;
-        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
+    uint64_t fail_off = 0;
+    int read_status = w->assist ? hash_assisted(en, w, fd, item, &fail_off) : hash_direct(en, w, fd, item, &fail_off);
+    if (read_status > 0) {
+        rc = ms_error_set(err, read_status == EISDIR ? MS_EINPUT : MS_EENV, "%s: read error at offset %llu: %s",
+                          display_path(job, e, path, sizeof path), (unsigned long long)fail_off,
+                          strerror(read_status));
+        goto out;
+    }
+    if (read_status < 0) {
+        struct stat now;
+        if (fstat(fd, &now) != 0)
+            now = st;
+        rc = changed_error(job, e, &now, "while hashing", err);
+        goto out;
     }
     if (fstat(fd, &st) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path), strerror(errno));
@@ -275,6 +396,8 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err)
         en.bytes_total += job->items[i].end - job->items[i].start;
 
     unsigned threads = job->threads ? job->threads : ms_pool_default_threads();
+    /* Cores beyond one per item become read-ahead helpers for large items. */
+    int assist = job->n_items > 0 && (size_t)threads >= 2 * job->n_items;
     if ((size_t)threads > job->n_items)
         threads = job->n_items ? (unsigned)job->n_items : 1;
 
@@ -307,6 +430,16 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err)
             rc = ms_error_nomem(err);
             goto out;
         }
+        if (assist && largest >= 4 * MS_ASSIST_CHUNK) {
+            en.workers[t].assist = 1;
+            for (int k = 0; k < MS_ASSIST_SLOTS; k++) {
+                if (posix_memalign((void **)&en.workers[t].slots[k], 4096, MS_ASSIST_CHUNK) != 0) {
+                    en.workers[t].slots[k] = NULL;
+                    rc = ms_error_nomem(err);
+                    goto out;
+                }
+            }
+        }
     }
     ms_pool_batch batch = {
         .threads = threads,
@@ -321,6 +454,8 @@ out:
     if (en.workers) {
         for (unsigned t = 0; t < threads; t++) {
             free(en.workers[t].buffer);
+            for (int k = 0; k < MS_ASSIST_SLOTS; k++)
+                free(en.workers[t].slots[k]);
             ms_hasher_free(en.workers[t].hasher);
         }
         free(en.workers);

@@ -304,6 +304,9 @@ int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err)
 
 int ms_key_from_evp(struct evp_pkey_st *pkey, ms_key **out, ms_error *err)
 {
+    int rc = ms_key_crypto_ready(err);
+    if (rc < 0)
+        return rc;
     if (!pkey)
         return ms_error_set(err, MS_EINPUT, "no public key");
     if (EVP_PKEY_up_ref(pkey) != 1)
@@ -414,6 +417,10 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
                         ms_error *err)
 {
     EVP_PKEY *pkey = NULL;
+    /* Every key object must find libsodium ready: ms_key_hint armours through sodium_malloc. */
+    int rc = ms_key_crypto_ready(err);
+    if (rc < 0)
+        return rc;
     if (!data || len == 0)
         return ms_error_set(err, MS_EINPUT, "%s: empty public key", what);
     if (len > KEY_FILE_MAX)

@@ -171,6 +171,26 @@ static int format_diff(const char *model, const ms_manifest_diff *d, ms_error *e
                         model, d->n_changed, d->n_missing, d->n_extra);
 }
 
+/* A single-file model's one resource is named "." (as model_signing names it); people are told
+ * the file's own name instead. */
+static int name_single_file(ms_manifest_diff *d, const char *model_name)
+{
+    char **lists[] = {d->changed, d->missing, d->extra};
+    size_t counts[] = {d->n_changed, d->n_missing, d->n_extra};
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < counts[k]; i++) {
+            if (strcmp(lists[k][i], ".") == 0) {
+                char *copy = strdup(model_name);
+                if (!copy)
+                    return MS_ENOMEM;
+                free(lists[k][i]);
+                lists[k][i] = copy;
+            }
+        }
+    }
+    return 0;
+}
+
 int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, const ms_trust *trust,
                     const ms_verify_options *opts, ms_verify_result *res, ms_error *err)
 {
@@ -251,6 +271,8 @@ int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, c
         }
     }
     rc = ms_manifest_compare(signed_m, actual, &res->diff, err);
+    if (rc == MS_EVERIFY && name_single_file(&res->diff, actual->model_name) != 0)
+        rc = ms_error_nomem(err);
     if (rc == MS_EVERIFY)
         rc = format_diff(model, &res->diff, err);
 out:

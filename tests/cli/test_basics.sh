@@ -9,7 +9,7 @@ check_status "--version" 0 ms --version
 grep -qE '^modelseal [0-9]+\.[0-9]+\.[0-9]+$' "$OUT" && pass || fail "--version format"
 check_status "no arguments is a usage error" 2 ms
 check_fails "unknown command" 2 "unknown command 'frobnicate'" ms frobnicate
-for cmd in hash digest help; do
+for cmd in hash digest keygen sign verify inspect help; do
     check_status "help $cmd" 0 ms help "$cmd"
     grep -q "^Usage: modelseal $cmd" "$OUT" && pass || fail "help $cmd shows usage"
     check_status "$cmd --help" 0 ms "$cmd" --help
@@ -20,7 +20,7 @@ check_fails "missing MODEL" 2 "missing MODEL" ms hash
 check_fails "two MODELs" 2 "exactly one MODEL" ms digest a b
 
 # Every command has a man page, and modelseal(1) documents the exit codes.
-for page in modelseal modelseal-hash modelseal-digest; do
+for page in modelseal modelseal-hash modelseal-digest modelseal-keygen modelseal-sign modelseal-verify modelseal-inspect; do
     [ -s "$SRCDIR/doc/$page.1" ] && pass || fail "man page $page.1 missing"
     if command -v man >/dev/null 2>&1; then
         run env MANWIDTH=80 man -l "$SRCDIR/doc/$page.1"

@@ -181,7 +181,7 @@ static void test_certificate_chain(void **state)
 static void test_release_vector(void **state)
 {
     (void)state;
-    char path[PATH_MAX], model[PATH_MAX];
+    char path[PATH_MAX + 32], model[PATH_MAX];
     ms_key *pub = NULL;
     ms_buf bundle = MS_BUF_INIT;
     ms_error err;

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Hashing throughput against the machine's SHA-256 ceiling (OpenSSL in memory), from page cache.
+# Builds: 2 x 768 MiB files, 1 x 1.5 GiB file, 50,000 files of 4 KiB in 100 folders.
+. "$(dirname "$0")/common.sh"
+
+echo "building models in $B ..."
+mkdir -p "$B/two" "$B/one" "$B/small"
+head -c 805306368 /dev/urandom >"$B/two/a.bin"
+head -c 805306368 /dev/urandom >"$B/two/b.bin"
+head -c 1610612736 /dev/urandom >"$B/one/w.bin"
+/usr/bin/python3 - "$B/small" <<'PY'
+import os, sys
+root = sys.argv[1]
+block = os.urandom(4096 * 64)
+for d in range(100):
+    os.mkdir(f"{root}/d{d:03}")
+    for f in range(500):
+        i = (d * 500 + f) % 64
+        with open(f"{root}/d{d:03}/f{f:04}", "wb") as fh:
+            fh.write(block[i * 4096:(i + 1) * 4096])
+PY
+cat "$B/two/a.bin" "$B/two/b.bin" "$B/one/w.bin" >/dev/null
+find "$B/small" -type f -exec cat {} + >/dev/null
+
+C1=$(ceiling)
+C2=$(ceiling -multi "$(nproc)")
+BYTES=1610612736
+echo "ceiling: SHA-256 in memory $(rate "$C1" 1) on one core, $(rate "$C2" 1) on $(nproc) cores"
+
+r=$(best_of 3 "$MS" digest "$B/two")
+echo "files,  2 x 768 MiB:  ${r% *} s  $(rate $BYTES "${r% *}")  = $(ratio $BYTES "${r% *}" "$C2") of the $(nproc)-core ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" digest --method shards --shard-size 67108864 "$B/one")
+echo "shards (64 MiB), 1 x 1.5 GiB: ${r% *} s  $(rate $BYTES "${r% *}")  = $(ratio $BYTES "${r% *}" "$C2") of the $(nproc)-core ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" digest --method shards "$B/one")
+echo "shards (default 1e9), 1 x 1.5 GiB: ${r% *} s  $(rate $BYTES "${r% *}")  = $(ratio $BYTES "${r% *}" "$C2") of the $(nproc)-core ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" digest "$B/one")
+echo "files,  1 x 1.5 GiB:  ${r% *} s  $(rate $BYTES "${r% *}")  = $(ratio $BYTES "${r% *}" "$C1") of the 1-core ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" digest "$B/small")
+echo "files,  50,000 x 4 KiB: ${r% *} s (target <= 0.75 s)   peak RSS ${r#* } KiB"
+
+r=$(best_of 1 sha256sum "$B/one/w.bin")
+echo "reference: sha256sum 1 x 1.5 GiB: ${r% *} s  $(rate $BYTES "${r% *}")"
+r=$(best_of 1 sh -c "find '$B/small' -type f -print0 | xargs -0 -P$(nproc) sha256sum")
+echo "reference: find | xargs -P$(nproc) sha256sum, 50,000 x 4 KiB: ${r% *} s"
