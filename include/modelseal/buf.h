@@ -18,7 +18,10 @@ typedef struct ms_buf {
     size_t cap;
 } ms_buf;
 
-#define MS_BUF_INIT {NULL, 0, 0}
+#define MS_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Make room for `extra` more bytes (plus the terminator). 0 or MS_ENOMEM. */
 int ms_buf_reserve(ms_buf *buf, size_t extra);

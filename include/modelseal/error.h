@@ -29,7 +29,8 @@ typedef struct ms_error {
 
 /* Record an error and return `code`, so callers can write `return ms_error_set(err, ...)`.
  * `err` may be NULL. A message longer than the buffer is truncated. */
-int ms_error_set(ms_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ms_error_set(ms_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Record an out-of-memory error and return MS_ENOMEM. */
 int ms_error_nomem(ms_error *err);

@@ -63,8 +63,8 @@ typedef struct ms_hash_job {
     ms_hash_item *items;       /* in/out */
     size_t n_items;
     ms_hash_algorithm algorithm;
-    unsigned threads;          /* 0: online CPUs */
-    size_t buffer_size;        /* 0: MS_HASH_DEFAULT_BUFFER */
+    unsigned threads;             /* 0: online CPUs */
+    size_t buffer_size;           /* 0: MS_HASH_DEFAULT_BUFFER */
     ms_hash_progress_fn progress; /* optional, called on the calling thread */
     void *progress_ctx;
 } ms_hash_job;

@@ -28,21 +28,21 @@ typedef enum ms_method { MS_METHOD_FILES = 0, MS_METHOD_SHARDS = 1 } ms_method;
 typedef struct ms_serialization {
     ms_method method;
     ms_hash_algorithm algorithm;
-    uint64_t shard_size;  /* shards only; > 0 */
+    uint64_t shard_size; /* shards only; > 0 */
     int allow_symlinks;
-    char **ignore_paths;  /* recorded in the predicate; relative to the model root */
+    char **ignore_paths; /* recorded in the predicate; relative to the model root */
     size_t n_ignore_paths;
     int has_ignore_paths; /* 0 when the predicate did not record ignore_paths at all */
 } ms_serialization;
 
 typedef struct ms_resource {
-    char *name;                      /* "path" or "path:start:end" */
+    char *name; /* "path" or "path:start:end" */
     uint8_t digest[MS_HASH_MAX_SIZE];
     size_t digest_len;
 } ms_resource;
 
 typedef struct ms_manifest {
-    char *model_name;                /* basename of the model path */
+    char *model_name; /* basename of the model path */
     ms_serialization serialization;
     ms_resource *resources;
     size_t n_resources;
@@ -50,10 +50,10 @@ typedef struct ms_manifest {
 } ms_manifest;
 
 typedef struct ms_manifest_options {
-    unsigned threads;            /* 0: online CPUs */
-    size_t buffer_size;          /* 0: default */
-    int no_ignore_git_paths;     /* also hash .git, .github, .gitattributes, .gitignore */
-    const char *signature_path;  /* a signature file inside the model to skip (besides model.sig) */
+    unsigned threads;           /* 0: online CPUs */
+    size_t buffer_size;         /* 0: default */
+    int no_ignore_git_paths;    /* also hash .git, .github, .gitattributes, .gitignore */
+    const char *signature_path; /* a signature file inside the model to skip (besides model.sig) */
     /* Optional filter: hash only files for which include(path) returns 1. */
     int (*include)(void *ctx, const char *path);
     void *include_ctx;
@@ -75,8 +75,8 @@ int ms_method_parse(const char *name, ms_method *method);
 /* Hash the model at `path` as `ser` says and return a new manifest in *out (free with
  * ms_manifest_free). The walk skips ser->ignore_paths, model.sig and claims.jsonl at the root,
  * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. */
-int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_manifest_options *opts,
-                      ms_manifest **out, ms_error *err);
+int ms_manifest_build(const char *path, const ms_serialization *ser,
+                      const ms_manifest_options *opts, ms_manifest **out, ms_error *err);
 
 /* SHA-256 over the concatenated raw digests of `resources` in listed order. */
 int ms_manifest_root(const ms_resource *resources, size_t n, uint8_t out[MS_SHA256_SIZE]);
@@ -91,16 +91,19 @@ char *ms_resource_file(const char *name, ms_method method);
 
 /* Differences between what was signed and what is on disk, by file path. */
 typedef struct ms_manifest_diff {
-    char **missing; size_t n_missing; /* signed, not on disk */
-    char **extra;   size_t n_extra;   /* on disk, not signed */
-    char **changed; size_t n_changed; /* on disk with other bytes */
+    char **missing;
+    size_t n_missing; /* signed, not on disk */
+    char **extra;
+    size_t n_extra; /* on disk, not signed */
+    char **changed;
+    size_t n_changed; /* on disk with other bytes */
 } ms_manifest_diff;
 
 /* Compare by resource name. Returns 0 when identical as sets, MS_EVERIFY when they differ (diff
  * filled, sorted, each file once), MS_EINPUT when `expected` names a resource twice, MS_ENOMEM.
  * Digest comparisons are constant-time. */
-int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual, ms_manifest_diff *diff,
-                        ms_error *err);
+int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
+                        ms_manifest_diff *diff, ms_error *err);
 void ms_manifest_diff_clear(ms_manifest_diff *diff);
 
 /* JSON (OMS field names). The *_to_json functions return new cJSON objects or NULL (no memory).

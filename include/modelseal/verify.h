@@ -21,18 +21,18 @@ extern "C" {
 #endif
 
 typedef struct ms_trust {
-    const ms_key *const *keys;   /* trusted public keys (key-material bundles) */
+    const ms_key *const *keys; /* trusted public keys (key-material bundles) */
     size_t n_keys;
-    const ms_x509_chain *roots;  /* trusted roots (certificate bundles); may hold intermediates */
-    const char *identity;        /* with roots: required SAN (email, URI or DNS), or NULL */
-    int64_t at_time;             /* certificate validity time, unix seconds; 0 = now */
+    const ms_x509_chain *roots; /* trusted roots (certificate bundles); may hold intermediates */
+    const char *identity;       /* with roots: required SAN (email, URI or DNS), or NULL */
+    int64_t at_time;            /* certificate validity time, unix seconds; 0 = now */
 } ms_trust;
 
 typedef struct ms_signer_info {
-    char kind[16];      /* "key" or "certificate" */
-    char hint[65];      /* key: hex SHA-256 of the public key PEM */
-    char *identity;     /* certificate: the leaf's first SAN, malloc'd or NULL */
-    char *subject;      /* certificate: the leaf subject, malloc'd or NULL */
+    char kind[16];  /* "key" or "certificate" */
+    char hint[65];  /* key: hex SHA-256 of the public key PEM */
+    char *identity; /* certificate: the leaf's first SAN, malloc'd or NULL */
+    char *subject;  /* certificate: the leaf subject, malloc'd or NULL */
 } ms_signer_info;
 
 void ms_signer_info_clear(ms_signer_info *info);
@@ -45,19 +45,19 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
                                ms_error *err);
 
 typedef struct ms_verify_options {
-    ms_manifest_options hash;          /* threads, buffer, progress */
-    const char *const *extra_ignores;  /* user --ignore paths, relative to the model root */
+    ms_manifest_options hash;         /* threads, buffer, progress */
+    const char *const *extra_ignores; /* user --ignore paths, relative to the model root */
     size_t n_extra_ignores;
-    const char *signature_path;        /* the signature file, skipped when inside the model */
-    int ignore_unsigned_files;         /* hash only the files the bundle lists */
-    int allow_empty;                   /* accept a signature over no files */
+    const char *signature_path; /* the signature file, skipped when inside the model */
+    int ignore_unsigned_files;  /* hash only the files the bundle lists */
+    int allow_empty;            /* accept a signature over no files */
 } ms_verify_options;
 
 typedef struct ms_verify_result {
-    ms_statement *statement;  /* the signed statement (NULL if parsing never got that far) */
+    ms_statement *statement; /* the signed statement (NULL if parsing never got that far) */
     ms_signer_info signer;
-    ms_manifest_diff diff;    /* missing, extra and changed files, when the model differs */
-    size_t n_files;           /* files hashed */
+    ms_manifest_diff diff; /* missing, extra and changed files, when the model differs */
+    size_t n_files;        /* files hashed */
 } ms_verify_result;
 
 void ms_verify_result_clear(ms_verify_result *res);
@@ -66,8 +66,9 @@ void ms_verify_result_clear(ms_verify_result *res);
  * digest over the listed resources, then a re-hash of the model with the bundle's serialization
  * (plus opts' extra ignores) compared file by file. 0 = verified; MS_EVERIFY with err naming the
  * first failure and res->diff filled for file differences; MS_EINPUT for malformed input. */
-int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, const ms_trust *trust,
-                    const ms_verify_options *opts, ms_verify_result *res, ms_error *err);
+int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
+                    const ms_trust *trust, const ms_verify_options *opts, ms_verify_result *res,
+                    ms_error *err);
 
 #ifdef __cplusplus
 }

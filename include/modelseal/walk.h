@@ -3,8 +3,9 @@
  * A model is a regular file or a directory. Directories are walked one at a time with their
  * entries sorted so that the output is in full-path byte order (a directory sorts as "name/").
  * Directory symlinks are never followed; only regular files are listed; FIFOs, sockets and
- * devices are errors; names must be UTF-8 without backslashes; a symlink is an error unless allowed, and an allowed one must resolve to
- * a regular file inside the model root. Names are untrusted and checked. */
+ * devices are errors; names must be UTF-8 without backslashes; a symlink is an error unless
+ * allowed, and an allowed one must resolve to a regular file inside the model root. Names are
+ * untrusted and checked. */
 #ifndef MODELSEAL_WALK_H
 #define MODELSEAL_WALK_H
 
@@ -18,12 +19,12 @@ extern "C" {
 #endif
 
 typedef struct ms_file_entry {
-    char *path;         /* relative to the root, '/'-separated; "." for a single-file model */
-    char *target;       /* allowed symlink: the resolved file, relative to the root; else NULL */
-    uint64_t size;      /* bytes, at walk time */
-    int64_t mtime_sec;  /* modification time at walk time */
+    char *path;        /* relative to the root, '/'-separated; "." for a single-file model */
+    char *target;      /* allowed symlink: the resolved file, relative to the root; else NULL */
+    uint64_t size;     /* bytes, at walk time */
+    int64_t mtime_sec; /* modification time at walk time */
     long mtime_nsec;
-    uint64_t dev;       /* identity at walk time: the file hashed must be this one */
+    uint64_t dev; /* identity at walk time: the file hashed must be this one */
     uint64_t ino;
 } ms_file_entry;
 
@@ -40,8 +41,8 @@ extern const size_t ms_walk_git_paths_count;
 typedef struct ms_walk_options {
     const char *const *ignore_paths; /* relative to the root; a directory hides all below it */
     size_t n_ignore_paths;
-    int allow_symlinks;              /* follow symlinks to files inside the root */
-    int ignore_git_paths;            /* skip ms_walk_git_paths at the root */
+    int allow_symlinks;   /* follow symlinks to files inside the root */
+    int ignore_git_paths; /* skip ms_walk_git_paths at the root */
 } ms_walk_options;
 
 /* Called once per file in order. Return 0 to go on, or an MS_E* code (with err set) to stop. */
@@ -53,7 +54,8 @@ typedef int (*ms_walk_fn)(const ms_file_entry *entry, void *ctx, ms_error *err);
 int ms_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx, ms_error *err);
 
 /* Walk `root` and keep every entry in `out` (which must be zeroed or freshly freed). */
-int ms_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out, ms_error *err);
+int ms_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out,
+                    ms_error *err);
 
 /* Free the entries (the list itself is caller-owned). Accepts an empty list. */
 void ms_file_list_free(ms_file_list *list);

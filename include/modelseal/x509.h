@@ -35,6 +35,10 @@ int ms_x509_load_chain_file(const char *path, ms_x509_chain **out, ms_error *err
 
 /* Append one DER certificate (e.g. decoded from a bundle's rawBytes). Trailing bytes, a malformed
  * certificate or a full chain are MS_EINPUT. */
+/* Append every certificate of the PEM file at `path` to `chain` (same bounds as
+ * ms_x509_load_chain_file). 0, MS_EINPUT naming the file, or MS_ENOMEM. */
+int ms_x509_chain_append_file(ms_x509_chain *chain, const char *path, ms_error *err);
+
 int ms_x509_chain_add_der(ms_x509_chain *chain, const uint8_t *der, size_t len, ms_error *err);
 
 /* Validate the path from the first certificate of `leaf_and_intermediates` to a certificate of

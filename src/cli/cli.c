@@ -11,15 +11,21 @@
 
 const char *cli_current = NULL;
 
-void cli_message(const char *fmt, ...)
+/* "modelseal CMD: message" on stderr, without the newline. */
+static void vmessage(const char *fmt, va_list ap)
 {
-    va_list ap;
     fputs("modelseal", stderr);
     if (cli_current)
         fprintf(stderr, " %s", cli_current);
     fputs(": ", stderr);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
+}
+
+void cli_message(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -34,15 +40,11 @@ int cli_fail(const ms_error *err)
 int cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("modelseal", stderr);
-    if (cli_current)
-        fprintf(stderr, " %s", cli_current);
-    fputs(": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vmessage(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'modelseal %s%s--help' for more information.\n", cli_current ? cli_current : "",
-            cli_current ? " " : "");
+    fprintf(stderr, "\nTry 'modelseal %s%s--help' for more information.\n",
+            cli_current ? cli_current : "", cli_current ? " " : "");
     return EXIT_USAGE;
 }
 

@@ -10,7 +10,8 @@ const char cmd_hash_usage[] =
     "Usage: modelseal hash [OPTIONS] MODEL\n"
     "Hash a model file or directory and print one line per resource, '<hexdigest>  <name>'\n"
     "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n\n"
-    "Options:\n" CLI_HASH_OPTIONS_HELP "  --json                 print {model, root_digest, serialization, resources}\n"
+    "Options:\n" CLI_HASH_OPTIONS_HELP
+    "  --json                 print {model, root_digest, serialization, resources}\n"
     "  -h, --help             show this help\n";
 
 static cJSON *manifest_json(const ms_manifest *m)

@@ -25,25 +25,14 @@ const char cmd_sign_usage[] =
     "  --json                 print {model, root_digest, signature, resources, signer}\n"
     "  -h, --help             show this help\n";
 
-enum { OPT_KEY = OPT_FIRST_COMMAND_OPTION, OPT_CERT, OPT_CHAIN, OPT_SIGNATURE, OPT_PWFILE, OPT_ALLOW_EMPTY };
-
-/* Append every certificate of the PEM file at `path` to `chain`. */
-static int add_pem_file(ms_x509_chain *chain, const char *path, ms_error *err)
-{
-    ms_x509_chain *more = NULL;
-    int rc = ms_x509_load_chain_file(path, &more, err);
-    for (size_t i = 0; rc == 0 && i < ms_x509_chain_count(more); i++) {
-        uint8_t *der = NULL;
-        size_t len = 0;
-        if ((rc = ms_x509_chain_der(more, i, &der, &len)) != 0)
-            rc = ms_error_set(err, rc, "%s: cannot encode certificate %zu", path, i);
-        else
-            rc = ms_x509_chain_add_der(chain, der, len, err);
-        free(der);
-    }
-    ms_x509_chain_free(more);
-    return rc;
-}
+enum {
+    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
+    OPT_CERT,
+    OPT_CHAIN,
+    OPT_SIGNATURE,
+    OPT_PWFILE,
+    OPT_ALLOW_EMPTY
+};
 
 int cmd_sign(int argc, char **argv)
 {
@@ -156,9 +145,9 @@ int cmd_sign(int argc, char **argv)
             status = EXIT_ENVIRONMENT;
             goto out;
         }
-        int rc = add_pem_file(chain, cert_path, &err);
+        int rc = ms_x509_chain_append_file(chain, cert_path, &err);
         for (size_t i = 0; rc == 0 && i < n_chain; i++)
-            rc = add_pem_file(chain, chain_paths[i], &err);
+            rc = ms_x509_chain_append_file(chain, chain_paths[i], &err);
         if (rc) {
             status = cli_fail(&err);
             goto out;
@@ -201,8 +190,8 @@ int cmd_sign(int argc, char **argv)
         cJSON_AddStringToObject(s, "hint", hint);
         status = cli_print_json(o);
     } else {
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", model, m->n_resources,
-               m->n_resources == 1 ? "" : "s", root, sig_path, hint);
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", model,
+               m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path, hint);
     }
 out:
     ms_buf_free(&bundle);

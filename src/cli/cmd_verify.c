@@ -27,7 +27,14 @@ const char cmd_verify_usage[] =
     "  -h, --help             show this help\n"
     "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n";
 
-enum { OPT_KEY = OPT_FIRST_COMMAND_OPTION, OPT_CHAIN, OPT_IDENTITY, OPT_SIGNATURE, OPT_IGNORE_UNSIGNED, OPT_ALLOW_EMPTY };
+enum {
+    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
+    OPT_CHAIN,
+    OPT_IDENTITY,
+    OPT_SIGNATURE,
+    OPT_IGNORE_UNSIGNED,
+    OPT_ALLOW_EMPTY
+};
 
 static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
 {
@@ -130,29 +137,17 @@ int cmd_verify(int argc, char **argv)
             n_keys++;
             break;
         }
-        case OPT_CHAIN: {
-            ms_x509_chain *more = NULL;
+        case OPT_CHAIN:
             if (!roots && !(roots = ms_x509_chain_new())) {
                 cli_message("out of memory");
                 status = EXIT_ENVIRONMENT;
                 goto out;
             }
-            int rc = ms_x509_load_chain_file(optarg, &more, &err);
-            for (size_t i = 0; rc == 0 && i < ms_x509_chain_count(more); i++) {
-                uint8_t *der = NULL;
-                size_t len = 0;
-                rc = ms_x509_chain_der(more, i, &der, &len);
-                if (rc == 0)
-                    rc = ms_x509_chain_add_der(roots, der, len, &err);
-                free(der);
-            }
-            ms_x509_chain_free(more);
-            if (rc) {
+            if (ms_x509_chain_append_file(roots, optarg, &err) != 0) {
                 status = cli_fail(&err);
                 goto out;
             }
             break;
-        }
         case OPT_IDENTITY:
             identity = optarg;
             break;
@@ -215,8 +210,8 @@ int cmd_verify(int argc, char **argv)
     vopts.hash.progress_ctx = &progress;
     int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
     cli_progress_end(&progress);
-    if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 && !res.statement &&
-        !res.signer.kind[0]) {
+    if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 &&
+        !res.statement && !res.signer.kind[0]) {
         /* A malformed bundle: name the file. */
         ms_error named;
         ms_error_set(&named, rc, "%s: %s", sig_path, err.message);
@@ -239,7 +234,8 @@ int cmd_verify(int argc, char **argv)
     }
     char root[80];
     cli_format_root(res.statement->subject_digest, root);
-    printf("Verified %s: %zu file%s, root %s\n", model, res.n_files, res.n_files == 1 ? "" : "s", root);
+    printf("Verified %s: %zu file%s, root %s\n", model, res.n_files, res.n_files == 1 ? "" : "s",
+           root);
     if (res.signer.identity)
         printf("Signer: certificate for %s (key %.16s)\n", res.signer.identity, res.signer.hint);
     else if (res.signer.subject)

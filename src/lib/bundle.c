@@ -81,30 +81,6 @@ void ms_bundle_free(ms_bundle *b)
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
-/* A base64 field that must be present and non-empty once decoded. */
-static int decode_bytes(const cJSON *item, const char *field, size_t max, uint8_t **out,
-                        size_t *out_len, ms_error *err)
-{
-    if (!cJSON_IsString(item))
-        return ms_error_set(err, MS_EINPUT, "%s: %s", field, item ? "not a string" : "missing");
-    size_t text_len = strlen(item->valuestring);
-    if (text_len == 0)
-        return ms_error_set(err, MS_EINPUT, "%s: empty", field);
-    if (text_len / 4 > max / 3 + 1)
-        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
-    int rc = ms_base64_decode(item->valuestring, text_len, out, out_len);
-    if (rc == MS_ENOMEM)
-        return ms_error_nomem(err);
-    if (rc != 0)
-        return ms_error_set(err, MS_EINPUT, "%s: not valid base64", field);
-    if (*out_len == 0 || *out_len > max) {
-        free(*out);
-        *out = NULL;
-        return ms_error_set(err, MS_EINPUT, "%s: %s", field, *out_len ? "too large" : "empty");
-    }
-    return 0;
-}
-
 /* An optional string field: NULL when absent, a copy otherwise. */
 static int copy_optional_string(const cJSON *obj, const char *key, const char *field, size_t max,
                                 char **out, ms_error *err)
@@ -128,9 +104,9 @@ static int parse_message_signature(ms_bundle *b, const cJSON *obj, ms_error *err
     if (!b->message_signature)
         return ms_error_nomem(err);
     ms_message_signature *m = b->message_signature;
-    int rc = decode_bytes(cJSON_GetObjectItemCaseSensitive(obj, "signature"),
-                          "bundle messageSignature.signature", MS_DSSE_MAX_SIGNATURE, &m->signature,
-                          &m->signature_len, err);
+    int rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "signature"),
+                                  "bundle messageSignature.signature", MS_DSSE_MAX_SIGNATURE, 0,
+                                  &m->signature, &m->signature_len, err);
     if (rc != 0)
         return rc;
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "messageDigest");
@@ -142,9 +118,9 @@ static int parse_message_signature(ms_bundle *b, const cJSON *obj, ms_error *err
                               64, &m->digest_algorithm, err);
     if (rc != 0)
         return rc;
-    return decode_bytes(cJSON_GetObjectItemCaseSensitive(md, "digest"),
-                        "bundle messageSignature.messageDigest.digest", 1024, &m->digest,
-                        &m->digest_len, err);
+    return ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(md, "digest"),
+                                "bundle messageSignature.messageDigest.digest", 1024, 0, &m->digest,
+                                &m->digest_len, err);
 }
 
 static int add_certificate(ms_bundle *b, const uint8_t *der, size_t len, ms_error *err)
@@ -176,8 +152,8 @@ static int parse_certificate(ms_bundle *b, const cJSON *obj, const char *field, 
     if (!cJSON_IsObject(obj))
         return ms_error_set(err, MS_EINPUT, "%s: not an object", field);
     snprintf(sub, sizeof(sub), "%s.rawBytes", field);
-    int rc = decode_bytes(cJSON_GetObjectItemCaseSensitive(obj, "rawBytes"), sub,
-                          MS_BUNDLE_MAX_CERTIFICATE_SIZE, &der, &len, err);
+    int rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "rawBytes"), sub,
+                                  MS_BUNDLE_MAX_CERTIFICATE_SIZE, 0, &der, &len, err);
     if (rc == 0)
         rc = add_certificate(b, der, len, err);
     free(der);
@@ -196,8 +172,8 @@ static int parse_public_key(ms_bundle *b, const cJSON *pk, ms_error *err)
                                   &b->key_details, err);
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(pk, "rawBytes");
     if (rc == 0 && raw)
-        rc = decode_bytes(raw, "bundle verificationMaterial.publicKey.rawBytes", PUBLIC_KEY_MAX,
-                          &b->key_raw, &b->key_raw_len, err);
+        rc = ms_json_base64_field(raw, "bundle verificationMaterial.publicKey.rawBytes",
+                                  PUBLIC_KEY_MAX, 0, &b->key_raw, &b->key_raw_len, err);
     return rc;
 }
 

@@ -87,30 +87,6 @@ out:
     return rc;
 }
 
-/* Decode a base64 string field into a new buffer of at most `max` bytes. `field` names it. */
-static int decode_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
-                               uint8_t **out, size_t *out_len, ms_error *err)
-{
-    if (!cJSON_IsString(item) || !item->valuestring)
-        return ms_error_set(err, MS_EINPUT, "%s: %s", field, item ? "not a string" : "missing");
-    size_t text_len = strlen(item->valuestring);
-    if (text_len == 0 && !allow_empty)
-        return ms_error_set(err, MS_EINPUT, "%s: empty", field);
-    if (text_len / 4 > max / 3 + 1)
-        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
-    int rc = ms_base64_decode(item->valuestring, text_len, out, out_len);
-    if (rc == MS_ENOMEM)
-        return ms_error_nomem(err);
-    if (rc != 0)
-        return ms_error_set(err, MS_EINPUT, "%s: not valid base64", field);
-    if (*out_len > max) {
-        free(*out);
-        *out = NULL;
-        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
-    }
-    return 0;
-}
-
 int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
 {
     int rc = 0;
@@ -146,8 +122,8 @@ int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
         rc = ms_error_nomem(err);
         goto out;
     }
-    rc = decode_base64_field(payload, "dsseEnvelope.payload", MS_DSSE_MAX_PAYLOAD, 1, &env->payload,
-                             &env->payload_len, err);
+    rc = ms_json_base64_field(payload, "dsseEnvelope.payload", MS_DSSE_MAX_PAYLOAD, 1,
+                              &env->payload, &env->payload_len, err);
     if (rc != 0)
         goto out;
 
@@ -160,8 +136,8 @@ int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
             goto out;
         }
         snprintf(field, sizeof(field), "dsseEnvelope.signatures[%d].sig", i);
-        rc = decode_base64_field(cJSON_GetObjectItemCaseSensitive(s, "sig"), field,
-                                 MS_DSSE_MAX_SIGNATURE, 0, &sig, &sig_len, err);
+        rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(s, "sig"), field,
+                                  MS_DSSE_MAX_SIGNATURE, 0, &sig, &sig_len, err);
         if (rc != 0)
             goto out;
         if (sig_len == 0) {

@@ -19,8 +19,8 @@ int ms_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap,
     const char *end = NULL;
     if (hex_len % 2 != 0 || hex_len / 2 > out_cap)
         return MS_EINPUT;
-    if (sodium_hex2bin(out, out_cap, hex, hex_len, NULL, &bin_len, &end) != 0 || end != hex + hex_len ||
-        bin_len != hex_len / 2)
+    if (sodium_hex2bin(out, out_cap, hex, hex_len, NULL, &bin_len, &end) != 0 ||
+        end != hex + hex_len || bin_len != hex_len / 2)
         return MS_EINPUT;
     if (out_len)
         *out_len = bin_len;
@@ -48,8 +48,8 @@ int ms_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *o
     if (!bin)
         return MS_ENOMEM;
     if (text_len % 4 != 0 ||
-        sodium_base642bin(bin, cap, text, text_len, NULL, &bin_len, &end, sodium_base64_VARIANT_ORIGINAL) !=
-            0 ||
+        sodium_base642bin(bin, cap, text, text_len, NULL, &bin_len, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
         end != text + text_len) {
         free(bin);
         return MS_EINPUT;

@@ -50,7 +50,8 @@ int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
         out->len += (size_t)n;
         out->data[out->len] = '\0';
         if (out->len - start > max_size) {
-            rc = ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path, max_size);
+            rc = ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path,
+                              max_size);
             goto out;
         }
     }
@@ -94,7 +95,8 @@ int ms_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
     snprintf(tmp, n, "%s.tmp.XXXXXX", path);
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        rc = ms_error_set(err, MS_EENV, "%s: cannot create a temporary file: %s", path,
+                          strerror(errno));
         free(tmp);
         tmp = NULL;
         goto out;

@@ -123,7 +123,7 @@ typedef struct worker {
 
 typedef struct engine {
     const ms_hash_job *job;
-    int root_fd;      /* the model directory, or -1 for a single-file model */
+    int root_fd; /* the model directory, or -1 for a single-file model */
     size_t buffer_size;
     worker *workers;
     atomic_uint_fast64_t bytes_done;
@@ -167,12 +167,13 @@ static int changed_error(const ms_hash_job *job, const ms_file_entry *e, const s
 {
     char path[4200];
     display_path(job, e, path, sizeof path);
-    return ms_error_set(err, MS_EINPUT,
-                        "%s: changed %s (size %llu -> %llu, mtime %lld.%09ld -> %lld.%09ld, inode %llu -> "
-                        "%llu)",
-                        path, when, (unsigned long long)e->size, (unsigned long long)st->st_size,
-                        (long long)e->mtime_sec, e->mtime_nsec, (long long)st->st_mtim.tv_sec,
-                        st->st_mtim.tv_nsec, (unsigned long long)e->ino, (unsigned long long)st->st_ino);
+    return ms_error_set(
+        err, MS_EINPUT,
+        "%s: changed %s (size %llu -> %llu, mtime %lld.%09ld -> %lld.%09ld, inode %llu -> "
+        "%llu)",
+        path, when, (unsigned long long)e->size, (unsigned long long)st->st_size,
+        (long long)e->mtime_sec, e->mtime_nsec, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+        (unsigned long long)e->ino, (unsigned long long)st->st_ino);
 }
 
 /* Read bytes [start, end) of `fd` and feed them to the worker's hasher. Returns 0, an errno value
@@ -262,7 +263,8 @@ static void *assist_reader(void *p)
     return NULL;
 }
 
-static int hash_assisted(engine *en, worker *w, int fd, const ms_hash_item *item, uint64_t *fail_off)
+static int hash_assisted(engine *en, worker *w, int fd, const ms_hash_item *item,
+                         uint64_t *fail_off)
 {
     assist_ring r;
     pthread_t tid;
@@ -315,13 +317,16 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
     else
         fd = open_beneath(en->root_fd, e->target ? e->target : e->path);
     if (fd < 0) {
-        int code = (errno == EACCES || errno == ENOENT || errno == ELOOP || errno == EXDEV) ? MS_EINPUT
-                                                                                            : MS_EENV;
-        return ms_error_set(err, code, "%s: cannot open: %s", display_path(job, e, path, sizeof path),
-                            errno == ELOOP ? "a path component is a symbolic link" : strerror(errno));
+        int code = (errno == EACCES || errno == ENOENT || errno == ELOOP || errno == EXDEV)
+                       ? MS_EINPUT
+                       : MS_EENV;
+        return ms_error_set(
+            err, code, "%s: cannot open: %s", display_path(job, e, path, sizeof path),
+            errno == ELOOP ? "a path component is a symbolic link" : strerror(errno));
     }
     if (fstat(fd, &st) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path), strerror(errno));
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path),
+                          strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -334,21 +339,25 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
         goto out;
     }
     if (item->end > e->size || item->start > item->end) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: byte range %llu-%llu is outside the file (%llu bytes)",
+        rc = ms_error_set(err, MS_EINPUT,
+                          "%s: byte range %llu-%llu is outside the file (%llu bytes)",
                           display_path(job, e, path, sizeof path), (unsigned long long)item->start,
                           (unsigned long long)item->end, (unsigned long long)e->size);
         goto out;
     }
     if (item->end - item->start > en->buffer_size)
-        posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start), POSIX_FADV_SEQUENTIAL);
+        posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start),
+                      POSIX_FADV_SEQUENTIAL);
     if ((rc = ms_hasher_reset(w->hasher)) != 0) {
         rc = ms_error_set(err, rc, "hash initialisation failed");
         goto out;
     }
     uint64_t fail_off = 0;
-    int read_status = w->assist ? hash_assisted(en, w, fd, item, &fail_off) : hash_direct(en, w, fd, item, &fail_off);
+    int read_status = w->assist ? hash_assisted(en, w, fd, item, &fail_off)
+                                : hash_direct(en, w, fd, item, &fail_off);
     if (read_status > 0) {
-        rc = ms_error_set(err, read_status == EISDIR ? MS_EINPUT : MS_EENV, "%s: read error at offset %llu: %s",
+        rc = ms_error_set(err, read_status == EISDIR ? MS_EINPUT : MS_EENV,
+                          "%s: read error at offset %llu: %s",
                           display_path(job, e, path, sizeof path), (unsigned long long)fail_off,
                           strerror(read_status));
         goto out;
@@ -361,7 +370,8 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
         goto out;
     }
     if (fstat(fd, &st) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path), strerror(errno));
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path),
+                          strerror(errno));
         goto out;
     }
     if (!same_file(&st, e)) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modelseal/encoding.h"
 #include "modelseal/json.h"
 
 /* Length of the well-formed UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0. */
@@ -118,8 +119,8 @@ out:
     return rc;
 }
 
-int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what,
-                       cJSON **out, ms_error *err)
+int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
+                  ms_error *err)
 {
     const char *end = NULL;
     cJSON *root = NULL;
@@ -150,5 +151,28 @@ int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *w
         return rc;
     }
     *out = root;
+    return 0;
+}
+
+int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
+                         uint8_t **out, size_t *out_len, ms_error *err)
+{
+    if (!cJSON_IsString(item) || !item->valuestring)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", field, item ? "not a string" : "missing");
+    size_t text_len = strlen(item->valuestring);
+    if (text_len == 0 && !allow_empty)
+        return ms_error_set(err, MS_EINPUT, "%s: empty", field);
+    if (text_len / 4 > max / 3 + 1)
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
+    int rc = ms_base64_decode(item->valuestring, text_len, out, out_len);
+    if (rc == MS_ENOMEM)
+        return ms_error_nomem(err);
+    if (rc != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: not valid base64", field);
+    if (*out_len > max) {
+        free(*out);
+        *out = NULL;
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
+    }
     return 0;
 }

@@ -91,7 +91,8 @@ int ms_method_parse(const char *name, ms_method *method)
 void ms_resource_algorithm(const ms_serialization *ser, char *out, size_t out_size)
 {
     if (ser->method == MS_METHOD_SHARDS)
-        snprintf(out, out_size, "%s-sharded-%" PRIu64, ms_hash_name(ser->algorithm), ser->shard_size);
+        snprintf(out, out_size, "%s-sharded-%" PRIu64, ms_hash_name(ser->algorithm),
+                 ser->shard_size);
     else
         snprintf(out, out_size, "%s", ms_hash_name(ser->algorithm));
 }
@@ -178,8 +179,8 @@ static char *shard_name(const char *path, uint64_t start, uint64_t end)
     return ms_buf_detach(&b);
 }
 
-int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_manifest_options *opts,
-                      ms_manifest **out, ms_error *err)
+int ms_manifest_build(const char *path, const ms_serialization *ser,
+                      const ms_manifest_options *opts, ms_manifest **out, ms_error *err)
 {
     ms_manifest_options defaults;
     ms_file_list files = {0};
@@ -198,7 +199,8 @@ int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_ma
         return ms_error_set(err, MS_EINPUT, "shard size must be greater than 0");
 
     m = ms_manifest_new();
-    if (!m || ms_serialization_copy(&m->serialization, ser) || !(m->model_name = model_basename(path))) {
+    if (!m || ms_serialization_copy(&m->serialization, ser) ||
+        !(m->model_name = model_basename(path))) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -246,9 +248,11 @@ int ms_manifest_build(const char *path, const ms_serialization *ser, const ms_ma
     for (size_t i = 0; i < files.count; i++) {
         uint64_t k = 1;
         if (ser->method == MS_METHOD_SHARDS)
-            k = files.entries[i].size / ser->shard_size + (files.entries[i].size % ser->shard_size != 0);
+            k = files.entries[i].size / ser->shard_size +
+                (files.entries[i].size % ser->shard_size != 0);
         if (k > MS_MAX_RESOURCES || n_items + k > MS_MAX_RESOURCES) {
-            rc = ms_error_set(err, MS_EINPUT, "%s: more than %u resources; use a larger --shard-size", path,
+            rc = ms_error_set(err, MS_EINPUT,
+                              "%s: more than %u resources; use a larger --shard-size", path,
                               MS_MAX_RESOURCES);
             goto out;
         }
@@ -398,8 +402,8 @@ void ms_manifest_diff_clear(ms_manifest_diff *d)
     memset(d, 0, sizeof *d);
 }
 
-int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual, ms_manifest_diff *diff,
-                        ms_error *err)
+int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
+                        ms_manifest_diff *diff, ms_error *err)
 {
     const ms_resource **ex = NULL, **ac = NULL;
     char **ex_files = NULL, **ac_files = NULL;
@@ -433,7 +437,8 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual, 
         const ms_manifest *m = side ? actual : expected;
         for (size_t i = 0; i < m->n_resources; i++) {
             char *f = ms_resource_file(m->resources[i].name, method);
-            int e = !f || strlist_add(side ? &ac_files : &ex_files, side ? &n_ac_files : &n_ex_files, f);
+            int e = !f ||
+                    strlist_add(side ? &ac_files : &ex_files, side ? &n_ac_files : &n_ex_files, f);
             free(f);
             if (e) {
                 rc = ms_error_nomem(err);
@@ -512,7 +517,8 @@ cJSON *ms_serialization_to_json(const ms_serialization *ser)
         !cJSON_AddStringToObject(o, "hash_type", ms_hash_name(ser->algorithm)) ||
         !cJSON_AddBoolToObject(o, "allow_symlinks", ser->allow_symlinks ? 1 : 0))
         goto fail;
-    if (ser->method == MS_METHOD_SHARDS && !cJSON_AddNumberToObject(o, "shard_size", (double)ser->shard_size))
+    if (ser->method == MS_METHOD_SHARDS &&
+        !cJSON_AddNumberToObject(o, "shard_size", (double)ser->shard_size))
         goto fail;
     if (ser->has_ignore_paths) {
         cJSON *a = cJSON_AddArrayToObject(o, "ignore_paths");
@@ -543,8 +549,10 @@ cJSON *ms_resources_to_json(const ms_manifest *m)
     for (size_t i = 0; i < m->n_resources; i++) {
         cJSON *r = cJSON_CreateObject();
         ms_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
-        if (!r || !cJSON_AddItemToArray(a, r) || !cJSON_AddStringToObject(r, "name", m->resources[i].name) ||
-            !cJSON_AddStringToObject(r, "algorithm", alg) || !cJSON_AddStringToObject(r, "digest", hex)) {
+        if (!r || !cJSON_AddItemToArray(a, r) ||
+            !cJSON_AddStringToObject(r, "name", m->resources[i].name) ||
+            !cJSON_AddStringToObject(r, "algorithm", alg) ||
+            !cJSON_AddStringToObject(r, "digest", hex)) {
             if (r && !cJSON_IsArray(a))
                 cJSON_Delete(r);
             cJSON_Delete(a);
@@ -577,14 +585,16 @@ int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_erro
     const cJSON *shard = cJSON_GetObjectItemCaseSensitive(json, "shard_size");
     const cJSON *ignores = cJSON_GetObjectItemCaseSensitive(json, "ignore_paths");
     if (!cJSON_IsString(method) || ms_method_parse(method->valuestring, &ser->method))
-        return ms_error_set(err, MS_EINPUT, "predicate.serialization.method: expected \"files\" or \"shards\"");
+        return ms_error_set(err, MS_EINPUT,
+                            "predicate.serialization.method: expected \"files\" or \"shards\"");
     if (!cJSON_IsString(hash_type) || ms_hash_parse(hash_type->valuestring, &ser->algorithm))
         return ms_error_set(err, MS_EINPUT, "predicate.serialization.hash_type: unsupported %s%s%s",
                             cJSON_IsString(hash_type) ? "\"" : "value",
                             cJSON_IsString(hash_type) ? hash_type->valuestring : "",
                             cJSON_IsString(hash_type) ? "\"" : "");
     if (allow && !cJSON_IsBool(allow))
-        return ms_error_set(err, MS_EINPUT, "predicate.serialization.allow_symlinks: expected a boolean");
+        return ms_error_set(err, MS_EINPUT,
+                            "predicate.serialization.allow_symlinks: expected a boolean");
     ser->allow_symlinks = cJSON_IsTrue(allow);
     if (ser->method == MS_METHOD_SHARDS) {
         if (!shard || json_uint(shard, &ser->shard_size))
@@ -594,17 +604,19 @@ int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_erro
     if (ignores) {
         int n = cJSON_GetArraySize(ignores);
         if (!cJSON_IsArray(ignores) || n > MS_MAX_IGNORE_PATHS)
-            return ms_error_set(err, MS_EINPUT, "predicate.serialization.ignore_paths: expected an array of "
-                                                "at most %d paths",
+            return ms_error_set(err, MS_EINPUT,
+                                "predicate.serialization.ignore_paths: expected an array of "
+                                "at most %d paths",
                                 MS_MAX_IGNORE_PATHS);
         const cJSON *p;
         cJSON_ArrayForEach(p, ignores)
         {
             if (!cJSON_IsString(p) || !ms_path_is_safe(p->valuestring, strlen(p->valuestring))) {
                 ms_serialization_clear(ser);
-                return ms_error_set(err, MS_EINPUT,
-                                    "predicate.serialization.ignore_paths: %s is not a relative path",
-                                    cJSON_IsString(p) ? p->valuestring : "(not a string)");
+                return ms_error_set(
+                    err, MS_EINPUT,
+                    "predicate.serialization.ignore_paths: %s is not a relative path",
+                    cJSON_IsString(p) ? p->valuestring : "(not a string)");
             }
             if (ms_serialization_add_ignore(ser, p->valuestring)) {
                 ms_serialization_clear(ser);
@@ -636,7 +648,8 @@ static int check_resource_name(const ms_serialization *ser, const char *name, ms
     size_t len = strlen(name);
     size_t path_len = len;
     if (len == 0 || len > PATH_MAX + 48)
-        return ms_error_set(err, MS_EINPUT, "predicate.resources: a resource name is empty or too long");
+        return ms_error_set(err, MS_EINPUT,
+                            "predicate.resources: a resource name is empty or too long");
     if (ser->method == MS_METHOD_SHARDS) {
         const char *c2 = strrchr(name, ':');
         const char *c1 = NULL;
@@ -650,10 +663,11 @@ static int check_resource_name(const ms_serialization *ser, const char *name, ms
             }
         }
         if (!c1 || parse_offset(c1 + 1, (size_t)(c2 - c1 - 1), &start) ||
-            parse_offset(c2 + 1, strlen(c2 + 1), &end) || start >= end || start % ser->shard_size != 0 ||
-            end - start > ser->shard_size)
-            return ms_error_set(err, MS_EINPUT,
-                                "predicate.resources: \"%s\" is not a valid shard name (path:start:end)", name);
+            parse_offset(c2 + 1, strlen(c2 + 1), &end) || start >= end ||
+            start % ser->shard_size != 0 || end - start > ser->shard_size)
+            return ms_error_set(
+                err, MS_EINPUT,
+                "predicate.resources: \"%s\" is not a valid shard name (path:start:end)", name);
         path_len = (size_t)(c1 - name);
     }
     if ((path_len == 1 && name[0] == '.') || ms_path_is_safe(name, path_len))
@@ -674,7 +688,8 @@ int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
         return ms_error_set(err, MS_EINPUT, "predicate.resources: not a JSON array");
     int n = cJSON_GetArraySize(json);
     if (n < 0 || (unsigned)n > MS_MAX_RESOURCES)
-        return ms_error_set(err, MS_EINPUT, "predicate.resources: more than %u entries", MS_MAX_RESOURCES);
+        return ms_error_set(err, MS_EINPUT, "predicate.resources: more than %u entries",
+                            MS_MAX_RESOURCES);
     ms_resource_algorithm(&m->serialization, want_alg, sizeof want_alg);
     ms_resource *res = calloc((size_t)n + 1, sizeof *res);
     if (!res)
@@ -686,18 +701,21 @@ int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
         const cJSON *digest = cJSON_GetObjectItemCaseSensitive(r, "digest");
         const cJSON *alg = cJSON_GetObjectItemCaseSensitive(r, "algorithm");
-        if (!cJSON_IsObject(r) || !cJSON_IsString(name) || !cJSON_IsString(digest) || !cJSON_IsString(alg)) {
-            rc = ms_error_set(err, MS_EINPUT,
-                              "predicate.resources[%zu]: expected an object with string name, digest and "
-                              "algorithm",
-                              k);
+        if (!cJSON_IsObject(r) || !cJSON_IsString(name) || !cJSON_IsString(digest) ||
+            !cJSON_IsString(alg)) {
+            rc = ms_error_set(
+                err, MS_EINPUT,
+                "predicate.resources[%zu]: expected an object with string name, digest and "
+                "algorithm",
+                k);
             goto out;
         }
         if ((rc = check_resource_name(&m->serialization, name->valuestring, err)) != 0)
             goto out;
         if (strcmp(alg->valuestring, want_alg) != 0 && strcmp(alg->valuestring, plain_alg) != 0) {
-            rc = ms_error_set(err, MS_EINPUT, "predicate.resources[%zu] (%s): algorithm \"%s\", expected \"%s\"",
-                              k, name->valuestring, alg->valuestring, want_alg);
+            rc = ms_error_set(err, MS_EINPUT,
+                              "predicate.resources[%zu] (%s): algorithm \"%s\", expected \"%s\"", k,
+                              name->valuestring, alg->valuestring, want_alg);
             goto out;
         }
         size_t hl = strlen(digest->valuestring);
@@ -706,8 +724,10 @@ int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
             lower &= !(digest->valuestring[i] >= 'A' && digest->valuestring[i] <= 'F');
         if (hl != dlen * 2 || !lower ||
             ms_hex_decode(digest->valuestring, hl, res[k].digest, sizeof res[k].digest, NULL)) {
-            rc = ms_error_set(err, MS_EINPUT, "predicate.resources[%zu] (%s): digest is not %zu lowercase hex digits",
-                              k, name->valuestring, dlen * 2);
+            rc = ms_error_set(
+                err, MS_EINPUT,
+                "predicate.resources[%zu] (%s): digest is not %zu lowercase hex digits", k,
+                name->valuestring, dlen * 2);
             goto out;
         }
         res[k].digest_len = dlen;

@@ -21,7 +21,8 @@ static int cmp_str(const void *a, const void *b)
 
 int ms_sign_record_ignores(ms_serialization *ser, int no_git_paths, const char *signature_rel)
 {
-    if (ms_serialization_add_ignore(ser, MS_SIGNATURE_FILE) || ms_serialization_add_ignore(ser, MS_CLAIMS_FILE))
+    if (ms_serialization_add_ignore(ser, MS_SIGNATURE_FILE) ||
+        ms_serialization_add_ignore(ser, MS_CLAIMS_FILE))
         return MS_ENOMEM;
     if (signature_rel && ms_serialization_add_ignore(ser, signature_rel))
         return MS_ENOMEM;
@@ -34,8 +35,8 @@ int ms_sign_record_ignores(ms_serialization *ser, int no_git_paths, const char *
     return 0;
 }
 
-int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key, const ms_x509_chain *chain,
-                      ms_buf *out, ms_error *err)
+int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
+                      const ms_x509_chain *chain, ms_buf *out, ms_error *err)
 {
     ms_buf pae = MS_BUF_INIT;
     uint8_t *sig = NULL, **ders = NULL;
@@ -111,13 +112,15 @@ out:
     return rc;
 }
 
-int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chain *chain, int allow_empty,
-                     ms_buf *out, ms_error *err)
+int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chain *chain,
+                     int allow_empty, ms_buf *out, ms_error *err)
 {
     ms_buf payload = MS_BUF_INIT;
     if (m->n_resources == 0 && !allow_empty)
-        return ms_error_set(err, MS_EINPUT, "%s: the model has no files to sign (use --allow-empty to sign it anyway)",
-                            m->model_name ? m->model_name : "model");
+        return ms_error_set(
+            err, MS_EINPUT,
+            "%s: the model has no files to sign (use --allow-empty to sign it anyway)",
+            m->model_name ? m->model_name : "model");
     int rc = ms_statement_build(m, &payload, err);
     if (rc == 0)
         rc = ms_sign_statement(payload.data, payload.len, key, chain, out, err);

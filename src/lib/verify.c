@@ -37,8 +37,8 @@ static int envelope_verifies(const ms_dsse_envelope *env, const ms_buf *pae, con
 {
     for (size_t i = 0; i < env->n_signatures; i++) {
         ms_error ignored;
-        if (ms_key_verify(key, pae->data, pae->len, env->signatures[i].sig, env->signatures[i].len, &ignored) ==
-            0)
+        if (ms_key_verify(key, pae->data, pae->len, env->signatures[i].sig, env->signatures[i].len,
+                          &ignored) == 0)
             return 1;
     }
     return 0;
@@ -49,8 +49,9 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
 {
     const char *bundle_hint = ms_bundle_key_hint(bundle);
     if (trust->n_keys == 0)
-        return ms_error_set(err, MS_EVERIFY,
-                            "the bundle is signed with a key, but no trusted public key was given (--key)");
+        return ms_error_set(
+            err, MS_EVERIFY,
+            "the bundle is signed with a key, but no trusted public key was given (--key)");
     for (size_t k = 0; k < trust->n_keys; k++) {
         if (envelope_verifies(env, pae, trust->keys[k])) {
             if (info) {
@@ -65,16 +66,18 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
                         bundle_hint ? bundle_hint : "");
 }
 
-static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envelope *env, const ms_buf *pae,
-                                    const ms_trust *trust, ms_signer_info *info, ms_error *err)
+static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envelope *env,
+                                    const ms_buf *pae, const ms_trust *trust, ms_signer_info *info,
+                                    ms_error *err)
 {
     ms_x509_chain *chain = NULL;
     ms_key *leaf_key = NULL;
     int rc = 0;
     size_t n = ms_bundle_certificate_count(bundle);
     if (!trust->roots)
-        return ms_error_set(err, MS_EVERIFY, "the bundle is signed with a certificate, but no trusted "
-                                             "certificate chain was given (--certificate-chain)");
+        return ms_error_set(err, MS_EVERIFY,
+                            "the bundle is signed with a certificate, but no trusted "
+                            "certificate chain was given (--certificate-chain)");
     if (n == 0)
         return ms_error_set(err, MS_EINPUT, "the bundle carries no certificate");
     chain = ms_x509_chain_new();
@@ -90,15 +93,16 @@ static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envel
         goto out;
     if (trust->identity && !ms_x509_leaf_has_identity(chain, trust->identity)) {
         char *id = ms_x509_leaf_identity(chain);
-        rc = ms_error_set(err, MS_EVERIFY, "the signing certificate is for %s, not %s", id ? id : "no identity",
-                          trust->identity);
+        rc = ms_error_set(err, MS_EVERIFY, "the signing certificate is for %s, not %s",
+                          id ? id : "no identity", trust->identity);
         free(id);
         goto out;
     }
     if ((rc = ms_x509_leaf_public_key(chain, &leaf_key, err)) != 0)
         goto out;
     if (!envelope_verifies(env, pae, leaf_key)) {
-        rc = ms_error_set(err, MS_EVERIFY, "the signature does not verify with the certificate's key");
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "the signature does not verify with the certificate's key");
         goto out;
     }
     if (info) {
@@ -122,8 +126,8 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
     if (!env)
         return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
     if (strcmp(env->payload_type, MS_INTOTO_PAYLOAD_TYPE) != 0)
-        return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s", env->payload_type,
-                            MS_INTOTO_PAYLOAD_TYPE);
+        return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s",
+                            env->payload_type, MS_INTOTO_PAYLOAD_TYPE);
     if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
         return ms_error_nomem(err);
     switch (ms_bundle_material_kind(bundle)) {
@@ -167,8 +171,10 @@ static void listed_files_clear(listed_files *l)
 
 static int format_diff(const char *model, const ms_manifest_diff *d, ms_error *err)
 {
-    return ms_error_set(err, MS_EVERIFY, "%s: the model does not match its signature (%zu changed, %zu missing, %zu extra)",
-                        model, d->n_changed, d->n_missing, d->n_extra);
+    return ms_error_set(
+        err, MS_EVERIFY,
+        "%s: the model does not match its signature (%zu changed, %zu missing, %zu extra)", model,
+        d->n_changed, d->n_missing, d->n_extra);
 }
 
 /* A single-file model's one resource is named "." (as model_signing names it); people are told
@@ -191,8 +197,9 @@ static int name_single_file(ms_manifest_diff *d, const char *model_name)
     return 0;
 }
 
-int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, const ms_trust *trust,
-                    const ms_verify_options *opts, ms_verify_result *res, ms_error *err)
+int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
+                    const ms_trust *trust, const ms_verify_options *opts, ms_verify_result *res,
+                    ms_error *err)
 {
     ms_bundle *bundle = NULL;
     ms_manifest *actual = NULL;
@@ -216,11 +223,13 @@ int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len, c
         goto out;
     }
     if (sodium_memcmp(root, res->statement->subject_digest, MS_SHA256_SIZE) != 0) {
-        rc = ms_error_set(err, MS_EVERIFY, "the subject digest does not match the signed resources");
+        rc =
+            ms_error_set(err, MS_EVERIFY, "the subject digest does not match the signed resources");
         goto out;
     }
     if (signed_m->n_resources == 0 && !opts->allow_empty) {
-        rc = ms_error_set(err, MS_EVERIFY, "the signature covers no files (use --allow-empty to accept that)");
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "the signature covers no files (use --allow-empty to accept that)");
         goto out;
     }
 

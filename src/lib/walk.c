@@ -123,7 +123,8 @@ char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err
     while (n > 1 && copy[n - 1] == '/')
         copy[--n] = '\0';
     if (!ms_path_is_safe(copy, n)) {
-        ms_error_set(err, MS_EINPUT, "%s: ignore path must be a relative path inside the model", path);
+        ms_error_set(err, MS_EINPUT, "%s: ignore path must be a relative path inside the model",
+                     path);
         free(copy);
         return NULL;
     }
@@ -214,14 +215,14 @@ static int resolve_symlink(walk_state *ws, const char *rel, ms_file_entry *e, ch
     }
     real = realpath((char *)full.data, NULL);
     if (!real) {
-        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: cannot resolve symbolic link: %s", ws->root, rel,
-                          strerror(errno));
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: cannot resolve symbolic link: %s", ws->root,
+                          rel, strerror(errno));
         goto out;
     }
     size_t rl = strlen(ws->root_real);
     if (strncmp(real, ws->root_real, rl) != 0 || real[rl] != '/') {
-        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link points outside the model (%s)", ws->root,
-                          rel, real);
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link points outside the model (%s)",
+                          ws->root, rel, real);
         goto out;
     }
     if (stat(real, &st) != 0) {
@@ -229,8 +230,8 @@ static int resolve_symlink(walk_state *ws, const char *rel, ms_file_entry *e, ch
         goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link to a directory is not followed", ws->root,
-                          rel);
+        rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: symbolic link to a directory is not followed",
+                          ws->root, rel);
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -258,16 +259,16 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
     if (dup_fd < 0 || !(dir = fdopendir(dup_fd))) {
         if (dup_fd >= 0)
             close(dup_fd);
-        return ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root, ws->path,
-                            strerror(errno));
+        return ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root,
+                            ws->path, strerror(errno));
     }
     for (;;) {
         errno = 0;
         struct dirent *de = readdir(dir);
         if (!de) {
             if (errno) {
-                rc = ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root, ws->path,
-                                  strerror(errno));
+                rc = ms_error_set(ws->err, MS_EENV, "%s/%s: cannot read directory: %s", ws->root,
+                                  ws->path, strerror(errno));
                 goto out;
             }
             break;
@@ -287,8 +288,8 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
         }
         dir_item *it = &items[n];
         if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
-            rc = ms_error_set(ws->err, errno == ENOENT ? MS_EINPUT : MS_EENV, "%s/%s%s%s: %s", ws->root,
-                              ws->path, path_len ? "/" : "", name, strerror(errno));
+            rc = ms_error_set(ws->err, errno == ENOENT ? MS_EINPUT : MS_EENV, "%s/%s%s%s: %s",
+                              ws->root, ws->path, path_len ? "/" : "", name, strerror(errno));
             goto out;
         }
         it->name_len = strlen(name);
@@ -312,8 +313,8 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
         size_t sep = path_len ? 1 : 0;
         if (path_len + sep + it->name_len >= sizeof ws->path) {
             ws->path[path_len] = '\0';
-            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: a name inside is longer than PATH_MAX", ws->root,
-                              ws->path);
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: a name inside is longer than PATH_MAX",
+                              ws->root, ws->path);
             break;
         }
         if (sep)
@@ -325,18 +326,21 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
         if (is_ignored(ws, rel))
             continue;
         if (!ms_utf8_valid(it->key, it->name_len)) {
-            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name is not valid UTF-8", ws->root, rel);
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name is not valid UTF-8", ws->root,
+                              rel);
             break;
         }
         if (memchr(it->key, '\\', it->name_len)) {
-            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name contains a backslash", ws->root, rel);
+            rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name contains a backslash", ws->root,
+                              rel);
             break;
         }
         mode_t m = it->st.st_mode;
         if (S_ISDIR(m)) {
             if (depth >= MS_WALK_MAX_DEPTH) {
-                rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directories nested deeper than %d levels",
-                                  ws->root, rel, MS_WALK_MAX_DEPTH);
+                rc = ms_error_set(ws->err, MS_EINPUT,
+                                  "%s/%s: directories nested deeper than %d levels", ws->root, rel,
+                                  MS_WALK_MAX_DEPTH);
                 break;
             }
             int fd = openat(dirfd, it->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -349,8 +353,8 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
             }
             if (fstat(fd, &st) != 0 || st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino) {
                 close(fd);
-                rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directory changed during the walk", ws->root,
-                                  rel);
+                rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directory changed during the walk",
+                                  ws->root, rel);
                 break;
             }
             rc = walk_dir(ws, fd, child_len, depth + 1);
@@ -361,9 +365,10 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
             e.path = ws->path;
             if (S_ISLNK(m)) {
                 if (!ws->opts->allow_symlinks) {
-                    rc = ms_error_set(ws->err, MS_EINPUT,
-                                      "%s/%s: is a symbolic link (use --allow-symlinks to follow it)",
-                                      ws->root, rel);
+                    rc = ms_error_set(
+                        ws->err, MS_EINPUT,
+                        "%s/%s: is a symbolic link (use --allow-symlinks to follow it)", ws->root,
+                        rel);
                     break;
                 }
                 rc = resolve_symlink(ws, rel, &e, &e.target);

@@ -432,3 +432,20 @@ out:
     ERR_clear_error();
     return result;
 }
+
+int ms_x509_chain_append_file(ms_x509_chain *chain, const char *path, ms_error *err)
+{
+    ms_x509_chain *more = NULL;
+    int rc = ms_x509_load_chain_file(path, &more, err);
+    for (size_t i = 0; rc == 0 && i < ms_x509_chain_count(more); i++) {
+        uint8_t *der = NULL;
+        size_t len = 0;
+        if ((rc = ms_x509_chain_der(more, i, &der, &len)) != 0)
+            rc = ms_error_set(err, rc, "%s: cannot encode certificate %zu", path, i);
+        else
+            rc = ms_x509_chain_add_der(chain, der, len, err);
+        free(der);
+    }
+    ms_x509_chain_free(more);
+    return rc;
+}

@@ -108,7 +108,8 @@ static ms_x509_chain *load_chain(const char *rel)
     char path[PATH_MAX];
     ms_x509_chain *c = NULL;
     ms_error err;
-    snprintf(path, sizeof path, "%s/oms/model-transparency-releases/keys/certificate/%s", vectors(), rel);
+    snprintf(path, sizeof path, "%s/oms/model-transparency-releases/keys/certificate/%s", vectors(),
+             rel);
     assert_int_equal(ms_x509_load_chain_file(path, &c, &err), 0);
     return c;
 }
@@ -123,8 +124,8 @@ static void test_certificate_chain(void **state)
     ms_verify_options opts;
     ms_verify_result res;
     memset(&opts, 0, sizeof opts);
-    snprintf(keypath, sizeof keypath, "%s/oms/model-transparency-releases/keys/certificate/signing-key.pem",
-             vectors());
+    snprintf(keypath, sizeof keypath,
+             "%s/oms/model-transparency-releases/keys/certificate/signing-key.pem", vectors());
     assert_int_equal(ms_key_load_secret(keypath, NULL, NULL, &key, &err), 0);
     ms_x509_chain *leaf = load_chain("signing-key-cert.pem");
     ms_x509_chain *inter = load_chain("int-ca-cert.pem");
@@ -144,18 +145,21 @@ static void test_certificate_chain(void **state)
     ms_verify_result_clear(&res);
     /* Expired at verification time. */
     trust.at_time = 2100000000; /* 2036 */
-    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &trust, &opts, &res, &err), MS_EVERIFY);
+    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &trust, &opts, &res, &err),
+                     MS_EVERIFY);
     assert_non_null(strstr(err.message, "expired"));
     ms_verify_result_clear(&res);
     /* A trusted key does not stand in for a certificate root. */
     ms_trust keys_only = {.keys = (const ms_key *const *)&key, .n_keys = 1};
-    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &keys_only, &opts, &res, &err), MS_EVERIFY);
+    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &keys_only, &opts, &res, &err),
+                     MS_EVERIFY);
     assert_non_null(strstr(err.message, "--certificate-chain"));
     ms_verify_result_clear(&res);
     /* An identity the certificate does not carry. */
     trust.at_time = 0;
     trust.identity = "someone@example.com";
-    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &trust, &opts, &res, &err), MS_EVERIFY);
+    assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &trust, &opts, &res, &err),
+                     MS_EVERIFY);
     assert_non_null(strstr(err.message, "not someone@example.com"));
     ms_verify_result_clear(&res);
     /* A leaf for another key cannot sign. */
@@ -185,10 +189,11 @@ static void test_release_vector(void **state)
     ms_key *pub = NULL;
     ms_buf bundle = MS_BUF_INIT;
     ms_error err;
-    snprintf(path, sizeof path, "%s/oms/model-transparency-releases/keys/certificate/signing-key-pub.pem",
-             vectors());
+    snprintf(path, sizeof path,
+             "%s/oms/model-transparency-releases/keys/certificate/signing-key-pub.pem", vectors());
     assert_int_equal(ms_key_load_public(path, &pub, &err), 0);
-    snprintf(model, sizeof model, "%s/oms/model-transparency-releases/v1.1.0-elliptic-key", vectors());
+    snprintf(model, sizeof model, "%s/oms/model-transparency-releases/v1.1.0-elliptic-key",
+             vectors());
     snprintf(path, sizeof path, "%s/model.sig", model);
     assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &bundle, &err), 0);
     assert_int_equal(verify(model, &bundle, pub, &err), 0);
@@ -202,12 +207,53 @@ static void test_release_vector(void **state)
     ms_key_free(pub);
 }
 
+/* Sigstore keyless releases: full Sigstore verification is later work, but the DSSE signature
+ * must already verify with the key of the Fulcio leaf certificate the bundle carries. */
+static void test_sigstore_vectors_dsse(void **state)
+{
+    (void)state;
+    const char *dirs[] = {"v0.3.1-sigstore", "v1.0.0-sigstore", "v1.0.1-sigstore",
+                          "v1.1.0-sigstore"};
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        char path[PATH_MAX + 64];
+        ms_buf text = MS_BUF_INIT, pae = MS_BUF_INIT;
+        ms_bundle *bundle = NULL;
+        ms_x509_chain *chain = ms_x509_chain_new();
+        ms_key *leaf = NULL;
+        ms_error err;
+        snprintf(path, sizeof path, "%s/oms/model-transparency-releases/%s/model.sig", vectors(),
+                 dirs[d]);
+        assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
+        assert_int_equal(ms_bundle_parse(text.data, text.len, &bundle, &err), 0);
+        assert_true(ms_bundle_certificate_count(bundle) >= 1);
+        size_t len;
+        const uint8_t *der = ms_bundle_certificate(bundle, 0, &len);
+        assert_int_equal(ms_x509_chain_add_der(chain, der, len, &err), 0);
+        assert_int_equal(ms_x509_leaf_public_key(chain, &leaf, &err), 0);
+        const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+        assert_int_equal(ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae), 0);
+        assert_int_equal(ms_key_verify(leaf, pae.data, pae.len, env->signatures[0].sig,
+                                       env->signatures[0].len, &err),
+                         0);
+        /* One changed payload byte and it no longer does. */
+        pae.data[pae.len - 2] ^= 1;
+        assert_int_equal(ms_key_verify(leaf, pae.data, pae.len, env->signatures[0].sig,
+                                       env->signatures[0].len, &err),
+                         MS_EVERIFY);
+        ms_key_free(leaf);
+        ms_x509_chain_free(chain);
+        ms_bundle_free(bundle);
+        ms_buf_free(&text);
+        ms_buf_free(&pae);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_ed25519), cmocka_unit_test(test_round_trip_ecdsa),
+        cmocka_unit_test(test_round_trip_ed25519),  cmocka_unit_test(test_round_trip_ecdsa),
         cmocka_unit_test(test_empty_model_refused), cmocka_unit_test(test_certificate_chain),
-        cmocka_unit_test(test_release_vector),
+        cmocka_unit_test(test_release_vector),      cmocka_unit_test(test_sigstore_vectors_dsse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

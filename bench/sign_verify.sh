@@ -1,0 +1,29 @@
+#!/bin/sh
+# Sign and verify time of a 2 x 768 MiB model against the 2-core SHA-256 ceiling (OpenSSL in
+# memory), from page cache: key handling, JSON and signing must be invisible next to hashing.
+. "$(dirname "$0")/common.sh"
+
+mkdir -p "$B/two"
+head -c 805306368 /dev/urandom >"$B/two/a.bin"
+head -c 805306368 /dev/urandom >"$B/two/b.bin"
+cat "$B/two/a.bin" "$B/two/b.bin" >/dev/null
+"$MS" keygen --no-password --output "$B/k" >/dev/null
+BYTES=1610612736
+C2=$(ceiling -multi "$(nproc)")
+echo "ceiling: SHA-256 in memory $(rate "$C2" 1) on $(nproc) cores"
+
+r=$(best_of 3 "$MS" digest "$B/two")
+echo "digest (hashing alone):        ${r% *} s  = $(ratio $BYTES "${r% *}" "$C2") of the ceiling"
+r=$(best_of 3 "$MS" sign --key "$B/k.key" "$B/two")
+echo "sign:                          ${r% *} s  = $(ratio $BYTES "${r% *}" "$C2") of the ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" verify --key "$B/k.pub" "$B/two")
+echo "verify:                        ${r% *} s  = $(ratio $BYTES "${r% *}" "$C2") of the ceiling   peak RSS ${r#* } KiB"
+r=$(best_of 3 "$MS" verify --key "$B/k.pub" --ignore-unsigned-files "$B/two")
+echo "verify --ignore-unsigned-files: ${r% *} s  = $(ratio $BYTES "${r% *}" "$C2") of the ceiling"
+# The fixed cost beyond hashing: sign and verify a one-byte model.
+mkdir -p "$B/tiny"
+printf x >"$B/tiny/x"
+r=$(best_of 5 "$MS" sign --key "$B/k.key" "$B/tiny")
+echo "sign, 1-byte model (fixed cost): ${r% *} s"
+r=$(best_of 5 "$MS" verify --key "$B/k.pub" "$B/tiny")
+echo "verify, 1-byte model (fixed cost): ${r% *} s"
