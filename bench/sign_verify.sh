@@ -27,3 +27,18 @@ r=$(best_of 5 "$MS" sign --key "$B/k.key" "$B/tiny")
 echo "sign, 1-byte model (fixed cost): ${r% *} s"
 r=$(best_of 5 "$MS" verify --key "$B/k.pub" "$B/tiny")
 echo "verify, 1-byte model (fixed cost): ${r% *} s"
+
+# Offline Sigstore verification against a key bundle: 50 runs each, on models of two small files.
+V=$top/tests/vectors/oms/model-transparency-releases
+cp -r "$V/v1.1.0-sigstore" "$B/sigstore-model"
+cp -r "$V/v1.1.0-elliptic-key" "$B/key-model"
+loop() { # runs CMD... 50 times, prints microseconds per run
+    s=$(date +%s%N)
+    for _ in $(seq 50); do "$@" >/dev/null; done
+    e=$(date +%s%N)
+    echo $(((e - s) / 50000))
+}
+k=$(loop "$MS" verify --key "$V/keys/certificate/signing-key-pub.pem" "$B/key-model")
+s=$(loop "$MS" verify --identity stefanb@us.ibm.com --issuer https://sigstore.verify.ibm.com/oauth2 \
+    --trusted-root "$top/tests/vectors/sigstore/sigstore.trusted_root.json" "$B/sigstore-model")
+echo "verify, key bundle: ${k} us per run; Sigstore bundle (certificate, SCT, SET, inclusion proof, checkpoint, RFC 3161): ${s} us per run; overhead $(((s - k) / 1000)).$(((s - k) % 1000 / 100)) ms"

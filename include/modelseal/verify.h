@@ -13,6 +13,7 @@
 #include "error.h"
 #include "key.h"
 #include "manifest.h"
+#include "sigstore.h"
 #include "statement.h"
 #include "x509.h"
 
@@ -26,13 +27,24 @@ typedef struct ms_trust {
     const ms_x509_chain *roots; /* trusted roots (certificate bundles); may hold intermediates */
     const char *identity;       /* with roots: required SAN (email, URI or DNS), or NULL */
     int64_t at_time;            /* certificate validity time, unix seconds; 0 = now */
+    /* -- Sigstore keyless (sigstore.h) -- With a trusted root, a certificate bundle that carries
+     * transparency log entries or timestamps (or any, when no `roots` are given) is verified
+     * offline against it: `identity` is the required SAN, `sigstore_issuer` the required OIDC
+     * issuer; `roots` and `at_time` do not apply to it. */
+    const ms_trusted_root *sigstore_root;
+    const char *sigstore_issuer;
+    /* -- end Sigstore -- */
 } ms_trust;
 
 typedef struct ms_signer_info {
-    char kind[16];  /* "key" or "certificate" */
+    char kind[16];  /* "key", "certificate" or "sigstore" */
     char hint[65];  /* key: hex SHA-256 of the public key PEM */
     char *identity; /* certificate: the leaf's first SAN, malloc'd or NULL */
     char *subject;  /* certificate: the leaf subject, malloc'd or NULL */
+    /* -- Sigstore keyless (kind "sigstore"; identity and subject as for a certificate) -- */
+    char *issuer;         /* the OIDC issuer, malloc'd or NULL */
+    int64_t signing_time; /* the earliest verified timestamp, unix seconds; 0 otherwise */
+    /* -- end Sigstore -- */
 } ms_signer_info;
 
 void ms_signer_info_clear(ms_signer_info *info);

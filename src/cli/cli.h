@@ -68,19 +68,21 @@ enum {
         {"allow-symlinks", no_argument, NULL, OPT_ALLOW_SYMLINKS},                                 \
         {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},                                 \
         {"progress", no_argument, NULL, OPT_PROGRESS},                                             \
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS}
+    {                                                                                              \
+        "no-progress", no_argument, NULL, OPT_NO_PROGRESS                                          \
+    }
 
 #define CLI_HASH_OPTIONS_HELP                                                                      \
-    "  --method files|shards  one digest per file (default), or per byte range of each file\n"    \
-    "                         (a very large single file under files is one sequential digest:\n" \
-    "                         use shards to hash it on every core)\n"                             \
-    "  --shard-size BYTES     shard length for --method shards (default 1000000000)\n"           \
-    "  --algorithm sha256|blake2b  per-resource hash (default sha256; blake2b = BLAKE2b-512)\n"   \
-    "  --threads N            worker threads (default: online CPUs)\n"                           \
-    "  --ignore PATH          skip PATH (relative to the model root; repeatable)\n"              \
-    "  --no-ignore-git-paths  also hash .git, .github, .gitattributes, .gitignore\n"             \
-    "  --allow-symlinks       follow symbolic links to files inside the model\n"                 \
-    "  --buffer-size BYTES    read buffer per thread (default 4194304)\n"                        \
+    "  --method files|shards  one digest per file (default), or per byte range of each file\n"     \
+    "                         (a very large single file under files is one sequential digest:\n"   \
+    "                         use shards to hash it on every core)\n"                              \
+    "  --shard-size BYTES     shard length for --method shards (default 1000000000)\n"             \
+    "  --algorithm sha256|blake2b  per-resource hash (default sha256; blake2b = BLAKE2b-512)\n"    \
+    "  --threads N            worker threads (default: online CPUs)\n"                             \
+    "  --ignore PATH          skip PATH (relative to the model root; repeatable)\n"                \
+    "  --no-ignore-git-paths  also hash .git, .github, .gitattributes, .gitignore\n"               \
+    "  --allow-symlinks       follow symbolic links to files inside the model\n"                   \
+    "  --buffer-size BYTES    read buffer per thread (default 4194304)\n"                          \
     "  --progress, --no-progress  show progress on stderr (default: when it is a terminal)\n"
 
 typedef struct cli_hash_options {
@@ -88,7 +90,7 @@ typedef struct cli_hash_options {
     ms_manifest_options opts;
     char **user_ignores; /* as given, normalised once the model path is known */
     size_t n_user_ignores;
-    int progress;        /* -1 auto, 0 off, 1 on */
+    int progress; /* -1 auto, 0 off, 1 on */
 } cli_hash_options;
 
 void cli_hash_options_init(cli_hash_options *o);
@@ -115,12 +117,11 @@ void cli_progress_end(cli_progress *p);
 
 /* ---- output helpers ----------------------------------------------------------------------- */
 
-/* Print a cJSON value to stdout (pretty) with a newline and free it. EXIT_OK or EXIT_ENVIRONMENT. */
+/* Print a cJSON value to stdout (pretty) with a newline and free it. EXIT_OK or EXIT_ENVIRONMENT.
+ */
 int cli_print_json(cJSON *json);
 /* "sha256:<hex>" into out (at least 72 bytes). */
 void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out);
-
-
 
 /* ---- commands (one cmd_<name>.c each) ----------------------------------------------------- */
 /* hash and digest share one implementation; digest_only prints just the root. */
@@ -137,6 +138,18 @@ int cmd_verify(int argc, char **argv);
 extern const char cmd_verify_usage[];
 int cmd_inspect(int argc, char **argv);
 extern const char cmd_inspect_usage[];
+int cmd_dataset(int argc, char **argv);
+extern const char cmd_dataset_usage[];
+int cmd_attest(int argc, char **argv);
+extern const char cmd_attest_usage[];
+int cmd_lineage(int argc, char **argv);
+extern const char cmd_lineage_usage[];
+int cmd_hooks(int argc, char **argv);
+extern const char cmd_hooks_usage[];
+int cmd_policy(int argc, char **argv);
+extern const char cmd_policy_usage[];
+/* verify --policy (verify_policy.c): called by cmd_verify with the same argv. */
+int cli_verify_policy(int argc, char **argv);
 
 /* ---- passphrases (passphrase.c) ----------------------------------------------------------- */
 /* Where a secret key's passphrase comes from, in this order: password_file (its first line,

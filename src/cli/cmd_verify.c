@@ -3,17 +3,24 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 const char cmd_verify_usage[] =
-    "Usage: modelseal verify (--key PUB... | --certificate-chain ROOT.pem... [--identity SAN])\n"
+    "Usage: modelseal verify (--key PUB... | --certificate-chain ROOT.pem... [--identity SAN] |\n"
+    "                         --identity ID --issuer URL [--trusted-root FILE | --staging])\n"
     "                        [--signature SIG] [--ignore PATH]... [--ignore-unsigned-files]\n"
     "                        [--json] MODEL\n"
-    "Verify MODEL against its signature: the signature over the exact payload with a trusted key\n"
-    "or a certificate chaining to a trusted root, the subject digest against the signed\n"
-    "resources, then a re-hash of the model with the signature's own serialization, naming\n"
-    "every missing, extra and changed file.\n\n"
+    /* -- policy -- */
+    "       modelseal verify --policy POLICY [--signature SIG] [--claims FILE] [--json] MODEL\n"
+    /* -- end policy -- */
+    "Verify MODEL against its signature: the signature over the exact payload with a trusted key,\n"
+    "a certificate chaining to a trusted root, or a Sigstore keyless certificate and its\n"
+    "transparency log proofs; the subject digest against the signed resources; then a re-hash\n"
+    "of the model with the signature's own serialization, naming every missing, extra and\n"
+    "changed file.\n\n"
     "Options:\n"
     "  --key PUB              trusted public key (PEM; Ed25519 or ECDSA); repeatable\n"
     "  --certificate-chain PEM  trusted root (and intermediate) certificates; repeatable\n"
@@ -25,6 +32,16 @@ const char cmd_verify_usage[] =
     "  --threads N, --buffer-size BYTES, --progress, --no-progress  as for hash\n"
     "  --json                 print a machine-readable report\n"
     "  -h, --help             show this help\n"
+    "Sigstore keyless signatures (checked offline; see modelseal-sigstore(7)):\n"
+    "  --identity ID --issuer URL  the signer's exact identity and OIDC issuer\n"
+    "  --trusted-root FILE    the instance's trusted_root.json (default: public-good)\n"
+    "  --staging              use the Sigstore staging instance's trusted root\n"
+    /* -- policy -- */
+    "With --policy, verify the whole chain (signature, provenance, datasets, code, base models)\n"
+    "against a deployment policy, one verdict per link (modelseal-policy(5)):\n"
+    "  --policy POLICY        the policy file; it names every trusted key\n"
+    "  --claims FILE          the claims file (default MODEL/claims.jsonl or MODEL.claims.jsonl)\n"
+    /* -- end policy -- */
     "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n";
 
 enum {
@@ -33,8 +50,45 @@ enum {
     OPT_IDENTITY,
     OPT_SIGNATURE,
     OPT_IGNORE_UNSIGNED,
-    OPT_ALLOW_EMPTY
+    OPT_ALLOW_EMPTY,
+    /* -- Sigstore -- */
+    OPT_ISSUER,
+    OPT_TRUSTED_ROOT,
+    OPT_STAGING
 };
+
+/* -- Sigstore: the trusted root installed with the program (pkgdatadir), else the source
+ * tree's keys/ (tests and uninstalled runs). -- */
+#ifndef MS_PKGDATADIR
+#define MS_PKGDATADIR "/usr/local/share/modelseal"
+#endif
+
+static int load_sigstore_root(const char *path, int staging, ms_trusted_root **out)
+{
+    const char *name = staging ? "staging_trusted_root.json" : "trusted_root.json";
+    char buf[4096];
+    ms_error err;
+    if (!path) {
+        snprintf(buf, sizeof buf, "%s/%s", MS_PKGDATADIR, name);
+#ifdef MS_SRCDIR
+        if (access(buf, R_OK) != 0)
+            snprintf(buf, sizeof buf, "%s/keys/%s", MS_SRCDIR, name);
+#endif
+        path = buf;
+    }
+    if (ms_trusted_root_load(path, out, &err) != 0)
+        return cli_fail(&err);
+    return EXIT_OK;
+}
+
+static void format_time(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "%lld", (long long)t);
+}
+/* -- end Sigstore -- */
 
 static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
 {
@@ -59,6 +113,13 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
             cJSON_AddStringToObject(s, "identity", res->signer.identity);
         if (res->signer.subject)
             cJSON_AddStringToObject(s, "subject", res->signer.subject);
+        if (res->signer.issuer) /* Sigstore */
+            cJSON_AddStringToObject(s, "issuer", res->signer.issuer);
+        if (res->signer.signing_time) {
+            char when[40];
+            format_time(res->signer.signing_time, when, sizeof when);
+            cJSON_AddStringToObject(s, "signing_time", when);
+        }
     }
     if (res->statement) {
         cli_format_root(res->statement->subject_digest, root);
@@ -87,6 +148,9 @@ int cmd_verify(int argc, char **argv)
         {"ignore", required_argument, NULL, OPT_IGNORE},
         {"ignore-unsigned-files", no_argument, NULL, OPT_IGNORE_UNSIGNED},
         {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
+        {"issuer", required_argument, NULL, OPT_ISSUER},
+        {"trusted-root", required_argument, NULL, OPT_TRUSTED_ROOT},
+        {"staging", no_argument, NULL, OPT_STAGING},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -101,6 +165,9 @@ int cmd_verify(int argc, char **argv)
     size_t n_keys = 0;
     ms_x509_chain *roots = NULL;
     const char *identity = NULL, *sig_arg = NULL;
+    const char *issuer = NULL, *trusted_root_path = NULL; /* Sigstore */
+    int staging = 0;
+    ms_trusted_root *sigstore_root = NULL;
     char *sig_path = NULL;
     int json = 0, opt, status = EXIT_OK;
     ms_verify_options vopts;
@@ -112,6 +179,14 @@ int cmd_verify(int argc, char **argv)
     memset(&res, 0, sizeof res);
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
+    /* -- policy: `verify --policy POLICY` verifies the whole chain (verify_policy.c) -- */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--policy") == 0 || strncmp(argv[i], "--policy=", 9) == 0)
+            {
+            cli_hash_options_free(&ho);
+            return cli_verify_policy(argc, argv);
+        }
+    /* -- end policy -- */
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
@@ -160,6 +235,15 @@ int cmd_verify(int argc, char **argv)
         case OPT_ALLOW_EMPTY:
             vopts.allow_empty = 1;
             break;
+        case OPT_ISSUER:
+            issuer = optarg;
+            break;
+        case OPT_TRUSTED_ROOT:
+            trusted_root_path = optarg;
+            break;
+        case OPT_STAGING:
+            staging = 1;
+            break;
         case OPT_JSON:
             json = 1;
             break;
@@ -175,14 +259,26 @@ int cmd_verify(int argc, char **argv)
         status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
         goto out;
     }
-    if (!n_keys && !roots) {
-        status = cli_usage_error("give a trusted --key or --certificate-chain");
+    int sigstore = issuer || trusted_root_path || staging;
+    if (trusted_root_path && staging) {
+        status = cli_usage_error("--trusted-root and --staging exclude each other");
         goto out;
     }
-    if (identity && !roots) {
-        status = cli_usage_error("--identity goes with --certificate-chain");
+    if (sigstore && (!identity || !issuer)) {
+        status = cli_usage_error("Sigstore verification needs --identity and --issuer");
         goto out;
     }
+    if (!n_keys && !roots && !sigstore) {
+        status = cli_usage_error(
+            "give a trusted --key or --certificate-chain, or --identity and --issuer (Sigstore)");
+        goto out;
+    }
+    if (identity && !roots && !sigstore) {
+        status = cli_usage_error("--identity goes with --certificate-chain or --issuer");
+        goto out;
+    }
+    if (sigstore && (status = load_sigstore_root(trusted_root_path, staging, &sigstore_root)))
+        goto out;
     const char *model = argv[optind];
     if ((status = cli_hash_options_finish(&ho, model)) != 0)
         goto out;
@@ -200,6 +296,8 @@ int cmd_verify(int argc, char **argv)
         .n_keys = n_keys,
         .roots = roots,
         .identity = identity,
+        .sigstore_root = sigstore_root,
+        .sigstore_issuer = issuer,
     };
     vopts.hash = ho.opts;
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
@@ -236,7 +334,13 @@ int cmd_verify(int argc, char **argv)
     cli_format_root(res.statement->subject_digest, root);
     printf("Verified %s: %zu file%s, root %s\n", model, res.n_files, res.n_files == 1 ? "" : "s",
            root);
-    if (res.signer.identity)
+    if (res.signer.issuer) { /* Sigstore */
+        char when[40];
+        format_time(res.signer.signing_time, when, sizeof when);
+        printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
+               res.signer.identity ? res.signer.identity : "?", res.signer.issuer, when,
+               res.signer.hint);
+    } else if (res.signer.identity)
         printf("Signer: certificate for %s (key %.16s)\n", res.signer.identity, res.signer.hint);
     else if (res.signer.subject)
         printf("Signer: certificate %s (key %.16s)\n", res.signer.subject, res.signer.hint);
@@ -249,6 +353,7 @@ out:
         ms_key_free(keys[i]);
     free(keys);
     ms_x509_chain_free(roots);
+    ms_trusted_root_free(sigstore_root);
     free(sig_path);
     cli_hash_options_free(&ho);
     return status;

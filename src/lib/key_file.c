@@ -37,6 +37,19 @@
 #define SK_OPSLIMIT_MAX 64ULL
 #define SK_END "-----END MODELSEAL SECRET KEY-----"
 
+/* Argon2id limits a key file may ask for; only ms_key_file_set_kdf_limit_for_testing lowers
+ * them. */
+static uint64_t sk_opslimit_max = SK_OPSLIMIT_MAX;
+static uint64_t sk_memlimit_max = SK_MEMLIMIT_MAX;
+
+void ms_key_file_set_kdf_limit_for_testing(uint64_t max_opslimit, uint64_t max_memlimit)
+{
+    sk_opslimit_max =
+        max_opslimit && max_opslimit < SK_OPSLIMIT_MAX ? max_opslimit : SK_OPSLIMIT_MAX;
+    sk_memlimit_max =
+        max_memlimit && max_memlimit < SK_MEMLIMIT_MAX ? max_memlimit : SK_MEMLIMIT_MAX;
+}
+
 /* ---- modelseal secret key format ---- */
 
 static void put_u64(uint8_t *p, uint64_t v)
@@ -353,8 +366,8 @@ int ms_key_file_load(const char *data, size_t len, const char *path,
             goto out;
         }
     } else {
-        if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > SK_OPSLIMIT_MAX ||
-            mem < crypto_pwhash_MEMLIMIT_MIN || mem > SK_MEMLIMIT_MAX || mem > SIZE_MAX) {
+        if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > sk_opslimit_max ||
+            mem < crypto_pwhash_MEMLIMIT_MIN || mem > sk_memlimit_max || mem > SIZE_MAX) {
             rc = ms_error_set(err, MS_EINPUT,
                               "%s: Argon2id limits out of range (opslimit %llu, memlimit %llu)",
                               path, (unsigned long long)ops, (unsigned long long)mem);

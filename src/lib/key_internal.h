@@ -73,4 +73,11 @@ MS_KEY_HIDDEN int ms_key_file_load(const char *data, size_t len, const char *pat
                                    ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
                                    ms_error *err);
 
+/* Testing hook (fuzz targets): lower the largest Argon2id opslimit / memlimit (bytes) a key file
+ * may ask for, process-wide, so that hostile inputs stay fast; a file asking for more is refused
+ * as out of range. 0 (or a value above the built-in bound) restores the built-in bound. Not
+ * thread-safe; never called by the library or the CLI. */
+MS_KEY_HIDDEN void ms_key_file_set_kdf_limit_for_testing(uint64_t max_opslimit,
+                                                         uint64_t max_memlimit);
+
 #endif

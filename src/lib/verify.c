@@ -19,6 +19,7 @@ void ms_signer_info_clear(ms_signer_info *info)
         return;
     free(info->identity);
     free(info->subject);
+    free(info->issuer);
     memset(info, 0, sizeof *info);
 }
 
@@ -117,6 +118,45 @@ out:
     return rc;
 }
 
+/* -- Sigstore keyless: offline verification against a trusted root (sigstore_verify.c) -- */
+
+/* A certificate bundle goes to the Sigstore verifier when a trusted root is given and the
+ * bundle carries log entries or timestamps, or no plain certificate roots were given. */
+static int use_sigstore(const ms_bundle *bundle, const ms_trust *trust)
+{
+    const cJSON *entries = ms_bundle_tlog_entries(bundle);
+    if (!trust->sigstore_root)
+        return 0;
+    return !trust->roots || cJSON_GetArraySize(entries) > 0 ||
+           ms_bundle_timestamp_data(bundle) != NULL;
+}
+
+static int verify_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,
+                                ms_signer_info *info, ms_error *err)
+{
+    ms_sigstore_policy policy = {trust->identity, trust->sigstore_issuer, NULL};
+    ms_sigstore_result res;
+    if (!trust->identity || !trust->sigstore_issuer)
+        return ms_error_set(err, MS_EINPUT,
+                            "a Sigstore bundle is verified by identity and issuer (--identity, "
+                            "--issuer)");
+    int rc = ms_sigstore_verify_bundle(bundle, trust->sigstore_root, &policy, &res, err);
+    if (rc == 0 && info) {
+        snprintf(info->kind, sizeof info->kind, "sigstore");
+        memcpy(info->hint, res.hint, sizeof info->hint);
+        info->identity = res.identity;
+        info->issuer = res.issuer;
+        info->subject = res.subject;
+        info->signing_time = res.signing_time;
+        res.identity = res.issuer = res.subject = NULL;
+    }
+    if (rc == 0)
+        ms_sigstore_result_clear(&res);
+    return rc;
+}
+
+/* -- end Sigstore -- */
+
 int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, ms_signer_info *info,
                                ms_error *err)
 {
@@ -136,7 +176,10 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
         break;
     case MS_MATERIAL_X509_CHAIN:
     case MS_MATERIAL_CERTIFICATE:
-        rc = verify_with_certificates(bundle, env, &pae, trust, info, err);
+        if (use_sigstore(bundle, trust)) /* Sigstore keyless */
+            rc = verify_with_sigstore(bundle, trust, info, err);
+        else
+            rc = verify_with_certificates(bundle, env, &pae, trust, info, err);
         break;
     default:
         rc = ms_error_set(err, MS_EINPUT, "the bundle has no verification material");

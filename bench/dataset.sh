@@ -1,0 +1,46 @@
+#!/bin/sh
+# Dataset manifests at scale (on demand, not part of the test suite):
+#   200,000 files of 1 KiB in 200 folders: `dataset manifest` against
+#     `find | xargs -0 -P2 sha256sum` on the same warm tree (target <= 0.5x);
+#   `dataset verify MANIFEST DIR` against `dataset manifest` (target <= 1.1x);
+#   1,000,000 empty files in 1,000 folders: peak RSS of `dataset manifest` (target <= 64 MiB).
+. "$(dirname "$0")/common.sh"
+
+make_tree() { # DIR FOLDERS FILES_PER_FOLDER BYTES
+    /usr/bin/python3 - "$@" <<'PY'
+import os, sys
+root, folders, per, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+block = os.urandom(size * 64) if size else b""
+for d in range(folders):
+    dd = f"{root}/d{d:04}"
+    os.makedirs(dd)
+    for f in range(per):
+        i = (d * per + f) % 64
+        fd = os.open(f"{dd}/f{f:05}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        if size:
+            os.write(fd, block[i * size:(i + 1) * size])
+        os.close(fd)
+PY
+}
+
+echo "building 200,000 x 1 KiB in 200 folders under $B ..."
+make_tree "$B/small" 200 1000 1024
+find "$B/small" -type f -print0 | xargs -0 cat >/dev/null # warm the page cache
+
+r=$(best_of 3 sh -c "find '$B/small' -type f -print0 | xargs -0 -P2 sha256sum")
+ref=${r% *}
+echo "reference: find | xargs -0 -P2 sha256sum: $ref s"
+r=$(best_of 3 "$MS" dataset manifest --name small --output "$B/small.dsm.jsonl.zst" "$B/small")
+man=${r% *}
+echo "dataset manifest: $man s  peak RSS ${r#* } KiB  = $(awk -v a="$man" -v b="$ref" 'BEGIN { printf "%.2f", a / b }') x the reference (target <= 0.5)"
+r=$(best_of 3 "$MS" dataset verify "$B/small.dsm.jsonl.zst" "$B/small")
+ver=${r% *}
+echo "dataset verify with DIR: $ver s  peak RSS ${r#* } KiB  = $(awk -v a="$ver" -v b="$man" 'BEGIN { printf "%.2f", a / b }') x dataset manifest (target <= 1.1)"
+rm -rf "$B/small" "$B/small.dsm.jsonl.zst"
+
+echo "building 1,000,000 empty files in 1,000 folders ..."
+make_tree "$B/empty" 1000 1000 0
+r=$(best_of 1 "$MS" dataset manifest --name empty --output "$B/empty.dsm.jsonl.zst" "$B/empty")
+echo "dataset manifest, 1,000,000 empty files: ${r% *} s  peak RSS ${r#* } KiB (target <= 65536 KiB)"
+r=$(best_of 1 "$MS" dataset verify "$B/empty.dsm.jsonl.zst" "$B/empty")
+echo "dataset verify with DIR, 1,000,000 empty files: ${r% *} s  peak RSS ${r#* } KiB"

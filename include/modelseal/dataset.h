@@ -1,0 +1,162 @@
+/* Dataset manifests: a signed, streaming list of every file of a training dataset.
+ *
+ * A manifest is a zstd stream (one or more frames) of UTF-8 JSON Lines: a header line
+ *   {"_type":"https://modelseal/dataset-manifest/v1","name":...,"version":...,"source":...,
+ *    "license":...,"algorithm":"sha256","files":N,"bytes":N,"root_digest":"sha256:<hex>"}
+ * then one {"path":...,"size":N,"digest":"<hex>"} line per regular file, in full-path byte
+ * order (the order of a model's resources). The root digest is computed as a model's under the
+ * files method, so `modelseal digest DIR` prints the same value. The form is canonical: the
+ * reader accepts exactly the bytes the writer produces for the same values, so one dataset has
+ * one manifest and one manifest digest.
+ *
+ * Writing streams: the directory is walked one directory at a time and hashed in bounded
+ * batches; memory is bounded by the batch and the largest single directory. Reading streams
+ * too, with every line, the total size and the decompression window bounded. */
+#ifndef MODELSEAL_DATASET_H
+#define MODELSEAL_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "hash.h"
+#include "statement.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MS_DATASET_PREDICATE_TYPE "https://modelseal/dataset-manifest/v1"
+#define MS_DATASET_MANIFEST_TYPE MS_DATASET_PREDICATE_TYPE
+/* Default file name suffix: NAME.dsm.jsonl.zst. */
+#define MS_DATASET_SUFFIX ".dsm.jsonl.zst"
+/* Longest line (header or file line, including its newline). */
+#define MS_DATASET_MAX_LINE ((size_t)64 << 10)
+/* Largest decompressed manifest. */
+#define MS_DATASET_MAX_SIZE (UINT64_C(64) << 30)
+/* Longest name, version, source or license. */
+#define MS_DATASET_MAX_FIELD ((size_t)4096)
+
+typedef struct ms_dataset_info {
+    char *name, *version, *source, *license; /* version/source/license NULL when null */
+    ms_hash_algorithm algorithm;
+    uint64_t files, bytes;
+    uint8_t root_digest[MS_SHA256_SIZE];
+    uint8_t manifest_digest[MS_SHA256_SIZE]; /* SHA-256 of the decompressed manifest */
+} ms_dataset_info;
+
+/* Free the strings and zero the struct. Accepts NULL. */
+void ms_dataset_info_clear(ms_dataset_info *info);
+
+/* ---- writing (dataset.c) ------------------------------------------------------------------ */
+
+typedef struct ms_dataset_options {
+    const char *name;    /* required: non-empty UTF-8, no control characters */
+    const char *version; /* optional (NULL: null) */
+    const char *source;  /* optional */
+    const char *license; /* optional (an SPDX identifier) */
+    ms_hash_algorithm algorithm;
+    unsigned threads;                /* 0: online CPUs */
+    size_t buffer_size;              /* 0: default */
+    const char *const *ignore_paths; /* relative to DIR, normalised (ms_path_normalize_ignore) */
+    size_t n_ignore_paths;
+    size_t batch_files;   /* files hashed per batch; 0: 4096 */
+    uint64_t batch_bytes; /* bytes per batch (a larger file is a batch of its own); 0: 256 MiB */
+    int level;            /* zstd compression level; 0: 3 */
+} ms_dataset_options;
+
+/* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
+ * the output's directory, fsync, rename; nothing is left behind on failure). The walk follows
+ * the model rules (ms_walk: regular files only, no symlinks, UTF-8 names) and skips what a
+ * model's walk skips at the root (model.sig, claims.jsonl, .git, .github, .gitattributes,
+ * .gitignore), opts->ignore_paths, and the output and temporary files when they lie inside
+ * `dir`. On success `info` (optional) holds the header values; its manifest_digest is left
+ * zero (read the file back with ms_dataset_info_load for it). 0, MS_EINPUT (bad dataset or
+ * option), MS_EENV, MS_ENOMEM. */
+int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, const char *output,
+                              ms_dataset_info *info, ms_error *err);
+
+/* The canonical header / file line (with its newline) appended to `out`. 0 or MS_ENOMEM
+ * (MS_EINPUT when a string is not valid UTF-8). */
+int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err);
+int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
+                         ms_buf *out, ms_error *err);
+
+/* ---- reading (dataset_verify.c) ----------------------------------------------------------- */
+
+/* Read and fully validate a manifest file (streaming, bounded); fill info. 0 / MS_EINPUT
+ * (malformed: message names the file and line number) / MS_EENV. */
+int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_error *err);
+
+/* Streaming reader of a manifest's file lines (after the header). */
+typedef struct ms_dataset_reader ms_dataset_reader;
+
+/* Open `path` and read its header into `info` (optional). NULL with err set on failure. */
+ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err);
+/* The next file line: 1 with *path (valid until the next call), *size and digest (algorithm's
+ * size) filled; 0 at the end (after checking that the stream ended cleanly and that counts,
+ * bytes and root digest agree with the header); a negative MS_E* code on malformed input. */
+int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *size, uint8_t *digest,
+                           ms_error *err);
+/* SHA-256 of the decompressed bytes read so far (complete after next() returned 0). */
+void ms_dataset_reader_digest(const ms_dataset_reader *r, uint8_t out[MS_SHA256_SIZE]);
+void ms_dataset_reader_free(ms_dataset_reader *r);
+
+/* One difference between a manifest and a directory. */
+typedef enum ms_dataset_diff_kind {
+    MS_DATASET_MISSING = 0, /* listed, not on disk */
+    MS_DATASET_EXTRA = 1,   /* on disk, not listed */
+    MS_DATASET_CHANGED = 2  /* listed, on disk with other bytes */
+} ms_dataset_diff_kind;
+
+typedef void (*ms_dataset_diff_fn)(void *ctx, ms_dataset_diff_kind kind, const char *path);
+
+typedef struct ms_dataset_verify_options {
+    unsigned threads;
+    size_t buffer_size;
+    const char *const *ignore_paths; /* relative to DIR (besides the default ignores) */
+    size_t n_ignore_paths;
+    size_t batch_files;
+    uint64_t batch_bytes;
+    ms_dataset_diff_fn diff; /* optional: called per difference, in path order */
+    void *diff_ctx;
+} ms_dataset_verify_options;
+
+typedef struct ms_dataset_verify_result {
+    uint64_t missing, extra, changed; /* counts of differences */
+    uint64_t files;                   /* files hashed */
+} ms_dataset_verify_result;
+
+/* Re-hash `dir` against the manifest at `manifest_path` (which is validated as it is read; call
+ * ms_dataset_info_load first to refuse a malformed manifest before any difference is reported).
+ * The manifest and the files named in opts->ignore_paths are skipped when inside `dir`.
+ * 0 when the files match exactly; MS_EVERIFY when any file is missing, extra or changed (each
+ * reported through opts->diff, counts in res); MS_EINPUT / MS_EENV / MS_ENOMEM otherwise. */
+int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
+                          const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
+                          ms_error *err);
+
+/* ---- statements (dataset_verify.c) -------------------------------------------------------- */
+
+/* Build the dataset statement payload (in-toto Statement v1) for info: subject
+ * [{"name":NAME,"digest":{"sha256":ROOT}}], predicateType MS_DATASET_PREDICATE_TYPE, predicate
+ * {name, version, source, license, algorithm, files, bytes, manifest_digest:{sha256}}.
+ * Replaces the contents of `payload`. 0, MS_EINPUT or MS_ENOMEM. */
+int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err);
+
+/* Check a parsed statement (ms_statement_parse_generic) is a dataset statement for exactly this
+ * manifest: predicateType, subject name and root digest, manifest_digest,
+ * name/version/source/license/algorithm/files/bytes. 0, or MS_EVERIFY naming the first mismatch;
+ * MS_EINPUT when it is not a dataset statement at all. */
+int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *info, ms_error *err);
+
+/* Read a dataset statement (no manifest at hand): fill info from the statement's subject and
+ * predicate (manifest_digest from the predicate). For the policy/provenance layers.
+ * 0, MS_EINPUT (not a dataset statement, or a field of the wrong type) or MS_ENOMEM. */
+int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info, ms_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

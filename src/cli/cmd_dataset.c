@@ -1,0 +1,496 @@
+/* modelseal dataset: write, sign and verify dataset manifests (modelseal-dataset(1)). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "modelseal/dataset.h"
+
+const char cmd_dataset_usage[] =
+    "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
+    "                         [--license SPDX-ID] [--algorithm sha256|blake2b] [--threads N]\n"
+    "                         [--ignore PATH]... [--output FILE] DIR\n"
+    "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
+    "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
+    "                         [--ignore PATH]... MANIFEST [DIR]\n"
+    "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
+    "digest, headed by the dataset's name, version, source, license, counts and root digest\n"
+    "(the root equals 'modelseal digest DIR'). See modelseal-dataset(1).\n\n"
+    "manifest  hash DIR and write FILE (default ./NAME" MS_DATASET_SUFFIX "); the last line\n"
+    "          printed is the root digest, sha256:<hex>\n"
+    "sign      sign the manifest: a Sigstore bundle (default MANIFEST.sig) whose statement\n"
+    "          binds the name, the root digest and the SHA-256 of the decompressed manifest\n"
+    "verify    check the manifest; with --key its signature (default MANIFEST.sig); with DIR\n"
+    "          re-hash the data and name every missing, extra and changed file\n\n"
+    "Options:\n"
+    "  --name NAME            the dataset's name (manifest; required)\n"
+    "  --version V, --source URI, --license SPDX-ID  recorded in the header (else null)\n"
+    "  --algorithm sha256|blake2b  per-file digest (default sha256)\n"
+    "  --threads N            hashing threads (default: online CPUs)\n"
+    "  --ignore PATH          leave PATH (relative to DIR) out; repeatable\n"
+    "  --output FILE          where to write the manifest\n"
+    "  --key KEY|PUB          sign: the secret key; verify: a trusted public key (repeatable)\n"
+    "  --password-file F      read the secret key's passphrase from F\n"
+    "  --signature FILE       the signature to write or check (default MANIFEST.sig)\n"
+    "  -h, --help             show this help\n"
+    "Exit status: 0 done or verified, 1 the data or signature does not match, 2 malformed or\n"
+    "unreadable input or bad usage, 3 I/O error.\n";
+
+enum {
+    OPT_NAME = OPT_FIRST_COMMAND_OPTION,
+    OPT_VERSION,
+    OPT_SOURCE,
+    OPT_LICENSE,
+    OPT_OUTPUT,
+    OPT_KEY,
+    OPT_PWFILE,
+    OPT_SIGNATURE
+};
+
+/* SPDX license identifiers and expressions: letters, digits, '.', '-', '+', ':', '(', ')' and
+ * spaces (for "MIT OR Apache-2.0"). */
+static int spdx_like(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr(".-+:() ", c)))
+            return 0;
+    }
+    return 1;
+}
+
+static char *default_output(const char *name)
+{
+    size_t n = strlen(name) + sizeof MS_DATASET_SUFFIX + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "./%s%s", name, MS_DATASET_SUFFIX);
+    return p;
+}
+
+static char *signature_for(const char *manifest)
+{
+    size_t n = strlen(manifest) + 5;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s.sig", manifest);
+    return p;
+}
+
+/* ---- manifest ----------------------------------------------------------------------------- */
+
+static int dataset_manifest(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"name", required_argument, NULL, OPT_NAME},
+        {"version", required_argument, NULL, OPT_VERSION},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"license", required_argument, NULL, OPT_LICENSE},
+        {"algorithm", required_argument, NULL, OPT_ALGORITHM},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"ignore", required_argument, NULL, OPT_IGNORE},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_hash_options ho;
+    ms_dataset_options dopts;
+    ms_dataset_info info;
+    const char *output_arg = NULL;
+    char *output = NULL;
+    int opt, status = EXIT_OK;
+    ms_error err;
+
+    memset(&dopts, 0, sizeof dopts);
+    memset(&info, 0, sizeof info);
+    ms_error_clear(&err);
+    cli_hash_options_init(&ho);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        int handled = cli_hash_option(&ho, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_NAME:
+            dopts.name = optarg;
+            break;
+        case OPT_VERSION:
+            dopts.version = optarg;
+            break;
+        case OPT_SOURCE:
+            dopts.source = optarg;
+            break;
+        case OPT_LICENSE:
+            dopts.license = optarg;
+            break;
+        case OPT_OUTPUT:
+            output_arg = optarg;
+            break;
+        case 'h':
+            status = cli_print_help("dataset");
+            goto out;
+        default:
+            status = cli_option_error(opt, argv);
+            goto out;
+        }
+    }
+    if (argc - optind != 1) {
+        status = cli_usage_error(argc - optind ? "expected exactly one DIR" : "missing DIR");
+        goto out;
+    }
+    if (!dopts.name) {
+        status = cli_usage_error("--name is required");
+        goto out;
+    }
+    if (!dopts.name[0]) {
+        status = cli_usage_error("--name: empty");
+        goto out;
+    }
+    if (!output_arg && (strchr(dopts.name, '/') || strcmp(dopts.name, ".") == 0 ||
+                        strcmp(dopts.name, "..") == 0)) {
+        status = cli_usage_error("--name '%s' cannot make a file name; give --output", dopts.name);
+        goto out;
+    }
+    if (dopts.license && !spdx_like(dopts.license)) {
+        status = cli_usage_error("--license: '%s' is not an SPDX license identifier or expression",
+                                 dopts.license);
+        goto out;
+    }
+    const char *dir = argv[optind];
+    if ((status = cli_hash_options_finish(&ho, dir)) != 0)
+        goto out;
+    output = output_arg ? strdup(output_arg) : default_output(dopts.name);
+    if (!output) {
+        cli_message("out of memory");
+        status = EXIT_ENVIRONMENT;
+        goto out;
+    }
+    dopts.algorithm = ho.ser.algorithm;
+    dopts.threads = ho.opts.threads;
+    dopts.buffer_size = ho.opts.buffer_size;
+    dopts.ignore_paths = (const char *const *)ho.ser.ignore_paths;
+    dopts.n_ignore_paths = ho.ser.n_ignore_paths;
+    if (ms_dataset_manifest_write(dir, &dopts, output, &info, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    char root[80];
+    cli_format_root(info.root_digest, root);
+    printf("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", output, info.name,
+           (unsigned long long)info.files, info.files == 1 ? "" : "s",
+           (unsigned long long)info.bytes, root);
+    if (fflush(stdout) != 0)
+        status = EXIT_ENVIRONMENT;
+out:
+    free(output);
+    ms_dataset_info_clear(&info);
+    cli_hash_options_free(&ho);
+    return status;
+}
+
+/* ---- sign --------------------------------------------------------------------------------- */
+
+static int dataset_sign(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"password-file", required_argument, NULL, OPT_PWFILE},
+        {"signature", required_argument, NULL, OPT_SIGNATURE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_passphrase_source pw = {0};
+    const char *key_path = NULL, *sig_arg = NULL;
+    char *sig_path = NULL;
+    int opt, status = EXIT_OK;
+    ms_dataset_info info;
+    ms_key *key = NULL;
+    ms_buf payload = MS_BUF_INIT, bundle = MS_BUF_INIT;
+    ms_error err;
+
+    memset(&info, 0, sizeof info);
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_KEY:
+            key_path = optarg;
+            break;
+        case OPT_PWFILE:
+            pw.password_file = optarg;
+            break;
+        case OPT_SIGNATURE:
+            sig_arg = optarg;
+            break;
+        case 'h':
+            status = cli_print_help("dataset");
+            goto out;
+        default:
+            status = cli_option_error(opt, argv);
+            goto out;
+        }
+    }
+    if (argc - optind != 1) {
+        status =
+            cli_usage_error(argc - optind ? "expected exactly one MANIFEST" : "missing MANIFEST");
+        goto out;
+    }
+    if (!key_path) {
+        status = cli_usage_error("--key is required");
+        goto out;
+    }
+    const char *manifest = argv[optind];
+    sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
+    if (!sig_path) {
+        cli_message("out of memory");
+        status = EXIT_ENVIRONMENT;
+        goto out;
+    }
+    if (ms_dataset_info_load(manifest, &info, &err) != 0 ||
+        ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0 ||
+        ms_dataset_statement_build(&info, &payload, &err) != 0 ||
+        ms_sign_statement(payload.data, payload.len, key, NULL, &bundle, &err) != 0 ||
+        ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    char root[80], hint[65];
+    cli_format_root(info.root_digest, root);
+    ms_key_hint(key, hint);
+    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (key %.16s)\n", info.name,
+           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, sig_path, hint);
+    if (fflush(stdout) != 0)
+        status = EXIT_ENVIRONMENT;
+out:
+    ms_buf_free(&payload);
+    ms_buf_free(&bundle);
+    ms_key_free(key);
+    free(sig_path);
+    ms_dataset_info_clear(&info);
+    return status;
+}
+
+/* ---- verify ------------------------------------------------------------------------------- */
+
+static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
+{
+    (void)ctx;
+    static const char *const names[] = {"missing: ", "extra:   ", "changed: "};
+    fprintf(stderr, "  %s%s\n", names[kind], path);
+}
+
+/* Check the signature at sig_path against the trusted keys and the manifest. */
+static int check_signature(const char *sig_path, ms_key **keys, size_t n_keys,
+                           const ms_dataset_info *info, ms_signer_info *signer, ms_error *err)
+{
+    ms_buf text = MS_BUF_INIT;
+    ms_bundle *bundle = NULL;
+    ms_statement *st = NULL;
+    int rc;
+    ms_trust trust = {.keys = (const ms_key *const *)keys, .n_keys = n_keys};
+    if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &text, err)) != 0)
+        goto out;
+    if ((rc = ms_bundle_parse(text.data, text.len, &bundle, err)) != 0) {
+        ms_error named;
+        ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
+        *err = named;
+        goto out;
+    }
+    if ((rc = ms_verify_bundle_signature(bundle, &trust, signer, err)) != 0) {
+        ms_error named;
+        ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
+        *err = named;
+        goto out;
+    }
+    const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+    if ((rc = ms_statement_parse_generic(env->payload, env->payload_len, &st, err)) != 0 ||
+        (rc = ms_dataset_statement_check(st, info, err)) != 0) {
+        ms_error named;
+        ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
+        *err = named;
+    }
+out:
+    ms_statement_free(st);
+    ms_bundle_free(bundle);
+    ms_buf_free(&text);
+    return rc;
+}
+
+static int dataset_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"signature", required_argument, NULL, OPT_SIGNATURE},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"ignore", required_argument, NULL, OPT_IGNORE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_hash_options ho;
+    ms_key **keys = NULL;
+    size_t n_keys = 0;
+    const char *sig_arg = NULL;
+    char *sig_path = NULL, *sig_rel = NULL;
+    const char **ignores = NULL;
+    int opt, status = EXIT_OK;
+    ms_dataset_info info;
+    ms_signer_info signer;
+    ms_dataset_verify_result res;
+    ms_error err;
+
+    memset(&info, 0, sizeof info);
+    memset(&signer, 0, sizeof signer);
+    memset(&res, 0, sizeof res);
+    ms_error_clear(&err);
+    cli_hash_options_init(&ho);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        int handled = cli_hash_option(&ho, opt, optarg);
+        if (handled < 0) {
+            status = EXIT_USAGE;
+            goto out;
+        }
+        if (handled)
+            continue;
+        switch (opt) {
+        case OPT_KEY: {
+            ms_key **p = realloc(keys, (n_keys + 1) * sizeof *p);
+            if (!p) {
+                cli_message("out of memory");
+                status = EXIT_ENVIRONMENT;
+                goto out;
+            }
+            keys = p;
+            if (ms_key_load_public(optarg, &keys[n_keys], &err) != 0) {
+                status = cli_fail(&err);
+                goto out;
+            }
+            n_keys++;
+            break;
+        }
+        case OPT_SIGNATURE:
+            sig_arg = optarg;
+            break;
+        case 'h':
+            status = cli_print_help("dataset");
+            goto out;
+        default:
+            status = cli_option_error(opt, argv);
+            goto out;
+        }
+    }
+    if (argc - optind < 1 || argc - optind > 2) {
+        status = cli_usage_error(argc - optind ? "expected MANIFEST [DIR]" : "missing MANIFEST");
+        goto out;
+    }
+    if (sig_arg && !n_keys) {
+        status = cli_usage_error("--signature goes with --key");
+        goto out;
+    }
+    const char *manifest = argv[optind];
+    const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
+    if (ho.n_user_ignores && !dir) {
+        status = cli_usage_error("--ignore goes with DIR");
+        goto out;
+    }
+    if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
+        goto out;
+
+    /* 1. The manifest itself: well formed, consistent (exit 2 otherwise). */
+    if (ms_dataset_info_load(manifest, &info, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    /* 2. The signature, and that it is over this very manifest. */
+    if (n_keys) {
+        sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
+        if (!sig_path) {
+            cli_message("out of memory");
+            status = EXIT_ENVIRONMENT;
+            goto out;
+        }
+        if (check_signature(sig_path, keys, n_keys, &info, &signer, &err) != 0) {
+            status = cli_fail(&err);
+            goto out;
+        }
+    }
+    /* 3. The data. */
+    if (dir) {
+        size_t n = ho.ser.n_ignore_paths;
+        ignores = calloc(n + 1, sizeof *ignores);
+        if (!ignores) {
+            cli_message("out of memory");
+            status = EXIT_ENVIRONMENT;
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            ignores[i] = ho.ser.ignore_paths[i];
+        if (sig_path && (sig_rel = ms_path_inside_model(dir, sig_path)) != NULL)
+            ignores[n++] = sig_rel;
+        ms_dataset_verify_options vopts = {
+            .threads = ho.opts.threads,
+            .buffer_size = ho.opts.buffer_size,
+            .ignore_paths = ignores,
+            .n_ignore_paths = n,
+            .diff = print_diff,
+        };
+        if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
+            status = cli_fail(&err);
+            goto out;
+        }
+    }
+    char root[80];
+    cli_format_root(info.root_digest, root);
+    printf("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", manifest, info.name,
+           (unsigned long long)info.files, info.files == 1 ? "" : "s",
+           (unsigned long long)info.bytes, root);
+    if (n_keys)
+        printf("Signature: %s (key %s)\n", sig_path, signer.hint);
+    if (dir)
+        printf("Data: %s matches (%llu files hashed)\n", dir, (unsigned long long)res.files);
+    if (fflush(stdout) != 0)
+        status = EXIT_ENVIRONMENT;
+out:
+    for (size_t i = 0; i < n_keys; i++)
+        ms_key_free(keys[i]);
+    free(keys);
+    free(sig_path);
+    free(sig_rel);
+    free(ignores);
+    ms_signer_info_clear(&signer);
+    ms_dataset_info_clear(&info);
+    cli_hash_options_free(&ho);
+    return status;
+}
+
+int cmd_dataset(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("missing subcommand: manifest, sign or verify");
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
+        return cli_print_help("dataset");
+    if (strcmp(sub, "manifest") == 0) {
+        cli_current = "dataset manifest";
+        return dataset_manifest(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "sign") == 0) {
+        cli_current = "dataset sign";
+        return dataset_sign(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "verify") == 0) {
+        cli_current = "dataset verify";
+        return dataset_verify(argc - 1, argv + 1);
+    }
+    return cli_usage_error("unknown subcommand '%s' (manifest, sign or verify)", sub);
+}

@@ -1,0 +1,539 @@
+/* modelseal lineage: record, log, find and check which model and dataset versions each commit
+ * made (modelseal-lineage(1)). The work is in the library (lineage.h); this file parses
+ * arguments, reads the pre-push hook's standard input, and renders results. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "modelseal/lineage.h"
+
+const char cmd_lineage_usage[] =
+    "Usage: modelseal lineage record [--repo PATH] [--commit REV] [--print] [--dry-run] [--quiet]\n"
+    "       modelseal lineage log [--repo PATH] [--json] PATH\n"
+    "       modelseal lineage find [--repo PATH] [--json] DIGEST\n"
+    "       modelseal lineage check [--repo PATH] [--allow-key-change] [--staged | --stdin]\n"
+    "                               [RANGE]...\n"
+    "Lineage in git: which model and dataset versions each commit made, read from the commits\n"
+    "themselves with libgit2 (the tracked artifacts are listed in .modelseal.json at the root).\n"
+    "See modelseal-lineage(1).\n\n"
+    "record  write the note of a commit (default HEAD) under refs/notes/modelseal: the tracked\n"
+    "        artifacts it added, changed or removed, with digests, signature status, claims and\n"
+    "        the datasets their provenance names (what the post-commit hook runs)\n"
+    "log     the commits that changed the artifact at PATH, newest first, from the notes, or\n"
+    "        from the trees for commits without one\n"
+    "find    the commits and paths that introduced an artifact with root DIGEST\n"
+    "        (sha256:<hex> or <hex>)\n"
+    "check   refuse commits that leave a tracked model or dataset unsigned, not matching its\n"
+    "        signature, signed by another key than the configured one, or that change a\n"
+    "        configured key (what the pre-push hook runs)\n\n"
+    "Options:\n"
+    "  --repo PATH            the repository (default: found from the current directory)\n"
+    "  --commit REV           record: the commit (default HEAD)\n"
+    "  --print                record: print the note\n"
+    "  --dry-run              record: build the note without writing it\n"
+    "  --quiet                record: print nothing on success\n"
+    "  --json                 log, find: print a JSON array\n"
+    "  --allow-key-change     check: accept commits that change a configured key\n"
+    "  --staged               check: the staged tree (the index) against HEAD\n"
+    "  --stdin                check: read the pre-push hook's lines ('<local ref> <local sha>\n"
+    "                         <remote ref> <remote sha>') from standard input; notes refs\n"
+    "                         and deletions are skipped\n"
+    "  RANGE                  check: A..B, REV or ^REV (default: commits reachable from HEAD\n"
+    "                         and from no remote-tracking ref)\n"
+    "  -h, --help             show this help\n"
+    "Exit status: 0 done (check: every commit passes; find: found), 1 check found a problem or\n"
+    "find found nothing, 2 malformed input or configuration or bad usage, 3 I/O error.\n";
+
+enum {
+    OPT_REPO = OPT_FIRST_COMMAND_OPTION,
+    OPT_COMMIT,
+    OPT_PRINT,
+    OPT_DRY_RUN,
+    OPT_QUIET,
+    OPT_ALLOW_KEY_CHANGE,
+    OPT_STAGED,
+    OPT_STDIN
+};
+
+static void warn_cb(void *ctx, const char *message)
+{
+    (void)ctx;
+    cli_message("warning: %s", message);
+}
+
+/* ---- record ---------------------------------------------------------------------------------- */
+
+static int lineage_record(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"commit", required_argument, NULL, OPT_COMMIT},
+        {"print", no_argument, NULL, OPT_PRINT},
+        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+        {"quiet", no_argument, NULL, OPT_QUIET},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ms_lineage_options o = {.warn = warn_cb};
+    const char *rev = NULL;
+    int opt, print = 0, dry = 0, quiet = 0, written = 0;
+    ms_buf note = MS_BUF_INIT;
+    ms_error err;
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_REPO:
+            o.repo = optarg;
+            break;
+        case OPT_COMMIT:
+            rev = optarg;
+            break;
+        case OPT_PRINT:
+            print = 1;
+            break;
+        case OPT_DRY_RUN:
+            dry = 1;
+            break;
+        case OPT_QUIET:
+            quiet = 1;
+            break;
+        case 'h':
+            return cli_print_help("lineage");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    if (optind != argc)
+        return cli_usage_error("unexpected argument '%s'", argv[optind]);
+    int rc = ms_lineage_record(&o, rev, !dry, &note, &written, &err);
+    if (rc) {
+        ms_buf_free(&note);
+        return cli_fail(&err);
+    }
+    if (print)
+        fwrite(note.data, 1, note.len, stdout);
+    if (!quiet && !print) {
+        cJSON *j = cJSON_Parse((const char *)note.data);
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "commit");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "artifacts");
+        int n = cJSON_GetArraySize(a);
+        printf("commit %.12s: %d tracked artifact%s changed; note %s\n",
+               cJSON_IsString(c) ? c->valuestring : "?", n, n == 1 ? "" : "s",
+               dry       ? "not written (--dry-run)"
+               : written ? "written"
+                         : "unchanged");
+        cJSON_Delete(j);
+    }
+    ms_buf_free(&note);
+    if (fflush(stdout) != 0) {
+        cli_message("cannot write to standard output");
+        return EXIT_ENVIRONMENT;
+    }
+    return EXIT_OK;
+}
+
+/* ---- log ------------------------------------------------------------------------------------- */
+
+typedef struct log_out {
+    int json;
+    size_t count;
+} log_out;
+
+static void format_date(int64_t t, int offset_minutes, char *out, size_t size, int iso)
+{
+    time_t local = (time_t)(t + (int64_t)offset_minutes * 60);
+    struct tm tm;
+    char base[40];
+    int off = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+    gmtime_r(&local, &tm);
+    strftime(base, sizeof base, iso ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(out, size, iso ? "%s%c%02d:%02d" : "%s %c%02d%02d", base,
+             offset_minutes < 0 ? '-' : '+', off / 60, off % 60);
+}
+
+static cJSON *str_or_null(const char *s)
+{
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
+{
+    log_out *lo = ctx;
+    char date[64];
+    if (lo->json) {
+        cJSON *o = cJSON_CreateObject();
+        format_date(e->time, e->offset_minutes, date, sizeof date, 1);
+        if (!o || !cJSON_AddStringToObject(o, "commit", e->commit) ||
+            !cJSON_AddStringToObject(o, "date", date) ||
+            !cJSON_AddStringToObject(o, "author", e->author) ||
+            !cJSON_AddStringToObject(o, "path", e->path) ||
+            !cJSON_AddStringToObject(o, "kind", e->kind) ||
+            !cJSON_AddItemToObject(o, "digest", str_or_null(e->digest)) ||
+            !cJSON_AddItemToObject(o, "previous", str_or_null(e->previous)) ||
+            !cJSON_AddStringToObject(o, "change", e->change) ||
+            !cJSON_AddStringToObject(o, "signature", e->signature) ||
+            !cJSON_AddItemToObject(o, "datasets", cJSON_Duplicate(e->datasets, 1)) ||
+            !cJSON_AddStringToObject(o, "source", e->source)) {
+            cJSON_Delete(o);
+            return ms_error_nomem(err);
+        }
+        char *s = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (!s)
+            return ms_error_nomem(err);
+        printf("%s  %s", lo->count ? ",\n" : "", s);
+        free(s);
+    } else {
+        format_date(e->time, e->offset_minutes, date, sizeof date, 0);
+        printf("%.12s  %s  %s\n", e->commit, date, e->author);
+        printf("    %s %s: %s", e->change, e->kind, e->digest ? e->digest : "(none)");
+        if (e->previous)
+            printf(" (was %s)", e->previous);
+        printf(", signature %s%s\n", e->signature,
+               strcmp(e->source, "tree") == 0 ? " [no note: read from the tree]" : "");
+        for (const cJSON *d = e->datasets ? e->datasets->child : NULL; d; d = d->next) {
+            const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "name");
+            const cJSON *g = cJSON_GetObjectItemCaseSensitive(d, "digest");
+            printf("    dataset %s %s\n", cJSON_IsString(n) ? n->valuestring : "(unnamed)",
+                   cJSON_IsString(g) ? g->valuestring : "(no digest)");
+        }
+    }
+    lo->count++;
+    /* Stream: each commit is out before the walk goes on. */
+    if (fflush(stdout) != 0)
+        return ms_error_set(err, MS_EENV, "cannot write to standard output");
+    return 0;
+}
+
+static int lineage_log(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ms_lineage_options o = {.warn = warn_cb};
+    log_out lo = {0};
+    int opt;
+    ms_error err;
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_REPO:
+            o.repo = optarg;
+            break;
+        case OPT_JSON:
+            lo.json = 1;
+            break;
+        case 'h':
+            return cli_print_help("lineage");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(argc - optind ? "expected exactly one PATH" : "missing PATH");
+    if (lo.json)
+        printf("[\n");
+    int rc = ms_lineage_log(&o, argv[optind], log_cb, &lo, &err);
+    if (lo.json)
+        printf("%s]\n", lo.count ? "\n" : "");
+    if (rc)
+        return cli_fail(&err);
+    if (!lo.json && lo.count == 0)
+        printf("no commit changed %s\n", argv[optind]);
+    if (fflush(stdout) != 0) {
+        cli_message("cannot write to standard output");
+        return EXIT_ENVIRONMENT;
+    }
+    return EXIT_OK;
+}
+
+/* ---- find ------------------------------------------------------------------------------------ */
+
+static int find_cb(void *ctx, const ms_lineage_hit *h, ms_error *err)
+{
+    log_out *lo = ctx;
+    if (lo->json) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "commit", h->commit) ||
+            !cJSON_AddStringToObject(o, "path", h->path) ||
+            !cJSON_AddStringToObject(o, "kind", h->kind) ||
+            !cJSON_AddStringToObject(o, "source", h->source)) {
+            cJSON_Delete(o);
+            return ms_error_nomem(err);
+        }
+        char *s = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (!s)
+            return ms_error_nomem(err);
+        printf("%s  %s", lo->count ? ",\n" : "", s);
+        free(s);
+    } else {
+        printf("%s  %s  (%s, from the %s)\n", h->commit, h->path, h->kind,
+               strcmp(h->source, "note") == 0 ? "note" : "tree");
+    }
+    lo->count++;
+    if (fflush(stdout) != 0)
+        return ms_error_set(err, MS_EENV, "cannot write to standard output");
+    return 0;
+}
+
+static int lineage_find(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ms_lineage_options o = {.warn = warn_cb};
+    log_out lo = {0};
+    uint8_t d[MS_SHA256_SIZE];
+    int opt;
+    ms_error err;
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_REPO:
+            o.repo = optarg;
+            break;
+        case OPT_JSON:
+            lo.json = 1;
+            break;
+        case 'h':
+            return cli_print_help("lineage");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(argc - optind ? "expected exactly one DIGEST" : "missing DIGEST");
+    if (ms_lineage_parse_digest(argv[optind], d, &err) != 0)
+        return cli_fail(&err);
+    if (lo.json)
+        printf("[\n");
+    int rc = ms_lineage_find(&o, argv[optind], find_cb, &lo, &err);
+    if (lo.json)
+        printf("%s]\n", lo.count ? "\n" : "");
+    if (rc)
+        return cli_fail(&err);
+    if (fflush(stdout) != 0) {
+        cli_message("cannot write to standard output");
+        return EXIT_ENVIRONMENT;
+    }
+    if (lo.count == 0) {
+        cli_message("no commit introduced an artifact with digest %s", argv[optind]);
+        return EXIT_NOT_VERIFIED;
+    }
+    return EXIT_OK;
+}
+
+/* ---- check ----------------------------------------------------------------------------------- */
+
+static void problem_cb(void *ctx, const ms_lineage_problem *p)
+{
+    (void)ctx;
+    if (strcmp(p->commit, "index") == 0)
+        cli_message("staged: %s%s%s", p->path ? p->path : "", p->path ? ": " : "", p->message);
+    else
+        cli_message("commit %.12s: %s%s%s", p->commit, p->path ? p->path : "", p->path ? ": " : "",
+                    p->message);
+}
+
+static int is_zero_sha(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s != '0')
+            return 0;
+    return 1;
+}
+
+static int is_hex_sha(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 40 && n != 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    return 1;
+}
+
+typedef struct ranges {
+    char **items;
+    size_t n, cap;
+} ranges;
+
+static void ranges_free(ranges *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->items[i]);
+    free(r->items);
+}
+
+static int ranges_add(ranges *r, char *s)
+{
+    if (!s)
+        return -1;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        char **items = realloc(r->items, cap * sizeof *items);
+        if (!items) {
+            free(s);
+            return -1;
+        }
+        r->items = items;
+        r->cap = cap;
+    }
+    r->items[r->n++] = s;
+    return 0;
+}
+
+/* Parse the pre-push hook's lines into ranges. 0, or an exit status. */
+static int read_push_lines(ranges *r)
+{
+    char line[8192];
+    size_t lineno = 0;
+    while (fgets(line, sizeof line, stdin)) {
+        char local_ref[4096], local_sha[128], remote_ref[4096], remote_sha[128];
+        size_t len = strlen(line);
+        lineno++;
+        if (lineno > 100000)
+            return cli_usage_error("standard input: too many lines");
+        if (len == sizeof line - 1 && line[len - 1] != '\n')
+            return cli_usage_error("standard input: line %zu is too long", lineno);
+        if (len <= 1)
+            continue;
+        if (sscanf(line, "%4095s %127s %4095s %127s", local_ref, local_sha, remote_ref,
+                   remote_sha) != 4 ||
+            !is_hex_sha(local_sha) || !is_hex_sha(remote_sha))
+            return cli_usage_error("standard input: line %zu is not '<local ref> <local sha> "
+                                   "<remote ref> <remote sha>'",
+                                   lineno);
+        if (strncmp(local_ref, "refs/notes/", 11) == 0 ||
+            strncmp(remote_ref, "refs/notes/", 11) == 0)
+            continue;
+        if (is_zero_sha(local_sha))
+            continue; /* a deletion pushes no commit */
+        char *range;
+        if (is_zero_sha(remote_sha))
+            range = strdup(local_sha);
+        else if (asprintf(&range, "%s..%s", remote_sha, local_sha) < 0)
+            range = NULL;
+        if (ranges_add(r, range) != 0) {
+            cli_message("out of memory");
+            return EXIT_ENVIRONMENT;
+        }
+    }
+    if (ferror(stdin)) {
+        cli_message("cannot read standard input");
+        return EXIT_ENVIRONMENT;
+    }
+    return 0;
+}
+
+static int lineage_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, OPT_REPO},
+        {"allow-key-change", no_argument, NULL, OPT_ALLOW_KEY_CHANGE},
+        {"staged", no_argument, NULL, OPT_STAGED},
+        {"stdin", no_argument, NULL, OPT_STDIN},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ms_lineage_options o = {.warn = warn_cb};
+    ms_lineage_check_options co = {.problem = problem_cb};
+    ranges r = {0};
+    int opt, use_stdin = 0, status = EXIT_OK;
+    size_t checked = 0;
+    ms_error err;
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_REPO:
+            o.repo = optarg;
+            break;
+        case OPT_ALLOW_KEY_CHANGE:
+            co.allow_key_change = 1;
+            break;
+        case OPT_STAGED:
+            co.staged = 1;
+            break;
+        case OPT_STDIN:
+            use_stdin = 1;
+            break;
+        case 'h':
+            return cli_print_help("lineage");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    if (co.staged && use_stdin)
+        return cli_usage_error("--staged and --stdin do not go together");
+    if ((co.staged || use_stdin) && optind < argc)
+        return cli_usage_error("RANGE does not go with --%s", co.staged ? "staged" : "stdin");
+    if (co.staged)
+        co.index_file = getenv("GIT_INDEX_FILE"); /* git commit -a / git commit PATH */
+    if (use_stdin) {
+        if ((status = read_push_lines(&r)) != 0)
+            goto out;
+        if (r.n == 0)
+            goto out; /* only notes or deletions: nothing to check */
+        co.ranges = (const char *const *)r.items;
+        co.n_ranges = r.n;
+        co.hide_remotes = 1;
+    } else {
+        co.ranges = (const char *const *)(argv + optind);
+        co.n_ranges = (size_t)(argc - optind);
+    }
+    int rc = ms_lineage_check(&o, &co, &checked, &err);
+    if (rc) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    printf("%s: ok (%zu %s checked)\n", co.staged ? "staged tree" : "lineage check", checked,
+           co.staged      ? "tree"
+           : checked == 1 ? "commit"
+                          : "commits");
+out:
+    ranges_free(&r);
+    return status;
+}
+
+int cmd_lineage(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("missing subcommand: record, log, find or check");
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
+        return cli_print_help("lineage");
+    if (strcmp(sub, "record") == 0) {
+        cli_current = "lineage record";
+        return lineage_record(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "log") == 0) {
+        cli_current = "lineage log";
+        return lineage_log(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "find") == 0) {
+        cli_current = "lineage find";
+        return lineage_find(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "check") == 0) {
+        cli_current = "lineage check";
+        return lineage_check(argc - 1, argv + 1);
+    }
+    return cli_usage_error("unknown subcommand '%s' (record, log, find or check)", sub);
+}

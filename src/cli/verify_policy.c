@@ -1,0 +1,174 @@
+/* modelseal verify --policy: verify a model's whole chain (signature, provenance, datasets,
+ * code, base models) against a deployment policy and report one verdict per link.
+ * cmd_verify.c hands over here when --policy is given; the library does the checking
+ * (ms_chain_verify), this file parses options and renders the verdicts. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "modelseal/policy.h"
+
+enum {
+    OPT_POLICY = OPT_FIRST_COMMAND_OPTION,
+    OPT_SIGNATURE,
+    OPT_CLAIMS,
+    OPT_KEY_MODE /* options of the key mode: refused with --policy */
+};
+
+static void print_links(const ms_chain_link *links, size_t n, int depth)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ms_chain_link *l = &links[i];
+        printf("%*s%s %s%s%s: %s\n", depth * 4, "", l->ok ? "\u2713" : "\u2717", l->link,
+               l->name ? " " : "", l->name ? l->name : "", l->reason);
+        print_links(l->links, l->n_links, depth + 1);
+    }
+}
+
+static cJSON *links_json(const ms_chain_link *links, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        const ms_chain_link *l = &links[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(a, o);
+        cJSON_AddStringToObject(o, "link", l->link);
+        if (l->name)
+            cJSON_AddStringToObject(o, "name", l->name);
+        else
+            cJSON_AddNullToObject(o, "name");
+        cJSON_AddBoolToObject(o, "ok", l->ok);
+        cJSON_AddStringToObject(o, "reason", l->reason);
+        if (l->n_links)
+            cJSON_AddItemToObject(o, "links", links_json(l->links, l->n_links));
+    }
+    return a;
+}
+
+static int report_json(const ms_chain_result *res, int rc, const ms_error *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddBoolToObject(o, "verified", rc == 0);
+    cJSON *m = cJSON_AddObjectToObject(o, "model");
+    if (res->model_name)
+        cJSON_AddStringToObject(m, "name", res->model_name);
+    else
+        cJSON_AddNullToObject(m, "name");
+    if (res->has_digest) {
+        char root[80];
+        cli_format_root(res->model_digest, root);
+        cJSON_AddStringToObject(m, "digest", root);
+    } else
+        cJSON_AddNullToObject(m, "digest");
+    cJSON_AddItemToObject(o, "links", links_json(res->links, res->n_links));
+    if (rc && rc != MS_EVERIFY) /* exit 2 or 3: what could not be read */
+        cJSON_AddStringToObject(o, "error", err->message);
+    return cli_print_json(o);
+}
+
+int cli_verify_policy(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"policy", required_argument, NULL, OPT_POLICY},
+        {"signature", required_argument, NULL, OPT_SIGNATURE},
+        {"claims", required_argument, NULL, OPT_CLAIMS},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        {"key", required_argument, NULL, OPT_KEY_MODE},
+        {"certificate-chain", required_argument, NULL, OPT_KEY_MODE},
+        {"identity", required_argument, NULL, OPT_KEY_MODE},
+        {"issuer", required_argument, NULL, OPT_KEY_MODE},
+        {"trusted-root", required_argument, NULL, OPT_KEY_MODE},
+        {"staging", no_argument, NULL, OPT_KEY_MODE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *policy_path = NULL;
+    ms_chain_options copts;
+    ms_chain_result res;
+    ms_policy *policy = NULL;
+    cli_progress progress;
+    int json = 0, progress_mode = -1, opt, status;
+    ms_error err;
+
+    memset(&copts, 0, sizeof copts);
+    memset(&res, 0, sizeof res);
+    ms_error_clear(&err);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_POLICY:
+            policy_path = optarg;
+            break;
+        case OPT_SIGNATURE:
+            copts.signature_path = optarg;
+            break;
+        case OPT_CLAIMS:
+            copts.claims_path = optarg;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case OPT_THREADS:
+            if (cli_parse_threads(optarg, &copts.hash.threads) != 0)
+                return cli_usage_error("--threads: expected a count from 1 to 1024, got '%s'",
+                                       optarg);
+            copts.dataset_threads = copts.hash.threads;
+            break;
+        case OPT_PROGRESS:
+            progress_mode = 1;
+            break;
+        case OPT_NO_PROGRESS:
+            progress_mode = 0;
+            break;
+        case OPT_KEY_MODE:
+            return cli_usage_error("%s: trusted keys come from the policy in --policy mode",
+                                   argv[optind - 1]);
+        case 'h':
+            return cli_print_help(cli_current);
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!policy_path)
+        return cli_usage_error("missing --policy");
+    const char *model = argv[optind];
+    if (ms_policy_load(policy_path, &policy, &err) != 0)
+        return cli_fail(&err);
+
+    cli_progress_start(&progress, json ? 0 : progress_mode, "verifying");
+    copts.hash.progress = cli_progress_update;
+    copts.hash.progress_ctx = &progress;
+    int rc = ms_chain_verify(policy, model, &copts, &res, &err);
+    cli_progress_end(&progress);
+    if (json) {
+        int jst = report_json(&res, rc, &err);
+        status = rc ? ms_error_exit_status(rc) : jst;
+        if (rc && rc != MS_EVERIFY)
+            cli_fail(&err);
+        goto out;
+    }
+    if (rc && rc != MS_EVERIFY) {
+        print_links(res.links, res.n_links, 0);
+        status = cli_fail(&err);
+        goto out;
+    }
+    print_links(res.links, res.n_links, 0);
+    if (rc == 0)
+        printf("VERIFIED\n");
+    else {
+        printf("NOT VERIFIED (%zu of %zu links failed)\n", res.n_failed, res.n_links);
+        cli_message("%s", err.message);
+    }
+    status = ms_error_exit_status(rc);
+out:
+    ms_chain_result_clear(&res);
+    ms_policy_free(policy);
+    return status;
+}

@@ -1,0 +1,537 @@
+/* Writing dataset manifests: a streaming walk, batched hashing, and a two-frame zstd file.
+ *
+ * The walk (ms_walk) calls back per file in full-path byte order while holding one directory's
+ * names per level. Files are collected into a bounded batch, hashed on the thread pool
+ * (ms_hash_run), and their lines compressed in order into a body frame in a temporary file.
+ * The header, whose counts and root digest are known only at the end, becomes a frame of its
+ * own; header frame + body frame go into a second temporary file that is fsynced and renamed
+ * over the output. This file also holds the canonical line encoder the reader checks against. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "modelseal/dataset.h"
+#include "modelseal/encoding.h"
+#include "modelseal/manifest.h"
+#include "modelseal/walk.h"
+
+#define DEFAULT_BATCH_FILES 4096
+#define DEFAULT_BATCH_BYTES (UINT64_C(256) << 20)
+#define DEFAULT_LEVEL 3
+
+void ms_dataset_info_clear(ms_dataset_info *info)
+{
+    if (!info)
+        return;
+    free(info->name);
+    free(info->version);
+    free(info->source);
+    free(info->license);
+    memset(info, 0, sizeof *info);
+}
+
+/* ---- canonical lines ---------------------------------------------------------------------- */
+
+/* Append `s` as a JSON string: '"' and '\\' escaped, \b \f \n \r \t in short form, other
+ * control characters as \u00xx, everything else (valid UTF-8) verbatim. */
+static int append_json_string(ms_buf *out, const char *s, size_t len, const char *field,
+                              ms_error *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!ms_utf8_valid(s, len))
+        return ms_error_set(err, MS_EINPUT, "%s: not valid UTF-8", field);
+    if (ms_buf_reserve(out, len + 2))
+        return ms_error_nomem(err);
+    out->data[out->len++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7];
+        size_t n = 0;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\', esc[1] = (char)c, n = 2;
+        } else if (c < 0x20) {
+            const char *shortform = NULL;
+            switch (c) {
+            case '\b':
+                shortform = "\\b";
+                break;
+            case '\f':
+                shortform = "\\f";
+                break;
+            case '\n':
+                shortform = "\\n";
+                break;
+            case '\r':
+                shortform = "\\r";
+                break;
+            case '\t':
+                shortform = "\\t";
+                break;
+            default:
+                break;
+            }
+            if (shortform) {
+                memcpy(esc, shortform, 2);
+                n = 2;
+            } else {
+                memcpy(esc, "\\u00", 4);
+                esc[4] = hex[c >> 4], esc[5] = hex[c & 15], n = 6;
+            }
+        }
+        if (n == 0) {
+            if (ms_buf_append(out, &s[i], 1))
+                return ms_error_nomem(err);
+        } else if (ms_buf_append(out, esc, n)) {
+            return ms_error_nomem(err);
+        }
+    }
+    if (ms_buf_append(out, "\"", 1))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+static int append_nullable(ms_buf *out, const char *key, const char *value, ms_error *err)
+{
+    if (ms_buf_printf(out, ",\"%s\":", key))
+        return ms_error_nomem(err);
+    if (!value)
+        return ms_buf_append_str(out, "null") ? ms_error_nomem(err) : 0;
+    return append_json_string(out, value, strlen(value), key, err);
+}
+
+int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err)
+{
+    char root[2 * MS_SHA256_SIZE + 1];
+    int rc;
+    if (!info->name)
+        return ms_error_set(err, MS_EINPUT, "name: missing");
+    if (ms_buf_append_str(out, "{\"_type\":\"" MS_DATASET_MANIFEST_TYPE "\",\"name\":"))
+        return ms_error_nomem(err);
+    if ((rc = append_json_string(out, info->name, strlen(info->name), "name", err)) != 0 ||
+        (rc = append_nullable(out, "version", info->version, err)) != 0 ||
+        (rc = append_nullable(out, "source", info->source, err)) != 0 ||
+        (rc = append_nullable(out, "license", info->license, err)) != 0)
+        return rc;
+    ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
+    if (ms_buf_printf(out,
+                      ",\"algorithm\":\"%s\",\"files\":%llu,\"bytes\":%llu,"
+                      "\"root_digest\":\"sha256:%s\"}\n",
+                      ms_hash_name(info->algorithm), (unsigned long long)info->files,
+                      (unsigned long long)info->bytes, root))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
+                         ms_buf *out, ms_error *err)
+{
+    char hex[2 * MS_HASH_MAX_SIZE + 1];
+    int rc;
+    if (digest_len > MS_HASH_MAX_SIZE)
+        return ms_error_set(err, MS_EINPUT, "%s: digest too long", path);
+    if (ms_buf_append_str(out, "{\"path\":"))
+        return ms_error_nomem(err);
+    if ((rc = append_json_string(out, path, strlen(path), path, err)) != 0)
+        return rc;
+    ms_hex_encode(digest, digest_len, hex);
+    if (ms_buf_printf(out, ",\"size\":%llu,\"digest\":\"%s\"}\n", (unsigned long long)size, hex))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+/* ---- the writer --------------------------------------------------------------------------- */
+
+typedef struct writer {
+    const char *dir;
+    const char *output;
+    const ms_dataset_options *opts;
+    size_t batch_files;
+    uint64_t batch_bytes;
+    ms_file_list batch; /* entries own their paths */
+    uint64_t pending_bytes;
+    ms_hash_item *items;
+    ZSTD_CCtx *cctx;
+    int body_fd;
+    ms_buf lines;  /* this batch's lines, before compression */
+    uint8_t *zout; /* compressor output buffer */
+    size_t zout_size;
+    ms_hasher *root; /* SHA-256 over the raw digests, in order */
+    uint64_t files, bytes;
+} writer;
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Feed `len` bytes (or the end of the frame, with ZSTD_e_end) to the compressor and write what
+ * it produces to the body file. */
+static int compress_to_body(writer *w, const void *data, size_t len, ZSTD_EndDirective mode,
+                            ms_error *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    for (;;) {
+        ZSTD_outBuffer zo = {w->zout, w->zout_size, 0};
+        size_t left = ZSTD_compressStream2(w->cctx, &zo, &in, mode);
+        if (ZSTD_isError(left))
+            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", w->output,
+                                ZSTD_getErrorName(left));
+        if (zo.pos && write_all(w->body_fd, w->zout, zo.pos) != 0)
+            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", w->output,
+                                strerror(errno));
+        if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+            return 0;
+    }
+}
+
+static void batch_clear(writer *w)
+{
+    for (size_t i = 0; i < w->batch.count; i++)
+        free(w->batch.entries[i].path);
+    w->batch.count = 0;
+    w->pending_bytes = 0;
+}
+
+/* Hash the batch, then write its lines in order. */
+static int flush_batch(writer *w, ms_error *err)
+{
+    size_t n = w->batch.count, dlen = ms_hash_size(w->opts->algorithm);
+    int rc = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        w->items[i].file = i;
+        w->items[i].start = 0;
+        w->items[i].end = w->batch.entries[i].size;
+    }
+    ms_hash_job job = {
+        .root = w->dir,
+        .files = &w->batch,
+        .items = w->items,
+        .n_items = n,
+        .algorithm = w->opts->algorithm,
+        .threads = w->opts->threads,
+        .buffer_size = w->opts->buffer_size,
+    };
+    if ((rc = ms_hash_run(&job, err)) != 0)
+        goto out;
+    ms_buf_reset(&w->lines);
+    for (size_t i = 0; i < n; i++) {
+        const ms_file_entry *e = &w->batch.entries[i];
+        if (__builtin_add_overflow(w->bytes, e->size, &w->bytes)) {
+            rc = ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", w->dir);
+            goto out;
+        }
+        w->files++;
+        if ((rc = ms_dataset_file_line(e->path, e->size, w->items[i].digest, dlen, &w->lines,
+                                       err)) != 0)
+            goto out;
+        if (ms_hasher_update(w->root, w->items[i].digest, dlen) != 0) {
+            rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
+            goto out;
+        }
+    }
+    rc = compress_to_body(w, w->lines.data, w->lines.len, ZSTD_e_continue, err);
+out:
+    batch_clear(w);
+    return rc;
+}
+
+static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    writer *w = ctx;
+    ms_file_list *b = &w->batch;
+    if (e->target)
+        return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
+                            w->dir, e->path);
+    ms_file_entry *d = &b->entries[b->count];
+    *d = *e;
+    d->target = NULL;
+    if (!(d->path = strdup(e->path)))
+        return ms_error_nomem(err);
+    b->count++;
+    w->pending_bytes += e->size; /* sizes come from st_size: no overflow before 2^63 */
+    if (b->count >= w->batch_files || w->pending_bytes >= w->batch_bytes)
+        return flush_batch(w, err);
+    return 0;
+}
+
+/* A temporary file next to `output`: "<output>.tmp.XXXXXX". *path_out is malloc'd. */
+static int make_temp(const char *output, char **path_out, int *fd_out, ms_error *err)
+{
+    size_t n = strlen(output) + 16;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return ms_error_nomem(err);
+    snprintf(tmp, n, "%s.tmp.XXXXXX", output);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        free(tmp);
+        return ms_error_set(err, e == ENOENT || e == ENOTDIR ? MS_EINPUT : MS_EENV,
+                            "%s: cannot create a temporary file: %s", output, strerror(e));
+    }
+    *path_out = tmp;
+    *fd_out = fd;
+    return 0;
+}
+
+static int check_text(const char *value, const char *field, ms_error *err)
+{
+    size_t len = strlen(value);
+    if (len == 0)
+        return ms_error_set(err, MS_EINPUT, "%s: empty", field);
+    if (len > MS_DATASET_MAX_FIELD)
+        return ms_error_set(err, MS_EINPUT, "%s: longer than %zu bytes", field,
+                            MS_DATASET_MAX_FIELD);
+    if (!ms_utf8_valid(value, len))
+        return ms_error_set(err, MS_EINPUT, "%s: not valid UTF-8", field);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
+            return ms_error_set(err, MS_EINPUT, "%s: contains a control character", field);
+    }
+    return 0;
+}
+
+static int add_ignore(const char ***list, size_t *n, const char *path)
+{
+    const char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    p[(*n)++] = path;
+    *list = p;
+    return 0;
+}
+
+/* Copy the body file after the header frame into the final file. */
+static int copy_body(int from, int to, const char *output, ms_error *err)
+{
+    unsigned char buf[65536];
+    if (lseek(from, 0, SEEK_SET) != 0)
+        return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
+        if (n == 0)
+            return 0;
+        if (write_all(to, buf, (size_t)n) != 0)
+            return ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+    }
+}
+
+int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, const char *output,
+                              ms_dataset_info *info, ms_error *err)
+{
+    writer w;
+    ms_dataset_info hdr;
+    ms_buf header = MS_BUF_INIT;
+    const char **ignores = NULL;
+    size_t n_ignores = 0;
+    char *body_path = NULL, *final_path = NULL, *out_rel = NULL, *body_rel = NULL,
+         *final_rel = NULL, *dircopy = NULL;
+    int final_fd = -1, rc = 0;
+    void *hframe = NULL;
+    struct stat st;
+
+    memset(&w, 0, sizeof w);
+    memset(&hdr, 0, sizeof hdr);
+    w.body_fd = -1;
+    w.dir = dir;
+    w.output = output;
+    w.opts = opts;
+    w.batch_files = opts->batch_files ? opts->batch_files : DEFAULT_BATCH_FILES;
+    w.batch_bytes = opts->batch_bytes ? opts->batch_bytes : DEFAULT_BATCH_BYTES;
+
+    if (!opts->name)
+        return ms_error_set(err, MS_EINPUT, "name: missing");
+    if ((rc = check_text(opts->name, "name", err)) != 0 ||
+        (opts->version && (rc = check_text(opts->version, "version", err)) != 0) ||
+        (opts->source && (rc = check_text(opts->source, "source", err)) != 0) ||
+        (opts->license && (rc = check_text(opts->license, "license", err)) != 0))
+        return rc;
+    if (stat(dir, &st) != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
+    if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
+        return ms_error_set(err, MS_EINPUT, "%s: is a directory", output);
+
+    w.batch.entries = calloc(w.batch_files, sizeof *w.batch.entries);
+    w.items = calloc(w.batch_files, sizeof *w.items);
+    w.root = ms_hasher_new(MS_HASH_SHA256);
+    w.cctx = ZSTD_createCCtx();
+    w.zout_size = ZSTD_CStreamOutSize();
+    w.zout = malloc(w.zout_size);
+    if (!w.batch.entries || !w.items || !w.root || !w.cctx || !w.zout) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    w.batch.cap = w.batch_files;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_compressionLevel,
+                                            opts->level ? opts->level : DEFAULT_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_checksumFlag, 1))) {
+        rc = ms_error_set(err, MS_EINPUT, "zstd: bad compression level %d", opts->level);
+        goto out;
+    }
+
+    /* Both temporary files exist before the walk, so that when they (or the output) lie inside
+     * the dataset they can be left out of it. */
+    if ((rc = make_temp(output, &body_path, &w.body_fd, err)) != 0 ||
+        (rc = make_temp(output, &final_path, &final_fd, err)) != 0)
+        goto out;
+    out_rel = ms_path_inside_model(dir, output);
+    body_rel = ms_path_inside_model(dir, body_path);
+    final_rel = ms_path_inside_model(dir, final_path);
+    for (size_t i = 0; i < opts->n_ignore_paths; i++) {
+        if (add_ignore(&ignores, &n_ignores, opts->ignore_paths[i])) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    }
+    if (add_ignore(&ignores, &n_ignores, MS_SIGNATURE_FILE) ||
+        add_ignore(&ignores, &n_ignores, MS_CLAIMS_FILE) ||
+        (out_rel && add_ignore(&ignores, &n_ignores, out_rel)) ||
+        (body_rel && add_ignore(&ignores, &n_ignores, body_rel)) ||
+        (final_rel && add_ignore(&ignores, &n_ignores, final_rel))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    ms_walk_options wopts = {
+        .ignore_paths = ignores,
+        .n_ignore_paths = n_ignores,
+        .allow_symlinks = 0,
+        .ignore_git_paths = 1,
+    };
+    if ((rc = ms_walk(dir, &wopts, on_file, &w, err)) != 0 || (rc = flush_batch(&w, err)) != 0)
+        goto out;
+    if (w.files == 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: no files (nothing to list)", dir);
+        goto out;
+    }
+    if ((rc = compress_to_body(&w, NULL, 0, ZSTD_e_end, err)) != 0)
+        goto out;
+
+    /* The header, its own frame, first. */
+    hdr.name = (char *)opts->name;
+    hdr.version = (char *)opts->version;
+    hdr.source = (char *)opts->source;
+    hdr.license = (char *)opts->license;
+    hdr.algorithm = opts->algorithm;
+    hdr.files = w.files;
+    hdr.bytes = w.bytes;
+    if (ms_hasher_final(w.root, hdr.root_digest) != 0) {
+        rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
+        goto out;
+    }
+    if ((rc = ms_dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    size_t bound = ZSTD_compressBound(header.len);
+    if (!(hframe = malloc(bound))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    ZSTD_CCtx_reset(w.cctx, ZSTD_reset_session_only);
+    size_t hlen = ZSTD_compress2(w.cctx, hframe, bound, header.data, header.len);
+    if (ZSTD_isError(hlen)) {
+        rc = ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
+                          ZSTD_getErrorName(hlen));
+        goto out;
+    }
+    if (write_all(final_fd, hframe, hlen) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+        goto out;
+    }
+    if ((rc = copy_body(w.body_fd, final_fd, output, err)) != 0)
+        goto out;
+    if (fchmod(final_fd, 0644) != 0 || fsync(final_fd) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+        goto out;
+    }
+    int close_rc = close(final_fd);
+    final_fd = -1;
+    if (close_rc != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+        goto out;
+    }
+    if (rename(final_path, output) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: cannot replace: %s", output, strerror(errno));
+        goto out;
+    }
+    free(final_path);
+    final_path = NULL;
+    if ((dircopy = strdup(output)) != NULL) {
+        int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    if (info) {
+        ms_dataset_info_clear(info);
+        info->name = strdup(opts->name);
+        info->version = opts->version ? strdup(opts->version) : NULL;
+        info->source = opts->source ? strdup(opts->source) : NULL;
+        info->license = opts->license ? strdup(opts->license) : NULL;
+        if (!info->name || (opts->version && !info->version) || (opts->source && !info->source) ||
+            (opts->license && !info->license)) {
+            ms_dataset_info_clear(info);
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        info->algorithm = opts->algorithm;
+        info->files = w.files;
+        info->bytes = w.bytes;
+        memcpy(info->root_digest, hdr.root_digest, MS_SHA256_SIZE);
+    }
+out:
+    if (w.batch.entries)
+        batch_clear(&w);
+    free(w.batch.entries);
+    free(w.items);
+    ms_hasher_free(w.root);
+    ZSTD_freeCCtx(w.cctx);
+    free(w.zout);
+    ms_buf_free(&w.lines);
+    ms_buf_free(&header);
+    free(hframe);
+    if (w.body_fd >= 0)
+        close(w.body_fd);
+    if (final_fd >= 0)
+        close(final_fd);
+    if (body_path) {
+        unlink(body_path);
+        free(body_path);
+    }
+    if (final_path) {
+        unlink(final_path);
+        free(final_path);
+    }
+    free(out_rel);
+    free(body_rel);
+    free(final_rel);
+    free(ignores);
+    free(dircopy);
+    return rc;
+}

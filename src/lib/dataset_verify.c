@@ -1,0 +1,1056 @@
+/* Reading dataset manifests: a streaming, bounded, canonical reader; the re-hash of a
+ * directory against a manifest; and the dataset statement (build, check, read).
+ *
+ * A manifest is untrusted. The reader decompresses with a bounded window, bounds every line
+ * (MS_DATASET_MAX_LINE) and the whole stream (MS_DATASET_MAX_SIZE), parses each line with a
+ * parser for exactly the two line shapes, and accepts a line only if re-encoding its values
+ * gives back the same bytes: a dataset has one manifest, and a manifest digest names it. Paths
+ * must be safe relative paths, strictly increasing in byte order; the header's counts, size and
+ * root digest must agree with the lines. Nothing here trusts the header before the end. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include "modelseal/dataset.h"
+#include "modelseal/encoding.h"
+#include "modelseal/manifest.h"
+#include "modelseal/walk.h"
+
+#define WINDOW_LOG_MAX 27 /* 128 MiB: the decompressor never needs more memory than that */
+#define MAX_JSON_INTEGER (UINT64_C(1) << 53)
+
+struct ms_dataset_reader {
+    char *name; /* the manifest path, for messages */
+    int fd;
+    ZSTD_DCtx *dctx;
+    uint8_t *in;
+    size_t in_size;
+    ZSTD_inBuffer zin;
+    uint64_t in_total; /* compressed bytes read */
+    uint8_t *out;
+    size_t out_size, out_pos, out_len;
+    int file_eof;
+    int out_full;      /* the last call filled the output: call again before reading more */
+    size_t last_ret;   /* 0 when the last frame ended cleanly */
+    uint64_t total;    /* decompressed bytes */
+    ms_hasher *digest; /* SHA-256 of the decompressed bytes */
+    uint8_t manifest_digest[MS_SHA256_SIZE];
+    char *line; /* the current line, with its newline */
+    size_t line_len;
+    uint64_t line_no;
+    char *path; /* the decoded path of the current line */
+    char *prev; /* the previous line's path */
+    size_t prev_len;
+    int have_prev;
+    ms_buf canon; /* re-encoding of the current line */
+    ms_dataset_info hdr;
+    size_t dlen;
+    ms_hasher *root;
+    uint64_t files, bytes;
+    int done;
+};
+
+/* ---- decompression and lines -------------------------------------------------------------- */
+
+/* Decompress more into r->out. Returns 1 when bytes were produced, 0 at the clean end of the
+ * stream, or an MS_E* code. */
+static int fill(ms_dataset_reader *r, ms_error *err)
+{
+    for (;;) {
+        if (r->zin.pos == r->zin.size && !r->out_full) {
+            if (r->file_eof)
+                break;
+            ssize_t n = read(r->fd, r->in, r->in_size);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return ms_error_set(err, MS_EENV, "%s: read error: %s", r->name, strerror(errno));
+            if (n == 0) {
+                r->file_eof = 1;
+                continue;
+            }
+            r->zin.src = r->in;
+            r->zin.size = (size_t)n;
+            r->zin.pos = 0;
+            r->in_total += (uint64_t)n;
+        }
+        ZSTD_outBuffer zo = {r->out, r->out_size, 0};
+        size_t ret = ZSTD_decompressStream(r->dctx, &zo, &r->zin);
+        if (ZSTD_isError(ret)) {
+            if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+                return ms_error_set(err, MS_EINPUT,
+                                    "%s: a zstd frame needs a window over %u MiB; refused", r->name,
+                                    1u << (WINDOW_LOG_MAX - 20));
+            if (r->total == 0)
+                return ms_error_set(err, MS_EINPUT, "%s: not a zstd stream (%s)", r->name,
+                                    ZSTD_getErrorName(ret));
+            return ms_error_set(err, MS_EINPUT,
+                                "%s: invalid zstd data after %llu decompressed bytes (%s)", r->name,
+                                (unsigned long long)r->total, ZSTD_getErrorName(ret));
+        }
+        r->last_ret = ret;
+        r->out_full = zo.pos == zo.size;
+        if (zo.pos) {
+            if (r->total + zo.pos > MS_DATASET_MAX_SIZE)
+                return ms_error_set(err, MS_EINPUT,
+                                    "%s: larger than the limit of %llu bytes decompressed", r->name,
+                                    (unsigned long long)MS_DATASET_MAX_SIZE);
+            r->total += zo.pos;
+            if (ms_hasher_update(r->digest, r->out, zo.pos) != 0)
+                return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
+            r->out_pos = 0;
+            r->out_len = zo.pos;
+            return 1;
+        }
+    }
+    if (r->in_total == 0)
+        return ms_error_set(err, MS_EINPUT, "%s: not a zstd stream (empty file)", r->name);
+    if (r->last_ret != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: truncated zstd stream (%llu bytes)", r->name,
+                            (unsigned long long)r->in_total);
+    return 0;
+}
+
+/* The next line into r->line (with its newline). 1, 0 at the end, or an MS_E* code. */
+static int next_line(ms_dataset_reader *r, ms_error *err)
+{
+    r->line_len = 0;
+    r->line_no++;
+    for (;;) {
+        if (r->out_pos == r->out_len) {
+            int rc = fill(r, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0) {
+                if (r->line_len)
+                    return ms_error_set(err, MS_EINPUT,
+                                        "%s: line %llu: truncated (no newline at the end)", r->name,
+                                        (unsigned long long)r->line_no);
+                return 0;
+            }
+        }
+        const uint8_t *start = r->out + r->out_pos;
+        size_t avail = r->out_len - r->out_pos;
+        const uint8_t *nl = memchr(start, '\n', avail);
+        size_t take = nl ? (size_t)(nl - start) + 1 : avail;
+        if (take > MS_DATASET_MAX_LINE - r->line_len)
+            return ms_error_set(err, MS_EINPUT, "%s: line %llu: longer than %zu bytes", r->name,
+                                (unsigned long long)r->line_no, MS_DATASET_MAX_LINE);
+        memcpy(r->line + r->line_len, start, take);
+        r->line_len += take;
+        r->out_pos += take;
+        if (nl)
+            return 1;
+    }
+}
+
+/* ---- parsing ------------------------------------------------------------------------------ */
+
+typedef struct cursor {
+    ms_dataset_reader *r;
+    const char *p, *end;
+    ms_error *err;
+} cursor;
+
+static int bad(cursor *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A malformed line: "MANIFEST: line N: <message>". */
+static int bad(cursor *c, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return ms_error_set(c->err, MS_EINPUT, "%s: line %llu: %s", c->r->name,
+                        (unsigned long long)c->r->line_no, msg);
+}
+
+static int lit(cursor *c, const char *s)
+{
+    size_t n = strlen(s);
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
+        return 0;
+    c->p += n;
+    return 1;
+}
+
+static int expect(cursor *c, const char *s, const char *field)
+{
+    if (lit(c, s))
+        return 0;
+    return bad(c, "expected %s", field);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+static int u4(cursor *c, unsigned *out)
+{
+    unsigned v = 0;
+    if (c->end - c->p < 4)
+        return -1;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(c->p[i]);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (unsigned)h;
+    }
+    c->p += 4;
+    *out = v;
+    return 0;
+}
+
+/* A JSON string into dst (which has room for the line's length), NUL-terminated; *len gets
+ * the decoded length. \u0000 is refused: a C string would silently end there. */
+static int parse_string(cursor *c, const char *field, char *dst, size_t *len)
+{
+    size_t n = 0;
+    if (!lit(c, "\""))
+        return bad(c, "%s: expected a string", field);
+    for (;;) {
+        if (c->p == c->end)
+            return bad(c, "%s: unterminated string", field);
+        unsigned char ch = (unsigned char)*c->p++;
+        if (ch == '"')
+            break;
+        if (ch < 0x20)
+            return bad(c, "%s: raw control character in a string", field);
+        if (ch != '\\') {
+            dst[n++] = (char)ch;
+            continue;
+        }
+        if (c->p == c->end)
+            return bad(c, "%s: unterminated string", field);
+        char e = *c->p++;
+        unsigned cp;
+        switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+            dst[n++] = e;
+            continue;
+        case 'b':
+            dst[n++] = '\b';
+            continue;
+        case 'f':
+            dst[n++] = '\f';
+            continue;
+        case 'n':
+            dst[n++] = '\n';
+            continue;
+        case 'r':
+            dst[n++] = '\r';
+            continue;
+        case 't':
+            dst[n++] = '\t';
+            continue;
+        case 'u':
+            if (u4(c, &cp) != 0)
+                return bad(c, "%s: bad \\u escape", field);
+            break;
+        default:
+            return bad(c, "%s: bad escape in a string", field);
+        }
+        if (cp == 0)
+            return bad(c, "%s: contains NUL (\\u0000)", field);
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return bad(c, "%s: unpaired surrogate escape", field);
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned lo;
+            if (!lit(c, "\\u") || u4(c, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                return bad(c, "%s: unpaired surrogate escape", field);
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        /* An escape is at least 6 bytes and encodes to at most 4 (12 to 4 for a pair). */
+        if (cp < 0x80) {
+            dst[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            dst[n++] = (char)(0xC0 | cp >> 6);
+            dst[n++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            dst[n++] = (char)(0xE0 | cp >> 12);
+            dst[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            dst[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            dst[n++] = (char)(0xF0 | cp >> 18);
+            dst[n++] = (char)(0x80 | (cp >> 12 & 0x3F));
+            dst[n++] = (char)(0x80 | (cp >> 6 & 0x3F));
+            dst[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    dst[n] = '\0';
+    *len = n;
+    return 0;
+}
+
+/* A non-negative integer without sign, fraction, exponent or leading zeros. */
+static int parse_u64(cursor *c, const char *field, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *start = c->p;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+        if (__builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, (uint64_t)(*c->p - '0'), &v))
+            return bad(c, "%s: number too large", field);
+        c->p++;
+    }
+    if (c->p == start || (c->p - start > 1 && *start == '0'))
+        return bad(c, "%s: expected a non-negative integer", field);
+    *out = v;
+    return 0;
+}
+
+/* Exactly `len` bytes of lowercase hex digits. */
+static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
+{
+    if ((size_t)(c->end - c->p) < 2 * len)
+        return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
+    for (size_t i = 0; i < 2 * len; i++) {
+        char ch = c->p[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
+    }
+    size_t n;
+    ms_hex_decode(c->p, 2 * len, out, len, &n);
+    c->p += 2 * len;
+    return 0;
+}
+
+/* A header string field (name, version, source, license): copied into *out (malloc'd), or
+ * NULL for JSON null when `nullable`. */
+static int header_text(cursor *c, const char *field, int nullable, char **out)
+{
+    size_t len;
+    if (nullable && lit(c, "null")) {
+        *out = NULL;
+        return 0;
+    }
+    int rc = parse_string(c, field, c->r->path, &len);
+    if (rc)
+        return rc;
+    if (len == 0)
+        return bad(c, "%s: empty", field);
+    if (len > MS_DATASET_MAX_FIELD)
+        return bad(c, "%s: too long", field);
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)c->r->path[i] < 0x20 || c->r->path[i] == 0x7f)
+            return bad(c, "%s: contains a control character", field);
+    }
+    if (!(*out = strdup(c->r->path)))
+        return ms_error_nomem(c->err);
+    return 0;
+}
+
+/* The canonical-form check: the line must be exactly what the writer makes of its values. */
+static int check_canonical(ms_dataset_reader *r, ms_error *err)
+{
+    if (r->canon.len != r->line_len || memcmp(r->canon.data, r->line, r->line_len) != 0)
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: line %llu: not in canonical form (field order, spacing, "
+                            "escapes or number format differ from what modelseal writes)",
+                            r->name, (unsigned long long)r->line_no);
+    return 0;
+}
+
+static int parse_header(ms_dataset_reader *r, ms_error *err)
+{
+    cursor c = {r, r->line, r->line + r->line_len, err};
+    ms_dataset_info *h = &r->hdr;
+    size_t len;
+    int rc;
+    if (!ms_utf8_valid(r->line, r->line_len))
+        return bad(&c, "%s", "not valid UTF-8");
+    if (!lit(&c, "{\"_type\":")) {
+        if (lit(&c, "{\"path\":"))
+            return bad(&c, "%s", "missing header: the first line is a file line");
+        return bad(&c, "%s", "missing header (expected {\"_type\":...})");
+    }
+    if ((rc = parse_string(&c, "_type", r->path, &len)) != 0)
+        return rc;
+    if (strcmp(r->path, MS_DATASET_MANIFEST_TYPE) != 0) {
+        char shown[120];
+        snprintf(shown, sizeof shown, "%.100s", r->path);
+        return bad(&c, "_type: unsupported \"%s\"", shown);
+    }
+    char *alg = NULL;
+    if ((rc = expect(&c, ",\"name\":", "\"name\" after \"_type\"")) != 0 ||
+        (rc = header_text(&c, "name", 0, &h->name)) != 0 ||
+        (rc = expect(&c, ",\"version\":", "\"version\" after \"name\"")) != 0 ||
+        (rc = header_text(&c, "version", 1, &h->version)) != 0 ||
+        (rc = expect(&c, ",\"source\":", "\"source\" after \"version\"")) != 0 ||
+        (rc = header_text(&c, "source", 1, &h->source)) != 0 ||
+        (rc = expect(&c, ",\"license\":", "\"license\" after \"source\"")) != 0 ||
+        (rc = header_text(&c, "license", 1, &h->license)) != 0 ||
+        (rc = expect(&c, ",\"algorithm\":", "\"algorithm\" after \"license\"")) != 0 ||
+        (rc = header_text(&c, "algorithm", 0, &alg)) != 0)
+        return rc;
+    rc = ms_hash_parse(alg, &h->algorithm);
+    free(alg);
+    if (rc != 0)
+        return bad(&c, "%s", "algorithm: expected \"sha256\" or \"blake2b\"");
+    if ((rc = expect(&c, ",\"files\":", "\"files\" after \"algorithm\"")) != 0 ||
+        (rc = parse_u64(&c, "files", &h->files)) != 0 ||
+        (rc = expect(&c, ",\"bytes\":", "\"bytes\" after \"files\"")) != 0 ||
+        (rc = parse_u64(&c, "bytes", &h->bytes)) != 0 ||
+        (rc = expect(&c, ",\"root_digest\":\"sha256:",
+                     "\"root_digest\":\"sha256:<hex>\" after \"bytes\"")) != 0 ||
+        (rc = parse_hex(&c, "root_digest", h->root_digest, MS_SHA256_SIZE)) != 0 ||
+        (rc = expect(&c, "\"}\n", "the end of the header after \"root_digest\"")) != 0)
+        return rc;
+    if (c.p != c.end)
+        return bad(&c, "%s", "unexpected data after the header object");
+    r->dlen = ms_hash_size(h->algorithm);
+    ms_buf_reset(&r->canon);
+    if ((rc = ms_dataset_header_line(h, &r->canon, err)) != 0)
+        return rc;
+    return check_canonical(r, err);
+}
+
+static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest, ms_error *err)
+{
+    cursor c = {r, r->line, r->line + r->line_len, err};
+    size_t len;
+    int rc;
+    if (!ms_utf8_valid(r->line, r->line_len))
+        return bad(&c, "%s", "not valid UTF-8");
+    if (!lit(&c, "{\"path\":")) {
+        if (lit(&c, "{\"_type\":"))
+            return bad(&c, "%s", "a second header line");
+        return bad(&c, "%s", "expected {\"path\":...,\"size\":...,\"digest\":...}");
+    }
+    if ((rc = parse_string(&c, "path", r->path, &len)) != 0 ||
+        (rc = expect(&c, ",\"size\":", "\"size\" after \"path\"")) != 0 ||
+        (rc = parse_u64(&c, "size", size)) != 0 ||
+        (rc = expect(&c, ",\"digest\":\"", "\"digest\" after \"size\"")) != 0 ||
+        (rc = parse_hex(&c, "digest", digest, r->dlen)) != 0 ||
+        (rc = expect(&c, "\"}\n", "the end of the line after \"digest\"")) != 0)
+        return rc;
+    if (c.p != c.end)
+        return bad(&c, "%s", "unexpected data after the object");
+    if (!ms_path_is_safe(r->path, len))
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: line %llu: path \"%.200s\" is not a safe relative path (absolute, "
+                            "empty, '.', '..' or backslash)",
+                            r->name, (unsigned long long)r->line_no, r->path);
+    if (r->have_prev) {
+        int cmp = strcmp(r->prev, r->path);
+        if (cmp == 0)
+            return ms_error_set(err, MS_EINPUT, "%s: line %llu: duplicate path \"%.200s\"", r->name,
+                                (unsigned long long)r->line_no, r->path);
+        if (cmp > 0)
+            return ms_error_set(err, MS_EINPUT,
+                                "%s: line %llu: not sorted: \"%.200s\" comes after \"%.200s\"",
+                                r->name, (unsigned long long)r->line_no, r->path, r->prev);
+    }
+    ms_buf_reset(&r->canon);
+    if ((rc = ms_dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
+        return rc;
+    if ((rc = check_canonical(r, err)) != 0)
+        return rc;
+    memcpy(r->prev, r->path, len + 1);
+    r->prev_len = len;
+    r->have_prev = 1;
+    return 0;
+}
+
+/* ---- the reader --------------------------------------------------------------------------- */
+
+void ms_dataset_reader_free(ms_dataset_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->out);
+    ms_hasher_free(r->digest);
+    ms_hasher_free(r->root);
+    free(r->line);
+    free(r->path);
+    free(r->prev);
+    ms_buf_free(&r->canon);
+    ms_dataset_info_clear(&r->hdr);
+    free(r->name);
+    free(r);
+}
+
+ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
+{
+    ms_dataset_reader *r = calloc(1, sizeof *r);
+    struct stat st;
+    int rc = 0;
+    if (!r) {
+        ms_error_nomem(err);
+        return NULL;
+    }
+    r->fd = -1;
+    r->in_size = ZSTD_DStreamInSize();
+    r->out_size = ZSTD_DStreamOutSize();
+    if (!(r->name = strdup(path)) || !(r->dctx = ZSTD_createDCtx()) ||
+        !(r->in = malloc(r->in_size)) || !(r->out = malloc(r->out_size)) ||
+        !(r->digest = ms_hasher_new(MS_HASH_SHA256)) ||
+        !(r->root = ms_hasher_new(MS_HASH_SHA256)) || !(r->line = malloc(MS_DATASET_MAX_LINE)) ||
+        !(r->path = malloc(MS_DATASET_MAX_LINE + 1)) ||
+        !(r->prev = malloc(MS_DATASET_MAX_LINE + 1))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (ZSTD_isError(ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX))) {
+        rc = ms_error_set(err, MS_EENV, "zstd: cannot bound the window size");
+        goto out;
+    }
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fstat(r->fd, &st) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: is a directory", path);
+        goto out;
+    }
+    if ((rc = next_line(r, err)) < 0)
+        goto out;
+    if (rc == 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: empty manifest (no header line)", path);
+        goto out;
+    }
+    if ((rc = parse_header(r, err)) != 0)
+        goto out;
+    if (info) {
+        ms_dataset_info_clear(info);
+        *info = r->hdr;
+        info->name = strdup(r->hdr.name);
+        info->version = r->hdr.version ? strdup(r->hdr.version) : NULL;
+        info->source = r->hdr.source ? strdup(r->hdr.source) : NULL;
+        info->license = r->hdr.license ? strdup(r->hdr.license) : NULL;
+        if (!info->name || (r->hdr.version && !info->version) || (r->hdr.source && !info->source) ||
+            (r->hdr.license && !info->license)) {
+            ms_dataset_info_clear(info);
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    }
+out:
+    if (rc) {
+        ms_dataset_reader_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* At the end of the lines: the stream, counts, size and root must agree with the header. */
+static int finish(ms_dataset_reader *r, ms_error *err)
+{
+    uint8_t root[MS_SHA256_SIZE];
+    char want[2 * MS_SHA256_SIZE + 1], got[2 * MS_SHA256_SIZE + 1];
+    if (r->files != r->hdr.files)
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: the header says %llu files, the manifest lists %llu", r->name,
+                            (unsigned long long)r->hdr.files, (unsigned long long)r->files);
+    if (r->bytes != r->hdr.bytes)
+        return ms_error_set(
+            err, MS_EINPUT, "%s: the header says %llu bytes, the file lines add up to %llu",
+            r->name, (unsigned long long)r->hdr.bytes, (unsigned long long)r->bytes);
+    if (ms_hasher_final(r->root, root) != 0 || ms_hasher_final(r->digest, r->manifest_digest) != 0)
+        return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
+    if (CRYPTO_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
+        ms_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
+        ms_hex_encode(root, MS_SHA256_SIZE, got);
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: root_digest sha256:%s in the header does not match its file "
+                            "lines (sha256:%s)",
+                            r->name, want, got);
+    }
+    r->done = 1;
+    return 0;
+}
+
+int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *size, uint8_t *digest,
+                           ms_error *err)
+{
+    int rc;
+    if (r->done)
+        return 0;
+    if ((rc = next_line(r, err)) < 0)
+        return rc;
+    if (rc == 0)
+        return finish(r, err);
+    if ((rc = parse_file_line(r, size, digest, err)) != 0)
+        return rc;
+    if (r->files == r->hdr.files)
+        return ms_error_set(err, MS_EINPUT, "%s: line %llu: more file lines than the header's %llu",
+                            r->name, (unsigned long long)r->line_no,
+                            (unsigned long long)r->hdr.files);
+    if (__builtin_add_overflow(r->bytes, *size, &r->bytes))
+        return ms_error_set(err, MS_EINPUT, "%s: line %llu: sizes add up to more than 2^64",
+                            r->name, (unsigned long long)r->line_no);
+    r->files++;
+    if (ms_hasher_update(r->root, digest, r->dlen) != 0)
+        return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
+    *path = r->path;
+    return 1;
+}
+
+void ms_dataset_reader_digest(const ms_dataset_reader *r, uint8_t out[MS_SHA256_SIZE])
+{
+    memcpy(out, r->manifest_digest, MS_SHA256_SIZE);
+}
+
+int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_error *err)
+{
+    ms_dataset_info tmp;
+    const char *path;
+    uint64_t size;
+    uint8_t digest[MS_HASH_MAX_SIZE];
+    int rc;
+    memset(&tmp, 0, sizeof tmp);
+    ms_dataset_reader *r = ms_dataset_reader_open(manifest_path, &tmp, err);
+    if (!r)
+        return err ? err->code : MS_EINPUT;
+    while ((rc = ms_dataset_reader_next(r, &path, &size, digest, err)) == 1)
+        ;
+    if (rc == 0) {
+        ms_dataset_reader_digest(r, tmp.manifest_digest);
+        ms_dataset_info_clear(info);
+        *info = tmp;
+    } else {
+        ms_dataset_info_clear(&tmp);
+    }
+    ms_dataset_reader_free(r);
+    return rc;
+}
+
+/* ---- re-hashing a directory against a manifest -------------------------------------------- */
+
+enum { REC_MISSING, REC_EXTRA, REC_CHANGED, REC_COMPARE };
+
+typedef struct record {
+    int kind;
+    char *path;
+    size_t item; /* REC_COMPARE: index into the hash batch */
+    uint8_t digest[MS_HASH_MAX_SIZE];
+} record;
+
+typedef struct verifier {
+    const char *dir;
+    const ms_dataset_verify_options *opts;
+    ms_dataset_verify_result *res;
+    ms_dataset_reader *reader;
+    size_t dlen;
+    ms_hash_algorithm algorithm;
+    /* the manifest's current line (lookahead) */
+    int m_have;
+    const char *m_path;
+    uint64_t m_size;
+    uint8_t m_digest[MS_HASH_MAX_SIZE];
+    /* the batch */
+    record *recs;
+    size_t n_recs, rec_cap;
+    ms_file_list files; /* entries to hash (paths owned by the records) */
+    ms_hash_item *items;
+    size_t batch_files;
+    uint64_t batch_bytes, pending_bytes;
+} verifier;
+
+static int advance(verifier *v, ms_error *err)
+{
+    int rc = ms_dataset_reader_next(v->reader, &v->m_path, &v->m_size, v->m_digest, err);
+    if (rc < 0)
+        return rc;
+    v->m_have = rc;
+    return 0;
+}
+
+static void report(verifier *v, int kind, const char *path)
+{
+    ms_dataset_diff_kind k = kind == REC_MISSING ? MS_DATASET_MISSING
+                             : kind == REC_EXTRA ? MS_DATASET_EXTRA
+                                                 : MS_DATASET_CHANGED;
+    if (k == MS_DATASET_MISSING)
+        v->res->missing++;
+    else if (k == MS_DATASET_EXTRA)
+        v->res->extra++;
+    else
+        v->res->changed++;
+    if (v->opts->diff)
+        v->opts->diff(v->opts->diff_ctx, k, path);
+}
+
+static int flush(verifier *v, ms_error *err)
+{
+    int rc = 0;
+    if (v->files.count) {
+        ms_hash_job job = {
+            .root = v->dir,
+            .files = &v->files,
+            .items = v->items,
+            .n_items = v->files.count,
+            .algorithm = v->algorithm,
+            .threads = v->opts->threads,
+            .buffer_size = v->opts->buffer_size,
+        };
+        for (size_t i = 0; i < v->files.count; i++) {
+            v->items[i].file = i;
+            v->items[i].start = 0;
+            v->items[i].end = v->files.entries[i].size;
+        }
+        if ((rc = ms_hash_run(&job, err)) != 0)
+            goto out;
+        v->res->files += v->files.count;
+    }
+    for (size_t i = 0; i < v->n_recs; i++) {
+        record *rec = &v->recs[i];
+        if (rec->kind == REC_COMPARE) {
+            if (CRYPTO_memcmp(rec->digest, v->items[rec->item].digest, v->dlen) != 0)
+                report(v, REC_CHANGED, rec->path);
+        } else {
+            report(v, rec->kind, rec->path);
+        }
+    }
+out:
+    for (size_t i = 0; i < v->n_recs; i++)
+        free(v->recs[i].path);
+    v->n_recs = 0;
+    v->files.count = 0;
+    v->pending_bytes = 0;
+    return rc;
+}
+
+static int add_record(verifier *v, int kind, const char *path, const ms_file_entry *e,
+                      ms_error *err)
+{
+    record *rec = &v->recs[v->n_recs];
+    memset(rec, 0, sizeof *rec);
+    rec->kind = kind;
+    if (!(rec->path = strdup(path)))
+        return ms_error_nomem(err);
+    v->n_recs++;
+    if (kind == REC_COMPARE) {
+        memcpy(rec->digest, v->m_digest, v->dlen);
+        rec->item = v->files.count;
+        ms_file_entry *d = &v->files.entries[v->files.count++];
+        *d = *e;
+        d->path = rec->path;
+        d->target = NULL;
+        v->pending_bytes += e->size;
+    }
+    if (v->n_recs == v->rec_cap || v->files.count == v->batch_files ||
+        v->pending_bytes >= v->batch_bytes)
+        return flush(v, err);
+    return 0;
+}
+
+static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    verifier *v = ctx;
+    int rc;
+    for (;;) {
+        if (!v->m_have)
+            return add_record(v, REC_EXTRA, e->path, NULL, err);
+        int cmp = strcmp(v->m_path, e->path);
+        if (cmp > 0)
+            return add_record(v, REC_EXTRA, e->path, NULL, err);
+        if (cmp == 0) {
+            if (e->size != v->m_size)
+                rc = add_record(v, REC_CHANGED, e->path, NULL, err);
+            else
+                rc = add_record(v, REC_COMPARE, e->path, e, err);
+            return rc ? rc : advance(v, err);
+        }
+        if ((rc = add_record(v, REC_MISSING, v->m_path, NULL, err)) != 0 ||
+            (rc = advance(v, err)) != 0)
+            return rc;
+    }
+}
+
+int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
+                          const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
+                          ms_error *err)
+{
+    verifier v;
+    ms_dataset_info info;
+    const char **ignores = NULL;
+    char *manifest_rel = NULL;
+    size_t n_ignores = 0;
+    int rc = 0;
+    struct stat st;
+
+    memset(&v, 0, sizeof v);
+    memset(&info, 0, sizeof info);
+    memset(res, 0, sizeof *res);
+    v.dir = dir;
+    v.opts = opts;
+    v.res = res;
+    v.batch_files = opts->batch_files ? opts->batch_files : 4096;
+    v.batch_bytes = opts->batch_bytes ? opts->batch_bytes : (UINT64_C(256) << 20);
+    v.rec_cap = 4 * v.batch_files;
+    if (stat(dir, &st) != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
+    if (!(v.reader = ms_dataset_reader_open(manifest_path, &info, err)))
+        return err ? err->code : MS_EINPUT;
+    v.algorithm = info.algorithm;
+    v.dlen = ms_hash_size(info.algorithm);
+    v.recs = calloc(v.rec_cap, sizeof *v.recs);
+    v.files.entries = calloc(v.batch_files, sizeof *v.files.entries);
+    v.items = calloc(v.batch_files, sizeof *v.items);
+    ignores = calloc(opts->n_ignore_paths + 3, sizeof *ignores);
+    if (!v.recs || !v.files.entries || !v.items || !ignores) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    v.files.cap = v.batch_files;
+    for (size_t i = 0; i < opts->n_ignore_paths; i++)
+        ignores[n_ignores++] = opts->ignore_paths[i];
+    ignores[n_ignores++] = MS_SIGNATURE_FILE;
+    ignores[n_ignores++] = MS_CLAIMS_FILE;
+    if ((manifest_rel = ms_path_inside_model(dir, manifest_path)) != NULL)
+        ignores[n_ignores++] = manifest_rel;
+    ms_walk_options wopts = {
+        .ignore_paths = ignores,
+        .n_ignore_paths = n_ignores,
+        .allow_symlinks = 0,
+        .ignore_git_paths = 1,
+    };
+    if ((rc = advance(&v, err)) != 0 || (rc = ms_walk(dir, &wopts, on_disk_file, &v, err)) != 0)
+        goto out;
+    while (v.m_have) {
+        if ((rc = add_record(&v, REC_MISSING, v.m_path, NULL, err)) != 0 ||
+            (rc = advance(&v, err)) != 0)
+            goto out;
+    }
+    if ((rc = flush(&v, err)) != 0)
+        goto out;
+    if (res->missing || res->extra || res->changed)
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "%s does not match %s: %llu missing, %llu extra, %llu changed", dir,
+                          manifest_path, (unsigned long long)res->missing,
+                          (unsigned long long)res->extra, (unsigned long long)res->changed);
+out:
+    if (v.recs) {
+        for (size_t i = 0; i < v.n_recs; i++)
+            free(v.recs[i].path);
+    }
+    free(v.recs);
+    free(v.files.entries);
+    free(v.items);
+    free(ignores);
+    free(manifest_rel);
+    ms_dataset_reader_free(v.reader);
+    ms_dataset_info_clear(&info);
+    return rc;
+}
+
+/* ---- the dataset statement ---------------------------------------------------------------- */
+
+/* Add `s` (or null) to `obj`; 1 on success. */
+static int add_nullable(cJSON *obj, const char *key, const char *s)
+{
+    cJSON *item = s ? cJSON_CreateString(s) : cJSON_CreateNull();
+    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
+        cJSON_Delete(item);
+        return 0;
+    }
+    return 1;
+}
+
+int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
+{
+    char root[2 * MS_SHA256_SIZE + 1], mdig[2 * MS_SHA256_SIZE + 1];
+    char *text = NULL;
+    int rc = 0;
+    if (!info->name || !info->name[0])
+        return ms_error_set(err, MS_EINPUT, "dataset statement: no name");
+    if (info->files > MAX_JSON_INTEGER || info->bytes > MAX_JSON_INTEGER)
+        return ms_error_set(err, MS_EINPUT,
+                            "dataset statement: files or bytes above 2^53 cannot be stated "
+                            "exactly in JSON");
+    ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
+    ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, mdig);
+    /* Every cJSON call below returns NULL only when out of memory; `ok` collects them. */
+    cJSON *st = cJSON_CreateObject();
+    int ok = st && cJSON_AddStringToObject(st, "_type", MS_INTOTO_STATEMENT_TYPE);
+    cJSON *subjects = ok ? cJSON_AddArrayToObject(st, "subject") : NULL;
+    cJSON *subject = cJSON_CreateObject();
+    ok = ok && subjects && subject && cJSON_AddItemToArray(subjects, subject);
+    if (!ok)
+        cJSON_Delete(subject);
+    ok = ok && cJSON_AddStringToObject(subject, "name", info->name);
+    cJSON *sd = ok ? cJSON_AddObjectToObject(subject, "digest") : NULL;
+    ok = ok && sd && cJSON_AddStringToObject(sd, "sha256", root) &&
+         cJSON_AddStringToObject(st, "predicateType", MS_DATASET_PREDICATE_TYPE);
+    cJSON *pred = ok ? cJSON_AddObjectToObject(st, "predicate") : NULL;
+    ok = ok && pred && cJSON_AddStringToObject(pred, "name", info->name) &&
+         add_nullable(pred, "version", info->version) &&
+         add_nullable(pred, "source", info->source) &&
+         add_nullable(pred, "license", info->license) &&
+         cJSON_AddStringToObject(pred, "algorithm", ms_hash_name(info->algorithm)) &&
+         cJSON_AddNumberToObject(pred, "files", (double)info->files) &&
+         cJSON_AddNumberToObject(pred, "bytes", (double)info->bytes);
+    cJSON *md = ok ? cJSON_AddObjectToObject(pred, "manifest_digest") : NULL;
+    ok = ok && md && cJSON_AddStringToObject(md, "sha256", mdig);
+    if (!ok || !(text = cJSON_PrintUnformatted(st))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    ms_buf_reset(payload);
+    if (ms_buf_append_str(payload, text))
+        rc = ms_error_nomem(err);
+out:
+    free(text);
+    cJSON_Delete(st);
+    return rc;
+}
+
+static int pred_text(const cJSON *pred, const char *field, int nullable, char **out, ms_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(pred, field);
+    *out = NULL;
+    if (!item)
+        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate.%s: missing", field);
+    if (nullable && cJSON_IsNull(item))
+        return 0;
+    if (!cJSON_IsString(item) || !item->valuestring[0])
+        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate.%s: not a%s string",
+                            field, nullable ? " non-empty string or null, nor" : " non-empty");
+    if (!(*out = strdup(item->valuestring)))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+static int pred_count(const cJSON *pred, const char *field, uint64_t *out, ms_error *err)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(pred, field);
+    double d = item ? item->valuedouble : -1;
+    if (!cJSON_IsNumber(item) || !(d >= 0) || d > (double)MAX_JSON_INTEGER ||
+        (double)(uint64_t)d != d)
+        return ms_error_set(err, MS_EINPUT,
+                            "dataset statement: predicate.%s: not a non-negative integer", field);
+    *out = (uint64_t)d;
+    return 0;
+}
+
+int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info, ms_error *err)
+{
+    ms_dataset_info tmp;
+    char *alg = NULL;
+    int rc = 0;
+    memset(&tmp, 0, sizeof tmp);
+    if (!st->predicate_type || strcmp(st->predicate_type, MS_DATASET_PREDICATE_TYPE) != 0)
+        return ms_error_set(err, MS_EINPUT, "not a dataset statement (predicateType %.200s)",
+                            st->predicate_type ? st->predicate_type : "missing");
+    const cJSON *pred = ms_statement_predicate(st);
+    if (!cJSON_IsObject(pred))
+        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate: missing");
+    if ((rc = pred_text(pred, "name", 0, &tmp.name, err)) != 0 ||
+        (rc = pred_text(pred, "version", 1, &tmp.version, err)) != 0 ||
+        (rc = pred_text(pred, "source", 1, &tmp.source, err)) != 0 ||
+        (rc = pred_text(pred, "license", 1, &tmp.license, err)) != 0 ||
+        (rc = pred_text(pred, "algorithm", 0, &alg, err)) != 0 ||
+        (rc = pred_count(pred, "files", &tmp.files, err)) != 0 ||
+        (rc = pred_count(pred, "bytes", &tmp.bytes, err)) != 0)
+        goto out;
+    if (ms_hash_parse(alg, &tmp.algorithm) != 0) {
+        rc = ms_error_set(err, MS_EINPUT, "dataset statement: predicate.algorithm: unknown %.64s",
+                          alg);
+        goto out;
+    }
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(pred, "manifest_digest");
+    const cJSON *mh = cJSON_IsObject(md) ? cJSON_GetObjectItemCaseSensitive(md, "sha256") : NULL;
+    size_t n = 0;
+    if (!cJSON_IsString(mh) || strlen(mh->valuestring) != 2 * MS_SHA256_SIZE ||
+        ms_hex_decode(mh->valuestring, 2 * MS_SHA256_SIZE, tmp.manifest_digest, MS_SHA256_SIZE,
+                      &n) != 0) {
+        rc = ms_error_set(err, MS_EINPUT,
+                          "dataset statement: predicate.manifest_digest.sha256: not 64 hex digits");
+        goto out;
+    }
+    if (!st->subject_name || strcmp(st->subject_name, tmp.name) != 0) {
+        rc = ms_error_set(err, MS_EINPUT,
+                          "dataset statement: subject name differs from predicate.name");
+        goto out;
+    }
+    memcpy(tmp.root_digest, st->subject_digest, MS_SHA256_SIZE);
+    ms_dataset_info_clear(info);
+    *info = tmp;
+    memset(&tmp, 0, sizeof tmp);
+out:
+    free(alg);
+    ms_dataset_info_clear(&tmp);
+    return rc;
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *info, ms_error *err)
+{
+    ms_dataset_info s;
+    char a[2 * MS_SHA256_SIZE + 1], b[2 * MS_SHA256_SIZE + 1];
+    int rc;
+    memset(&s, 0, sizeof s);
+    if ((rc = ms_dataset_info_from_statement(st, &s, err)) != 0)
+        return rc;
+    if (strcmp(s.name, info->name) != 0) {
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "the signed statement is for dataset \"%.200s\", the manifest is "
+                          "\"%.200s\"",
+                          s.name, info->name);
+    } else if (CRYPTO_memcmp(s.root_digest, info->root_digest, MS_SHA256_SIZE) != 0) {
+        ms_hex_encode(s.root_digest, MS_SHA256_SIZE, a);
+        ms_hex_encode(info->root_digest, MS_SHA256_SIZE, b);
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "root digest: signed sha256:%s, the manifest's is sha256:%s", a, b);
+    } else if (CRYPTO_memcmp(s.manifest_digest, info->manifest_digest, MS_SHA256_SIZE) != 0) {
+        ms_hex_encode(s.manifest_digest, MS_SHA256_SIZE, a);
+        ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, b);
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "manifest_digest: signed sha256:%s, the manifest's is sha256:%s (the "
+                          "manifest is not the one that was signed)",
+                          a, b);
+    } else if (!same_text(s.version, info->version)) {
+        rc = ms_error_set(err, MS_EVERIFY, "version: the signed statement and the manifest differ");
+    } else if (!same_text(s.source, info->source)) {
+        rc = ms_error_set(err, MS_EVERIFY, "source: the signed statement and the manifest differ");
+    } else if (!same_text(s.license, info->license)) {
+        rc = ms_error_set(err, MS_EVERIFY, "license: the signed statement and the manifest differ");
+    } else if (s.algorithm != info->algorithm) {
+        rc = ms_error_set(err, MS_EVERIFY, "algorithm: signed %s, the manifest's is %s",
+                          ms_hash_name(s.algorithm), ms_hash_name(info->algorithm));
+    } else if (s.files != info->files) {
+        rc = ms_error_set(err, MS_EVERIFY, "files: signed %llu, the manifest lists %llu",
+                          (unsigned long long)s.files, (unsigned long long)info->files);
+    } else if (s.bytes != info->bytes) {
+        rc = ms_error_set(err, MS_EVERIFY, "bytes: signed %llu, the manifest has %llu",
+                          (unsigned long long)s.bytes, (unsigned long long)info->bytes);
+    }
+    ms_dataset_info_clear(&s);
+    return rc;
+}

@@ -1,0 +1,84 @@
+/* Internal to the lineage module: the per-commit view of tracked artifacts shared by
+ * lineage_tree.c (reading trees and blobs) and lineage_notes.c (notes, log, find, check). */
+#ifndef MODELSEAL_LINEAGE_INTERNAL_H
+#define MODELSEAL_LINEAGE_INTERNAL_H
+
+#include <git2.h>
+
+#include "modelseal/lineage.h"
+
+typedef enum lin_kind { LIN_MODEL = 0, LIN_DATASET = 1 } lin_kind;
+typedef enum lin_sig { LIN_UNSIGNED = 0, LIN_VALID = 1, LIN_INVALID = 2 } lin_sig;
+
+/* What identifies an artifact's content in a tree: the entry itself (a tree for a directory
+ * model, a blob otherwise), its signature blob and its claims blob (zero when absent). */
+typedef struct lin_ident {
+    int present;
+    git_oid entry, sig, claims;
+} lin_ident;
+
+/* One artifact's state in one commit. */
+typedef struct lin_state {
+    int present;
+    int has_digest;
+    uint8_t digest[MS_SHA256_SIZE];
+    char *name;
+    lin_sig sig;
+    char *signer;    /* key hint or certificate identity; NULL when unknown */
+    char *reason;    /* why the signature is invalid / why there is no digest */
+    cJSON *claims;   /* [{predicateType, digest}] */
+    cJSON *datasets; /* [{name, digest}] from the provenance */
+} lin_state;
+
+void lin_state_clear(lin_state *s);
+
+/* A commit's tree with its configuration (NULL when the tree has no .modelseal.json). */
+typedef struct lin_view {
+    git_repository *repo;
+    git_tree *tree; /* owned */
+    ms_lineage_config *config;
+    git_oid config_oid;
+    int has_config;
+} lin_view;
+
+/* Open the repository named by opts (discovered upwards) after initialising libgit2 (balanced
+ * by lin_close). */
+int lin_open(const ms_lineage_options *opts, git_repository **repo, ms_error *err);
+void lin_close(git_repository *repo);
+
+/* Fill `v` for `tree` (taken over) and parse its configuration. A malformed configuration is
+ * MS_EINPUT with `what` ("commit abc123") prefixed to the message. */
+int lin_view_init(lin_view *v, git_repository *repo, git_tree *tree, const char *what,
+                  ms_error *err);
+void lin_view_clear(lin_view *v);
+
+/* The blob at `path` in `tree`: 1 with *out, 0 when absent or not a blob, < 0 on error. */
+int lin_blob_at(git_repository *repo, git_tree *tree, const char *path, git_blob **out,
+                ms_error *err);
+
+/* The identity of the artifact at `path` (kind decides where its signature lives). */
+int lin_ident_get(git_repository *repo, git_tree *tree, lin_kind kind, const char *path,
+                  lin_ident *id, ms_error *err);
+int lin_ident_equal(const lin_ident *a, const lin_ident *b);
+
+/* Matching dataset manifest paths of a glob in a tree: sorted, malloc'd strings. */
+typedef struct lin_paths {
+    char **items;
+    size_t n, cap;
+} lin_paths;
+void lin_paths_clear(lin_paths *p);
+int lin_paths_add(lin_paths *p, const char *s, ms_error *err);
+int lin_dataset_paths(const lin_view *v, const char *pattern, lin_paths *out,
+                      ms_lineage_warn_fn warn, void *warn_ctx, ms_error *err);
+
+/* Compute the state of the artifact at `path` in `v`. With `verify`, the signature status is
+ * established (files against the signature, the configured key `key_path`); without it only
+ * the digest and name. Per-artifact problems end up in st->reason, not as errors; the return
+ * value is < 0 only for environment failures (out of memory, unreadable repository). */
+int lin_state_get(const lin_view *v, lin_kind kind, const char *path, const char *key_path,
+                  int verify, lin_state *st, ms_error *err);
+
+/* "sha256:<hex>" into out (72 bytes). */
+void lin_format_digest(const uint8_t d[MS_SHA256_SIZE], char out[72]);
+
+#endif

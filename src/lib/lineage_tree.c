@@ -1,0 +1,1375 @@
+/* Lineage: reading tracked artifacts from a commit's tree with libgit2 — the configuration,
+ * signatures, claims, dataset manifests, and the model files themselves, hashed from their
+ * blobs (a Git LFS pointer stands for its content through its `oid sha256:`). Nothing here
+ * reads the working tree; every blob is untrusted input. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lineage_internal.h"
+#include "modelseal/bundle.h"
+#include "modelseal/claims.h"
+#include "modelseal/dataset.h"
+#include "modelseal/encoding.h"
+#include "modelseal/key.h"
+#include "modelseal/manifest.h"
+#include "modelseal/provenance.h"
+#include "modelseal/statement.h"
+#include "modelseal/verify.h"
+#include "modelseal/walk.h"
+#include "modelseal/x509.h"
+
+#define LFS_VERSION_LINE "version https://git-lfs.github.com/spec/v1\n"
+/* Blobs larger than this in total are hashed on several threads. */
+#define PARALLEL_MIN_BYTES ((uint64_t)16 << 20)
+#define MAX_THREADS 16u
+
+/* ---- small helpers --------------------------------------------------------------------------- */
+
+void lin_format_digest(const uint8_t d[MS_SHA256_SIZE], char out[72])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "sha256:", 7);
+    for (size_t i = 0; i < MS_SHA256_SIZE; i++) {
+        out[7 + 2 * i] = hex[d[i] >> 4];
+        out[8 + 2 * i] = hex[d[i] & 15];
+    }
+    out[71] = '\0';
+}
+
+static int git_fail(ms_error *err, const char *what)
+{
+    const git_error *e = git_error_last();
+    return ms_error_set(err, MS_EENV, "%s: %s", what, e && e->message ? e->message : "git error");
+}
+
+void lin_state_clear(lin_state *s)
+{
+    if (!s)
+        return;
+    free(s->name);
+    free(s->signer);
+    free(s->reason);
+    cJSON_Delete(s->claims);
+    cJSON_Delete(s->datasets);
+    memset(s, 0, sizeof *s);
+}
+
+static void set_reason(lin_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_reason(lin_state *st, const char *fmt, ...)
+{
+    va_list ap;
+    if (st->reason)
+        return; /* keep the first */
+    va_start(ap, fmt);
+    if (vasprintf(&st->reason, fmt, ap) < 0)
+        st->reason = NULL;
+    va_end(ap);
+}
+
+void lin_paths_clear(lin_paths *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->items[i]);
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}
+
+int lin_paths_add(lin_paths *p, const char *s, ms_error *err)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        char **items = realloc(p->items, cap * sizeof *items);
+        if (!items)
+            return ms_error_nomem(err);
+        p->items = items;
+        p->cap = cap;
+    }
+    if (!(p->items[p->n] = strdup(s)))
+        return ms_error_nomem(err);
+    p->n++;
+    return 0;
+}
+
+/* ---- Git LFS pointers ------------------------------------------------------------------------ */
+
+int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_SIZE],
+                         uint64_t *size)
+{
+    const size_t vlen = sizeof LFS_VERSION_LINE - 1;
+    const char *p = (const char *)data, *end = (const char *)data + len;
+    uint64_t n = 0;
+    if (!data || len > MS_LFS_POINTER_MAX || len < vlen || memcmp(p, LFS_VERSION_LINE, vlen) != 0)
+        return 0;
+    p += vlen;
+    if ((size_t)(end - p) < 4 + 7 + 64 + 1 || memcmp(p, "oid sha256:", 11) != 0)
+        return 0;
+    p += 11;
+    for (size_t i = 0; i < 64; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    if (p[64] != '\n')
+        return 0;
+    const char *hex = p;
+    p += 65;
+    if ((size_t)(end - p) < 7 || memcmp(p, "size ", 5) != 0)
+        return 0;
+    p += 5;
+    const char *digits = p;
+    while (p < end && *p >= '0' && *p <= '9') {
+        unsigned d = (unsigned)(*p - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return 0;
+        n = n * 10 + d;
+        p++;
+    }
+    if (p == digits || (p - digits > 1 && digits[0] == '0'))
+        return 0;
+    if (p >= end || *p != '\n' || p + 1 != end)
+        return 0;
+    for (size_t i = 0; i < MS_SHA256_SIZE; i++) {
+        unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
+        unsigned lo =
+            (unsigned)(hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10);
+        oid[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (size)
+        *size = n;
+    return 1;
+}
+
+/* ---- repository and views -------------------------------------------------------------------- */
+
+int lin_open(const ms_lineage_options *opts, git_repository **repo, ms_error *err)
+{
+    const char *path = opts && opts->repo ? opts->repo : ".";
+    *repo = NULL;
+    if (git_libgit2_init() < 0)
+        return ms_error_set(err, MS_EENV, "cannot initialise libgit2");
+    /* Objects are addressed by their ids already; re-hashing every blob read would only double
+     * the cost of hashing models stored in git. */
+    git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+    int rc = git_repository_open_ext(repo, path, 0, NULL);
+    if (rc == GIT_ENOTFOUND) {
+        git_libgit2_shutdown();
+        return ms_error_set(err, MS_EINPUT, "%s: not in a git repository", path);
+    }
+    if (rc < 0) {
+        rc = git_fail(err, path);
+        git_libgit2_shutdown();
+        return rc;
+    }
+    return 0;
+}
+
+void lin_close(git_repository *repo)
+{
+    if (!repo)
+        return;
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+}
+
+int lin_blob_at(git_repository *repo, git_tree *tree, const char *path, git_blob **out,
+                ms_error *err)
+{
+    git_tree_entry *e = NULL;
+    *out = NULL;
+    int rc = git_tree_entry_bypath(&e, tree, path);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return git_fail(err, path);
+    if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+        git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+        git_tree_entry_free(e);
+        return 0;
+    }
+    rc = git_blob_lookup(out, repo, git_tree_entry_id(e));
+    git_tree_entry_free(e);
+    if (rc < 0)
+        return git_fail(err, path);
+    return 1;
+}
+
+int lin_view_init(lin_view *v, git_repository *repo, git_tree *tree, const char *what,
+                  ms_error *err)
+{
+    git_blob *blob = NULL;
+    int rc;
+    memset(v, 0, sizeof *v);
+    v->repo = repo;
+    v->tree = tree;
+    if ((rc = lin_blob_at(repo, tree, MS_LINEAGE_CONFIG_FILE, &blob, err)) <= 0)
+        return rc;
+    v->has_config = 1;
+    git_oid_cpy(&v->config_oid, git_blob_id(blob));
+    rc = ms_lineage_config_parse(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+                                 &v->config, err);
+    git_blob_free(blob);
+    if (rc && err && what) {
+        char msg[MS_ERROR_MESSAGE_MAX];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        ms_error_set(err, rc, "%s: %s", what, msg);
+    }
+    return rc;
+}
+
+void lin_view_clear(lin_view *v)
+{
+    if (!v)
+        return;
+    git_tree_free(v->tree);
+    ms_lineage_config_free(v->config);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- artifact identity ----------------------------------------------------------------------- */
+
+static int entry_oid(git_tree *tree, const char *path, int blob_only, git_oid *out, int *is_tree,
+                     ms_error *err)
+{
+    git_tree_entry *e = NULL;
+    int rc = git_tree_entry_bypath(&e, tree, path);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return git_fail(err, path);
+    git_object_t t = git_tree_entry_type(e);
+    if (blob_only && t != GIT_OBJECT_BLOB) {
+        git_tree_entry_free(e);
+        return 0;
+    }
+    git_oid_cpy(out, git_tree_entry_id(e));
+    if (is_tree)
+        *is_tree = t == GIT_OBJECT_TREE;
+    git_tree_entry_free(e);
+    return 1;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 2);
+    if (!s)
+        return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+int lin_ident_get(git_repository *repo, git_tree *tree, lin_kind kind, const char *path,
+                  lin_ident *id, ms_error *err)
+{
+    int is_tree = 0, rc;
+    char *p = NULL;
+    (void)repo;
+    memset(id, 0, sizeof *id);
+    if ((rc = entry_oid(tree, path, kind == LIN_DATASET, &id->entry, &is_tree, err)) <= 0)
+        return rc;
+    id->present = 1;
+    if (is_tree)
+        return 0; /* the directory's id covers model.sig and claims.jsonl */
+    if (!(p = path_join(path, ".sig")))
+        return ms_error_nomem(err);
+    rc = entry_oid(tree, p, 1, &id->sig, NULL, err);
+    free(p);
+    if (rc < 0)
+        return rc;
+    if (kind == LIN_MODEL) {
+        if (!(p = path_join(path, ".claims.jsonl")))
+            return ms_error_nomem(err);
+        rc = entry_oid(tree, p, 1, &id->claims, NULL, err);
+        free(p);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int lin_ident_equal(const lin_ident *a, const lin_ident *b)
+{
+    if (a->present != b->present)
+        return 0;
+    if (!a->present)
+        return 1;
+    return git_oid_equal(&a->entry, &b->entry) && git_oid_equal(&a->sig, &b->sig) &&
+           git_oid_equal(&a->claims, &b->claims);
+}
+
+/* ---- dataset globs --------------------------------------------------------------------------- */
+
+typedef struct glob_walk {
+    const char *pattern;
+    const char *prefix; /* the subtree's path ("" for the root) */
+    size_t depth;       /* components of the pattern below the prefix */
+    lin_paths *out;
+    ms_lineage_warn_fn warn;
+    void *warn_ctx;
+    ms_error *err;
+    int rc;
+} glob_walk;
+
+static size_t count_components(const char *s)
+{
+    size_t n = *s ? 1 : 0;
+    for (; *s; s++)
+        n += *s == '/';
+    return n;
+}
+
+static int glob_cb(const char *root, const git_tree_entry *entry, void *payload)
+{
+    glob_walk *g = payload;
+    const char *name = git_tree_entry_name(entry);
+    size_t depth = count_components(root) + 1; /* root ends with '/' when not empty */
+    char full[4096];
+    int n = snprintf(full, sizeof full, "%s%s%s%s", g->prefix, *g->prefix ? "/" : "", root, name);
+    if (n < 0 || (size_t)n >= sizeof full)
+        return 1;
+    if (root[0])
+        depth--; /* "a/" counts as one component plus the empty tail */
+    if (git_tree_entry_type(entry) == GIT_OBJECT_TREE)
+        return depth < g->depth ? 0 : 1; /* do not descend deeper than the pattern reaches */
+    if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||
+        git_tree_entry_filemode(entry) == GIT_FILEMODE_LINK || depth != g->depth)
+        return 0;
+    size_t len = (size_t)n;
+    if (len > 4 && memcmp(full + len - 4, ".sig", 4) == 0)
+        return 0;
+    if (!ms_lineage_glob_match(g->pattern, full))
+        return 0;
+    if (!ms_utf8_valid(full, len)) {
+        if (g->warn)
+            g->warn(g->warn_ctx, "skipping a dataset manifest whose path is not valid UTF-8");
+        return 0;
+    }
+    if ((g->rc = lin_paths_add(g->out, full, g->err)) != 0)
+        return -1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lin_dataset_paths(const lin_view *v, const char *pattern, lin_paths *out,
+                      ms_lineage_warn_fn warn, void *warn_ctx, ms_error *err)
+{
+    size_t plen = ms_lineage_glob_prefix(pattern);
+    char *prefix = strndup(pattern, plen);
+    git_tree *sub = NULL;
+    int rc = 0;
+    if (!prefix)
+        return ms_error_nomem(err);
+    if (plen == strlen(pattern)) {
+        /* No glob at all: the pattern is one path. */
+        git_oid oid;
+        if ((rc = entry_oid(v->tree, pattern, 1, &oid, NULL, err)) > 0)
+            rc = lin_paths_add(out, pattern, err);
+        free(prefix);
+        return rc < 0 ? rc : 0;
+    }
+    if (plen == 0) {
+        sub = v->tree;
+    } else {
+        git_tree_entry *e = NULL;
+        rc = git_tree_entry_bypath(&e, v->tree, prefix);
+        if (rc == GIT_ENOTFOUND) {
+            free(prefix);
+            return 0;
+        }
+        if (rc < 0) {
+            free(prefix);
+            return git_fail(err, pattern);
+        }
+        if (git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+            git_tree_entry_free(e);
+            free(prefix);
+            return 0;
+        }
+        rc = git_tree_lookup(&sub, v->repo, git_tree_entry_id(e));
+        git_tree_entry_free(e);
+        if (rc < 0) {
+            free(prefix);
+            return git_fail(err, pattern);
+        }
+    }
+    glob_walk g = {.pattern = pattern,
+                   .prefix = prefix,
+                   .depth = count_components(pattern + plen + (plen ? 1 : 0)),
+                   .out = out,
+                   .warn = warn,
+                   .warn_ctx = warn_ctx,
+                   .err = err};
+    size_t before = out->n;
+    rc = git_tree_walk(sub, GIT_TREEWALK_PRE, glob_cb, &g);
+    if (sub != v->tree)
+        git_tree_free(sub);
+    free(prefix);
+    if (g.rc)
+        return g.rc;
+    if (rc < 0)
+        return git_fail(err, pattern);
+    qsort(out->items + before, out->n - before, sizeof *out->items, cmp_str);
+    return 0;
+}
+
+/* ---- hashing a model from its tree ----------------------------------------------------------- */
+
+typedef struct tfile {
+    char *path; /* relative to the model root; "." for a single-file model */
+    git_oid oid;
+    uint64_t size;
+} tfile;
+
+typedef struct tfiles {
+    tfile *items;
+    size_t n, cap;
+    uint64_t bytes;
+} tfiles;
+
+static void tfiles_clear(tfiles *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->items[i].path);
+    free(f->items);
+    memset(f, 0, sizeof *f);
+}
+
+static int ignored_path(const char *path, const ms_serialization *ser, int ignore_git)
+{
+    if (strcmp(path, MS_SIGNATURE_FILE) == 0 || strcmp(path, MS_CLAIMS_FILE) == 0)
+        return 1;
+    if (ignore_git) {
+        for (size_t i = 0; i < ms_walk_git_paths_count; i++) {
+            size_t l = strlen(ms_walk_git_paths[i]);
+            if (strncmp(path, ms_walk_git_paths[i], l) == 0 && (path[l] == 0 || path[l] == '/'))
+                return 1;
+        }
+    }
+    for (size_t i = 0; i < ser->n_ignore_paths; i++) {
+        size_t l = strlen(ser->ignore_paths[i]);
+        if (strncmp(path, ser->ignore_paths[i], l) == 0 && (path[l] == 0 || path[l] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+static int tfiles_add(tfiles *f, const char *path, const git_oid *oid, ms_error *err)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        tfile *items = realloc(f->items, cap * sizeof *items);
+        if (!items)
+            return ms_error_nomem(err);
+        f->items = items;
+        f->cap = cap;
+    }
+    if (f->n >= 10000000)
+        return ms_error_set(err, MS_EINPUT, "%s: too many files", path);
+    tfile *t = &f->items[f->n];
+    memset(t, 0, sizeof *t);
+    if (!(t->path = strdup(path)))
+        return ms_error_nomem(err);
+    git_oid_cpy(&t->oid, oid);
+    f->n++;
+    return 0;
+}
+
+/* Collect the files of a directory model in OMS order: git orders a tree's entries by name with
+ * subtrees compared as "name/", which is exactly full-path byte order. */
+static int collect_tree(git_repository *repo, const git_tree *tree, const char *prefix,
+                        const char *model, const ms_serialization *ser, int ignore_git, tfiles *out,
+                        unsigned depth, ms_error *err)
+{
+    size_t n = git_tree_entrycount(tree);
+    char *full = NULL;
+    int rc = 0;
+    if (depth > 256)
+        return ms_error_set(err, MS_EINPUT, "%s: directories nested too deeply", model);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        const char *name = git_tree_entry_name(e);
+        size_t nl = strlen(name), pl = prefix ? strlen(prefix) : 0;
+        free(full);
+        if (!(full = malloc(pl + nl + 2))) {
+            rc = ms_error_nomem(err);
+            break;
+        }
+        if (prefix)
+            snprintf(full, pl + nl + 2, "%s/%s", prefix, name);
+        else
+            memcpy(full, name, nl + 1);
+        if (ignored_path(full, ser, ignore_git) &&
+            (prefix == NULL || (strcmp(full, MS_SIGNATURE_FILE) && strcmp(full, MS_CLAIMS_FILE))))
+            continue;
+        if (!ms_utf8_valid(name, nl) || strchr(name, '\\')) {
+            rc = ms_error_set(err, MS_EINPUT,
+                              "%s: a file name in the model is not valid UTF-8 or has a backslash",
+                              model);
+            break;
+        }
+        git_object_t t = git_tree_entry_type(e);
+        if (t == GIT_OBJECT_TREE) {
+            git_tree *sub = NULL;
+            if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
+                rc = git_fail(err, model);
+                break;
+            }
+            rc = collect_tree(repo, sub, full, model, ser, ignore_git, out, depth + 1, err);
+            git_tree_free(sub);
+        } else if (t == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+            rc = ms_error_set(err, MS_EINPUT, "%s/%s: a symbolic link in the model", model, full);
+        } else if (t == GIT_OBJECT_BLOB) {
+            rc = tfiles_add(out, full, git_tree_entry_id(e), err);
+        } else {
+            rc = ms_error_set(err, MS_EINPUT, "%s/%s: a submodule in the model", model, full);
+        }
+    }
+    free(full);
+    return rc;
+}
+
+/* Hash one blob's content into the resources for file `f` (files: one; shards: one per range). */
+typedef struct hash_out {
+    uint8_t *digests; /* files: one digest per file; shards: filled per shard below */
+    int lfs;          /* set when any LFS pointer was met */
+} hash_out;
+
+typedef struct hash_job {
+    const char *gitdir;
+    git_repository *repo; /* the caller's (used by thread 0 only) */
+    const tfiles *files;
+    const ms_serialization *ser;
+    const char *model;
+    ms_resource *res;  /* n_res, laid out by file then shard */
+    size_t *first_res; /* per file: index of its first resource */
+    _Atomic size_t next;
+    _Atomic int failed;
+    pthread_mutex_t lock;
+    ms_error err;
+    int rc;
+} hash_job;
+
+static int shard_count(uint64_t size, uint64_t shard, size_t *out)
+{
+    uint64_t k = size / shard + (size % shard != 0);
+    if (k > 10000000)
+        return -1;
+    *out = (size_t)k;
+    return 0;
+}
+
+static void job_fail(hash_job *job, int rc, const ms_error *e)
+{
+    pthread_mutex_lock(&job->lock);
+    if (!job->rc) {
+        job->rc = rc;
+        job->err = *e;
+    }
+    pthread_mutex_unlock(&job->lock);
+    atomic_store(&job->failed, 1);
+}
+
+/* Hash a large loose object through a stream with a fixed buffer, which spares holding (and
+ * faulting in) two copies of it. 1 when done, 0 when the object cannot be streamed (packed
+ * objects: the caller reads it whole), < 0 on error. */
+#define STREAM_MIN_BYTES ((size_t)4 << 20)
+#define STREAM_BUFFER ((size_t)1 << 20)
+static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+{
+    const tfile *f = &job->files->items[i];
+    const ms_serialization *ser = job->ser;
+    size_t dlen = ms_hash_size(ser->algorithm), len = 0, k = 0;
+    ms_resource *r = &job->res[job->first_res[i]];
+    git_odb *odb = NULL;
+    git_odb_stream *st = NULL;
+    git_object_t type;
+    char *buf = NULL;
+    int rc = 0;
+    if (git_repository_odb(&odb, repo) < 0)
+        return 0;
+    if (git_odb_open_rstream(&st, &len, &type, odb, &f->oid) < 0 || len < STREAM_MIN_BYTES) {
+        git_error_clear();
+        goto out;
+    }
+    if (!(buf = malloc(STREAM_BUFFER))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    uint64_t done = 0, shard_end = ser->method == MS_METHOD_SHARDS ? ser->shard_size : UINT64_MAX;
+    if (ms_hasher_reset(h)) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+        goto out;
+    }
+    while (done < len) {
+        size_t want = STREAM_BUFFER;
+        if (shard_end - done < want)
+            want = (size_t)(shard_end - done);
+        if (len - done < want)
+            want = (size_t)(len - done);
+        int n = git_odb_stream_read(st, buf, want);
+        if (n <= 0) {
+            rc = git_fail(err, f->path);
+            goto out;
+        }
+        if (ms_hasher_update(h, buf, (size_t)n)) {
+            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+            goto out;
+        }
+        done += (uint64_t)n;
+        if (done == shard_end || done == len) {
+            if (ms_hasher_final(h, r[k].digest) || ms_hasher_reset(h)) {
+                rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+                goto out;
+            }
+            r[k++].digest_len = dlen;
+            if (ser->method == MS_METHOD_SHARDS)
+                shard_end = done + ser->shard_size;
+        }
+    }
+    rc = 1;
+out:
+    free(buf);
+    if (st)
+        git_odb_stream_free(st);
+    git_odb_free(odb);
+    return rc;
+}
+
+static int hash_one(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+{
+    const tfile *f = &job->files->items[i];
+    git_blob *blob = NULL;
+    const ms_serialization *ser = job->ser;
+    size_t dlen = ms_hash_size(ser->algorithm);
+    ms_resource *r = &job->res[job->first_res[i]];
+    int rc = hash_streamed(job, repo, h, i, err);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (git_blob_lookup(&blob, repo, &f->oid) < 0)
+        return git_fail(err, f->path);
+    const uint8_t *data = git_blob_rawcontent(blob);
+    uint64_t size = (uint64_t)git_blob_rawsize(blob);
+    uint8_t oid[MS_SHA256_SIZE];
+    if (size <= MS_LFS_POINTER_MAX && ms_lfs_pointer_parse(data, (size_t)size, oid, NULL)) {
+        if (ser->method != MS_METHOD_FILES || ser->algorithm != MS_HASH_SHA256) {
+            rc = ms_error_set(err, MS_EINPUT,
+                              "%s/%s: a Git LFS pointer can only be checked against a files-method "
+                              "SHA-256 signature",
+                              job->model, f->path);
+        } else {
+            memcpy(r->digest, oid, MS_SHA256_SIZE);
+            r->digest_len = MS_SHA256_SIZE;
+        }
+        goto out;
+    }
+    if (ser->method == MS_METHOD_FILES) {
+        if (ms_hasher_reset(h) || ms_hasher_update(h, data, (size_t)size) ||
+            ms_hasher_final(h, r->digest)) {
+            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+            goto out;
+        }
+        r->digest_len = dlen;
+        goto out;
+    }
+    size_t k = 0;
+    for (uint64_t start = 0; start < size; start += ser->shard_size, k++) {
+        uint64_t end = size - start > ser->shard_size ? start + ser->shard_size : size;
+        if (ms_hasher_reset(h) || ms_hasher_update(h, data + start, (size_t)(end - start)) ||
+            ms_hasher_final(h, r[k].digest)) {
+            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+            goto out;
+        }
+        r[k].digest_len = dlen;
+    }
+out:
+    git_blob_free(blob);
+    return rc;
+}
+
+static void *hash_worker(void *arg)
+{
+    hash_job *job = arg;
+    git_repository *repo = NULL;
+    ms_hasher *h = ms_hasher_new(job->ser->algorithm);
+    ms_error err;
+    ms_error_clear(&err);
+    if (!h) {
+        ms_error_nomem(&err);
+        job_fail(job, MS_ENOMEM, &err);
+        return NULL;
+    }
+    if (git_repository_open(&repo, job->gitdir) < 0) {
+        int rc = git_fail(&err, job->gitdir);
+        job_fail(job, rc, &err);
+        ms_hasher_free(h);
+        return NULL;
+    }
+    for (;;) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        if (i >= job->files->n || atomic_load(&job->failed))
+            break;
+        int rc = hash_one(job, repo, h, i, &err);
+        if (rc) {
+            job_fail(job, rc, &err);
+            break;
+        }
+    }
+    git_repository_free(repo);
+    ms_hasher_free(h);
+    return NULL;
+}
+
+/* Hash `files` as `ser` says into a new manifest named `model_name`. */
+static int hash_files(git_repository *repo, const tfiles *files, const ms_serialization *ser,
+                      const char *model, ms_manifest **out, ms_error *err)
+{
+    ms_manifest *m = ms_manifest_new();
+    size_t n_res = 0;
+    hash_job job;
+    int rc = 0;
+    memset(&job, 0, sizeof job);
+    pthread_mutex_init(&job.lock, NULL);
+    *out = NULL;
+    if (!m || ms_serialization_copy(&m->serialization, ser)) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (ser->method == MS_METHOD_SHARDS && ser->shard_size == 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: shard size 0", model);
+        goto out;
+    }
+    job.first_res = calloc(files->n + 1, sizeof *job.first_res);
+    if (!job.first_res) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    /* Lay out the resources: shards need each blob's size first (read from the header only). */
+    git_odb *odb = NULL;
+    if (ser->method == MS_METHOD_SHARDS && git_repository_odb(&odb, repo) < 0) {
+        rc = git_fail(err, model);
+        goto out;
+    }
+    for (size_t i = 0; i < files->n; i++) {
+        size_t k = 1;
+        job.first_res[i] = n_res;
+        if (ser->method == MS_METHOD_SHARDS) {
+            size_t sz;
+            git_object_t t;
+            if (git_odb_read_header(&sz, &t, odb, &files->items[i].oid) < 0) {
+                git_odb_free(odb);
+                rc = git_fail(err, files->items[i].path);
+                goto out;
+            }
+            files->items[i].size = sz;
+            if (shard_count(sz, ser->shard_size, &k)) {
+                git_odb_free(odb);
+                rc = ms_error_set(err, MS_EINPUT, "%s: too many shards", model);
+                goto out;
+            }
+        }
+        n_res += k;
+    }
+    git_odb_free(odb);
+    m->resources = calloc(n_res ? n_res : 1, sizeof *m->resources);
+    if (!m->resources) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    m->n_resources = n_res;
+    for (size_t i = 0; i < files->n; i++) {
+        size_t first = job.first_res[i],
+               k = (i + 1 < files->n ? job.first_res[i + 1] : n_res) - first;
+        for (size_t s = 0; s < k; s++) {
+            char *name;
+            if (ser->method == MS_METHOD_FILES) {
+                name = strdup(files->items[i].path);
+            } else {
+                uint64_t start = (uint64_t)s * ser->shard_size;
+                uint64_t end = files->items[i].size - start > ser->shard_size
+                                   ? start + ser->shard_size
+                                   : files->items[i].size;
+                if (asprintf(&name, "%s:%llu:%llu", files->items[i].path, (unsigned long long)start,
+                             (unsigned long long)end) < 0)
+                    name = NULL;
+            }
+            if (!name) {
+                rc = ms_error_nomem(err);
+                goto out;
+            }
+            m->resources[first + s].name = name;
+        }
+    }
+
+    job.gitdir = git_repository_path(repo);
+    job.repo = repo;
+    job.files = files;
+    job.ser = ser;
+    job.model = model;
+    job.res = m->resources;
+    uint64_t total = 0;
+    git_odb *hodb = NULL;
+    if (git_repository_odb(&hodb, repo) == 0) {
+        for (size_t i = 0; i < files->n && total < PARALLEL_MIN_BYTES; i++) {
+            size_t sz;
+            git_object_t t;
+            if (git_odb_read_header(&sz, &t, hodb, &files->items[i].oid) == 0)
+                total += sz;
+        }
+        git_odb_free(hodb);
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = cpus > 0 ? (unsigned)cpus : 1;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if (threads > files->n)
+        threads = (unsigned)files->n;
+    if (total < PARALLEL_MIN_BYTES || threads < 2) {
+        ms_hasher *h = ms_hasher_new(ser->algorithm);
+        if (!h) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        for (size_t i = 0; i < files->n && rc == 0; i++)
+            rc = hash_one(&job, repo, h, i, err);
+        ms_hasher_free(h);
+        if (rc)
+            goto out;
+    } else {
+        pthread_t tids[MAX_THREADS];
+        unsigned started = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&tids[started], NULL, hash_worker, &job) != 0)
+                break;
+        if (started == 0) {
+            rc = ms_error_set(err, MS_EENV, "cannot start hashing threads");
+            goto out;
+        }
+        for (unsigned t = 0; t < started; t++)
+            pthread_join(tids[t], NULL);
+        if (job.rc) {
+            if (err)
+                *err = job.err;
+            rc = job.rc;
+            goto out;
+        }
+        if (atomic_load(&job.next) < files->n) {
+            rc = ms_error_set(err, MS_EENV, "hashing stopped early");
+            goto out;
+        }
+    }
+    if ((rc = ms_manifest_root(m->resources, m->n_resources, m->root_digest)) != 0) {
+        rc = ms_error_set(err, rc, "cannot compute the root digest");
+        goto out;
+    }
+    *out = m;
+    m = NULL;
+out:
+    pthread_mutex_destroy(&job.lock);
+    free(job.first_res);
+    ms_manifest_free(m);
+    return rc;
+}
+
+/* Build the manifest of the model whose tree entry is `e` (a tree, or a blob for a single
+ * file), as `ser` says. */
+static int manifest_from_tree(git_repository *repo, const git_tree_entry *e, const char *model,
+                              const ms_serialization *ser, int ignore_git, ms_manifest **out,
+                              ms_error *err)
+{
+    tfiles files = {0};
+    int rc;
+    *out = NULL;
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+        git_tree *t = NULL;
+        if (git_tree_lookup(&t, repo, git_tree_entry_id(e)) < 0)
+            return git_fail(err, model);
+        rc = collect_tree(repo, t, NULL, model, ser, ignore_git, &files, 0, err);
+        git_tree_free(t);
+    } else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+               git_tree_entry_filemode(e) != GIT_FILEMODE_LINK) {
+        rc = tfiles_add(&files, ".", git_tree_entry_id(e), err);
+    } else {
+        rc = ms_error_set(err, MS_EINPUT, "%s: neither a file nor a directory", model);
+    }
+    if (rc == 0)
+        rc = hash_files(repo, &files, ser, model, out, err);
+    tfiles_clear(&files);
+    return rc;
+}
+
+/* ---- signatures, claims, provenance ---------------------------------------------------------- */
+
+static char *signer_of(const ms_bundle *b)
+{
+    const char *hint = ms_bundle_key_hint(b);
+    if (ms_bundle_certificate_count(b) > 0) {
+        ms_x509_chain *chain = ms_x509_chain_new();
+        char *id = NULL;
+        size_t len;
+        const uint8_t *der = ms_bundle_certificate(b, 0, &len);
+        if (chain && der && ms_x509_chain_add_der(chain, der, len, NULL) == 0)
+            id = ms_x509_leaf_identity(chain);
+        ms_x509_chain_free(chain);
+        if (id)
+            return id;
+    }
+    return hint ? strdup(hint) : NULL;
+}
+
+/* Parse the key at key_path in the tree. 1 with *key, 0 when absent/malformed (reason set). */
+static int load_key(const lin_view *v, const char *key_path, ms_key **key, lin_state *st,
+                    ms_error *err)
+{
+    git_blob *blob = NULL;
+    ms_error kerr;
+    *key = NULL;
+    int rc = lin_blob_at(v->repo, v->tree, key_path, &blob, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        set_reason(st, "the configured key %s is not in the commit", key_path);
+        return 0;
+    }
+    rc = ms_key_parse_public(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), key, &kerr);
+    git_blob_free(blob);
+    if (rc == MS_ENOMEM)
+        return ms_error_nomem(err);
+    if (rc) {
+        set_reason(st, "the configured key %s is not a public key", key_path);
+        return 0;
+    }
+    return 1;
+}
+
+/* Check the bundle's signature with the configured key; sets st->sig invalid on failure. */
+static int check_key(const lin_view *v, const ms_bundle *b, const char *key_path, lin_state *st,
+                     ms_error *err)
+{
+    ms_key *key = NULL;
+    ms_signer_info info;
+    ms_error verr;
+    memset(&info, 0, sizeof info);
+    int rc = load_key(v, key_path, &key, st, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0) {
+        st->sig = LIN_INVALID;
+        return 0;
+    }
+    const ms_key *keys[1] = {key};
+    ms_trust trust = {.keys = keys, .n_keys = 1};
+    rc = ms_verify_bundle_signature(b, &trust, &info, &verr);
+    if (rc == MS_ENOMEM) {
+        ms_key_free(key);
+        return ms_error_nomem(err);
+    }
+    if (rc) {
+        st->sig = LIN_INVALID;
+        set_reason(st, "not signed by the configured key %s: %s", key_path, verr.message);
+    } else if (info.hint[0]) {
+        free(st->signer);
+        st->signer = strdup(info.hint);
+    }
+    ms_signer_info_clear(&info);
+    ms_key_free(key);
+    return 0;
+}
+
+static int claims_and_datasets(const lin_view *v, const char *claims_path, lin_state *st,
+                               ms_error *err)
+{
+    git_blob *blob = NULL;
+    ms_claims *claims = NULL;
+    ms_error cerr;
+    int rc;
+    if (!(st->claims = cJSON_CreateArray()) || !(st->datasets = cJSON_CreateArray()))
+        return ms_error_nomem(err);
+    if ((rc = lin_blob_at(v->repo, v->tree, claims_path, &blob, err)) <= 0)
+        return rc;
+    const uint8_t *text = git_blob_rawcontent(blob);
+    size_t len = (size_t)git_blob_rawsize(blob);
+    rc = ms_claims_parse(text, len, claims_path, &claims, &cerr);
+    if (rc == MS_ENOMEM) {
+        git_blob_free(blob);
+        return ms_error_nomem(err);
+    }
+    if (rc) {
+        /* A malformed claims file: no claim is trusted; the reason is kept for `check`. */
+        git_blob_free(blob);
+        return 0;
+    }
+    for (size_t i = 0; i < claims->n; i++) {
+        const ms_claim *c = &claims->items[i];
+        uint8_t d[MS_SHA256_SIZE];
+        char hex[72];
+        cJSON *o = cJSON_CreateObject();
+        ms_sha256(c->text, c->len, d);
+        lin_format_digest(d, hex);
+        if (!o || !cJSON_AddItemToArray(st->claims, o) ||
+            !cJSON_AddStringToObject(o, "predicateType", c->statement->predicate_type) ||
+            !cJSON_AddStringToObject(o, "digest", hex)) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    }
+    if (st->has_digest) {
+        for (size_t i = ms_claims_find(claims, st->digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE, 0);
+             i < claims->n;
+             i = ms_claims_find(claims, st->digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE, i + 1)) {
+            ms_provenance *p = NULL;
+            if (ms_provenance_parse(claims->items[i].statement, &p, &cerr) != 0)
+                continue;
+            for (size_t k = 0; k < p->n_deps; k++) {
+                const ms_provenance_dependency *d = &p->deps[k];
+                const char *sha = ms_provenance_dependency_digest(d, "sha256");
+                if (!d->role || strcmp(d->role, "dataset") != 0)
+                    continue;
+                cJSON *o = cJSON_CreateObject();
+                char digest[80];
+                snprintf(digest, sizeof digest, "sha256:%s", sha ? sha : "");
+                if (!o || !cJSON_AddItemToArray(st->datasets, o) ||
+                    !(d->name ? cJSON_AddStringToObject(o, "name", d->name)
+                              : cJSON_AddNullToObject(o, "name")) ||
+                    !(sha ? cJSON_AddStringToObject(o, "digest", digest)
+                          : cJSON_AddNullToObject(o, "digest"))) {
+                    ms_provenance_free(p);
+                    rc = ms_error_nomem(err);
+                    goto out;
+                }
+            }
+            ms_provenance_free(p);
+            break; /* the first provenance for this model */
+        }
+    }
+out:
+    ms_claims_free(claims);
+    git_blob_free(blob);
+    return rc;
+}
+
+static char *basename_dup(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return strdup(s ? s + 1 : path);
+}
+
+static int model_state(const lin_view *v, const char *path, const char *key_path, int verify,
+                       lin_state *st, ms_error *err)
+{
+    git_tree_entry *e = NULL;
+    git_blob *sig = NULL;
+    ms_bundle *bundle = NULL;
+    ms_statement *stmt = NULL;
+    ms_manifest *actual = NULL;
+    ms_manifest_diff diff;
+    char *sig_path = NULL, *claims_path = NULL;
+    ms_error lerr;
+    int rc = git_tree_entry_bypath(&e, v->tree, path);
+    memset(&diff, 0, sizeof diff);
+    if (rc == GIT_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return git_fail(err, path);
+    st->present = 1;
+    int is_dir = git_tree_entry_type(e) == GIT_OBJECT_TREE;
+    if (is_dir) {
+        sig_path = malloc(strlen(path) + sizeof "/" MS_SIGNATURE_FILE);
+        claims_path = malloc(strlen(path) + sizeof "/" MS_CLAIMS_FILE);
+        if (sig_path && claims_path) {
+            sprintf(sig_path, "%s/%s", path, MS_SIGNATURE_FILE);
+            sprintf(claims_path, "%s/%s", path, MS_CLAIMS_FILE);
+        }
+    } else {
+        sig_path = path_join(path, ".sig");
+        claims_path = path_join(path, ".claims.jsonl");
+    }
+    if (!sig_path || !claims_path) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if ((rc = lin_blob_at(v->repo, v->tree, sig_path, &sig, err)) < 0)
+        goto out;
+    if (rc == 1) {
+        rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
+                             &lerr);
+        if (rc == 0) {
+            const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+            if (!env)
+                rc = ms_error_set(&lerr, MS_EINPUT, "the bundle has no DSSE envelope");
+            else
+                rc = ms_statement_parse(env->payload, env->payload_len, &stmt, &lerr);
+        }
+        if (rc == MS_ENOMEM) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        if (rc) {
+            st->sig = LIN_INVALID;
+            set_reason(st, "%s", lerr.message);
+        } else {
+            st->sig = LIN_VALID;
+            st->has_digest = 1;
+            memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
+            if (stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
+                rc = ms_error_nomem(err);
+                goto out;
+            }
+            st->signer = signer_of(bundle);
+        }
+    }
+    rc = 0;
+    if (!st->name && !(st->name = basename_dup(path))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+
+    if (st->sig == LIN_VALID && verify) {
+        const ms_manifest *signed_m = stmt->manifest;
+        uint8_t root[MS_SHA256_SIZE];
+        if (ms_manifest_root(signed_m->resources, signed_m->n_resources, root) != 0 ||
+            memcmp(root, stmt->subject_digest, MS_SHA256_SIZE) != 0) {
+            st->sig = LIN_INVALID;
+            set_reason(st, "the subject digest does not match the signed resources");
+        }
+        if (st->sig == LIN_VALID && key_path && (rc = check_key(v, bundle, key_path, st, err)) < 0)
+            goto out;
+        if (st->sig == LIN_VALID) {
+            rc = manifest_from_tree(v->repo, e, path, &signed_m->serialization,
+                                    !signed_m->serialization.has_ignore_paths, &actual, &lerr);
+            if (rc == MS_ENOMEM || rc == MS_EENV) {
+                if (err)
+                    *err = lerr;
+                goto out;
+            }
+            if (rc) {
+                st->sig = LIN_INVALID;
+                set_reason(st, "%s", lerr.message);
+            } else {
+                rc = ms_manifest_compare(signed_m, actual, &diff, &lerr);
+                if (rc == MS_ENOMEM) {
+                    rc = ms_error_nomem(err);
+                    goto out;
+                }
+                if (rc) {
+                    char msg[512];
+                    int off = snprintf(msg, sizeof msg, "the files do not match the signature:");
+                    for (size_t i = 0; i < diff.n_changed && off < 400; i++)
+                        off += snprintf(msg + off, sizeof msg - (size_t)off, " changed %s",
+                                        diff.changed[i]);
+                    for (size_t i = 0; i < diff.n_missing && off < 400; i++)
+                        off += snprintf(msg + off, sizeof msg - (size_t)off, " missing %s",
+                                        diff.missing[i]);
+                    for (size_t i = 0; i < diff.n_extra && off < 400; i++)
+                        off += snprintf(msg + off, sizeof msg - (size_t)off, " extra %s",
+                                        diff.extra[i]);
+                    st->sig = LIN_INVALID;
+                    set_reason(st, "%s", rc == MS_EVERIFY ? msg : lerr.message);
+                }
+                rc = 0;
+            }
+        }
+    } else if (st->sig != LIN_VALID) {
+        /* Unsigned (or an unreadable signature): the digest of the files as they are. */
+        ms_serialization ser;
+        ms_serialization_init(&ser);
+        rc = manifest_from_tree(v->repo, e, path, &ser, 1, &actual, &lerr);
+        ms_serialization_clear(&ser);
+        if (rc == MS_ENOMEM || rc == MS_EENV) {
+            if (err)
+                *err = lerr;
+            goto out;
+        }
+        if (rc == 0) {
+            st->has_digest = 1;
+            memcpy(st->digest, actual->root_digest, MS_SHA256_SIZE);
+        } else {
+            set_reason(st, "%s", lerr.message);
+        }
+        if (st->sig == LIN_UNSIGNED)
+            set_reason(st, "%s", "no signature");
+        rc = 0;
+    }
+    if (verify)
+        rc = claims_and_datasets(v, claims_path, st, err);
+out:
+    ms_manifest_diff_clear(&diff);
+    ms_manifest_free(actual);
+    ms_statement_free(stmt);
+    ms_bundle_free(bundle);
+    git_blob_free(sig);
+    git_tree_entry_free(e);
+    free(sig_path);
+    free(claims_path);
+    return rc;
+}
+
+/* Write a blob to a private temporary file (the dataset reader works on paths). */
+static int blob_to_temp(const git_blob *blob, char *path, size_t size, ms_error *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, size, "%s/modelseal-lineage-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return ms_error_set(err, MS_EENV, "cannot create a temporary file in %s",
+                            tmp && *tmp ? tmp : "/tmp");
+    const uint8_t *p = git_blob_rawcontent(blob);
+    size_t left = (size_t)git_blob_rawsize(blob);
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return ms_error_set(err, MS_EENV, "cannot write a temporary file");
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) != 0) {
+        unlink(path);
+        return ms_error_set(err, MS_EENV, "cannot write a temporary file");
+    }
+    return 0;
+}
+
+static int dataset_state(const lin_view *v, const char *path, const char *key_path, int verify,
+                         lin_state *st, ms_error *err)
+{
+    git_blob *blob = NULL, *sig = NULL;
+    ms_bundle *bundle = NULL;
+    ms_statement *stmt = NULL;
+    ms_dataset_info info;
+    char *sig_path = NULL, tmp[4096] = "";
+    ms_error lerr;
+    int have_info = 0, rc;
+    memset(&info, 0, sizeof info);
+    if ((rc = lin_blob_at(v->repo, v->tree, path, &blob, err)) <= 0)
+        return rc;
+    st->present = 1;
+    if (!(st->claims = cJSON_CreateArray()) || !(st->datasets = cJSON_CreateArray()) ||
+        !(sig_path = path_join(path, ".sig"))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if ((rc = blob_to_temp(blob, tmp, sizeof tmp, err)) != 0) {
+        tmp[0] = 0;
+        goto out;
+    }
+    rc = ms_dataset_info_load(tmp, &info, &lerr);
+    if (rc == MS_ENOMEM) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (rc == 0) {
+        have_info = 1;
+        st->has_digest = 1;
+        memcpy(st->digest, info.root_digest, MS_SHA256_SIZE);
+        if (info.name && !(st->name = strdup(info.name))) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+    } else {
+        /* Replace the temporary file's name in the message with the path in the tree. */
+        const char *m = lerr.message;
+        size_t tl = strlen(tmp);
+        char msg[MS_ERROR_MESSAGE_MAX];
+        if (strncmp(m, tmp, tl) == 0)
+            m += tl;
+        snprintf(msg, sizeof msg, "%s%s", path, m);
+        set_reason(st, "%s", msg);
+    }
+    if ((rc = lin_blob_at(v->repo, v->tree, sig_path, &sig, err)) < 0)
+        goto out;
+    if (rc == 1) {
+        rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
+                             &lerr);
+        if (rc == 0) {
+            const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+            if (!env)
+                rc = ms_error_set(&lerr, MS_EINPUT, "the bundle has no DSSE envelope");
+            else
+                rc = ms_statement_parse_generic(env->payload, env->payload_len, &stmt, &lerr);
+        }
+        if (rc == MS_ENOMEM) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        if (rc) {
+            st->sig = LIN_INVALID;
+            set_reason(st, "%s", lerr.message);
+        } else {
+            st->sig = LIN_VALID;
+            st->signer = signer_of(bundle);
+            if (!st->has_digest) {
+                /* The manifest is unreadable: name the dataset as its signature does. */
+                st->has_digest = 1;
+                memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
+            }
+            if (!st->name && stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
+                rc = ms_error_nomem(err);
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+    if (!st->name && !(st->name = basename_dup(path))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (!verify)
+        goto out;
+    if (!have_info) {
+        st->sig = st->sig == LIN_UNSIGNED ? LIN_UNSIGNED : LIN_INVALID;
+        if (st->sig == LIN_UNSIGNED)
+            set_reason(st, "%s", "no signature");
+        goto out;
+    }
+    if (st->sig == LIN_UNSIGNED) {
+        set_reason(st, "%s", "no signature");
+        goto out;
+    }
+    if (st->sig == LIN_VALID) {
+        rc = ms_dataset_statement_check(stmt, &info, &lerr);
+        if (rc == MS_ENOMEM) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
+        if (rc) {
+            st->sig = LIN_INVALID;
+            set_reason(st, "the signature is for another manifest: %s", lerr.message);
+        }
+        rc = 0;
+    }
+    if (st->sig == LIN_VALID && key_path)
+        rc = check_key(v, bundle, key_path, st, err);
+out:
+    if (tmp[0])
+        unlink(tmp);
+    ms_dataset_info_clear(&info);
+    ms_statement_free(stmt);
+    ms_bundle_free(bundle);
+    git_blob_free(sig);
+    git_blob_free(blob);
+    free(sig_path);
+    return rc;
+}
+
+int lin_state_get(const lin_view *v, lin_kind kind, const char *path, const char *key_path,
+                  int verify, lin_state *st, ms_error *err)
+{
+    memset(st, 0, sizeof *st);
+    if (kind == LIN_MODEL)
+        return model_state(v, path, key_path, verify, st, err);
+    return dataset_state(v, path, key_path, verify, st, err);
+}

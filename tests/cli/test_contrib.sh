@@ -1,0 +1,139 @@
+#!/bin/sh
+# The deployment hooks in contrib/: verify-model.sh and the Kubernetes entrypoint pass
+# modelseal's exit status through (0 verified, 1 not verified, 2 bad input) on a real signed
+# model and policy, the entrypoint reads a policy from a ConfigMap-style mount (symlinks into
+# a ..data directory), and the image recipe, the Pod example and the CI workflow are checked
+# as far as this machine allows (no container runtime, no cluster).
+. "$(dirname "$0")/lib.sh"
+set -e
+
+C=$SRCDIR/contrib
+VERIFY="$C/deploy/verify-model.sh"
+ENTRY="$C/kubernetes/entrypoint.sh"
+export MODELSEAL
+
+for k in release ci; do ms keygen --no-password --output "$T/$k" >/dev/null; done
+M=$T/model
+mkdir -p "$M"
+printf 'weights' >"$M/w.bin"
+ms sign --key "$T/release.key" "$M" >/dev/null
+ms attest provenance --key "$T/ci.key" --builder-id https://ci.example.com/gpu-runner --no-git "$M" >/dev/null
+
+# The ConfigMap as the kubelet mounts it: files are symlinks into a timestamped directory.
+CM=$T/configmap
+mkdir -p "$CM/..2025_01_01_00_00_00.1"
+cat >"$CM/..2025_01_01_00_00_00.1/policy.json" <<'EOF'
+{"version": 1, "expires": "2099-01-01T00:00:00Z",
+ "keys": {"release": {"public_key": "release.pub"}, "ci": {"public_key": "ci.pub"}},
+ "model": {"signers": ["release"]},
+ "provenance": {"signers": ["ci"], "builder_ids": ["https://ci.example.com/gpu-runner"]}}
+EOF
+cp "$T/release.pub" "$T/ci.pub" "$CM/..2025_01_01_00_00_00.1/"
+ln -s ..2025_01_01_00_00_00.1 "$CM/..data"
+for f in policy.json release.pub ci.pub; do ln -s "..data/$f" "$CM/$f"; done
+P=$CM/policy.json
+
+# ---- verify-model.sh ------------------------------------------------------------------------
+check_status "verify-model.sh: verified" 0 sh "$VERIFY" "$M" "$P"
+check_eq "verify-model.sh: verdict" "$(tail -n 1 "$OUT")" "VERIFIED"
+grep -q "^verify-model.sh: $M: verified against $P$" "$ERR" && pass || fail "verify-model.sh message"
+check_status "verify-model.sh passes options on" 0 sh "$VERIFY" "$M" "$P" --json
+$PY -c "import json,sys; assert json.load(open(sys.argv[1]))['verified'] is True" "$OUT" && pass || fail "--json through verify-model.sh"
+printf 'tampered' >"$M/w.bin"
+check_status "verify-model.sh: a changed file is exit 1" 1 sh "$VERIFY" "$M" "$P"
+grep -q "refusing to deploy" "$ERR" && pass || fail "verify-model.sh refusal message"
+printf 'weights' >"$M/w.bin"
+printf '{"version": 2}' >"$T/bad.json"
+check_status "verify-model.sh: a malformed policy is exit 2" 2 sh "$VERIFY" "$M" "$T/bad.json"
+check_status "verify-model.sh: usage is exit 2" 2 sh "$VERIFY" "$M"
+: >"$T/empty.jsonl"
+check_status "verify-model.sh: no provenance is exit 1" 1 sh "$VERIFY" "$M" "$P" --claims "$T/empty.jsonl"
+check_status "verify-model.sh: a missing binary is not success" 127 env MODELSEAL="$T/nope" sh "$VERIFY" "$M" "$P"
+
+# ---- the Kubernetes entrypoint --------------------------------------------------------------
+check_status "entrypoint: verified" 0 env MODEL_PATH="$M" POLICY_PATH="$P" sh "$ENTRY"
+check_eq "entrypoint: verdict" "$(tail -n 1 "$OUT")" "VERIFIED"
+check_status "entrypoint: VERIFY_JSON" 0 env MODEL_PATH="$M" POLICY_PATH="$P" VERIFY_JSON=1 sh "$ENTRY"
+$PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is True and [l['link'] for l in r['links']][:3]==['policy','model','provenance']" "$OUT" && pass || fail "entrypoint JSON"
+check_status "entrypoint: CLAIMS_PATH" 1 env MODEL_PATH="$M" POLICY_PATH="$P" CLAIMS_PATH="$T/empty.jsonl" sh "$ENTRY"
+grep -q "NOT verified (exit 1): the model will not be served" "$ERR" && pass || fail "entrypoint refusal message"
+cp "$M/model.sig" "$T/elsewhere.sig"
+mv "$M/model.sig" "$T/moved.sig"
+check_status "entrypoint: no signature is exit 1" 1 env MODEL_PATH="$M" POLICY_PATH="$P" sh "$ENTRY"
+check_status "entrypoint: SIGNATURE_PATH" 0 env MODEL_PATH="$M" POLICY_PATH="$P" SIGNATURE_PATH="$T/elsewhere.sig" sh "$ENTRY"
+mv "$T/moved.sig" "$M/model.sig"
+check_status "entrypoint: missing policy is exit 2" 2 env MODEL_PATH="$M" POLICY_PATH="$T/none.json" sh "$ENTRY"
+check_status "entrypoint: missing model is exit 2" 2 env MODEL_PATH="$T/none" POLICY_PATH="$P" sh "$ENTRY"
+# A new ConfigMap version (the kubelet swaps ..data) with another key: the model fails.
+mkdir -p "$CM/..2025_02_01_00_00_00.1"
+cp "$CM/..data/policy.json" "$CM/..2025_02_01_00_00_00.1/"
+cp "$T/ci.pub" "$CM/..2025_02_01_00_00_00.1/release.pub"
+cp "$T/ci.pub" "$CM/..2025_02_01_00_00_00.1/ci.pub"
+ln -sfn ..2025_02_01_00_00_00.1 "$CM/..data"
+check_status "entrypoint: the updated ConfigMap refuses the model" 1 env MODEL_PATH="$M" POLICY_PATH="$P" sh "$ENTRY"
+grep -q "^✗ model: .*not signed by a key in policy.model.signers (release)" "$OUT" && pass || fail "entrypoint: model verdict after the key change"
+
+# ---- the image recipe -----------------------------------------------------------------------
+D=$C/kubernetes/Dockerfile
+check_eq "two stages on Debian bookworm" "$(grep -c '^FROM debian:bookworm' "$D")" 2
+# Every library configure requires has its -dev package in the build stage.
+for dev in $(sed -n 's/^MS_REQUIRE(\[[A-Z0-9]*\], \[[^]]*\], \[\([^]]*\)\])$/\1/p' "$SRCDIR/configure.ac"); do
+    grep -q " $dev" "$D" && pass || fail "Dockerfile lacks $dev"
+done
+# The files it copies exist, the entrypoint is executable, its commands are the build's.
+[ -x "$C/kubernetes/entrypoint.sh" ] && [ -x "$C/deploy/verify-model.sh" ] && pass || fail "scripts not executable"
+for cmd in ./bootstrap "./configure --prefix=/usr/local" "make install DESTDIR=/out"; do
+    grep -qF -- "$cmd" "$D" && pass || fail "Dockerfile lacks '$cmd'"
+done
+[ -x "$SRCDIR/bootstrap" ] && pass || fail "bootstrap is missing"
+# The packages it installs exist in this Debian release (when apt knows about them).
+if command -v apt-cache >/dev/null 2>&1 && apt-cache show libsodium-dev >/dev/null 2>&1; then
+    for p in $(sed -n '/apt-get install/,/rm -rf/p' "$D" | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+        grep -vE '^(apt-get|install|rm|y|no|recommends|var|lib|apt|lists|ca)$'); do
+        apt-cache show "$p" >/dev/null 2>&1 && pass || fail "Dockerfile: no package $p"
+    done
+    # The runtime stage has the library every shared object of the program needs.
+    for lib in libsodium libssl libcjson libzstd libgit2 libcurl; do
+        grep -A3 'bookworm-slim' "$D" | grep -q " $lib" && pass || fail "runtime stage lacks $lib"
+    done
+else
+    echo "test_contrib.sh: apt-cache unavailable: Dockerfile packages not checked"
+fi
+
+# ---- the Pod example and the CI workflow ----------------------------------------------------
+if $PY -c 'import yaml' 2>/dev/null; then
+    $PY - "$C/kubernetes/pod.yaml" "$T/cm-policy.json" <<'EOF' && pass || fail "pod.yaml structure"
+import json, sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+cm, pod = docs
+assert cm["kind"] == "ConfigMap" and pod["kind"] == "Pod"
+policy = json.loads(cm["data"]["policy.json"])
+for k in policy["keys"].values():
+    assert k["public_key"] in cm["data"], k
+init = pod["spec"]["initContainers"][0]
+env = {e["name"]: e["value"] for e in init["env"]}
+mounts = {m["name"]: m for m in init["volumeMounts"]}
+assert env["MODEL_PATH"] == mounts["model"]["mountPath"]
+assert env["POLICY_PATH"].startswith(mounts["policy"]["mountPath"] + "/")
+assert all(m.get("readOnly") for m in mounts.values())
+vols = {v["name"]: v for v in pod["spec"]["volumes"]}
+assert vols["policy"]["configMap"]["name"] == cm["metadata"]["name"]
+assert any(m["name"] == "model" for m in pod["spec"]["containers"][0]["volumeMounts"])
+json.dump(policy, open(sys.argv[2], "w"))
+EOF
+    # The ConfigMap's policy is a valid policy (with the real keys beside it in $T).
+    check_status "the ConfigMap's policy checks" 0 ms policy check "$T/cm-policy.json"
+    $PY - "$C/ci/github-workflow.yml" <<'EOF' && pass || fail "github-workflow.yml structure"
+import sys, yaml
+w = yaml.safe_load(open(sys.argv[1]))
+steps = w["jobs"]["train-sign-verify"]["steps"]
+text = "\n".join(s.get("run", "") for s in steps)
+for needed in ("modelseal sign", "modelseal dataset sign", "modelseal attest provenance",
+               "modelseal verify --policy"):
+    assert needed in text, needed
+EOF
+else
+    echo "test_contrib.sh: python3-yaml not installed: YAML not checked"
+fi
+
+finish

@@ -1,0 +1,241 @@
+#!/bin/sh
+# modelseal dataset manifest | sign | verify, checked against independent tools: the zstd
+# command, sha256sum and b2sum, Python's sorted() on UTF-8 bytes, modelseal digest, and the
+# securesystemslib DSSE verifier. Then tampering (exit 1) and malformed manifests (exit 2).
+. "$(dirname "$0")/lib.sh"
+set -e
+
+D=$T/data
+mkdir -p "$D/cat" "$D/a" "$D/.git" "$D/sub dir"
+printf 'hello' >"$D/a.txt"
+printf 'x' >"$D/a/b"
+printf 'meow' >"$D/cat/1.jpg"
+printf 'z' >"$D/z.txt"
+printf '' >"$D/empty"
+printf 'accent' >"$D/caf$(printf '\303\251').txt"
+printf 'quote' >"$D/sub dir/we\"ird"
+printf 'ignored' >"$D/.git/HEAD"
+printf 'ignored' >"$D/model.sig"
+printf 'ignored' >"$D/claims.jsonl"
+ms keygen --no-password --output "$T/ed" >/dev/null
+ms keygen --no-password --output "$T/other" >/dev/null
+
+cd "$T"
+check_status "manifest" 0 ms dataset manifest --name imgs --version 1.0 --source https://example.com/imgs --license CC-BY-4.0 "$D"
+[ -s "$T/imgs.dsm.jsonl.zst" ] && pass || fail "default output ./NAME.dsm.jsonl.zst"
+ROOT=$(tail -n 1 "$OUT")
+check_eq "the last line is the root, equal to modelseal digest" "$ROOT" "$(ms digest "$D")"
+grep -q "^Wrote ./imgs.dsm.jsonl.zst: dataset imgs, 7 files, 22 bytes$" "$OUT" && pass || fail "summary line: $(head -n 1 "$OUT")"
+
+# Independent checks: zstd decompresses it; the lines are what sha256sum, sorted() and the
+# header say.
+zstd -q -dc "$T/imgs.dsm.jsonl.zst" >"$T/imgs.jsonl" && pass || fail "zstd -dc"
+check_independent() { # MANIFEST.jsonl DIR SUMTOOL ALGORITHM ROOT
+    $PY - "$@" <<'PY'
+import hashlib, json, os, subprocess, sys
+text_path, root_dir, tool, alg, root = sys.argv[1:6]
+raw = open(text_path, "rb").read()
+assert raw.endswith(b"\n"), "last line without newline"
+lines = raw.split(b"\n")[:-1]
+header = json.loads(lines[0])
+assert list(header) == ["_type", "name", "version", "source", "license", "algorithm", "files", "bytes", "root_digest"], list(header)
+assert header["_type"] == "https://modelseal/dataset-manifest/v1"
+assert header["algorithm"] == alg and header["root_digest"] == root, header
+entries = [json.loads(l) for l in lines[1:]]
+for e in entries:
+    assert list(e) == ["path", "size", "digest"], list(e)
+paths = [e["path"] for e in entries]
+assert paths == sorted(paths, key=lambda p: p.encode("utf-8")), paths
+assert len(set(paths)) == len(paths)
+# Every regular file under the root except the default ignores, nothing more.
+found = []
+for d, dirs, files in os.walk(root_dir):
+    rel = os.path.relpath(d, root_dir)
+    if rel == ".":
+        dirs[:] = [x for x in dirs if x not in (".git", ".github")]
+    for f in files:
+        p = f if rel == "." else rel + "/" + f
+        if p not in ("model.sig", "claims.jsonl", ".gitignore", ".gitattributes") and not p.endswith(".dsm.jsonl.zst"):
+            found.append(p)
+assert sorted(found) == sorted(paths), (found, paths)
+rootd = hashlib.sha256()
+for e in entries:
+    out = subprocess.run([tool, "--", os.path.join(root_dir, e["path"])], capture_output=True, check=True).stdout
+    want = out.split(b" ")[0].decode().lstrip("\\")
+    assert e["digest"] == want, (e["path"], e["digest"], want)
+    assert e["size"] == os.path.getsize(os.path.join(root_dir, e["path"]))
+    rootd.update(bytes.fromhex(e["digest"]))
+assert "sha256:" + rootd.hexdigest() == root
+assert header["files"] == len(entries) and header["bytes"] == sum(e["size"] for e in entries)
+print(header["name"], header["version"], header["source"], header["license"], len(entries))
+PY
+}
+run check_independent "$T/imgs.jsonl" "$D" sha256sum sha256 "$ROOT"
+check_eq "header, order, sha256sum digests, root (python)" "$(cat "$OUT")" "imgs 1.0 https://example.com/imgs CC-BY-4.0 7"
+[ "$STATUS" -eq 0 ] || sed 's/^/  /' "$ERR" >&2
+head -n 2 "$T/imgs.jsonl" | tail -n 1 | grep -qF '{"path":"a.txt","size":5,"digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}' && pass || fail "a.txt is the first file line (before a/b)"
+grep -qF '{"path":"sub dir/we\"ird","size":5,' "$T/imgs.jsonl" && pass || fail "a quote in a path is escaped"
+
+# Deterministic: the same data and options give the same bytes.
+ms dataset manifest --name imgs --version 1.0 --source https://example.com/imgs --license CC-BY-4.0 --threads 1 --output "$T/again.zst" "$D" >/dev/null
+zstd -q -dc "$T/again.zst" >"$T/again.jsonl"
+check_file_eq "two runs are byte-identical" "$T/again.jsonl" "$T/imgs.jsonl"
+
+# BLAKE2b: per-file digests equal b2sum's; the root equals modelseal digest --algorithm blake2b.
+check_status "manifest --algorithm blake2b" 0 ms dataset manifest --name b2 --algorithm blake2b --output "$T/b2.zst" "$D"
+B2ROOT=$(tail -n 1 "$OUT")
+check_eq "blake2b root equals modelseal digest" "$B2ROOT" "$(ms digest --algorithm blake2b "$D")"
+zstd -q -dc "$T/b2.zst" >"$T/b2.jsonl"
+run check_independent "$T/b2.jsonl" "$D" b2sum blake2b "$B2ROOT"
+check_eq "b2sum digests (python)" "$(cat "$OUT")" "b2 None None None 7"
+
+# --ignore: the root equals modelseal digest with the same ignore.
+printf 'dropped' >"$D/drop.me"
+check_status "manifest --ignore" 0 ms dataset manifest --name ign --ignore drop.me --ignore "$D/cat/1.jpg" --output "$T/ign.zst" "$D"
+check_eq "--ignore root equals digest --ignore" "$(tail -n 1 "$OUT")" "$(ms digest --ignore drop.me --ignore cat/1.jpg "$D")"
+zstd -q -dc "$T/ign.zst" | grep -q '"drop.me"\|"cat/1.jpg"' && fail "ignored paths listed" || pass
+
+# The output inside the dataset is left out (then digest needs the same --ignore).
+check_status "manifest written inside DIR" 0 ms dataset manifest --name in --output "$D/in.dsm.jsonl.zst" "$D"
+check_eq "an output inside DIR is not part of it" "$(tail -n 1 "$OUT")" "$(ms digest --ignore in.dsm.jsonl.zst "$D")"
+check_status "verify with the manifest inside DIR" 0 ms dataset verify "$D/in.dsm.jsonl.zst" "$D"
+rm "$D/in.dsm.jsonl.zst" "$D/drop.me"
+
+# Sign, verify; the independent DSSE verifier accepts the signature.
+M=$T/imgs.dsm.jsonl.zst
+check_status "sign" 0 ms dataset sign --key "$T/ed.key" "$M"
+[ -s "$M.sig" ] && pass || fail "default signature MANIFEST.sig"
+check_status "verify --key" 0 ms dataset verify --key "$T/ed.pub" "$M"
+check_status "verify --key with DIR" 0 ms dataset verify --key "$T/ed.pub" "$M" "$D"
+grep -q "^Data: $D matches (7 files hashed)$" "$OUT" && pass || fail "verify DIR output"
+run $PY "$SRCDIR/tests/interop/dsse_verify.py" --any-predicate "$M.sig" "$T/ed.pub"
+if [ "$STATUS" -eq 77 ]; then echo "SKIP: securesystemslib missing"; else check_eq "dsse_verify.py accepts the dataset signature" "$STATUS" 0; fi
+STMT=$($PY -c "
+import json, base64, sys, hashlib, subprocess
+b = json.load(open(sys.argv[1]))
+s = json.loads(base64.b64decode(b['dsseEnvelope']['payload']))
+raw = subprocess.run(['zstd', '-q', '-dc', sys.argv[2]], capture_output=True, check=True).stdout
+p = s['predicate']
+assert p['manifest_digest'] == {'sha256': hashlib.sha256(raw).hexdigest()}, p
+assert list(p) == ['name', 'version', 'source', 'license', 'algorithm', 'files', 'bytes', 'manifest_digest'], list(p)
+print(s['subject'][0]['name'], 'sha256:' + s['subject'][0]['digest']['sha256'], s['predicateType'], p['files'], p['bytes'], p['license'])
+" "$M.sig" "$M")
+check_eq "statement: subject, predicate, manifest_digest = SHA-256 of zstd -dc" "$STMT" "imgs $ROOT https://modelseal/dataset-manifest/v1 7 22 CC-BY-4.0"
+check_fails "another key" 1 "$M.sig" ms dataset verify --key "$T/other.pub" "$M"
+check_fails "--signature without --key" 2 "--signature goes with --key" ms dataset verify --signature "$M.sig" "$M"
+
+# The data changed, a file added, a file removed: exit 1 naming each.
+cp -r "$D" "$T/data2"
+printf 'HELLO' >"$T/data2/a.txt"
+check_fails "a changed file" 1 "1 changed" ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
+grep -qx "  changed: a.txt" "$ERR" && pass || fail "changed file named"
+printf 'hello' >"$T/data2/a.txt"
+printf 'new' >"$T/data2/cat/3.jpg"
+check_fails "an added file" 1 "1 extra" ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
+grep -qx "  extra:   cat/3.jpg" "$ERR" && pass || fail "extra file named"
+check_status "--ignore the added file" 0 ms dataset verify --ignore cat/3.jpg "$M" "$T/data2"
+rm "$T/data2/cat/3.jpg" "$T/data2/cat/1.jpg"
+check_fails "a removed file" 1 "1 missing" ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
+grep -qx "  missing: cat/1.jpg" "$ERR" && pass || fail "missing file named"
+
+# Label poisoning: cat/1.jpg renamed dog/1.jpg in the manifest, order kept. The manifest is
+# self-consistent and the root is unchanged, but the signed manifest_digest no longer matches.
+sed 's#"path":"cat/1.jpg"#"path":"dog/1.jpg"#' "$T/imgs.jsonl" >"$T/poison.jsonl"
+$PY -c "
+import sys, json
+paths = [json.loads(l)['path'] for l in open(sys.argv[1], 'rb').read().split(b'\n')[1:-1]]
+assert 'dog/1.jpg' in paths and paths == sorted(paths, key=lambda p: p.encode()), paths
+" "$T/poison.jsonl" && pass || fail "the poisoned manifest keeps its order"
+zstd -q -c "$T/poison.jsonl" >"$T/poison.zst"
+cp "$M.sig" "$T/poison.zst.sig"
+check_status "the poisoned manifest is well formed" 0 ms dataset verify "$T/poison.zst"
+check_eq "its root is unchanged" "$(grep -o 'root sha256:[0-9a-f]*' "$OUT")" "root $ROOT"
+check_fails "the signature catches the renamed label" 1 "manifest_digest: signed sha256:" ms dataset verify --key "$T/ed.pub" "$T/poison.zst"
+
+# A signature made for another manifest.
+ms dataset sign --key "$T/ed.key" --signature "$T/b2.sig" "$T/b2.zst" >/dev/null
+check_fails "a signature for another manifest" 1 "$T/b2.sig" ms dataset verify --key "$T/ed.pub" --signature "$T/b2.sig" "$M"
+
+# ---- malformed manifests: exit 2, one line naming the file and the line ----------------------
+# bad_manifest NAME [override files|bytes|root] PATH_JSON...: a manifest with those paths (each
+# a JSON string as written) and a header that is right unless overridden.
+bad_manifest() {
+    $PY - "$@" <<'PY' | zstd -q -c >"$T/$1.zst"
+import hashlib, sys
+name, override, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
+d = hashlib.sha256(b"x").hexdigest()
+root = hashlib.sha256(bytes.fromhex(d) * len(paths)).hexdigest()
+files, nbytes = len(paths), len(paths)
+if override == "files": files += 1
+if override == "bytes": nbytes += 1
+if override == "root": root = d
+out = ['{"_type":"https://modelseal/dataset-manifest/v1","name":"bad","version":null,"source":null,"license":null,"algorithm":"sha256","files":%d,"bytes":%d,"root_digest":"sha256:%s"}' % (files, nbytes, root)]
+out += ['{"path":%s,"size":1,"digest":"%s"}' % (p, d) for p in paths]
+sys.stdout.write("\n".join(out) + "\n")
+PY
+}
+bad_manifest unsorted - '"b"' '"a"'
+check_fails "unsorted paths" 2 "unsorted.zst: line 3: not sorted" ms dataset verify "$T/unsorted.zst"
+bad_manifest dup - '"a"' '"a"'
+check_fails "duplicate paths" 2 "dup.zst: line 3: duplicate path" ms dataset verify "$T/dup.zst"
+bad_manifest abs - '"/etc/passwd"'
+check_fails "absolute path" 2 "abs.zst: line 2: path \"/etc/passwd\" is not a safe relative path" ms dataset verify "$T/abs.zst"
+bad_manifest dotdot - '"../x"'
+check_fails ".. path" 2 "dotdot.zst: line 2: path \"../x\" is not a safe" ms dataset verify "$T/dotdot.zst"
+bad_manifest nul - '"a\u0000b"'
+check_fails "NUL in a path" 2 "nul.zst: line 2: path: contains NUL" ms dataset verify "$T/nul.zst"
+bad_manifest backslash - '"a\\b"'
+check_fails "backslash path" 2 "backslash.zst: line 2: path \"a\\b\" is not a safe" ms dataset verify "$T/backslash.zst"
+bad_manifest files files '"a"' '"b"'
+check_fails "header files disagree" 2 "files.zst: the header says 3 files, the manifest lists 2" ms dataset verify "$T/files.zst"
+bad_manifest bytes bytes '"a"' '"b"'
+check_fails "header bytes disagree" 2 "bytes.zst: the header says 3 bytes" ms dataset verify "$T/bytes.zst"
+bad_manifest root root '"a"' '"b"'
+check_fails "header root disagrees" 2 "root.zst: root_digest sha256:" ms dataset verify "$T/root.zst"
+bad_manifest long - "\"$(head -c 70000 /dev/zero | tr '\0' a)\""
+check_fails "a line over 64 KiB" 2 "long.zst: line 2: longer than 65536 bytes" ms dataset verify "$T/long.zst"
+cp "$T/imgs.jsonl" "$T/plain.jsonl"
+check_fails "not zstd" 2 "plain.jsonl: not a zstd stream" ms dataset verify "$T/plain.jsonl"
+head -c $(($(wc -c <"$M") - 7)) "$M" >"$T/cut.zst"
+check_fails "truncated" 2 "cut.zst: truncated zstd stream" ms dataset verify "$T/cut.zst"
+cp "$M" "$T/trail.zst" && printf 'trailing garbage' >>"$T/trail.zst"
+check_fails "trailing garbage" 2 "trail.zst: invalid zstd data after" ms dataset verify "$T/trail.zst"
+tail -n +2 "$T/imgs.jsonl" | zstd -q -c >"$T/nohdr.zst"
+check_fails "missing header" 2 "nohdr.zst: line 1: missing header" ms dataset verify "$T/nohdr.zst"
+sed '1s#dataset-manifest/v1#dataset-manifest/v9#' "$T/imgs.jsonl" | zstd -q -c >"$T/type.zst"
+check_fails "unknown _type" 2 "type.zst: line 1: _type: unsupported" ms dataset verify "$T/type.zst"
+check_fails "missing manifest" 2 "nothere.zst: No such file" ms dataset verify "$T/nothere.zst"
+check_fails "sign a malformed manifest" 2 "dup.zst: line 3: duplicate path" ms dataset sign --key "$T/ed.key" "$T/dup.zst"
+[ -e "$T/dup.zst.sig" ] && fail "a signature was written for a malformed manifest" || pass
+check_fails "verify --key a malformed manifest" 2 "dup.zst: line 3" ms dataset verify --key "$T/ed.pub" "$T/dup.zst"
+printf 'not a bundle' >"$T/junk.sig"
+check_fails "a malformed signature" 2 "junk.sig" ms dataset verify --key "$T/ed.pub" --signature "$T/junk.sig" "$M"
+
+# ---- bad datasets and options: exit 2, nothing written -------------------------------------
+mkdir -p "$T/outdir" "$T/bad1" "$T/bad2"
+printf 'ok' >"$T/bad1/ok"
+printf 'x' >"$T/bad1/bad$(printf '\377').txt"
+check_fails "a non-UTF-8 file name" 2 "file name is not valid UTF-8" ms dataset manifest --name n --output "$T/outdir/n.zst" "$T/bad1"
+check_eq "nothing left in the output directory" "$(ls -A "$T/outdir")" ""
+printf 'ok' >"$T/bad2/ok"
+mkfifo "$T/bad2/pipe"
+check_fails "a FIFO" 2 "pipe: is a FIFO" ms dataset manifest --name n --output "$T/outdir/n.zst" "$T/bad2"
+check_eq "nothing left after the FIFO" "$(ls -A "$T/outdir")" ""
+ln -s /etc/passwd "$T/bad2/link"
+rm "$T/bad2/pipe"
+check_fails "a symbolic link" 2 "link: is a symbolic link" ms dataset manifest --name n --output "$T/outdir/n.zst" "$T/bad2"
+check_eq "nothing left after the symlink" "$(ls -A "$T/outdir")" ""
+check_fails "no --name" 2 "--name is required" ms dataset manifest --output "$T/outdir/n.zst" "$D"
+check_fails "bad --license" 2 "--license: 'MIT; rm' is not an SPDX" ms dataset manifest --name n --license 'MIT; rm' "$D"
+check_fails "bad --algorithm" 2 "--algorithm: expected sha256 or blake2b" ms dataset manifest --name n --algorithm md5 "$D"
+check_fails "a name that makes no file name" 2 "give --output" ms dataset manifest --name a/b "$D"
+check_fails "DIR is a file" 2 "a.txt: not a directory" ms dataset manifest --name n --output "$T/outdir/n.zst" "$D/a.txt"
+check_fails "an --ignore outside DIR" 2 "ignore path" ms dataset manifest --name n --ignore /etc --output "$T/outdir/n.zst" "$D"
+check_fails "an unknown option" 2 "unknown option '--bogus'" ms dataset manifest --bogus "$D"
+check_fails "an unknown subcommand" 2 "unknown subcommand 'frobnicate'" ms dataset frobnicate
+check_fails "sign without --key" 2 "--key is required" ms dataset sign "$M"
+check_eq "nothing left at the end" "$(ls -A "$T/outdir")" ""
+check_status "dataset --help" 0 ms dataset --help
+grep -q "^Usage: modelseal dataset manifest" "$OUT" && pass || fail "help text"
+
+finish

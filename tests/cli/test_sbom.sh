@@ -1,0 +1,5 @@
+#!/bin/sh
+# modelseal sbom (work in progress).
+. "$(dirname "$0")/lib.sh"
+set -e
+finish

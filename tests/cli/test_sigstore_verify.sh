@@ -1,0 +1,160 @@
+#!/bin/sh
+# Sigstore keyless signatures verified offline: the model_signing release vectors signed on the
+# public-good instance verify with its trusted root, by identity and OIDC issuer; each change to
+# the model, the identity, the issuer or a field of the bundle's evidence (certificate, tlog
+# entry body, inclusion proof, checkpoint, signed entry timestamp, integrated time) is refused
+# with exit 1 and a message naming the failed check; a malformed trusted root is exit 2.
+. "$(dirname "$0")/lib.sh"
+set -e
+
+REL=$MS_VECTORS/oms/model-transparency-releases
+ROOT=$MS_VECTORS/sigstore/sigstore.trusted_root.json
+STAGE=$MS_VECTORS/sigstore/sigstage.trusted_root.json
+SPEC=$MS_VECTORS/oms/spec-v1.0/test-vectors/v1.0/valid/sigstore.bundle.json
+ID=stefanb@us.ibm.com
+ISS=https://sigstore.verify.ibm.com/oauth2
+cp -R "$REL" "$T/rel"
+chmod -R u+w "$T/rel"
+
+sverify() { ms verify --identity "$ID" --issuer "$ISS" --trusted-root "$ROOT" "$@"; }
+
+# Every release vector verifies; v1.0.1 does not record its ignored path.
+for v in v0.3.1 v1.0.0 v1.0.1 v1.1.0; do
+    extra=
+    [ "$v" = v1.0.1 ] && extra="--ignore ignore-me"
+    # shellcheck disable=SC2086
+    check_status "$v-sigstore verifies" 0 sverify $extra "$T/rel/$v-sigstore"
+    grep -q "^Signer: Sigstore certificate for $ID from $ISS, signed 20" "$OUT" && pass ||
+        fail "$v-sigstore: signer line"
+done
+check_fails "v1.0.1 without --ignore" 1 "extra:   ignore-me" sverify "$T/rel/v1.0.1-sigstore"
+
+# The default trusted root is the public-good one shipped in keys/.
+check_status "default trusted root" 0 \
+    ms verify --identity "$ID" --issuer "$ISS" "$T/rel/v1.1.0-sigstore"
+
+# The JSON report names the signer, its issuer and the verified signing time.
+check_status "--json report" 0 sverify --json "$T/rel/v1.1.0-sigstore"
+if $PY - "$OUT" <<'PY'; then pass; else fail "--json report fields"; fi
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["signer"]
+assert r["verified"] is True and r["exit_status"] == 0, r
+assert s["kind"] == "sigstore", s
+assert s["identity"] == "stefanb@us.ibm.com", s
+assert s["issuer"] == "https://sigstore.verify.ibm.com/oauth2", s
+assert s["signing_time"] == "2025-10-10T02:12:20Z", s
+assert len(s["hint"]) == 64, s
+assert r["root_digest"] == "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
+PY
+
+# The OMS specification's valid/sigstore.bundle.json signs the v1.1.0-sigstore model.
+check_status "spec valid/sigstore.bundle.json" 0 sverify --signature "$SPEC" "$T/rel/v1.1.0-sigstore"
+
+M=$T/rel/v1.1.0-sigstore
+SIG=$M/model.sig
+cp "$SIG" "$T/good.sig"
+
+# Identity and issuer are exact.
+check_fails "another identity" 1 "sigstore certificate identity: the certificate is for $ID" \
+    ms verify --identity "someone@us.ibm.com" --issuer "$ISS" --trusted-root "$ROOT" "$M"
+check_fails "an identity prefix" 1 "sigstore certificate identity" \
+    ms verify --identity "stefanb@us.ibm" --issuer "$ISS" --trusted-root "$ROOT" "$M"
+check_fails "another issuer" 1 "sigstore certificate issuer: the OIDC issuer is $ISS" \
+    ms verify --identity "$ID" --issuer "https://accounts.google.com" --trusted-root "$ROOT" "$M"
+
+# One model byte.
+cp "$M/signme-1" "$T/signme-1"
+printf 'X' | dd of="$M/signme-1" bs=1 seek=2 conv=notrunc status=none
+check_fails "one model byte" 1 "changed: signme-1" sverify "$M"
+cp "$T/signme-1" "$M/signme-1"
+
+# edit EXPR: apply a Python statement to the bundle `b` (with `e` its first tlog entry and
+# `other` the v1.0.1 bundle) into $SIG.
+edit() {
+    $PY - "$T/good.sig" "$REL/v1.0.1-sigstore/model.sig" "$SIG" "$1" <<'PY'
+import base64, json, sys
+b = json.load(open(sys.argv[1]))
+other = json.load(open(sys.argv[2]))
+e = b["verificationMaterial"]["tlogEntries"][0]
+def flip(s, at):
+    raw = bytearray(base64.b64decode(s))
+    raw[at] ^= 1
+    return base64.b64encode(bytes(raw)).decode()
+exec(sys.argv[4])
+open(sys.argv[3], "w").write(json.dumps(b))
+PY
+}
+
+edit 'b["verificationMaterial"]["certificate"] = other["verificationMaterial"]["certificate"]'
+check_fails "a different certificate" 1 "sigstore tlog entry: the logged certificate" sverify "$M"
+
+edit 'e["inclusionProof"]["hashes"][2] = flip(e["inclusionProof"]["hashes"][2], 7)'
+check_fails "a modified inclusion proof hash" 1 "sigstore inclusion proof: the audit path" \
+    sverify "$M"
+
+edit 'c = e["inclusionProof"]["checkpoint"]; c["envelope"] = c["envelope"].replace("\n476246825\n", "\n476246826\n")'
+check_fails "a modified checkpoint (tree size)" 1 "sigstore checkpoint" sverify "$M"
+
+edit 'c = e["inclusionProof"]["checkpoint"]; l = c["envelope"].split(" "); l[-1] = flip(l[-1], 20) + "\n"; c["envelope"] = " ".join(l)'
+check_fails "a modified checkpoint (signature)" 1 \
+    "sigstore checkpoint: the signature by rekor.sigstore.dev does not verify" sverify "$M"
+
+edit 'p = e["inclusionPromise"]; p["signedEntryTimestamp"] = flip(p["signedEntryTimestamp"], -1)'
+check_fails "a modified signed entry timestamp" 1 "sigstore signed entry timestamp" sverify "$M"
+
+edit 'e["integratedTime"] = str(int(e["integratedTime"]) - 60)'
+check_fails "a modified integratedTime" 1 "sigstore signed entry timestamp" sverify "$M"
+
+edit 'e["canonicalizedBody"] = other["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]'
+check_fails "a tlog body for another signature" 1 "sigstore tlog entry: the logged payload" \
+    sverify "$M"
+
+edit 'ts = b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]; ts["signedTimestamp"] = flip(ts["signedTimestamp"], -9)'
+check_fails "a modified RFC 3161 timestamp" 1 "sigstore RFC 3161 timestamp" sverify "$M"
+
+edit 'del e["inclusionProof"]'
+check_fails "no inclusion proof" 1 "sigstore inclusion proof" sverify "$M"
+cp "$T/good.sig" "$SIG"
+check_status "the restored bundle verifies" 0 sverify "$M"
+
+# Another instance's trusted root does not vouch for public-good signatures.
+check_fails "the staging root" 1 "is not in the trusted root" \
+    ms verify --identity "$ID" --issuer "$ISS" --staging "$M"
+check_fails "a staging --trusted-root" 1 "is not in the trusted root" \
+    ms verify --identity "$ID" --issuer "$ISS" --trusted-root "$STAGE" "$M"
+
+# A malformed or missing trusted root is an input error.
+printf '{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1", "tlogs": [' \
+    >"$T/truncated.json"
+check_fails "a truncated trusted root" 2 "truncated.json" \
+    ms verify --identity "$ID" --issuer "$ISS" --trusted-root "$T/truncated.json" "$M"
+$PY - "$ROOT" "$T/nostart.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+del r["tlogs"][0]["publicKey"]["validFor"]["start"]
+json.dump(r, open(sys.argv[2], "w"))
+PY
+check_fails "a trusted root without a validity start" 2 "tlogs[0].publicKey.validFor.start" \
+    ms verify --identity "$ID" --issuer "$ISS" --trusted-root "$T/nostart.json" "$M"
+check_fails "a missing trusted root" 2 "$T/absent.json" \
+    ms verify --identity "$ID" --issuer "$ISS" --trusted-root "$T/absent.json" "$M"
+
+# Usage: identity and issuer go together; one root.
+check_fails "--issuer without --identity" 2 "needs --identity and --issuer" \
+    ms verify --issuer "$ISS" "$M"
+check_fails "--trusted-root without --issuer" 2 "needs --identity and --issuer" \
+    ms verify --identity "$ID" --trusted-root "$ROOT" "$M"
+check_fails "--staging and --trusted-root" 2 "exclude each other" \
+    ms verify --identity "$ID" --issuer "$ISS" --staging --trusted-root "$ROOT" "$M"
+check_fails "--identity alone" 2 "--identity" ms verify --identity "$ID" "$M"
+
+# A key-signed model checked as Sigstore: nothing to check it with.
+ms keygen --no-password --output "$T/k" >/dev/null
+mkdir -p "$T/keyed"
+printf 'weights' >"$T/keyed/w.bin"
+ms sign --key "$T/k.key" "$T/keyed" >/dev/null
+check_fails "a key bundle with only Sigstore trust" 1 "no trusted public key" \
+    sverify "$T/keyed"
+
+finish

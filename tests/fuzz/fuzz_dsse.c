@@ -1,0 +1,38 @@
+/* libFuzzer target: DSSE envelopes, the `dsseEnvelope` object of a bundle, read strictly
+ * (ms_json_parse) and then by ms_dsse_from_json; an envelope that parses gets its
+ * pre-authentication encoding (ms_dsse_pae) and is written back (ms_dsse_to_json), which must
+ * read again. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "modelseal/dsse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ms_error err;
+    cJSON *root = NULL, *back = NULL;
+    ms_dsse_envelope *env = NULL, *again = NULL;
+    ms_buf pae = MS_BUF_INIT;
+
+    if (ms_json_parse(data, size, (size_t)1 << 20, "envelope", &root, &err) != 0)
+        return 0;
+    if (ms_dsse_from_json(root, &env, &err) != 0)
+        goto out;
+    if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae) != 0)
+        goto out;
+    back = ms_dsse_to_json(env);
+    if (back && ms_dsse_from_json(back, &again, &err) != 0)
+        abort();
+out:
+    ms_dsse_envelope_free(again);
+    ms_dsse_envelope_free(env);
+    cJSON_Delete(back);
+    cJSON_Delete(root);
+    ms_buf_free(&pae);
+    return 0;
+}

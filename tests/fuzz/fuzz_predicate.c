@@ -1,0 +1,58 @@
+/* libFuzzer target: the OMS predicate of a signature statement. The input is a predicate object
+ * {"serialization": {...}, "resources": [...]}, read strictly (ms_json_parse) and then by
+ * ms_serialization_from_json and ms_resources_from_json, as ms_statement_parse does. What parses
+ * must read back the same after ms_serialization_to_json / ms_resources_to_json. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "modelseal/json.h"
+#include "modelseal/manifest.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int read_predicate(const cJSON *root, ms_manifest *m, ms_error *err)
+{
+    int rc = ms_serialization_from_json(cJSON_GetObjectItemCaseSensitive(root, "serialization"),
+                                        &m->serialization, err);
+    if (rc == 0)
+        rc = ms_resources_from_json(cJSON_GetObjectItemCaseSensitive(root, "resources"), m, err);
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    ms_error err;
+    cJSON *root = NULL, *back = NULL;
+    ms_manifest *m = NULL, *again = NULL;
+
+    if (ms_json_parse(data, size, (size_t)1 << 20, "predicate", &root, &err) != 0)
+        return 0;
+    m = ms_manifest_new();
+    again = ms_manifest_new();
+    if (!m || !again || read_predicate(root, m, &err) != 0)
+        goto out;
+    back = cJSON_CreateObject();
+    if (!back)
+        goto out;
+    cJSON *ser = ms_serialization_to_json(&m->serialization);
+    cJSON *res = ms_resources_to_json(m);
+    if (ser)
+        cJSON_AddItemToObject(back, "serialization", ser);
+    if (res)
+        cJSON_AddItemToObject(back, "resources", res);
+    if (!ser || !res)
+        goto out;
+    if (read_predicate(back, again, &err) != 0 || again->n_resources != m->n_resources ||
+        memcmp(again->root_digest, m->root_digest, sizeof m->root_digest) != 0)
+        abort();
+out:
+    ms_manifest_free(again);
+    ms_manifest_free(m);
+    cJSON_Delete(back);
+    cJSON_Delete(root);
+    return 0;
+}
