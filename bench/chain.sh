@@ -4,8 +4,22 @@
 #     and a git repository check: `verify --policy` against `verify --key` (target <= 1.1x);
 #   the same chain with datasets.data on a 200,000-file dataset (1 KiB files, 200 folders):
 #     `verify --policy` against `dataset verify MANIFEST DIR` + `verify --key` (target <= 1.1x).
-# Each figure is the best of 3 runs on a warm page cache.
+# Each figure is the best of 5 runs on a warm page cache, the two commands compared taking
+# turns (a shared virtual machine drifts by more than the difference being measured).
 . "$(dirname "$0")/common.sh"
+
+# pair_best N "CMD A" "CMD B": the best time of each over N interleaved runs, "<a> <b>".
+pair_best() {
+    a="" b=""
+    for _ in $(seq "$1"); do
+        ta=$(time_cmd sh -c "$2")
+        tb=$(time_cmd sh -c "$3")
+        ta=${ta% *} tb=${tb% *}
+        if [ -z "$a" ] || awk -v x="$ta" -v y="$a" 'BEGIN { exit !(x < y) }'; then a=$ta; fi
+        if [ -z "$b" ] || awk -v x="$tb" -v y="$b" 'BEGIN { exit !(x < y) }'; then b=$tb; fi
+    done
+    echo "$a $b"
+}
 
 HOME=$B
 GIT_CONFIG_NOSYSTEM=1
@@ -62,12 +76,21 @@ EOF
 policy "" >"$B/policy.json"
 "$MS" verify --policy "$B/policy.json" "$M" >/dev/null # warm, and proves the chain holds
 
-r=$(best_of 3 "$MS" verify --key "$B/release.pub" "$M")
-key=${r% *}
-echo "verify --key, 2 x 768 MiB: $key s  peak RSS ${r#* } KiB"
-r=$(best_of 3 "$MS" verify --policy "$B/policy.json" "$M")
-pol=${r% *}
-echo "verify --policy, same model + provenance, 2 datasets (not re-hashed), base model, git: $pol s  peak RSS ${r#* } KiB  = $(awk -v a="$pol" -v b="$key" 'BEGIN { printf "%.3f", a / b }') x verify --key (target <= 1.1)"
+r=$(pair_best 5 "'$MS' verify --key '$B/release.pub' '$M'" "'$MS' verify --policy '$B/policy.json' '$M'")
+key=${r% *} pol=${r#* }
+echo "verify --key, 2 x 768 MiB: $key s"
+echo "verify --policy, same model + provenance, 2 datasets (not re-hashed), base model, git: $pol s  = $(awk -v a="$pol" -v b="$key" 'BEGIN { printf "%.3f", a / b }') x verify --key (target <= 1.1)"
+r=$(best_of 1 "$MS" verify --policy "$B/policy.json" "$M")
+echo "  peak RSS of verify --policy: ${r#* } KiB"
+# The chain checks alone: the same claims and policy on a one-file model.
+mkdir -p "$B/tiny"
+printf 'w' >"$B/tiny/w.bin"
+"$MS" sign --key "$B/release.key" "$B/tiny" >/dev/null
+"$MS" attest provenance --key "$B/ci.key" --builder-id https://ci.example.com/gpu-runner \
+    --git-repo "$R" --param epochs=3 --dataset "$B/pets.dsm.jsonl.zst" \
+    --dataset "$B/birds.dsm.jsonl.zst" --base-model "$B/base" "$B/tiny" >/dev/null
+r=$(pair_best 5 "'$MS' verify --key '$B/release.pub' '$B/tiny'" "'$MS' verify --policy '$B/policy.json' '$B/tiny'")
+echo "the chain checks alone (one-byte model): verify --key ${r% *} s, verify --policy ${r#* } s"
 
 echo "building 200,000 x 1 KiB in 200 folders ..."
 /usr/bin/python3 - "$B/pets" <<'PY'
@@ -91,9 +114,9 @@ policy ', "data": {"pets": {"manifest": "pets.dsm.jsonl.zst", "path": "pets"}}' 
 "$MS" verify --policy "$B/policy-data.json" "$M" >/dev/null
 find "$B/pets" -type f -print0 | xargs -0 cat >/dev/null
 
-r=$(best_of 3 sh -c "'$MS' dataset verify '$B/pets.dsm.jsonl.zst' '$B/pets' && '$MS' verify --key '$B/release.pub' '$M'")
-sep=${r% *}
+r=$(pair_best 5 "'$MS' dataset verify '$B/pets.dsm.jsonl.zst' '$B/pets' && '$MS' verify --key '$B/release.pub' '$M'" "'$MS' verify --policy '$B/policy-data.json' '$M'")
+sep=${r% *} pol=${r#* }
 echo "dataset verify (200,000 files) + verify --key: $sep s"
-r=$(best_of 3 "$MS" verify --policy "$B/policy-data.json" "$M")
-pol=${r% *}
-echo "verify --policy with datasets.data on the 200,000-file dataset: $pol s  peak RSS ${r#* } KiB  = $(awk -v a="$pol" -v b="$sep" 'BEGIN { printf "%.3f", a / b }') x the separate commands (target <= 1.1)"
+echo "verify --policy with datasets.data on the 200,000-file dataset: $pol s  = $(awk -v a="$pol" -v b="$sep" 'BEGIN { printf "%.3f", a / b }') x the separate commands (target <= 1.1)"
+r=$(best_of 1 "$MS" verify --policy "$B/policy-data.json" "$M")
+echo "  peak RSS of verify --policy with datasets.data: ${r#* } KiB"

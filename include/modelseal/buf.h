@@ -29,7 +29,7 @@ int ms_buf_reserve(ms_buf *buf, size_t extra);
 int ms_buf_append(ms_buf *buf, const void *data, size_t len);
 int ms_buf_append_str(ms_buf *buf, const char *s);
 int ms_buf_printf(ms_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap);
+int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Forget the contents but keep the allocation. */
 void ms_buf_reset(ms_buf *buf);
 /* Hand the contents to the caller (free() it; never NULL on success: an empty buffer gives "").

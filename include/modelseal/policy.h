@@ -55,9 +55,9 @@ typedef struct ms_policy_dataset_data {
 } ms_policy_dataset_data;
 
 typedef struct ms_policy {
-    char *file;        /* the policy file as given */
-    int has_expires;   /* 0: never expires */
-    int64_t expires;   /* unix seconds */
+    char *file;         /* the policy file as given */
+    int has_expires;    /* 0: never expires */
+    int64_t expires;    /* unix seconds */
     char *expires_text; /* as written */
     ms_policy_key *keys;
     size_t n_keys;
@@ -131,8 +131,8 @@ typedef struct ms_chain_link {
 typedef struct ms_chain_result {
     ms_chain_link *links; /* in order: policy, model, provenance, dataset..., code, base-model... */
     size_t n_links;
-    char *model_name;    /* the signed subject name; NULL when the signature did not verify */
-    int has_digest;      /* 1 when model_digest holds the signed, verified root digest */
+    char *model_name; /* the signed subject name; NULL when the signature did not verify */
+    int has_digest;   /* 1 when model_digest holds the signed, verified root digest */
     uint8_t model_digest[MS_SHA256_SIZE];
     size_t n_failed; /* top-level links that failed */
 } ms_chain_result;

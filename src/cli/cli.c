@@ -12,7 +12,7 @@
 const char *cli_current = NULL;
 
 /* "modelseal CMD: message" on stderr, without the newline. */
-static void vmessage(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vmessage(const char *fmt, va_list ap)
 {
     fputs("modelseal", stderr);
     if (cli_current)

@@ -133,13 +133,11 @@ static int policy_check(int argc, char **argv)
                p->base_model_required ? "required" : "checked when present");
         print_signers("    signed by one of: ", &p->base_model_signers);
         printf("    provenance %s; at most %u level%s deep\n",
-               p->require_provenance ? "required (followed recursively)"
-                                     : "followed when present",
+               p->require_provenance ? "required (followed recursively)" : "followed when present",
                p->max_depth, p->max_depth == 1 ? "" : "s");
     }
     if (p->has_expires && ms_policy_expired(p, now))
-        cli_message("warning: the policy expired at %s: verification will fail",
-                    p->expires_text);
+        cli_message("warning: the policy expired at %s: verification will fail", p->expires_text);
     else if (p->has_expires && p->expires - now < (int64_t)WARN_DAYS * 86400)
         cli_message("warning: the policy expires at %s (within %d days)", p->expires_text,
                     WARN_DAYS);
@@ -188,8 +186,7 @@ static int policy_init(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *model_key = NULL, *prov_key = NULL, *data_key = NULL, *builder = NULL,
-               *repo = NULL;
+    const char *model_key = NULL, *prov_key = NULL, *data_key = NULL, *builder = NULL, *repo = NULL;
     ms_git_info git;
     ms_buf b = MS_BUF_INIT;
     ms_policy *check = NULL;
@@ -228,8 +225,9 @@ static int policy_init(int argc, char **argv)
         return cli_usage_error("--provenance-key needs --builder-id (the allowed builder)");
     if (!prov_key && (builder || data_key || repo))
         return cli_usage_error("%s needs --provenance-key (it is checked against the provenance)",
-                               builder ? "--builder-id" : data_key ? "--dataset-key"
-                                                                   : "--repository");
+                               builder    ? "--builder-id"
+                               : data_key ? "--dataset-key"
+                                          : "--repository");
     if ((status = check_key(model_key)) != 0 || (prov_key && (status = check_key(prov_key))) ||
         (data_key && (status = check_key(data_key))))
         return status;
@@ -241,8 +239,9 @@ static int policy_init(int argc, char **argv)
     struct tm tm;
     gmtime_r(&later, &tm);
     strftime(expires, sizeof expires, "%Y-%m-%dT00:00:00Z", &tm);
-    rc |= ms_buf_printf(&b, "{\n  \"version\": 1,\n  \"expires\": \"%s\",\n  \"keys\": {\n"
-                            "    \"release\": {\"public_key\": ",
+    rc |= ms_buf_printf(&b,
+                        "{\n  \"version\": 1,\n  \"expires\": \"%s\",\n  \"keys\": {\n"
+                        "    \"release\": {\"public_key\": ",
                         expires);
     rc |= add_json_string(&b, model_key);
     rc |= ms_buf_append_str(&b, "}");

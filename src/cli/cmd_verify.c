@@ -181,8 +181,7 @@ int cmd_verify(int argc, char **argv)
     cli_hash_options_init(&ho);
     /* -- policy: `verify --policy POLICY` verifies the whole chain (verify_policy.c) -- */
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--policy") == 0 || strncmp(argv[i], "--policy=", 9) == 0)
-            {
+        if (strcmp(argv[i], "--policy") == 0 || strncmp(argv[i], "--policy=", 9) == 0) {
             cli_hash_options_free(&ho);
             return cli_verify_policy(argc, argv);
         }

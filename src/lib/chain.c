@@ -70,11 +70,10 @@ void ms_chain_result_clear(ms_chain_result *res)
 }
 
 /* Append a verdict; NULL when out of memory (ctx->err set). */
-static ms_chain_link *link_add(chain_ctx *ctx, link_list *list, const char *link,
-                               const char *name, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-static ms_chain_link *link_add(chain_ctx *ctx, link_list *list, const char *link,
-                               const char *name, int ok, const char *fmt, ...)
+static ms_chain_link *link_add(chain_ctx *ctx, link_list *list, const char *link, const char *name,
+                               int ok, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static ms_chain_link *link_add(chain_ctx *ctx, link_list *list, const char *link, const char *name,
+                               int ok, const char *fmt, ...)
 {
     ms_buf reason = MS_BUF_INIT;
     va_list ap;
@@ -182,8 +181,8 @@ static int note_ignored(chain_ctx *ctx, size_t c, const char *field, ms_buf *not
     }
     int rc = ms_buf_printf(note, "%sline %zu signed by %s%s%s", note->len ? "; " : "",
                            ctx->claims->items[c].line_number,
-                           other ? "key \"" : "a key the policy does not name",
-                           other ? other : "", other ? "\", not one of " : "");
+                           other ? "key \"" : "a key the policy does not name", other ? other : "",
+                           other ? "\", not one of " : "");
     if (!rc && other)
         rc = ms_buf_append_str(note, field);
     return rc ? ms_error_nomem(ctx->err) : 0;
@@ -254,11 +253,9 @@ static int link_policy(chain_ctx *ctx, link_list *links)
     if (!p->has_expires)
         l = link_add(ctx, links, "policy", NULL, 1, "%s: valid, no expiry date", p->file);
     else if (ms_policy_expired(p, ctx->now))
-        l = link_add(ctx, links, "policy", NULL, 0, "%s: expired at %s", p->file,
-                     p->expires_text);
+        l = link_add(ctx, links, "policy", NULL, 0, "%s: expired at %s", p->file, p->expires_text);
     else
-        l = link_add(ctx, links, "policy", NULL, 1, "%s: valid until %s", p->file,
-                     p->expires_text);
+        l = link_add(ctx, links, "policy", NULL, 1, "%s: valid until %s", p->file, p->expires_text);
     return l ? 0 : MS_ENOMEM;
 }
 
@@ -359,8 +356,8 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
         for (size_t k = 0; k < 3; k++)
             for (size_t i = 0; i < kinds[k].n; i++)
                 if (named++ < MAX_NAMED_FILES)
-                    brc |= ms_buf_printf(&files, "%s%s %s", files.len ? ", " : ": ",
-                                         kinds[k].kind, kinds[k].paths[i]);
+                    brc |= ms_buf_printf(&files, "%s%s %s", files.len ? ", " : ": ", kinds[k].kind,
+                                         kinds[k].paths[i]);
         if (named > MAX_NAMED_FILES)
             brc |= ms_buf_append_str(&files, ", ...");
         rc = !brc && link_add(ctx, links, "model", NULL, 0, "%s%s", e.message,
@@ -371,9 +368,9 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
         goto out;
     }
     root_text(vr.statement->subject_digest, root);
-    rc = link_add(ctx, links, "model", NULL, 1, "%s signed by \"%s\"; %zu file%s re-hashed, root %s",
-                  sig_path, p->model_signers.names.items[which], vr.n_files,
-                  vr.n_files == 1 ? "" : "s", root)
+    rc = link_add(ctx, links, "model", NULL, 1,
+                  "%s signed by \"%s\"; %zu file%s re-hashed, root %s", sig_path,
+                  p->model_signers.names.items[which], vr.n_files, vr.n_files == 1 ? "" : "s", root)
              ? 0
              : MS_ENOMEM;
 out:
@@ -426,16 +423,14 @@ static int check_allow_lists(const ms_policy *p, const ms_provenance *pv, ms_buf
 static int provenances_agree(const ms_provenance *a, const ms_provenance *b)
 {
     if (strcmp(a->build_type, b->build_type) != 0 ||
-        !cJSON_Compare(a->external_parameters, b->external_parameters, 1) ||
-        a->n_deps != b->n_deps)
+        !cJSON_Compare(a->external_parameters, b->external_parameters, 1) || a->n_deps != b->n_deps)
         return 0;
     for (size_t i = 0; i < a->n_deps; i++) {
         const ms_provenance_dependency *x = &a->deps[i], *y = &b->deps[i];
         if (!x->role != !y->role || (x->role && strcmp(x->role, y->role) != 0) ||
             !x->name != !y->name || (x->name && strcmp(x->name, y->name) != 0) ||
             !x->uri != !y->uri || (x->uri && strcmp(x->uri, y->uri) != 0) ||
-            x->n_digests != y->n_digests ||
-            !x->annotations != !y->annotations ||
+            x->n_digests != y->n_digests || !x->annotations != !y->annotations ||
             (x->annotations && !cJSON_Compare(x->annotations, y->annotations, 1)))
             return 0;
         for (size_t j = 0; j < x->n_digests; j++)
@@ -448,8 +443,8 @@ static int provenances_agree(const ms_provenance *a, const ms_provenance *b)
 
 /* Read every trusted provenance in `t`; all must parse, pass `allow` (when given) and agree.
  * On success *out is the first (the caller frees it). 0, MS_EVERIFY with `why`, or fatal. */
-static int read_provenances(chain_ctx *ctx, const trusted_set *t, int allow,
-                            ms_provenance **out, ms_buf *why)
+static int read_provenances(chain_ctx *ctx, const trusted_set *t, int allow, ms_provenance **out,
+                            ms_buf *why)
 {
     ms_provenance *first = NULL;
     int rc = 0;
@@ -468,8 +463,8 @@ static int read_provenances(chain_ctx *ctx, const trusted_set *t, int allow,
         }
         ms_buf detail = MS_BUF_INIT;
         rc = allow ? check_allow_lists(ctx->policy, pv, &detail) : 0;
-        if (rc == MS_EVERIFY && ms_buf_printf(why, "line %zu: %s", c->line_number,
-                                              (const char *)detail.data))
+        if (rc == MS_EVERIFY &&
+            ms_buf_printf(why, "line %zu: %s", c->line_number, (const char *)detail.data))
             rc = MS_ENOMEM;
         ms_buf_free(&detail);
         if (!rc && first && !provenances_agree(first, pv))
@@ -557,8 +552,8 @@ static int link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_list
     l = link_add(ctx, links, "provenance", NULL, 1,
                  "line %zu signed by \"%s\"%s: builder %s, build type %s%s", line,
                  p->provenance_signers.names.items[t.signer[0]],
-                 t.n > 1 ? " (and agreeing lines)" : "", (*prov)->builder_id,
-                 (*prov)->build_type, ignored_suffix(&t, &tmp));
+                 t.n > 1 ? " (and agreeing lines)" : "", (*prov)->builder_id, (*prov)->build_type,
+                 ignored_suffix(&t, &tmp));
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;
@@ -598,8 +593,7 @@ static const ms_policy_dataset_data *data_entry(const ms_policy *p, const char *
 /* Re-hash a data directory against its manifest (datasets.data). 0 or MS_EVERIFY with why. */
 static int check_data(chain_ctx *ctx, const ms_policy_dataset_data *d,
                       const uint8_t root[MS_SHA256_SIZE],
-                      const uint8_t manifest_digest[MS_SHA256_SIZE], ms_buf *why,
-                      uint64_t *files)
+                      const uint8_t manifest_digest[MS_SHA256_SIZE], ms_buf *why, uint64_t *files)
 {
     ms_dataset_info info;
     ms_dataset_verify_options vo;
@@ -618,10 +612,10 @@ static int check_data(chain_ctx *ctx, const ms_policy_dataset_data *d,
         goto out;
     }
     if (sodium_memcmp(info.manifest_digest, manifest_digest, MS_SHA256_SIZE) != 0) {
-        rc = ms_buf_printf(why, "%s: not the signed manifest (manifest digest differs)",
-                           d->manifest)
-                 ? MS_ENOMEM
-                 : MS_EVERIFY;
+        rc =
+            ms_buf_printf(why, "%s: not the signed manifest (manifest digest differs)", d->manifest)
+                ? MS_ENOMEM
+                : MS_EVERIFY;
         goto out;
     }
     if (sodium_memcmp(info.root_digest, root, MS_SHA256_SIZE) != 0) {
@@ -706,8 +700,7 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
         }
         if (rc) {
             rc = 0;
-            l = link_add(ctx, links, "dataset", name, 0, "line %zu: %s", c->line_number,
-                         e.message);
+            l = link_add(ctx, links, "dataset", name, 0, "line %zu: %s", c->line_number, e.message);
             goto out;
         }
         if (sodium_memcmp(info.manifest_digest, want, MS_SHA256_SIZE) != 0) {
@@ -772,7 +765,7 @@ static int links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, li
     char label[64];
     if (!p->has_datasets)
         return link_add(ctx, links, "dataset", NULL, 1, "not required by the policy") ? 0
-                                                                                     : MS_ENOMEM;
+                                                                                      : MS_ENOMEM;
     if (state < 0)
         return link_add(ctx, links, "dataset", NULL, 0,
                         "no trusted provenance to name the datasets")
@@ -781,8 +774,8 @@ static int links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, li
     for (size_t i = 0; pv && i < pv->n_deps; i++) {
         if (!is_role(&pv->deps[i], "dataset"))
             continue;
-        int rc = link_dataset(ctx, &pv->deps[i], dep_label(&pv->deps[i], i, label, sizeof label),
-                              links);
+        int rc =
+            link_dataset(ctx, &pv->deps[i], dep_label(&pv->deps[i], i, label, sizeof label), links);
         if (rc)
             return rc;
     }
@@ -793,7 +786,8 @@ static int links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, li
         for (size_t i = before; i < links->n; i++)
             found |= links->items[i].name && strcmp(links->items[i].name, want) == 0;
         if (!found && !link_add(ctx, links, "dataset", want, 0,
-                                "required by policy.datasets.required, not in the %s", pv ? "provenance" : "claims (no provenance)"))
+                                "required by policy.datasets.required, not in the %s",
+                                pv ? "provenance" : "claims (no provenance)"))
             return MS_ENOMEM;
     }
     for (size_t k = 0; k < p->n_datasets_data; k++) {
@@ -805,10 +799,9 @@ static int links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, li
                                 "listed in policy.datasets.data, not in the provenance"))
             return MS_ENOMEM;
     }
-    if (links->n == before &&
-        !link_add(ctx, links, "dataset", NULL, 1,
-                  pv ? "the provenance names no datasets; none required"
-                     : "no provenance (not required); no datasets required"))
+    if (links->n == before && !link_add(ctx, links, "dataset", NULL, 1,
+                                        pv ? "the provenance names no datasets; none required"
+                                           : "no provenance (not required); no datasets required"))
         return MS_ENOMEM;
     return 0;
 }
@@ -836,8 +829,7 @@ static int check_repository(chain_ctx *ctx, const char *repo_path, const char *h
     if (git_libgit2_init() < 0)
         return ms_error_set(ctx->err, MS_EENV, "cannot initialise libgit2: %s", git_message());
     if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-        if (ms_buf_printf(why, "%s: cannot open the git repository: %s", repo_path,
-                          git_message()))
+        if (ms_buf_printf(why, "%s: cannot open the git repository: %s", repo_path, git_message()))
             rc = MS_ENOMEM;
         goto out;
     }
@@ -909,8 +901,8 @@ static int link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_li
             n++;
         }
     if (n == 0) {
-        l = link_add(ctx, links, "code", NULL, !p->code_required,
-                     "%s%s", pv ? "the provenance names no code dependency" : "no provenance",
+        l = link_add(ctx, links, "code", NULL, !p->code_required, "%s%s",
+                     pv ? "the provenance names no code dependency" : "no provenance",
                      p->code_required ? "" : "; not required");
         goto out;
     }
@@ -1040,9 +1032,8 @@ static int base_nested(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], uns
     }
     rc = read_provenances(ctx, &t, 0, &pv, &why);
     if (rc == MS_EVERIFY) {
-        rc = link_add(ctx, nested, "provenance", NULL, 0, "%s", (const char *)why.data)
-                 ? 0
-                 : MS_ENOMEM;
+        rc = link_add(ctx, nested, "provenance", NULL, 0, "%s", (const char *)why.data) ? 0
+                                                                                        : MS_ENOMEM;
         goto out;
     }
     if (rc)
@@ -1129,8 +1120,8 @@ static int link_base(chain_ctx *ctx, const ms_provenance_dependency *dep, const 
     l = link_add(ctx, links, "base-model", name, failed == 0,
                  "%s signed by \"%s\" (line %zu; files not present, not re-hashed)%s%s", root,
                  p->base_model_signers.names.items[t.signer[0]],
-                 ctx->claims->items[t.claims[0]].line_number,
-                 failed ? "; its own chain fails" : "", ignored_suffix(&t, &tmp));
+                 ctx->claims->items[t.claims[0]].line_number, failed ? "; its own chain fails" : "",
+                 ignored_suffix(&t, &tmp));
     if (l) {
         l->links = nested.items;
         l->n_links = nested.n;
@@ -1176,8 +1167,8 @@ static int links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_prove
         if (!is_role(&pv->deps[i], "base-model"))
             continue;
         n++;
-        rc = link_base(ctx, &pv->deps[i], dep_label(&pv->deps[i], i, label, sizeof label), 1,
-                       &seen, links);
+        rc = link_base(ctx, &pv->deps[i], dep_label(&pv->deps[i], i, label, sizeof label), 1, &seen,
+                       links);
     }
     if (!rc && n == 0 &&
         !link_add(ctx, links, "base-model", NULL, !p->base_model_required, "%s%s",

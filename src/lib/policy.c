@@ -124,8 +124,7 @@ int ms_policy_ref_matches(const char *pattern, const char *ref)
 /* ---- field helpers ------------------------------------------------------------------------ */
 
 /* `obj` must be an object whose every member is named in `allowed` (NULL-terminated). */
-static int check_object(parser *ps, const cJSON *obj, const char *path,
-                        const char *const *allowed)
+static int check_object(parser *ps, const cJSON *obj, const char *path, const char *const *allowed)
 {
     if (!cJSON_IsObject(obj))
         return fail(ps, path, "not an object");
@@ -218,8 +217,7 @@ static int get_strings(parser *ps, const cJSON *obj, const char *parent, const c
 }
 
 /* A path, resolved against the policy's directory. */
-static int get_path(parser *ps, const cJSON *obj, const char *parent, const char *name,
-                    char **out)
+static int get_path(parser *ps, const cJSON *obj, const char *parent, const char *name, char **out)
 {
     char *raw = NULL;
     int rc = get_string(ps, obj, parent, name, &raw);
@@ -243,8 +241,8 @@ static int get_path(parser *ps, const cJSON *obj, const char *parent, const char
 static int parse_key(parser *ps, ms_policy *p, const cJSON *item, const char *path,
                      ms_policy_key *k)
 {
-    static const char *const allowed[] = {"public_key", "certificate_chain", "identity",
-                                          "sigstore", NULL};
+    static const char *const allowed[] = {"public_key", "certificate_chain", "identity", "sigstore",
+                                          NULL};
     char sub[512];
     int rc = check_object(ps, item, path, allowed);
     if (rc)
@@ -385,8 +383,8 @@ static int parse_model(parser *ps, ms_policy *p, const cJSON *o)
 
 static int parse_provenance(parser *ps, ms_policy *p, const cJSON *o)
 {
-    static const char *const allowed[] = {"required",    "signers",            "builder_ids",
-                                          "build_types", "allowed_parameters", NULL};
+    static const char *const allowed[] = {
+        "required", "signers", "builder_ids", "build_types", "allowed_parameters", NULL};
     const char *path = "policy.provenance";
     int rc;
     p->has_provenance = 1;
@@ -478,8 +476,8 @@ static int parse_code(parser *ps, ms_policy *p, const cJSON *o)
 
 static int parse_base_model(parser *ps, ms_policy *p, const cJSON *o)
 {
-    static const char *const allowed[] = {"required", "signers", "require_provenance",
-                                          "max_depth", NULL};
+    static const char *const allowed[] = {"required", "signers", "require_provenance", "max_depth",
+                                          NULL};
     const char *path = "policy.base_model";
     int rc;
     p->has_base_model = 1;
@@ -504,9 +502,9 @@ static int parse_base_model(parser *ps, ms_policy *p, const cJSON *o)
 
 static int parse_root(parser *ps, ms_policy *p, const cJSON *root)
 {
-    static const char *const allowed[] = {"version", "expires",    "keys",     "model",
-                                          "provenance", "datasets", "code", "base_model",
-                                          NULL};
+    static const char *const allowed[] = {"version", "expires",    "keys",
+                                          "model",   "provenance", "datasets",
+                                          "code",    "base_model", NULL};
     int rc = check_object(ps, root, "policy", allowed);
     if (rc)
         return rc;
@@ -522,8 +520,7 @@ static int parse_root(parser *ps, ms_policy *p, const cJSON *root)
         if ((rc = get_string(ps, root, "policy", "expires", &p->expires_text)) != 0)
             return rc;
         if (ms_rfc3339_parse(p->expires_text, &p->expires) != 0)
-            return fail(ps, "policy.expires", "\"%s\": not an RFC 3339 date-time",
-                        p->expires_text);
+            return fail(ps, "policy.expires", "\"%s\": not an RFC 3339 date-time", p->expires_text);
         p->has_expires = 1;
     }
     if ((rc = parse_keys(ps, p, cJSON_GetObjectItemCaseSensitive(root, "keys"))) != 0 ||

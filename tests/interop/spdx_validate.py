@@ -24,6 +24,20 @@ def usage(msg):
     sys.exit(2)
 
 
+def leaves(err):
+    """Every error at the bottom of `err`'s tree of causes."""
+    if not err.context:
+        return [err]
+    return [leaf for sub in err.context for leaf in leaves(sub)]
+
+
+def deepest(err):
+    """The cause of `err` with the longest instance path (a wrong "type" of another class
+    ranks below any other cause at the same depth)."""
+    return max(leaves(err), key=lambda e: (len(e.absolute_path),
+                                           list(e.absolute_path)[-1:] != ["type"]))
+
+
 def main(argv):
     here = os.path.dirname(os.path.abspath(__file__))
     schema_path = os.path.join(here, "..", "vectors", "spdx", "schema-3.0.1.json")
@@ -64,16 +78,22 @@ def main(argv):
                   file=sys.stderr)
             failed += 1
             continue
-        errors = sorted(validator.iter_errors(doc), key=lambda e: -len(e.absolute_path))
+        errors = list(validator.iter_errors(doc))
         if not errors:
             print(f"valid: {path}")
             continue
         failed += 1
-        for err in errors[:20]:
-            # The schema is a union of classes: report the most specific cause of each error.
-            best = jsonschema.exceptions.best_match([err])
-            where = "/" + "/".join(str(p) for p in best.absolute_path)
-            print(f"invalid: {path}: {where}: {best.message[:300]}", file=sys.stderr)
+        # The schema is a union of classes (anyOf): follow each error down to its deepest cause,
+        # the one about the field that is wrong rather than "matches none of the classes".
+        causes = []
+        for err in errors:
+            cause = deepest(err)
+            line = "/" + "/".join(str(p) for p in cause.absolute_path) + ": " + cause.message[:300]
+            if line not in causes:
+                causes.append(line)
+        causes.sort(key=lambda c: -c.split(":", 1)[0].count("/"))
+        for line in causes[:20]:
+            print(f"invalid: {path}: {line}", file=sys.stderr)
     return 1 if failed else 0
 
 

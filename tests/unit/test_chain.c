@@ -187,8 +187,8 @@ static void verdicts(const ms_chain_link *links, size_t n, ms_buf *out)
 {
     for (size_t i = 0; i < n; i++) {
         ms_buf_printf(out, "%s%s%s%s%s", out->len && out->data[out->len - 1] != '[' ? " " : "",
-                      links[i].link, links[i].name ? ":" : "",
-                      links[i].name ? links[i].name : "", links[i].ok ? "+" : "-");
+                      links[i].link, links[i].name ? ":" : "", links[i].name ? links[i].name : "",
+                      links[i].ok ? "+" : "-");
         if (links[i].n_links) {
             ms_buf_append_str(out, "[");
             verdicts(links[i].links, links[i].n_links, out);
@@ -208,9 +208,8 @@ static void expect_with(const char *text, int64_t now, int rc, const char *want,
     memset(&opts, 0, sizeof opts);
     opts.now = now;
     opts.hash.threads = 1;
-    assert_int_equal(ms_policy_parse((const uint8_t *)text, strlen(text), "policy.json", dir, &p,
-                                     &err),
-                     0);
+    assert_int_equal(
+        ms_policy_parse((const uint8_t *)text, strlen(text), "policy.json", dir, &p, &err), 0);
     int got_rc = ms_chain_verify(p, model, &opts, res, &err);
     verdicts(res->links, res->n_links, &got);
     if (got_rc != rc || strcmp(got.data ? (char *)got.data : "", want) != 0)
@@ -286,9 +285,8 @@ static void test_untrusted_provenance(void **state)
     assert_contains(reason(&res, "code"), "no trusted provenance");
     ms_chain_result_clear(&res);
     /* The first failure is the error message. */
-    assert_int_equal(ms_policy_parse((const uint8_t *)policy_text, strlen(policy_text), "p", dir,
-                                     &p, &err),
-                     0);
+    assert_int_equal(
+        ms_policy_parse((const uint8_t *)policy_text, strlen(policy_text), "p", dir, &p, &err), 0);
     assert_int_equal(ms_chain_verify(p, model, NULL, &res, &err), MS_EVERIFY);
     assert_contains(err.message, "provenance: no provenance for sha256:");
     ms_chain_result_clear(&res);
@@ -351,8 +349,7 @@ static void test_dataset_and_code(void **state)
     char *line = provenance_line(&s);
     write_claims(line, base_line, NULL); /* no dataset statement */
     expect(MS_EVERIFY, "policy+ model+ provenance+ dataset:pets- code+ base-model:base+", &res);
-    assert_contains(reason(&res, "dataset"),
-                    "no dataset statement for sha256:");
+    assert_contains(reason(&res, "dataset"), "no dataset statement for sha256:");
     assert_contains(reason(&res, "dataset"), "signed by a key in policy.datasets.signers (data)");
     ms_chain_result_clear(&res);
     free(line);
@@ -384,13 +381,11 @@ static void test_base_models(void **state)
     char *line = provenance_line(&s);
     write_claims(line, pets_line, NULL); /* no base model signature */
     expect(MS_EVERIFY, "policy+ model+ provenance+ dataset:pets+ code+ base-model:base-", &res);
-    assert_contains(reason(&res, "base-model"),
-                    "no model signature for sha256:");
+    assert_contains(reason(&res, "base-model"), "no model signature for sha256:");
     ms_chain_result_clear(&res);
 
     /* A base whose own (vendor-signed) provenance names our model: a cycle. */
-    prov_spec b = {VENDOR, base_root, "https://vendor.example/b", NULL, 0, 0, model_root,
-                   "model"};
+    prov_spec b = {VENDOR, base_root, "https://vendor.example/b", NULL, 0, 0, model_root, "model"};
     char *base_prov = provenance_line(&b);
     write_claims(line, pets_line, base_line, base_prov, NULL);
     expect(MS_EVERIFY,
@@ -465,9 +460,8 @@ static void test_malformed_claims(void **state)
     ms_policy *p = NULL;
     ms_error err;
     write_claims(pets_line, "garbage", NULL);
-    assert_int_equal(ms_policy_parse((const uint8_t *)policy_text, strlen(policy_text), "p", dir,
-                                     &p, &err),
-                     0);
+    assert_int_equal(
+        ms_policy_parse((const uint8_t *)policy_text, strlen(policy_text), "p", dir, &p, &err), 0);
     assert_int_equal(ms_chain_verify(p, model, NULL, &res, &err), MS_EINPUT);
     assert_contains(err.message, "line 2");
     assert_int_equal(res.n_links, 0);

@@ -20,8 +20,7 @@ static int setup(void **state)
         ms_key *k = NULL;
         ms_error err;
         char path[PATH_MAX];
-        assert_int_equal(ms_key_generate(i == 1 ? MS_KEY_ECDSA_P256 : MS_KEY_ED25519, &k, &err),
-                         0);
+        assert_int_equal(ms_key_generate(i == 1 ? MS_KEY_ECDSA_P256 : MS_KEY_ED25519, &k, &err), 0);
         assert_int_equal(ms_key_save_public(k, unit_path(path, dir, names[i]), &err), 0);
         ms_key_free(k);
     }
@@ -220,8 +219,7 @@ static void test_refusals(void **state)
         {"{\"public_key\": \"keys/release.pub\"}",
          "{\"sigstore\": {\"identity\": \"a\", \"issuer\": \"b\"}}",
          "policy.keys.release.sigstore: Sigstore keyless identities are not supported"},
-        {", \"identity\": \"release@vendor.example\"", "",
-         "policy.keys.vendor.identity: missing"},
+        {", \"identity\": \"release@vendor.example\"", "", "policy.keys.vendor.identity: missing"},
         {"[\"keys/vendor-ca.pem\"]", "[]", "policy.keys.vendor.certificate_chain: empty list"},
         {"[\"keys/vendor-ca.pem\"]", "[\"keys/release.pub\"]",
          "policy.keys.vendor.certificate_chain[0]: "},
@@ -239,7 +237,8 @@ static void test_refusals(void **state)
         {"[\"https://ci.example.com/gpu-runner\"]",
          "[\"https://ci.example.com/gpu-runner\", \"https://ci.example.com/gpu-runner\"]",
          "policy.provenance.builder_ids[1]: \"https://ci.example.com/gpu-runner\" is listed twice"},
-        {"\"required\": true, \"signers\": [\"ci\"]", "\"required\": \"yes\", \"signers\": [\"ci\"]",
+        {"\"required\": true, \"signers\": [\"ci\"]",
+         "\"required\": \"yes\", \"signers\": [\"ci\"]",
          "policy.provenance.required: not a boolean"},
         {"\"signers\": [\"ci\"]", "\"signers\": [\"ci\", \"cj\"]",
          "policy.provenance.signers[1]: key \"cj\" is not defined"},
