@@ -231,6 +231,43 @@ sv_refused "two DSSE signatures" "invalid bundle (content.dsseEnvelope.signature
 resign_statement "$T/p384-files.sig" "$T/p384.key" "$T/v01.sig"
 sv_refused "statement _type v0.1" "statement _type" "$T/v01.sig" "$T/p384.pub"
 
+# Attestations: every dataset signature and every claims.jsonl line (provenance, copied dataset
+# signatures, the base model's signature) verifies with @sigstore/verify under its signer's key.
+D=$T/data
+mkdir -p "$D/train"
+printf 'a' >"$D/train/1.txt"
+printf 'b' >"$D/train/2.txt"
+ms keygen --no-password --output "$T/data" >/dev/null
+ms keygen --no-password --output "$T/ci" >/dev/null
+ms dataset manifest --name set --output "$T/set.dsm.jsonl.zst" "$D" >/dev/null
+ms dataset sign --key "$T/data.key" "$T/set.dsm.jsonl.zst" >/dev/null
+run node "$SV" "$T/set.dsm.jsonl.zst.sig" "$T/data.pub"
+[ "$STATUS" -eq 0 ] && grep -q '^verified: DSSE https://modelseal/dataset-manifest/v1, 1 subject' "$OUT" &&
+    pass || fail "dataset signature: @sigstore/verify: $(cat "$OUT" "$ERR")"
+mkdir -p "$T/base"
+printf 'base weights' >"$T/base/w.bin"
+ms sign --key "$T/ed25519.key" "$T/base" >/dev/null
+mkdir -p "$T/tuned"
+printf 'tuned weights' >"$T/tuned/w.bin"
+ms sign --key "$T/ed25519.key" "$T/tuned" >/dev/null
+check_status "attest provenance" 0 ms attest provenance --key "$T/ci.key" --builder-id https://ci.example.com/r \
+    --no-git --dataset "$T/set.dsm.jsonl.zst" --base-model "$T/base" "$T/tuned"
+n=0
+while IFS= read -r line; do
+    n=$((n + 1))
+    printf '%s' "$line" >"$T/claim$n.sig"
+    type=$($PY -c "import json,base64,sys; b=json.load(open(sys.argv[1])); print(json.loads(base64.b64decode(b['dsseEnvelope']['payload']))['predicateType'])" "$T/claim$n.sig")
+    case $type in
+    https://slsa.dev/provenance/v1) key=$T/ci.pub ;;
+    https://modelseal/dataset-manifest/v1) key=$T/data.pub ;;
+    *) key=$T/ed25519.pub ;;
+    esac
+    run node "$SV" "$T/claim$n.sig" "$key"
+    [ "$STATUS" -eq 0 ] && grep -qF "verified: DSSE $type" "$OUT" && pass ||
+        fail "claims line $n ($type): @sigstore/verify: $(cat "$OUT" "$ERR")"
+done <"$T/tuned/claims.jsonl"
+check_eq "claims lines checked" "$n" "3"
+
 # Usage errors: exit 2.
 check_fails "no public key argument" 2 "usage: " node "$SV" "$T/p256-files.sig"
 check_fails "unreadable public key" 2 "cannot read a public key" \
