@@ -22,6 +22,7 @@
 #include "modelseal/provenance.h"
 #include "modelseal/lineage.h"
 #include "modelseal/policy.h"
+#include "modelseal/sbom.h"
 #include "modelseal/version.h"
 #include "modelseal/walk.h"
 #include "modelseal/x509.h"

@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "key.h"
 #include "manifest.h"
+#include "sigstore.h"
 #include "x509.h"
 
 #ifdef __cplusplus
@@ -32,14 +33,17 @@ typedef struct ms_policy_strings {
     size_t n;
 } ms_policy_strings;
 
-/* One entry of "keys": a public key, or a certificate chain (trusted roots and intermediates)
- * with the exact identity (SAN) the signing certificate must carry. */
+/* One entry of "keys": a public key; a certificate chain (trusted roots and intermediates)
+ * with the exact identity (SAN) the signing certificate must carry; or a Sigstore keyless
+ * identity (SAN and OIDC issuer) verified offline against a trusted root. */
 typedef struct ms_policy_key {
     char *name;
-    char *path;           /* the file, resolved against the policy's directory */
-    ms_key *key;          /* public_key; NULL for a certificate chain */
-    ms_x509_chain *roots; /* certificate_chain; NULL for a public key */
-    char *identity;       /* with roots */
+    char *path;                     /* the file, resolved against the policy's directory */
+    ms_key *key;                    /* public_key; NULL otherwise */
+    ms_x509_chain *roots;           /* certificate_chain; NULL otherwise */
+    char *identity;                 /* with roots or sigstore_root */
+    ms_trusted_root *sigstore_root; /* sigstore.trusted_root; NULL otherwise */
+    char *issuer;                   /* sigstore.issuer */
 } ms_policy_key;
 
 /* A section's signers: key names, and their indices into ms_policy.keys. */

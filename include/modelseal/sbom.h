@@ -96,10 +96,10 @@ typedef struct ms_sbom_signers {
 
 typedef struct ms_sbom_collect_options {
     const char *signature_path; /* NULL: MODEL/model.sig or MODEL.sig */
-    const char *claims_path;    /* NULL: MODEL/claims.jsonl or MODEL.claims.jsonl (missing = none) */
-    ms_sbom_signers model;      /* model.sig */
-    ms_sbom_signers provenance; /* the model's SLSA provenance */
-    ms_sbom_signers datasets;   /* dataset statements */
+    const char *claims_path; /* NULL: MODEL/claims.jsonl or MODEL.claims.jsonl (missing = none) */
+    ms_sbom_signers model;   /* model.sig */
+    ms_sbom_signers provenance;  /* the model's SLSA provenance */
+    ms_sbom_signers datasets;    /* dataset statements */
     ms_sbom_signers base_models; /* base models' model.sig and their provenance */
     int verify_model_files;      /* 1: also re-hash the model against model.sig */
     ms_manifest_options hash;    /* for that re-hash */
@@ -118,8 +118,8 @@ typedef struct ms_sbom_collect_options {
  * on one path being a cycle. On success *out is new (ms_sbom_evidence_free).
  * 0; MS_EVERIFY when something it uses does not verify or disagrees (err says what);
  * MS_EINPUT for a malformed signature, claims file or statement; MS_EENV; MS_ENOMEM. */
-int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts,
-                    ms_sbom_evidence **out, ms_error *err);
+int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts, ms_sbom_evidence **out,
+                    ms_error *err);
 
 /* Policy mode: verify `model`'s whole chain against `policy` (ms_chain_verify; `res` receives
  * the verdicts, clear it with ms_chain_result_clear), then collect the evidence with the
@@ -165,8 +165,7 @@ int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev, const ms_s
                    ms_buf *out, ms_error *err);
 int ms_sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
                       ms_error *err);
-int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                 ms_error *err);
+int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err);
 
 /* An RFC 4122 version 5 (name-based, SHA-1) UUID of `name` in namespace `ns`, lowercase text
  * (36 characters + NUL). 0, or MS_ENOMEM when the digest cannot be computed. */

@@ -148,6 +148,8 @@ int cmd_hooks(int argc, char **argv);
 extern const char cmd_hooks_usage[];
 int cmd_policy(int argc, char **argv);
 extern const char cmd_policy_usage[];
+int cmd_sbom(int argc, char **argv);
+extern const char cmd_sbom_usage[];
 /* verify --policy (verify_policy.c): called by cmd_verify with the same argv. */
 int cli_verify_policy(int argc, char **argv);
 

@@ -78,7 +78,10 @@ static int policy_check(int argc, char **argv)
                 hint[0] = '\0';
             printf("  %s: %s public key %s (hint %.16s)\n", k->name,
                    ms_key_type_name(ms_key_get_type(k->key)), k->path, hint);
-        } else
+        } else if (k->sigstore_root)
+            printf("  %s: Sigstore identity %s from %s, trusted root %s\n", k->name, k->identity,
+                   k->issuer, k->path);
+        else
             printf("  %s: certificate chain %s (%zu certificate%s), identity %s\n", k->name,
                    k->path, ms_x509_chain_count(k->roots),
                    ms_x509_chain_count(k->roots) == 1 ? "" : "s", k->identity);

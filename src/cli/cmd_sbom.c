@@ -216,8 +216,8 @@ int cmd_sbom(int argc, char **argv)
         }
         case OPT_THREADS:
             if (cli_parse_threads(optarg, &threads) != 0) {
-                status = cli_usage_error("--threads: expected a count from 1 to 1024, got '%s'",
-                                         optarg);
+                status =
+                    cli_usage_error("--threads: expected a count from 1 to 1024, got '%s'", optarg);
                 goto out;
             }
             break;
@@ -322,8 +322,8 @@ int cmd_sbom(int argc, char **argv)
         char root[80];
         cli_format_root(ev->model.digest, root);
         printf("Wrote %s: %s for %s %s (%zu dataset%s, %zu package%s, %zu base model%s%s)\n",
-               output, format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1",
-               ev->model.name, root, ev->model.n_datasets, ev->model.n_datasets == 1 ? "" : "s",
+               output, format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1", ev->model.name,
+               root, ev->model.n_datasets, ev->model.n_datasets == 1 ? "" : "s",
                ev->model.n_packages, ev->model.n_packages == 1 ? "" : "s", count_bases(&ev->model),
                count_bases(&ev->model) == 1 ? "" : "s",
                ev->model.has_provenance ? "" : "; no verified provenance");

@@ -24,6 +24,8 @@ const cli_command cli_commands[] = {
      cmd_inspect_usage},
     {"dataset", cmd_dataset, "dataset manifests: manifest, sign, verify", cmd_dataset_usage},
     {"attest", cmd_attest, "attestations in the claims file: provenance, list", cmd_attest_usage},
+    {"sbom", cmd_sbom, "write an AI bill of materials (CycloneDX 1.6 or SPDX 3.0.1) from the verified chain",
+     cmd_sbom_usage},
     {"lineage", cmd_lineage, "lineage in git: record, log, find, check model and dataset versions",
      cmd_lineage_usage},
     {"hooks", cmd_hooks, "install or remove the git hooks that record lineage and check pushes",

@@ -30,13 +30,18 @@
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
 
-#define MAX_NAMED_FILES 10 /* differences named in a dataset verdict */
+#define MAX_NAMED_FILES 10 /* differences named in a verdict */
+#define MAX_BASE_LINKS                                                                             \
+    4096 /* base-model links in one chain (a DAG of shared bases is a tree of                      \
+            paths here: bound the work, fail closed beyond) */
 
 typedef struct chain_ctx {
     const ms_policy *policy;
     const ms_chain_options *opts;
     ms_claims *claims;
-    signed char *verified; /* claims->n x n_keys: 0 not tried, 1 verifies, -1 does not */
+    signed char **verified; /* per claim, allocated when first tried: per policy key,
+                               0 not tried, 1 verifies, -1 does not */
+    size_t base_links;      /* base-model links made so far (bounded) */
     int64_t now;
     ms_error *err; /* fatal errors only (out of memory) */
 } chain_ctx;
@@ -127,6 +132,10 @@ static void trust_for_key(const ms_policy_key *k, const ms_key **slot, ms_trust 
         *slot = k->key;
         t->keys = slot;
         t->n_keys = 1;
+    } else if (k->sigstore_root) {
+        t->sigstore_root = k->sigstore_root;
+        t->identity = k->identity;
+        t->sigstore_issuer = k->issuer;
     } else {
         t->roots = k->roots;
         t->identity = k->identity;
@@ -136,7 +145,9 @@ static void trust_for_key(const ms_policy_key *k, const ms_key **slot, ms_trust 
 /* Does claim `c` verify with policy key `k`? 1 / 0; a negative code when out of memory. */
 static int claim_verifies(chain_ctx *ctx, size_t c, size_t k)
 {
-    signed char *v = &ctx->verified[c * ctx->policy->n_keys + k];
+    if (!ctx->verified[c] && !(ctx->verified[c] = calloc(ctx->policy->n_keys, 1)))
+        return ms_error_nomem(ctx->err);
+    signed char *v = &ctx->verified[c][k];
     if (*v == 0) {
         const ms_key *slot;
         ms_trust t;
@@ -1076,6 +1087,11 @@ static int link_base(chain_ctx *ctx, const ms_provenance_dependency *dep, const 
         goto out;
     }
     root_text(digest, root);
+    if (++ctx->base_links > MAX_BASE_LINKS) {
+        l = link_add(ctx, links, "base-model", name, 0,
+                     "%s: more than %d base-model links in the chain", root, MAX_BASE_LINKS);
+        goto out;
+    }
     if (depth > p->max_depth) {
         l = link_add(ctx, links, "base-model", name, 0,
                      "%s: the chain of base models is deeper than policy.base_model.max_depth "
@@ -1185,7 +1201,7 @@ int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_o
                     ms_chain_result *res, ms_error *err)
 {
     static const ms_chain_options defaults;
-    chain_ctx ctx = {policy, opts ? opts : &defaults, NULL, NULL, 0, err};
+    chain_ctx ctx = {.policy = policy, .opts = opts ? opts : &defaults, .err = err};
     link_list links = {0};
     ms_provenance *pv = NULL;
     char *claims_path = NULL;
@@ -1210,9 +1226,7 @@ int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_o
         rc = ms_error_set(err, rc, "%s", e.message);
         goto out;
     }
-    size_t cells;
-    if (__builtin_mul_overflow(ctx.claims->n ? ctx.claims->n : 1, policy->n_keys, &cells) ||
-        !(ctx.verified = calloc(cells ? cells : 1, 1))) {
+    if (!(ctx.verified = calloc(ctx.claims->n ? ctx.claims->n : 1, sizeof *ctx.verified))) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -1237,8 +1251,10 @@ out:
     res->links = links.items;
     res->n_links = links.n;
     ms_provenance_free(pv);
-    ms_claims_free(ctx.claims);
+    for (size_t i = 0; ctx.verified && i < ctx.claims->n; i++)
+        free(ctx.verified[i]);
     free(ctx.verified);
+    ms_claims_free(ctx.claims);
     free(claims_path);
     return rc;
 }

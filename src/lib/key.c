@@ -440,6 +440,7 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
         pkey = d2i_PUBKEY(NULL, &p, (long)len);
         if (!pkey || p != data + len) {
             EVP_PKEY_free(pkey);
+            ERR_clear_error(); /* leave no failure queued for the caller's next OpenSSL call */
             return ms_error_set(err, MS_EINPUT,
                                 "%s: not a public key (neither PEM nor DER SubjectPublicKeyInfo)",
                                 what);
@@ -583,10 +584,126 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
     return (int)n;
 }
 
+/* The key derivation cost an encrypted PKCS#8 key may ask for. OpenSSL runs whatever the file
+ * states: 2^31 PBKDF2 iterations stall for minutes. `openssl pkcs8`/`genpkey` write 2048
+ * iterations (scrypt N=16384, r=8, p=1) and other tools up to about 10^6 iterations. */
+#define PBKDF2_MAX_ITERATIONS UINT64_C(10000000)
+#define SCRYPT_MAX_WORK (UINT64_C(1) << 23) /* N * r * p: 2^20, 8, 1 */
+
+/* An iteration count within PBKDF2_MAX_ITERATIONS, else MS_EINPUT naming `kdf`. */
+static int check_iterations(const ASN1_INTEGER *iter, const char *kdf, const char *path,
+                            ms_error *err)
+{
+    uint64_t n = 0;
+    if (!iter || ASN1_INTEGER_get_uint64(&n, iter) != 1)
+        return ms_error_set(err, MS_EINPUT, "%s: encrypted key: malformed %s iteration count", path,
+                            kdf);
+    if (n > PBKDF2_MAX_ITERATIONS)
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: encrypted key asks for %llu %s iterations, more than the limit "
+                            "of %llu",
+                            path, (unsigned long long)n, kdf,
+                            (unsigned long long)PBKDF2_MAX_ITERATIONS);
+    return 0;
+}
+
+static int check_scrypt(const SCRYPT_PARAMS *sp, const char *path, ms_error *err)
+{
+    uint64_t n = 0, r = 0, p = 0, work;
+    if (ASN1_INTEGER_get_uint64(&n, sp->costParameter) != 1 ||
+        ASN1_INTEGER_get_uint64(&r, sp->blockSize) != 1 ||
+        ASN1_INTEGER_get_uint64(&p, sp->parallelizationParameter) != 1)
+        return ms_error_set(err, MS_EINPUT, "%s: encrypted key: malformed scrypt parameters", path);
+    if (__builtin_mul_overflow(n, r, &work) || __builtin_mul_overflow(work, p, &work) ||
+        work > SCRYPT_MAX_WORK)
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: encrypted key asks for scrypt N=%llu r=%llu p=%llu, more work "
+                            "than the limit (N*r*p at most %llu)",
+                            path, (unsigned long long)n, (unsigned long long)r,
+                            (unsigned long long)p, (unsigned long long)SCRYPT_MAX_WORK);
+    return 0;
+}
+
+/* Refuse an EncryptedPrivateKeyInfo whose key derivation costs more than the limits above:
+ * PBES2 with PBKDF2 or scrypt, and PBES1 / PKCS#12 PBE iteration counts. Anything else (not
+ * an encrypted key, unknown schemes) is left for OpenSSL to read or refuse. */
+static int check_pbe_cost(const uint8_t *der, long len, const char *path, ms_error *err)
+{
+    const unsigned char *p = der;
+    const X509_ALGOR *alg = NULL;
+    PBE2PARAM *pbe2 = NULL;
+    PBKDF2PARAM *kdf = NULL;
+    SCRYPT_PARAMS *sp = NULL;
+    PBEPARAM *pbe1 = NULL;
+    int rc = 0;
+    X509_SIG *sig = d2i_X509_SIG(NULL, &p, len);
+    if (!sig)
+        goto out;
+    X509_SIG_get0(sig, &alg, NULL);
+    if (!alg || !alg->parameter)
+        goto out;
+    if (OBJ_obj2nid(alg->algorithm) != NID_pbes2) {
+        if ((pbe1 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), alg->parameter)))
+            rc = check_iterations(pbe1->iter, "PBE", path, err); /* PBES1, PKCS#12 */
+        goto out;
+    }
+    pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
+    if (!pbe2 || !pbe2->keyfunc || !pbe2->keyfunc->parameter)
+        goto out;
+    switch (OBJ_obj2nid(pbe2->keyfunc->algorithm)) {
+    case NID_id_pbkdf2:
+        kdf = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
+        if (kdf)
+            rc = check_iterations(kdf->iter, "PBKDF2", path, err);
+        break;
+    case NID_id_scrypt:
+        sp = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(SCRYPT_PARAMS), pbe2->keyfunc->parameter);
+        if (sp)
+            rc = check_scrypt(sp, path, err);
+        break;
+    default:
+        break;
+    }
+out:
+    PBEPARAM_free(pbe1);
+    SCRYPT_PARAMS_free(sp);
+    PBKDF2PARAM_free(kdf);
+    PBE2PARAM_free(pbe2);
+    X509_SIG_free(sig);
+    ERR_clear_error();
+    return rc;
+}
+
+/* check_pbe_cost on every PEM block of the file (whatever its label). */
+static int check_pem_pbe_cost(const char *data, size_t len, const char *path, ms_error *err)
+{
+    char *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long der_len = 0;
+    int rc = 0;
+    BIO *bio = BIO_new_mem_buf(data, (int)len);
+    if (!bio)
+        return ms_error_nomem(err);
+    while (rc == 0 && PEM_read_bio(bio, &name, &header, &der, &der_len) == 1) {
+        rc = check_pbe_cost(der, der_len, path, err);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(der);
+        name = header = NULL;
+        der = NULL;
+    }
+    BIO_free(bio);
+    ERR_clear_error(); /* the end of the blocks is an error to PEM_read_bio */
+    return rc;
+}
+
 static int load_pem_secret(const char *data, size_t len, const char *path,
                            ms_passphrase_fn get_passphrase, void *ctx, ms_key **out, ms_error *err)
 {
     struct pem_pass pp = {get_passphrase, ctx, path, err, 0, 0};
+    int rc = check_pem_pbe_cost(data, len, path, err);
+    if (rc < 0)
+        return rc;
     BIO *bio = BIO_new_mem_buf(data, (int)len);
     if (!bio)
         return ms_error_nomem(err);

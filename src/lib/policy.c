@@ -20,6 +20,7 @@
 #include "modelseal/sigstore.h"
 
 #define MAX_LIST 4096 /* entries in any list of a policy */
+#define MAX_KEYS 256  /* keys in a policy */
 
 typedef struct parser {
     const char *what;     /* the file, for messages */
@@ -86,6 +87,8 @@ void ms_policy_free(ms_policy *p)
         ms_key_free(p->keys[i].key);
         ms_x509_chain_free(p->keys[i].roots);
         free(p->keys[i].identity);
+        ms_trusted_root_free(p->keys[i].sigstore_root);
+        free(p->keys[i].issuer);
     }
     free(p->keys);
     signers_clear(&p->model_signers);
@@ -144,6 +147,8 @@ static int check_object(parser *ps, const cJSON *obj, const char *path, const ch
 /* A non-empty string without control characters (JSON already excluded NUL). */
 static int check_string(parser *ps, const cJSON *item, const char *path)
 {
+    if (!item)
+        return fail(ps, path, "missing");
     if (!cJSON_IsString(item))
         return fail(ps, path, "not a string");
     if (!item->valuestring[0])
@@ -238,6 +243,28 @@ static int get_path(parser *ps, const cJSON *obj, const char *parent, const char
 
 /* ---- sections ----------------------------------------------------------------------------- */
 
+/* {"sigstore": {"identity", "issuer", "trusted_root"}}: a keyless signer, verified offline. */
+static int parse_sigstore(parser *ps, const cJSON *sig, const char *parent, ms_policy_key *k)
+{
+    static const char *const allowed[] = {"identity", "issuer", "trusted_root", NULL};
+    char path[512];
+    ms_error rerr;
+    int rc;
+    join(path, sizeof path, parent, "sigstore");
+    if ((rc = check_object(ps, sig, path, allowed)) != 0 ||
+        (rc = get_string(ps, sig, path, "identity", &k->identity)) != 0 ||
+        (rc = get_string(ps, sig, path, "issuer", &k->issuer)) != 0 ||
+        (rc = get_path(ps, sig, path, "trusted_root", &k->path)) != 0)
+        return rc;
+    rc = ms_trusted_root_load(k->path, &k->sigstore_root, &rerr);
+    if (rc) {
+        char sub[560];
+        path_printf(sub, sizeof sub, "%s.trusted_root", path);
+        return rc == MS_ENOMEM ? ms_error_nomem(ps->err) : fail(ps, sub, "%s", rerr.message);
+    }
+    return 0;
+}
+
 static int parse_key(parser *ps, ms_policy *p, const cJSON *item, const char *path,
                      ms_policy_key *k)
 {
@@ -251,14 +278,15 @@ static int parse_key(parser *ps, ms_policy *p, const cJSON *item, const char *pa
     const cJSON *pub = cJSON_GetObjectItemCaseSensitive(item, "public_key");
     const cJSON *chain = cJSON_GetObjectItemCaseSensitive(item, "certificate_chain");
     const cJSON *identity = cJSON_GetObjectItemCaseSensitive(item, "identity");
-    if (cJSON_GetObjectItemCaseSensitive(item, "sigstore")) {
-        join(sub, sizeof sub, path, "sigstore");
-        return fail(ps, sub,
-                    "Sigstore keyless identities are not supported in policies yet "
-                    "(use public_key or certificate_chain)");
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(item, "sigstore");
+    if (sig) {
+        if (pub || chain || identity)
+            return fail(ps, path,
+                        "needs exactly one of public_key, certificate_chain and sigstore");
+        return parse_sigstore(ps, sig, path, k);
     }
     if ((pub != NULL) == (chain != NULL))
-        return fail(ps, path, "needs exactly one of public_key and certificate_chain");
+        return fail(ps, path, "needs exactly one of public_key, certificate_chain and sigstore");
     if (pub) {
         if (identity) {
             join(sub, sizeof sub, path, "identity");
@@ -330,8 +358,8 @@ static int parse_keys(parser *ps, ms_policy *p, const cJSON *keys)
     int n = cJSON_GetArraySize(keys);
     if (n == 0)
         return fail(ps, "policy.keys", "no keys defined");
-    if (n > MAX_LIST)
-        return fail(ps, "policy.keys", "more than %d keys", MAX_LIST);
+    if (n > MAX_KEYS)
+        return fail(ps, "policy.keys", "more than %d keys", MAX_KEYS);
     if (!(p->keys = calloc((size_t)n, sizeof *p->keys)))
         return ms_error_nomem(ps->err);
     for (const cJSON *c = keys->child; c; c = c->next) {

@@ -245,8 +245,8 @@ int sbom_package_name(const char *uri, char **name, char **version)
 /* ---- options ------------------------------------------------------------------------------ */
 
 static const char *const dataset_type_names[] = {
-    "audio", "categorical", "graph",      "image",     "noAssertion", "numeric",   "other",
-    "sensor", "structured", "syntactic", "text", "timeseries", "timestamp", "video"};
+    "audio",  "categorical", "graph",     "image", "noAssertion", "numeric",   "other",
+    "sensor", "structured",  "syntactic", "text",  "timeseries",  "timestamp", "video"};
 #define N_DATASET_TYPES (sizeof dataset_type_names / sizeof dataset_type_names[0])
 
 int ms_sbom_format_parse(const char *text, ms_sbom_format *out, ms_error *err)
@@ -380,9 +380,9 @@ int ms_sbom_uuid_v5(const uint8_t ns[16], const void *name, size_t len, char out
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned md_len = 0;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    int ok = c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) == 1 &&
-             EVP_DigestUpdate(c, ns, 16) == 1 && EVP_DigestUpdate(c, name, len) == 1 &&
-             EVP_DigestFinal_ex(c, md, &md_len) == 1 && md_len >= 16;
+    int ok = c && EVP_DigestInit_ex(c, EVP_sha1(), NULL) == 1 && EVP_DigestUpdate(c, ns, 16) == 1 &&
+             EVP_DigestUpdate(c, name, len) == 1 && EVP_DigestFinal_ex(c, md, &md_len) == 1 &&
+             md_len >= 16;
     EVP_MD_CTX_free(c);
     if (!ok)
         return MS_ENOMEM;
@@ -605,8 +605,8 @@ static int code_from(collect_ctx *ctx, const ms_claim *cl, const ms_provenance_d
 static int dataset_statement(collect_ctx *ctx, ms_sbom_dataset *ds)
 {
     size_t *idx = NULL, n = 0;
-    int rc = trusted_claims(ctx, ds->root_digest, MS_DATASET_PREDICATE_TYPE,
-                            &ctx->opts->datasets, "dataset statement", &idx, &n);
+    int rc = trusted_claims(ctx, ds->root_digest, MS_DATASET_PREDICATE_TYPE, &ctx->opts->datasets,
+                            "dataset statement", &idx, &n);
     if (rc)
         goto out;
     size_t mismatch_line = 0;
@@ -616,8 +616,8 @@ static int dataset_statement(collect_ctx *ctx, ms_sbom_dataset *ds)
         ms_error e;
         memset(&info, 0, sizeof info);
         if ((rc = ms_dataset_info_from_statement(cl->statement, &info, &e)) != 0) {
-            rc = ms_error_set(ctx->err, rc, "%s: line %zu: %s", ctx->claims_path,
-                              cl->line_number, e.message);
+            rc = ms_error_set(ctx->err, rc, "%s: line %zu: %s", ctx->claims_path, cl->line_number,
+                              e.message);
             goto out;
         }
         if (ds->has_manifest_digest &&
@@ -959,8 +959,8 @@ out:
     return rc;
 }
 
-int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts,
-                    ms_sbom_evidence **out, ms_error *err)
+int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts, ms_sbom_evidence **out,
+                    ms_error *err)
 {
     collect_ctx ctx;
     char *claims_path = NULL;

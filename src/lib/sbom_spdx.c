@@ -26,9 +26,9 @@ typedef struct spdx_ctx {
     sbom_tree t;
     const ms_sbom_evidence *ev;
     const ms_sbom_options *o;
-    char *ns;        /* the namespace, with its separator */
-    cJSON *graph;    /* the @graph array */
-    cJSON *elements; /* SpdxDocument.element */
+    char *ns;                           /* the namespace, with its separator */
+    cJSON *graph;                       /* the @graph array */
+    cJSON *elements;                    /* SpdxDocument.element */
     uint8_t (*emitted)[MS_SHA256_SIZE]; /* base models already in the graph */
     size_t n_emitted;
     int oom;
@@ -100,8 +100,8 @@ static void text_local(const char *prefix, const char *text, char out[96])
 
 /* A Relationship `from` -> `to` (local ids; `to` sorted by the caller), id derived from its
  * type and the from element. */
-static void relationship(spdx_ctx *c, const char *type, const char *from,
-                         const char *const *to, size_t n_to)
+static void relationship(spdx_ctx *c, const char *type, const char *from, const char *const *to,
+                         size_t n_to)
 {
     char local[160];
     snprintf(local, sizeof local, "relationship-%s-%s", type, from);
@@ -312,8 +312,8 @@ static void dataset(spdx_ctx *c, const ms_sbom_dataset *ds)
         char text[72], comment[160];
         sbom_digest_text(ds->manifest_digest, text);
         if (ds->has_statement)
-            snprintf(comment, sizeof comment, "modelseal dataset manifest %s, %llu files", text,
-                     (unsigned long long)ds->files);
+            snprintf(comment, sizeof comment, "modelseal dataset manifest %s, %llu file%s", text,
+                     (unsigned long long)ds->files, ds->files == 1 ? "" : "s");
         else
             snprintf(comment, sizeof comment, "modelseal dataset manifest %s", text);
         sbom_string(&c->t, e, "comment", comment);
@@ -371,8 +371,7 @@ static int make_namespace(spdx_ctx *c)
     return 0;
 }
 
-int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                 ms_error *err)
+int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
 {
     const ms_sbom_model *m = &ev->model;
     spdx_ctx c;

@@ -43,6 +43,13 @@ check_eq "no warning" "$(cat "$ERR")" ""
 # From another directory: paths stay relative to the policy file.
 (cd / && "$MODELSEAL" policy check "$P") >/dev/null 2>&1 && pass || fail "check from another directory"
 
+# A Sigstore keyless key.
+cp "$MS_VECTORS/sigstore/sigstore.trusted_root.json" "$T/root.json"
+printf '{"version": 1, "keys": {"ibm": {"sigstore": {"identity": "stefanb@us.ibm.com", "issuer": "https://sigstore.verify.ibm.com/oauth2", "trusted_root": "root.json"}}}, "model": {"signers": ["ibm"]}}' >"$T/sig.json"
+check_status "policy check: a sigstore key" 0 ms policy check "$T/sig.json"
+grep -q "^  ibm: Sigstore identity stefanb@us.ibm.com from https://sigstore.verify.ibm.com/oauth2, trusted root $T/root.json$" "$OUT" && pass || fail "sigstore key line: $(cat "$OUT")"
+grep -q "^  provenance: not required by the policy$" "$OUT" && pass || fail "minimal: provenance not required"
+
 # Expiry warnings: still valid (exit 0).
 $PY -c "import json,sys,datetime as d; p=json.load(open(sys.argv[1])); p['expires']=(d.datetime.utcnow()+d.timedelta(days=10)).strftime('%Y-%m-%dT%H:%M:%SZ'); json.dump(p, open(sys.argv[2],'w'))" "$P" "$T/soon.json"
 check_status "expires soon" 0 ms policy check "$T/soon.json"
@@ -63,7 +70,7 @@ bad "version 2" 's/"version": 1/"version": 2/' "policy.version: unsupported vers
 bad "wrong type" 's/"max_depth": 2/"max_depth": "2"/' "policy.base_model.max_depth: not a number"
 bad "builder id not a string" 's|\["https://ci.example.com/gpu-runner"\]|["https://ci.example.com/gpu-runner", 1]|' "policy.provenance.builder_ids[1]: not a string"
 bad "missing key file" 's|keys/data.pub|keys/none.pub|' "policy.keys.data.public_key: $T/keys/none.pub"
-bad "sigstore identities" 's|{"public_key": "keys/data.pub"}|{"sigstore": {"identity": "a@b", "issuer": "https://x"}}|' "policy.keys.data.sigstore: Sigstore keyless identities are not supported"
+bad "sigstore identity without a trusted root" 's|{"public_key": "keys/data.pub"}|{"sigstore": {"identity": "a@b", "issuer": "https://x"}}|' "policy.keys.data.sigstore.trusted_root: missing"
 printf '{"version": 1,' >"$T/trunc.json"
 check_fails "not JSON" 2 "$T/trunc.json" ms policy check "$T/trunc.json"
 check_fails "missing file" 2 "$T/none.json" ms policy check "$T/none.json"

@@ -87,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)ms_policy_ref_matches(p->code_refs.items[i], "refs/heads/main");
         ms_policy_free(p);
     }
-    ERR_clear_error(); /* see fuzz_public_key.c */
+    if (ERR_peek_error() != 0) /* see fuzz_public_key.c */
+        abort();
     return 0;
 }

@@ -54,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         ms_key_free(key);
     }
-    ERR_clear_error(); /* see fuzz_public_key.c */
+    if (ERR_peek_error() != 0) /* see fuzz_public_key.c */
+        abort();
     return 0;
 }

@@ -3,7 +3,7 @@
 # output, into OUT/<name>/ (not minimised: run `tests/fuzz/fuzz_<name> -merge=1
 # tests/fuzz/corpus/<name> OUT/<name>` on a fresh corpus directory to keep what adds coverage).
 # Usage: MODELSEAL=build/release/modelseal sh tests/fuzz/make_seeds.sh OUT
-# Needs openssl and /usr/bin/python3 with PyNaCl (python3-nacl).
+# Needs openssl, zstd, git and /usr/bin/python3 with PyNaCl (python3-nacl).
 set -eu
 out=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,7 +12,8 @@ ms=${MODELSEAL:-$top/build/release/modelseal}
 pass=fuzz-passphrase # the passphrase fuzz_secret_key answers with
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for t in bundle statement json predicate public_key secret_key x509 dsse claims policy; do
+for t in bundle statement json predicate public_key secret_key x509 dsse claims policy dataset \
+    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle; do
     mkdir -p "$out/$t"
 done
 
@@ -169,5 +170,151 @@ printf '%s' '{"version":1,"keys":{"k":{"public_key":"keys/ci.pub"}},"model":{"si
     >"$out/policy/minimal.json"
 printf '%s' '{"version":1,"keys":{"k":{"public_key":"keys/data.pub"}},"model":{"signers":["k"]},"provenance":{"required":false,"signers":["k"]},"datasets":{"signers":["k"]}}' \
     >"$out/policy/optional.json"
+
+# ---- targets of the datasets, provenance, lineage and Sigstore modules ----------------------
+# Dataset manifests: fuzz_dataset's first byte is 1 for JSON Lines text (compressed by the
+# target) and 0 for a zstd stream as it is.
+mkdir -p "$tmp/ds/sub" "$tmp/ds2/x y" "$tmp/ds3/deep/er"
+printf 'a' >"$tmp/ds/a.txt"
+printf 'bb' >"$tmp/ds/sub/b.bin"
+: >"$tmp/ds/empty"
+printf 'caf\303\251' >"$tmp/ds2/x y/$(printf 'caf\303\251').txt"
+printf '{}' >"$tmp/ds2/z.json"
+printf 'q' >"$tmp/ds3/deep/er/q.txt"
+"$ms" dataset manifest --name set --version 1.0 --source https://data.example/set \
+    --license CC-BY-4.0 --output "$tmp/set.dsm.jsonl.zst" "$tmp/ds" >/dev/null
+"$ms" dataset manifest --name "set two" --algorithm blake2b --output "$tmp/set2.dsm.jsonl.zst" \
+    "$tmp/ds2" >/dev/null
+"$ms" dataset manifest --name one --output "$tmp/set3.dsm.jsonl.zst" "$tmp/ds3" >/dev/null
+for m in set set2 set3; do
+    { printf '\000'; cat "$tmp/$m.dsm.jsonl.zst"; } >"$out/dataset/$m-zst"
+    { printf '\001'; zstd -qdc "$tmp/$m.dsm.jsonl.zst"; } >"$out/dataset/$m-text"
+done
+# Two frames: the header in one, the file lines in the next.
+zstd -qdc "$tmp/set.dsm.jsonl.zst" | head -n 1 | zstd -q -c >"$tmp/frames"
+zstd -qdc "$tmp/set.dsm.jsonl.zst" | tail -n +2 | zstd -q -c >>"$tmp/frames"
+{ printf '\000'; cat "$tmp/frames"; } >"$out/dataset/set-frames"
+
+# Provenance statements: attest a model with every kind of dependency, with and without git.
+"$ms" dataset sign --key "$tmp/ed25519.key" "$tmp/set.dsm.jsonl.zst" >/dev/null
+mkdir -p "$tmp/pm" "$tmp/base"
+printf 'w' >"$tmp/pm/w.bin"
+printf 'base' >"$tmp/base/b.bin"
+"$ms" sign --key "$tmp/ed25519.key" "$tmp/base" >/dev/null
+"$ms" sign --key "$tmp/ed25519.key" "$tmp/pm" >/dev/null
+printf '{"epochs": 3, "lr": 0.0003, "layers": [1, 2], "opt": {"name": "adam"}}\n' >"$tmp/params.json"
+"$ms" attest provenance --key "$tmp/ed25519.key" --builder-id https://ci.example/runner \
+    --no-git --params "$tmp/params.json" --param seed=42 --dataset "$tmp/set.dsm.jsonl.zst" \
+    --base-model "$tmp/base" --dependency pkg:pypi/torch@2.5.1 \
+    --dependency "pkg:pypi/numpy@2.0.0=sha256:$(printf '%064d' 7)" --invocation-id run-1 \
+    --started-on 2025-01-31T12:00:00Z --finished-on 2025-01-31T13:00:00.5+01:00 "$tmp/pm" \
+    >/dev/null
+git init -q -b main "$tmp/code"
+git -C "$tmp/code" config user.name Fuzz
+git -C "$tmp/code" config user.email fuzz@example.com
+git -C "$tmp/code" remote add origin https://git.example.com/train.git
+printf 'print(1)\n' >"$tmp/code/train.py"
+git -C "$tmp/code" add -A
+git -C "$tmp/code" commit -qm train
+"$ms" attest provenance --key "$tmp/ecdsa-p256.key" --builder-id https://ci.example/other \
+    --build-type https://example.com/build/v2 --git-repo "$tmp/code" "$tmp/pm" >/dev/null
+
+# Lineage: a repository with a tracked model (with the claims above) and dataset, two commits.
+repo=$tmp/repo
+git init -q -b main "$repo"
+git -C "$repo" config user.name Fuzz
+git -C "$repo" config user.email fuzz@example.com
+mkdir -p "$repo/models" "$repo/keys" "$repo/data"
+cp -r "$tmp/pm" "$repo/models/m"
+cp "$tmp/ed25519.pub" "$repo/keys/ed.pub"
+cp "$tmp/set.dsm.jsonl.zst" "$tmp/set.dsm.jsonl.zst.sig" "$repo/data/"
+printf '%s\n' '{"version":1,"models":[{"path":"models/m","key":"keys/ed.pub"}],"datasets":[{"path":"data/*.dsm.jsonl.zst","key":"keys/ed.pub"}]}' \
+    >"$repo/.modelseal.json"
+git -C "$repo" add -A
+git -C "$repo" commit -qm one
+(cd "$repo" && "$ms" lineage record --print --dry-run) >"$tmp/note1"
+printf 'x' >"$repo/models/m/w.bin"
+git -C "$repo" rm -q data/set.dsm.jsonl.zst.sig
+git -C "$repo" commit -qam two
+(cd "$repo" && "$ms" lineage record --print --dry-run) >"$tmp/note2"
+
+/usr/bin/python3 - "$out" "$tmp" "$vec" "$top" <<'EOF'
+import base64, glob, hashlib, json, os, subprocess, sys
+import nacl.signing
+
+out, tmp, vec, top = sys.argv[1:5]
+def put(sub, name, data):
+    if isinstance(data, str):
+        data = data.encode()
+    open(os.path.join(out, sub, name), "wb").write(data)
+
+# Provenance: the statements of the claims file (and one of every other claim type).
+for i, line in enumerate(open(os.path.join(tmp, "pm", "claims.jsonl"))):
+    b = json.loads(line)
+    put("provenance", "claim-%d.json" % i, base64.b64decode(b["dsseEnvelope"]["payload"]))
+
+# Lineage (first byte: 0 config, 1 LFS pointer, 2 glob NUL path, 3 digest, 4 note).
+commit = "0123456789abcdef0123456789abcdef01234567"
+for k in (1, 2):
+    note = json.loads(open(os.path.join(tmp, "note%d" % k)).read())
+    note["commit"] = commit
+    put("lineage", "note-%d" % k, b"\x04" + json.dumps(note, separators=(",", ":")).encode())
+put("lineage", "config-full", b"\x00" + open(os.path.join(tmp, "repo", ".modelseal.json"), "rb").read())
+put("lineage", "config-min", b"\x00" + b'{"version": 1}')
+put("lineage", "config-models", b"\x00" + b'{"version":1,"models":[{"path":"a/b"},{"path":"c.bin","key":"k/c.pub"}],"datasets":[{"path":"d/[!x]?/*.zst"},{"path":"e/[a-c]*"}]}')
+oid = hashlib.sha256(b"weights").hexdigest()
+put("lineage", "lfs", b"\x01version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 7\n" % oid.encode())
+put("lineage", "lfs-zero", b"\x01version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 0\n" % oid.encode())
+for i, (pat, path) in enumerate([("data/*.dsm.jsonl.zst", "data/a.dsm.jsonl.zst"),
+                                 ("d/[!x]?/*", "d/ab/c"), ("[a-c]*/x?", "b1/xy"), ("a/[]]b", "a/]b")]):
+    put("lineage", "glob-%d" % i, b"\x02" + pat.encode() + b"\x00" + path.encode())
+put("lineage", "digest-prefixed", b"\x03sha256:" + oid.encode())
+put("lineage", "digest-upper", b"\x03" + oid.upper().encode())
+
+# Trusted roots: the vectors' and the installed ones.
+for f in sorted(glob.glob(os.path.join(vec, "sigstore", "*trusted_root.json")) +
+                glob.glob(os.path.join(top, "keys", "*trusted_root.json"))):
+    put("trusted_root", os.path.basename(os.path.dirname(f)) + "-" + os.path.basename(f),
+        open(f, "rb").read())
+
+# Sigstore bundles, and what their tlog entries and timestamps hold.
+bundles = sorted(glob.glob(os.path.join(vec, "oms", "model-transparency-releases", "*-sigstore", "model.sig")))
+bundles += [os.path.join(vec, "oms", "spec-v1.0", "test-vectors", "v1.0", "valid", "sigstore.bundle.json")]
+for i, f in enumerate(bundles):
+    raw = open(f, "rb").read()
+    put("sigstore_bundle", "vector-%d.json" % i, raw)
+    vm = json.loads(raw).get("verificationMaterial", {})
+    for j, e in enumerate(vm.get("tlogEntries", [])):
+        cp = e.get("inclusionProof", {}).get("checkpoint", {}).get("envelope")
+        if cp:
+            put("checkpoint", "rekor-%d-%d" % (i, j), cp)
+    for j, t in enumerate(vm.get("timestampVerificationData", {}).get("rfc3161Timestamps", [])):
+        der = base64.b64decode(t["signedTimestamp"])
+        put("rfc3161", "response-%d-%d.der" % (i, j), der)
+        resp = os.path.join(tmp, "resp.der")
+        open(resp, "wb").write(der)
+        tok = os.path.join(out, "rfc3161", "token-%d-%d.der" % (i, j))
+        subprocess.run(["openssl", "ts", "-reply", "-in", resp, "-token_out", "-out", tok],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+# Checkpoints signed by fuzz_checkpoint's Ed25519 test log (seed bytes 1..32, log ID the
+# SHA-256 of its SubjectPublicKeyInfo), with extension lines and cosignatures.
+sk = nacl.signing.SigningKey(bytes(range(1, 33)))
+spki = bytes.fromhex("302a300506032b6570032100") + bytes(sk.verify_key)
+log_id = hashlib.sha256(spki).digest()
+other = nacl.signing.SigningKey(bytes(range(101, 133)))
+def note(body, signers):
+    lines = ""
+    for name, key, kid in signers:
+        sig = key.sign(body.encode()).signature
+        lines += "\u2014 %s %s\n" % (name, base64.b64encode(kid + sig).decode())
+    return body + "\n" + lines
+root = base64.b64encode(hashlib.sha256(b"root").digest()).decode()
+me = ("log.fuzz.example", sk, log_id[:4])
+witness = ("witness.example/w1", other, b"\x01\x02\x03\x04")
+put("checkpoint", "ed25519", note("log.fuzz.example - 1\n12345\n%s\n" % root, [me]))
+put("checkpoint", "ed25519-ext", note("log.fuzz.example - 1\n1\n%s\nextension line\n" % root, [witness, me]))
+put("checkpoint", "ed25519-bad", note("log.fuzz.example - 1\n0\n%s\n" % root, [("log.fuzz.example", other, log_id[:4])]))
+EOF
 
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"

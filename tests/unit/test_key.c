@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -639,6 +640,90 @@ static void test_oms_vectors(void **state)
     ms_key_free(secret);
 }
 
+/* An EncryptedPrivateKeyInfo PEM file with this algorithm and 48 bytes of ciphertext: how a
+ * hostile key file states its key derivation cost (no derivation runs to make it). */
+static void write_pkcs8_with(const char *path, X509_ALGOR *alg)
+{
+    static const uint8_t junk[48] = {1, 2, 3};
+    X509_SIG *sig = X509_SIG_new();
+    X509_ALGOR *a = NULL;
+    ASN1_OCTET_STRING *data = NULL;
+    assert_non_null(alg);
+    assert_non_null(sig);
+    X509_SIG_getm(sig, &a, &data);
+    assert_int_equal(X509_ALGOR_copy(a, alg), 1);
+    assert_int_equal(ASN1_OCTET_STRING_set(data, junk, sizeof junk), 1);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(PEM_write_PKCS8(f, sig), 1);
+    assert_int_equal(fclose(f), 0);
+    X509_SIG_free(sig);
+    X509_ALGOR_free(alg);
+}
+
+static void test_pkcs8_kdf_cost(void **state)
+{
+    (void)state;
+    if (!have_openssl())
+        skip();
+    ms_error err;
+    ms_key *key = NULL;
+    struct pass_ctx pc = {"x", 0, 0};
+    const char *plain = path_in("p8.pem"), *enc = path_in("p8-enc.pem");
+    char want[1024];
+    assert_int_equal(run("openssl genpkey -algorithm ed25519 -out %s 2>/dev/null", plain), 0);
+
+    /* what tools write is read: openssl's defaults (2048 iterations; scrypt N=16384 r=8 p=1),
+     * and 600,000 iterations */
+    static const char *const accepted[] = {"-v2 aes-256-cbc", "-v2 aes-256-cbc -iter 600000",
+                                           "-scrypt"};
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        assert_int_equal(
+            run("openssl pkcs8 -topk8 -in %s %s -passout pass:x -out %s", plain, accepted[i], enc),
+            0);
+        pc.calls = 0;
+        assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), 0);
+        assert_int_equal(pc.calls, 1);
+        assert_int_equal(ms_key_get_type(key), MS_KEY_ED25519);
+        ms_key_free(key);
+        key = NULL;
+    }
+
+    /* one iteration over the limit is refused before any passphrase is asked for */
+    assert_int_equal(run("openssl pkcs8 -topk8 -in %s -v2 aes-256-cbc -iter 10000001 -passout "
+                         "pass:x -out %s",
+                         plain, enc),
+                     0);
+    pc.calls = 0;
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    snprintf(want, sizeof want,
+             "%s: encrypted key asks for 10000001 PBKDF2 iterations, more than the limit of "
+             "10000000",
+             enc);
+    assert_string_equal(err.message, want);
+    assert_int_equal(pc.calls, 0);
+    assert_null(key);
+
+    /* hostile files (stating a cost that would stall for minutes) */
+    write_pkcs8_with(
+        enc, PKCS5_pbe2_set_iv(EVP_aes_256_cbc(), 2147483647, NULL, 0, NULL, NID_hmacWithSHA256));
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "asks for 2147483647 PBKDF2 iterations"));
+    write_pkcs8_with(enc, PKCS5_pbe2_set_scrypt(EVP_aes_256_cbc(), NULL, 0, NULL, 16384, 8, 1024));
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    snprintf(want, sizeof want,
+             "%s: encrypted key asks for scrypt N=16384 r=8 p=1024, more work than the limit "
+             "(N*r*p at most 8388608)",
+             enc);
+    assert_string_equal(err.message, want);
+    write_pkcs8_with(enc,
+                     PKCS5_pbe_set(NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 100000000, NULL, 0));
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "asks for 100000000 PBE iterations"));
+    assert_int_equal(pc.calls, 0);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
 static void test_parse_public(void **state)
 {
     (void)state;
@@ -668,6 +753,11 @@ static void test_parse_public(void **state)
     assert_int_equal(ms_key_parse_public(longer, der_len + 1, &again, &err), MS_EINPUT);
     assert_int_equal(ms_key_parse_public(der, der_len - 1, &again, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "public key: not a public key"));
+    /* a failed parse leaves nothing in OpenSSL's error queue */
+    assert_int_equal(ERR_peek_error(), 0);
+    assert_int_equal(ms_key_parse_public((const uint8_t *)"\x30\x03\x02\x01\x01", 5, &again, &err),
+                     MS_EINPUT);
+    assert_int_equal(ERR_peek_error(), 0);
     free(longer);
 
     /* an RSA SubjectPublicKeyInfo (the vector root CA's key) is refused by name */
@@ -708,7 +798,7 @@ int main(void)
         cmocka_unit_test(test_type_names),      cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_ed25519_known_answer),
         cmocka_unit_test(test_openssl_interop), cmocka_unit_test(test_oms_vectors),
-        cmocka_unit_test(test_parse_public),
+        cmocka_unit_test(test_parse_public),    cmocka_unit_test(test_pkcs8_kdf_cost),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

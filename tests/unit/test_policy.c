@@ -164,6 +164,27 @@ static void test_load_relative_to_file(void **state)
     assert_non_null(strstr(err.message, "missing.json"));
 }
 
+static void test_sigstore_key(void **state)
+{
+    (void)state;
+    char text[2048];
+    ms_policy *p = NULL;
+    ms_error err;
+    snprintf(text, sizeof text,
+             "{\"version\": 1, \"keys\": {\"s\": {\"sigstore\": {\"identity\": "
+             "\"stefanb@us.ibm.com\", \"issuer\": \"https://sigstore.verify.ibm.com/oauth2\", "
+             "\"trusted_root\": \"%s/sigstore/sigstore.trusted_root.json\"}}},"
+             " \"model\": {\"signers\": [\"s\"]}}",
+             unit_vectors_dir());
+    assert_int_equal(parse(text, &p, &err), 0);
+    assert_null(p->keys[0].key);
+    assert_null(p->keys[0].roots);
+    assert_non_null(p->keys[0].sigstore_root);
+    assert_string_equal(p->keys[0].identity, "stefanb@us.ibm.com");
+    assert_string_equal(p->keys[0].issuer, "https://sigstore.verify.ibm.com/oauth2");
+    ms_policy_free(p);
+}
+
 static void test_ref_patterns(void **state)
 {
     (void)state;
@@ -213,12 +234,25 @@ static void test_refusals(void **state)
          "{\"public_key\": \"keys/release.pub\", \"identity\": \"x\"}",
          "policy.keys.release.identity: only with certificate_chain"},
         {"{\"public_key\": \"keys/release.pub\"}", "{}",
-         "policy.keys.release: needs exactly one of public_key and certificate_chain"},
+         "policy.keys.release: needs exactly one of public_key, certificate_chain and sigstore"},
         {"{\"public_key\": \"keys/release.pub\"}", "{\"pubkey\": \"keys/release.pub\"}",
          "policy.keys.release.pubkey: unknown field"},
         {"{\"public_key\": \"keys/release.pub\"}",
          "{\"sigstore\": {\"identity\": \"a\", \"issuer\": \"b\"}}",
-         "policy.keys.release.sigstore: Sigstore keyless identities are not supported"},
+         "policy.keys.release.sigstore.trusted_root: missing"},
+        {"{\"public_key\": \"keys/release.pub\"}",
+         "{\"sigstore\": {\"identity\": \"a\", \"trusted_root\": \"keys/release.pub\"}}",
+         "policy.keys.release.sigstore.issuer: missing"},
+        {"{\"public_key\": \"keys/release.pub\"}",
+         "{\"sigstore\": {\"identity\": \"a\", \"issuer\": \"b\", \"trusted_root\": "
+         "\"keys/release.pub\"}}",
+         "policy.keys.release.sigstore.trusted_root: "},
+        {"{\"public_key\": \"keys/release.pub\"}",
+         "{\"public_key\": \"keys/release.pub\", \"sigstore\": {}}",
+         "policy.keys.release: needs exactly one of public_key, certificate_chain and sigstore"},
+        {"{\"public_key\": \"keys/release.pub\"}",
+         "{\"sigstore\": {\"identity\": \"a\", \"issuer\": \"b\", \"root\": \"x\"}}",
+         "policy.keys.release.sigstore.root: unknown field"},
         {", \"identity\": \"release@vendor.example\"", "", "policy.keys.vendor.identity: missing"},
         {"[\"keys/vendor-ca.pem\"]", "[]", "policy.keys.vendor.certificate_chain: empty list"},
         {"[\"keys/vendor-ca.pem\"]", "[\"keys/release.pub\"]",
@@ -252,7 +286,7 @@ static void test_refusals(void **state)
         {"\"path\": \"/data/imagenet-subset\"", "\"dir\": \"/data/imagenet-subset\"",
          "policy.datasets.data.imagenet-subset.dir: unknown field"},
         {", \"path\": \"/data/imagenet-subset\"", "",
-         "policy.datasets.data.imagenet-subset.path: not a string"},
+         "policy.datasets.data.imagenet-subset.path: missing"},
         {"\"refs/tags/v*\"", "\"refs/tags/v*-rc\"",
          "policy.code.refs[1]: \"refs/tags/v*-rc\": a full ref starting with refs/"},
         {"\"refs/heads/main\"", "\"main\"", "policy.code.refs[0]: \"main\": a full ref"},
@@ -329,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_full_policy),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_load_relative_to_file),
+        cmocka_unit_test(test_sigstore_key),
         cmocka_unit_test(test_ref_patterns),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_dependent_sections_need_provenance),

@@ -160,9 +160,8 @@ static char *tamper_line(const char *line)
     cJSON *payload = cJSON_GetObjectItem(env, "payload");
     uint8_t *raw = NULL;
     size_t len = 0;
-    assert_int_equal(ms_base64_decode(payload->valuestring, strlen(payload->valuestring), &raw,
-                                      &len),
-                     0);
+    assert_int_equal(
+        ms_base64_decode(payload->valuestring, strlen(payload->valuestring), &raw, &len), 0);
     char *at = strstr((char *)raw, "https://ci.example/b");
     assert_non_null(at);
     at[8] = 'X';
@@ -196,7 +195,9 @@ static int setup(void **state)
     base_sig_line = sign_dir(unit_path(path, dir, "base"), OWNER, base_root);
     ms_sha256("pets", 4, pets_root);
     ms_sha256("manifest", 8, pets_manifest);
-    pets_line = dataset_line(DATA, pets_manifest, UINT64_C(123456789012345)); /* 15 digits: cJSON writes at most 15 exactly */
+    pets_line =
+        dataset_line(DATA, pets_manifest,
+                     UINT64_C(123456789012345)); /* 15 digits: cJSON writes at most 15 exactly */
     return 0;
 }
 
@@ -635,7 +636,8 @@ static void test_policy_mode(void **state)
         "{\"version\": 1, \"keys\": {\"owner\": {\"public_key\": \"owner.pub\"},\n"
         "  \"data\": {\"public_key\": \"data.pub\"}},\n"
         " \"model\": {\"signers\": [\"owner\"]},\n"
-        " \"provenance\": {\"signers\": [\"owner\"], \"builder_ids\": [\"https://ci.example/b\"]},\n"
+        " \"provenance\": {\"signers\": [\"owner\"], \"builder_ids\": "
+        "[\"https://ci.example/b\"]},\n"
         " \"datasets\": {\"signers\": [\"data\"], \"required\": [\"pets\"]},\n"
         " \"code\": {\"uris\": [\"git+ssh://git@g.example/org/train.git\"], \"refs\": "
         "[\"refs/heads/*\"]},\n"
@@ -739,10 +741,14 @@ static void test_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_helpers),        cmocka_unit_test(test_collect_good),
-        cmocka_unit_test(test_collect_left_out), cmocka_unit_test(test_collect_refusals),
-        cmocka_unit_test(test_max_depth),      cmocka_unit_test(test_cyclonedx),
-        cmocka_unit_test(test_spdx),           cmocka_unit_test(test_policy_mode),
+        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_collect_good),
+        cmocka_unit_test(test_collect_left_out),
+        cmocka_unit_test(test_collect_refusals),
+        cmocka_unit_test(test_max_depth),
+        cmocka_unit_test(test_cyclonedx),
+        cmocka_unit_test(test_spdx),
+        cmocka_unit_test(test_policy_mode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
