@@ -27,6 +27,10 @@ extern "C" {
 int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
                   ms_error *err);
 
+/* Add an unsigned integer member written exactly (cJSON's numbers are doubles and print only 15
+ * significant digits). Returns the new item, or NULL when out of memory. */
+cJSON *ms_json_add_uint(cJSON *object, const char *name, uint64_t value);
+
 /* Decode the base64 string `item` (standard alphabet, padded) into a new buffer (*out, free()
  * it) of at most `max` bytes; an empty one only with `allow_empty`. `field` names it in
  * messages ("dsseEnvelope.payload: not valid base64"). 0, MS_EINPUT or MS_ENOMEM. */

@@ -23,6 +23,7 @@
 
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
+#include "modelseal/json.h"
 #include "modelseal/manifest.h"
 #include "modelseal/walk.h"
 
@@ -910,8 +911,8 @@ int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_
          add_nullable(pred, "source", info->source) &&
          add_nullable(pred, "license", info->license) &&
          cJSON_AddStringToObject(pred, "algorithm", ms_hash_name(info->algorithm)) &&
-         cJSON_AddNumberToObject(pred, "files", (double)info->files) &&
-         cJSON_AddNumberToObject(pred, "bytes", (double)info->bytes);
+         ms_json_add_uint(pred, "files", info->files) &&
+         ms_json_add_uint(pred, "bytes", info->bytes);
     cJSON *md = ok ? cJSON_AddObjectToObject(pred, "manifest_digest") : NULL;
     ok = ok && md && cJSON_AddStringToObject(md, "sha256", mdig);
     if (!ok || !(text = cJSON_PrintUnformatted(st))) {

@@ -1,6 +1,7 @@
 /* Strict parsing of untrusted JSON: bounds and checks around cJSON. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,4 +176,11 @@ int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int a
         return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
     }
     return 0;
+}
+
+cJSON *ms_json_add_uint(cJSON *object, const char *name, uint64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return cJSON_AddRawToObject(object, name, text);
 }

@@ -674,26 +674,41 @@ out:
     return rc;
 }
 
-/* check_pbe_cost on every PEM block of the file (whatever its label). */
+/* A key file has one or two PEM blocks; more are refused rather than each examined. */
+#define PEM_MAX_BLOCKS 16
+
+/* check_pbe_cost on every PEM block of the file, whatever its label. Every "-----BEGIN " is
+ * read from on its own: OpenSSL's decoders skip blocks they cannot read and go on to the next,
+ * so a block reading them one after the other stops at could still be decrypted. */
 static int check_pem_pbe_cost(const char *data, size_t len, const char *path, ms_error *err)
 {
-    char *name = NULL, *header = NULL;
-    unsigned char *der = NULL;
-    long der_len = 0;
+    static const char begin[] = "-----BEGIN ";
+    const char *at;
+    size_t pos = 0, blocks = 0;
     int rc = 0;
-    BIO *bio = BIO_new_mem_buf(data, (int)len);
-    if (!bio)
-        return ms_error_nomem(err);
-    while (rc == 0 && PEM_read_bio(bio, &name, &header, &der, &der_len) == 1) {
-        rc = check_pbe_cost(der, der_len, path, err);
+    while (rc == 0 && pos < len && (at = memmem(data + pos, len - pos, begin, sizeof begin - 1))) {
+        char *name = NULL, *header = NULL;
+        unsigned char *der = NULL;
+        long der_len = 0;
+        size_t off = (size_t)(at - data);
+        if (++blocks > PEM_MAX_BLOCKS) {
+            rc = ms_error_set(err, MS_EINPUT, "%s: more than %d PEM blocks", path, PEM_MAX_BLOCKS);
+            break;
+        }
+        BIO *bio = BIO_new_mem_buf(at, (int)(len - off));
+        if (!bio) {
+            rc = ms_error_nomem(err);
+            break;
+        }
+        if (PEM_read_bio(bio, &name, &header, &der, &der_len) == 1)
+            rc = check_pbe_cost(der, der_len, path, err);
         OPENSSL_free(name);
         OPENSSL_free(header);
         OPENSSL_free(der);
-        name = header = NULL;
-        der = NULL;
+        BIO_free(bio);
+        pos = off + 1;
     }
-    BIO_free(bio);
-    ERR_clear_error(); /* the end of the blocks is an error to PEM_read_bio */
+    ERR_clear_error(); /* blocks that do not read are errors to PEM_read_bio */
     return rc;
 }
 

@@ -13,6 +13,7 @@
 
 #include "modelseal/buf.h"
 #include "modelseal/encoding.h"
+#include "modelseal/json.h"
 #include "modelseal/manifest.h"
 #include "modelseal/walk.h"
 

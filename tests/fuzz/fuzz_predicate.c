@@ -1,7 +1,9 @@
 /* libFuzzer target: the OMS predicate of a signature statement. The input is a predicate object
  * {"serialization": {...}, "resources": [...]}, read strictly (ms_json_parse) and then by
  * ms_serialization_from_json and ms_resources_from_json, as ms_statement_parse does. What parses
- * must read back the same after ms_serialization_to_json / ms_resources_to_json. */
+ * must read back the same after ms_serialization_to_json / ms_resources_to_json, written out as
+ * text and parsed again (the writers may emit raw JSON number items, which only the text
+ * carries). */
 #include "config.h"
 
 #include <stddef.h>
@@ -26,8 +28,9 @@ static int read_predicate(const cJSON *root, ms_manifest *m, ms_error *err)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ms_error err;
-    cJSON *root = NULL, *back = NULL;
+    cJSON *root = NULL, *back = NULL, *reread = NULL;
     ms_manifest *m = NULL, *again = NULL;
+    char *text = NULL;
 
     if (ms_json_parse(data, size, (size_t)1 << 20, "predicate", &root, &err) != 0)
         return 0;
@@ -46,12 +49,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cJSON_AddItemToObject(back, "resources", res);
     if (!ser || !res)
         goto out;
-    if (read_predicate(back, again, &err) != 0 || again->n_resources != m->n_resources ||
+    text = cJSON_PrintUnformatted(back);
+    if (!text)
+        goto out;
+    if (ms_json_parse((const uint8_t *)text, strlen(text), SIZE_MAX, "again", &reread, &err) != 0)
+        abort();
+    if (read_predicate(reread, again, &err) != 0 || again->n_resources != m->n_resources ||
         memcmp(again->root_digest, m->root_digest, sizeof m->root_digest) != 0)
         abort();
 out:
     ms_manifest_free(again);
     ms_manifest_free(m);
+    cJSON_free(text);
+    cJSON_Delete(reread);
     cJSON_Delete(back);
     cJSON_Delete(root);
     return 0;

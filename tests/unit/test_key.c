@@ -720,6 +720,25 @@ static void test_pkcs8_kdf_cost(void **state)
                      PKCS5_pbe_set(NID_pbe_WithSHA1And3_Key_TripleDES_CBC, 100000000, NULL, 0));
     assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "asks for 100000000 PBE iterations"));
+    /* behind a block that does not read (OpenSSL skips it and decrypts the next one) */
+    static const char bad_block[] =
+        "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
+    ms_buf hostile = read_file(enc);
+    ms_buf both = MS_BUF_INIT;
+    assert_int_equal(ms_buf_append(&both, bad_block, strlen(bad_block)), 0);
+    assert_int_equal(ms_buf_append(&both, hostile.data, hostile.len), 0);
+    write_file(enc, both.data, both.len);
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "asks for 100000000 PBE iterations"));
+    /* and a file of many blocks is refused as a whole */
+    ms_buf_reset(&both);
+    for (int i = 0; i < 17; i++)
+        assert_int_equal(ms_buf_append(&both, bad_block, strlen(bad_block)), 0);
+    write_file(enc, both.data, both.len);
+    assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "p8-enc.pem: more than 16 PEM blocks"));
+    ms_buf_free(&both);
+    ms_buf_free(&hostile);
     assert_int_equal(pc.calls, 0);
     assert_int_equal(ERR_peek_error(), 0);
 }
