@@ -116,6 +116,12 @@ int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_erro
  * names and algorithms are checked). Recomputes m->root_digest over the listed order. */
 int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err);
 
+/* A file that belongs to a model: MODEL/<inside_name> for a directory model, MODEL<beside_suffix>
+ * beside a single-file model (model.sig / MODEL.sig, claims.jsonl / MODEL.claims.jsonl).
+ * Returns a malloc'd path, or NULL with err set (a missing model is MS_EINPUT). */
+char *ms_model_companion_path(const char *model, const char *inside_name, const char *beside_suffix,
+                              ms_error *err);
+
 /* A new empty manifest (NULL when out of memory). */
 ms_manifest *ms_manifest_new(void);
 void ms_manifest_free(ms_manifest *m);

@@ -268,21 +268,5 @@ size_t ms_claims_find(const ms_claims *c, const uint8_t digest[MS_SHA256_SIZE],
 
 char *ms_claims_default_path(const char *model, ms_error *err)
 {
-    struct stat st;
-    ms_buf b = MS_BUF_INIT;
-    if (stat(model, &st) != 0) {
-        ms_error_set(err, MS_EINPUT, "%s: %s", model, strerror(errno));
-        return NULL;
-    }
-    size_t n = strlen(model);
-    while (n > 1 && model[n - 1] == '/')
-        n--;
-    int rc = S_ISDIR(st.st_mode) ? ms_buf_printf(&b, "%.*s/%s", (int)n, model, MS_CLAIMS_FILE)
-                                 : ms_buf_printf(&b, "%.*s.claims.jsonl", (int)n, model);
-    if (rc) {
-        ms_buf_free(&b);
-        ms_error_nomem(err);
-        return NULL;
-    }
-    return ms_buf_detach(&b);
+    return ms_model_companion_path(model, MS_CLAIMS_FILE, ".claims.jsonl", err);
 }

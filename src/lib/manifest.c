@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "modelseal/buf.h"
 #include "modelseal/encoding.h"
@@ -774,4 +775,26 @@ out:
         free(res);
     }
     return rc;
+}
+
+char *ms_model_companion_path(const char *model, const char *inside_name, const char *beside_suffix,
+                              ms_error *err)
+{
+    struct stat st;
+    ms_buf b = MS_BUF_INIT;
+    if (stat(model, &st) != 0) {
+        ms_error_set(err, MS_EINPUT, "%s: %s", model, strerror(errno));
+        return NULL;
+    }
+    size_t n = strlen(model);
+    while (n > 1 && model[n - 1] == '/')
+        n--;
+    int rc = S_ISDIR(st.st_mode) ? ms_buf_printf(&b, "%.*s/%s", (int)n, model, inside_name)
+                                 : ms_buf_printf(&b, "%.*s%s", (int)n, model, beside_suffix);
+    if (rc) {
+        ms_buf_free(&b);
+        ms_error_nomem(err);
+        return NULL;
+    }
+    return ms_buf_detach(&b);
 }

@@ -130,21 +130,5 @@ int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chai
 
 char *ms_sign_default_signature_path(const char *model, ms_error *err)
 {
-    struct stat st;
-    ms_buf b = MS_BUF_INIT;
-    if (stat(model, &st) != 0) {
-        ms_error_set(err, MS_EINPUT, "%s: %s", model, strerror(errno));
-        return NULL;
-    }
-    size_t n = strlen(model);
-    while (n > 1 && model[n - 1] == '/')
-        n--;
-    int rc = S_ISDIR(st.st_mode) ? ms_buf_printf(&b, "%.*s/%s", (int)n, model, MS_SIGNATURE_FILE)
-                                 : ms_buf_printf(&b, "%.*s.sig", (int)n, model);
-    if (rc) {
-        ms_buf_free(&b);
-        ms_error_nomem(err);
-        return NULL;
-    }
-    return ms_buf_detach(&b);
+    return ms_model_companion_path(model, MS_SIGNATURE_FILE, ".sig", err);
 }
