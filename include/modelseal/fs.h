@@ -26,6 +26,11 @@ int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err);
 int ms_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive,
                          ms_error *err);
 
+/* Take an exclusive lock (flock) on the directory holding `path`, waiting for it; writers of a
+ * model's signature and claims serialise on it. Returns the locked descriptor (close it to
+ * unlock), or -1 with err set. */
+int ms_file_lock_dir(const char *path, ms_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -55,7 +56,7 @@ int cmd_sign(int argc, char **argv)
     const char **chain_paths = NULL;
     size_t n_chain = 0;
     char *sig_path = NULL, *sig_rel = NULL;
-    int allow_empty = 0, json = 0, opt, status = EXIT_OK;
+    int allow_empty = 0, json = 0, opt, status = EXIT_OK, lock_fd = -1;
     ms_key *key = NULL;
     ms_x509_chain *chain = NULL;
     ms_manifest *m = NULL;
@@ -163,6 +164,11 @@ int cmd_sign(int argc, char **argv)
         goto out;
     }
     ho.opts.signature_path = sig_path;
+    /* Two signers of one model take turns: hash and write under the signature directory's lock. */
+    if ((lock_fd = ms_file_lock_dir(sig_path, &err)) < 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
     cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
     ho.opts.progress = cli_progress_update;
     ho.opts.progress_ctx = &progress;
@@ -194,6 +200,8 @@ int cmd_sign(int argc, char **argv)
                m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path, hint);
     }
 out:
+    if (lock_fd >= 0)
+        close(lock_fd);
     ms_buf_free(&bundle);
     ms_manifest_free(m);
     ms_key_free(key);

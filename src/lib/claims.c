@@ -171,34 +171,6 @@ static int line_present(const ms_claims *c, const char *const *lines, const size
     return 0;
 }
 
-/* Open and exclusively flock the directory holding `path`. Returns the fd or -1 with err. */
-static int lock_directory(const char *path, ms_error *err)
-{
-    char *copy = strdup(path);
-    if (!copy) {
-        ms_error_nomem(err);
-        return -1;
-    }
-    const char *dir = dirname(copy);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        ms_error_set(err, errno == ENOENT || errno == ENOTDIR ? MS_EINPUT : MS_EENV,
-                     "%s: cannot open the directory of the claims file: %s", dir, strerror(errno));
-        free(copy);
-        return -1;
-    }
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno == EINTR)
-            continue;
-        ms_error_set(err, MS_EENV, "%s: cannot lock: %s", dir, strerror(errno));
-        close(fd);
-        free(copy);
-        return -1;
-    }
-    free(copy);
-    return fd;
-}
-
 int ms_claims_append(const char *path, const char *const *lines, const size_t *lens, size_t n,
                      size_t *added, ms_error *err)
 {
@@ -215,7 +187,7 @@ int ms_claims_append(const char *path, const char *const *lines, const size_t *l
         if ((rc = ms_claims_check_line(lines[i], lens[i], what, err)) != 0)
             return rc;
     }
-    if ((lock_fd = lock_directory(path, err)) < 0)
+    if ((lock_fd = ms_file_lock_dir(path, err)) < 0)
         return err ? err->code : MS_EENV;
     if ((rc = read_claims_text(path, &text, &missing, err)) != 0)
         goto out;

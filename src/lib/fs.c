@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -139,4 +140,31 @@ out:
     }
     free(dircopy);
     return rc;
+}
+
+int ms_file_lock_dir(const char *path, ms_error *err)
+{
+    char *copy = strdup(path);
+    if (!copy) {
+        ms_error_nomem(err);
+        return -1;
+    }
+    const char *dir = dirname(copy);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        ms_error_set(err, errno == ENOENT || errno == ENOTDIR ? MS_EINPUT : MS_EENV,
+                     "%s: cannot open the directory to lock it: %s", dir, strerror(errno));
+        free(copy);
+        return -1;
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR)
+            continue;
+        ms_error_set(err, MS_EENV, "%s: cannot lock: %s", dir, strerror(errno));
+        close(fd);
+        free(copy);
+        return -1;
+    }
+    free(copy);
+    return fd;
 }

@@ -114,6 +114,20 @@ $PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is
 check_status "sign --json" 0 ms sign --json --key "$T/ed.key" "$M"
 $PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['resources']==3 and r['signer']['kind']=='key' and r['root_digest'].startswith('sha256:'), r" "$OUT" && pass || fail "sign --json"
 
+# Two signers of one model take turns: sign waits for the lock on the signature's directory,
+# here held for 2 s by flock(1), and then writes a complete signature.
+if command -v flock >/dev/null 2>&1; then
+    flock "$M" sleep 2 &
+    holder=$!
+    sleep 0.3
+    start=$(date +%s%N)
+    check_status "sign while another writer holds the lock" 0 ms sign --key "$T/ed.key" "$M"
+    waited=$((($(date +%s%N) - start) / 1000000))
+    wait $holder || true
+    [ "$waited" -ge 1000 ] && pass || fail "sign did not wait for the lock (${waited} ms)"
+    check_status "the signature written after the wait verifies" 0 ms verify --key "$T/ed.pub" "$M"
+fi
+
 # Usage errors.
 check_fails "sign without --key" 2 "--key is required" ms sign "$M"
 check_fails "verify without trust" 2 "give a trusted --key or --certificate-chain" ms verify "$M"
