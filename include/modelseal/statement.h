@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "bundle.h"
 #include "error.h"
 #include "hash.h"
 #include "manifest.h"
@@ -55,6 +56,12 @@ int ms_statement_parse(const uint8_t *payload, size_t len, ms_statement **out, m
  * the predicate, if present, must be an object). No manifest is built. */
 int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_statement **out,
                                ms_error *err);
+
+/* The statement a parsed bundle's DSSE envelope carries: ms_statement_parse (generic = 0) or
+ * ms_statement_parse_generic (generic = 1) on the envelope payload. MS_EINPUT when the bundle
+ * has no DSSE envelope. The signature is NOT verified here. */
+int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement **out,
+                             ms_error *err);
 
 /* The parsed predicate object (owned by the statement), or NULL when the statement has none. */
 const cJSON *ms_statement_predicate(const ms_statement *st);

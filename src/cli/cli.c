@@ -57,6 +57,17 @@ int cli_option_error(int opt, char **argv)
     return cli_usage_error("%s option '-%c'", what, optopt);
 }
 
+const char *cli_operand(int argc, char **argv, const char *name)
+{
+    if (argc - optind == 1)
+        return argv[optind];
+    if (argc - optind == 0)
+        cli_usage_error("missing %s", name);
+    else
+        cli_usage_error("expected exactly one %s", name);
+    return NULL;
+}
+
 int cli_print_help(const char *command)
 {
     for (size_t i = 0; i < cli_commands_count; i++) {

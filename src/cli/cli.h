@@ -34,6 +34,9 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report getopt_long's '?' (unknown option) or ':' (missing argument) as one line; returns
  * EXIT_USAGE. Commands pass an optstring starting with ':' (opterr is off, see main.c). */
 int cli_option_error(int opt, char **argv);
+/* The command's one operand after its options (argv[optind]); NULL, with the usage error
+ * ("missing NAME" / "expected exactly one NAME") reported, when there is not exactly one. */
+const char *cli_operand(int argc, char **argv, const char *name);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 

@@ -559,8 +559,8 @@ static int attest_provenance(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL")) {
+        status = EXIT_USAGE;
         goto out;
     }
     if (!a.key_path) {
@@ -744,8 +744,8 @@ static int attest_list(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL")) {
+        status = EXIT_USAGE;
         goto out;
     }
     const char *model = argv[optind];

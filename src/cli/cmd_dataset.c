@@ -143,8 +143,8 @@ static int dataset_manifest(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one DIR" : "missing DIR");
+    if (!cli_operand(argc, argv, "DIR")) {
+        status = EXIT_USAGE;
         goto out;
     }
     if (!dopts.name) {
@@ -239,9 +239,8 @@ static int dataset_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status =
-            cli_usage_error(argc - optind ? "expected exactly one MANIFEST" : "missing MANIFEST");
+    if (!cli_operand(argc, argv, "MANIFEST")) {
+        status = EXIT_USAGE;
         goto out;
     }
     if (!key_path) {

@@ -68,8 +68,8 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL")) {
+        status = EXIT_USAGE;
         goto out;
     }
     const char *model = argv[optind];

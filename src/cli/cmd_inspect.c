@@ -332,8 +332,8 @@ int cmd_inspect(int argc, char **argv)
         else
             return cli_option_error(opt, argv);
     }
-    if (argc - optind != 1)
-        return cli_usage_error(argc - optind ? "expected exactly one SIG" : "missing SIG");
+    if (!cli_operand(argc, argv, "SIG"))
+        return EXIT_USAGE;
     const char *path = argv[optind];
 
     int rc = ms_file_read(path, MS_BUNDLE_MAX_SIZE, &data, &err);

@@ -237,8 +237,8 @@ static int lineage_log(int argc, char **argv)
             return cli_option_error(opt, argv);
         }
     }
-    if (argc - optind != 1)
-        return cli_usage_error(argc - optind ? "expected exactly one PATH" : "missing PATH");
+    if (!cli_operand(argc, argv, "PATH"))
+        return EXIT_USAGE;
     if (lo.json)
         printf("[\n");
     int rc = ms_lineage_log(&o, argv[optind], log_cb, &lo, &err);
@@ -314,8 +314,8 @@ static int lineage_find(int argc, char **argv)
             return cli_option_error(opt, argv);
         }
     }
-    if (argc - optind != 1)
-        return cli_usage_error(argc - optind ? "expected exactly one DIGEST" : "missing DIGEST");
+    if (!cli_operand(argc, argv, "DIGEST"))
+        return EXIT_USAGE;
     if (ms_lineage_parse_digest(argv[optind], d, &err) != 0)
         return cli_fail(&err);
     if (lo.json)

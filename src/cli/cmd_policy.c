@@ -62,8 +62,8 @@ static int policy_check(int argc, char **argv)
             return cli_print_help(cli_current);
         return cli_option_error(opt, argv);
     }
-    if (argc - optind != 1)
-        return cli_usage_error(argc - optind ? "expected exactly one POLICY" : "missing POLICY");
+    if (!cli_operand(argc, argv, "POLICY"))
+        return EXIT_USAGE;
     if (ms_policy_load(argv[optind], &p, &err) != 0)
         return cli_fail(&err);
 

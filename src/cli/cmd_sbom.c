@@ -229,8 +229,8 @@ int cmd_sbom(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL")) {
+        status = EXIT_USAGE;
         goto out;
     }
     if (!format_text) {

@@ -112,8 +112,8 @@ int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (argc - optind != 1) {
-        status = cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL")) {
+        status = EXIT_USAGE;
         goto out;
     }
     if (!key_path) {

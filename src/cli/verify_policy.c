@@ -134,8 +134,8 @@ int cli_verify_policy(int argc, char **argv)
             return cli_option_error(opt, argv);
         }
     }
-    if (argc - optind != 1)
-        return cli_usage_error(argc - optind ? "expected exactly one MODEL" : "missing MODEL");
+    if (!cli_operand(argc, argv, "MODEL"))
+        return EXIT_USAGE;
     if (!policy_path)
         return cli_usage_error("missing --policy");
     const char *model = argv[optind];

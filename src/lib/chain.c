@@ -1003,11 +1003,10 @@ typedef struct seen_list {
 /* Does claim c carry a consistent OMS statement (subject digest = root over its resources)? */
 static int oms_consistent(const ms_claim *c)
 {
-    const ms_dsse_envelope *env = ms_bundle_envelope(c->bundle);
     ms_statement *st = NULL;
     ms_error e;
     uint8_t root[MS_SHA256_SIZE];
-    int ok = env && ms_statement_parse(env->payload, env->payload_len, &st, &e) == 0 &&
+    int ok = ms_statement_from_bundle(c->bundle, 0, &st, &e) == 0 &&
              ms_manifest_root(st->manifest->resources, st->manifest->n_resources, root) == 0 &&
              sodium_memcmp(root, st->subject_digest, MS_SHA256_SIZE) == 0 &&
              sodium_memcmp(root, c->statement->subject_digest, MS_SHA256_SIZE) == 0;

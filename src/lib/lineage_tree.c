@@ -1104,13 +1104,8 @@ static int model_state(const lin_view *v, const char *path, const char *key_path
     if (rc == 1) {
         rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
                              &lerr);
-        if (rc == 0) {
-            const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-            if (!env)
-                rc = ms_error_set(&lerr, MS_EINPUT, "the bundle has no DSSE envelope");
-            else
-                rc = ms_statement_parse(env->payload, env->payload_len, &stmt, &lerr);
-        }
+        if (rc == 0)
+            rc = ms_statement_from_bundle(bundle, 0, &stmt, &lerr);
         if (rc == MS_ENOMEM) {
             rc = ms_error_nomem(err);
             goto out;
@@ -1294,13 +1289,8 @@ static int dataset_state(const lin_view *v, const char *path, const char *key_pa
     if (rc == 1) {
         rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
                              &lerr);
-        if (rc == 0) {
-            const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-            if (!env)
-                rc = ms_error_set(&lerr, MS_EINPUT, "the bundle has no DSSE envelope");
-            else
-                rc = ms_statement_parse_generic(env->payload, env->payload_len, &stmt, &lerr);
-        }
+        if (rc == 0)
+            rc = ms_statement_from_bundle(bundle, 1, &stmt, &lerr);
         if (rc == MS_ENOMEM) {
             rc = ms_error_nomem(err);
             goto out;

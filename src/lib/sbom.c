@@ -939,8 +939,7 @@ static int model_signature(collect_ctx *ctx, const char *model, ms_sbom_model *m
         }
         signed_st = vr.statement;
     } else {
-        const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-        if ((rc = ms_statement_parse(env->payload, env->payload_len, &st, &e)) != 0) {
+        if ((rc = ms_statement_from_bundle(bundle, 0, &st, &e)) != 0) {
             rc = ms_error_set(ctx->err, rc, "%s: %s", sig_path, e.message);
             goto out;
         }

@@ -308,3 +308,13 @@ void ms_statement_free(ms_statement *st)
     cJSON_Delete(st->json);
     free(st);
 }
+
+int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement **out,
+                             ms_error *err)
+{
+    const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
+    if (!env)
+        return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
+    return generic ? ms_statement_parse_generic(env->payload, env->payload_len, out, err)
+                   : ms_statement_parse(env->payload, env->payload_len, out, err);
+}

@@ -257,8 +257,7 @@ int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
         goto out;
     if ((rc = ms_verify_bundle_signature(bundle, trust, &res->signer, err)) != 0)
         goto out;
-    const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-    if ((rc = ms_statement_parse(env->payload, env->payload_len, &res->statement, err)) != 0)
+    if ((rc = ms_statement_from_bundle(bundle, 0, &res->statement, err)) != 0)
         goto out;
     const ms_manifest *signed_m = res->statement->manifest;
     if ((rc = ms_manifest_root(signed_m->resources, signed_m->n_resources, root)) != 0) {

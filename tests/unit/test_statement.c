@@ -396,6 +396,44 @@ static void test_goldens(void **state)
     }
 }
 
+/* The statement a bundle carries: OMS or generic; a message-signature bundle has none. */
+static void test_from_bundle(void **state)
+{
+    (void)state;
+    char path[4096];
+    ms_buf text = MS_BUF_INIT;
+    ms_bundle *b = NULL;
+    ms_statement *st = NULL;
+    ms_error err;
+    snprintf(path, sizeof path, "%s/oms/model-transparency-releases/v1.1.0-elliptic-key/model.sig",
+             vectors_dir());
+    assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
+    assert_int_equal(ms_bundle_parse(text.data, text.len, &b, &err), 0);
+    assert_int_equal(ms_statement_from_bundle(b, 0, &st, &err), 0);
+    assert_non_null(st->manifest);
+    assert_int_equal(st->manifest->n_resources, 2);
+    ms_statement_free(st);
+    st = NULL;
+    assert_int_equal(ms_statement_from_bundle(b, 1, &st, &err), 0);
+    assert_null(st->manifest);
+    ms_statement_free(st);
+    st = NULL;
+    ms_bundle_free(b);
+    b = NULL;
+
+    static const char msg[] =
+        "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\","
+        "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"ab\"}},"
+        "\"messageSignature\":{\"messageDigest\":{\"algorithm\":\"SHA2_256\",\"digest\":\"AAAA\"},"
+        "\"signature\":\"AAAA\"}}";
+    assert_int_equal(ms_bundle_parse((const uint8_t *)msg, sizeof msg - 1, &b, &err), 0);
+    assert_int_equal(ms_statement_from_bundle(b, 1, &st, &err), MS_EINPUT);
+    assert_null(st);
+    assert_non_null(strstr(err.message, "no DSSE envelope"));
+    ms_bundle_free(b);
+    ms_buf_free(&text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_legacy_digests),
         cmocka_unit_test(test_generic),
         cmocka_unit_test(test_goldens),
+        cmocka_unit_test(test_from_bundle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
