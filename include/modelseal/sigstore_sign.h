@@ -1,0 +1,65 @@
+/* Sigstore keyless signing: an identity token from OpenID Connect, a short-lived Fulcio
+ * certificate for an ephemeral ECDSA P-256 key, the signature logged in Rekor (v1 or v2) and
+ * timestamped by an RFC 3161 timestamp authority, all put in one Sigstore bundle (v0.3).
+ *
+ * The services come from a signing config (protobuf-specs SigningConfig v0.2,
+ * `signing_config.v0.2.json`). Network access goes through libcurl with TLS verification on
+ * (plain http:// only to a loopback address, for tests and local instances), bounded time,
+ * bounded retries and bounded response bodies. The ephemeral key never leaves memory and is
+ * wiped after use; the identity token never appears in an error message. */
+#ifndef MODELSEAL_SIGSTORE_SIGN_H
+#define MODELSEAL_SIGSTORE_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_sigstore_sign_options {
+    /* The signing config file (required: the CLI passes the installed public-good or staging
+     * one unless --signing-config names another). */
+    const char *signing_config;
+    /* The identity token. NULL: SIGSTORE_ID_TOKEN, then GitHub Actions ambient credentials
+     * (ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN, audience "sigstore"),
+     * then, when `interactive`, the OAuth 2.0 authorization-code flow with PKCE against the
+     * signing config's OIDC issuer (redirect received on 127.0.0.1). */
+    const char *identity_token;
+    int interactive;
+    /* The OAuth client ID for the interactive flow (NULL: "sigstore"). */
+    const char *oidc_client_id;
+    /* Called with the authorization URL the user must open (may be NULL: nothing shown). */
+    void (*show_url)(const char *url, void *ctx);
+    void *show_url_ctx;
+    /* Per-request total timeout and connect timeout in milliseconds (0: 60000 / 10000), and
+     * the number of retries on 5xx and connection errors (negative: 3). */
+    long timeout_ms;
+    long connect_timeout_ms;
+    int retries;
+} ms_sigstore_sign_options;
+
+/* Sign an in-toto statement keylessly: DSSE over PAE("application/vnd.in-toto+json", payload),
+ * logged as a Rekor v1 `dsse` entry or a Rekor v2 `hashedrekord` 0.0.2 entry over SHA-256 of
+ * the PAE (whichever log the signing config selects), with an RFC 3161 timestamp over the
+ * signature when the config names a timestamp authority (required for Rekor v2). Appends the
+ * compact bundle JSON (v0.3, verificationMaterial.certificate) to `out`.
+ * 0; MS_EENV naming the service on network failure or a refused request (exit 3); MS_EVERIFY
+ * when a service answers with something for another key or signature; MS_EINPUT for a
+ * malformed signing config, token or response; MS_ENOMEM. */
+int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload,
+                          size_t len, ms_buf *out, ms_error *err);
+
+/* Sign an artifact keylessly as a message signature (ECDSA over the artifact, given by its
+ * SHA-256 digest), logged as a `hashedrekord` entry (0.0.1 on Rekor v1, 0.0.2 on v2).
+ * Same results as ms_sigstore_sign_dsse. */
+int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
+                             ms_buf *out, ms_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
