@@ -5,6 +5,7 @@
 #   `dataset verify MANIFEST DIR` against `dataset manifest` (target <= 1.1x);
 #   1,000,000 empty files in 1,000 folders: peak RSS of `dataset manifest` (target <= 64 MiB).
 . "$(dirname "$0")/common.sh"
+echo "machine: $(nproc) CPUs, load average$(uptime | sed 's/.*load average//')"
 
 make_tree() { # DIR FOLDERS FILES_PER_FOLDER BYTES
     /usr/bin/python3 - "$@" <<'PY'

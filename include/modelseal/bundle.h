@@ -58,6 +58,12 @@ int ms_bundle_parse(const uint8_t *json, size_t len, ms_bundle **out, ms_error *
  * 0 or MS_ENOMEM. */
 int ms_bundle_new_dsse(const ms_dsse_envelope *env, ms_bundle **out, ms_error *err);
 
+/* A new v0.3 bundle with a messageSignature: a copy of the artifact's digest (messageDigest:
+ * `digest_algorithm`, e.g. "SHA2_256") and of the signature over the artifact, with no
+ * verification material yet. 0, MS_EINPUT (empty or oversized fields) or MS_ENOMEM. */
+int ms_bundle_new_message(const char *digest_algorithm, const uint8_t *digest, size_t digest_len,
+                          const uint8_t *sig, size_t sig_len, ms_bundle **out, ms_error *err);
+
 /* Material setters: each replaces any material set before.
  * set_key_hint: publicKey {"hint": hint} (our key bundles: hex SHA-256 of the public key PEM).
  * set_chain: x509CertificateChain with copies of the DER certificates, leaf first (1..16).

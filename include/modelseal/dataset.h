@@ -9,8 +9,9 @@
  * reader accepts exactly the bytes the writer produces for the same values, so one dataset has
  * one manifest and one manifest digest.
  *
- * Writing streams: the directory is walked one directory at a time and hashed in bounded
- * batches; memory is bounded by the batch and the largest single directory. Reading streams
+ * Writing streams: the directory is walked one directory at a time and its files hashed as they
+ * are found, a bounded window of them in flight; memory is bounded by the window and the
+ * largest single directory. Reading streams
  * too, with every line, the total size and the decompression window bounded. */
 #ifndef MODELSEAL_DATASET_H
 #define MODELSEAL_DATASET_H
@@ -61,9 +62,13 @@ typedef struct ms_dataset_options {
     size_t buffer_size;              /* 0: default */
     const char *const *ignore_paths; /* relative to DIR, normalised (ms_path_normalize_ignore) */
     size_t n_ignore_paths;
-    size_t batch_files;   /* files hashed per batch; 0: 4096 */
-    uint64_t batch_bytes; /* bytes per batch (a larger file is a batch of its own); 0: 256 MiB */
-    int level;            /* zstd compression level; 0: 3 */
+    size_t batch_files;   /* files in flight (walked, not yet written); 0: 4096 */
+    uint64_t batch_bytes; /* unused (files are hashed as the walk finds them) */
+    int level;            /* zstd compression level; 0: 1 */
+    /* Optional: called (on the calling thread, in path order) for each file that has more than
+     * one hard link: its content is hashed, but it may be changed through another name. */
+    void (*hard_link)(void *ctx, const char *path, uint64_t nlink);
+    void *hard_link_ctx;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -117,10 +122,13 @@ typedef struct ms_dataset_verify_options {
     size_t buffer_size;
     const char *const *ignore_paths; /* relative to DIR (besides the default ignores) */
     size_t n_ignore_paths;
-    size_t batch_files;
-    uint64_t batch_bytes;
+    size_t batch_files;      /* files in flight; 0: 4096 */
+    uint64_t batch_bytes;    /* unused */
     ms_dataset_diff_fn diff; /* optional: called per difference, in path order */
     void *diff_ctx;
+    /* Optional: filled (as ms_dataset_info_load would) once the whole manifest has been read
+     * and checked, so that one pass over the manifest does for both. */
+    ms_dataset_info *info;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {
@@ -128,9 +136,12 @@ typedef struct ms_dataset_verify_result {
     uint64_t files;                   /* files hashed */
 } ms_dataset_verify_result;
 
-/* Re-hash `dir` against the manifest at `manifest_path` (which is validated as it is read; call
- * ms_dataset_info_load first to refuse a malformed manifest before any difference is reported).
- * The manifest and the files named in opts->ignore_paths are skipped when inside `dir`.
+/* Re-hash `dir` against the manifest at `manifest_path`, which is validated as it is read, in
+ * the same pass: differences are reported (through opts->diff, in path order) only after the
+ * whole manifest has been read and found well formed, so a malformed manifest is refused
+ * (MS_EINPUT) before any difference is told; until then they are held in memory, then in a
+ * temporary file. The manifest and the files named in opts->ignore_paths are skipped when
+ * inside `dir`.
  * 0 when the files match exactly; MS_EVERIFY when any file is missing, extra or changed (each
  * reported through opts->diff, counts in res); MS_EINPUT / MS_EENV / MS_ENOMEM otherwise. */
 int ms_dataset_verify_dir(const char *manifest_path, const char *dir,

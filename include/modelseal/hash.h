@@ -73,6 +73,57 @@ typedef struct ms_hash_job {
  * MS_EENV (read error) or MS_ENOMEM. */
 int ms_hash_run(const ms_hash_job *job, ms_error *err);
 
+/* ---- streaming: hash files as a walk finds them ---------------------------------------------
+ *
+ * Files are added in walk order, hashed on worker threads while the walk goes on, and handed
+ * back to a callback on the adding thread in the order they were added. At most `window` files
+ * are in flight; when the window is full, adding waits for the oldest file, and the adding
+ * thread hashes queued files itself meanwhile, so walking, hashing and consuming share the
+ * cores. Each file is opened relative to its directory (the walk's dir_fd, duplicated while
+ * needed) with O_NOFOLLOW | O_NONBLOCK; its size, identity and mtime come from the open file,
+ * and a file whose size, identity or mtime differ after hashing is an error. */
+typedef struct ms_hash_stream ms_hash_stream;
+
+typedef struct ms_hash_stream_file {
+    const char *path;      /* as added */
+    int hashed;            /* 0: added with hash = 0, or the size differed from expect_size */
+    uint64_t size;         /* hashed: the file's size */
+    uint64_t nlink;        /* hashed: its hard link count (above 1: it has other names) */
+    const uint8_t *digest; /* hashed: ms_hash_size(algorithm) bytes */
+    const void *user;      /* the user_size bytes given to ms_hash_stream_add */
+} ms_hash_stream_file;
+
+/* Called on the adding thread, once per file, in the order added. 0 or an MS_E* code. */
+typedef int (*ms_hash_stream_fn)(void *ctx, const ms_hash_stream_file *file, ms_error *err);
+
+typedef struct ms_hash_stream_options {
+    const char *root; /* the directory walked (for messages) */
+    ms_hash_algorithm algorithm;
+    unsigned threads;   /* threads hashing, the adding thread included; 0: online CPUs */
+    size_t window;      /* files in flight; 0: 4096 */
+    size_t buffer_size; /* the most each thread reads at once; 0: MS_HASH_DEFAULT_BUFFER */
+    size_t user_size;   /* bytes of caller data carried with each file (at most 256) */
+    ms_hash_stream_fn done;
+    void *ctx;
+} ms_hash_stream_options;
+
+/* NULL with err set (MS_EINPUT for bad options, MS_ENOMEM, MS_EENV when no thread starts). */
+ms_hash_stream *ms_hash_stream_new(const ms_hash_stream_options *opts, ms_error *err);
+
+/* Add one file found by ms_walk (it needs e->path, and with `hash`, e->dir_fd and e->name; an
+ * entry with dir_fd < 0 cannot be hashed). With hash = 0 the file is only passed through, in
+ * order, to the callback. With expect_size >= 0 a file of another size is not read (hashed = 0,
+ * size set). `user` (opts->user_size bytes, may be NULL) is copied. May call the callback for
+ * earlier files. 0 or the first error of a file or of the callback. */
+int ms_hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t expect_size,
+                       const void *user, ms_error *err);
+
+/* Wait for every file added and hand the rest to the callback. 0 or the first error. */
+int ms_hash_stream_finish(ms_hash_stream *s, ms_error *err);
+
+/* Stop the workers (abandoning files not yet handed back) and free. Accepts NULL. */
+void ms_hash_stream_free(ms_hash_stream *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,10 @@ typedef struct ms_manifest_options {
     void *include_ctx;
     ms_hash_progress_fn progress;
     void *progress_ctx;
+    /* Optional: called in path order, before hashing, for each file with more than one hard
+     * link (its content is hashed, but it may be changed through another name). */
+    void (*hard_link)(void *ctx, const char *path, uint64_t nlink);
+    void *hard_link_ctx;
 } ms_manifest_options;
 
 /* Serialization defaults: files, sha256, shard size 1e9, no symlinks, no ignore paths. */

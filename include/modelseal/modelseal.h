@@ -2,6 +2,7 @@
 #ifndef MODELSEAL_MODELSEAL_H
 #define MODELSEAL_MODELSEAL_H
 
+#include "modelseal/blob.h"
 #include "modelseal/buf.h"
 #include "modelseal/bundle.h"
 #include "modelseal/claims.h"
@@ -21,6 +22,7 @@
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
 #include "modelseal/sigstore.h"
+#include "modelseal/sigstore_sign.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
 #include "modelseal/version.h"

@@ -17,6 +17,7 @@
 #include "key.h"
 #include "manifest.h"
 #include "sigstore.h"
+#include "verify.h"
 #include "x509.h"
 
 #ifdef __cplusplus
@@ -118,7 +119,7 @@ int ms_policy_expired(const ms_policy *p, int64_t now);
  * part before it. */
 int ms_policy_ref_matches(const char *pattern, const char *ref);
 
-/* ---- the chain (chain.c) ------------------------------------------------------------------ */
+/* ---- the chain (chain.c, chain_provenance.c, chain_inputs.c) ------------------------------ */
 
 /* One verdict. `link` is "policy", "model", "provenance", "dataset", "code" or "base-model";
  * `name` is the dataset's or base model's name (NULL otherwise); nested links are a base
@@ -157,6 +158,11 @@ int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_o
                     ms_chain_result *res, ms_error *err);
 
 void ms_chain_result_clear(ms_chain_result *res);
+
+/* The trust a policy key stands for, as ms_verify_bundle_signature takes it: its public key
+ * (through *slot, which must live as long as t), its certificate roots and identity, or its
+ * Sigstore trusted root, identity and issuer. t->at_time is 0 (the caller sets it). */
+void ms_policy_key_trust(const ms_policy_key *k, const ms_key **slot, ms_trust *t);
 
 #ifdef __cplusplus
 }

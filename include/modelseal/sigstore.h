@@ -6,8 +6,9 @@
  * network, this module checks a bundle's Fulcio leaf certificate (chain at the signing time,
  * codeSigning, identity and OIDC issuer, embedded SCT), its transparency log entries (the body
  * matches the bundle, RFC 6962 inclusion proof, signed checkpoint, signed entry timestamp) and
- * its RFC 3161 timestamps, then the signature itself. Keyless signing (Fulcio, Rekor, TSA over
- * the network) is not here. */
+ * its RFC 3161 timestamps, then the signature itself; the log entries and timestamps of a
+ * bundle signed with a managed key too. Keyless signing (Fulcio, Rekor, TSA over the network)
+ * is sigstore_sign.h. */
 #ifndef MODELSEAL_SIGSTORE_H
 #define MODELSEAL_SIGSTORE_H
 
@@ -16,6 +17,7 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "key.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,10 +142,18 @@ int ms_rfc3161_verify(const uint8_t *token, size_t len, const uint8_t *data, siz
 /* ---- bundle verification (sigstore_verify.c) ---- */
 
 typedef struct ms_sigstore_policy {
-    const char *identity; /* required: the leaf's SAN (email, URI or DNS), exactly */
-    const char *issuer;   /* required: the OIDC issuer extension's value, exactly */
+    const char *identity; /* the leaf's SAN (email, URI or DNS), exactly */
+    const char *issuer;   /* the OIDC issuer extension's value, exactly */
     /* messageSignature bundles: the SHA-256 of the artifact (DSSE bundles: NULL) */
     const uint8_t *artifact_sha256;
+    /* A managed key instead of identity and issuer: the bundle must carry publicKey material,
+     * its log entries must name this key, and its signature must verify with it; there is no
+     * certificate, chain or SCT to check. NULL: keyless (identity and issuer required). */
+    const ms_key *key;
+    /* messageSignature bundles: the artifact's bytes, when known (an Ed25519 message signature
+     * covers the artifact itself, not its digest); NULL otherwise. */
+    const uint8_t *artifact;
+    size_t artifact_len;
 } ms_sigstore_policy;
 
 typedef struct ms_sigstore_result {
@@ -159,7 +169,10 @@ typedef struct ms_sigstore_result {
 void ms_sigstore_result_clear(ms_sigstore_result *res);
 
 /* Verify a keyless Sigstore bundle (verificationMaterial.certificate, or an
- * x509CertificateChain without its root) offline against `root`. In order:
+ * x509CertificateChain without its root) offline against `root`; or, with policy->key, a
+ * managed-key bundle's log entries and timestamps against `root` and its signature with the
+ * key (the certificate checks below do not apply; a signing time is needed only when an entry
+ * has no signed entry timestamp). In order:
  *   certificate identity (SAN == policy->identity), certificate issuer (OIDC issuer extension
  *   == policy->issuer), certificate usage (codeSigning), tlog entry (each entry's log is in the
  *   root and its canonicalizedBody is a dsse 0.0.1, intoto 0.0.2, hashedrekord 0.0.1/0.0.2 or
@@ -169,9 +182,12 @@ void ms_sigstore_result_clear(ms_sigstore_result *res);
  *   signing time (at least one verified time; the log keys valid then), certificate chain (to
  *   a Fulcio CA valid at every verified time, the leaf valid then), SCT (one embedded SCT from
  *   a trusted CT log verifies), signature (the DSSE envelope's one signature over the PAE, or
- *   the message signature over the artifact digest, with the leaf key).
+ *   the message signature with the leaf key: ECDSA over the artifact's SHA-256 digest, Ed25519
+ *   over the artifact itself, which policy->artifact must then give).
+ * With policy->key, `root` may be NULL when the bundle has no log entry and no timestamp (only
+ * the signature is checked then); identity and issuer are ignored and res carries none.
  * Messages start with "sigstore <check>: ". 0; MS_EVERIFY; MS_EINPUT for malformed bundle
- * fields; MS_ENOMEM. `res` (optional) is filled on success. */
+ * fields or a missing trusted root; MS_ENOMEM. `res` (optional) is filled on success. */
 int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *root,
                               const ms_sigstore_policy *policy, ms_sigstore_result *res,
                               ms_error *err);

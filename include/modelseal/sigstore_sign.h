@@ -40,18 +40,31 @@ typedef struct ms_sigstore_sign_options {
     long timeout_ms;
     long connect_timeout_ms;
     int retries;
+    /* How long the interactive flow waits for the browser's redirect, in milliseconds (0: five
+     * minutes). */
+    long interactive_timeout_ms;
+    /* How a Rekor v2 log records a DSSE envelope: 0 (default) a `hashedrekord` 0.0.2 entry over
+     * the SHA-256 of the PAE; 1 a `dsse` 0.0.2 entry (the form @sigstore/verify 3.x accepts). */
+    int rekor_v2_dsse;
 } ms_sigstore_sign_options;
 
+/* Check, before any long work, what signing will need first: the signing config parses and
+ * names services valid now, and an identity token source exists (an explicit token,
+ * SIGSTORE_ID_TOKEN, GitHub Actions variables, or the interactive flow with an OIDC issuer).
+ * Contacts nothing. 0 or the error signing would give (MS_EINPUT, MS_EENV). */
+int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *err);
+
 /* Sign an in-toto statement keylessly: DSSE over PAE("application/vnd.in-toto+json", payload),
- * logged as a Rekor v1 `dsse` entry or a Rekor v2 `hashedrekord` 0.0.2 entry over SHA-256 of
- * the PAE (whichever log the signing config selects), with an RFC 3161 timestamp over the
+ * logged as a Rekor v1 `dsse` 0.0.1 entry or, on a Rekor v2 log, a `hashedrekord` 0.0.2 entry
+ * over the SHA-256 of the PAE (or a `dsse` 0.0.2 entry with opts->rekor_v2_dsse; whichever log
+ * the signing config selects), with an RFC 3161 timestamp over the
  * signature when the config names a timestamp authority (required for Rekor v2). Appends the
  * compact bundle JSON (v0.3, verificationMaterial.certificate) to `out`.
  * 0; MS_EENV naming the service on network failure or a refused request (exit 3); MS_EVERIFY
  * when a service answers with something for another key or signature; MS_EINPUT for a
  * malformed signing config, token or response; MS_ENOMEM. */
-int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload,
-                          size_t len, ms_buf *out, ms_error *err);
+int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
+                          ms_buf *out, ms_error *err);
 
 /* Sign an artifact keylessly as a message signature (ECDSA over the artifact, given by its
  * SHA-256 digest), logged as a `hashedrekord` entry (0.0.1 on Rekor v1, 0.0.2 on v2).

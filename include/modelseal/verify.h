@@ -43,7 +43,9 @@ typedef struct ms_signer_info {
     char *subject;  /* certificate: the leaf subject, malloc'd or NULL */
     /* -- Sigstore keyless (kind "sigstore"; identity and subject as for a certificate) -- */
     char *issuer;         /* the OIDC issuer, malloc'd or NULL */
-    int64_t signing_time; /* the earliest verified timestamp, unix seconds; 0 otherwise */
+    int64_t signing_time; /* the earliest verified timestamp, unix seconds (also for a key
+                             bundle whose log entries or timestamps were verified with a
+                             trusted root); 0 otherwise */
     /* -- end Sigstore -- */
 } ms_signer_info;
 

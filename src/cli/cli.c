@@ -102,6 +102,39 @@ int cli_parse_threads(const char *s, unsigned *out)
     return 0;
 }
 
+int cli_out_of_memory(void)
+{
+    cli_message("out of memory");
+    return EXIT_ENVIRONMENT;
+}
+
+int cli_keys_add(cli_keys *keys, const char *path)
+{
+    ms_key **items = realloc(keys->items, (keys->n + 1) * sizeof *items);
+    ms_error err;
+    if (!items)
+        return cli_out_of_memory();
+    keys->items = items;
+    if (ms_key_load_public(path, &keys->items[keys->n], &err) != 0)
+        return cli_fail(&err);
+    keys->n++;
+    return EXIT_OK;
+}
+
+const ms_key *const *cli_keys_trusted(const cli_keys *keys)
+{
+    return (const ms_key *const *)keys->items;
+}
+
+void cli_keys_free(cli_keys *keys)
+{
+    for (size_t i = 0; i < keys->n; i++)
+        ms_key_free(keys->items[i]);
+    free(keys->items);
+    keys->items = NULL;
+    keys->n = 0;
+}
+
 void cli_hash_options_init(cli_hash_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -109,8 +142,55 @@ void cli_hash_options_init(cli_hash_options *o)
     o->progress = -1;
 }
 
+void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink)
+{
+    cli_hard_links *h = ctx;
+    if (strcmp(path, ".") == 0)
+        fprintf(stderr, "modelseal: warning: %s", h->root);
+    else
+        fprintf(stderr, "modelseal: warning: %s/%s", h->root, path);
+    fprintf(stderr,
+            " has %llu hard links; its content is hashed, but it may be changed through another "
+            "name\n",
+            (unsigned long long)nlink);
+    char **p = realloc(h->paths, (h->n + 1) * sizeof *p);
+    if (p)
+        h->paths = p;
+    uint64_t *l = realloc(h->links, (h->n + 1) * sizeof *l);
+    if (l)
+        h->links = l;
+    if (p && l && (p[h->n] = strdup(path)) != NULL) {
+        l[h->n] = nlink;
+        h->n++;
+    }
+}
+
+cJSON *cli_hard_links_json(const cli_hard_links *h)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < h->n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "path", h->paths[i]) ||
+            !cJSON_AddNumberToObject(o, "links", (double)h->links[i])) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+void cli_hard_links_free(cli_hard_links *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->paths[i]);
+    free(h->paths);
+    free(h->links);
+    memset(h, 0, sizeof *h);
+}
+
 void cli_hash_options_free(cli_hash_options *o)
 {
+    cli_hard_links_free(&o->links);
     ms_serialization_clear(&o->ser);
     for (size_t i = 0; i < o->n_user_ignores; i++)
         free(o->user_ignores[i]);
@@ -182,6 +262,9 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
 
 int cli_hash_options_finish(cli_hash_options *o, const char *model)
 {
+    o->links.root = model;
+    o->opts.hard_link = cli_hard_link_seen;
+    o->opts.hard_link_ctx = &o->links;
     for (size_t i = 0; i < o->n_user_ignores; i++) {
         ms_error err;
         ms_error_clear(&err);

@@ -43,6 +43,24 @@ int cli_print_help(const char *command);
 /* Parse a byte count / a positive count; 0 on success. */
 int cli_parse_u64(const char *s, uint64_t *out);
 int cli_parse_threads(const char *s, unsigned *out);
+/* Report "out of memory" and return EXIT_ENVIRONMENT. */
+int cli_out_of_memory(void);
+
+/* ---- trusted public keys ------------------------------------------------------------------ */
+/* The keys of a repeatable `--key PUB` (verify, dataset verify, attest list, sbom, blob verify),
+ * in the order given. Zero-initialise, add with cli_keys_add, release with cli_keys_free. */
+typedef struct cli_keys {
+    ms_key **items;
+    size_t n;
+} cli_keys;
+
+/* Load the public key (PEM) at `path` and add it. EXIT_OK, or the failure's exit status after
+ * reporting it (the library's message naming the file, or "out of memory"). */
+int cli_keys_add(cli_keys *keys, const char *path);
+/* The keys as ms_trust.keys takes them (NULL when there are none). */
+const ms_key *const *cli_keys_trusted(const cli_keys *keys);
+/* Free every key and the list, and leave it empty. */
+void cli_keys_free(cli_keys *keys);
 
 /* ---- hashing options ---------------------------------------------------------------------- */
 
@@ -88,12 +106,29 @@ enum {
     "  --buffer-size BYTES    read buffer per thread (default 4194304)\n"                          \
     "  --progress, --no-progress  show progress on stderr (default: when it is a terminal)\n"
 
+/* Files with more than one hard link met while hashing (a warning is printed for each). */
+typedef struct cli_hard_links {
+    const char *root; /* the model or dataset path, for the warnings */
+    char **paths;     /* relative to the root */
+    uint64_t *links;
+    size_t n;
+} cli_hard_links;
+
+/* The hard_link callback of ms_manifest_options / ms_dataset_options (ctx: cli_hard_links):
+ * "modelseal: warning: PATH has N hard links; its content is hashed, but it may be changed
+ * through another name" on stderr, and the path kept for --json. */
+void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink);
+/* [{"path": ..., "links": N}, ...] (an empty array when there were none); NULL without memory. */
+cJSON *cli_hard_links_json(const cli_hard_links *h);
+void cli_hard_links_free(cli_hard_links *h);
+
 typedef struct cli_hash_options {
     ms_serialization ser;
     ms_manifest_options opts;
     char **user_ignores; /* as given, normalised once the model path is known */
     size_t n_user_ignores;
-    int progress; /* -1 auto, 0 off, 1 on */
+    int progress;         /* -1 auto, 0 off, 1 on */
+    cli_hard_links links; /* opts.hard_link reports here (set by cli_hash_options_finish) */
 } cli_hash_options;
 
 void cli_hash_options_init(cli_hash_options *o);
@@ -153,8 +188,80 @@ int cmd_policy(int argc, char **argv);
 extern const char cmd_policy_usage[];
 int cmd_sbom(int argc, char **argv);
 extern const char cmd_sbom_usage[];
+int cmd_blob(int argc, char **argv);
+extern const char cmd_blob_usage[];
 /* verify --policy (verify_policy.c): called by cmd_verify with the same argv. */
 int cli_verify_policy(int argc, char **argv);
+
+/* ---- keyless signing options (sigstore_opts.c) -------------------------------------------- */
+/* `--sigstore` and its companions, shared by sign, dataset sign and attest provenance. */
+enum {
+    OPT_SIGSTORE = 1500, /* above any command's own numbers */
+    OPT_IDENTITY_TOKEN,
+    OPT_SIGNING_CONFIG,
+    OPT_SIGSTORE_STAGING,
+    OPT_OIDC_CLIENT_ID,
+    OPT_NO_BROWSER,
+    OPT_REKOR_V2_ENTRY
+};
+
+#define CLI_SIGSTORE_LONG_OPTIONS                                                                  \
+    {"sigstore", no_argument, NULL, OPT_SIGSTORE},                                                 \
+        {"identity-token", required_argument, NULL, OPT_IDENTITY_TOKEN},                           \
+        {"signing-config", required_argument, NULL, OPT_SIGNING_CONFIG},                           \
+        {"staging", no_argument, NULL, OPT_SIGSTORE_STAGING},                                      \
+        {"oidc-client-id", required_argument, NULL, OPT_OIDC_CLIENT_ID},                           \
+        {"no-browser", no_argument, NULL, OPT_NO_BROWSER},                                         \
+    {                                                                                              \
+        "rekor-v2-entry", required_argument, NULL, OPT_REKOR_V2_ENTRY                              \
+    }
+
+#define CLI_SIGSTORE_OPTIONS_HELP                                                                  \
+    "  --sigstore             sign keylessly with Sigstore (Fulcio certificate, Rekor entry,\n"    \
+    "                         timestamp) instead of --key; see modelseal-sigstore(7)\n"            \
+    "  --identity-token T     the OIDC identity token (else SIGSTORE_ID_TOKEN, GitHub Actions,\n"  \
+    "                         or a browser sign-in)\n"                                             \
+    "  --signing-config FILE  the Sigstore services to use (default: public-good)\n"               \
+    "  --staging              use Sigstore's staging instance\n"                                   \
+    "  --oidc-client-id ID    OAuth client for the browser sign-in (default sigstore)\n"           \
+    "  --no-browser           print the sign-in URL, do not open a browser\n"                      \
+    "  --rekor-v2-entry KIND  how a Rekor v2 log records the envelope: hashedrekord (over the\n"   \
+    "                         SHA-256 of the PAE; default) or dsse (0.0.2)\n"
+
+typedef struct cli_sigstore_options {
+    int enabled; /* --sigstore */
+    int staging;
+    int no_browser;
+    int any_given;              /* a keyless option other than --sigstore was given */
+    const char *rekor_v2_entry; /* --rekor-v2-entry KIND */
+    const char *identity_token;
+    const char *signing_config;
+    const char *oidc_client_id;
+} cli_sigstore_options;
+
+/* Handle one keyless option; 1 if `opt` was one, 0 if not. */
+int cli_sigstore_option(cli_sigstore_options *o, int opt, const char *arg);
+/* Usage checks: --sigstore excludes --key (have_key), the other options need --sigstore.
+ * EXIT_OK or EXIT_USAGE (reported). */
+int cli_sigstore_check(const cli_sigstore_options *o, int have_key);
+/* Before hashing: the signing config and a token source are there (ms_sigstore_sign_preflight).
+ * 0 or a library code with err set. */
+int cli_sigstore_preflight(const cli_sigstore_options *o, ms_error *err);
+/* Sign an in-toto statement keylessly (ms_sigstore_sign_dsse) with the options, the installed
+ * signing config and the MODELSEAL_HTTP_TIMEOUT_MS / MODELSEAL_HTTP_RETRIES /
+ * MODELSEAL_OIDC_TIMEOUT_MS environment. Appends the bundle to `out`. */
+int cli_sigstore_sign_statement(const cli_sigstore_options *o, const uint8_t *payload, size_t len,
+                                ms_buf *out, ms_error *err);
+/* The same for an artifact given by its SHA-256 (ms_sigstore_sign_message: a messageSignature
+ * bundle logged as hashedrekord). */
+int cli_sigstore_sign_message(const cli_sigstore_options *o, const uint8_t sha256[32], ms_buf *out,
+                              ms_error *err);
+/* The identity (SAN) of a keyless bundle's certificate, new; NULL if none. */
+char *cli_sigstore_identity(const ms_buf *bundle);
+/* The Sigstore trusted root to verify with: `path`, else the installed trusted_root.json
+ * (public-good, or with `staging` the staging instance's), else the source tree's keys/ (tests
+ * and uninstalled runs). EXIT_OK, or the failure's exit status after reporting it. */
+int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out);
 
 /* ---- passphrases (passphrase.c) ----------------------------------------------------------- */
 /* Where a secret key's passphrase comes from, in this order: password_file (its first line,

@@ -12,6 +12,8 @@ const char cmd_dataset_usage[] =
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b] [--threads N]\n"
     "                         [--ignore PATH]... [--output FILE] DIR\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
+    "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
+    "                         [--staging] [--signature OUT] MANIFEST\n"
     "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
     "                         [--ignore PATH]... MANIFEST [DIR]\n"
     "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
@@ -33,6 +35,7 @@ const char cmd_dataset_usage[] =
     "  --key KEY|PUB          sign: the secret key; verify: a trusted public key (repeatable)\n"
     "  --password-file F      read the secret key's passphrase from F\n"
     "  --signature FILE       the signature to write or check (default MANIFEST.sig)\n"
+    "Keyless signing (sign):\n" CLI_SIGSTORE_OPTIONS_HELP
     "  -h, --help             show this help\n"
     "Exit status: 0 done or verified, 1 the data or signature does not match, 2 malformed or\n"
     "unreadable input or bad usage, 3 I/O error.\n";
@@ -179,6 +182,8 @@ static int dataset_manifest(int argc, char **argv)
     dopts.buffer_size = ho.opts.buffer_size;
     dopts.ignore_paths = (const char *const *)ho.ser.ignore_paths;
     dopts.n_ignore_paths = ho.ser.n_ignore_paths;
+    dopts.hard_link = ho.opts.hard_link; /* warns on stderr (cli_hash_options_finish) */
+    dopts.hard_link_ctx = ho.opts.hard_link_ctx;
     if (ms_dataset_manifest_write(dir, &dopts, output, &info, &err) != 0) {
         status = cli_fail(&err);
         goto out;
@@ -202,6 +207,7 @@ out:
 static int dataset_sign(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        CLI_SIGSTORE_LONG_OPTIONS,
         {"key", required_argument, NULL, OPT_KEY},
         {"password-file", required_argument, NULL, OPT_PWFILE},
         {"signature", required_argument, NULL, OPT_SIGNATURE},
@@ -209,8 +215,9 @@ static int dataset_sign(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cli_passphrase_source pw = {0};
+    cli_sigstore_options sso = {0};
     const char *key_path = NULL, *sig_arg = NULL;
-    char *sig_path = NULL;
+    char *sig_path = NULL, *identity = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
     ms_key *key = NULL;
@@ -221,6 +228,8 @@ static int dataset_sign(int argc, char **argv)
     ms_error_clear(&err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (cli_sigstore_option(&sso, opt, optarg))
+            continue;
         switch (opt) {
         case OPT_KEY:
             key_path = optarg;
@@ -243,8 +252,10 @@ static int dataset_sign(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (!key_path) {
-        status = cli_usage_error("--key is required");
+    if ((status = cli_sigstore_check(&sso, key_path != NULL)) != EXIT_OK)
+        goto out;
+    if (!key_path && !sso.enabled) {
+        status = cli_usage_error("--key is required (or --sigstore to sign keylessly)");
         goto out;
     }
     const char *manifest = argv[optind];
@@ -255,18 +266,27 @@ static int dataset_sign(int argc, char **argv)
         goto out;
     }
     if (ms_dataset_info_load(manifest, &info, &err) != 0 ||
-        ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0 ||
+        (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) ||
         ms_dataset_statement_build(&info, &payload, &err) != 0 ||
-        ms_sign_statement(payload.data, payload.len, key, NULL, &bundle, &err) != 0 ||
+        (key ? ms_sign_statement(payload.data, payload.len, key, NULL, &bundle, &err)
+             : cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err)) != 0 ||
         ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
-    char root[80], hint[65];
+    char root[80], signer[300];
     cli_format_root(info.root_digest, root);
-    ms_key_hint(key, hint);
-    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (key %.16s)\n", info.name,
-           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, sig_path, hint);
+    if (key) {
+        char hint[65];
+        ms_key_hint(key, hint);
+        snprintf(signer, sizeof signer, "key %.16s", hint);
+    } else {
+        identity = cli_sigstore_identity(&bundle);
+        snprintf(signer, sizeof signer, "Sigstore, %.200s",
+                 identity ? identity : "unknown identity");
+    }
+    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (%s)\n", info.name,
+           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, sig_path, signer);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
@@ -274,6 +294,7 @@ out:
     ms_buf_free(&bundle);
     ms_key_free(key);
     free(sig_path);
+    free(identity);
     ms_dataset_info_clear(&info);
     return status;
 }
@@ -288,14 +309,14 @@ static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
 }
 
 /* Check the signature at sig_path against the trusted keys and the manifest. */
-static int check_signature(const char *sig_path, ms_key **keys, size_t n_keys,
-                           const ms_dataset_info *info, ms_signer_info *signer, ms_error *err)
+static int check_signature(const char *sig_path, const cli_keys *keys, const ms_dataset_info *info,
+                           ms_signer_info *signer, ms_error *err)
 {
     ms_buf text = MS_BUF_INIT;
     ms_bundle *bundle = NULL;
     ms_statement *st = NULL;
     int rc;
-    ms_trust trust = {.keys = (const ms_key *const *)keys, .n_keys = n_keys};
+    ms_trust trust = {.keys = cli_keys_trusted(keys), .n_keys = keys->n};
     if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &text, err)) != 0)
         goto out;
     if ((rc = ms_bundle_parse(text.data, text.len, &bundle, err)) != 0) {
@@ -336,8 +357,7 @@ static int dataset_verify(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cli_hash_options ho;
-    ms_key **keys = NULL;
-    size_t n_keys = 0;
+    cli_keys keys = {0};
     const char *sig_arg = NULL;
     char *sig_path = NULL, *sig_rel = NULL;
     const char **ignores = NULL;
@@ -362,21 +382,10 @@ static int dataset_verify(int argc, char **argv)
         if (handled)
             continue;
         switch (opt) {
-        case OPT_KEY: {
-            ms_key **p = realloc(keys, (n_keys + 1) * sizeof *p);
-            if (!p) {
-                cli_message("out of memory");
-                status = EXIT_ENVIRONMENT;
+        case OPT_KEY:
+            if ((status = cli_keys_add(&keys, optarg)) != EXIT_OK)
                 goto out;
-            }
-            keys = p;
-            if (ms_key_load_public(optarg, &keys[n_keys], &err) != 0) {
-                status = cli_fail(&err);
-                goto out;
-            }
-            n_keys++;
             break;
-        }
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
@@ -392,7 +401,7 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error(argc - optind ? "expected MANIFEST [DIR]" : "missing MANIFEST");
         goto out;
     }
-    if (sig_arg && !n_keys) {
+    if (sig_arg && !keys.n) {
         status = cli_usage_error("--signature goes with --key");
         goto out;
     }
@@ -405,20 +414,21 @@ static int dataset_verify(int argc, char **argv)
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
-    /* 1. The manifest itself: well formed, consistent (exit 2 otherwise). */
-    if (ms_dataset_info_load(manifest, &info, &err) != 0) {
+    /* 1. The manifest itself: well formed, consistent (exit 2 otherwise). With DIR and no
+     * signature to check first, step 3 reads and checks it in the same pass as the data. */
+    if ((!dir || keys.n) && ms_dataset_info_load(manifest, &info, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
     /* 2. The signature, and that it is over this very manifest. */
-    if (n_keys) {
+    if (keys.n) {
         sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
         if (!sig_path) {
             cli_message("out of memory");
             status = EXIT_ENVIRONMENT;
             goto out;
         }
-        if (check_signature(sig_path, keys, n_keys, &info, &signer, &err) != 0) {
+        if (check_signature(sig_path, &keys, &info, &signer, &err) != 0) {
             status = cli_fail(&err);
             goto out;
         }
@@ -442,6 +452,7 @@ static int dataset_verify(int argc, char **argv)
             .ignore_paths = ignores,
             .n_ignore_paths = n,
             .diff = print_diff,
+            .info = keys.n ? NULL : &info,
         };
         if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
             status = cli_fail(&err);
@@ -453,16 +464,14 @@ static int dataset_verify(int argc, char **argv)
     printf("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", manifest, info.name,
            (unsigned long long)info.files, info.files == 1 ? "" : "s",
            (unsigned long long)info.bytes, root);
-    if (n_keys)
+    if (keys.n)
         printf("Signature: %s (key %s)\n", sig_path, signer.hint);
     if (dir)
         printf("Data: %s matches (%llu files hashed)\n", dir, (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
-    for (size_t i = 0; i < n_keys; i++)
-        ms_key_free(keys[i]);
-    free(keys);
+    cli_keys_free(&keys);
     free(sig_path);
     free(sig_rel);
     free(ignores);

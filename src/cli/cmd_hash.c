@@ -11,7 +11,8 @@ const char cmd_hash_usage[] =
     "Hash a model file or directory and print one line per resource, '<hexdigest>  <name>'\n"
     "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n\n"
     "Options:\n" CLI_HASH_OPTIONS_HELP
-    "  --json                 print {model, root_digest, serialization, resources}\n"
+    "  --json                 print {model, root_digest, serialization, resources,\n"
+    "                         hard_links}\n"
     "  -h, --help             show this help\n";
 
 static cJSON *manifest_json(const ms_manifest *m)
@@ -91,6 +92,13 @@ int cli_hash_command(int argc, char **argv, int digest_only)
         if (digest_only) {
             cJSON_DeleteItemFromObject(o, "resources");
             cJSON_DeleteItemFromObject(o, "serialization");
+        } else if (o) {
+            cJSON *links = cli_hard_links_json(&ho.links);
+            if (!links || !cJSON_AddItemToObject(o, "hard_links", links)) {
+                cJSON_Delete(links);
+                cJSON_Delete(o);
+                o = NULL;
+            }
         }
         status = cli_print_json(o);
     } else if (digest_only) {

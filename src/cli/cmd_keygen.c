@@ -99,7 +99,8 @@ int cmd_keygen(int argc, char **argv)
     ms_key_type type = MS_KEY_ED25519;
     ms_key *key = NULL;
     ms_error err;
-    int json = 0, no_password = 0, force = 0, opt, status = EXIT_OK;
+    ms_buf old_pub = MS_BUF_INIT;
+    int json = 0, no_password = 0, force = 0, had_pub = 1, opt, status = EXIT_OK;
 
     ms_error_clear(&err);
     optind = 1;
@@ -161,16 +162,29 @@ int cmd_keygen(int argc, char **argv)
             goto out;
         }
     }
-    if (ms_key_generate(type, &key, &err) != 0 ||
-        ms_key_save_secret(key, sec, passphrase, force, &err) != 0) {
+    /* The public half first, then the secret half; if the second write fails, the first is
+     * undone, so the pair on disk always matches (and --force never loses the old secret key
+     * to a failed write). */
+    if (ms_file_read(pub, 1 << 16, &old_pub, &err) != 0) {
+        if (access(pub, F_OK) == 0) {
+            status = cli_fail(&err);
+            goto out;
+        }
+        had_pub = 0;
+        ms_error_clear(&err);
+    }
+    if (ms_key_generate(type, &key, &err) != 0 || ms_key_save_public(key, pub, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
-    if (ms_key_save_public(key, pub, &err) != 0) {
+    if (ms_key_save_secret(key, sec, passphrase, force, &err) != 0) {
         status = cli_fail(&err);
-        /* A new secret key without its public half is of no use: remove it. */
-        if (!force)
-            unlink(sec);
+        ms_error undo_err;
+        ms_error_clear(&undo_err);
+        if (!had_pub)
+            unlink(pub);
+        else if (ms_file_write_atomic(pub, old_pub.data, old_pub.len, 0644, 0, &undo_err) != 0)
+            cli_message("%s: cannot restore the previous public key: %s", pub, undo_err.message);
         goto out;
     }
     char hint[65];
@@ -183,6 +197,7 @@ int cmd_keygen(int argc, char **argv)
 out:
     cli_passphrase_free(passphrase);
     ms_key_free(key);
+    ms_buf_free(&old_pub);
     free(pub);
     free(sec);
     return status;

@@ -123,8 +123,7 @@ int cmd_sbom(int argc, char **argv)
     };
     const char *format_text = NULL, *policy_path = NULL, *output = NULL;
     const char *sig_path = NULL, *claims_path = NULL;
-    ms_key **keys = NULL;
-    size_t n_keys = 0;
+    cli_keys keys = {0};
     ms_sbom_dataset_type *types = NULL;
     char **type_names = NULL;
     size_t n_types = 0;
@@ -147,21 +146,10 @@ int cmd_sbom(int argc, char **argv)
         case OPT_FORMAT:
             format_text = optarg;
             break;
-        case OPT_KEY: {
-            ms_key **p = realloc(keys, (n_keys + 1) * sizeof *p);
-            if (!p) {
-                cli_message("out of memory");
-                status = EXIT_ENVIRONMENT;
+        case OPT_KEY:
+            if ((status = cli_keys_add(&keys, optarg)) != EXIT_OK)
                 goto out;
-            }
-            keys = p;
-            if (ms_key_load_public(optarg, &keys[n_keys], &err) != 0) {
-                status = cli_fail(&err);
-                goto out;
-            }
-            n_keys++;
             break;
-        }
         case OPT_POLICY:
             policy_path = optarg;
             break;
@@ -241,11 +229,11 @@ int cmd_sbom(int argc, char **argv)
         status = cli_usage_error("%s", err.message);
         goto out;
     }
-    if (policy_path && n_keys) {
+    if (policy_path && keys.n) {
         status = cli_usage_error("--policy and --key exclude each other");
         goto out;
     }
-    if (!policy_path && !n_keys) {
+    if (!policy_path && !keys.n) {
         status = cli_usage_error("give the trusted keys: --key PUB... or --policy POLICY");
         goto out;
     }
@@ -285,8 +273,8 @@ int cmd_sbom(int argc, char **argv)
         ms_sbom_collect_options co;
         memset(&trust, 0, sizeof trust);
         memset(&co, 0, sizeof co);
-        trust.keys = (const ms_key *const *)keys;
-        trust.n_keys = n_keys;
+        trust.keys = cli_keys_trusted(&keys);
+        trust.n_keys = keys.n;
         co.signature_path = sig_path;
         co.claims_path = claims_path;
         co.model = co.provenance = co.datasets = co.base_models = (ms_sbom_signers){&trust, 1};
@@ -336,9 +324,7 @@ out:
     ms_sbom_evidence_free(ev);
     ms_chain_result_clear(&chain_res);
     ms_policy_free(policy);
-    for (size_t i = 0; i < n_keys; i++)
-        ms_key_free(keys[i]);
-    free(keys);
+    cli_keys_free(&keys);
     for (size_t i = 0; i < n_types; i++)
         free(type_names[i]);
     free(type_names);

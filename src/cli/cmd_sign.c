@@ -10,6 +10,8 @@
 const char cmd_sign_usage[] =
     "Usage: modelseal sign --key KEY [--certificate LEAF.pem [--certificate-chain PEM]...]\n"
     "                      [--signature OUT] [OPTIONS] MODEL\n"
+    "       modelseal sign --sigstore [--identity-token T] [--signing-config FILE|--staging]\n"
+    "                      [--signature OUT] [OPTIONS] MODEL\n"
     "Hash MODEL and write its signature: a Sigstore bundle (v0.3) with a DSSE-enveloped in-toto\n"
     "statement, predicate https://model_signing/signature/v1.0 (OMS, as model_signing makes).\n"
     "The default OUT is MODEL/model.sig for a directory, MODEL.sig for a single file; it is\n"
@@ -22,7 +24,8 @@ const char cmd_sign_usage[] =
     "  --signature OUT        where to write the signature\n"
     "  --password-file FILE   read the key's passphrase from FILE (else MODELSEAL_PASSWORD, else\n"
     "                         a prompt on the terminal)\n"
-    "  --allow-empty          sign a model with no files\n" CLI_HASH_OPTIONS_HELP
+    "  --allow-empty          sign a model with no files\n" CLI_SIGSTORE_OPTIONS_HELP
+        CLI_HASH_OPTIONS_HELP
     "  --json                 print {model, root_digest, signature, resources, signer}\n"
     "  -h, --help             show this help\n";
 
@@ -39,6 +42,7 @@ int cmd_sign(int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_HASH_LONG_OPTIONS,
+        CLI_SIGSTORE_LONG_OPTIONS,
         {"key", required_argument, NULL, OPT_KEY},
         {"certificate", required_argument, NULL, OPT_CERT},
         {"certificate-chain", required_argument, NULL, OPT_CHAIN},
@@ -52,6 +56,8 @@ int cmd_sign(int argc, char **argv)
     cli_hash_options ho;
     cli_progress progress;
     cli_passphrase_source pw = {0};
+    cli_sigstore_options sso = {0};
+    char *identity = NULL;
     const char *key_path = NULL, *cert_path = NULL, *sig_arg = NULL;
     const char **chain_paths = NULL;
     size_t n_chain = 0;
@@ -72,7 +78,7 @@ int cmd_sign(int argc, char **argv)
             status = EXIT_USAGE;
             goto out;
         }
-        if (handled)
+        if (handled || cli_sigstore_option(&sso, opt, optarg))
             continue;
         switch (opt) {
         case OPT_KEY:
@@ -116,8 +122,15 @@ int cmd_sign(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if (!key_path) {
-        status = cli_usage_error("--key is required");
+    if ((status = cli_sigstore_check(&sso, key_path != NULL)) != EXIT_OK)
+        goto out;
+    if (!key_path && !sso.enabled) {
+        status = cli_usage_error("--key is required (or --sigstore to sign keylessly)");
+        goto out;
+    }
+    if (sso.enabled && cert_path) {
+        status = cli_usage_error("--certificate needs --key (--sigstore gets its certificate "
+                                 "from Fulcio)");
         goto out;
     }
     if (n_chain && !cert_path) {
@@ -154,7 +167,12 @@ int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+    if (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    /* Keyless: a bad signing config or no token source is found before hours of hashing. */
+    if (sso.enabled && cli_sigstore_preflight(&sso, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -169,32 +187,63 @@ int cmd_sign(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    /* A signer killed between naming its temporary file and renaming it leaves the name behind:
+     * remove it before hashing, or it would be signed as part of the model. */
+    if (ms_file_remove_stale_temps(sig_path, NULL, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
     cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
     ho.opts.progress = cli_progress_update;
     ho.opts.progress_ctx = &progress;
     int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
     cli_progress_end(&progress);
-    if (rc == 0)
+    if (rc == 0 && sso.enabled) {
+        ms_buf payload = MS_BUF_INIT;
+        if (m->n_resources == 0 && !allow_empty)
+            rc = ms_error_set(
+                &err, MS_EINPUT,
+                "%s: the model has no files to sign (use --allow-empty to sign it anyway)", model);
+        if (rc == 0)
+            rc = ms_statement_build(m, &payload, &err);
+        if (rc == 0)
+            rc = cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err);
+        ms_buf_free(&payload);
+    } else if (rc == 0) {
         rc = ms_sign_manifest(m, key, chain, allow_empty, &bundle, &err);
+    }
     if (rc == 0)
         rc = ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err);
     if (rc) {
         status = cli_fail(&err);
         goto out;
     }
-    char root[80], hint[65];
+    char root[80], hint[65] = "";
     cli_format_root(m->root_digest, root);
-    ms_key_hint(key, hint);
+    if (key)
+        ms_key_hint(key, hint);
+    else
+        identity = cli_sigstore_identity(&bundle);
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", model);
         cJSON_AddStringToObject(o, "root_digest", root);
         cJSON_AddStringToObject(o, "signature", sig_path);
         cJSON_AddNumberToObject(o, "resources", (double)m->n_resources);
+        cJSON_AddItemToObject(o, "hard_links", cli_hard_links_json(&ho.links));
         cJSON *s = cJSON_AddObjectToObject(o, "signer");
-        cJSON_AddStringToObject(s, "kind", chain ? "certificate" : "key");
-        cJSON_AddStringToObject(s, "hint", hint);
+        if (sso.enabled) {
+            cJSON_AddStringToObject(s, "kind", "sigstore");
+            cJSON_AddStringToObject(s, "identity", identity ? identity : "");
+        } else {
+            cJSON_AddStringToObject(s, "kind", chain ? "certificate" : "key");
+            cJSON_AddStringToObject(s, "hint", hint);
+        }
         status = cli_print_json(o);
+    } else if (sso.enabled) {
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n", model,
+               m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path,
+               identity ? identity : "unknown identity");
     } else {
         printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", model,
                m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path, hint);
@@ -209,6 +258,7 @@ out:
     free(chain_paths);
     free(sig_path);
     free(sig_rel);
+    free(identity);
     cli_hash_options_free(&ho);
     return status;
 }

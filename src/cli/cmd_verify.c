@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 
 const char cmd_verify_usage[] =
-    "Usage: modelseal verify (--key PUB... | --certificate-chain ROOT.pem... [--identity SAN] |\n"
+    "Usage: modelseal verify (--key PUB... [--trusted-root FILE | --staging] |\n"
+    "                         --certificate-chain ROOT.pem... [--identity SAN] |\n"
     "                         --identity ID --issuer URL [--trusted-root FILE | --staging])\n"
     "                        [--signature SIG] [--ignore PATH]... [--ignore-unsigned-files]\n"
     "                        [--json] MODEL\n"
@@ -32,10 +32,12 @@ const char cmd_verify_usage[] =
     "  --threads N, --buffer-size BYTES, --progress, --no-progress  as for hash\n"
     "  --json                 print a machine-readable report\n"
     "  -h, --help             show this help\n"
-    "Sigstore keyless signatures (checked offline; see modelseal-sigstore(7)):\n"
-    "  --identity ID --issuer URL  the signer's exact identity and OIDC issuer\n"
+    "Sigstore (checked offline; see modelseal-sigstore(7)):\n"
+    "  --identity ID --issuer URL  keyless: the signer's exact identity and OIDC issuer\n"
     "  --trusted-root FILE    the instance's trusted_root.json (default: public-good)\n"
     "  --staging              use the Sigstore staging instance's trusted root\n"
+    "  --key PUB with --trusted-root or --staging (and no --issuer): the key bundle must carry\n"
+    "                         transparency log entries or timestamps, verified against that root\n"
     /* -- policy -- */
     "With --policy, verify the whole chain (signature, provenance, datasets, code, base models)\n"
     "against a deployment policy, one verdict per link (modelseal-policy(5)):\n"
@@ -57,28 +59,25 @@ enum {
     OPT_STAGING
 };
 
-/* -- Sigstore: the trusted root installed with the program (pkgdatadir), else the source
- * tree's keys/ (tests and uninstalled runs). -- */
-#ifndef MS_PKGDATADIR
-#define MS_PKGDATADIR "/usr/local/share/modelseal"
-#endif
-
-static int load_sigstore_root(const char *path, int staging, ms_trusted_root **out)
+/* -- Sigstore -- */
+/* --key with a trusted root and no keyless identity: the point is the log's evidence, so a key
+ * bundle without transparency log entries or timestamps is refused (0 or MS_EVERIFY). A bundle
+ * that does not parse, or is not a key bundle, is left to ms_verify_model to report. */
+static int require_log_evidence(const ms_buf *bundle, const char *sig_path, ms_error *err)
 {
-    const char *name = staging ? "staging_trusted_root.json" : "trusted_root.json";
-    char buf[4096];
-    ms_error err;
-    if (!path) {
-        snprintf(buf, sizeof buf, "%s/%s", MS_PKGDATADIR, name);
-#ifdef MS_SRCDIR
-        if (access(buf, R_OK) != 0)
-            snprintf(buf, sizeof buf, "%s/keys/%s", MS_SRCDIR, name);
-#endif
-        path = buf;
-    }
-    if (ms_trusted_root_load(path, out, &err) != 0)
-        return cli_fail(&err);
-    return EXIT_OK;
+    ms_bundle *b = NULL;
+    ms_error ignored;
+    int rc = 0;
+    if (ms_bundle_parse(bundle->data, bundle->len, &b, &ignored) != 0)
+        return 0;
+    if (ms_bundle_material_kind(b) == MS_MATERIAL_PUBLIC_KEY &&
+        cJSON_GetArraySize(ms_bundle_tlog_entries(b)) == 0 && !ms_bundle_timestamp_data(b))
+        rc = ms_error_set(err, MS_EVERIFY,
+                          "%s: the key bundle carries no transparency log entry or timestamp to "
+                          "verify against the trusted root",
+                          sig_path);
+    ms_bundle_free(b);
+    return rc;
 }
 
 static void format_time(int64_t t, char *buf, size_t size)
@@ -161,8 +160,7 @@ int cmd_verify(int argc, char **argv)
     };
     cli_hash_options ho;
     cli_progress progress;
-    ms_key **keys = NULL;
-    size_t n_keys = 0;
+    cli_keys keys = {0};
     ms_x509_chain *roots = NULL;
     const char *identity = NULL, *sig_arg = NULL;
     const char *issuer = NULL, *trusted_root_path = NULL; /* Sigstore */
@@ -196,21 +194,10 @@ int cmd_verify(int argc, char **argv)
         if (handled)
             continue;
         switch (opt) {
-        case OPT_KEY: {
-            ms_key **p = realloc(keys, (n_keys + 1) * sizeof *p);
-            if (!p) {
-                cli_message("out of memory");
-                status = EXIT_ENVIRONMENT;
+        case OPT_KEY:
+            if ((status = cli_keys_add(&keys, optarg)) != EXIT_OK)
                 goto out;
-            }
-            keys = p;
-            if (ms_key_load_public(optarg, &keys[n_keys], &err) != 0) {
-                status = cli_fail(&err);
-                goto out;
-            }
-            n_keys++;
             break;
-        }
         case OPT_CHAIN:
             if (!roots && !(roots = ms_x509_chain_new())) {
                 cli_message("out of memory");
@@ -258,25 +245,30 @@ int cmd_verify(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    int sigstore = issuer || trusted_root_path || staging;
+    /* A trusted root serves keyless verification (--identity, --issuer) and, with --key and no
+     * --issuer, the log entries and timestamps of a key bundle. */
+    int root_given = trusted_root_path || staging;
+    int keyless = issuer || (root_given && !keys.n);
+    int key_log = keys.n && root_given && !issuer;
     if (trusted_root_path && staging) {
         status = cli_usage_error("--trusted-root and --staging exclude each other");
         goto out;
     }
-    if (sigstore && (!identity || !issuer)) {
+    if (keyless && (!identity || !issuer)) {
         status = cli_usage_error("Sigstore verification needs --identity and --issuer");
         goto out;
     }
-    if (!n_keys && !roots && !sigstore) {
+    if (!keys.n && !roots && !keyless) {
         status = cli_usage_error(
             "give a trusted --key or --certificate-chain, or --identity and --issuer (Sigstore)");
         goto out;
     }
-    if (identity && !roots && !sigstore) {
+    if (identity && !roots && !keyless) {
         status = cli_usage_error("--identity goes with --certificate-chain or --issuer");
         goto out;
     }
-    if (sigstore && (status = load_sigstore_root(trusted_root_path, staging, &sigstore_root)))
+    if ((keyless || key_log) &&
+        (status = cli_sigstore_root_load(trusted_root_path, staging, &sigstore_root)) != EXIT_OK)
         goto out;
     const char *model = argv[optind];
     if ((status = cli_hash_options_finish(&ho, model)) != 0)
@@ -291,8 +283,8 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     ms_trust trust = {
-        .keys = (const ms_key *const *)keys,
-        .n_keys = n_keys,
+        .keys = cli_keys_trusted(&keys),
+        .n_keys = keys.n,
         .roots = roots,
         .identity = identity,
         .sigstore_root = sigstore_root,
@@ -305,7 +297,9 @@ int cmd_verify(int argc, char **argv)
     cli_progress_start(&progress, json ? 0 : ho.progress, "verifying");
     vopts.hash.progress = cli_progress_update;
     vopts.hash.progress_ctx = &progress;
-    int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
+    int rc = key_log ? require_log_evidence(&bundle, sig_path, &err) : 0;
+    if (rc == 0)
+        rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
     cli_progress_end(&progress);
     if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 &&
         !res.statement && !res.signer.kind[0]) {
@@ -343,14 +337,17 @@ int cmd_verify(int argc, char **argv)
         printf("Signer: certificate for %s (key %.16s)\n", res.signer.identity, res.signer.hint);
     else if (res.signer.subject)
         printf("Signer: certificate %s (key %.16s)\n", res.signer.subject, res.signer.hint);
-    else
+    else if (res.signer.signing_time) { /* a key bundle's log entries or timestamps verified */
+        char when[40];
+        format_time(res.signer.signing_time, when, sizeof when);
+        printf("Signer: key %s, signed %s (verified against the trusted root)\n", res.signer.hint,
+               when);
+    } else
         printf("Signer: key %s\n", res.signer.hint);
 out:
     ms_verify_result_clear(&res);
     ms_buf_free(&bundle);
-    for (size_t i = 0; i < n_keys; i++)
-        ms_key_free(keys[i]);
-    free(keys);
+    cli_keys_free(&keys);
     ms_x509_chain_free(roots);
     ms_trusted_root_free(sigstore_root);
     free(sig_path);

@@ -353,6 +353,37 @@ int ms_bundle_new_dsse(const ms_dsse_envelope *env, ms_bundle **out, ms_error *e
     return 0;
 }
 
+int ms_bundle_new_message(const char *digest_algorithm, const uint8_t *digest, size_t digest_len,
+                          const uint8_t *sig, size_t sig_len, ms_bundle **out, ms_error *err)
+{
+    ms_message_signature *m = NULL;
+    ms_bundle *b = NULL;
+    if (!digest_algorithm || !digest_algorithm[0] || digest_len == 0 || digest_len > 1024)
+        return ms_error_set(err, MS_EINPUT, "bundle messageSignature.messageDigest: %s",
+                            digest_len > 1024 ? "too long" : "empty");
+    if (sig_len == 0 || sig_len > MS_DSSE_MAX_SIGNATURE)
+        return ms_error_set(err, MS_EINPUT, "bundle messageSignature.signature: %s",
+                            sig_len ? "too large" : "empty");
+    if (!(b = calloc(1, sizeof(*b))) || !(m = calloc(1, sizeof(*m))))
+        goto nomem;
+    b->message_signature = m;
+    if (!(b->media_type = strdup(MS_BUNDLE_MEDIA_TYPE_V03)) ||
+        !(m->digest_algorithm = strdup(digest_algorithm)) || !(m->digest = malloc(digest_len)) ||
+        !(m->signature = malloc(sig_len)))
+        goto nomem;
+    memcpy(m->digest, digest, digest_len);
+    m->digest_len = digest_len;
+    memcpy(m->signature, sig, sig_len);
+    m->signature_len = sig_len;
+    *out = b;
+    return 0;
+nomem:
+    if (!b)
+        free(m);
+    ms_bundle_free(b);
+    return ms_error_nomem(err);
+}
+
 int ms_bundle_set_key_hint(ms_bundle *b, const char *hint, ms_error *err)
 {
     if (!hint || !hint[0] || strlen(hint) > HINT_MAX)

@@ -189,7 +189,8 @@ int ms_claims_append(const char *path, const char *const *lines, const size_t *l
     }
     if ((lock_fd = ms_file_lock_dir(path, err)) < 0)
         return err ? err->code : MS_EENV;
-    if ((rc = read_claims_text(path, &text, &missing, err)) != 0)
+    if ((rc = ms_file_remove_stale_temps(path, NULL, err)) != 0 ||
+        (rc = read_claims_text(path, &text, &missing, err)) != 0)
         goto out;
     if ((rc = ms_claims_parse(text.data, text.len, path, &current, err)) != 0)
         goto out;

@@ -1,8 +1,10 @@
-/* Writing dataset manifests: a streaming walk, batched hashing, and a two-frame zstd file.
+/* Writing dataset manifests: a streaming walk, pipelined hashing, and a two-frame zstd file.
  *
- * The walk (ms_walk) calls back per file in full-path byte order while holding one directory's
- * names per level. Files are collected into a bounded batch, hashed on the thread pool
- * (ms_hash_run), and their lines compressed in order into a body frame in a temporary file.
+ * The walk (ms_walk, without a stat per entry) calls back per file in full-path byte order
+ * while holding one directory's names per level. Each file goes straight into a hash stream
+ * (ms_hash_stream): worker threads hash the files queued so far while the walk reads on, and
+ * the lines come back in order, on this thread, to be compressed into a body frame in a
+ * temporary file.
  * The header, whose counts and root digest are known only at the end, becomes a frame of its
  * own; header frame + body frame go into a second temporary file that is fsynced and renamed
  * over the output. This file also holds the canonical line encoder the reader checks against. */
@@ -10,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,13 @@
 
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
+#include "modelseal/fs.h"
 #include "modelseal/manifest.h"
 #include "modelseal/walk.h"
 
-#define DEFAULT_BATCH_FILES 4096
-#define DEFAULT_BATCH_BYTES (UINT64_C(256) << 20)
-#define DEFAULT_LEVEL 3
+#define DEFAULT_WINDOW 4096
+#define DEFAULT_LEVEL 1 /* zstd's fastest positive level: the lines compress 60x at any level */
+#define LINES_FLUSH ((size_t)256 << 10)
 
 void ms_dataset_info_clear(ms_dataset_info *info)
 {
@@ -51,6 +53,15 @@ static int append_json_string(ms_buf *out, const char *s, size_t len, const char
     if (ms_buf_reserve(out, len + 2))
         return ms_error_nomem(err);
     out->data[out->len++] = '"';
+    size_t plain = 0; /* the common case: nothing to escape */
+    while (plain < len && (unsigned char)s[plain] >= 0x20 && s[plain] != '"' && s[plain] != '\\')
+        plain++;
+    if (plain == len) {
+        memcpy(out->data + out->len, s, len);
+        out->len += len;
+        out->data[out->len++] = '"';
+        return 0;
+    }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[7];
@@ -133,7 +144,9 @@ int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *e
 int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
                          ms_buf *out, ms_error *err)
 {
-    char hex[2 * MS_HASH_MAX_SIZE + 1];
+    static const char hexdigits[] = "0123456789abcdef";
+    char tail[64 + 2 * MS_HASH_MAX_SIZE], num[24];
+    size_t n = 0, k = sizeof num;
     int rc;
     if (digest_len > MS_HASH_MAX_SIZE)
         return ms_error_set(err, MS_EINPUT, "%s: digest too long", path);
@@ -141,8 +154,24 @@ int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest,
         return ms_error_nomem(err);
     if ((rc = append_json_string(out, path, strlen(path), path, err)) != 0)
         return rc;
-    ms_hex_encode(digest, digest_len, hex);
-    if (ms_buf_printf(out, ",\"size\":%llu,\"digest\":\"%s\"}\n", (unsigned long long)size, hex))
+    /* ,"size":N,"digest":"<hex>"}\n without printf: this runs once per file. */
+    do {
+        num[--k] = (char)('0' + size % 10);
+        size /= 10;
+    } while (size);
+    memcpy(tail, ",\"size\":", 8);
+    n = 8;
+    memcpy(tail + n, num + k, sizeof num - k);
+    n += sizeof num - k;
+    memcpy(tail + n, ",\"digest\":\"", 11);
+    n += 11;
+    for (size_t i = 0; i < digest_len; i++) {
+        tail[n++] = hexdigits[digest[i] >> 4];
+        tail[n++] = hexdigits[digest[i] & 15];
+    }
+    memcpy(tail + n, "\"}\n", 3);
+    n += 3;
+    if (ms_buf_append(out, tail, n))
         return ms_error_nomem(err);
     return 0;
 }
@@ -153,14 +182,10 @@ typedef struct writer {
     const char *dir;
     const char *output;
     const ms_dataset_options *opts;
-    size_t batch_files;
-    uint64_t batch_bytes;
-    ms_file_list batch; /* entries own their paths */
-    uint64_t pending_bytes;
-    ms_hash_item *items;
+    ms_hash_stream *stream;
     ZSTD_CCtx *cctx;
     int body_fd;
-    ms_buf lines;  /* this batch's lines, before compression */
+    ms_buf lines;  /* lines not yet compressed */
     uint8_t *zout; /* compressor output buffer */
     size_t zout_size;
     ms_hasher *root; /* SHA-256 over the raw digests, in order */
@@ -203,96 +228,35 @@ static int compress_to_body(writer *w, const void *data, size_t len, ZSTD_EndDir
     }
 }
 
-static void batch_clear(writer *w)
+/* A file came back hashed (in walk order): its line, its digest into the root. */
+static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 {
-    for (size_t i = 0; i < w->batch.count; i++)
-        free(w->batch.entries[i].path);
-    w->batch.count = 0;
-    w->pending_bytes = 0;
-}
-
-/* Hash the batch, then write its lines in order. */
-static int flush_batch(writer *w, ms_error *err)
-{
-    size_t n = w->batch.count, dlen = ms_hash_size(w->opts->algorithm);
-    int rc = 0;
-    if (n == 0)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        w->items[i].file = i;
-        w->items[i].start = 0;
-        w->items[i].end = w->batch.entries[i].size;
+    writer *w = ctx;
+    size_t dlen = ms_hash_size(w->opts->algorithm);
+    int rc;
+    if (__builtin_add_overflow(w->bytes, f->size, &w->bytes))
+        return ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", w->dir);
+    w->files++;
+    if (f->nlink > 1 && w->opts->hard_link)
+        w->opts->hard_link(w->opts->hard_link_ctx, f->path, f->nlink);
+    if ((rc = ms_dataset_file_line(f->path, f->size, f->digest, dlen, &w->lines, err)) != 0)
+        return rc;
+    if (ms_hasher_update(w->root, f->digest, dlen) != 0)
+        return ms_error_set(err, MS_EENV, "root digest: hashing failed");
+    if (w->lines.len >= LINES_FLUSH) {
+        rc = compress_to_body(w, w->lines.data, w->lines.len, ZSTD_e_continue, err);
+        ms_buf_reset(&w->lines);
     }
-    ms_hash_job job = {
-        .root = w->dir,
-        .files = &w->batch,
-        .items = w->items,
-        .n_items = n,
-        .algorithm = w->opts->algorithm,
-        .threads = w->opts->threads,
-        .buffer_size = w->opts->buffer_size,
-    };
-    if ((rc = ms_hash_run(&job, err)) != 0)
-        goto out;
-    ms_buf_reset(&w->lines);
-    for (size_t i = 0; i < n; i++) {
-        const ms_file_entry *e = &w->batch.entries[i];
-        if (__builtin_add_overflow(w->bytes, e->size, &w->bytes)) {
-            rc = ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", w->dir);
-            goto out;
-        }
-        w->files++;
-        if ((rc = ms_dataset_file_line(e->path, e->size, w->items[i].digest, dlen, &w->lines,
-                                       err)) != 0)
-            goto out;
-        if (ms_hasher_update(w->root, w->items[i].digest, dlen) != 0) {
-            rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
-            goto out;
-        }
-    }
-    rc = compress_to_body(w, w->lines.data, w->lines.len, ZSTD_e_continue, err);
-out:
-    batch_clear(w);
     return rc;
 }
 
 static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
 {
     writer *w = ctx;
-    ms_file_list *b = &w->batch;
     if (e->target)
         return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
                             w->dir, e->path);
-    ms_file_entry *d = &b->entries[b->count];
-    *d = *e;
-    d->target = NULL;
-    if (!(d->path = strdup(e->path)))
-        return ms_error_nomem(err);
-    b->count++;
-    w->pending_bytes += e->size; /* sizes come from st_size: no overflow before 2^63 */
-    if (b->count >= w->batch_files || w->pending_bytes >= w->batch_bytes)
-        return flush_batch(w, err);
-    return 0;
-}
-
-/* A temporary file next to `output`: "<output>.tmp.XXXXXX". *path_out is malloc'd. */
-static int make_temp(const char *output, char **path_out, int *fd_out, ms_error *err)
-{
-    size_t n = strlen(output) + 16;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return ms_error_nomem(err);
-    snprintf(tmp, n, "%s.tmp.XXXXXX", output);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        return ms_error_set(err, e == ENOENT || e == ENOTDIR ? MS_EINPUT : MS_EENV,
-                            "%s: cannot create a temporary file: %s", output, strerror(e));
-    }
-    *path_out = tmp;
-    *fd_out = fd;
-    return 0;
+    return ms_hash_stream_add(w->stream, e, 1, -1, NULL, err);
 }
 
 static int check_text(const char *value, const char *field, ms_error *err)
@@ -349,9 +313,9 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     ms_buf header = MS_BUF_INIT;
     const char **ignores = NULL;
     size_t n_ignores = 0;
-    char *body_path = NULL, *final_path = NULL, *out_rel = NULL, *body_rel = NULL,
-         *final_rel = NULL, *dircopy = NULL;
-    int final_fd = -1, rc = 0;
+    ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
+    char *out_rel = NULL, *body_rel = NULL, *final_rel = NULL;
+    int rc = 0;
     void *hframe = NULL;
     struct stat st;
 
@@ -361,8 +325,6 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     w.dir = dir;
     w.output = output;
     w.opts = opts;
-    w.batch_files = opts->batch_files ? opts->batch_files : DEFAULT_BATCH_FILES;
-    w.batch_bytes = opts->batch_bytes ? opts->batch_bytes : DEFAULT_BATCH_BYTES;
 
     if (!opts->name)
         return ms_error_set(err, MS_EINPUT, "name: missing");
@@ -378,17 +340,25 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: is a directory", output);
 
-    w.batch.entries = calloc(w.batch_files, sizeof *w.batch.entries);
-    w.items = calloc(w.batch_files, sizeof *w.items);
+    ms_hash_stream_options so = {
+        .root = dir,
+        .algorithm = opts->algorithm,
+        .threads = opts->threads,
+        .window = opts->batch_files ? opts->batch_files : DEFAULT_WINDOW,
+        .buffer_size = opts->buffer_size,
+        .done = on_hashed,
+        .ctx = &w,
+    };
+    if (!(w.stream = ms_hash_stream_new(&so, err)))
+        return err ? err->code : MS_ENOMEM;
     w.root = ms_hasher_new(MS_HASH_SHA256);
     w.cctx = ZSTD_createCCtx();
     w.zout_size = ZSTD_CStreamOutSize();
     w.zout = malloc(w.zout_size);
-    if (!w.batch.entries || !w.items || !w.root || !w.cctx || !w.zout) {
+    if (!w.root || !w.cctx || !w.zout) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    w.batch.cap = w.batch_files;
     if (ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_compressionLevel,
                                             opts->level ? opts->level : DEFAULT_LEVEL)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(w.cctx, ZSTD_c_checksumFlag, 1))) {
@@ -398,12 +368,13 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
 
     /* Both temporary files exist before the walk, so that when they (or the output) lie inside
      * the dataset they can be left out of it. */
-    if ((rc = make_temp(output, &body_path, &w.body_fd, err)) != 0 ||
-        (rc = make_temp(output, &final_path, &final_fd, err)) != 0)
+    if ((rc = ms_file_temp_open(&body, output, 0600, err)) != 0 ||
+        (rc = ms_file_temp_open(&fin, output, 0644, err)) != 0)
         goto out;
+    w.body_fd = body.fd;
     out_rel = ms_path_inside_model(dir, output);
-    body_rel = ms_path_inside_model(dir, body_path);
-    final_rel = ms_path_inside_model(dir, final_path);
+    body_rel = body.temp_path ? ms_path_inside_model(dir, body.temp_path) : NULL;
+    final_rel = fin.temp_path ? ms_path_inside_model(dir, fin.temp_path) : NULL;
     for (size_t i = 0; i < opts->n_ignore_paths; i++) {
         if (add_ignore(&ignores, &n_ignores, opts->ignore_paths[i])) {
             rc = ms_error_nomem(err);
@@ -423,8 +394,11 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         .n_ignore_paths = n_ignores,
         .allow_symlinks = 0,
         .ignore_git_paths = 1,
+        .no_stat = 1,
     };
-    if ((rc = ms_walk(dir, &wopts, on_file, &w, err)) != 0 || (rc = flush_batch(&w, err)) != 0)
+    if ((rc = ms_walk(dir, &wopts, on_file, &w, err)) != 0 ||
+        (rc = ms_hash_stream_finish(w.stream, err)) != 0 ||
+        (rc = compress_to_body(&w, w.lines.data, w.lines.len, ZSTD_e_continue, err)) != 0)
         goto out;
     if (w.files == 0) {
         rc = ms_error_set(err, MS_EINPUT, "%s: no files (nothing to list)", dir);
@@ -459,35 +433,13 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
                           ZSTD_getErrorName(hlen));
         goto out;
     }
-    if (write_all(final_fd, hframe, hlen) != 0) {
+    if (write_all(fin.fd, hframe, hlen) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
         goto out;
     }
-    if ((rc = copy_body(w.body_fd, final_fd, output, err)) != 0)
+    if ((rc = copy_body(w.body_fd, fin.fd, output, err)) != 0 ||
+        (rc = ms_file_temp_commit(&fin, 0, err)) != 0)
         goto out;
-    if (fchmod(final_fd, 0644) != 0 || fsync(final_fd) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-        goto out;
-    }
-    int close_rc = close(final_fd);
-    final_fd = -1;
-    if (close_rc != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-        goto out;
-    }
-    if (rename(final_path, output) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot replace: %s", output, strerror(errno));
-        goto out;
-    }
-    free(final_path);
-    final_path = NULL;
-    if ((dircopy = strdup(output)) != NULL) {
-        int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-    }
     if (info) {
         ms_dataset_info_clear(info);
         info->name = strdup(opts->name);
@@ -506,32 +458,18 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         memcpy(info->root_digest, hdr.root_digest, MS_SHA256_SIZE);
     }
 out:
-    if (w.batch.entries)
-        batch_clear(&w);
-    free(w.batch.entries);
-    free(w.items);
+    ms_hash_stream_free(w.stream);
     ms_hasher_free(w.root);
     ZSTD_freeCCtx(w.cctx);
     free(w.zout);
     ms_buf_free(&w.lines);
     ms_buf_free(&header);
     free(hframe);
-    if (w.body_fd >= 0)
-        close(w.body_fd);
-    if (final_fd >= 0)
-        close(final_fd);
-    if (body_path) {
-        unlink(body_path);
-        free(body_path);
-    }
-    if (final_path) {
-        unlink(final_path);
-        free(final_path);
-    }
+    ms_file_temp_discard(&body);
+    ms_file_temp_discard(&fin);
     free(out_rel);
     free(body_rel);
     free(final_rel);
     free(ignores);
-    free(dircopy);
     return rc;
 }

@@ -23,6 +23,7 @@
 
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
+#include "modelseal/fs.h"
 #include "modelseal/json.h"
 #include "modelseal/manifest.h"
 #include "modelseal/walk.h"
@@ -330,8 +331,12 @@ static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
         if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
             return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
     }
-    size_t n;
-    ms_hex_decode(c->p, 2 * len, out, len, &n);
+    /* The digits are checked above; a digest is not secret, so no constant-time decoder. */
+    for (size_t i = 0; i < len; i++) {
+        char hi = c->p[2 * i], lo = c->p[2 * i + 1];
+        out[i] = (uint8_t)(((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4) |
+                           (lo <= '9' ? lo - '0' : lo - 'a' + 10));
+    }
     c->p += 2 * len;
     return 0;
 }
@@ -451,6 +456,11 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
         return ms_error_set(err, MS_EINPUT,
                             "%s: line %llu: path \"%.200s\" is not a safe relative path (absolute, "
                             "empty, '.', '..' or backslash)",
+                            r->name, (unsigned long long)r->line_no, r->path);
+    if (!ms_path_fits_limits(r->path, len))
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: line %llu: path \"%.200s...\" is longer than a file name "
+                            "(NAME_MAX) or path (PATH_MAX) can be",
                             r->name, (unsigned long long)r->line_no, r->path);
     if (r->have_prev) {
         int cmp = strcmp(r->prev, r->path);
@@ -649,11 +659,12 @@ int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_er
 
 enum { REC_MISSING, REC_EXTRA, REC_CHANGED, REC_COMPARE };
 
+#define SPOOL_MEMORY ((size_t)1 << 20) /* differences kept in memory before spilling to a file */
+
+/* What travels with each file through the hash stream. */
 typedef struct record {
     int kind;
-    char *path;
-    size_t item; /* REC_COMPARE: index into the hash batch */
-    uint8_t digest[MS_HASH_MAX_SIZE];
+    uint8_t digest[MS_HASH_MAX_SIZE]; /* REC_COMPARE: the manifest's */
 } record;
 
 typedef struct verifier {
@@ -661,20 +672,16 @@ typedef struct verifier {
     const ms_dataset_verify_options *opts;
     ms_dataset_verify_result *res;
     ms_dataset_reader *reader;
+    ms_hash_stream *stream;
     size_t dlen;
-    ms_hash_algorithm algorithm;
     /* the manifest's current line (lookahead) */
     int m_have;
     const char *m_path;
     uint64_t m_size;
     uint8_t m_digest[MS_HASH_MAX_SIZE];
-    /* the batch */
-    record *recs;
-    size_t n_recs, rec_cap;
-    ms_file_list files; /* entries to hash (paths owned by the records) */
-    ms_hash_item *items;
-    size_t batch_files;
-    uint64_t batch_bytes, pending_bytes;
+    /* differences, held until the whole manifest has been read and found well formed */
+    ms_buf spool;
+    FILE *spill;
 } verifier;
 
 static int advance(verifier *v, ms_error *err)
@@ -686,83 +693,134 @@ static int advance(verifier *v, ms_error *err)
     return 0;
 }
 
-static void report(verifier *v, int kind, const char *path)
+/* Count a difference and keep it (kind byte, length, path) for reporting at the end. */
+static int note(verifier *v, int kind, const char *path, ms_error *err)
+{
+    if (kind == REC_MISSING)
+        v->res->missing++;
+    else if (kind == REC_EXTRA)
+        v->res->extra++;
+    else
+        v->res->changed++;
+    if (!v->opts->diff)
+        return 0;
+    uint32_t len = (uint32_t)strlen(path);
+    unsigned char head[5] = {(unsigned char)kind, (unsigned char)(len >> 24),
+                             (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+                             (unsigned char)len};
+    if (ms_buf_append(&v->spool, head, sizeof head) || ms_buf_append(&v->spool, path, len))
+        return ms_error_nomem(err);
+    if (v->spool.len >= SPOOL_MEMORY) {
+        if (!v->spill && !(v->spill = tmpfile()))
+            return ms_error_set(err, MS_EENV, "cannot create a temporary file: %s",
+                                strerror(errno));
+        if (fwrite(v->spool.data, 1, v->spool.len, v->spill) != v->spool.len)
+            return ms_error_set(err, MS_EENV, "cannot write a temporary file: %s", strerror(errno));
+        ms_buf_reset(&v->spool);
+    }
+    return 0;
+}
+
+static void report_one(verifier *v, int kind, const char *path)
 {
     ms_dataset_diff_kind k = kind == REC_MISSING ? MS_DATASET_MISSING
                              : kind == REC_EXTRA ? MS_DATASET_EXTRA
                                                  : MS_DATASET_CHANGED;
-    if (k == MS_DATASET_MISSING)
-        v->res->missing++;
-    else if (k == MS_DATASET_EXTRA)
-        v->res->extra++;
-    else
-        v->res->changed++;
-    if (v->opts->diff)
-        v->opts->diff(v->opts->diff_ctx, k, path);
+    v->opts->diff(v->opts->diff_ctx, k, path);
 }
 
-static int flush(verifier *v, ms_error *err)
+/* Report the records in `data` (whole records only). */
+static int replay(verifier *v, const uint8_t *data, size_t len, ms_error *err)
+{
+    char *path = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t n = (uint32_t)data[i + 1] << 24 | (uint32_t)data[i + 2] << 16 |
+                     (uint32_t)data[i + 3] << 8 | data[i + 4];
+        if (n + 1 > cap) {
+            char *p = realloc(path, n + 1);
+            if (!p) {
+                free(path);
+                return ms_error_nomem(err);
+            }
+            path = p;
+            cap = n + 1;
+        }
+        memcpy(path, data + i + 5, n);
+        path[n] = '\0';
+        report_one(v, data[i], path);
+        i += 5 + (size_t)n;
+    }
+    free(path);
+    return 0;
+}
+
+/* Report every kept difference, in path order. */
+static int report_all(verifier *v, ms_error *err)
 {
     int rc = 0;
-    if (v->files.count) {
-        ms_hash_job job = {
-            .root = v->dir,
-            .files = &v->files,
-            .items = v->items,
-            .n_items = v->files.count,
-            .algorithm = v->algorithm,
-            .threads = v->opts->threads,
-            .buffer_size = v->opts->buffer_size,
-        };
-        for (size_t i = 0; i < v->files.count; i++) {
-            v->items[i].file = i;
-            v->items[i].start = 0;
-            v->items[i].end = v->files.entries[i].size;
+    if (!v->opts->diff)
+        return 0;
+    if (v->spill) {
+        ms_buf all = MS_BUF_INIT;
+        uint8_t chunk[65536];
+        size_t n;
+        if (fflush(v->spill) != 0 || fseek(v->spill, 0, SEEK_SET) != 0)
+            return ms_error_set(err, MS_EENV, "temporary file: %s", strerror(errno));
+        /* Records may straddle chunks: keep the unfinished tail for the next round. */
+        while ((n = fread(chunk, 1, sizeof chunk, v->spill)) > 0) {
+            if (ms_buf_append(&all, chunk, n)) {
+                ms_buf_free(&all);
+                return ms_error_nomem(err);
+            }
+            size_t whole = 0;
+            while (all.len - whole >= 5) {
+                size_t rl =
+                    5 + ((size_t)all.data[whole + 1] << 24 | (size_t)all.data[whole + 2] << 16 |
+                         (size_t)all.data[whole + 3] << 8 | all.data[whole + 4]);
+                if (all.len - whole < rl)
+                    break;
+                whole += rl;
+            }
+            if ((rc = replay(v, all.data, whole, err)) != 0)
+                break;
+            memmove(all.data, all.data + whole, all.len - whole);
+            all.len -= whole;
         }
-        if ((rc = ms_hash_run(&job, err)) != 0)
-            goto out;
-        v->res->files += v->files.count;
+        if (rc == 0 && ferror(v->spill))
+            rc = ms_error_set(err, MS_EENV, "temporary file: read error");
+        ms_buf_free(&all);
+        if (rc)
+            return rc;
     }
-    for (size_t i = 0; i < v->n_recs; i++) {
-        record *rec = &v->recs[i];
-        if (rec->kind == REC_COMPARE) {
-            if (CRYPTO_memcmp(rec->digest, v->items[rec->item].digest, v->dlen) != 0)
-                report(v, REC_CHANGED, rec->path);
-        } else {
-            report(v, rec->kind, rec->path);
-        }
-    }
-out:
-    for (size_t i = 0; i < v->n_recs; i++)
-        free(v->recs[i].path);
-    v->n_recs = 0;
-    v->files.count = 0;
-    v->pending_bytes = 0;
-    return rc;
+    return replay(v, v->spool.data, v->spool.len, err);
 }
 
-static int add_record(verifier *v, int kind, const char *path, const ms_file_entry *e,
-                      ms_error *err)
+/* A file back from the hash stream, in path order. */
+static int on_result(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 {
-    record *rec = &v->recs[v->n_recs];
-    memset(rec, 0, sizeof *rec);
-    rec->kind = kind;
-    if (!(rec->path = strdup(path)))
-        return ms_error_nomem(err);
-    v->n_recs++;
-    if (kind == REC_COMPARE) {
-        memcpy(rec->digest, v->m_digest, v->dlen);
-        rec->item = v->files.count;
-        ms_file_entry *d = &v->files.entries[v->files.count++];
-        *d = *e;
-        d->path = rec->path;
-        d->target = NULL;
-        v->pending_bytes += e->size;
-    }
-    if (v->n_recs == v->rec_cap || v->files.count == v->batch_files ||
-        v->pending_bytes >= v->batch_bytes)
-        return flush(v, err);
+    verifier *v = ctx;
+    const record *rec = f->user;
+    if (rec->kind != REC_COMPARE)
+        return note(v, rec->kind, f->path, err);
+    if (!f->hashed)
+        return note(v, REC_CHANGED, f->path, err); /* another size */
+    v->res->files++;
+    if (CRYPTO_memcmp(rec->digest, f->digest, v->dlen) != 0)
+        return note(v, REC_CHANGED, f->path, err);
     return 0;
+}
+
+static int pass_through(verifier *v, int kind, const char *path, ms_error *err)
+{
+    ms_file_entry e;
+    record rec;
+    memset(&e, 0, sizeof e);
+    memset(&rec, 0, sizeof rec);
+    e.path = (char *)path; /* only read */
+    e.dir_fd = -1;
+    rec.kind = kind;
+    return ms_hash_stream_add(v->stream, &e, 0, -1, &rec, err);
 }
 
 static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
@@ -771,19 +829,22 @@ static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
     int rc;
     for (;;) {
         if (!v->m_have)
-            return add_record(v, REC_EXTRA, e->path, NULL, err);
+            return pass_through(v, REC_EXTRA, e->path, err);
         int cmp = strcmp(v->m_path, e->path);
         if (cmp > 0)
-            return add_record(v, REC_EXTRA, e->path, NULL, err);
+            return pass_through(v, REC_EXTRA, e->path, err);
         if (cmp == 0) {
-            if (e->size != v->m_size)
-                rc = add_record(v, REC_CHANGED, e->path, NULL, err);
+            record rec;
+            memset(&rec, 0, sizeof rec);
+            rec.kind = REC_COMPARE;
+            memcpy(rec.digest, v->m_digest, v->dlen);
+            if (v->m_size > INT64_MAX)
+                rc = pass_through(v, REC_CHANGED, e->path, err);
             else
-                rc = add_record(v, REC_COMPARE, e->path, e, err);
+                rc = ms_hash_stream_add(v->stream, e, 1, (int64_t)v->m_size, &rec, err);
             return rc ? rc : advance(v, err);
         }
-        if ((rc = add_record(v, REC_MISSING, v->m_path, NULL, err)) != 0 ||
-            (rc = advance(v, err)) != 0)
+        if ((rc = pass_through(v, REC_MISSING, v->m_path, err)) != 0 || (rc = advance(v, err)) != 0)
             return rc;
     }
 }
@@ -806,26 +867,32 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
     v.dir = dir;
     v.opts = opts;
     v.res = res;
-    v.batch_files = opts->batch_files ? opts->batch_files : 4096;
-    v.batch_bytes = opts->batch_bytes ? opts->batch_bytes : (UINT64_C(256) << 20);
-    v.rec_cap = 4 * v.batch_files;
     if (stat(dir, &st) != 0)
         return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
     if (!(v.reader = ms_dataset_reader_open(manifest_path, &info, err)))
         return err ? err->code : MS_EINPUT;
-    v.algorithm = info.algorithm;
     v.dlen = ms_hash_size(info.algorithm);
-    v.recs = calloc(v.rec_cap, sizeof *v.recs);
-    v.files.entries = calloc(v.batch_files, sizeof *v.files.entries);
-    v.items = calloc(v.batch_files, sizeof *v.items);
+    ms_hash_stream_options so = {
+        .root = dir,
+        .algorithm = info.algorithm,
+        .threads = opts->threads,
+        .window = opts->batch_files,
+        .buffer_size = opts->buffer_size,
+        .user_size = sizeof(record),
+        .done = on_result,
+        .ctx = &v,
+    };
+    if (!(v.stream = ms_hash_stream_new(&so, err))) {
+        rc = err ? err->code : MS_ENOMEM;
+        goto out;
+    }
     ignores = calloc(opts->n_ignore_paths + 3, sizeof *ignores);
-    if (!v.recs || !v.files.entries || !v.items || !ignores) {
+    if (!ignores) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    v.files.cap = v.batch_files;
     for (size_t i = 0; i < opts->n_ignore_paths; i++)
         ignores[n_ignores++] = opts->ignore_paths[i];
     ignores[n_ignores++] = MS_SIGNATURE_FILE;
@@ -837,15 +904,25 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         .n_ignore_paths = n_ignores,
         .allow_symlinks = 0,
         .ignore_git_paths = 1,
+        .no_stat = 1,
     };
     if ((rc = advance(&v, err)) != 0 || (rc = ms_walk(dir, &wopts, on_disk_file, &v, err)) != 0)
         goto out;
     while (v.m_have) {
-        if ((rc = add_record(&v, REC_MISSING, v.m_path, NULL, err)) != 0 ||
+        if ((rc = pass_through(&v, REC_MISSING, v.m_path, err)) != 0 ||
             (rc = advance(&v, err)) != 0)
             goto out;
     }
-    if ((rc = flush(&v, err)) != 0)
+    if ((rc = ms_hash_stream_finish(v.stream, err)) != 0)
+        goto out;
+    /* The whole manifest has been read and checked: now the differences may be told. */
+    if (opts->info) {
+        ms_dataset_reader_digest(v.reader, info.manifest_digest);
+        ms_dataset_info_clear(opts->info);
+        *opts->info = info;
+        memset(&info, 0, sizeof info);
+    }
+    if ((rc = report_all(&v, err)) != 0)
         goto out;
     if (res->missing || res->extra || res->changed)
         rc = ms_error_set(err, MS_EVERIFY,
@@ -853,13 +930,10 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
                           manifest_path, (unsigned long long)res->missing,
                           (unsigned long long)res->extra, (unsigned long long)res->changed);
 out:
-    if (v.recs) {
-        for (size_t i = 0; i < v.n_recs; i++)
-            free(v.recs[i].path);
-    }
-    free(v.recs);
-    free(v.files.entries);
-    free(v.items);
+    ms_hash_stream_free(v.stream);
+    ms_buf_free(&v.spool);
+    if (v.spill)
+        fclose(v.spill);
     free(ignores);
     free(manifest_rel);
     ms_dataset_reader_free(v.reader);

@@ -7,6 +7,9 @@
 
 #include "modelseal/lineage.h"
 
+/* Nothing here is part of the library's interface. */
+#pragma GCC visibility push(hidden)
+
 typedef enum lin_kind { LIN_MODEL = 0, LIN_DATASET = 1 } lin_kind;
 typedef enum lin_sig { LIN_UNSIGNED = 0, LIN_VALID = 1, LIN_INVALID = 2 } lin_sig;
 
@@ -80,5 +83,7 @@ int lin_state_get(const lin_view *v, lin_kind kind, const char *path, const char
 
 /* "sha256:<hex>" into out (72 bytes). */
 void lin_format_digest(const uint8_t d[MS_SHA256_SIZE], char out[72]);
+
+#pragma GCC visibility pop
 
 #endif

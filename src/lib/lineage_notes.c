@@ -5,6 +5,7 @@
  * when they are not ours. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,7 +633,10 @@ static int write_note(git_repository *repo, const git_oid *commit, const ms_buf 
             break;
     }
     if (rc < 0) {
-        rc = git_fail(err, "writing the lineage note");
+        char what[PATH_MAX + 64];
+        snprintf(what, sizeof what, "%s%s: writing the lineage note", git_repository_path(repo),
+                 MS_LINEAGE_NOTES_REF);
+        rc = git_fail(err, what);
         goto out;
     }
     rc = 0;

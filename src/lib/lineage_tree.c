@@ -1,15 +1,22 @@
 /* Lineage: reading tracked artifacts from a commit's tree with libgit2 — the configuration,
  * signatures, claims, dataset manifests, and the model files themselves, hashed from their
- * blobs (a Git LFS pointer stands for its content through its `oid sha256:`). Nothing here
- * reads the working tree; every blob is untrusted input. */
+ * blobs (a Git LFS pointer stands for its content through its `oid sha256:`). Every blob is
+ * untrusted input. The one use of the working tree: a large model file whose bytes the index
+ * vouches are the commit's blob (see worktree_mark) is read from the checked-out file, which
+ * spares inflating it from a pack into memory; the content hashed is the same. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lineage_internal.h"
@@ -430,6 +437,10 @@ typedef struct tfile {
     char *path; /* relative to the model root; "." for a single-file model */
     git_oid oid;
     uint64_t size;
+    /* worktree_mark: the checked-out file holds exactly the blob's bytes, as long as its stat
+     * is still this (the index entry's) */
+    int worktree;
+    struct stat wt;
 } tfile;
 
 typedef struct tfiles {
@@ -548,6 +559,7 @@ typedef struct hash_out {
 
 typedef struct hash_job {
     const char *gitdir;
+    const char *workdir;  /* NULL for a bare repository */
     git_repository *repo; /* the caller's (used by thread 0 only) */
     const tfiles *files;
     const ms_serialization *ser;
@@ -647,14 +659,446 @@ out:
     return rc;
 }
 
-static int hash_one(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+/* Files at least this large are read from the working tree when the index vouches for them. */
+#define WORKTREE_MIN_BYTES ((uint64_t)1 << 20)
+
+static int ts_before(int64_t s1, long n1, int64_t s2, long n2)
+{
+    return s1 < s2 || (s1 == s2 && n1 < n2);
+}
+
+/* 1 when the file named by the format exists (or the name is too long to tell: assume so). */
+static int file_exists(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int file_exists(const char *fmt, ...)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    return n < 0 || (size_t)n >= sizeof path || lstat(path, &st) == 0;
+}
+
+/* 1 when no attributes file can apply to `rel`: none in the index (index_has_attributes),
+ * none in the work tree on its way from the root, no info/attributes, no global or system one.
+ * Then git_attr_get_many, which loads the whole index, is not needed. */
+static int no_attributes(git_repository *repo, const char *rel, int index_has_attributes)
+{
+    const char *workdir = git_repository_workdir(repo), *home = getenv("HOME"),
+               *xdg = getenv("XDG_CONFIG_HOME");
+    git_config *cfg = NULL;
+    git_buf buf = GIT_BUF_INIT;
+    int set = 0;
+    if (index_has_attributes || !workdir ||
+        file_exists("%sinfo/attributes", git_repository_path(repo)) ||
+        file_exists("/etc/gitattributes") ||
+        (xdg && *xdg ? file_exists("%s/git/attributes", xdg)
+                     : (!home || file_exists("%s/.config/git/attributes", home))))
+        return 0;
+    for (const char *sl = rel;; sl++) {
+        sl = strchr(sl, '/');
+        if (file_exists("%s%.*s%s.gitattributes", workdir, sl ? (int)(sl - rel) : 0, rel,
+                        sl ? "/" : ""))
+            return 0;
+        if (!sl)
+            break;
+    }
+    if (git_repository_config_snapshot(&cfg, repo) < 0) {
+        git_error_clear();
+        return 0;
+    }
+    set = git_config_get_string_buf(&buf, cfg, "core.attributesFile") == 0;
+    git_buf_dispose(&buf);
+    git_error_clear();
+    git_config_free(cfg);
+    return !set;
+}
+
+/* 1 when no attribute or setting makes the checked-out bytes of `path` differ from its blob:
+ * no filter driver (Git LFS, custom), no text/eol conversion, no ident, no encoding. */
+static int worktree_plain(git_repository *repo, const char *path, int index_has_attributes)
+{
+    static const char *const names[] = {"filter", "text",  "eol",
+                                        "crlf",   "ident", "working-tree-encoding"};
+    const char *values[sizeof names / sizeof names[0]];
+    git_config *cfg = NULL;
+    int autocrlf = 0;
+    if (no_attributes(repo, path, index_has_attributes))
+        goto config;
+    if (git_attr_get_many(values, repo, GIT_ATTR_CHECK_NO_SYSTEM, path,
+                          sizeof names / sizeof names[0], (const char **)names) < 0) {
+        git_error_clear();
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        if (GIT_ATTR_IS_TRUE(values[k]) || GIT_ATTR_HAS_VALUE(values[k]))
+            return 0;
+    }
+config:
+    if (git_repository_config_snapshot(&cfg, repo) < 0) {
+        git_error_clear();
+        return 0;
+    }
+    const char *v = NULL;
+    git_buf buf = GIT_BUF_INIT;
+    if (git_config_get_string_buf(&buf, cfg, "core.autocrlf") == 0) {
+        v = buf.ptr;
+        autocrlf = !(strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "no") == 0 ||
+                     strcmp(v, "off") == 0);
+    }
+    git_buf_dispose(&buf);
+    git_error_clear();
+    git_config_free(cfg);
+    return !autocrlf;
+}
+
+/* ---- the index, read for a few paths ----
+ * libgit2 loads and checks the whole index (every entry allocated, the trailing SHA-1 verified):
+ * for 100,000 files that is most of the cost of `lineage record`. Only a few entries are
+ * needed here, so the index file is mapped and scanned: format versions 2, 3 and 4 (prefix-
+ * compressed paths), every length bounds-checked. It is only ever a hint (see worktree_mark). */
+
+typedef struct wt_want {
+    const char *rel; /* path in the repository */
+    size_t rel_len;
+    tfile *f;
+    int found;
+    uint32_t ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, mode, size;
+    uint8_t oid[20];
+} wt_want;
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+    return strcmp(((const wt_want *)a)->rel, ((const wt_want *)b)->rel);
+}
+
+/* Fill the entries of `wants` (sorted by rel, no duplicates) found at stage 0 in the index at
+ * `fd`. Entries git is told not to check (assume-valid), not checked out (skip-worktree) or not
+ * added (intent-to-add) are left out. A want with no file is a probe for an attributes file:
+ * *has_attributes is set when one is in the index. The index is sorted the same way, so the
+ * scan stops past the last want. 0, or -1 for an index this does not read. */
+static int index_find(int fd, size_t map_len, wt_want *wants, size_t n, int *has_attributes)
+{
+    uint8_t *map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+    int rc = -1;
+    char buf[PATH_MAX];
+    const char *path = buf;
+    size_t path_len = 0;
+    if (map == MAP_FAILED)
+        return -1;
+    const uint8_t *p = map, *end = map + map_len;
+    if (map_len < 12 + 20 || memcmp(p, "DIRC", 4) != 0)
+        goto out;
+    end -= 20; /* the checksum */
+    uint32_t version = be32(p + 4), count = be32(p + 8);
+    if (version < 2 || version > 4)
+        goto out;
+    p += 12;
+    for (uint32_t k = 0; k < count; k++) {
+        const uint8_t *e = p;
+        if (end - p < 62)
+            goto out;
+        uint16_t flags = (uint16_t)(p[60] << 8 | p[61]);
+        size_t fixed = 62;
+        uint16_t xflags = 0;
+        if (flags & 0x4000) { /* extended */
+            if (version < 3 || end - p < 64)
+                goto out;
+            xflags = (uint16_t)(p[62] << 8 | p[63]);
+            fixed = 64;
+        }
+        p += fixed;
+        if (version == 4) {
+            size_t strip = 0;
+            unsigned char c;
+            int len = 0;
+            do {
+                if (p == end || ++len > 9)
+                    goto out;
+                c = *p++;
+                if (len > 1)
+                    strip++;
+                strip = (strip << 7) | (c & 127);
+            } while (c & 128);
+            const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+            if (!nul || strip > path_len || path_len - strip + (size_t)(nul - p) >= sizeof path)
+                goto out;
+            path_len -= strip;
+            memcpy(buf + path_len, p, (size_t)(nul - p));
+            path_len += (size_t)(nul - p);
+            buf[path_len] = '\0';
+            p = nul + 1;
+        } else {
+            const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
+            if (!nul)
+                goto out;
+            path = (const char *)p; /* NUL-terminated in place */
+            path_len = (size_t)(nul - p);
+            size_t entry = (fixed + path_len + 8) & ~(size_t)7;
+            if ((size_t)(end - e) < entry)
+                goto out;
+            p = e + entry;
+        }
+        if (strcmp(path, wants[n - 1].rel) > 0)
+            break; /* past every want */
+        if ((flags & 0x3000) != 0 || (flags & 0x8000) || (xflags & 0x6000))
+            continue; /* a conflict stage, assume-valid, skip-worktree or intent-to-add */
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int cmp = strcmp(wants[mid].rel, path);
+            if (cmp == 0) {
+                wt_want *w = &wants[mid];
+                w->found = 1;
+                if (w->rel_len >= 14 && strcmp(w->rel + w->rel_len - 14, ".gitattributes") == 0 &&
+                    (w->rel_len == 14 || w->rel[w->rel_len - 15] == '/'))
+                    *has_attributes = 1; /* (a probe, or a model file that is one) */
+                w->ctime_s = be32(e), w->ctime_ns = be32(e + 4);
+                w->mtime_s = be32(e + 8), w->mtime_ns = be32(e + 12);
+                w->dev = be32(e + 16), w->ino = be32(e + 20), w->mode = be32(e + 24);
+                w->size = be32(e + 36);
+                memcpy(w->oid, e + 40, 20);
+                break;
+            }
+            if (cmp < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    rc = 0;
+out:
+    munmap(map, map_len);
+    return rc;
+}
+
+/* Mark the files whose checked-out copy holds exactly the commit's blob, by git's own test: the
+ * index entry for the path names the same blob, the file's lstat (size, mtime and ctime to the
+ * nanosecond, inode, device) is the one the index recorded when it hashed the file, and that
+ * was not in the index's last moments (a "racily clean" entry proves nothing); the blob's size
+ * is the file's (so no LFS smudge or conversion happened), and no attribute asks for a
+ * conversion. Anything else, or any doubt: the file is hashed from its blob. */
+static void worktree_mark(git_repository *repo, tfiles *files, const char *model)
+{
+    const char *workdir = git_repository_workdir(repo);
+    git_odb *odb = NULL;
+    wt_want *wants = NULL;
+    size_t n = 0;
+    char *p = NULL;
+    int fd = -1, index_attrs = 0;
+    struct stat ist;
+    if (!workdir || git_repository_odb(&odb, repo) < 0 || GIT_OID_RAWSZ != 20)
+        goto out;
+    /* Only files of WORKTREE_MIN_BYTES or more are worth it. Each comes with probes for the
+     * attributes files of its directories (the only ones that apply to it). */
+    size_t cap = 0, n_files = 0;
+    for (size_t i = 0; i < files->n; i++) {
+        tfile *f = &files->items[i];
+        size_t bsize;
+        git_object_t type;
+        char *rel = NULL;
+        if (git_odb_read_header(&bsize, &type, odb, &f->oid) != 0 ||
+            (uint64_t)bsize < WORKTREE_MIN_BYTES)
+            continue;
+        if (strcmp(f->path, ".") == 0 ? asprintf(&rel, "%s", model) < 0
+                                      : asprintf(&rel, "%s/%s", model, f->path) < 0)
+            continue;
+        size_t depth = 1;
+        for (const char *c = rel; *c; c++)
+            depth += *c == '/';
+        if (n + depth + 1 > cap) {
+            size_t ncap = (n + depth + 1) * 2;
+            wt_want *nw = realloc(wants, ncap * sizeof *nw);
+            if (!nw) {
+                free(rel);
+                goto out;
+            }
+            memset(nw + cap, 0, (ncap - cap) * sizeof *nw);
+            wants = nw;
+            cap = ncap;
+        }
+        wants[n].rel = rel;
+        wants[n].rel_len = strlen(rel);
+        wants[n].f = f;
+        f->size = bsize;
+        n++;
+        n_files++;
+        for (const char *sl = rel;; sl++) { /* ".gitattributes", "a/.gitattributes", ... */
+            sl = strchr(sl, '/');
+            char *probe = NULL;
+            if (asprintf(&probe, "%.*s%s.gitattributes", sl ? (int)(sl - rel) : 0, rel,
+                         sl ? "/" : "") < 0)
+                goto out;
+            wants[n].rel = probe;
+            wants[n].rel_len = strlen(probe);
+            n++;
+            if (!sl)
+                break;
+        }
+    }
+    if (n_files == 0)
+        goto out;
+    qsort(wants, n, sizeof *wants, want_cmp);
+    size_t kept = 0; /* probes shared by several files: once */
+    for (size_t i = 0; i < n; i++) {
+        if (kept && strcmp(wants[kept - 1].rel, wants[i].rel) == 0) {
+            if (!wants[kept - 1].f)
+                wants[kept - 1].f = wants[i].f;
+            free((char *)wants[i].rel);
+            continue;
+        }
+        wants[kept++] = wants[i];
+    }
+    n = kept;
+    if (asprintf(&p, "%sindex", git_repository_path(repo)) < 0) {
+        p = NULL;
+        goto out;
+    }
+    fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &ist) != 0 || !S_ISREG(ist.st_mode) || ist.st_size < 32 ||
+        (uint64_t)ist.st_size > ((uint64_t)1 << 32) ||
+        index_find(fd, (size_t)ist.st_size, wants, n, &index_attrs) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        wt_want *w = &wants[i];
+        tfile *f = w->f;
+        char *full = NULL;
+        struct stat st;
+        if (!f)
+            continue; /* a probe */
+        /* (the index keeps sizes, inodes and devices truncated to 32 bits) */
+        if (w->found && memcmp(w->oid, f->oid.id, 20) == 0 && (w->mode & 0170000) == 0100000 &&
+            asprintf(&full, "%s%s", workdir, w->rel) >= 0 && lstat(full, &st) == 0 &&
+            S_ISREG(st.st_mode) && (uint64_t)st.st_size == f->size &&
+            (uint32_t)st.st_size == w->size && (uint32_t)st.st_mtim.tv_sec == w->mtime_s &&
+            (uint32_t)st.st_mtim.tv_nsec == w->mtime_ns &&
+            (uint32_t)st.st_ctim.tv_sec == w->ctime_s &&
+            (uint32_t)st.st_ctim.tv_nsec == w->ctime_ns && (uint32_t)st.st_ino == w->ino &&
+            (uint32_t)st.st_dev == w->dev &&
+            ts_before(st.st_mtim.tv_sec, st.st_mtim.tv_nsec, ist.st_mtim.tv_sec,
+                      ist.st_mtim.tv_nsec) &&
+            worktree_plain(repo, w->rel, index_attrs)) {
+            f->worktree = 1;
+            f->wt = st;
+        }
+        free(full);
+    }
+out:
+    git_error_clear();
+    if (fd >= 0)
+        close(fd);
+    if (wants) {
+        for (size_t i = 0; i < n; i++)
+            free((char *)wants[i].rel);
+    }
+    free(wants);
+    free(p);
+    git_odb_free(odb);
+}
+
+/* Hash a file marked by worktree_mark from the working tree: opened beneath the work tree
+ * without following symlinks, it must still have the stat the index vouched for, before and
+ * after reading. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
+static int hash_worktree(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+{
+    const tfile *f = &job->files->items[i];
+    const ms_serialization *ser = job->ser;
+    size_t dlen = ms_hash_size(ser->algorithm), k = 0;
+    ms_resource *r = &job->res[job->first_res[i]];
+    char *rel = NULL, *full = NULL;
+    uint8_t *buf = NULL;
+    struct stat st;
+    int fd = -1, rc = 0;
+    if (strcmp(f->path, ".") == 0 ? asprintf(&rel, "%s", job->model) < 0
+                                  : asprintf(&rel, "%s/%s", job->model, f->path) < 0)
+        return ms_error_nomem(err);
+    (void)repo;
+    if (!job->workdir)
+        goto out;
+    if (asprintf(&full, "%s%s", job->workdir, rel) < 0) {
+        full = NULL;
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != f->wt.st_dev || st.st_ino != f->wt.st_ino ||
+        st.st_size != f->wt.st_size || st.st_mtim.tv_sec != f->wt.st_mtim.tv_sec ||
+        st.st_mtim.tv_nsec != f->wt.st_mtim.tv_nsec || st.st_ctim.tv_sec != f->wt.st_ctim.tv_sec ||
+        st.st_ctim.tv_nsec != f->wt.st_ctim.tv_nsec)
+        goto out; /* it changed since the index saw it: use the blob */
+    if (!(buf = malloc(STREAM_BUFFER))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    uint64_t len = (uint64_t)st.st_size, done = 0;
+    uint64_t shard_end = ser->method == MS_METHOD_SHARDS ? ser->shard_size : UINT64_MAX;
+    if (ms_hasher_reset(h)) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+        goto out;
+    }
+    while (done < len) {
+        size_t want = STREAM_BUFFER;
+        if (shard_end - done < want)
+            want = (size_t)(shard_end - done);
+        if (len - done < want)
+            want = (size_t)(len - done);
+        ssize_t n = pread(fd, buf, want, (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            goto out; /* shrank or unreadable: use the blob */
+        if (ms_hasher_update(h, buf, (size_t)n)) {
+            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+            goto out;
+        }
+        done += (uint64_t)n;
+        if (done == shard_end || done == len) {
+            if (ms_hasher_final(h, r[k].digest) || ms_hasher_reset(h)) {
+                rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+                goto out;
+            }
+            r[k++].digest_len = dlen;
+            if (ser->method == MS_METHOD_SHARDS)
+                shard_end = done + ser->shard_size;
+        }
+    }
+    struct stat after;
+    if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
+        after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec ||
+        after.st_ctim.tv_sec != st.st_ctim.tv_sec || after.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
+        goto out; /* written to while read: use the blob */
+    rc = 1;
+out:
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    free(rel);
+    free(full);
+    return rc;
+}
+
+/* `*repop` is the thread's repository, opened on first need (NULL until then): a thread whose
+ * files all come from the working tree never opens one. */
+static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
     git_blob *blob = NULL;
     const ms_serialization *ser = job->ser;
     size_t dlen = ms_hash_size(ser->algorithm);
     ms_resource *r = &job->res[job->first_res[i]];
-    int rc = hash_streamed(job, repo, h, i, err);
+    int rc = f->worktree ? hash_worktree(job, *repop, h, i, err) : 0;
+    if (rc == 0 && !*repop && git_repository_open(repop, job->gitdir) < 0)
+        return git_fail(err, job->gitdir);
+    git_repository *repo = *repop;
+    if (rc == 0)
+        rc = hash_streamed(job, repo, h, i, err);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (git_blob_lookup(&blob, repo, &f->oid) < 0)
@@ -710,17 +1154,11 @@ static void *hash_worker(void *arg)
         job_fail(job, MS_ENOMEM, &err);
         return NULL;
     }
-    if (git_repository_open(&repo, job->gitdir) < 0) {
-        int rc = git_fail(&err, job->gitdir);
-        job_fail(job, rc, &err);
-        ms_hasher_free(h);
-        return NULL;
-    }
     for (;;) {
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->files->n || atomic_load(&job->failed))
             break;
-        int rc = hash_one(job, repo, h, i, &err);
+        int rc = hash_one(job, &repo, h, i, &err);
         if (rc) {
             job_fail(job, rc, &err);
             break;
@@ -813,6 +1251,7 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
     }
 
     job.gitdir = git_repository_path(repo);
+    job.workdir = git_repository_workdir(repo);
     job.repo = repo;
     job.files = files;
     job.ser = ser;
@@ -842,7 +1281,7 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
             goto out;
         }
         for (size_t i = 0; i < files->n && rc == 0; i++)
-            rc = hash_one(&job, repo, h, i, err);
+            rc = hash_one(&job, &repo, h, i, err);
         ms_hasher_free(h);
         if (rc)
             goto out;
@@ -903,8 +1342,10 @@ static int manifest_from_tree(git_repository *repo, const git_tree_entry *e, con
     } else {
         rc = ms_error_set(err, MS_EINPUT, "%s: neither a file nor a directory", model);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        worktree_mark(repo, &files, model);
         rc = hash_files(repo, &files, ser, model, out, err);
+    }
     tfiles_clear(&files);
     return rc;
 }

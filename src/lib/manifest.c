@@ -14,6 +14,7 @@
 
 #include "modelseal/buf.h"
 #include "modelseal/encoding.h"
+#include "modelseal/fs.h"
 #include "modelseal/json.h"
 #include "modelseal/manifest.h"
 #include "modelseal/walk.h"
@@ -244,6 +245,12 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             }
         }
         files.count = kept;
+    }
+    if (opts->hard_link) {
+        for (size_t i = 0; i < files.count; i++) {
+            if (files.entries[i].nlink > 1)
+                opts->hard_link(opts->hard_link_ctx, files.entries[i].path, files.entries[i].nlink);
+        }
     }
 
     /* Count work items with overflow checks, then lay them out in resource order. */
@@ -672,6 +679,11 @@ static int check_resource_name(const ms_serialization *ser, const char *name, ms
                 "predicate.resources: \"%s\" is not a valid shard name (path:start:end)", name);
         path_len = (size_t)(c1 - name);
     }
+    if (!ms_path_fits_limits(name, path_len))
+        return ms_error_set(err, MS_EINPUT,
+                            "predicate.resources: \"%.200s...\" is longer than a file name "
+                            "(NAME_MAX) or path (PATH_MAX) can be",
+                            name);
     if ((path_len == 1 && name[0] == '.') || ms_path_is_safe(name, path_len))
         return 0;
     return ms_error_set(err, MS_EINPUT,

@@ -48,6 +48,11 @@ int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
 
     if (!ms_key_is_secret(key))
         return ms_error_set(err, MS_EINPUT, "signing needs a secret key, not a public key");
+    if (len > MS_DSSE_MAX_PAYLOAD)
+        return ms_error_set(err, MS_EINPUT,
+                            "the statement is %zu bytes, over the limit of %zu bytes a signature "
+                            "may carry (too many files: sign fewer, larger files)",
+                            len, MS_DSSE_MAX_PAYLOAD);
     if (chain) {
         n_certs = ms_x509_chain_count(chain);
         if (n_certs == 0)

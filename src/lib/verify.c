@@ -45,6 +45,31 @@ static int envelope_verifies(const ms_dsse_envelope *env, const ms_buf *pae, con
     return 0;
 }
 
+/* -- Sigstore: a key bundle that carries transparency log entries or timestamps, verified
+ * with a trusted root: the entries must be for this key and signature, and verify. -- */
+static int verify_key_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,
+                                    ms_signer_info *info, ms_error *err)
+{
+    int rc = MS_EVERIFY;
+    for (size_t k = 0; k < trust->n_keys; k++) {
+        ms_sigstore_policy policy = {.key = trust->keys[k]};
+        ms_sigstore_result res;
+        rc = ms_sigstore_verify_bundle(bundle, trust->sigstore_root, &policy, &res, err);
+        if (rc == 0 && info) {
+            snprintf(info->kind, sizeof info->kind, "key");
+            ms_key_hint(trust->keys[k], info->hint);
+            info->signing_time = res.signing_time;
+        }
+        if (rc == 0)
+            ms_sigstore_result_clear(&res);
+        /* Another key's bundle fails at its log entry or its signature: try the next key. */
+        if (rc != MS_EVERIFY)
+            break;
+    }
+    return rc;
+}
+/* -- end Sigstore -- */
+
 static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env, const ms_buf *pae,
                             const ms_trust *trust, ms_signer_info *info, ms_error *err)
 {
@@ -53,6 +78,9 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
         return ms_error_set(
             err, MS_EVERIFY,
             "the bundle is signed with a key, but no trusted public key was given (--key)");
+    if (trust->sigstore_root && (cJSON_GetArraySize(ms_bundle_tlog_entries(bundle)) > 0 ||
+                                 ms_bundle_timestamp_data(bundle)))
+        return verify_key_with_sigstore(bundle, trust, info, err);
     for (size_t k = 0; k < trust->n_keys; k++) {
         if (envelope_verifies(env, pae, trust->keys[k])) {
             if (info) {
@@ -134,7 +162,7 @@ static int use_sigstore(const ms_bundle *bundle, const ms_trust *trust)
 static int verify_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,
                                 ms_signer_info *info, ms_error *err)
 {
-    ms_sigstore_policy policy = {trust->identity, trust->sigstore_issuer, NULL};
+    ms_sigstore_policy policy = {.identity = trust->identity, .issuer = trust->sigstore_issuer};
     ms_sigstore_result res;
     if (!trust->identity || !trust->sigstore_issuer)
         return ms_error_set(err, MS_EINPUT,

@@ -27,6 +27,7 @@ const size_t ms_walk_git_paths_count = sizeof ms_walk_git_paths / sizeof ms_walk
 typedef struct dir_item {
     char *key; /* the name, plus "/" for a directory */
     size_t name_len;
+    int have_stat; /* st is an lstat of the entry; else only st.st_mode is set (from d_type) */
     struct stat st;
 } dir_item;
 
@@ -37,6 +38,7 @@ typedef struct walk_state {
     ms_walk_fn fn;
     void *ctx;
     ms_error *err;
+    uint64_t dir_serial; /* directories visited so far */
     char path[PATH_MAX]; /* current relative path */
 } walk_state;
 
@@ -45,6 +47,16 @@ int ms_utf8_valid(const char *s, size_t len)
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        /* ASCII, the common case, eight bytes at a time */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i == len)
+            break;
         unsigned c = p[i];
         size_t n;
         unsigned min;
@@ -163,7 +175,7 @@ static int is_ignored(const walk_state *ws, const char *rel)
 {
     const ms_walk_options *o = ws->opts;
     for (size_t i = 0; i < o->n_ignore_paths; i++) {
-        if (strcmp(o->ignore_paths[i], rel) == 0)
+        if (o->ignore_paths[i][0] == rel[0] && strcmp(o->ignore_paths[i], rel) == 0)
             return 1;
     }
     if (o->ignore_git_paths && !strchr(rel, '/')) {
@@ -200,6 +212,30 @@ static void fill_entry(ms_file_entry *e, const struct stat *st)
     e->mtime_nsec = st->st_mtim.tv_nsec;
     e->dev = (uint64_t)st->st_dev;
     e->ino = (uint64_t)st->st_ino;
+    e->nlink = (uint64_t)st->st_nlink;
+}
+
+/* The file type a directory entry's d_type names, as st_mode bits (0 when unknown). */
+static mode_t dtype_mode(unsigned char type)
+{
+    switch (type) {
+    case DT_REG:
+        return S_IFREG;
+    case DT_DIR:
+        return S_IFDIR;
+    case DT_LNK:
+        return S_IFLNK;
+    case DT_FIFO:
+        return S_IFIFO;
+    case DT_SOCK:
+        return S_IFSOCK;
+    case DT_CHR:
+        return S_IFCHR;
+    case DT_BLK:
+        return S_IFBLK;
+    default:
+        return 0;
+    }
 }
 
 /* An allowed symlink: it must resolve to a regular file inside the root. */
@@ -255,6 +291,7 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
     dir_item *items = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
+    uint64_t serial = ++ws->dir_serial;
     int dup_fd = dup(dirfd);
     if (dup_fd < 0 || !(dir = fdopendir(dup_fd))) {
         if (dup_fd >= 0)
@@ -287,7 +324,12 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
             cap = ncap;
         }
         dir_item *it = &items[n];
-        if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
+        mode_t type = ws->opts->no_stat ? dtype_mode(de->d_type) : 0;
+        it->have_stat = type == 0;
+        if (type) {
+            memset(&it->st, 0, sizeof it->st);
+            it->st.st_mode = type;
+        } else if (fstatat(dirfd, name, &it->st, AT_SYMLINK_NOFOLLOW) != 0) {
             rc = ms_error_set(ws->err, errno == ENOENT ? MS_EINPUT : MS_EENV, "%s/%s%s%s: %s",
                               ws->root, ws->path, path_len ? "/" : "", name, strerror(errno));
             goto out;
@@ -351,7 +393,8 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
                                   errno == ELOOP ? "replaced by a symbolic link" : strerror(errno));
                 break;
             }
-            if (fstat(fd, &st) != 0 || st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino) {
+            if (fstat(fd, &st) != 0 ||
+                (it->have_stat && (st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino))) {
                 close(fd);
                 rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: directory changed during the walk",
                                   ws->root, rel);
@@ -363,6 +406,9 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
             ms_file_entry e;
             memset(&e, 0, sizeof e);
             e.path = ws->path;
+            e.dir_fd = dirfd;
+            e.name = it->key;
+            e.dir_serial = serial;
             if (S_ISLNK(m)) {
                 if (!ws->opts->allow_symlinks) {
                     rc = ms_error_set(
@@ -374,7 +420,7 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
                 rc = resolve_symlink(ws, rel, &e, &e.target);
                 if (rc)
                     break;
-            } else {
+            } else if (it->have_stat) {
                 fill_entry(&e, &it->st);
             }
             rc = ws->fn(&e, ws->ctx, ws->err);
@@ -411,6 +457,7 @@ int ms_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *
         ms_file_entry e;
         memset(&e, 0, sizeof e);
         e.path = ".";
+        e.dir_fd = -1;
         fill_entry(&e, &st);
         return fn(&e, ctx, err);
     }
@@ -447,6 +494,8 @@ static int collect_one(const ms_file_entry *e, void *ctx, ms_error *err)
     }
     ms_file_entry *d = &list->entries[list->count];
     *d = *e;
+    d->dir_fd = -1;
+    d->name = NULL;
     d->path = strdup(e->path);
     d->target = e->target ? strdup(e->target) : NULL;
     if (!d->path || (e->target && !d->target)) {

@@ -83,4 +83,38 @@ wait $pid || true
 check_eq "file changed while hashing: exit 2" "$(cat "$T/c.status")" "2"
 grep -q "$C/weights: changed while hashing (size 2147483648 -> 2147483648, mtime" "$T/c.err" && pass ||
     fail "file changed while hashing names the file: $(cat "$T/c.err")"
+
+# The trusted-key loader the verifying commands share (--key PUB, repeatable): an unreadable
+# key or a secret key is exit 2 naming the file; any one of the keys given may have signed.
+K=$T/keyed
+mkdir -p "$K/data"
+printf 'weights' >"$K/w.bin"
+printf 'rows' >"$K/data/rows.csv"
+ms keygen --no-password --output "$T/right" >/dev/null
+ms keygen --no-password --output "$T/wrong" >/dev/null
+ms sign --key "$T/right.key" "$K" >/dev/null
+ms dataset manifest --name rows --output "$T/rows.manifest.json" "$K/data" >/dev/null
+ms dataset sign --key "$T/right.key" "$T/rows.manifest.json" >/dev/null
+ms attest provenance --key "$T/right.key" --builder-id https://ci.example.com --no-git "$K" \
+    >/dev/null
+for cmd in verify "sbom --format cyclonedx" "attest list" "dataset verify"; do
+    target=$K
+    [ "$cmd" = "dataset verify" ] && target=$T/rows.manifest.json
+    # shellcheck disable=SC2086
+    check_fails "$cmd: unreadable --key" 2 "$T/absent.pub: " ms $cmd --key "$T/absent.pub" "$target"
+    # shellcheck disable=SC2086
+    check_fails "$cmd: a secret key as --key" 2 "$T/right.key: no readable PUBLIC KEY PEM block" \
+        ms $cmd --key "$T/right.key" "$target"
+    # shellcheck disable=SC2086
+    check_status "$cmd: the second --key signed" 0 \
+        ms $cmd --key "$T/wrong.pub" --key "$T/right.pub" "$target"
+done
+check_fails "verify: only another --key" 1 "does not verify with the trusted key" \
+    ms verify --key "$T/wrong.pub" "$K"
+check_fails "dataset verify: only another --key" 1 "does not verify with the trusted key" \
+    ms dataset verify --key "$T/wrong.pub" "$T/rows.manifest.json"
+check_status "attest list: only another --key" 0 ms attest list --key "$T/wrong.pub" "$K"
+grep -q "^  signature: NOT verified: " "$OUT" && pass || fail "attest list: NOT verified line"
+check_fails "sbom: only another --key" 1 "nothing written" \
+    ms sbom --format cyclonedx --key "$T/wrong.pub" "$K"
 finish

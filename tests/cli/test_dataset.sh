@@ -178,6 +178,25 @@ bad_manifest unsorted - '"b"' '"a"'
 check_fails "unsorted paths" 2 "unsorted.zst: line 3: not sorted" ms dataset verify "$T/unsorted.zst"
 bad_manifest dup - '"a"' '"a"'
 check_fails "duplicate paths" 2 "dup.zst: line 3: duplicate path" ms dataset verify "$T/dup.zst"
+# With DIR the manifest is read once, as the data is compared: a malformed one is still refused
+# before any difference is told (here every listed file would be missing, every file extra).
+bad_manifest lastbad root '"a"' '"b"' '"c"'
+check_fails "verify DIR with a manifest whose root is wrong" 2 "lastbad.zst: root_digest sha256:" \
+    ms dataset verify "$T/lastbad.zst" "$D"
+grep -q "missing:\|extra:" "$ERR" && fail "differences were told for a malformed manifest" || pass
+# Over a mebibyte of differences (12,000 long names, all missing) goes through a temporary file
+# and comes back complete and in order.
+mkdir -p "$T/many" "$T/none"
+$PY -c "
+import os
+for i in range(12000):
+    open(os.path.join('$T/many', 'f%05d-' % i + 'x' * 90), 'w').close()"
+ms dataset manifest --name many --output "$T/many.zst" "$T/many" >/dev/null
+check_fails "12,000 missing files" 1 "12000 missing, 0 extra, 0 changed" ms dataset verify "$T/many.zst" "$T/none"
+grep "^  missing: " "$ERR" | sed 's/^  missing: //' >"$T/missing.txt"
+(cd "$T/many" && ls | LC_ALL=C sort) | cmp -s - "$T/missing.txt" && pass ||
+    fail "every missing file is named, in order ($(wc -l <"$T/missing.txt") lines)"
+rm -rf "$T/many"
 bad_manifest abs - '"/etc/passwd"'
 check_fails "absolute path" 2 "abs.zst: line 2: path \"/etc/passwd\" is not a safe relative path" ms dataset verify "$T/abs.zst"
 bad_manifest dotdot - '"../x"'

@@ -94,7 +94,8 @@ check_status "hash --json" 0 ms hash --json --method shards --shard-size 1000 "$
 $PY - "$OUT" "$T/ours_sh" <<'PY' && pass || fail "hash --json content"
 import json, sys
 doc = json.load(open(sys.argv[1]))
-assert set(doc) == {"model", "root_digest", "serialization", "resources"}, doc.keys()
+assert set(doc) == {"model", "root_digest", "serialization", "resources", "hard_links"}, doc.keys()
+assert doc["hard_links"] == [], doc["hard_links"]
 assert doc["model"] == "shards"
 ser = doc["serialization"]
 assert ser == {"method": "shards", "hash_type": "sha256", "allow_symlinks": False, "shard_size": 1000}, ser

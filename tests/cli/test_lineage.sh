@@ -385,4 +385,54 @@ check_status "record with a non-UTF-8 name inside the model" 0 ms lineage record
 check_fails "check refuses it" 1 "m: " ms lineage check HEAD^..HEAD
 grep -q "not valid UTF-8" "$ERR" && pass || fail "the reason names the bad file name: $(cat "$ERR")"
 
+
+# ---- a large model file is read from the working tree only while the index vouches for it ----
+W=$T/wtrepo
+git init -q "$W"
+cd "$W"
+mkdir -p big keys
+head -c 33554432 /dev/urandom >big/w.bin
+cp "$T/rel.pub" keys/release.pub
+ms sign --key "$T/rel.key" big >/dev/null
+cp -r big "$T/big.orig"
+printf '{"version": 1, "models": [{"path": "big", "key": "keys/release.pub"}]}' >.modelseal.json
+sleep 1 # the index written below is then clearly newer than the files (not "racily clean")
+git add -A && git commit -qm "a 32 MiB model"
+/usr/bin/time -f %M -o "$T/rss" "$MODELSEAL" lineage record --print --dry-run >"$T/wt1.json" 2>"$ERR" &&
+    pass || fail "record the large model: $(cat "$ERR")"
+$PY -c "import json; a=json.load(open('$T/wt1.json'))['artifacts'][0]; assert a['signature']=='valid' and a['digest']=='$(ms digest "$T/big.orig")', a" &&
+    pass || fail "the large model is valid with the committed digest"
+[ "$(cat "$T/rss")" -lt 28000 ] && pass ||
+    fail "read from the clean working tree, not inflated whole from git (peak RSS $(cat "$T/rss") KiB)"
+# Same size, other bytes, even with the old mtime put back: the stat no longer matches the
+# index (ctime), so the blob is hashed and the note still describes the commit.
+touch -r big/w.bin "$T/mtime"
+printf 'tampered' | dd of=big/w.bin bs=1 seek=1000 conv=notrunc status=none
+touch -r "$T/mtime" big/w.bin
+ms lineage record --print --dry-run >"$T/wt2.json" && pass || fail "record after tampering with the checkout"
+$PY -c "import json; a=json.load(open('$T/wt2.json'))['artifacts'][0]; assert a['signature']=='valid' and a['digest']=='$(ms digest "$T/big.orig")', a" &&
+    pass || fail "a changed checkout does not change what record says about the commit"
+# A filter that keeps the size (tr) makes the checked-out bytes differ from the blob although
+# the index is clean: the attribute sends record to the blob, which is not what was signed.
+git checkout -q -- big
+git config filter.swap.clean "tr ab ba"
+git config filter.swap.smudge "tr ab ba"
+printf 'big/*.bin filter=swap\n' >.gitattributes
+mkdir -p big2
+$PY -c "import sys; sys.stdout.write('ab' * 1048576)" >big2/t.bin
+ms sign --key "$T/rel.key" big2 >/dev/null
+printf '{"version": 1, "models": [{"path": "big2", "key": "keys/release.pub"}]}' >.modelseal.json
+printf 'big2/*.bin filter=swap\n' >.gitattributes
+sleep 1
+git add -A && git commit -qm "a filtered model"
+[ "$(git cat-file -p HEAD:big2/t.bin | head -c 4)" = "baba" ] && pass || fail "the filter ran"
+ms lineage record --print --dry-run >"$T/wt3.json" && pass || fail "record the filtered model"
+$PY -c "import json; a=json.load(open('$T/wt3.json'))['artifacts'][0]; assert a['path']=='big2' and a['signature']=='invalid', a" &&
+    pass || fail "the filtered model is checked from its blob (not the checkout that was signed)"
+rm .gitattributes # still in the index, which is where it is read from then
+ms lineage record --print --dry-run >"$T/wt4.json" && pass || fail "record without the checked-out .gitattributes"
+$PY -c "import json; a=json.load(open('$T/wt4.json'))['artifacts'][0]; assert a['signature']=='invalid', a" &&
+    pass || fail "an attributes file only in the index still sends record to the blob"
+cd "$T"
+
 finish

@@ -218,6 +218,26 @@ grep -q "provenance: .*builder" "$ERR" && pass || fail "policy: the failed link 
 [ ! -e "$T/nope.json" ] && pass || fail "policy: output written by a failed chain"
 check_fails "--policy with --key" 2 "exclude each other" \
     ms sbom --format spdx --policy "$T/policy.json" --key "$T/owner.pub" "$M"
+# A Sigstore keyless policy key: the signature is verified offline against its trusted root,
+# for the BOM as for the chain (the model_signing v1.1.0 release, signed on public-good).
+cp -R "$MS_VECTORS/oms/model-transparency-releases/v1.1.0-sigstore" "$T/sigstore-model"
+chmod -R u+w "$T/sigstore-model"
+cp "$MS_VECTORS/sigstore/sigstore.trusted_root.json" "$T/"
+cat >"$T/sigstore-policy.json" <<'EOF'
+{"version": 1,
+ "keys": {"ibm": {"sigstore": {"identity": "stefanb@us.ibm.com",
+                               "issuer": "https://sigstore.verify.ibm.com/oauth2",
+                               "trusted_root": "sigstore.trusted_root.json"}}},
+ "model": {"signers": ["ibm"]}}
+EOF
+check_status "policy: a Sigstore keyless model signer" 0 ms sbom --format cyclonedx \
+    --policy "$T/sigstore-policy.json" --output "$T/sigstore.cdx.json" "$T/sigstore-model"
+check_eq "policy: the keyless model's digest" \
+    "$(q "$T/sigstore.cdx.json" "d['metadata']['component']['hashes'][0]['content']")" \
+    61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226
+sed 's/stefanb@us.ibm.com/someone@example.com/' "$T/sigstore-policy.json" >"$T/sigstore-other.json"
+check_fails "policy: another Sigstore identity" 1 "not signed by a key in policy.model.signers" \
+    ms sbom --format cyclonedx --policy "$T/sigstore-other.json" "$T/sigstore-model"
 
 # ---- claims signed by unknown keys are left out and listed ---------------------------------
 ms attest provenance --key "$T/rogue.key" --builder-id https://rogue.example.com --no-git \

@@ -3,7 +3,9 @@
 # public-good instance verify with its trusted root, by identity and OIDC issuer; each change to
 # the model, the identity, the issuer or a field of the bundle's evidence (certificate, tlog
 # entry body, inclusion proof, checkpoint, signed entry timestamp, integrated time) is refused
-# with exit 1 and a message naming the failed check; a malformed trusted root is exit 2.
+# with exit 1 and a message naming the failed check; a malformed trusted root is exit 2. A
+# key-signed model whose envelope is in a transparency log verifies with --key and that log's
+# trusted root, and damage to its entry is refused the same way.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -156,5 +158,92 @@ printf 'weights' >"$T/keyed/w.bin"
 ms sign --key "$T/k.key" "$T/keyed" >/dev/null
 check_fails "a key bundle with only Sigstore trust" 1 "no trusted public key" \
     sverify "$T/keyed"
+
+# ---- --key with --trusted-root / --staging: a key bundle's transparency log entry ----------
+# tests/cli/add_log_entry.py logs the key-signed envelope in a test Rekor v1 log of its own
+# (dsse 0.0.1 body, inclusion proof in a 7-leaf tree, signed checkpoint and entry timestamp)
+# and writes a trusted root naming that log. With --key and the root, the entry is verified,
+# its time reported, and any damage to it refused; the model is re-hashed as always.
+ms keygen --no-password --output "$T/other" >/dev/null
+KSIG=$T/keyed/model.sig
+cp "$KSIG" "$T/keyed-plain.sig"
+$PY "$SRCDIR/tests/cli/add_log_entry.py" "$KSIG" "$T/k.pub" "$ROOT" "$T/logged.sig" \
+    "$T/testlog_root.json" 1767225600
+cp "$T/logged.sig" "$KSIG"
+kverify() { ms verify --key "$T/k.pub" --trusted-root "$T/testlog_root.json" "$@"; }
+check_status "--key --trusted-root: the logged key bundle verifies" 0 kverify "$T/keyed"
+if grep -q "^Signer: key [0-9a-f]\{64\}, signed 2026-01-01T00:00:00Z (verified against the trusted root)$" \
+    "$OUT"; then pass; else fail "--key --trusted-root: signer line"; fi
+check_status "--key --trusted-root --json" 0 kverify --json "$T/keyed"
+if $PY - "$OUT" <<'PY'; then pass; else fail "--key --trusted-root: JSON report"; fi
+import json, sys
+r = json.load(open(sys.argv[1]))
+s = r["signer"]
+assert r["verified"] is True and r["files_hashed"] == 1, r
+assert s["kind"] == "key" and s["signing_time"] == "2026-01-01T00:00:00Z", s
+PY
+# Without a trusted root the key signature alone is checked (the entry is not looked at).
+check_status "--key alone still verifies it" 0 ms verify --key "$T/k.pub" "$T/keyed"
+if grep -q "^Signer: key [0-9a-f]\{64\}$" "$OUT"; then pass; else fail "--key alone: signer line"; fi
+
+# Damage to the entry, the envelope or the model is refused.
+kedit() {
+    $PY - "$T/logged.sig" "$KSIG" "$1" <<'PY'
+import base64, json, sys
+b = json.load(open(sys.argv[1]))
+e = b["verificationMaterial"]["tlogEntries"][0]
+exec(sys.argv[3])
+json.dump(b, open(sys.argv[2], "w"))
+PY
+}
+kedit 'e["integratedTime"] = str(int(e["integratedTime"]) + 1)'
+check_fails "key bundle: forged integratedTime" 1 "sigstore signed entry timestamp" kverify "$T/keyed"
+kedit 'p = e["inclusionProof"]; p["hashes"][0], p["hashes"][1] = p["hashes"][1], p["hashes"][0]'
+check_fails "key bundle: bad inclusion proof" 1 "sigstore inclusion proof" kverify "$T/keyed"
+kedit 'p = e["inclusionProof"]["checkpoint"]; p["envelope"] = p["envelope"].replace("\n7\n", "\n8\n")'
+check_fails "key bundle: checkpoint for another tree" 1 "sigstore checkpoint" kverify "$T/keyed"
+kedit 'e["logIndex"] = "4"'
+check_fails "key bundle: another log index" 1 "sigstore signed entry timestamp" kverify "$T/keyed"
+cp "$T/logged.sig" "$KSIG"
+check_fails "key bundle: another trusted key" 1 \
+    "sigstore tlog entry: the logged public key is not this bundle's" \
+    ms verify --key "$T/other.pub" --trusted-root "$T/testlog_root.json" "$T/keyed"
+# The entry of an earlier signature attached to a new one (the model changed and re-signed).
+printf 'new weights' >"$T/keyed/w.bin"
+ms sign --key "$T/k.key" "$T/keyed" >/dev/null
+$PY - "$KSIG" "$T/logged.sig" <<'PY'
+import json, sys
+new = json.load(open(sys.argv[1]))
+old = json.load(open(sys.argv[2]))
+new["verificationMaterial"]["tlogEntries"] = old["verificationMaterial"]["tlogEntries"]
+json.dump(new, open(sys.argv[1], "w"))
+PY
+check_fails "key bundle: an earlier signature's entry" 1 \
+    "sigstore tlog entry: the logged payload hash is not this envelope's" kverify "$T/keyed"
+# The logged signature over files that changed since.
+cp "$T/logged.sig" "$KSIG"
+check_fails "key bundle: the model changed" 1 "changed: w.bin" kverify "$T/keyed"
+printf 'weights' >"$T/keyed/w.bin"
+check_status "key bundle: restored" 0 kverify "$T/keyed"
+
+# Other roots do not know the test log; a key bundle without entries has nothing to offer them.
+check_fails "--key --staging" 1 "is not in the trusted root" \
+    ms verify --key "$T/k.pub" --staging "$T/keyed"
+check_fails "--key --trusted-root (public-good)" 1 "is not in the trusted root" \
+    ms verify --key "$T/k.pub" --trusted-root "$ROOT" "$T/keyed"
+check_fails "--key --trusted-root, a bundle without entries" 1 \
+    "carries no transparency log entry or timestamp to verify against the trusted root" \
+    kverify --signature "$T/keyed-plain.sig" "$T/keyed"
+check_status "--key --trusted-root --json, a bundle without entries" 1 \
+    kverify --json --signature "$T/keyed-plain.sig" "$T/keyed"
+if $PY - "$OUT" <<'PY'; then pass; else fail "--key --trusted-root: JSON refusal"; fi
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verified"] is False and r["exit_status"] == 1, r
+assert "carries no transparency log entry" in r["error"], r
+PY
+check_fails "--key --trusted-root --identity" 2 "--identity goes with --certificate-chain or --issuer" \
+    kverify --identity "$ID" "$T/keyed"
+check_fails "--key --staging --trusted-root" 2 "exclude each other" kverify --staging "$T/keyed"
 
 finish

@@ -4,8 +4,10 @@
  * signed entry timestamp), RFC 3161 timestamps and the signature, on hostile input. The
  * trusted root is the public-good one of tests/vectors/sigstore, loaded once; the identity and
  * issuer are those of the *-sigstore vector bundles, so that the seeds verify. A
- * messageSignature bundle is checked against a fixed artifact digest. The vectors directory is
- * $MS_VECTORS, else the source tree's. */
+ * messageSignature bundle is checked against a fixed artifact digest. A bundle signed with a
+ * managed key goes through the same checks in key mode, with the sigstore-conformance suite's
+ * managed key and artifact (tests/vectors/conformance), so that its managed-key bundles verify.
+ * The vectors directory is $MS_VECTORS, else the source tree's. */
 #include "config.h"
 
 #include <stddef.h>
@@ -16,11 +18,29 @@
 #include <openssl/err.h>
 
 #include "modelseal/bundle.h"
+#include "modelseal/fs.h"
+#include "modelseal/hash.h"
 #include "modelseal/sigstore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ms_trusted_root *root;
+static ms_key *managed_key;
+static ms_buf managed_artifact = MS_BUF_INIT;
+static uint8_t managed_sha256[32];
+
+/* Load `rel` under the vectors directory, or abort. */
+static void load_vector(const char *rel, ms_buf *out)
+{
+    char path[4096];
+    const char *vec = getenv("MS_VECTORS");
+    ms_error err;
+    snprintf(path, sizeof path, "%s/%s", vec && *vec ? vec : FUZZ_VECTORS, rel);
+    if (ms_file_read(path, (size_t)1 << 20, out, &err) != 0) {
+        fprintf(stderr, "fuzz_sigstore_bundle: %s\n", err.message);
+        abort();
+    }
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,11 +60,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_sigstore_bundle: %s\n", err.message);
             abort();
         }
+        ms_buf pem = MS_BUF_INIT;
+        load_vector("conformance/bundle-verify/managed-key-happy-path/key.pub", &pem);
+        load_vector("conformance/bundle-verify/a.txt", &managed_artifact);
+        if (ms_key_parse_public(pem.data, pem.len, &managed_key, &err) != 0 ||
+            ms_sha256(managed_artifact.data, managed_artifact.len, managed_sha256) != 0) {
+            fprintf(stderr, "fuzz_sigstore_bundle: %s\n", err.message);
+            abort();
+        }
+        ms_buf_free(&pem);
     }
     if (ms_bundle_parse(data, size, &b, &err) != 0)
         goto out;
-    ms_sigstore_policy policy = {"stefanb@us.ibm.com", "https://sigstore.verify.ibm.com/oauth2",
-                                 ms_bundle_message_signature(b) ? artifact : NULL};
+    ms_sigstore_policy policy = {
+        .identity = "stefanb@us.ibm.com",
+        .issuer = "https://sigstore.verify.ibm.com/oauth2",
+        .artifact_sha256 = ms_bundle_message_signature(b) ? artifact : NULL,
+    };
+    if (ms_bundle_material_kind(b) == MS_MATERIAL_PUBLIC_KEY) {
+        int msg = ms_bundle_message_signature(b) != NULL;
+        policy = (ms_sigstore_policy){
+            .key = managed_key,
+            .artifact_sha256 = msg ? managed_sha256 : NULL,
+            .artifact = msg ? managed_artifact.data : NULL,
+            .artifact_len = msg ? managed_artifact.len : 0,
+        };
+    }
     (void)ms_sigstore_verify_bundle(b, root, &policy, &res, &err);
     ms_sigstore_result_clear(&res);
     ms_bundle_free(b);

@@ -280,6 +280,11 @@ for f in sorted(glob.glob(os.path.join(vec, "sigstore", "*trusted_root.json")) +
 # Sigstore bundles, and what their tlog entries and timestamps hold.
 bundles = sorted(glob.glob(os.path.join(vec, "oms", "model-transparency-releases", "*-sigstore", "model.sig")))
 bundles += [os.path.join(vec, "oms", "spec-v1.0", "test-vectors", "v1.0", "valid", "sigstore.bundle.json")]
+# sigstore-conformance: a managed-key bundle with a Rekor entry and a TSA timestamp (it verifies
+# in fuzz_sigstore_bundle's key mode), message signatures from Rekor v1 and v2, a DSSE one.
+bundles += [os.path.join(vec, "conformance", "bundle-verify", d, "bundle.sigstore.json")
+            for d in ("managed-key-happy-path", "happy-path-v0.3", "rekor2-happy-path",
+                      "happy-path-intoto-in-dsse-v3")]
 for i, f in enumerate(bundles):
     raw = open(f, "rb").read()
     put("sigstore_bundle", "vector-%d.json" % i, raw)

@@ -5,10 +5,9 @@
 # OpenSSL P-384 key, the files and shards methods; tampered payloads, other keys and forged
 # hints refused; and model_signing's own OMS key vector accepted by the same setup.
 #
-# The packages come from tests/interop/node_modules when it holds exactly the pinned versions;
-# otherwise `npm ci` installs them once into a cache keyed by the lock file's hash
-# ($MS_NODE_CACHE, default ${XDG_CACHE_HOME:-$HOME/.cache}/modelseal-node), so a read-only source
-# tree (make distcheck) works. Skipped (77) without node/npm or when the registry is unreachable.
+# The packages come from tests/interop/sigstore_js_env.sh (tests/interop/node_modules when it holds
+# exactly the pinned versions, else a cache keyed by the lock file's hash). Skipped (77) without
+# node/npm or when the registry is unreachable.
 . "$(dirname "$0")/../cli/lib.sh"
 set -e
 
@@ -22,76 +21,14 @@ skip() {
 }
 
 command -v node >/dev/null 2>&1 || skip "no node command (Node.js ^20.17 or >=22.9 is needed)"
-# @sigstore/verify 3.x wants ^20.17.0 || >=22.9.0.
-node -e '
-const [a, b] = process.versions.node.split(".").map(Number);
-process.exit((a === 20 && b >= 17) || (a === 22 && b >= 9) || a > 22 ? 0 : 1);' ||
-    skip "node $(node --version) is older than @sigstore/verify 3.x needs (^20.17 or >=22.9)"
-
-# pinned_ok DIR: DIR/node_modules holds exactly the versions tests/interop/package.json pins.
-pinned_ok() {
-    node -e '
-const fs = require("fs");
-const [pkg, dir] = process.argv.slice(1);
-const deps = JSON.parse(fs.readFileSync(pkg, "utf8")).dependencies;
-for (const [name, version] of Object.entries(deps)) {
-    const f = `${dir}/node_modules/${name}/package.json`;
-    if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f, "utf8")).version !== version) process.exit(1);
-}' "$IDIR/package.json" "$1" 2>/dev/null
-}
-
-# What npm says when it cannot reach the registry.
-NET_ERRORS='ENOTFOUND|EAI_AGAIN|ECONN(REFUSED|RESET)|ETIMEDOUT|E(NET|HOST)UNREACH|ERR_SOCKET_TIMEOUT|network'
-
-# install DIR: npm ci the pinned packages into DIR (made atomically, so parallel runs are safe).
-install() {
-    local parent tmp
-    parent=$(dirname "$1")
-    mkdir -p "$parent"
-    tmp=$(mktemp -d "$parent/.install.XXXXXX")
-    chmod 755 "$tmp"
-    cp "$IDIR/package.json" "$IDIR/package-lock.json" "$tmp/"
-    set +e
-    npm ci --prefix "$tmp" --cache "$parent/.npm" --no-audit --no-fund --ignore-scripts \
-        --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=2000 \
-        --fetch-retry-maxtimeout=5000 >"$T/npm.log" 2>&1
-    local rc=$?
-    set -e
-    if [ $rc -ne 0 ]; then
-        rm -rf "$tmp"
-        if grep -Eq "$NET_ERRORS" "$T/npm.log"; then
-            sed 's/^/  npm: /' "$T/npm.log" | head -5 >&2
-            skip "npm cannot reach the registry $(npm config get registry) for the pinned sigstore-js packages"
-        fi
-        echo "$NAME: npm ci failed:" >&2
-        sed 's/^/  npm: /' "$T/npm.log" | head -20 >&2
-        exit 1
-    fi
-    # Another run may have finished first: keep its copy.
-    mv -T "$tmp" "$1" 2>/dev/null || rm -rf "$tmp"
-}
-
-if pinned_ok "$IDIR"; then
-    PREFIX=$IDIR
-else
-    command -v npm >/dev/null 2>&1 || skip "no npm command to install the pinned sigstore-js packages"
-    key=$(sha256sum "$IDIR/package-lock.json" | cut -c1-16)
-    base=${MS_NODE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/modelseal-node}
-    if ! mkdir -p "$base" 2>/dev/null || [ ! -w "$base" ]; then
-        base=$T/node-cache # nowhere to keep it: install for this run only
-    fi
-    PREFIX=$base/sigstore-js-$key
-    if ! pinned_ok "$PREFIX"; then
-        rm -rf "$PREFIX" # a broken or partial copy
-        install "$PREFIX"
-    fi
-    pinned_ok "$PREFIX" || {
-        echo "$NAME: $PREFIX does not hold the pinned packages after npm ci" >&2
-        exit 1
-    }
-fi
-MS_SIGSTORE_JS_PREFIX=$PREFIX
-export MS_SIGSTORE_JS_PREFIX
+. "$IDIR/sigstore_js_env.sh"
+rc=0
+sigstore_js_setup "$T" || rc=$?
+case $rc in
+0) ;;
+1) skip "$SIGSTORE_JS_UNAVAILABLE" ;;
+*) exit 1 ;;
+esac
 
 # sv DESCRIPTION BUNDLE PUB [WANT_SUBSTRING]: sigstore_verify.mjs says verified.
 sv() {

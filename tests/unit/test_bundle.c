@@ -442,6 +442,50 @@ static ms_manifest *small_manifest(void)
 }
 
 /* manifest -> statement -> envelope -> bundle -> bytes -> bundle -> statement: same fields. */
+/* A messageSignature bundle built here: exact JSON, read back, and its refusals. */
+static void test_new_message(void **state)
+{
+    (void)state;
+    const uint8_t digest[4] = {1, 2, 3, 4}, sig[3] = {0xfb, 0xff, 0x00};
+    ms_bundle *b = NULL, *back = NULL;
+    ms_buf out = MS_BUF_INIT;
+    ms_error err;
+    assert_int_equal(ms_bundle_new_message("SHA2_256", digest, 4, sig, 3, &b, &err), 0);
+    assert_int_equal(ms_bundle_serialize(b, &out, &err), MS_EINPUT); /* no material yet */
+    assert_int_equal(ms_bundle_set_key_hint(b, HINT, &err), 0);
+    assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+    assert_string_equal((const char *)out.data,
+                        "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\","
+                        "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"" HINT "\"},"
+                        "\"tlogEntries\":[]},\"messageSignature\":{\"messageDigest\":{"
+                        "\"algorithm\":\"SHA2_256\",\"digest\":\"AQIDBA==\"},"
+                        "\"signature\":\"+/8A\"}}");
+    assert_int_equal(ms_bundle_parse(out.data, out.len, &back, &err), 0);
+    const ms_message_signature *m = ms_bundle_message_signature(back);
+    assert_non_null(m);
+    assert_null(ms_bundle_envelope(back));
+    assert_string_equal(m->digest_algorithm, "SHA2_256");
+    assert_int_equal(m->digest_len, 4);
+    assert_memory_equal(m->digest, digest, 4);
+    assert_int_equal(m->signature_len, 3);
+    assert_memory_equal(m->signature, sig, 3);
+    ms_bundle_free(back);
+    ms_bundle_free(b);
+    ms_buf_free(&out);
+
+    b = NULL;
+    assert_int_equal(ms_bundle_new_message("", digest, 4, sig, 3, &b, &err), MS_EINPUT);
+    assert_int_equal(ms_bundle_new_message("SHA2_256", digest, 0, sig, 3, &b, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "messageDigest: empty"));
+    assert_int_equal(ms_bundle_new_message("SHA2_256", digest, 4, sig, 0, &b, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "signature: empty"));
+    assert_int_equal(
+        ms_bundle_new_message("SHA2_256", digest, 4, sig, MS_DSSE_MAX_SIGNATURE + 1, &b, &err),
+        MS_EINPUT);
+    assert_non_null(strstr(err.message, "signature: too large"));
+    assert_null(b);
+}
+
 static void test_round_trip(void **state)
 {
     (void)state;
@@ -549,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_hostile_sizes),
         cmocka_unit_test(test_message_signature_and_media_types),
+        cmocka_unit_test(test_new_message),
         cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,7 +41,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static const ms_walk_options walk_opts = {NULL, 0, 0, 1};
+static const ms_walk_options walk_opts = {NULL, 0, 0, 1, 0};
 
 /* Deterministic, non-repeating test bytes; `seed` makes each file different. */
 static uint8_t *make_bytes(size_t len, unsigned seed)
@@ -438,6 +438,153 @@ static void test_missing_root(void **state)
     unit_assert_contains(f->err.message, "gone");
 }
 
+/* ---- the streaming engine ---------------------------------------------------------------- */
+
+typedef struct stream_seen {
+    char paths[64][32];
+    uint8_t digests[64][MS_HASH_MAX_SIZE];
+    uint64_t sizes[64], nlinks[64];
+    int hashed[64];
+    unsigned tags[64];
+    size_t n;
+    ms_hash_stream *s;
+    int pass_every; /* add every n-th file with hash = 0 (0: never) */
+} stream_seen;
+
+static int stream_done(void *ctx, const ms_hash_stream_file *file, ms_error *err)
+{
+    (void)err;
+    stream_seen *seen = ctx;
+    assert_true(seen->n < 64);
+    snprintf(seen->paths[seen->n], sizeof seen->paths[0], "%s", file->path);
+    memcpy(seen->digests[seen->n], file->digest, MS_HASH_MAX_SIZE);
+    seen->sizes[seen->n] = file->size;
+    seen->nlinks[seen->n] = file->nlink;
+    seen->hashed[seen->n] = file->hashed;
+    if (file->user)
+        memcpy(&seen->tags[seen->n], file->user, sizeof(unsigned));
+    seen->n++;
+    return 0;
+}
+
+static int stream_add(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    stream_seen *seen = ctx;
+    static unsigned tag;
+    tag++;
+    int hash = !(seen->pass_every && tag % (unsigned)seen->pass_every == 0);
+    return ms_hash_stream_add(seen->s, e, hash, -1, &tag, err);
+}
+
+/* Files come back in walk order with the digests the batch engine computes, whatever the thread
+ * count and however small the window; pass-through files are not opened; hard links are
+ * counted. */
+static void test_stream_matches_engine(void **state)
+{
+    fixture *f = *state;
+    char a[PATH_MAX], b[PATH_MAX];
+    for (unsigned i = 0; i < 20; i++) {
+        char rel[32];
+        size_t len = i == 3 ? 300000 : (size_t)(i * 997);
+        uint8_t *data = make_bytes(len, i);
+        snprintf(rel, sizeof rel, "d%u/f%02u", i % 4, i);
+        unit_write(f->dir, rel, data, len);
+        free(data);
+    }
+    assert_int_equal(link(unit_path(a, f->dir, "d1/f05"), unit_path(b, f->dir, "linked")), 0);
+    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    size_t n = f->list.count;
+    assert_int_equal(n, 21);
+    ms_hash_item *items = calloc(n, sizeof *items);
+    assert_non_null(items);
+    for (size_t i = 0; i < n; i++) {
+        items[i].file = i;
+        items[i].end = f->list.entries[i].size;
+    }
+    ms_hash_job job = {.root = f->dir,
+                       .files = &f->list,
+                       .items = items,
+                       .n_items = n,
+                       .algorithm = MS_HASH_SHA256,
+                       .threads = 2};
+    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    static const struct {
+        unsigned threads;
+        size_t window;
+        int pass_every;
+    } runs[] = {{1, 0, 0}, {2, 1, 0}, {3, 2, 3}, {2, 5, 0}, {4, 0, 2}};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        stream_seen seen;
+        memset(&seen, 0, sizeof seen);
+        seen.pass_every = runs[r].pass_every;
+        ms_hash_stream_options so = {.root = f->dir,
+                                     .algorithm = MS_HASH_SHA256,
+                                     .threads = runs[r].threads,
+                                     .window = runs[r].window,
+                                     .buffer_size = 4096,
+                                     .user_size = sizeof(unsigned),
+                                     .done = stream_done,
+                                     .ctx = &seen};
+        seen.s = ms_hash_stream_new(&so, &f->err);
+        assert_non_null(seen.s);
+        ms_walk_options wo = walk_opts;
+        wo.no_stat = r % 2; /* both ways of walking give the stream what it needs */
+        assert_int_equal(ms_walk(f->dir, &wo, stream_add, &seen, &f->err), 0);
+        assert_int_equal(ms_hash_stream_finish(seen.s, &f->err), 0);
+        ms_hash_stream_free(seen.s);
+        assert_int_equal(seen.n, n);
+        for (size_t i = 0; i < n; i++) {
+            assert_string_equal(seen.paths[i], f->list.entries[i].path);
+            if (i > 0)
+                assert_true(seen.tags[i] == seen.tags[i - 1] + 1);
+            int passed = seen.pass_every && seen.tags[i] % (unsigned)seen.pass_every == 0;
+            assert_int_equal(seen.hashed[i], !passed);
+            if (passed)
+                continue;
+            assert_memory_equal(seen.digests[i], items[i].digest, MS_SHA256_SIZE);
+            assert_int_equal(seen.sizes[i], f->list.entries[i].size);
+            int is_link =
+                strcmp(seen.paths[i], "linked") == 0 || strcmp(seen.paths[i], "d1/f05") == 0;
+            assert_int_equal(seen.nlinks[i], is_link ? 2 : 1);
+            assert_int_equal(f->list.entries[i].nlink, is_link ? 2 : 1);
+        }
+    }
+    free(items);
+}
+
+/* A file removed after the walk listed it: an error naming it, not a digest. */
+static int stream_add_then_remove(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    stream_seen *seen = ctx;
+    if (strcmp(e->name, "gone") == 0 && unlinkat(e->dir_fd, e->name, 0) != 0)
+        return ms_error_set(err, MS_EENV, "unlink failed");
+    return ms_hash_stream_add(seen->s, e, 1, -1, NULL, err);
+}
+
+static void test_stream_file_vanishes(void **state)
+{
+    fixture *f = *state;
+    unit_write_str(f->dir, "a", "aaa");
+    unit_write_str(f->dir, "gone", "soon");
+    stream_seen seen;
+    memset(&seen, 0, sizeof seen);
+    ms_hash_stream_options so = {.root = f->dir,
+                                 .algorithm = MS_HASH_SHA256,
+                                 .threads = 2,
+                                 .done = stream_done,
+                                 .ctx = &seen};
+    seen.s = ms_hash_stream_new(&so, &f->err);
+    assert_non_null(seen.s);
+    ms_walk_options wo = walk_opts;
+    wo.no_stat = 1;
+    int rc = ms_walk(f->dir, &wo, stream_add_then_remove, &seen, &f->err);
+    if (rc == 0)
+        rc = ms_hash_stream_finish(seen.s, &f->err);
+    ms_hash_stream_free(seen.s);
+    assert_int_equal(rc, MS_EINPUT);
+    assert_non_null(strstr(f->err.message, "gone: cannot open"));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -458,6 +605,8 @@ int main(void)
         T(test_removed_file),
         T(test_range_outside_file),
         T(test_missing_root),
+        T(test_stream_matches_engine),
+        T(test_stream_file_vanishes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,6 +103,26 @@ static void test_empty_model_refused(void **state)
     unit_rmtree(dir);
 }
 
+/* A statement too large for any verifier (over MS_DSSE_MAX_PAYLOAD, e.g. a model of a million
+ * files) is refused as input, not reported as out of memory. */
+static void test_oversized_statement_refused(void **state)
+{
+    (void)state;
+    ms_key *key = NULL;
+    ms_buf bundle = MS_BUF_INIT;
+    ms_error err;
+    size_t len = MS_DSSE_MAX_PAYLOAD + 1;
+    uint8_t *payload = calloc(1, len);
+    assert_non_null(payload);
+    memset(payload, ' ', len);
+    assert_int_equal(ms_key_generate(MS_KEY_ED25519, &key, &err), 0);
+    assert_int_equal(ms_sign_statement(payload, len, key, NULL, &bundle, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "over the limit of 67108864 bytes"));
+    assert_null(bundle.data);
+    free(payload);
+    ms_key_free(key);
+}
+
 static ms_x509_chain *load_chain(const char *rel)
 {
     char path[PATH_MAX];
@@ -251,9 +271,13 @@ static void test_sigstore_vectors_dsse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_ed25519),  cmocka_unit_test(test_round_trip_ecdsa),
-        cmocka_unit_test(test_empty_model_refused), cmocka_unit_test(test_certificate_chain),
-        cmocka_unit_test(test_release_vector),      cmocka_unit_test(test_sigstore_vectors_dsse),
+        cmocka_unit_test(test_round_trip_ed25519),
+        cmocka_unit_test(test_round_trip_ecdsa),
+        cmocka_unit_test(test_empty_model_refused),
+        cmocka_unit_test(test_certificate_chain),
+        cmocka_unit_test(test_release_vector),
+        cmocka_unit_test(test_sigstore_vectors_dsse),
+        cmocka_unit_test(test_oversized_statement_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -630,7 +630,7 @@ static int verify_doc(const cJSON *doc, const ms_trusted_root *root, const char 
     free(text);
     if (rc)
         return rc;
-    ms_sigstore_policy policy = {identity, issuer, NULL};
+    ms_sigstore_policy policy = {.identity = identity, .issuer = issuer};
     rc = ms_sigstore_verify_bundle(b, root, &policy, res, err);
     ms_bundle_free(b);
     return rc;

@@ -33,7 +33,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static const ms_walk_options default_opts = {NULL, 0, 0, 1};
+static const ms_walk_options default_opts = {NULL, 0, 0, 1, 0};
 
 static int walk(fixture *f, const ms_walk_options *opts)
 {
@@ -155,7 +155,7 @@ static void test_git_paths_kept_when_asked(void **state)
 {
     fixture *f = *state;
     make_git_tree(f);
-    ms_walk_options o = {NULL, 0, 0, 0};
+    ms_walk_options o = {NULL, 0, 0, 0, 0};
     assert_int_equal(walk(f, &o), 0);
     static const char *const expect[] = {".git/config",
                                          ".gitattributes",
@@ -180,7 +180,7 @@ static void test_ignore_paths(void **state)
     unit_write_str(f->dir, "bb", "x");
     unit_write_str(f->dir, "b.txt", "x");
     static const char *const ignores[] = {"a/skip.txt", "b", "not/there"};
-    ms_walk_options o = {ignores, 3, 0, 1};
+    ms_walk_options o = {ignores, 3, 0, 1, 0};
     assert_int_equal(walk(f, &o), 0);
     static const char *const expect[] = {"a/b", "a/keep.txt", "b.txt", "bb", NULL};
     assert_names(f, expect);
@@ -193,7 +193,7 @@ static void test_ignored_bad_entries_are_not_examined(void **state)
     unit_write_str(f->dir, "ok", "x");
     assert_int_equal(mkfifo(unit_path(path, f->dir, "pipe"), 0600), 0);
     static const char *const ignores[] = {"pipe"};
-    ms_walk_options o = {ignores, 1, 0, 1};
+    ms_walk_options o = {ignores, 1, 0, 1, 0};
     assert_int_equal(walk(f, &o), 0);
     static const char *const expect[] = {"ok", NULL};
     assert_names(f, expect);
@@ -276,7 +276,7 @@ static void test_symlink_allowed_inside(void **state)
     symlink_in(f, "../d/target.bin", "d/rel"); /* relative to its own directory */
     unit_mkdirs(f->dir, "e");
     symlink_in(f, "../link", "e/chain"); /* a link to a link */
-    ms_walk_options o = {NULL, 0, 1, 1};
+    ms_walk_options o = {NULL, 0, 1, 1, 0};
     assert_int_equal(walk(f, &o), 0);
     static const char *const expect[] = {"d/rel", "d/target.bin", "e/chain", "link", NULL};
     assert_names(f, expect);
@@ -301,7 +301,7 @@ static void test_symlink_outside_refused(void **state)
     unit_write_str(f->dir, "model/w", "x");
     unit_write_str(f->dir, "secret", "x");
     symlink_in(f, "../secret", "model/link");
-    ms_walk_options o = {NULL, 0, 1, 1};
+    ms_walk_options o = {NULL, 0, 1, 1, 0};
     ms_error_clear(&f->err);
     assert_int_equal(ms_walk_collect(unit_path(outside, f->dir, "model"), &o, &f->list, &f->err),
                      MS_EINPUT);
@@ -323,7 +323,7 @@ static void test_symlink_to_directory_refused(void **state)
     fixture *f = *state;
     unit_write_str(f->dir, "d/x", "x");
     symlink_in(f, "d", "dlink");
-    ms_walk_options o = {NULL, 0, 1, 1};
+    ms_walk_options o = {NULL, 0, 1, 1, 0};
     expect_refusal(f, &o, MS_EINPUT, "dlink", "directory");
     /* Without allow_symlinks it is refused as a symlink. */
     expect_refusal(f, NULL, MS_EINPUT, "dlink", "symbolic link");
@@ -334,7 +334,7 @@ static void test_symlink_loop_refused(void **state)
     fixture *f = *state;
     symlink_in(f, "loop2", "loop1");
     symlink_in(f, "loop1", "loop2");
-    ms_walk_options o = {NULL, 0, 1, 1};
+    ms_walk_options o = {NULL, 0, 1, 1, 0};
     expect_refusal(f, &o, MS_EINPUT, "loop1", "symbolic link");
 }
 
@@ -342,7 +342,7 @@ static void test_symlink_dangling_refused(void **state)
 {
     fixture *f = *state;
     symlink_in(f, "nowhere", "dangling");
-    ms_walk_options o = {NULL, 0, 1, 1};
+    ms_walk_options o = {NULL, 0, 1, 1, 0};
     expect_refusal(f, &o, MS_EINPUT, "dangling", "No such file");
 }
 
@@ -448,6 +448,11 @@ static void test_utf8_valid(void **state)
         "a\xc3",                /* truncated at the end */
         "\xc3\x28",             /* bad continuation */
         "\xf8\x88\x80\x80\x80", /* 5-byte form */
+        /* past the eight-bytes-at-a-time ASCII scan */
+        "0123456789abcdef\xc3\x28",
+        "abcdefg\x80",
+        "0123456789abcdef01234567\xff",
+        "0123456789abcdef\xc3\xa9-then-ascii-\xed\xa0\x80",
     };
     static const char *const valid[] = {
         "",
@@ -460,6 +465,9 @@ static void test_utf8_valid(void **state)
         "\xee\x80\x80",     /* U+E000, just above */
         "\xf4\x8f\xbf\xbf", /* U+10FFFF */
         "\xc2\x80",         /* smallest 2-byte */
+        "0123456789abcdef\xc3\xa9-then-more-ascii-0123456789\xf0\x9f\x98\x80",
+        "exactly8",
+        "sixteen-bytes-ab",
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
         if (ms_utf8_valid(invalid[i], strlen(invalid[i])))

@@ -1,0 +1,340 @@
+/* modelseal blob: sign and verify a single artifact the way every Sigstore client does
+ * (messageSignature or DSSE in-toto bundles), for interoperability and the sigstore-conformance
+ * suite (contrib/conformance). Models use sign/verify instead. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "modelseal/blob.h"
+
+const char cmd_blob_usage[] =
+    "Usage: modelseal blob sign (--key KEY [--password-file FILE] | --sigstore [KEYLESS OPTIONS])\n"
+    "                           --bundle OUT (ARTIFACT | --in-toto STATEMENT [ARTIFACT])\n"
+    "       modelseal blob verify --bundle BUNDLE (--key PUB | --identity ID --issuer URL)\n"
+    "                             [--trusted-root FILE | --staging] [--json] ARTIFACT|sha256:HEX\n"
+    "Sign or verify one file (not a model) as any Sigstore client does.\n"
+    "sign writes a Sigstore bundle (v0.3): a message signature over ARTIFACT (its SHA-256 digest\n"
+    "and an ECDSA P-256 or Ed25519 signature), or with --in-toto a DSSE envelope of the in-toto\n"
+    "STATEMENT (when ARTIFACT is given, it must be one of the statement's subjects). With\n"
+    "--sigstore it signs keylessly: Fulcio certificate, Rekor entry (hashedrekord for a message\n"
+    "signature) and timestamp.\n"
+    "verify checks BUNDLE over ARTIFACT, given as a file or by its digest: the signature with a\n"
+    "trusted key, or keylessly the Sigstore certificate, transparency log entries and timestamps\n"
+    "offline against a trusted root (log entries in a key bundle are checked against it too);\n"
+    "for a DSSE bundle, the statement must name ARTIFACT's SHA-256 as a subject.\n\n"
+    "Options:\n"
+    "  --key KEY              sign: the secret key (modelseal keygen, or PKCS#8/SEC1 PEM);\n"
+    "                         verify: the trusted public key (PEM)\n"
+    "  --password-file FILE   read the secret key's passphrase from "
+    "FILE\n" CLI_SIGSTORE_OPTIONS_HELP
+    "  --in-toto STATEMENT    sign this in-toto statement (DSSE) instead of a message signature\n"
+    "  --bundle FILE          the bundle to write (sign) or to check (verify)\n"
+    "  --identity ID          keyless: the certificate's exact identity (SAN)\n"
+    "  --issuer URL           keyless: the exact OIDC issuer\n"
+    "  --trusted-root FILE    the Sigstore instance's trusted_root.json (default: public-good)\n"
+    "  --staging              use the Sigstore staging instance's trusted root\n"
+    "  --json                 verify: print a machine-readable report\n"
+    "  -h, --help             show this help\n"
+    "A digest operand is sha256: and 64 hex digits, and names no existing file. An Ed25519\n"
+    "message signature covers the artifact itself, so it is verified from the file only.\n"
+    "Exit status: 0 signed or verified, 1 not verified, 2 malformed or unreadable input,\n"
+    "3 I/O error.\n";
+
+enum {
+    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
+    OPT_PWFILE,
+    OPT_INTOTO,
+    OPT_BUNDLE,
+    OPT_IDENTITY,
+    OPT_ISSUER,
+    OPT_TRUSTED_ROOT,
+    OPT_STAGING
+};
+
+/* ARTIFACT|sha256:HEX: a digest form that names no existing path is a digest. */
+static int open_artifact(const char *arg, ms_blob_artifact *a)
+{
+    ms_error err;
+    int rc = ms_blob_is_digest(arg) && access(arg, F_OK) != 0
+                 ? ms_blob_artifact_from_digest(arg, a, &err)
+                 : ms_blob_artifact_open(arg, a, &err);
+    return rc ? cli_fail(&err) : EXIT_OK;
+}
+
+static int blob_sign(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"password-file", required_argument, NULL, OPT_PWFILE},
+        {"in-toto", required_argument, NULL, OPT_INTOTO},
+        {"bundle", required_argument, NULL, OPT_BUNDLE},
+        CLI_SIGSTORE_LONG_OPTIONS,
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_passphrase_source pw = {0};
+    cli_sigstore_options keyless = {0};
+    const char *key_path = NULL, *statement_path = NULL, *out_path = NULL;
+    ms_key *key = NULL;
+    ms_blob_artifact artifact;
+    ms_buf statement = MS_BUF_INIT, bundle = MS_BUF_INIT;
+    ms_error err;
+    int opt, status = EXIT_OK;
+
+    memset(&artifact, 0, sizeof artifact);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (cli_sigstore_option(&keyless, opt, optarg))
+            continue;
+        switch (opt) {
+        case OPT_KEY:
+            key_path = optarg;
+            break;
+        case OPT_PWFILE:
+            pw.password_file = optarg;
+            break;
+        case OPT_INTOTO:
+            statement_path = optarg;
+            break;
+        case OPT_BUNDLE:
+            out_path = optarg;
+            break;
+        case 'h':
+            return cli_print_help("blob");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    int n_operands = argc - optind;
+    if ((status = cli_sigstore_check(&keyless, key_path != NULL)) != EXIT_OK)
+        return status;
+    if (!key_path && !keyless.enabled)
+        return cli_usage_error("give --key KEY, or --sigstore");
+    if (pw.password_file && !key_path)
+        return cli_usage_error("--password-file goes with --key");
+    if (!out_path)
+        return cli_usage_error("missing --bundle OUT");
+    if (statement_path ? n_operands > 1 : n_operands != 1)
+        return cli_usage_error(n_operands ? "expected exactly one ARTIFACT" : "missing ARTIFACT");
+    if (n_operands == 1 && (status = open_artifact(argv[optind], &artifact)) != EXIT_OK)
+        goto out;
+    if (statement_path) {
+        if (ms_file_read(statement_path, MS_BLOB_MAX_STATEMENT, &statement, &err) != 0 ||
+            ms_blob_check_statement(statement.data, statement.len,
+                                    n_operands ? artifact.sha256 : NULL, statement_path,
+                                    &err) != 0) {
+            status = cli_fail(&err);
+            goto out;
+        }
+    }
+    if (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    int rc;
+    if (keyless.enabled && statement_path)
+        rc = cli_sigstore_sign_statement(&keyless, statement.data, statement.len, &bundle, &err);
+    else if (keyless.enabled)
+        rc = cli_sigstore_sign_message(&keyless, artifact.sha256, &bundle, &err);
+    else if (statement_path)
+        rc = ms_sign_statement(statement.data, statement.len, key, NULL, &bundle, &err);
+    else
+        rc = ms_blob_sign(&artifact, key, &bundle, &err);
+    if (rc == 0)
+        rc = ms_file_write_atomic(out_path, bundle.data, bundle.len, 0644, 0, &err);
+    if (rc != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    const char *what = statement_path ? statement_path : argv[optind];
+    const char *shape = statement_path ? "in-toto statement" : "message signature";
+    if (keyless.enabled) {
+        char *id = cli_sigstore_identity(&bundle);
+        printf("Signed %s (%s) keylessly as %s: %s\n", what, shape, id ? id : "?", out_path);
+        free(id);
+    } else {
+        char hint[65];
+        if (ms_key_hint(key, hint) != 0) {
+            cli_message("out of memory");
+            status = EXIT_ENVIRONMENT;
+            goto out;
+        }
+        printf("Signed %s (%s) with key %.16s: %s\n", what, shape, hint, out_path);
+    }
+out:
+    ms_key_free(key);
+    ms_blob_artifact_close(&artifact);
+    ms_buf_free(&statement);
+    ms_buf_free(&bundle);
+    return status;
+}
+
+static void format_time(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "%lld", (long long)t);
+}
+
+static int report_json(const char *artifact, const char *bundle_path, int rc, const ms_error *err,
+                       const ms_blob_result *res)
+{
+    cJSON *o = cJSON_CreateObject();
+    char digest[80];
+    cJSON_AddBoolToObject(o, "verified", rc == 0);
+    cJSON_AddStringToObject(o, "artifact", artifact);
+    cJSON_AddStringToObject(o, "bundle", bundle_path);
+    if (rc == 0) {
+        cJSON_AddStringToObject(o, "content", res->dsse ? "dsse" : "message_signature");
+        cJSON *s = cJSON_AddObjectToObject(o, "signer");
+        cJSON_AddStringToObject(s, "kind", res->identity ? "sigstore" : "key");
+        cJSON_AddStringToObject(s, "hint", res->hint);
+        if (res->identity) {
+            cJSON_AddStringToObject(s, "identity", res->identity);
+            cJSON_AddStringToObject(s, "issuer", res->issuer);
+        }
+        if (res->signing_time) {
+            format_time(res->signing_time, digest, sizeof digest);
+            cJSON_AddStringToObject(s, "signing_time", digest);
+        }
+        cJSON_AddNumberToObject(o, "tlog_entries", (double)res->n_tlog_entries);
+        cJSON_AddNumberToObject(o, "timestamps", (double)res->n_timestamps);
+    } else
+        cJSON_AddStringToObject(o, "error", err->message);
+    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+    return cli_print_json(o);
+}
+
+static int blob_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"key", required_argument, NULL, OPT_KEY},
+        {"bundle", required_argument, NULL, OPT_BUNDLE},
+        {"identity", required_argument, NULL, OPT_IDENTITY},
+        {"issuer", required_argument, NULL, OPT_ISSUER},
+        {"trusted-root", required_argument, NULL, OPT_TRUSTED_ROOT},
+        {"staging", no_argument, NULL, OPT_STAGING},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *key_path = NULL, *bundle_path = NULL, *root_path = NULL;
+    const char *identity = NULL, *issuer = NULL;
+    int staging = 0, json = 0, n_key_options = 0, opt, status = EXIT_OK;
+    cli_keys keys = {0};
+    ms_trusted_root *root = NULL;
+    ms_blob_artifact artifact;
+    ms_blob_result res;
+    ms_buf bundle = MS_BUF_INIT;
+    ms_error err;
+
+    memset(&artifact, 0, sizeof artifact);
+    memset(&res, 0, sizeof res);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_KEY:
+            key_path = optarg;
+            n_key_options++;
+            break;
+        case OPT_BUNDLE:
+            bundle_path = optarg;
+            break;
+        case OPT_IDENTITY:
+            identity = optarg;
+            break;
+        case OPT_ISSUER:
+            issuer = optarg;
+            break;
+        case OPT_TRUSTED_ROOT:
+            root_path = optarg;
+            break;
+        case OPT_STAGING:
+            staging = 1;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case 'h':
+            return cli_print_help("blob");
+        default:
+            return cli_option_error(opt, argv);
+        }
+    }
+    const char *operand = cli_operand(argc, argv, "ARTIFACT");
+    if (!operand)
+        return EXIT_USAGE;
+    if (!bundle_path)
+        return cli_usage_error("missing --bundle BUNDLE");
+    if (key_path ? identity || issuer : !identity || !issuer)
+        return cli_usage_error("give --key, or --identity and --issuer");
+    if (n_key_options > 1)
+        return cli_usage_error("blob verify takes one --key");
+    if (root_path && staging)
+        return cli_usage_error("--trusted-root and --staging exclude each other");
+    if ((status = cli_sigstore_root_load(root_path, staging, &root)) != EXIT_OK)
+        goto out;
+    if (key_path && (status = cli_keys_add(&keys, key_path)) != EXIT_OK)
+        goto out;
+    if ((status = open_artifact(operand, &artifact)) != EXIT_OK)
+        goto out;
+    if (ms_file_read(bundle_path, MS_BUNDLE_MAX_SIZE, &bundle, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    ms_blob_trust trust = {
+        .key = keys.n ? keys.items[0] : NULL, .identity = identity, .issuer = issuer, .root = root};
+    int rc = ms_blob_verify(bundle.data, bundle.len, &artifact, &trust, &res, &err);
+    if (rc == MS_EINPUT && strncmp(err.message, "sigstore", 8) != 0) {
+        ms_error named; /* a malformed bundle: name the file */
+        ms_error_set(&named, rc, "%s: %s", bundle_path, err.message);
+        err = named;
+    }
+    if (json) {
+        int jst = report_json(operand, bundle_path, rc, &err, &res);
+        status = rc ? ms_error_exit_status(rc) : jst;
+        goto out;
+    }
+    if (rc != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    printf("Verified %s (%s)\n", operand, res.dsse ? "in-toto statement" : "message signature");
+    if (res.identity) {
+        char when[40];
+        format_time(res.signing_time, when, sizeof when);
+        printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n", res.identity,
+               res.issuer, when, res.hint);
+    } else
+        printf("Signer: key %s\n", res.hint);
+out:
+    ms_blob_result_clear(&res);
+    ms_blob_artifact_close(&artifact);
+    ms_buf_free(&bundle);
+    cli_keys_free(&keys);
+    ms_trusted_root_free(root);
+    return status;
+}
+
+int cmd_blob(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("missing subcommand: sign or verify");
+    const char *sub = argv[1];
+    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
+        return cli_print_help("blob");
+    if (strcmp(sub, "sign") == 0) {
+        cli_current = "blob sign";
+        return blob_sign(argc - 1, argv + 1);
+    }
+    if (strcmp(sub, "verify") == 0) {
+        cli_current = "blob verify";
+        return blob_verify(argc - 1, argv + 1);
+    }
+    return cli_usage_error("unknown subcommand '%s' (sign or verify)", sub);
+}

@@ -1,0 +1,61 @@
+/* HTTP for the Sigstore signing client: one request/response over libcurl, done carefully.
+ * TLS verification is always on; plain http:// is allowed only to a loopback host (tests and
+ * local instances); redirects are not followed; connect and total time are bounded; 5xx
+ * answers and connection failures are retried a bounded number of times with backoff; the
+ * response body is bounded. Not installed; the symbols are hidden from the shared library. */
+#ifndef MODELSEAL_HTTP_INTERNAL_H
+#define MODELSEAL_HTTP_INTERNAL_H
+
+#include <stddef.h>
+
+#include "modelseal/buf.h"
+#include "modelseal/error.h"
+
+#define MS_HTTP_HIDDEN __attribute__((visibility("hidden")))
+
+#define MS_HTTP_DEFAULT_TIMEOUT_MS 60000L
+#define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define MS_HTTP_DEFAULT_RETRIES 3
+#define MS_HTTP_MAX_RETRIES 10
+#define MS_HTTP_DEFAULT_MAX_RESPONSE ((size_t)4 << 20)
+
+typedef struct ms_http_options {
+    long timeout_ms;         /* total per attempt; 0: MS_HTTP_DEFAULT_TIMEOUT_MS */
+    long connect_timeout_ms; /* 0: MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
+    int retries;             /* negative: MS_HTTP_DEFAULT_RETRIES; at most MS_HTTP_MAX_RETRIES */
+    size_t max_response;     /* 0: MS_HTTP_DEFAULT_MAX_RESPONSE */
+} ms_http_options;
+
+typedef struct ms_http_request {
+    const char *service; /* names the service in messages: "Fulcio", "Rekor", ... */
+    const char *url;     /* https://..., or http:// to a loopback host */
+    const void *body;    /* NULL: GET; else POST these bytes */
+    size_t body_len;
+    const char *content_type; /* of the body (NULL: none) */
+    const char *accept;       /* Accept header (NULL: none) */
+    const char *bearer;       /* Authorization: Bearer token (NULL: none); never in a message */
+    const char *secret;       /* another string that must never appear in a message (NULL) */
+} ms_http_request;
+
+/* 1 when `url` may be requested: https://HOST..., or http:// with HOST 127.0.0.1, ::1 or
+ * localhost. */
+MS_HTTP_HIDDEN int ms_http_url_allowed(const char *url);
+
+/* Perform the request. On 2xx the body replaces the contents of `response` and 0 is returned.
+ * Anything else is MS_EENV with "<service> (<url>): <cause>" (the URL without its query):
+ * refused URL, connection failure or timeout after the retries, HTTP status >= 300 (with a
+ * short printable excerpt of the answer that never includes the bearer token or `secret`),
+ * a truncated or oversized body. MS_ENOMEM. */
+MS_HTTP_HIDDEN int ms_http_perform(const ms_http_options *opts, const ms_http_request *req,
+                                   ms_buf *response, ms_error *err);
+
+/* The same with the final HTTP status in *status (when not NULL) and 0 also for 4xx answers
+ * (their body in `response`), for callers that interpret error answers (OAuth token endpoint). */
+MS_HTTP_HIDDEN int ms_http_perform_status(const ms_http_options *opts, const ms_http_request *req,
+                                          long *status, ms_buf *response, ms_error *err);
+
+/* Percent-encode `s` for a URL query or an application/x-www-form-urlencoded body
+ * (unreserved characters kept). 0 or MS_ENOMEM. */
+MS_HTTP_HIDDEN int ms_http_append_escaped(ms_buf *out, const char *s);
+
+#endif
