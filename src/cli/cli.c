@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -66,6 +67,41 @@ const char *cli_operand(int argc, char **argv, const char *name)
     else
         cli_usage_error("expected exactly one %s", name);
     return NULL;
+}
+
+int cli_dispatch(int argc, char **argv, const char *command, const cli_subcommand *subs, size_t n)
+{
+    char names[256];
+    size_t used = 0;
+    names[0] = 0;
+    for (size_t i = 0; i < n; i++) { /* "a, b or c" */
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int w = snprintf(names + used, sizeof names - used, "%s%s", sep, subs[i].name);
+        if (w < 0 || (size_t)w >= sizeof names - used)
+            break;
+        used += (size_t)w;
+    }
+    if (argc < 2)
+        return cli_usage_error("missing subcommand: %s", names);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
+        return cli_print_help(command);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], subs[i].name) == 0) {
+            static char current[64];
+            snprintf(current, sizeof current, "%s %s", command, subs[i].name);
+            cli_current = current;
+            return subs[i].run(argc - 1, argv + 1);
+        }
+    }
+    return cli_usage_error("unknown subcommand '%s' (%s)", argv[1], names);
+}
+
+void cli_format_time(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(buf, size, "%lld", (long long)t);
 }
 
 int cli_print_help(const char *command)

@@ -40,6 +40,19 @@ const char *cli_operand(int argc, char **argv, const char *name);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 
+/* A command made of subcommands ("dataset manifest|sign|verify"). */
+typedef struct cli_subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+} cli_subcommand;
+/* Run the subcommand argv[1] of `command` (setting cli_current to "command sub"); --help and
+ * -h print the command's usage; a missing or unknown subcommand is a usage error listing
+ * them. */
+int cli_dispatch(int argc, char **argv, const char *command, const cli_subcommand *subs, size_t n);
+
+/* "2023-07-12T15:56:36Z" (UTC) for a unix time; the number itself if it cannot be shown. */
+void cli_format_time(int64_t t, char *buf, size_t size);
+
 /* Parse a byte count / a positive count; 0 on success. */
 int cli_parse_u64(const char *s, uint64_t *out);
 int cli_parse_threads(const char *s, unsigned *out);

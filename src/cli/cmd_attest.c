@@ -51,17 +51,7 @@ const char cmd_attest_usage[] =
 
 int cmd_attest(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("expected a subcommand: provenance or list");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return cli_print_help("attest");
-    if (strcmp(argv[1], "provenance") == 0) {
-        cli_current = "attest provenance";
-        return cli_attest_provenance(argc - 1, argv + 1);
-    }
-    if (strcmp(argv[1], "list") == 0) {
-        cli_current = "attest list";
-        return cli_attest_list(argc - 1, argv + 1);
-    }
-    return cli_usage_error("unknown subcommand '%s' (provenance or list)", argv[1]);
+    static const cli_subcommand subs[] = {{"provenance", cli_attest_provenance},
+                                          {"list", cli_attest_list}};
+    return cli_dispatch(argc, argv, "attest", subs, sizeof subs / sizeof subs[0]);
 }

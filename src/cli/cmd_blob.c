@@ -173,14 +173,6 @@ out:
     return status;
 }
 
-static void format_time(int64_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "%lld", (long long)t);
-}
-
 static int report_json(const char *artifact, const char *bundle_path, int rc, const ms_error *err,
                        const ms_blob_result *res)
 {
@@ -199,7 +191,7 @@ static int report_json(const char *artifact, const char *bundle_path, int rc, co
             cJSON_AddStringToObject(s, "issuer", res->issuer);
         }
         if (res->signing_time) {
-            format_time(res->signing_time, digest, sizeof digest);
+            cli_format_time(res->signing_time, digest, sizeof digest);
             cJSON_AddStringToObject(s, "signing_time", digest);
         }
         cJSON_AddNumberToObject(o, "tlog_entries", (double)res->n_tlog_entries);
@@ -307,7 +299,7 @@ static int blob_verify(int argc, char **argv)
     printf("Verified %s (%s)\n", operand, res.dsse ? "in-toto statement" : "message signature");
     if (res.identity) {
         char when[40];
-        format_time(res.signing_time, when, sizeof when);
+        cli_format_time(res.signing_time, when, sizeof when);
         printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n", res.identity,
                res.issuer, when, res.hint);
     } else
@@ -323,18 +315,6 @@ out:
 
 int cmd_blob(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("missing subcommand: sign or verify");
-    const char *sub = argv[1];
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-        return cli_print_help("blob");
-    if (strcmp(sub, "sign") == 0) {
-        cli_current = "blob sign";
-        return blob_sign(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "verify") == 0) {
-        cli_current = "blob verify";
-        return blob_verify(argc - 1, argv + 1);
-    }
-    return cli_usage_error("unknown subcommand '%s' (sign or verify)", sub);
+    static const cli_subcommand subs[] = {{"sign", blob_sign}, {"verify", blob_verify}};
+    return cli_dispatch(argc, argv, "blob", subs, sizeof subs / sizeof subs[0]);
 }

@@ -483,22 +483,7 @@ out:
 
 int cmd_dataset(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("missing subcommand: manifest, sign or verify");
-    const char *sub = argv[1];
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-        return cli_print_help("dataset");
-    if (strcmp(sub, "manifest") == 0) {
-        cli_current = "dataset manifest";
-        return dataset_manifest(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "sign") == 0) {
-        cli_current = "dataset sign";
-        return dataset_sign(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "verify") == 0) {
-        cli_current = "dataset verify";
-        return dataset_verify(argc - 1, argv + 1);
-    }
-    return cli_usage_error("unknown subcommand '%s' (manifest, sign or verify)", sub);
+    static const cli_subcommand subs[] = {
+        {"manifest", dataset_manifest}, {"sign", dataset_sign}, {"verify", dataset_verify}};
+    return cli_dispatch(argc, argv, "dataset", subs, sizeof subs / sizeof subs[0]);
 }

@@ -603,20 +603,19 @@ out:
     return status;
 }
 
+static int hooks_install(int argc, char **argv)
+{
+    return hooks_run(argc, argv, 1);
+}
+
+static int hooks_uninstall(int argc, char **argv)
+{
+    return hooks_run(argc, argv, 0);
+}
+
 int cmd_hooks(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("missing subcommand: install or uninstall");
-    const char *sub = argv[1];
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-        return cli_print_help("hooks");
-    if (strcmp(sub, "install") == 0) {
-        cli_current = "hooks install";
-        return hooks_run(argc - 1, argv + 1, 1);
-    }
-    if (strcmp(sub, "uninstall") == 0) {
-        cli_current = "hooks uninstall";
-        return hooks_run(argc - 1, argv + 1, 0);
-    }
-    return cli_usage_error("unknown subcommand '%s' (install or uninstall)", sub);
+    static const cli_subcommand subs[] = {{"install", hooks_install},
+                                          {"uninstall", hooks_uninstall}};
+    return cli_dispatch(argc, argv, "hooks", subs, sizeof subs / sizeof subs[0]);
 }

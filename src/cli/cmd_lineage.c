@@ -514,26 +514,9 @@ out:
 
 int cmd_lineage(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("missing subcommand: record, log, find or check");
-    const char *sub = argv[1];
-    if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0)
-        return cli_print_help("lineage");
-    if (strcmp(sub, "record") == 0) {
-        cli_current = "lineage record";
-        return lineage_record(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "log") == 0) {
-        cli_current = "lineage log";
-        return lineage_log(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "find") == 0) {
-        cli_current = "lineage find";
-        return lineage_find(argc - 1, argv + 1);
-    }
-    if (strcmp(sub, "check") == 0) {
-        cli_current = "lineage check";
-        return lineage_check(argc - 1, argv + 1);
-    }
-    return cli_usage_error("unknown subcommand '%s' (record, log, find or check)", sub);
+    static const cli_subcommand subs[] = {{"record", lineage_record},
+                                          {"log", lineage_log},
+                                          {"find", lineage_find},
+                                          {"check", lineage_check}};
+    return cli_dispatch(argc, argv, "lineage", subs, sizeof subs / sizeof subs[0]);
 }

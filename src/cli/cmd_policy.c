@@ -59,7 +59,7 @@ static int policy_check(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         if (opt == 'h')
-            return cli_print_help(cli_current);
+            return cli_print_help("policy");
         return cli_option_error(opt, argv);
     }
     if (!cli_operand(argc, argv, "POLICY"))
@@ -215,7 +215,7 @@ static int policy_init(int argc, char **argv)
             repo = optarg;
             break;
         case 'h':
-            return cli_print_help(cli_current);
+            return cli_print_help("policy");
         default:
             return cli_option_error(opt, argv);
         }
@@ -301,13 +301,6 @@ out:
 
 int cmd_policy(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage_error("missing subcommand (check or init)");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return cli_print_help(cli_current);
-    if (strcmp(argv[1], "check") == 0)
-        return policy_check(argc - 1, argv + 1);
-    if (strcmp(argv[1], "init") == 0)
-        return policy_init(argc - 1, argv + 1);
-    return cli_usage_error("unknown subcommand '%s' (check or init)", argv[1]);
+    static const cli_subcommand subs[] = {{"check", policy_check}, {"init", policy_init}};
+    return cli_dispatch(argc, argv, "policy", subs, sizeof subs / sizeof subs[0]);
 }

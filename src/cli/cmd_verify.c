@@ -80,13 +80,6 @@ static int require_log_evidence(const ms_buf *bundle, const char *sig_path, ms_e
     return rc;
 }
 
-static void format_time(int64_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-    if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "%lld", (long long)t);
-}
 /* -- end Sigstore -- */
 
 static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
@@ -116,7 +109,7 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
             cJSON_AddStringToObject(s, "issuer", res->signer.issuer);
         if (res->signer.signing_time) {
             char when[40];
-            format_time(res->signer.signing_time, when, sizeof when);
+            cli_format_time(res->signer.signing_time, when, sizeof when);
             cJSON_AddStringToObject(s, "signing_time", when);
         }
     }
@@ -329,7 +322,7 @@ int cmd_verify(int argc, char **argv)
            root);
     if (res.signer.issuer) { /* Sigstore */
         char when[40];
-        format_time(res.signer.signing_time, when, sizeof when);
+        cli_format_time(res.signer.signing_time, when, sizeof when);
         printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
                res.signer.identity ? res.signer.identity : "?", res.signer.issuer, when,
                res.signer.hint);
@@ -339,7 +332,7 @@ int cmd_verify(int argc, char **argv)
         printf("Signer: certificate %s (key %.16s)\n", res.signer.subject, res.signer.hint);
     else if (res.signer.signing_time) { /* a key bundle's log entries or timestamps verified */
         char when[40];
-        format_time(res.signer.signing_time, when, sizeof when);
+        cli_format_time(res.signer.signing_time, when, sizeof when);
         printf("Signer: key %s, signed %s (verified against the trusted root)\n", res.signer.hint,
                when);
     } else

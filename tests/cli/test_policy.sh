@@ -53,10 +53,10 @@ grep -q "^  provenance: not required by the policy$" "$OUT" && pass || fail "min
 # Expiry warnings: still valid (exit 0).
 $PY -c "import json,sys,datetime as d; p=json.load(open(sys.argv[1])); p['expires']=(d.datetime.utcnow()+d.timedelta(days=10)).strftime('%Y-%m-%dT%H:%M:%SZ'); json.dump(p, open(sys.argv[2],'w'))" "$P" "$T/soon.json"
 check_status "expires soon" 0 ms policy check "$T/soon.json"
-grep -q "^modelseal policy: warning: the policy expires at .* (within 30 days)$" "$ERR" && pass || fail "soon warning: $(cat "$ERR")"
+grep -q "^modelseal policy check: warning: the policy expires at .* (within 30 days)$" "$ERR" && pass || fail "soon warning: $(cat "$ERR")"
 sed 's/2099-12-31T00:00:00Z/2020-01-01T00:00:00Z/' "$P" >"$T/expired.json"
 check_status "expired" 0 ms policy check "$T/expired.json"
-grep -q "^modelseal policy: warning: the policy expired at 2020-01-01T00:00:00Z" "$ERR" && pass || fail "expired warning"
+grep -q "^modelseal policy check: warning: the policy expired at 2020-01-01T00:00:00Z" "$ERR" && pass || fail "expired warning"
 
 # Refusals: exit 2, one line naming the field.
 bad() { # DESCRIPTION SED-EXPRESSION MESSAGE

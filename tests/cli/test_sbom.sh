@@ -17,7 +17,7 @@ set -e
 
 # The npm cache lives under the real user's cache (shared with test_sigstore_js.sh); git reads
 # no configuration but the repositories' own.
-NODE_CACHE=${MS_NODE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/modelseal-node}
+MS_NODE_CACHE=${MS_NODE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/modelseal-node}
 HOME=$T
 GIT_CONFIG_NOSYSTEM=1
 export HOME GIT_CONFIG_NOSYSTEM
@@ -351,68 +351,21 @@ else
 fi
 
 # CycloneDX: @cyclonedx/cyclonedx-library's JsonStrictValidator (bundled official schemas).
-NET_ERRORS='ENOTFOUND|EAI_AGAIN|ECONN(REFUSED|RESET)|ETIMEDOUT|E(NET|HOST)UNREACH|ERR_SOCKET_TIMEOUT|network'
-pinned_ok() {
-    node -e '
-const fs = require("fs");
-const [pkg, dir] = process.argv.slice(1);
-const deps = JSON.parse(fs.readFileSync(pkg, "utf8")).dependencies;
-for (const [name, version] of Object.entries(deps)) {
-    const f = `${dir}/node_modules/${name}/package.json`;
-    if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f, "utf8")).version !== version) process.exit(1);
-}' "$IDIR/package.json" "$1" 2>/dev/null
-}
-# node_prefix: print where the pinned packages are, installing them when needed; return 1 (with
-# the reason on stderr) when that cannot be done here.
-node_prefix() {
-    if pinned_ok "$IDIR"; then
-        echo "$IDIR"
-        return 0
-    fi
-    command -v npm >/dev/null 2>&1 || {
-        echo "no npm command" >&2
-        return 1
-    }
-    key=$(sha256sum "$IDIR/package-lock.json" | cut -c1-16)
-    base=$NODE_CACHE
-    if ! mkdir -p "$base" 2>/dev/null || [ ! -w "$base" ]; then base=$T/node-cache; fi
-    prefix=$base/sigstore-js-$key # the name test_sigstore_js.sh uses: one install for both
-    if pinned_ok "$prefix"; then
-        echo "$prefix"
-        return 0
-    fi
-    rm -rf "$prefix"
-    tmp=$(mktemp -d "$base/.install.XXXXXX")
-    chmod 755 "$tmp"
-    cp "$IDIR/package.json" "$IDIR/package-lock.json" "$tmp/"
-    if ! npm ci --prefix "$tmp" --cache "$base/.npm" --no-audit --no-fund --ignore-scripts \
-        --loglevel=error --fetch-retries=1 --fetch-retry-mintimeout=2000 \
-        --fetch-retry-maxtimeout=5000 >"$T/npm.log" 2>&1; then
-        rm -rf "$tmp"
-        if grep -Eq "$NET_ERRORS" "$T/npm.log"; then
-            echo "npm cannot reach the registry" >&2
-            return 1
-        fi
-        echo "FAIL: npm ci failed:" >&2
-        sed 's/^/  npm: /' "$T/npm.log" | head -20 >&2
-        return 2
-    fi
-    mv -T "$tmp" "$prefix" 2>/dev/null || rm -rf "$tmp"
-    pinned_ok "$prefix" && echo "$prefix"
-}
+. "$SRCDIR/tests/interop/sigstore_js_env.sh" # the pinned npm packages, shared install
 if ! command -v node >/dev/null 2>&1; then
     echo "$NAME: SKIP: CycloneDX validation: no node command" >&2
 elif ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)'; then
     echo "$NAME: SKIP: CycloneDX validation: node $(node --version) is older than @cyclonedx/cyclonedx-library 10 needs (>=20.18)" >&2
 else
     set +e
-    PREFIX=$(node_prefix)
+    sigstore_js_setup "$T"
     prc=$?
     set -e
-    if [ $prc -eq 2 ] || { [ $prc -eq 0 ] && [ -z "$PREFIX" ]; }; then
+    PREFIX=${MS_SIGSTORE_JS_PREFIX:-}
+    if [ $prc -eq 2 ]; then
         fail "cannot install the pinned npm packages"
     elif [ $prc -ne 0 ]; then
-        echo "$NAME: SKIP: CycloneDX validation: the pinned npm packages cannot be installed here" >&2
+        echo "$NAME: SKIP: CycloneDX validation: $SIGSTORE_JS_UNAVAILABLE" >&2
     else
         run env MS_NODE_PREFIX="$PREFIX" node "$IDIR/cyclonedx_validate.mjs" "$CDX" "$T/single.cdx.json" "$T/broken.cdx.json"
         check_eq "cyclonedx validator: exit 1 (one broken)" "$STATUS" 1
