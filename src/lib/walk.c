@@ -385,12 +385,18 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
                                   MS_WALK_MAX_DEPTH);
                 break;
             }
+            /* The key ends in '/' (for ordering): open the bare name, since a trailing slash
+             * makes the kernel follow a symbolic link despite O_NOFOLLOW. */
+            it->key[it->name_len] = '\0';
             int fd = openat(dirfd, it->key, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            it->key[it->name_len] = '/';
             struct stat st;
             if (fd < 0) {
                 rc = ms_error_set(ws->err, errno == ELOOP || errno == ENOTDIR ? MS_EINPUT : MS_EENV,
                                   "%s/%s: cannot open directory: %s", ws->root, rel,
-                                  errno == ELOOP ? "replaced by a symbolic link" : strerror(errno));
+                                  errno == ELOOP || errno == ENOTDIR
+                                      ? "it was replaced during the walk (no longer a directory)"
+                                      : strerror(errno));
                 break;
             }
             if (fstat(fd, &st) != 0 ||

@@ -408,6 +408,60 @@ static void test_callback_stops_walk(void **state)
     assert_string_equal(f->err.message, "b/c: stop here");
 }
 
+/* The race the walk must win: between listing a directory and opening a subdirectory, the
+ * subdirectory is replaced by a symbolic link to somewhere outside the model. The swap is done
+ * from the callback for the file listed before it ("a.txt" < "b/"). */
+typedef struct swap_ctx {
+    const fixture *f;
+    char outside[PATH_MAX];
+    int calls;
+    int saw_outside; /* a file from outside the model reached the callback */
+} swap_ctx;
+
+static int swap_dir_for_symlink(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    swap_ctx *c = ctx;
+    char b[PATH_MAX], moved[PATH_MAX];
+    (void)err;
+    c->calls++;
+    if (strstr(e->path, "secret"))
+        c->saw_outside = 1;
+    if (strcmp(e->path, "a.txt") == 0) {
+        unit_path(b, c->f->dir, "b");
+        unit_path(moved, c->outside, "b-moved");
+        if (rename(b, moved) != 0 || symlink(c->outside, b) != 0)
+            fail_msg("swap: %s", strerror(errno));
+    }
+    return 0;
+}
+
+static void run_swap(fixture *f, int no_stat)
+{
+    swap_ctx c = {.f = f};
+    unit_tmpdir(c.outside);
+    unit_write_str(c.outside, "secret", "not part of the model");
+    unit_write_str(f->dir, "a.txt", "first");
+    unit_write_str(f->dir, "b/inner", "inside");
+    ms_walk_options o = {NULL, 0, 0, 1, no_stat};
+    ms_error_clear(&f->err);
+    int rc = ms_walk(f->dir, &o, swap_dir_for_symlink, &c, &f->err);
+    assert_int_equal(rc, MS_EINPUT);
+    unit_assert_contains(f->err.message, "b");
+    assert_int_equal(c.calls, 1); /* a.txt only: nothing under the swapped-in link */
+    assert_int_equal(c.saw_outside, 0);
+    unit_rmtree(c.outside);
+}
+
+static void test_directory_swapped_for_symlink(void **state)
+{
+    run_swap(*state, 0);
+}
+
+static void test_directory_swapped_for_symlink_no_stat(void **state)
+{
+    run_swap(*state, 1);
+}
+
 static void test_path_is_safe(void **state)
 {
     (void)state;
@@ -548,6 +602,8 @@ int main(void)
         T(test_backslash_name_refused),
         T(test_deep_nesting),
         T(test_callback_stops_walk),
+        T(test_directory_swapped_for_symlink),
+        T(test_directory_swapped_for_symlink_no_stat),
         T(test_path_is_safe),
         T(test_utf8_valid),
         T(test_normalize_ignore),
