@@ -84,6 +84,31 @@ int lin_state_get(const lin_view *v, lin_kind kind, const char *path, const char
 /* "sha256:<hex>" into out (72 bytes). */
 void lin_format_digest(const uint8_t d[MS_SHA256_SIZE], char out[72]);
 
+/* ---- git's index file (lineage_tree.c) ----
+ * A path looked up in the index (.git/index, outside input) and what the index records for it. */
+typedef struct lin_index_want {
+    const char *rel; /* path in the repository, as the index spells it */
+    size_t rel_len;
+    void *tag; /* the caller's */
+    /* Set by lin_index_find: 1 when the path has one entry, at stage 0, and git is told to check
+     * it (not assume-valid, skip-worktree nor intent-to-add); then the fields below are filled. */
+    int found;
+    uint32_t ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, mode, size;
+    uint8_t oid[20];
+} lin_index_want;
+
+/* Index files larger than this are not read (the caller hashes blobs instead). */
+#define LIN_INDEX_MAX ((size_t)256 << 20)
+
+/* Look up `wants` (sorted by rel in byte order, no duplicates, n > 0) in the index file held in
+ * data[0, len): format 2, 3 or 4 with a SHA-1 trailer (checked, or all zero for
+ * index.skipHash), entries sorted as git sorts them, every name length consistent, only
+ * optional extensions besides the entries. *has_attributes is set when a want whose name ends
+ * in ".gitattributes" is in the index at any stage. 0, or MS_EINPUT naming what is wrong; then
+ * no want is found. */
+int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
+                   int *has_attributes, ms_error *err);
+
 #pragma GCC visibility pop
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -15,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
@@ -690,8 +693,10 @@ static int no_attributes(git_repository *repo, const char *rel, int index_has_at
     git_config *cfg = NULL;
     git_buf buf = GIT_BUF_INIT;
     int set = 0;
+    const char *common = git_repository_commondir(repo);
     if (index_has_attributes || !workdir ||
         file_exists("%sinfo/attributes", git_repository_path(repo)) ||
+        (common && file_exists("%sinfo/attributes", common)) || /* (a linked worktree's) */
         file_exists("/etc/gitattributes") ||
         (xdg && *xdg ? file_exists("%s/git/attributes", xdg)
                      : (!home || file_exists("%s/.config/git/attributes", home))))
@@ -754,128 +759,231 @@ config:
 }
 
 /* ---- the index, read for a few paths ----
- * libgit2 loads and checks the whole index (every entry allocated, the trailing SHA-1 verified):
- * for 100,000 files that is most of the cost of `lineage record`. Only a few entries are
- * needed here, so the index file is mapped and scanned: format versions 2, 3 and 4 (prefix-
- * compressed paths), every length bounds-checked. It is only ever a hint (see worktree_mark). */
+ * libgit2 loads the whole index (every entry allocated): for 100,000 files that is most of the
+ * cost of `lineage record`. Only a few entries are needed here, so the index file is read and
+ * scanned without allocating: format versions 2, 3 and 4 (prefix-compressed paths), every
+ * length bounds-checked, refused at the first thing git itself would refuse or that this reader
+ * does not understand (a split index's "link", a sparse index's "sdir"). It is only ever a
+ * hint (see worktree_mark): a refused index means every file is hashed from its blob. */
 
-typedef struct wt_want {
-    const char *rel; /* path in the repository */
-    size_t rel_len;
-    tfile *f;
-    int found;
-    uint32_t ctime_s, ctime_ns, mtime_s, mtime_ns, dev, ino, mode, size;
-    uint8_t oid[20];
-} wt_want;
+#define INDEX_HEADER 12
+#define INDEX_TRAILER 20 /* SHA-1 of everything before it (not checked: see lin_index_find) */
+#define INDEX_NAME_MASK 0x0fffu
+#define INDEX_EXTENDED 0x4000u
+#define INDEX_ASSUME_VALID 0x8000u
+#define INDEX_STAGE_MASK 0x3000u
+#define INDEX_XFLAGS_KNOWN 0x6000u /* skip-worktree, intent-to-add */
 
 static uint32_t be32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int want_cmp(const void *a, const void *b)
+/* git's order of names: bytes, then length. */
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-    return strcmp(((const wt_want *)a)->rel, ((const wt_want *)b)->rel);
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+    if (c)
+        return c;
+    return alen < blen ? -1 : alen > blen;
 }
 
-/* Fill the entries of `wants` (sorted by rel, no duplicates) found at stage 0 in the index at
- * `fd`. Entries git is told not to check (assume-valid), not checked out (skip-worktree) or not
- * added (intent-to-add) are left out. A want with no file is a probe for an attributes file:
- * *has_attributes is set when one is in the index. The index is sorted the same way, so the
- * scan stops past the last want. 0, or -1 for an index this does not read. */
-static int index_find(int fd, size_t map_len, wt_want *wants, size_t n, int *has_attributes)
+static int index_refuse(ms_error *err, uint32_t k, const char *why)
 {
-    uint8_t *map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int rc = -1;
-    char buf[PATH_MAX];
-    const char *path = buf;
-    size_t path_len = 0;
-    if (map == MAP_FAILED)
-        return -1;
-    const uint8_t *p = map, *end = map + map_len;
-    if (map_len < 12 + 20 || memcmp(p, "DIRC", 4) != 0)
+    return ms_error_set(err, MS_EINPUT, "git index: entry %" PRIu32 ": %s", k, why);
+}
+
+int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
+                   int *has_attributes, ms_error *err)
+{
+    char buf[PATH_MAX]; /* version 4: the current name */
+    const char *path = buf, *prev = NULL;
+    size_t path_len = 0, prev_len = 0;
+    unsigned prev_stage = 0;
+    int rc = MS_EINPUT, attrs = 0;
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        wants[i].found = 0;
+    if (n == 0 || len < INDEX_HEADER + INDEX_TRAILER || len > LIN_INDEX_MAX ||
+        memcmp(data, "DIRC", 4) != 0) {
+        rc = ms_error_set(err, MS_EINPUT, "git index: not an index file");
         goto out;
-    end -= 20; /* the checksum */
-    uint32_t version = be32(p + 4), count = be32(p + 8);
-    if (version < 2 || version > 4)
+    }
+    const uint8_t *p = data + INDEX_HEADER, *end = data + len - INDEX_TRAILER;
+    /* The trailing SHA-1 is not checked: it guards against a torn write, not an attacker (who
+     * can write .git/index can write its checksum), and nothing here rests on it: a checked-out
+     * file is trusted only when its entry names the commit's blob and its stat data match the
+     * file (worktree_mark), which a damaged entry fails. Hashing a 10 MB index would cost a
+     * tenth of the time `lineage record` is allowed beyond hashing the model. */
+    uint32_t version = be32(data + 4), count = be32(data + 8);
+    if (version < 2 || version > 4) {
+        rc = ms_error_set(err, MS_EINPUT, "git index: version %" PRIu32 " not supported", version);
         goto out;
-    p += 12;
-    for (uint32_t k = 0; k < count; k++) {
+    }
+    /* Every entry takes at least 62 bytes and a name: the count cannot exceed what is there. */
+    if (count > (size_t)(end - p) / 64) {
+        rc =
+            ms_error_set(err, MS_EINPUT, "git index: %" PRIu32 " entries in %zu bytes", count, len);
+        goto out;
+    }
+    for (k = 0; k < count; k++) {
         const uint8_t *e = p;
-        if (end - p < 62)
+        if (end - p < 62) {
+            rc = index_refuse(err, k, "truncated");
             goto out;
-        uint16_t flags = (uint16_t)(p[60] << 8 | p[61]);
-        size_t fixed = 62;
-        uint16_t xflags = 0;
-        if (flags & 0x4000) { /* extended */
-            if (version < 3 || end - p < 64)
+        }
+        unsigned flags = (unsigned)p[60] << 8 | p[61], xflags = 0, stage;
+        size_t fixed = 62, name_len, keep = 0;
+        const uint8_t *name, *nul;
+        if (flags & INDEX_EXTENDED) {
+            if (version < 3 || end - p < 64) {
+                rc = index_refuse(err, k, "extended flags not allowed here");
                 goto out;
-            xflags = (uint16_t)(p[62] << 8 | p[63]);
+            }
+            xflags = (unsigned)p[62] << 8 | p[63];
+            if (xflags & ~INDEX_XFLAGS_KNOWN) {
+                rc = index_refuse(err, k, "unknown extended flags");
+                goto out;
+            }
             fixed = 64;
         }
         p += fixed;
         if (version == 4) {
-            size_t strip = 0;
+            /* How many bytes of the previous name to drop: git's varint (each continuation
+             * adds one before shifting), at most 9 bytes, no overflow in 64 bits. */
+            uint64_t strip = 0;
             unsigned char c;
-            int len = 0;
+            int nb = 0;
             do {
-                if (p == end || ++len > 9)
+                if (p == end || ++nb > 9) {
+                    rc = index_refuse(err, k, "bad path prefix length");
                     goto out;
+                }
                 c = *p++;
-                if (len > 1)
+                if (nb > 1)
                     strip++;
-                strip = (strip << 7) | (c & 127);
+                strip = (strip << 7) | (c & 127u);
             } while (c & 128);
-            const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
-            if (!nul || strip > path_len || path_len - strip + (size_t)(nul - p) >= sizeof path)
+            if (strip > path_len) {
+                rc = index_refuse(err, k, "path prefix longer than the previous path");
                 goto out;
-            path_len -= strip;
-            memcpy(buf + path_len, p, (size_t)(nul - p));
-            path_len += (size_t)(nul - p);
-            buf[path_len] = '\0';
+            }
+            keep = path_len - (size_t)strip;
+        }
+        name = p;
+        nul = memchr(p, 0, (size_t)(end - p));
+        if (!nul) {
+            rc = index_refuse(err, k, "name runs past the end");
+            goto out;
+        }
+        name_len = keep + (size_t)(nul - name);
+        if (name_len == 0 || (flags & INDEX_NAME_MASK) !=
+                                 (name_len < INDEX_NAME_MASK ? name_len : INDEX_NAME_MASK)) {
+            rc = index_refuse(err, k, "name length does not match the name");
+            goto out;
+        }
+        if (version == 4) {
+            if (name_len >= sizeof buf) {
+                rc = index_refuse(err, k, "name too long");
+                goto out;
+            }
+            stage = (flags & INDEX_STAGE_MASK) >> 12;
+            /* (the previous name, buf[0, path_len), shares buf[0, keep) with this one) */
+            int cmp =
+                k == 0 ? 1
+                       : name_cmp((const char *)name, name_len - keep, buf + keep, path_len - keep);
+            if (!(cmp > 0 || (cmp == 0 && prev_stage != 0 && stage > prev_stage))) {
+                rc = index_refuse(err, k, "entries out of order");
+                goto out;
+            }
+            memcpy(buf + keep, name, name_len - keep);
+            buf[name_len] = '\0';
+            path = buf;
             p = nul + 1;
         } else {
-            const uint8_t *nul = memchr(p, 0, (size_t)(end - p));
-            if (!nul)
+            size_t entry = (fixed + name_len + 8) & ~(size_t)7; /* NUL-padded to 8 bytes */
+            if ((size_t)(end - e) < entry) {
+                rc = index_refuse(err, k, "padding runs past the end");
                 goto out;
-            path = (const char *)p; /* NUL-terminated in place */
-            path_len = (size_t)(nul - p);
-            size_t entry = (fixed + path_len + 8) & ~(size_t)7;
-            if ((size_t)(end - e) < entry)
-                goto out;
+            }
+            path = (const char *)name; /* NUL-terminated in place */
+            stage = (flags & INDEX_STAGE_MASK) >> 12;
+            if (k > 0) {
+                int cmp = name_cmp(path, name_len, prev, prev_len);
+                if (!(cmp > 0 || (cmp == 0 && prev_stage != 0 && stage > prev_stage))) {
+                    rc = index_refuse(err, k, "entries out of order");
+                    goto out;
+                }
+            }
+            prev = path;
             p = e + entry;
         }
-        if (strcmp(path, wants[n - 1].rel) > 0)
-            break; /* past every want */
-        if ((flags & 0x3000) != 0 || (flags & 0x8000) || (xflags & 0x6000))
-            continue; /* a conflict stage, assume-valid, skip-worktree or intent-to-add */
+        path_len = prev_len = name_len;
+        prev_stage = stage;
         size_t lo = 0, hi = n;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            int cmp = strcmp(wants[mid].rel, path);
-            if (cmp == 0) {
-                wt_want *w = &wants[mid];
-                w->found = 1;
-                if (w->rel_len >= 14 && strcmp(w->rel + w->rel_len - 14, ".gitattributes") == 0 &&
-                    (w->rel_len == 14 || w->rel[w->rel_len - 15] == '/'))
-                    *has_attributes = 1; /* (a probe, or a model file that is one) */
-                w->ctime_s = be32(e), w->ctime_ns = be32(e + 4);
-                w->mtime_s = be32(e + 8), w->mtime_ns = be32(e + 12);
-                w->dev = be32(e + 16), w->ino = be32(e + 20), w->mode = be32(e + 24);
-                w->size = be32(e + 36);
-                memcpy(w->oid, e + 40, 20);
-                break;
-            }
-            if (cmp < 0)
+            int cmp = name_cmp(wants[mid].rel, wants[mid].rel_len, path, path_len);
+            if (cmp < 0) {
                 lo = mid + 1;
-            else
+                continue;
+            }
+            if (cmp > 0) {
                 hi = mid;
+                continue;
+            }
+            lin_index_want *w = &wants[mid];
+            if (w->rel_len >= 14 && strcmp(w->rel + w->rel_len - 14, ".gitattributes") == 0 &&
+                (w->rel_len == 14 || w->rel[w->rel_len - 15] == '/'))
+                attrs = 1; /* (at any stage, with any flag: git may read it from the index) */
+            if (stage != 0 || (flags & INDEX_ASSUME_VALID) || xflags != 0)
+                break; /* a conflict stage, assume-valid, skip-worktree or intent-to-add */
+            w->found = 1;
+            w->ctime_s = be32(e), w->ctime_ns = be32(e + 4);
+            w->mtime_s = be32(e + 8), w->mtime_ns = be32(e + 12);
+            w->dev = be32(e + 16), w->ino = be32(e + 20), w->mode = be32(e + 24);
+            w->size = be32(e + 36);
+            memcpy(w->oid, e + 40, 20);
+            break;
         }
     }
+    /* Extensions: 4-byte signature, 4-byte size. Those starting with a capital letter are
+     * optional (a cache of trees, resolve-undo, ...) and skipped; any other changes what the
+     * entries mean (a split index's "link", a sparse index's "sdir") and is refused. */
+    while (p != end) {
+        if (end - p < 8) {
+            rc = ms_error_set(err, MS_EINPUT, "git index: truncated extension");
+            goto out;
+        }
+        uint32_t ext_len = be32(p + 4);
+        if (!(p[0] >= 'A' && p[0] <= 'Z')) {
+            rc = ms_error_set(
+                err, MS_EINPUT, "git index: extension \"%c%c%c%c\" not supported",
+                p[0] >= 32 && p[0] < 127 ? p[0] : '?', p[1] >= 32 && p[1] < 127 ? p[1] : '?',
+                p[2] >= 32 && p[2] < 127 ? p[2] : '?', p[3] >= 32 && p[3] < 127 ? p[3] : '?');
+            goto out;
+        }
+        if (ext_len > (size_t)(end - p) - 8) {
+            rc = ms_error_set(err, MS_EINPUT, "git index: extension runs past the end");
+            goto out;
+        }
+        p += 8 + (size_t)ext_len;
+    }
     rc = 0;
+    if (attrs)
+        *has_attributes = 1;
 out:
-    munmap(map, map_len);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            wants[i].found = 0;
+    }
     return rc;
+}
+
+static int want_cmp(const void *a, const void *b)
+{
+    const lin_index_want *x = a, *y = b;
+    return name_cmp(x->rel, x->rel_len, y->rel, y->rel_len);
 }
 
 /* Mark the files whose checked-out copy holds exactly the commit's blob, by git's own test: the
@@ -888,11 +996,13 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
 {
     const char *workdir = git_repository_workdir(repo);
     git_odb *odb = NULL;
-    wt_want *wants = NULL;
+    lin_index_want *wants = NULL;
     size_t n = 0;
     char *p = NULL;
     int fd = -1, index_attrs = 0;
-    struct stat ist;
+    uint8_t *index = NULL;
+    struct stat ist, ist2;
+    ms_error ierr;
     if (!workdir || git_repository_odb(&odb, repo) < 0 || GIT_OID_RAWSZ != 20)
         goto out;
     /* Only files of WORKTREE_MIN_BYTES or more are worth it. Each comes with probes for the
@@ -914,7 +1024,7 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
             depth += *c == '/';
         if (n + depth + 1 > cap) {
             size_t ncap = (n + depth + 1) * 2;
-            wt_want *nw = realloc(wants, ncap * sizeof *nw);
+            lin_index_want *nw = realloc(wants, ncap * sizeof *nw);
             if (!nw) {
                 free(rel);
                 goto out;
@@ -925,7 +1035,7 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
         }
         wants[n].rel = rel;
         wants[n].rel_len = strlen(rel);
-        wants[n].f = f;
+        wants[n].tag = f;
         f->size = bsize;
         n++;
         n_files++;
@@ -948,8 +1058,8 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
     size_t kept = 0; /* probes shared by several files: once */
     for (size_t i = 0; i < n; i++) {
         if (kept && strcmp(wants[kept - 1].rel, wants[i].rel) == 0) {
-            if (!wants[kept - 1].f)
-                wants[kept - 1].f = wants[i].f;
+            if (!wants[kept - 1].tag)
+                wants[kept - 1].tag = wants[i].tag;
             free((char *)wants[i].rel);
             continue;
         }
@@ -960,14 +1070,26 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
         p = NULL;
         goto out;
     }
+    /* Read, not mapped: a file truncated under a mapping would kill the process (SIGBUS). */
     fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &ist) != 0 || !S_ISREG(ist.st_mode) || ist.st_size < 32 ||
-        (uint64_t)ist.st_size > ((uint64_t)1 << 32) ||
-        index_find(fd, (size_t)ist.st_size, wants, n, &index_attrs) != 0)
+        (uint64_t)ist.st_size > LIN_INDEX_MAX || !(index = malloc((size_t)ist.st_size)))
         goto out;
+    for (size_t got = 0; got < (size_t)ist.st_size;) {
+        ssize_t r = pread(fd, index + got, (size_t)ist.st_size - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            goto out; /* (shrank, or unreadable) */
+        got += (size_t)r;
+    }
+    if (fstat(fd, &ist2) != 0 || ist2.st_size != ist.st_size ||
+        ist2.st_mtim.tv_sec != ist.st_mtim.tv_sec || ist2.st_mtim.tv_nsec != ist.st_mtim.tv_nsec ||
+        lin_index_find(index, (size_t)ist.st_size, wants, n, &index_attrs, &ierr) != 0)
+        goto out; /* (rewritten in place while read, or refused) */
     for (size_t i = 0; i < n; i++) {
-        wt_want *w = &wants[i];
-        tfile *f = w->f;
+        lin_index_want *w = &wants[i];
+        tfile *f = w->tag;
         char *full = NULL;
         struct stat st;
         if (!f)
@@ -999,6 +1121,7 @@ out:
     }
     free(wants);
     free(p);
+    free(index);
     git_odb_free(odb);
 }
 

@@ -404,6 +404,16 @@ $PY -c "import json; a=json.load(open('$T/wt1.json'))['artifacts'][0]; assert a[
     pass || fail "the large model is valid with the committed digest"
 [ "$(cat "$T/rss")" -lt 28000 ] && pass ||
     fail "read from the clean working tree, not inflated whole from git (peak RSS $(cat "$T/rss") KiB)"
+# An index that does not read back as git wrote it vouches for nothing: the blob is hashed (its
+# peak RSS shows it), with the same result. Here one byte of a stat field, checksum left as is.
+cp .git/index "$T/index.good"
+$PY -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[12]^=1; open(sys.argv[1],'wb').write(b)" .git/index
+/usr/bin/time -f %M -o "$T/rss" "$MODELSEAL" lineage record --print --dry-run >"$T/wt1b.json" 2>"$ERR" &&
+    pass || fail "record with a damaged index: $(cat "$ERR")"
+cmp -s "$T/wt1.json" "$T/wt1b.json" && pass || fail "a damaged index changes nothing in the note"
+[ "$(cat "$T/rss")" -ge 28000 ] && pass ||
+    fail "a damaged index sends record to the blob (peak RSS $(cat "$T/rss") KiB)"
+cp "$T/index.good" .git/index
 # Same size, other bytes, even with the old mtime put back: the stat no longer matches the
 # index (ctime), so the blob is hashed and the note still describes the commit.
 touch -r big/w.bin "$T/mtime"
@@ -433,6 +443,22 @@ rm .gitattributes # still in the index, which is where it is read from then
 ms lineage record --print --dry-run >"$T/wt4.json" && pass || fail "record without the checked-out .gitattributes"
 $PY -c "import json; a=json.load(open('$T/wt4.json'))['artifacts'][0]; assert a['signature']=='invalid', a" &&
     pass || fail "an attributes file only in the index still sends record to the blob"
+# Nor when git is told not to check the attributes file out (skip-worktree).
+git update-index --skip-worktree .gitattributes
+ms lineage record --print --dry-run >"$T/wt5.json" && pass || fail "record with a skip-worktree .gitattributes"
+$PY -c "import json; a=json.load(open('$T/wt5.json'))['artifacts'][0]; assert a['signature']=='invalid', a" &&
+    pass || fail "an attributes file marked skip-worktree still sends record to the blob"
+# Nor an attributes file in the repository's info/, which a linked worktree reads from the
+# common directory, not its own (the linked checkout has no .gitattributes, in its index or
+# out of it).
+printf 'big2/*.bin filter=swap\n' >.git/info/attributes
+git worktree add -q --detach "$T/linked" HEAD 2>/dev/null
+sleep 1 # (the index written below is then clearly newer than the checkout)
+git -C "$T/linked" rm -q --cached .gitattributes && rm "$T/linked/.gitattributes"
+(cd "$T/linked" && ms lineage record --print --dry-run) >"$T/wt6.json" &&
+    pass || fail "record in a linked worktree"
+$PY -c "import json; a=json.load(open('$T/wt6.json'))['artifacts'][0]; assert a['signature']=='invalid', a" &&
+    pass || fail "info/attributes of the common directory sends a linked worktree's record to the blob"
 cd "$T"
 
 finish

@@ -13,7 +13,7 @@ pass=fuzz-passphrase # the passphrase fuzz_secret_key answers with
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in bundle statement json predicate public_key secret_key x509 dsse claims policy dataset \
-    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle; do
+    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index; do
     mkdir -p "$out/$t"
 done
 
@@ -237,6 +237,41 @@ printf 'x' >"$repo/models/m/w.bin"
 git -C "$repo" rm -q data/set.dsm.jsonl.zst.sig
 git -C "$repo" commit -qam two
 (cd "$repo" && "$ms" lineage record --print --dry-run) >"$tmp/note2"
+
+# git's index file in each format, over the paths fuzz_git_index looks up: version 2; 3 (an
+# intent-to-add and a skip-worktree entry: extended flags); 4 (prefix-compressed names); one
+# with the stages of a conflict; one with an all-zero checksum (index.skipHash).
+gi=$tmp/gitindex
+git init -q "$gi"
+git -C "$gi" config user.name Fuzz
+git -C "$gi" config user.email fuzz@example.com
+mkdir -p "$gi/b/d" "$gi/m" "$gi/zz"
+for f in .gitattributes a.bin b/c.bin b/d/e.bin m/.gitattributes m/w.bin zz/y.bin; do
+    printf '%s\n' "$f" >"$gi/$f"
+done
+git -C "$gi" add -A
+cp "$gi/.git/index" "$out/git_index/v2-no-tree"
+git -C "$gi" commit -qm one
+cp "$gi/.git/index" "$out/git_index/v2"
+printf 'z\n' >"$gi/z.bin"
+git -C "$gi" add -N z.bin
+git -C "$gi" update-index --skip-worktree b/c.bin
+cp "$gi/.git/index" "$out/git_index/v3"
+git -C "$gi" update-index --index-version 4
+cp "$gi/.git/index" "$out/git_index/v4"
+git -C "$gi" update-index --index-version 2 --no-skip-worktree b/c.bin
+git -C "$gi" rm -q --cached z.bin
+# (as git >= 2.40 writes with index.skipHash: the same bytes, an all-zero checksum)
+size=$(wc -c <"$gi/.git/index")
+{ head -c $((size - 20)) "$gi/.git/index"; head -c 20 /dev/zero; } >"$out/git_index/v2-skiphash"
+git -C "$gi" checkout -qb side
+printf 'side\n' >"$gi/m/w.bin"
+git -C "$gi" commit -qam side
+git -C "$gi" checkout -q -
+printf 'main\n' >"$gi/m/w.bin"
+git -C "$gi" commit -qam main
+git -C "$gi" merge -q side >/dev/null 2>&1 || true
+cp "$gi/.git/index" "$out/git_index/v2-conflict"
 
 /usr/bin/python3 - "$out" "$tmp" "$vec" "$top" <<'EOF'
 import base64, glob, hashlib, json, os, subprocess, sys
