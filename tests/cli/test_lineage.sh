@@ -405,9 +405,10 @@ $PY -c "import json; a=json.load(open('$T/wt1.json'))['artifacts'][0]; assert a[
 [ "$(cat "$T/rss")" -lt 28000 ] && pass ||
     fail "read from the clean working tree, not inflated whole from git (peak RSS $(cat "$T/rss") KiB)"
 # An index that does not read back as git wrote it vouches for nothing: the blob is hashed (its
-# peak RSS shows it), with the same result. Here one byte of a stat field, checksum left as is.
+# peak RSS shows it), with the same result. Here its entry count claims far more entries than
+# the file holds.
 cp .git/index "$T/index.good"
-$PY -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[12]^=1; open(sys.argv[1],'wb').write(b)" .git/index
+$PY -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[8]^=0x40; open(sys.argv[1],'wb').write(b)" .git/index
 /usr/bin/time -f %M -o "$T/rss" "$MODELSEAL" lineage record --print --dry-run >"$T/wt1b.json" 2>"$ERR" &&
     pass || fail "record with a damaged index: $(cat "$ERR")"
 cmp -s "$T/wt1.json" "$T/wt1b.json" && pass || fail "a damaged index changes nothing in the note"

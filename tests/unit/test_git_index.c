@@ -73,7 +73,8 @@ static size_t build(uint8_t *out, uint32_t version, const ent *e, size_t n, cons
         prev = e[k].name;
         assert_true(len < CAP - 100);
     }
-    memcpy(out + len, ext, ext_len);
+    if (ext_len) /* (memcpy from NULL is undefined even for 0 bytes) */
+        memcpy(out + len, ext, ext_len);
     len += ext_len + 20;
     reseal(out, len);
     return len;
