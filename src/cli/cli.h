@@ -254,7 +254,8 @@ typedef struct cli_sigstore_options {
 
 /* Handle one keyless option; 1 if `opt` was one, 0 if not. */
 int cli_sigstore_option(cli_sigstore_options *o, int opt, const char *arg);
-/* Usage checks: --sigstore excludes --key (have_key), the other options need --sigstore.
+/* Usage checks for a signing command: exactly one of --key (have_key) and --sigstore, and the
+ * other keyless options only with --sigstore.
  * EXIT_OK or EXIT_USAGE (reported). */
 int cli_sigstore_check(const cli_sigstore_options *o, int have_key);
 /* Before hashing: the signing config and a token source are there (ms_sigstore_sign_preflight).

@@ -231,10 +231,6 @@ int cli_attest_provenance(int argc, char **argv)
     }
     if ((status = cli_sigstore_check(&sso, a.key_path != NULL)) != EXIT_OK)
         goto out;
-    if (!a.key_path && !sso.enabled) {
-        status = cli_usage_error("--key is required (or --sigstore to sign keylessly)");
-        goto out;
-    }
     if (!a.builder_id || !a.builder_id[0]) {
         status = cli_usage_error("--builder-id is required (runDetails.builder.id)");
         goto out;

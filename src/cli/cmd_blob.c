@@ -112,8 +112,6 @@ static int blob_sign(int argc, char **argv)
     int n_operands = argc - optind;
     if ((status = cli_sigstore_check(&keyless, key_path != NULL)) != EXIT_OK)
         return status;
-    if (!key_path && !keyless.enabled)
-        return cli_usage_error("give --key KEY, or --sigstore");
     if (pw.password_file && !key_path)
         return cli_usage_error("--password-file goes with --key");
     if (!out_path)

@@ -254,10 +254,6 @@ static int dataset_sign(int argc, char **argv)
     }
     if ((status = cli_sigstore_check(&sso, key_path != NULL)) != EXIT_OK)
         goto out;
-    if (!key_path && !sso.enabled) {
-        status = cli_usage_error("--key is required (or --sigstore to sign keylessly)");
-        goto out;
-    }
     const char *manifest = argv[optind];
     sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
     if (!sig_path) {

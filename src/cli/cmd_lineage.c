@@ -209,7 +209,10 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
     return 0;
 }
 
-static int lineage_log(int argc, char **argv)
+/* The options log and find share (--repo, --json) and their one operand, `what`. -1 when
+ * parsing is done and argv[optind] is the operand, else the exit status (help or usage). */
+static int log_find_options(int argc, char **argv, const char *what, ms_lineage_options *o,
+                            log_out *lo)
 {
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, OPT_REPO},
@@ -217,19 +220,15 @@ static int lineage_log(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    ms_lineage_options o = {.warn = warn_cb};
-    log_out lo = {0};
     int opt;
-    ms_error err;
-    ms_error_clear(&err);
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_REPO:
-            o.repo = optarg;
+            o->repo = optarg;
             break;
         case OPT_JSON:
-            lo.json = 1;
+            lo->json = 1;
             break;
         case 'h':
             return cli_print_help("lineage");
@@ -237,8 +236,18 @@ static int lineage_log(int argc, char **argv)
             return cli_option_error(opt, argv);
         }
     }
-    if (!cli_operand(argc, argv, "PATH"))
-        return EXIT_USAGE;
+    return cli_operand(argc, argv, what) ? -1 : EXIT_USAGE;
+}
+
+static int lineage_log(int argc, char **argv)
+{
+    ms_lineage_options o = {.warn = warn_cb};
+    log_out lo = {0};
+    ms_error err;
+    ms_error_clear(&err);
+    int status = log_find_options(argc, argv, "PATH", &o, &lo);
+    if (status >= 0)
+        return status;
     if (lo.json)
         printf("[\n");
     int rc = ms_lineage_log(&o, argv[optind], log_cb, &lo, &err);
@@ -287,35 +296,14 @@ static int find_cb(void *ctx, const ms_lineage_hit *h, ms_error *err)
 
 static int lineage_find(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"repo", required_argument, NULL, OPT_REPO},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ms_lineage_options o = {.warn = warn_cb};
     log_out lo = {0};
     uint8_t d[MS_SHA256_SIZE];
-    int opt;
     ms_error err;
     ms_error_clear(&err);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case OPT_REPO:
-            o.repo = optarg;
-            break;
-        case OPT_JSON:
-            lo.json = 1;
-            break;
-        case 'h':
-            return cli_print_help("lineage");
-        default:
-            return cli_option_error(opt, argv);
-        }
-    }
-    if (!cli_operand(argc, argv, "DIGEST"))
-        return EXIT_USAGE;
+    int status = log_find_options(argc, argv, "DIGEST", &o, &lo);
+    if (status >= 0)
+        return status;
     if (ms_lineage_parse_digest(argv[optind], d, &err) != 0)
         return cli_fail(&err);
     if (lo.json)

@@ -124,10 +124,6 @@ int cmd_sign(int argc, char **argv)
     }
     if ((status = cli_sigstore_check(&sso, key_path != NULL)) != EXIT_OK)
         goto out;
-    if (!key_path && !sso.enabled) {
-        status = cli_usage_error("--key is required (or --sigstore to sign keylessly)");
-        goto out;
-    }
     if (sso.enabled && cert_path) {
         status = cli_usage_error("--certificate needs --key (--sigstore gets its certificate "
                                  "from Fulcio)");

@@ -48,6 +48,8 @@ int cli_sigstore_check(const cli_sigstore_options *o, int have_key)
 {
     if (o->enabled && have_key)
         return cli_usage_error("--sigstore and --key exclude each other");
+    if (!o->enabled && !have_key)
+        return cli_usage_error("--key is required (or --sigstore to sign keylessly)");
     if (!o->enabled && o->any_given)
         return cli_usage_error("--identity-token, --signing-config, --staging, --oidc-client-id, "
                                "--no-browser and --rekor-v2-entry need --sigstore");

@@ -1629,6 +1629,30 @@ static char *basename_dup(const char *path)
     return strdup(s ? s + 1 : path);
 }
 
+/* The signature at sig_path in the tree, read for a state: 0 when there is none, or it does not
+ * parse or carry a statement (st->sig is then LIN_INVALID with the reason); 1 with *bundle and
+ * *stmt (`generic`: any statement, as ms_statement_from_bundle); negative on an environment
+ * error. *sig, *bundle and *stmt are the caller's to free, whatever the result. */
+static int read_signature(const lin_view *v, const char *sig_path, int generic, git_blob **sig,
+                          ms_bundle **bundle, ms_statement **stmt, lin_state *st, ms_error *err)
+{
+    ms_error lerr;
+    int rc = lin_blob_at(v->repo, v->tree, sig_path, sig, err);
+    if (rc != 1)
+        return rc;
+    rc = ms_bundle_parse(git_blob_rawcontent(*sig), (size_t)git_blob_rawsize(*sig), bundle, &lerr);
+    if (rc == 0)
+        rc = ms_statement_from_bundle(*bundle, generic, stmt, &lerr);
+    if (rc == MS_ENOMEM)
+        return ms_error_nomem(err);
+    if (rc) {
+        st->sig = LIN_INVALID;
+        set_reason(st, "%s", lerr.message);
+        return 0;
+    }
+    return 1;
+}
+
 static int model_state(const lin_view *v, const char *path, const char *key_path, int verify,
                        lin_state *st, ms_error *err)
 {
@@ -1663,30 +1687,17 @@ static int model_state(const lin_view *v, const char *path, const char *key_path
         rc = ms_error_nomem(err);
         goto out;
     }
-    if ((rc = lin_blob_at(v->repo, v->tree, sig_path, &sig, err)) < 0)
+    if ((rc = read_signature(v, sig_path, 0, &sig, &bundle, &stmt, st, err)) < 0)
         goto out;
     if (rc == 1) {
-        rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
-                             &lerr);
-        if (rc == 0)
-            rc = ms_statement_from_bundle(bundle, 0, &stmt, &lerr);
-        if (rc == MS_ENOMEM) {
+        st->sig = LIN_VALID;
+        st->has_digest = 1;
+        memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
+        if (stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
             rc = ms_error_nomem(err);
             goto out;
         }
-        if (rc) {
-            st->sig = LIN_INVALID;
-            set_reason(st, "%s", lerr.message);
-        } else {
-            st->sig = LIN_VALID;
-            st->has_digest = 1;
-            memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
-            if (stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
-                rc = ms_error_nomem(err);
-                goto out;
-            }
-            st->signer = signer_of(bundle);
-        }
+        st->signer = signer_of(bundle);
     }
     rc = 0;
     if (!st->name && !(st->name = basename_dup(path))) {
@@ -1848,32 +1859,19 @@ static int dataset_state(const lin_view *v, const char *path, const char *key_pa
         snprintf(msg, sizeof msg, "%s%s", path, m);
         set_reason(st, "%s", msg);
     }
-    if ((rc = lin_blob_at(v->repo, v->tree, sig_path, &sig, err)) < 0)
+    if ((rc = read_signature(v, sig_path, 1, &sig, &bundle, &stmt, st, err)) < 0)
         goto out;
     if (rc == 1) {
-        rc = ms_bundle_parse(git_blob_rawcontent(sig), (size_t)git_blob_rawsize(sig), &bundle,
-                             &lerr);
-        if (rc == 0)
-            rc = ms_statement_from_bundle(bundle, 1, &stmt, &lerr);
-        if (rc == MS_ENOMEM) {
+        st->sig = LIN_VALID;
+        st->signer = signer_of(bundle);
+        if (!st->has_digest) {
+            /* The manifest is unreadable: name the dataset as its signature does. */
+            st->has_digest = 1;
+            memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
+        }
+        if (!st->name && stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
             rc = ms_error_nomem(err);
             goto out;
-        }
-        if (rc) {
-            st->sig = LIN_INVALID;
-            set_reason(st, "%s", lerr.message);
-        } else {
-            st->sig = LIN_VALID;
-            st->signer = signer_of(bundle);
-            if (!st->has_digest) {
-                /* The manifest is unreadable: name the dataset as its signature does. */
-                st->has_digest = 1;
-                memcpy(st->digest, stmt->subject_digest, MS_SHA256_SIZE);
-            }
-            if (!st->name && stmt->subject_name && !(st->name = strdup(stmt->subject_name))) {
-                rc = ms_error_nomem(err);
-                goto out;
-            }
         }
     }
     rc = 0;

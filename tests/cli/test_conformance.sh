@@ -390,6 +390,10 @@ PY
 else
     echo "note: no node command: the keyless sign-bundle checks (mock Sigstore) are left out"
 fi
+check_fails "blob sign with neither --key nor --sigstore" 2 "--key is required" \
+    ms blob sign --bundle "$T/no.json" "$T/artifact.bin"
+[ ! -e "$T/no.json" ] && pass || fail "blob sign without a key wrote a bundle"
+
 
 # Usage and input errors.
 check_fails "verify: no trust" 2 "give --key, or --identity and --issuer" \
