@@ -47,6 +47,10 @@ typedef struct lin_view {
 /* Open the repository named by opts (discovered upwards) after initialising libgit2 (balanced
  * by lin_close). */
 int lin_open(const ms_lineage_options *opts, git_repository **repo, ms_error *err);
+/* The same; with scan_index, a thread meanwhile scans the index of the repository the path most
+ * likely names, for the checked-out files worth reading (see worktree_mark). */
+int lin_open_ex(const ms_lineage_options *opts, int scan_index, git_repository **repo,
+                ms_error *err);
 void lin_close(git_repository *repo);
 
 /* Fill `v` for `tree` (taken over) and parse its configuration. A malformed configuration is
@@ -100,12 +104,26 @@ typedef struct lin_index_want {
 /* Index files larger than this are not read (the caller hashes blobs instead). */
 #define LIN_INDEX_MAX ((size_t)256 << 20)
 
-/* Look up `wants` (sorted by rel in byte order, no duplicates, n > 0) in the index file held in
- * data[0, len): format 2, 3 or 4 with a SHA-1 trailer (checked, or all zero for
- * index.skipHash), entries sorted as git sorts them, every name length consistent, only
- * optional extensions besides the entries. *has_attributes is set when a want whose name ends
- * in ".gitattributes" is in the index at any stage. 0, or MS_EINPUT naming what is wrong; then
- * no want is found. */
+/* Where lin_index_scan reads the index: like pread(2), EINTR handled; a short count is fine, 0
+ * means the file ended. */
+typedef ssize_t (*lin_index_pread)(void *ctx, void *buf, size_t n, uint64_t off);
+
+/* The smallest window lin_index_scan reads through (an entry with the longest name it accepts
+ * fits twice). */
+#define LIN_INDEX_WINDOW_MIN ((size_t)8192)
+
+/* Look up `wants` (sorted by rel in byte order, no duplicates, n > 0) in an index file of `len`
+ * bytes read through `rd` in pieces of at most `window` bytes (never held whole): format 2, 3
+ * or 4 followed by a trailer of 20 bytes (its SHA-1, not checked: see lin_index_scan), entries
+ * sorted as git sorts them, every name length consistent and below 4096 bytes, only optional
+ * extensions besides the entries (skipped without being read). *has_attributes is set when a
+ * want whose name ends in ".gitattributes" is in the index at any stage. 0, or MS_EINPUT naming
+ * what is wrong (MS_ENOMEM when the window cannot be had); then no want is found. */
+int lin_index_scan(lin_index_pread rd, void *ctx, uint64_t len, size_t window,
+                   lin_index_want *wants, size_t n, int *has_attributes, ms_error *err);
+
+/* The same over an index held in data[0, len) (tests and the fuzzer: it serves the bytes in
+ * odd-sized pieces through the smallest window). */
 int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
                    int *has_attributes, ms_error *err);
 

@@ -658,7 +658,7 @@ int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write
     int rc;
     if (written)
         *written = 0;
-    if ((rc = lin_open(opts, &repo, err)) != 0)
+    if ((rc = lin_open_ex(opts, 1, &repo, err)) != 0)
         return rc;
     if ((rc = resolve_commit(repo, rev ? rev : "HEAD", &c, err)) != 0)
         goto out;
@@ -1409,7 +1409,7 @@ int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_opti
     memset(&w, 0, sizeof w);
     if (checked)
         *checked = 0;
-    if ((rc = lin_open(opts, &repo, err)) != 0)
+    if ((rc = lin_open_ex(opts, 1, &repo, err)) != 0)
         return rc;
     w.repo = repo;
     w.opts = opts;

@@ -254,25 +254,29 @@ static void test_counts_and_lengths(void **state)
         reseal(buf, len);
         assert_int_equal(find(buf, len, w, &attrs), MS_EINPUT);
     }
-    /* a name of 0xfff bytes or more says 0xfff: accepted */
+    /* a name of 0xfff bytes or more says 0xfff: accepted up to 4095 bytes; a longer one is
+     * refused (no checked-out file can have it, and the reader's window holds one entry whole) */
     static char long_name[5000];
-    memset(long_name, 'q', 4200);
-    const ent longer[] = {{long_name, 0, 0, 0, -1}};
     static uint8_t big[CAP * 2];
-    size_t len = 12;
-    memcpy(big, "DIRC", 4);
-    put32(big + 4, 2);
-    put32(big + 8, 1);
-    put32(big + 12 + 24, 0100644);
-    big[12 + 60] = 0x0f, big[12 + 61] = 0xff;
-    memcpy(big + 12 + 62, longer[0].name, 4200);
-    len += (62 + 4200 + 8) & ~(size_t)7;
-    len += 20;
-    reseal(big, len);
-    assert_int_equal(find(big, len, w, &attrs), 0);
-    big[12 + 61] = 0xfe;
-    reseal(big, len);
-    assert_int_equal(find(big, len, w, &attrs), MS_EINPUT);
+    const size_t name_lens[] = {4095, 4096, 4200};
+    for (size_t i = 0; i < sizeof name_lens / sizeof *name_lens; i++) {
+        size_t nl = name_lens[i], len = 12;
+        memset(big, 0, sizeof big);
+        memset(long_name, 'q', nl);
+        memcpy(big, "DIRC", 4);
+        put32(big + 4, 2);
+        put32(big + 8, 1);
+        put32(big + 12 + 24, 0100644);
+        big[12 + 60] = 0x0f, big[12 + 61] = 0xff;
+        memcpy(big + 12 + 62, long_name, nl);
+        len += (62 + nl + 8) & ~(size_t)7;
+        len += 20;
+        reseal(big, len);
+        assert_int_equal(find(big, len, w, &attrs), nl < 4096 ? 0 : MS_EINPUT);
+        big[12 + 61] = 0xfe;
+        reseal(big, len);
+        assert_int_equal(find(big, len, w, &attrs), MS_EINPUT);
+    }
 }
 
 static void test_v4_prefix(void **state)
@@ -309,6 +313,124 @@ static void test_v4_prefix(void **state)
     memcpy(two + 12 + 64, buf + 12 + 63, len - 20 - 12 - 63);
     reseal(two, len + 1);
     assert_int_equal(find(two, len + 1, w, &attrs), MS_EINPUT);
+}
+
+/* A reader over memory that counts what it served and can pretend the file ends early. */
+typedef struct counted {
+    const uint8_t *data;
+    size_t len, served, cut;
+} counted;
+
+static ssize_t counted_pread(void *ctx, void *buf, size_t n, uint64_t off)
+{
+    counted *c = ctx;
+    size_t len = c->cut ? c->cut : c->len;
+    if (off >= len)
+        return 0;
+    size_t k = len - (size_t)off < n ? len - (size_t)off : n;
+    memcpy(buf, c->data + off, k);
+    c->served += k;
+    return (ssize_t)k;
+}
+
+/* An index far larger than the reader's window (20,000 entries of 64 to 200 bytes, names of
+ * up to 120 bytes), in versions 2 and 4, with a large optional extension after the entries:
+ * the wants are found wherever they sit, across window refills, whatever the window; the
+ * extension is skipped without being read; a file that ends early is refused. */
+static void test_large(void **state)
+{
+    (void)state;
+    enum { N = 20000, EXT = 300000 };
+    static uint8_t idx[N * 208 + EXT + 64];
+    static char lnames[N][128];
+    const char *want_names[] = {"d00000/f00000.bin", "d00099/f09999.bin", "d00199/f19999.bin",
+                                "d00200/missing"};
+    const size_t n_wants = sizeof want_names / sizeof *want_names;
+    for (size_t k = 0; k < N; k++) /* sorted; a tail of (k % 100) x's varies the length */
+        snprintf(lnames[k], sizeof lnames[k], "d%05zu/f%05zu.bin%.*s", k / 100, k, (int)(k % 100),
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    /* wants name entries without the tail: use entries whose k % 100 == 0 or whose name is
+     * given exactly */
+    snprintf(lnames[9999], sizeof lnames[9999], "d00099/f09999.bin");
+    snprintf(lnames[19999], sizeof lnames[19999], "d00199/f19999.bin");
+    for (uint32_t version = 2; version <= 4; version += 2) {
+        size_t len = 12;
+        memset(idx, 0, sizeof idx);
+        memcpy(idx, "DIRC", 4);
+        put32(idx + 4, version);
+        put32(idx + 8, N);
+        const char *prev = "";
+        for (size_t k = 0; k < N; k++) {
+            uint8_t *p = idx + len;
+            size_t nl = strlen(lnames[k]);
+            put32(p + 20, 100 + (uint32_t)k), put32(p + 24, 0100644);
+            p[40] = (uint8_t)k, p[41] = (uint8_t)(k >> 8);
+            p[60] = (uint8_t)(nl >> 8), p[61] = (uint8_t)nl;
+            len += 62;
+            if (version == 4) {
+                size_t common = 0, pl = strlen(prev);
+                while (common < pl && lnames[k][common] == prev[common])
+                    common++;
+                size_t strip = pl - common;
+                assert_true(strip < 128);
+                idx[len++] = (uint8_t)strip;
+                memcpy(idx + len, lnames[k] + common, nl - common + 1);
+                len += nl - common + 1;
+            } else {
+                memcpy(idx + len, lnames[k], nl);
+                len = len - 62 + ((62 + nl + 8) & ~(size_t)7);
+            }
+            prev = lnames[k];
+        }
+        size_t entries_end = len;
+        memcpy(idx + len, "TREE", 4);
+        put32(idx + len + 4, EXT);
+        len += 8 + EXT;
+        len += 20;
+        reseal(idx, len);
+        const size_t windows[] = {LIN_INDEX_WINDOW_MIN, 12345, (size_t)256 << 10};
+        for (size_t wi = 0; wi < sizeof windows / sizeof *windows; wi++) {
+            lin_index_want w[4];
+            ms_error err;
+            int attrs = 0;
+            counted c = {idx, len, 0, 0};
+            memset(w, 0, sizeof w);
+            for (size_t i = 0; i < n_wants; i++)
+                w[i].rel = want_names[i], w[i].rel_len = strlen(want_names[i]);
+            assert_int_equal(
+                lin_index_scan(counted_pread, &c, len, windows[wi], w, n_wants, &attrs, &err), 0);
+            assert_int_equal(w[0].found, 1);
+            assert_int_equal(w[0].ino, 100);
+            assert_int_equal(w[1].found, 1);
+            assert_int_equal(w[1].ino, 100 + 9999);
+            assert_int_equal(w[1].oid[0], (uint8_t)9999);
+            assert_int_equal(w[2].found, 1);
+            assert_int_equal(w[2].ino, 100 + 19999);
+            assert_int_equal(w[2].oid[1], (uint8_t)(19999 >> 8));
+            assert_int_equal(w[3].found, 0);
+            /* what was read: the entries, and of the extension at most a window's worth */
+            assert_true(c.served >= entries_end);
+            assert_true(c.served <= entries_end + 8 + windows[wi]);
+            assert_true(c.served < len - 20 - (EXT - windows[wi]) + 8);
+            /* ending early: in the entries, in the extension */
+            const size_t cuts[] = {entries_end / 2, entries_end + 4, len - 21};
+            for (size_t ci = 0; ci < sizeof cuts / sizeof *cuts; ci++) {
+                counted cc = {idx, len, 0, cuts[ci]};
+                int a2 = 0;
+                int rc =
+                    lin_index_scan(counted_pread, &cc, len, windows[wi], w, n_wants, &a2, &err);
+                if (cuts[ci] > entries_end + 8) {
+                    /* (an extension skipped unread: its bytes are not looked at) */
+                    assert_int_equal(rc, 0);
+                    continue;
+                }
+                assert_int_equal(rc, MS_EINPUT);
+                for (size_t i = 0; i < n_wants; i++)
+                    assert_int_equal(w[i].found, 0);
+            }
+        }
+    }
 }
 
 static void test_version_and_extensions(void **state)
@@ -353,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_counts_and_lengths),
         cmocka_unit_test(test_v4_prefix),
         cmocka_unit_test(test_version_and_extensions),
+        cmocka_unit_test(test_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
