@@ -3,6 +3,8 @@
 #ifndef MODELSEAL_LINEAGE_INTERNAL_H
 #define MODELSEAL_LINEAGE_INTERNAL_H
 
+#include <sys/stat.h>
+
 #include <git2.h>
 
 #include "modelseal/lineage.h"
@@ -48,7 +50,8 @@ typedef struct lin_view {
  * by lin_close). */
 int lin_open(const ms_lineage_options *opts, git_repository **repo, ms_error *err);
 /* The same; with scan_index, a thread meanwhile scans the index of the repository the path most
- * likely names, for the checked-out files worth reading (see worktree_mark). */
+ * likely names, for the checked-out files worth reading (see worktree_mark and
+ * lin_index_prefetch_start). */
 int lin_open_ex(const ms_lineage_options *opts, int scan_index, git_repository **repo,
                 ms_error *err);
 void lin_close(git_repository *repo);
@@ -121,6 +124,30 @@ typedef ssize_t (*lin_index_pread)(void *ctx, void *buf, size_t n, uint64_t off)
  * what is wrong (MS_ENOMEM when the window cannot be had); then no want is found. */
 int lin_index_scan(lin_index_pread rd, void *ctx, uint64_t len, size_t window,
                    lin_index_want *wants, size_t n, int *has_attributes, ms_error *err);
+
+/* The same over the index file open at fd, `len` bytes long, through a window of 256 KiB. */
+int lin_index_scan_fd(int fd, uint64_t len, lin_index_want *wants, size_t n, int *has_attributes,
+                      ms_error *err);
+
+/* git's order of names: bytes, then length. */
+int lin_index_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+/* A scan of the index made ahead, on a thread, for the repository that discovery from `start`
+ * most likely opens: it keeps the entries of files of `min_size` bytes or more (by the index's
+ * 32-bit size) and every ".gitattributes". NULL when there is no index to guess or no thread.
+ * Attach it to the repository once that is open; detach (which frees) before freeing the
+ * repository; free one never attached. */
+typedef struct lin_index_prefetch lin_index_prefetch;
+lin_index_prefetch *lin_index_prefetch_start(const char *start, uint64_t min_size);
+void lin_index_prefetch_attach(lin_index_prefetch *pf, git_repository *repo);
+void lin_index_prefetch_detach(git_repository *repo);
+void lin_index_prefetch_free(lin_index_prefetch *pf);
+
+/* Answer `wants` (as for lin_index_scan) from the scan made ahead for `repo`, when it read the
+ * same index file as `ist` (device, inode, size, mtime, ctime) whole: 1. 0 when there is no
+ * such scan or a wanted file was not kept (scan the index then). */
+int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_index_want *wants,
+                              size_t n, int *attrs);
 
 /* The same over an index held in data[0, len) (tests and the fuzzer: it serves the bytes in
  * odd-sized pieces through the smallest window). */

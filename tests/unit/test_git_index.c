@@ -433,6 +433,92 @@ static void test_large(void **state)
     }
 }
 
+/* The scan made ahead (lin_index_prefetch_*): it finds the index by walking up from a
+ * subdirectory, or through a ".git" file naming the git directory; it answers only for the very
+ * index file it read (any change to its stat, and it declines), and declines when a wanted file
+ * is not among what it kept; an attributes file it did not keep is not in the index. */
+static void test_prefetch(void **state)
+{
+    (void)state;
+    static const uint8_t tree[] = {'T', 'R', 'E', 'E', 0, 0, 0, 0};
+    const ent e[] = {{"a.bin", 0, 0, 0, -1},
+                     {"m/.gitattributes", 0, 0, 0, -1},
+                     {"m/w.bin", 0, 0, 0, -1},
+                     {"z.bin", 0, 0, 1, -1}}; /* assume-valid */
+    uint8_t buf[CAP];
+    char dir[PATH_MAX], other[PATH_MAX], path[PATH_MAX], sub[PATH_MAX], gitfile[PATH_MAX + 16];
+    int key1, key2; /* stand-ins for repositories: only their addresses are used */
+    git_repository *r1 = (git_repository *)&key1, *r2 = (git_repository *)&key2;
+    unit_tmpdir(dir);
+    unit_tmpdir(other);
+    size_t len = build(buf, 2, e, sizeof e / sizeof *e, tree, sizeof tree);
+    unit_write(dir, ".git/index", buf, len);
+    unit_mkdirs(dir, "m/deep");
+    /* the git directory of `other` lives in dir/.git (a linked worktree's ".git" file) */
+    snprintf(gitfile, sizeof gitfile, "gitdir: %s/.git\n", dir);
+    unit_write_str(other, ".git", gitfile);
+    struct stat ist;
+    assert_int_equal(stat(unit_path(path, dir, ".git/index"), &ist), 0);
+    for (int how = 0; how < 2; how++) {
+        lin_index_want w[N_NAMES];
+        int attrs = 0;
+        unit_path(sub, how == 0 ? dir : other, how == 0 ? "m/deep" : ".");
+        lin_index_prefetch *pf = lin_index_prefetch_start(sub, 10); /* (sizes are 42) */
+        assert_non_null(pf);
+        lin_index_prefetch_attach(pf, r1);
+        memset(w, 0, sizeof w);
+        for (size_t i = 0; i < N_NAMES; i++) { /* the probes have no tag, the files have */
+            w[i].rel = names[i], w[i].rel_len = strlen(names[i]);
+            w[i].tag = strstr(names[i], ".gitattributes") ? NULL : (void *)w;
+        }
+        /* z.bin is kept (assume-valid, so not found); every file wanted was kept */
+        assert_int_equal(lin_index_prefetch_answer(r1, &ist, w, N_NAMES, &attrs), 1);
+        assert_int_equal(attrs, 1);      /* m/.gitattributes */
+        assert_int_equal(w[0].found, 0); /* .gitattributes: not in the index */
+        assert_int_equal(w[1].found, 1); /* a.bin */
+        assert_int_equal(w[1].ino, 100);
+        assert_int_equal(w[3].found, 1); /* m/w.bin */
+        assert_int_equal(w[3].ino, 102);
+        assert_int_equal(w[3].oid[0], 3);
+        assert_int_equal(w[4].found, 0); /* z.bin */
+        /* another repository, another index file (a changed stat): declined */
+        assert_int_equal(lin_index_prefetch_answer(r2, &ist, w, N_NAMES, &attrs), 0);
+        struct stat changed = ist;
+        changed.st_ctim.tv_nsec ^= 1;
+        assert_int_equal(lin_index_prefetch_answer(r1, &changed, w, N_NAMES, &attrs), 0);
+        changed = ist;
+        changed.st_ino ^= 1;
+        assert_int_equal(lin_index_prefetch_answer(r1, &changed, w, N_NAMES, &attrs), 0);
+        /* a file wanted that it did not keep (too small for min_size, or absent) */
+        lin_index_want small = {.rel = "b.bin", .rel_len = 5, .tag = w};
+        assert_int_equal(lin_index_prefetch_answer(r1, &ist, &small, 1, &attrs), 0);
+        lin_index_prefetch_detach(r1);
+        assert_int_equal(lin_index_prefetch_answer(r1, &ist, w, N_NAMES, &attrs), 0);
+    }
+    /* min_size above every entry: only the attributes file is kept */
+    lin_index_prefetch *pf = lin_index_prefetch_start(dir, 100);
+    assert_non_null(pf);
+    lin_index_prefetch_attach(pf, r2);
+    lin_index_want one = {.rel = "a.bin", .rel_len = 5, .tag = &one};
+    int attrs = 0;
+    assert_int_equal(lin_index_prefetch_answer(r2, &ist, &one, 1, &attrs), 0);
+    lin_index_prefetch_detach(r2);
+    /* a damaged index: nothing answered; never attached: freed as it is */
+    buf[12 + 61] = 9; /* a.bin's name length */
+    unit_write(dir, ".git/index", buf, len);
+    assert_int_equal(stat(unit_path(path, dir, ".git/index"), &ist), 0);
+    pf = lin_index_prefetch_start(dir, 10);
+    assert_non_null(pf);
+    lin_index_prefetch_attach(pf, r1);
+    assert_int_equal(lin_index_prefetch_answer(r1, &ist, &one, 1, &attrs), 0);
+    lin_index_prefetch_detach(r1);
+    lin_index_prefetch_free(lin_index_prefetch_start(dir, 10));
+    /* no repository above: nothing to scan */
+    assert_null(lin_index_prefetch_start("/", 10));
+    unit_rmtree(dir);
+    unit_rmtree(other);
+}
+
 static void test_version_and_extensions(void **state)
 {
     (void)state;
@@ -476,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_v4_prefix),
         cmocka_unit_test(test_version_and_extensions),
         cmocka_unit_test(test_large),
+        cmocka_unit_test(test_prefetch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
