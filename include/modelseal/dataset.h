@@ -129,6 +129,11 @@ typedef struct ms_dataset_verify_options {
     /* Optional: filled (as ms_dataset_info_load would) once the whole manifest has been read
      * and checked, so that one pass over the manifest does for both. */
     ms_dataset_info *info;
+    /* Optional: called with that same information once the whole manifest has been read and
+     * found well formed, before any difference is told; a non-zero return ends the check with
+     * that value and nothing told (a signature over another manifest, say). */
+    int (*manifest_check)(void *ctx, const ms_dataset_info *info, ms_error *err);
+    void *check_ctx;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {

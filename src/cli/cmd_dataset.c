@@ -304,40 +304,54 @@ static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
     fprintf(stderr, "  %s%s\n", names[kind], path);
 }
 
-/* Check the signature at sig_path against the trusted keys and the manifest. */
+/* The signature at sig_path: that it verifies with a trusted key (its statement in *st); and,
+ * with info, that it is over that very manifest. */
 static int check_signature(const char *sig_path, const cli_keys *keys, const ms_dataset_info *info,
-                           ms_signer_info *signer, ms_error *err)
+                           ms_signer_info *signer, ms_statement **st, ms_error *err)
 {
     ms_buf text = MS_BUF_INIT;
     ms_bundle *bundle = NULL;
-    ms_statement *st = NULL;
     int rc;
     ms_trust trust = {.keys = cli_keys_trusted(keys), .n_keys = keys->n};
+    *st = NULL;
     if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &text, err)) != 0)
         goto out;
-    if ((rc = ms_bundle_parse(text.data, text.len, &bundle, err)) != 0) {
-        ms_error named;
-        ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
-        *err = named;
-        goto out;
-    }
-    if ((rc = ms_verify_bundle_signature(bundle, &trust, signer, err)) != 0) {
+    if ((rc = ms_bundle_parse(text.data, text.len, &bundle, err)) != 0 ||
+        (rc = ms_verify_bundle_signature(bundle, &trust, signer, err)) != 0) {
         ms_error named;
         ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
         *err = named;
         goto out;
     }
     const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-    if ((rc = ms_statement_parse_generic(env->payload, env->payload_len, &st, err)) != 0 ||
-        (rc = ms_dataset_statement_check(st, info, err)) != 0) {
+    if ((rc = ms_statement_parse_generic(env->payload, env->payload_len, st, err)) != 0 ||
+        (info && (rc = ms_dataset_statement_check(*st, info, err)) != 0)) {
         ms_error named;
         ms_error_set(&named, rc, "%s: %s", sig_path, err->message);
         *err = named;
     }
 out:
-    ms_statement_free(st);
     ms_bundle_free(bundle);
     ms_buf_free(&text);
+    return rc;
+}
+
+/* What a verified signature is over, checked against the manifest once it has been read whole
+ * (ms_dataset_verify_options.manifest_check). */
+typedef struct signed_manifest {
+    const char *sig_path;
+    const ms_statement *st;
+} signed_manifest;
+
+static int check_signed_manifest(void *ctx, const ms_dataset_info *info, ms_error *err)
+{
+    const signed_manifest *sm = ctx;
+    int rc = ms_dataset_statement_check(sm->st, info, err);
+    if (rc != 0) {
+        ms_error named;
+        ms_error_set(&named, rc, "%s: %s", sm->sig_path, err->message);
+        *err = named;
+    }
     return rc;
 }
 
@@ -360,6 +374,7 @@ static int dataset_verify(int argc, char **argv)
     int opt, status = EXIT_OK;
     ms_dataset_info info;
     ms_signer_info signer;
+    ms_statement *st = NULL;
     ms_dataset_verify_result res;
     ms_error err;
 
@@ -410,13 +425,14 @@ static int dataset_verify(int argc, char **argv)
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
-    /* 1. The manifest itself: well formed, consistent (exit 2 otherwise). With DIR and no
-     * signature to check first, step 3 reads and checks it in the same pass as the data. */
-    if ((!dir || keys.n) && ms_dataset_info_load(manifest, &info, &err) != 0) {
+    /* 1. Without DIR, the manifest itself: well formed, consistent (exit 2 otherwise). With
+     * DIR, step 3 reads and checks it in the same pass as the data. */
+    if (!dir && ms_dataset_info_load(manifest, &info, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
-    /* 2. The signature, and that it is over this very manifest. */
+    /* 2. The signature; that it is over this very manifest is checked here without DIR, and
+     * with DIR once step 3 has read the manifest, before any difference is told. */
     if (keys.n) {
         sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
         if (!sig_path) {
@@ -424,7 +440,7 @@ static int dataset_verify(int argc, char **argv)
             status = EXIT_ENVIRONMENT;
             goto out;
         }
-        if (check_signature(sig_path, &keys, &info, &signer, &err) != 0) {
+        if (check_signature(sig_path, &keys, dir ? NULL : &info, &signer, &st, &err) != 0) {
             status = cli_fail(&err);
             goto out;
         }
@@ -442,13 +458,16 @@ static int dataset_verify(int argc, char **argv)
             ignores[i] = ho.ser.ignore_paths[i];
         if (sig_path && (sig_rel = ms_path_inside_model(dir, sig_path)) != NULL)
             ignores[n++] = sig_rel;
+        signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {
             .threads = ho.opts.threads,
             .buffer_size = ho.opts.buffer_size,
             .ignore_paths = ignores,
             .n_ignore_paths = n,
             .diff = print_diff,
-            .info = keys.n ? NULL : &info,
+            .info = &info,
+            .manifest_check = st ? check_signed_manifest : NULL,
+            .check_ctx = &sm,
         };
         if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
             status = cli_fail(&err);
@@ -472,6 +491,7 @@ out:
     free(sig_rel);
     free(ignores);
     ms_signer_info_clear(&signer);
+    ms_statement_free(st);
     ms_dataset_info_clear(&info);
     cli_hash_options_free(&ho);
     return status;

@@ -48,48 +48,54 @@ static const ms_policy_dataset_data *data_entry(const ms_policy *p, const char *
     return NULL;
 }
 
-/* Re-hash a data directory against its manifest (datasets.data). 0 or MS_EVERIFY with why. */
+/* That the manifest read is the one the dataset's signature and the provenance name: checked by
+ * ms_dataset_verify_dir once it has read the manifest whole, before any difference is told. */
+typedef struct data_binding {
+    const char *manifest;
+    const uint8_t *root, *manifest_digest;
+    int failed;
+} data_binding;
+
+static int check_binding(void *p, const ms_dataset_info *info, ms_error *err)
+{
+    data_binding *b = p;
+    if (sodium_memcmp(info->manifest_digest, b->manifest_digest, MS_SHA256_SIZE) != 0) {
+        b->failed = 1;
+        return ms_error_set(err, MS_EVERIFY,
+                            "%s: not the signed manifest (manifest digest differs)", b->manifest);
+    }
+    if (sodium_memcmp(info->root_digest, b->root, MS_SHA256_SIZE) != 0) {
+        b->failed = 1;
+        return ms_error_set(err, MS_EVERIFY, "%s: root digest differs from the provenance's",
+                            b->manifest);
+    }
+    return 0;
+}
+
+/* Re-hash a data directory against its manifest (datasets.data), reading the manifest once.
+ * 0 or MS_EVERIFY with why. */
 static int check_data(chain_ctx *ctx, const ms_policy_dataset_data *d,
                       const uint8_t root[MS_SHA256_SIZE],
                       const uint8_t manifest_digest[MS_SHA256_SIZE], ms_buf *why, uint64_t *files)
 {
-    ms_dataset_info info;
     ms_dataset_verify_options vo;
     ms_dataset_verify_result vr;
     diff_names names = {MS_BUF_INIT, 0, 0};
+    data_binding binding = {d->manifest, root, manifest_digest, 0};
     ms_error e;
     int rc;
-    memset(&info, 0, sizeof info);
     memset(&vo, 0, sizeof vo);
     memset(&vr, 0, sizeof vr);
-    rc = ms_dataset_info_load(d->manifest, &info, &e);
-    if (rc == MS_ENOMEM)
-        goto nomem;
-    if (rc) {
-        rc = ms_buf_printf(why, "%s", e.message) ? MS_ENOMEM : MS_EVERIFY;
-        goto out;
-    }
-    if (sodium_memcmp(info.manifest_digest, manifest_digest, MS_SHA256_SIZE) != 0) {
-        rc =
-            ms_buf_printf(why, "%s: not the signed manifest (manifest digest differs)", d->manifest)
-                ? MS_ENOMEM
-                : MS_EVERIFY;
-        goto out;
-    }
-    if (sodium_memcmp(info.root_digest, root, MS_SHA256_SIZE) != 0) {
-        rc = ms_buf_printf(why, "%s: root digest differs from the provenance's", d->manifest)
-                 ? MS_ENOMEM
-                 : MS_EVERIFY;
-        goto out;
-    }
+    vo.manifest_check = check_binding;
+    vo.check_ctx = &binding;
     vo.threads = ctx->opts->dataset_threads;
     vo.diff = on_diff;
     vo.diff_ctx = &names;
     rc = ms_dataset_verify_dir(d->manifest, d->path, &vo, &vr, &e);
     if (rc == MS_ENOMEM || names.nomem)
         goto nomem;
-    *files = vr.files;
-    if (rc == MS_EVERIFY) {
+    *files = binding.failed ? 0 : vr.files;
+    if (rc == MS_EVERIFY && !binding.failed) {
         rc = ms_buf_printf(why, "%s: %llu changed, %llu missing, %llu extra: %s%s", d->path,
                            (unsigned long long)vr.changed, (unsigned long long)vr.missing,
                            (unsigned long long)vr.extra, (const char *)names.text.data,
@@ -106,7 +112,6 @@ static int check_data(chain_ctx *ctx, const ms_policy_dataset_data *d,
 nomem:
     rc = MS_ENOMEM;
 out:
-    ms_dataset_info_clear(&info);
     ms_buf_free(&names.text);
     return rc == MS_ENOMEM ? ms_error_nomem(ctx->err) : rc;
 }

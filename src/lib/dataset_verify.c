@@ -915,9 +915,12 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
     }
     if ((rc = ms_hash_stream_finish(v.stream, err)) != 0)
         goto out;
-    /* The whole manifest has been read and checked: now the differences may be told. */
+    /* The whole manifest has been read and checked: now the differences may be told, once the
+     * caller agrees it is the manifest meant. */
+    ms_dataset_reader_digest(v.reader, info.manifest_digest);
+    if (opts->manifest_check && (rc = opts->manifest_check(opts->check_ctx, &info, err)) != 0)
+        goto out;
     if (opts->info) {
-        ms_dataset_reader_digest(v.reader, info.manifest_digest);
         ms_dataset_info_clear(opts->info);
         *opts->info = info;
         memset(&info, 0, sizeof info);

@@ -151,6 +151,22 @@ cp "$M.sig" "$T/poison.zst.sig"
 check_status "the poisoned manifest is well formed" 0 ms dataset verify "$T/poison.zst"
 check_eq "its root is unchanged" "$(grep -o 'root sha256:[0-9a-f]*' "$OUT")" "root $ROOT"
 check_fails "the signature catches the renamed label" 1 "manifest_digest: signed sha256:" ms dataset verify --key "$T/ed.pub" "$T/poison.zst"
+# With DIR the manifest is read once, data and all; the signature still decides first: the
+# data (a dog/1.jpg the poisoned manifest names, a cat/1.jpg it does not) is not reported.
+check_fails "with DIR, the signature catches the renamed label" 1 "manifest_digest: signed sha256:" \
+    ms dataset verify --key "$T/ed.pub" "$T/poison.zst" "$D"
+grep -q "missing:\|extra:\|changed:" "$ERR" && fail "differences told for a manifest not signed" || pass
+grep -q "^Data:" "$OUT" && fail "data reported as matching" || pass
+# ... and once read it is checked whole: a well-formed manifest with a valid signature over
+# it, a line of it damaged is exit 2 with nothing told.
+zstd -q -dc "$M" | sed '3s/"size":[0-9]*/"size":x/' | zstd -q -c >"$T/broken.zst"
+cp "$M.sig" "$T/broken.zst.sig"
+check_fails "with DIR, a malformed signed manifest" 2 "broken.zst: line 3" \
+    ms dataset verify --key "$T/ed.pub" "$T/broken.zst" "$T/data2"
+grep -q "missing:\|extra:\|changed:" "$ERR" && fail "differences told for a malformed manifest" || pass
+# A signature that does not verify is told before the data is read.
+check_fails "with DIR, another key" 1 "$M.sig" ms dataset verify --key "$T/other.pub" "$M" "$T/data2"
+grep -q "missing:" "$ERR" && fail "differences told under a bad signature" || pass
 
 # A signature made for another manifest.
 ms dataset sign --key "$T/ed.key" --signature "$T/b2.sig" "$T/b2.zst" >/dev/null

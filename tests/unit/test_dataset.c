@@ -493,6 +493,21 @@ static void collect(void *ctx, ms_dataset_diff_kind kind, const char *path)
     snprintf(d->text + n, sizeof d->text - n, "%s:%s;", names[kind], path);
 }
 
+typedef struct check_ctx {
+    ms_dataset_info *seen;
+    int calls, refuse;
+} check_ctx;
+
+static int check_manifest(void *ctx, const ms_dataset_info *info, ms_error *err)
+{
+    check_ctx *c = ctx;
+    c->calls++;
+    memcpy(c->seen->manifest_digest, info->manifest_digest, MS_SHA256_SIZE);
+    memcpy(c->seen->root_digest, info->root_digest, MS_SHA256_SIZE);
+    c->seen->files = info->files;
+    return c->refuse ? ms_error_set(err, MS_EVERIFY, "not the manifest meant") : 0;
+}
+
 static void test_verify_dir(void **state)
 {
     (void)state;
@@ -538,6 +553,30 @@ static void test_verify_dir(void **state)
     memset(&d, 0, sizeof d);
     assert_int_equal(ms_dataset_verify_dir(out, data, &vo, &res, &err), MS_EVERIFY);
     assert_string_equal(d.text, "changed:a/b;changed:c/d;missing:e;");
+
+    /* manifest_check sees what ms_dataset_info_load gives, once, before any difference; when
+     * it refuses, its answer stands and nothing is told. */
+    ms_dataset_info loaded, seen;
+    memset(&loaded, 0, sizeof loaded);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ms_dataset_info_load(out, &loaded, &err), 0);
+    check_ctx cc = {&seen, 0, 0};
+    vo.manifest_check = check_manifest;
+    vo.check_ctx = &cc;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(ms_dataset_verify_dir(out, data, &vo, &res, &err), MS_EVERIFY);
+    assert_int_equal(cc.calls, 1);
+    assert_memory_equal(seen.manifest_digest, loaded.manifest_digest, MS_SHA256_SIZE);
+    assert_memory_equal(seen.root_digest, loaded.root_digest, MS_SHA256_SIZE);
+    assert_int_equal(seen.files, loaded.files);
+    assert_string_equal(d.text, "changed:a/b;changed:c/d;missing:e;");
+    cc.refuse = 1;
+    memset(&d, 0, sizeof d);
+    assert_int_equal(ms_dataset_verify_dir(out, data, &vo, &res, &err), MS_EVERIFY);
+    assert_int_equal(cc.calls, 2);
+    assert_string_equal(d.text, "");
+    assert_string_equal(err.message, "not the manifest meant");
+    ms_dataset_info_clear(&loaded);
     unit_rmtree(dir);
 }
 
