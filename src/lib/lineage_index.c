@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +390,7 @@ struct lin_index_prefetch {
     struct lin_index_prefetch *next;
     pthread_t tid;
     int joined;
+    atomic_int cancel;    /* no longer wanted: stop at the next entry */
     char *path;           /* the index file guessed */
     int ok;               /* scanned whole and kept */
     struct stat st;       /* the index file as scanned (unchanged during the scan) */
@@ -404,6 +406,8 @@ static int prefetch_visit(void *ctx, const char *name, size_t name_len, unsigned
                           const uint8_t *e)
 {
     lin_index_prefetch *pf = ctx;
+    if (atomic_load_explicit(&pf->cancel, memory_order_relaxed))
+        return MS_EINPUT; /* (a partial scan is never used) */
     if (!is_attributes(name, name_len) && be32(e + 36) < pf->min_size)
         return 0;
     if (pf->n == pf->cap) {
@@ -498,6 +502,7 @@ lin_index_prefetch *lin_index_prefetch_start(const char *start, uint64_t min_siz
     lin_index_prefetch *pf = calloc(1, sizeof *pf);
     if (!pf)
         return NULL;
+    atomic_init(&pf->cancel, 0);
     pf->min_size = min_size;
     if (!(pf->path = guess_index(start)) || pthread_create(&pf->tid, NULL, prefetch_main, pf)) {
         free(pf->path);
@@ -519,6 +524,7 @@ void lin_index_prefetch_free(lin_index_prefetch *pf)
 {
     if (!pf)
         return;
+    atomic_store(&pf->cancel, 1); /* (a scan nobody asked for is not waited for to the end) */
     prefetch_join(pf);
     for (size_t i = 0; i < pf->n; i++)
         free((char *)pf->kept[i].rel);
