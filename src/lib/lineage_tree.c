@@ -618,24 +618,84 @@ static void job_fail(hash_job *job, int rc, const ms_error *e)
 #define STREAM_MIN_BYTES ((size_t)4 << 20)
 #define STREAM_BUFFER ((size_t)1 << 20)
 
-/* A read buffer aligned to the page: copies out of the page cache into a buffer that is not
- * aligned to the cache line (malloc's large blocks start 16 bytes into a page) run a quarter
- * slower, which alone cost `lineage record` 7 % against `modelseal verify`. */
-static uint8_t *stream_buffer(void)
+/* The thread's read buffer, made on first need and aligned to the page: copies out of the page
+ * cache into a buffer that is not aligned to the cache line (malloc's large blocks start 16 bytes
+ * into a page) run a quarter slower, which alone cost `lineage record` 7 % against `modelseal
+ * verify`. NULL when there is no memory. */
+static uint8_t *read_buffer(uint8_t **bufp)
 {
     void *p = NULL;
-    return posix_memalign(&p, 4096, STREAM_BUFFER) == 0 ? p : NULL;
+    if (!*bufp && posix_memalign(&p, 4096, STREAM_BUFFER) == 0)
+        *bufp = p;
+    return *bufp;
 }
-static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+
+/* One file's resources hashed as its bytes arrive in order: the files method makes one digest,
+ * the shards method one per shard_size bytes. */
+typedef struct shard_feed {
+    ms_hasher *h;
+    ms_resource *r;                            /* the file's first resource */
+    size_t dlen, k;                            /* digest size; resources done */
+    uint64_t len, done, shard_end, shard_size; /* shard_size 0: the files method */
+} shard_feed;
+
+/* -1 when the hasher fails. */
+static int feed_start(shard_feed *s, const hash_job *job, ms_hasher *h, size_t i, uint64_t len)
+{
+    const ms_serialization *ser = job->ser;
+    memset(s, 0, sizeof *s);
+    s->h = h;
+    s->r = &job->res[job->first_res[i]];
+    s->dlen = ms_hash_size(ser->algorithm);
+    s->len = len;
+    s->shard_size = ser->method == MS_METHOD_SHARDS ? ser->shard_size : 0;
+    s->shard_end = s->shard_size ? s->shard_size : UINT64_MAX;
+    if (ms_hasher_reset(h))
+        return -1;
+    if (len == 0 && !s->shard_size) { /* an empty file has a digest; it has no shard */
+        if (ms_hasher_final(h, s->r->digest))
+            return -1;
+        s->r->digest_len = s->dlen;
+    }
+    return 0;
+}
+
+/* How many bytes to take next, at most `cap`: never past the file's or the shard's end. */
+static size_t feed_want(const shard_feed *s, size_t cap)
+{
+    uint64_t left = s->len - s->done, shard_left = s->shard_end - s->done;
+    if (shard_left < left)
+        left = shard_left;
+    return left < (uint64_t)cap ? (size_t)left : cap;
+}
+
+/* Take the next n (<= feed_want) bytes; a shard or the file that ends there gets its digest.
+ * -1 when the hasher fails. */
+static int feed_take(shard_feed *s, const uint8_t *data, size_t n)
+{
+    if (ms_hasher_update(s->h, data, n))
+        return -1;
+    s->done += (uint64_t)n;
+    if (s->done == s->shard_end || s->done == s->len) {
+        if (ms_hasher_final(s->h, s->r[s->k].digest) || ms_hasher_reset(s->h))
+            return -1;
+        s->r[s->k++].digest_len = s->dlen;
+        if (s->shard_size)
+            s->shard_end = s->done + s->shard_size;
+    }
+    return 0;
+}
+
+static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, uint8_t **bufp,
+                         size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
-    const ms_serialization *ser = job->ser;
-    size_t dlen = ms_hash_size(ser->algorithm), len = 0, k = 0;
-    ms_resource *r = &job->res[job->first_res[i]];
+    size_t len = 0;
     git_odb *odb = NULL;
     git_odb_stream *st = NULL;
     git_object_t type;
-    uint8_t *buf = NULL;
+    uint8_t *buf;
+    shard_feed feed;
     int rc = 0;
     if (git_repository_odb(&odb, repo) < 0)
         return 0;
@@ -643,44 +703,27 @@ static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, size
         git_error_clear();
         goto out;
     }
-    if (!(buf = stream_buffer())) {
+    if (!(buf = read_buffer(bufp))) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    uint64_t done = 0, shard_end = ser->method == MS_METHOD_SHARDS ? ser->shard_size : UINT64_MAX;
-    if (ms_hasher_reset(h)) {
+    if (feed_start(&feed, job, h, i, (uint64_t)len)) {
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    while (done < len) {
-        size_t want = STREAM_BUFFER;
-        if (shard_end - done < want)
-            want = (size_t)(shard_end - done);
-        if (len - done < want)
-            want = (size_t)(len - done);
-        int n = git_odb_stream_read(st, (char *)buf, want);
+    while (feed.done < feed.len) {
+        int n = git_odb_stream_read(st, (char *)buf, feed_want(&feed, STREAM_BUFFER));
         if (n <= 0) {
             rc = git_fail(err, f->path);
             goto out;
         }
-        if (ms_hasher_update(h, buf, (size_t)n)) {
+        if (feed_take(&feed, buf, (size_t)n)) {
             rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
             goto out;
-        }
-        done += (uint64_t)n;
-        if (done == shard_end || done == len) {
-            if (ms_hasher_final(h, r[k].digest) || ms_hasher_reset(h)) {
-                rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-                goto out;
-            }
-            r[k++].digest_len = dlen;
-            if (ser->method == MS_METHOD_SHARDS)
-                shard_end = done + ser->shard_size;
         }
     }
     rc = 1;
 out:
-    free(buf);
     if (st)
         git_odb_stream_free(st);
     git_odb_free(odb);
@@ -916,103 +959,80 @@ out:
     git_odb_free(odb);
 }
 
+/* The stat a file had when it was vouched for, or read: unchanged? */
+static int same_stat(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 /* Hash a file marked by worktree_mark from the working tree: opened beneath the work tree
  * without following symlinks, it must still have the stat the index vouched for, before and
  * after reading. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
-static int hash_worktree(hash_job *job, git_repository *repo, ms_hasher *h, size_t i, ms_error *err)
+static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
-    const ms_serialization *ser = job->ser;
-    size_t dlen = ms_hash_size(ser->algorithm), k = 0;
-    ms_resource *r = &job->res[job->first_res[i]];
-    char *rel = NULL, *full = NULL;
-    uint8_t *buf = NULL;
-    struct stat st;
+    char *full = NULL;
+    uint8_t *buf;
+    struct stat st, after;
+    shard_feed feed;
     int fd = -1, rc = 0;
-    if (strcmp(f->path, ".") == 0 ? asprintf(&rel, "%s", job->model) < 0
-                                  : asprintf(&rel, "%s/%s", job->model, f->path) < 0)
-        return ms_error_nomem(err);
-    (void)repo;
     if (!job->workdir)
-        goto out;
-    if (asprintf(&full, "%s%s", job->workdir, rel) < 0) {
-        full = NULL;
-        rc = ms_error_nomem(err);
-        goto out;
-    }
+        return 0;
+    if (strcmp(f->path, ".") == 0
+            ? asprintf(&full, "%s%s", job->workdir, job->model) < 0
+            : asprintf(&full, "%s%s/%s", job->workdir, job->model, f->path) < 0)
+        return ms_error_nomem(err);
     fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != f->wt.st_dev || st.st_ino != f->wt.st_ino ||
-        st.st_size != f->wt.st_size || st.st_mtim.tv_sec != f->wt.st_mtim.tv_sec ||
-        st.st_mtim.tv_nsec != f->wt.st_mtim.tv_nsec || st.st_ctim.tv_sec != f->wt.st_ctim.tv_sec ||
-        st.st_ctim.tv_nsec != f->wt.st_ctim.tv_nsec)
+    if (fd < 0 || fstat(fd, &st) != 0 || !same_stat(&st, &f->wt))
         goto out; /* it changed since the index saw it: use the blob */
-    if (!(buf = stream_buffer())) {
+    if (!(buf = read_buffer(bufp))) {
         rc = ms_error_nomem(err);
         goto out;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    uint64_t len = (uint64_t)st.st_size, done = 0;
-    uint64_t shard_end = ser->method == MS_METHOD_SHARDS ? ser->shard_size : UINT64_MAX;
-    if (ms_hasher_reset(h)) {
+    if (feed_start(&feed, job, h, i, (uint64_t)st.st_size)) {
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    while (done < len) {
-        size_t want = STREAM_BUFFER;
-        if (shard_end - done < want)
-            want = (size_t)(shard_end - done);
-        if (len - done < want)
-            want = (size_t)(len - done);
-        ssize_t n = pread(fd, buf, want, (off_t)done);
+    while (feed.done < feed.len) {
+        ssize_t n = pread(fd, buf, feed_want(&feed, STREAM_BUFFER), (off_t)feed.done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             goto out; /* shrank or unreadable: use the blob */
-        if (ms_hasher_update(h, buf, (size_t)n)) {
+        if (feed_take(&feed, buf, (size_t)n)) {
             rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
             goto out;
         }
-        done += (uint64_t)n;
-        if (done == shard_end || done == len) {
-            if (ms_hasher_final(h, r[k].digest) || ms_hasher_reset(h)) {
-                rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-                goto out;
-            }
-            r[k++].digest_len = dlen;
-            if (ser->method == MS_METHOD_SHARDS)
-                shard_end = done + ser->shard_size;
-        }
     }
-    struct stat after;
-    if (fstat(fd, &after) != 0 || after.st_size != st.st_size ||
-        after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec ||
-        after.st_ctim.tv_sec != st.st_ctim.tv_sec || after.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
+    if (fstat(fd, &after) != 0 || !same_stat(&after, &st))
         goto out; /* written to while read: use the blob */
     rc = 1;
 out:
     if (fd >= 0)
         close(fd);
-    free(buf);
-    free(rel);
     free(full);
     return rc;
 }
 
 /* `*repop` is the thread's repository, opened on first need (NULL until then): a thread whose
  * files all come from the working tree never opens one. */
-static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, size_t i, ms_error *err)
+static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, uint8_t **bufp, size_t i,
+                    ms_error *err)
 {
     const tfile *f = &job->files->items[i];
     git_blob *blob = NULL;
     const ms_serialization *ser = job->ser;
-    size_t dlen = ms_hash_size(ser->algorithm);
     ms_resource *r = &job->res[job->first_res[i]];
-    int rc = f->worktree ? hash_worktree(job, *repop, h, i, err) : 0;
+    shard_feed feed;
+    int rc = f->worktree ? hash_worktree(job, h, bufp, i, err) : 0;
     if (rc == 0 && !*repop && git_repository_open(repop, job->gitdir) < 0)
         return git_fail(err, job->gitdir);
     git_repository *repo = *repop;
     if (rc == 0)
-        rc = hash_streamed(job, repo, h, i, err);
+        rc = hash_streamed(job, repo, h, bufp, i, err);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (git_blob_lookup(&blob, repo, &f->oid) < 0)
@@ -1032,24 +1052,16 @@ static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, size_t 
         }
         goto out;
     }
-    if (ser->method == MS_METHOD_FILES) {
-        if (ms_hasher_reset(h) || ms_hasher_update(h, data, (size_t)size) ||
-            ms_hasher_final(h, r->digest)) {
-            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-            goto out;
-        }
-        r->digest_len = dlen;
+    if (feed_start(&feed, job, h, i, size)) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    size_t k = 0;
-    for (uint64_t start = 0; start < size; start += ser->shard_size, k++) {
-        uint64_t end = size - start > ser->shard_size ? start + ser->shard_size : size;
-        if (ms_hasher_reset(h) || ms_hasher_update(h, data + start, (size_t)(end - start)) ||
-            ms_hasher_final(h, r[k].digest)) {
+    while (feed.done < feed.len) {
+        size_t n = feed_want(&feed, SIZE_MAX);
+        if (feed_take(&feed, data + feed.done, n)) {
             rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
             goto out;
         }
-        r[k].digest_len = dlen;
     }
 out:
     git_blob_free(blob);
@@ -1060,6 +1072,7 @@ static void *hash_worker(void *arg)
 {
     hash_job *job = arg;
     git_repository *repo = NULL;
+    uint8_t *buf = NULL;
     ms_hasher *h = ms_hasher_new(job->ser->algorithm);
     ms_error err;
     ms_error_clear(&err);
@@ -1072,13 +1085,14 @@ static void *hash_worker(void *arg)
         size_t i = atomic_fetch_add(&job->next, 1);
         if (i >= job->files->n || atomic_load(&job->failed))
             break;
-        int rc = hash_one(job, &repo, h, i, &err);
+        int rc = hash_one(job, &repo, h, &buf, i, &err);
         if (rc) {
             job_fail(job, rc, &err);
             break;
         }
     }
     git_repository_free(repo);
+    free(buf);
     ms_hasher_free(h);
     return NULL;
 }
@@ -1194,8 +1208,10 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
             rc = ms_error_nomem(err);
             goto out;
         }
+        uint8_t *buf = NULL;
         for (size_t i = 0; i < files->n && rc == 0; i++)
-            rc = hash_one(&job, &repo, h, i, err);
+            rc = hash_one(&job, &repo, h, &buf, i, err);
+        free(buf);
         ms_hasher_free(h);
         if (rc)
             goto out;
