@@ -368,10 +368,26 @@ static ssize_t index_fd_pread(void *ctx, void *buf, size_t n, uint64_t off)
     return r;
 }
 
-int lin_index_scan_fd(int fd, uint64_t len, lin_index_want *wants, size_t n, int *has_attributes,
-                      ms_error *err)
+/* Open the index file at path for reading (read, not mapped: a file truncated under a mapping
+ * would kill the process with SIGBUS): a regular file of a size an index can have. The
+ * descriptor, or -1. */
+static int index_open(const char *path, struct stat *st)
 {
-    return lin_index_scan(index_fd_pread, &fd, len, INDEX_WINDOW, wants, n, has_attributes, err);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size < 32 ||
+                    (uint64_t)st->st_size > LIN_INDEX_MAX)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* The index open at fd still as it was at `st` (not rewritten in place while read)? */
+static int index_unchanged(int fd, const struct stat *st)
+{
+    struct stat now;
+    return fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_size == st->st_size &&
+           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
 }
 
 /* ---- the index, scanned ahead ----
@@ -438,20 +454,14 @@ static int prefetch_visit(void *ctx, const char *name, size_t name_len, unsigned
 static void *prefetch_main(void *arg)
 {
     lin_index_prefetch *pf = arg;
-    ms_error err;
-    struct stat st2;
-    int fd = open(pf->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &pf->st) == 0 && S_ISREG(pf->st.st_mode) && pf->st.st_size >= 32 &&
-        (uint64_t)pf->st.st_size <= LIN_INDEX_MAX &&
-        index_walk(index_fd_pread, &fd, (uint64_t)pf->st.st_size, INDEX_WINDOW, prefetch_visit, pf,
-                   &err) == 0 &&
-        fstat(fd, &st2) == 0 && st2.st_size == pf->st.st_size &&
-        st2.st_mtim.tv_sec == pf->st.st_mtim.tv_sec &&
-        st2.st_mtim.tv_nsec == pf->st.st_mtim.tv_nsec && st2.st_ino == pf->st.st_ino)
-        pf->ok = 1;
-    close(fd);
+    int fd = index_open(pf->path, &pf->st);
+    if (fd >= 0) {
+        ms_error err;
+        pf->ok = index_walk(index_fd_pread, &fd, (uint64_t)pf->st.st_size, INDEX_WINDOW,
+                            prefetch_visit, pf, &err) == 0 &&
+                 index_unchanged(fd, &pf->st);
+        close(fd);
+    }
     return NULL;
 }
 
@@ -622,4 +632,33 @@ int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_
     if (a)
         *attrs = 1;
     return 1;
+}
+
+int lin_index_lookup(git_repository *repo, lin_index_want *wants, size_t n, int *has_attributes,
+                     struct stat *st)
+{
+    char *path = NULL;
+    int rc = -1, attrs = 0;
+    for (size_t i = 0; i < n; i++)
+        wants[i].found = 0;
+    if (asprintf(&path, "%sindex", git_repository_path(repo)) < 0)
+        return -1;
+    int fd = index_open(path, st);
+    free(path);
+    if (fd < 0)
+        return -1;
+    ms_error err;
+    if (lin_index_prefetch_answer(repo, st, wants, n, &attrs) ||
+        (lin_index_scan(index_fd_pread, &fd, (uint64_t)st->st_size, INDEX_WINDOW, wants, n, &attrs,
+                        &err) == 0 &&
+         index_unchanged(fd, st))) {
+        rc = 0;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            wants[i].found = 0;
+    }
+    close(fd);
+    if (rc == 0 && attrs)
+        *has_attributes = 1;
+    return rc;
 }

@@ -125,9 +125,13 @@ typedef ssize_t (*lin_index_pread)(void *ctx, void *buf, size_t n, uint64_t off)
 int lin_index_scan(lin_index_pread rd, void *ctx, uint64_t len, size_t window,
                    lin_index_want *wants, size_t n, int *has_attributes, ms_error *err);
 
-/* The same over the index file open at fd, `len` bytes long, through a window of 256 KiB. */
-int lin_index_scan_fd(int fd, uint64_t len, lin_index_want *wants, size_t n, int *has_attributes,
-                      ms_error *err);
+/* Look `wants` up (as lin_index_scan) in the index of `repo` (its git directory's "index"): from
+ * the scan made ahead for `repo` when that read the same file, unchanged (device, inode, size,
+ * mtime, ctime), else by scanning it through a window of 256 KiB. *st gets the file's stat. 0,
+ * or -1 when there is no index, it is refused or it changed while read; then no want is
+ * found. */
+int lin_index_lookup(git_repository *repo, lin_index_want *wants, size_t n, int *has_attributes,
+                     struct stat *st);
 
 /* git's order of names: bytes, then length. */
 int lin_index_name_cmp(const char *a, size_t alen, const char *b, size_t blen);
@@ -143,9 +147,9 @@ void lin_index_prefetch_attach(lin_index_prefetch *pf, git_repository *repo);
 void lin_index_prefetch_detach(git_repository *repo);
 void lin_index_prefetch_free(lin_index_prefetch *pf);
 
-/* Answer `wants` (as for lin_index_scan) from the scan made ahead for `repo`, when it read the
- * same index file as `ist` (device, inode, size, mtime, ctime) whole: 1. 0 when there is no
- * such scan or a wanted file was not kept (scan the index then). */
+/* Answer `wants` (as lin_index_scan) from the scan made ahead for `repo`, when it read the same
+ * index file as `ist` (device, inode, size, mtime, ctime) whole: 1. 0 when there is no such
+ * scan or a wanted file was not kept (scan the index then). */
 int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_index_want *wants,
                               size_t n, int *attrs);
 

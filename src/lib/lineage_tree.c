@@ -841,10 +841,8 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
     git_odb *odb = NULL;
     lin_index_want *wants = NULL;
     size_t n = 0;
-    char *p = NULL;
-    int fd = -1, index_attrs = 0;
-    struct stat ist, ist2;
-    ms_error ierr;
+    int index_attrs = 0;
+    struct stat ist;
     if (!workdir || git_repository_odb(&odb, repo) < 0 || GIT_OID_RAWSZ != 20)
         goto out;
     /* Only files of WORKTREE_MIN_BYTES or more are worth it. Each comes with probes for the
@@ -908,20 +906,8 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
         wants[kept++] = wants[i];
     }
     n = kept;
-    if (asprintf(&p, "%sindex", git_repository_path(repo)) < 0) {
-        p = NULL;
+    if (lin_index_lookup(repo, wants, n, &index_attrs, &ist) != 0)
         goto out;
-    }
-    /* Read, not mapped: a file truncated under a mapping would kill the process (SIGBUS). */
-    fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &ist) != 0 || !S_ISREG(ist.st_mode) || ist.st_size < 32 ||
-        (uint64_t)ist.st_size > LIN_INDEX_MAX)
-        goto out;
-    if (!lin_index_prefetch_answer(repo, &ist, wants, n, &index_attrs) &&
-        (lin_index_scan_fd(fd, (uint64_t)ist.st_size, wants, n, &index_attrs, &ierr) != 0 ||
-         fstat(fd, &ist2) != 0 || ist2.st_size != ist.st_size ||
-         ist2.st_mtim.tv_sec != ist.st_mtim.tv_sec || ist2.st_mtim.tv_nsec != ist.st_mtim.tv_nsec))
-        goto out; /* (refused, or rewritten in place while read) */
     for (size_t i = 0; i < n; i++) {
         lin_index_want *w = &wants[i];
         tfile *f = w->tag;
@@ -948,14 +934,11 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
     }
 out:
     git_error_clear();
-    if (fd >= 0)
-        close(fd);
     if (wants) {
         for (size_t i = 0; i < n; i++)
             free((char *)wants[i].rel);
     }
     free(wants);
-    free(p);
     git_odb_free(odb);
 }
 
