@@ -87,3 +87,15 @@ make_deep_model() {
     for i in 0 1 2 3; do printf 'This is file f%s.' "$i" >"$1/d0/d1/d2/d3/d4/f$i"; done
 }
 make_file_model() { printf 'This is a simple model' >"$1"; }
+
+# flip_byte FILE OFFSET: invert the bits of one byte in place. Writing a fixed byte over random
+# content leaves the file unchanged once in 256 runs; this always changes it.
+flip_byte() {
+    $PY -c 'import sys
+off = int(sys.argv[2])
+with open(sys.argv[1], "r+b") as f:
+    f.seek(off)
+    b = f.read(1)
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0xFF]))' "$1" "$2"
+}

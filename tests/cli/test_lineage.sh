@@ -359,7 +359,7 @@ assert a['bl']['signature'] == 'valid' and a['bl']['digest'] == '$(ms digest --a
 git gc -q --prune=now
 ms lineage record --print --dry-run >"$T/large2.json"
 check_file_eq "the same from a pack" "$T/large2.json" "$T/large.json"
-printf 'x' | dd of=sh/big.bin bs=1 seek=2500000 conv=notrunc 2>/dev/null
+flip_byte sh/big.bin 2500000
 git commit -qam "flip a byte in the third shard"
 check_fails "check names the changed shard's file" 1 "sh: the files do not match the signature: changed big.bin" ms lineage check HEAD
 

@@ -108,7 +108,7 @@ assert r["root_digest"] == sys.argv[2], r
 assert r["signer"] == {"kind": "key", "hint": sys.argv[3]}, r["signer"]
 assert r["files_hashed"] == 3 and r["resources"] == 3 and r["changed"] == r["missing"] == r["extra"] == []
 PY
-printf 'X' | dd of="$M/weights.bin" bs=1 seek=100 conv=notrunc status=none
+flip_byte "$M/weights.bin" 100
 check_status "verify --json, tampered" 1 ms verify --json --key "$T/ed.pub" "$M"
 $PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is False and r['changed']==['weights.bin'] and r['exit_status']==1, r" "$OUT" && pass || fail "verify --json failure report"
 check_status "sign --json" 0 ms sign --json --key "$T/ed.key" "$M"

@@ -19,7 +19,7 @@ verify() { ms verify --key "$T/k.pub" "$@" "$M"; }
 
 fresh
 check_status "untouched model verifies" 0 verify
-printf 'Z' | dd of="$M/layers/1.bin" bs=1 seek=99999 conv=notrunc status=none
+flip_byte "$M/layers/1.bin" 99999
 check_fails "a changed byte (last byte of a file)" 1 "changed: layers/1.bin" verify
 
 fresh
