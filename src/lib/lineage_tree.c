@@ -951,16 +951,20 @@ static int same_stat(const struct stat *a, const struct stat *b)
 }
 
 /* Hash a file marked by worktree_mark from the working tree: opened beneath the work tree
- * without following symlinks, it must still have the stat the index vouched for, before and
- * after reading. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
+ * without following symlinks, it must still have the stat the index recorded, before and after
+ * reading. The index only says where to look: the bytes count only when git's object id of the
+ * very bytes hashed ("blob <size>\0" and the content, SHA-1 as the repository's objects) is
+ * the tree's. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
 static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
-    char *full = NULL;
-    uint8_t *buf;
+    char *full = NULL, header[32];
+    uint8_t *buf, oid[EVP_MAX_MD_SIZE];
+    unsigned oid_len = 0;
     struct stat st, after;
     shard_feed feed;
-    int fd = -1, rc = 0;
+    EVP_MD_CTX *blob_id = NULL;
+    int fd = -1, rc = 0, header_len;
     if (!job->workdir)
         return 0;
     if (strcmp(f->path, ".") == 0
@@ -970,8 +974,14 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
     fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0 || !same_stat(&st, &f->wt))
         goto out; /* it changed since the index saw it: use the blob */
-    if (!(buf = read_buffer(bufp))) {
+    if (!(buf = read_buffer(bufp)) || !(blob_id = EVP_MD_CTX_new())) {
         rc = ms_error_nomem(err);
+        goto out;
+    }
+    header_len = snprintf(header, sizeof header, "blob %llu", (unsigned long long)st.st_size);
+    if (EVP_DigestInit_ex(blob_id, EVP_sha1(), NULL) != 1 ||
+        EVP_DigestUpdate(blob_id, header, (size_t)header_len + 1) != 1) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -985,15 +995,22 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
             continue;
         if (n <= 0)
             goto out; /* shrank or unreadable: use the blob */
-        if (feed_take(&feed, buf, (size_t)n)) {
+        if (feed_take(&feed, buf, (size_t)n) || EVP_DigestUpdate(blob_id, buf, (size_t)n) != 1) {
             rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
             goto out;
         }
     }
     if (fstat(fd, &after) != 0 || !same_stat(&after, &st))
         goto out; /* written to while read: use the blob */
+    if (EVP_DigestFinal_ex(blob_id, oid, &oid_len) != 1) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+        goto out;
+    }
+    if (oid_len != GIT_OID_RAWSZ || memcmp(oid, f->oid.id, GIT_OID_RAWSZ) != 0)
+        goto out; /* not the commit's blob, whatever the index says: use the blob */
     rc = 1;
 out:
+    EVP_MD_CTX_free(blob_id);
     if (fd >= 0)
         close(fd);
     free(full);
