@@ -328,8 +328,7 @@ typedef int (*change_fn)(void *ctx, const lin_change *c, ms_error *err);
 /* `pvs`: the views the commit is compared with (its parents', `npv` of them, none for a root
  * commit); the artifact changed when it differs from any of them. c.before is the first's. */
 static int visit(const lin_view *v, const lin_view *const *pvs, size_t npv, lin_kind kind,
-                 const char *path, const char *key, int all, change_fn fn, void *ctx,
-                 ms_error *err)
+                 const char *path, const char *key, int all, change_fn fn, void *ctx, ms_error *err)
 {
     lin_change c = {.kind = kind, .path = path, .key = key};
     int rc;
@@ -1534,8 +1533,8 @@ static int check_against_for(git_repository *repo, const git_commit *c, const ch
             return git_fail(err, what);
         }
         git_object_free(obj);
-        snprintf(label, sizeof label, "the range's base %.12s, which this parentless commit replaces",
-                 hex);
+        snprintf(label, sizeof label,
+                 "the range's base %.12s, which this parentless commit replaces", hex);
         rc = against_add(out, repo, btree, what, label, opts, err);
     }
     return rc;

@@ -1,9 +1,11 @@
 /* Lineage: reading tracked artifacts from a commit's tree with libgit2 — the configuration,
  * signatures, claims, dataset manifests, and the model files themselves, hashed from their
  * blobs (a Git LFS pointer stands for its content through its `oid sha256:`). Every blob is
- * untrusted input. The one use of the working tree: a large model file whose bytes the index
- * vouches are the commit's blob (see worktree_mark) is read from the checked-out file, which
- * spares inflating it from a pack into memory; the content hashed is the same. */
+ * untrusted input. The one use of the working tree: a large model file that git's index says is
+ * checked out clean (see worktree_mark) is read from the checked-out file, which spares
+ * inflating it from a pack into memory; its bytes count only when git's object id computed over
+ * them in the same read is the commit's blob id (hash_worktree), else the blob is hashed. The
+ * index only says where to look; the content hashed is always the commit's. */
 #include "config.h"
 
 #include <errno.h>
@@ -38,7 +40,8 @@
 #define LFS_VERSION_LINE "version https://git-lfs.github.com/spec/v1\n"
 /* Blobs larger than this in total are hashed on several threads. */
 #define PARALLEL_MIN_BYTES ((uint64_t)16 << 20)
-/* Files at least this large are read from the working tree when the index vouches for them. */
+/* Files at least this large are read from the working tree when the index says they are clean
+ * (and count when their bytes prove to be the blob). */
 #define WORKTREE_MIN_BYTES ((uint64_t)1 << 20)
 #define MAX_THREADS 16u
 
@@ -786,7 +789,9 @@ static int no_attributes(git_repository *repo, const char *rel, int index_has_at
 }
 
 /* 1 when no attribute or setting makes the checked-out bytes of `path` differ from its blob:
- * no filter driver (Git LFS, custom), no text/eol conversion, no ident, no encoding. */
+ * no filter driver (Git LFS, custom), no text/eol conversion, no ident, no encoding. A hint
+ * that spares reading a converted file twice (the system-wide attributes are not consulted):
+ * what is hashed is bound to the blob by hash_worktree whatever this says. */
 static int worktree_plain(git_repository *repo, const char *path, int index_has_attributes)
 {
     static const char *const names[] = {"filter", "text",  "eol",
@@ -829,12 +834,14 @@ static int want_cmp(const void *a, const void *b)
     return lin_index_name_cmp(x->rel, x->rel_len, y->rel, y->rel_len);
 }
 
-/* Mark the files whose checked-out copy holds exactly the commit's blob, by git's own test: the
- * index entry for the path names the same blob, the file's lstat (size, mtime and ctime to the
- * nanosecond, inode, device) is the one the index recorded when it hashed the file, and that
- * was not in the index's last moments (a "racily clean" entry proves nothing); the blob's size
- * is the file's (so no LFS smudge or conversion happened), and no attribute asks for a
- * conversion. Anything else, or any doubt: the file is hashed from its blob. */
+/* Mark the files whose checked-out copy is likely to hold exactly the commit's blob, by git's own
+ * test: the index entry for the path names the same blob, the file's lstat (size, mtime and
+ * ctime to the nanosecond, inode, device) is the one the index recorded when it hashed the
+ * file, and that was not in the index's last moments (a "racily clean" entry proves nothing);
+ * the blob's size is the file's (so no LFS smudge or conversion happened), and no attribute asks
+ * for a conversion. Anything else, or any doubt: the file is hashed from its blob. This is only
+ * where to look: whoever writes .git/index controls every field compared here, so the bytes
+ * read count only when they prove to be the blob (hash_worktree). */
 static void worktree_mark(git_repository *repo, tfiles *files, const char *model)
 {
     const char *workdir = git_repository_workdir(repo);
@@ -942,7 +949,7 @@ out:
     git_odb_free(odb);
 }
 
-/* The stat a file had when it was vouched for, or read: unchanged? */
+/* The stat a file had when the index was compared with it, or when read: unchanged? */
 static int same_stat(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
