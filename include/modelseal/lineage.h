@@ -4,8 +4,10 @@
  * directory with model.sig and claims.jsonl, or a single file with FILE.sig) and dataset
  * manifests (a glob), each optionally with the public key that must have signed it. Everything
  * is read from commits with libgit2 — the configuration, the keys, the signatures and the files
- * (blobs are hashed in memory; a Git LFS pointer is checked by its `oid sha256:`) — never from
- * the working tree.
+ * (blobs are hashed in memory; a Git LFS pointer is checked by its `oid sha256:`). A large file
+ * git's index calls clean is read from the working tree instead, and counts only when git's
+ * object id over the bytes read is the commit's blob id: the working tree and the index never
+ * decide what is judged.
  *
  * `record` writes one JSON note per commit under refs/notes/modelseal describing the tracked
  * artifacts the commit added, changed or removed. `log` walks history newest first, one commit
@@ -160,12 +162,17 @@ typedef struct ms_lineage_check_options {
 } ms_lineage_check_options;
 
 /* Check every commit of the ranges (when no range excludes anything, or with hide_remotes,
- * commits reachable from a remote-tracking ref are left out): each tracked model or dataset the
- * commit adds or changes (all of them when the configuration, a key or the parent changes) must be
- * signed, match its signature, and be signed by the configured key; a commit that changes a
- * configured key is a problem unless allowed. 0 when all pass; MS_EVERIFY after reporting each
- * problem; MS_EINPUT for a bad range or configuration; `*checked` (optional) counts the commits
- * examined. */
+ * commits reachable from a remote-tracking ref are left out). A commit is judged against each of
+ * its parents; one without a parent (a root, or beyond a shallow boundary) against each base of
+ * the ranges ("BASE.." or "^BASE"; a BASE that is a tree, such as the empty tree, excludes
+ * nothing), whose everything it replaces, and against nothing when there is no base (a new
+ * history). Each tracked model or dataset the commit adds or changes against any of them (all
+ * of them when the configuration, a key or the parent changes) must be signed, match its
+ * signature, and be signed by the configured key; a configured key added, removed or changed
+ * against any of them is a problem unless allowed. With `staged`, the staged tree is judged
+ * against HEAD and, while a merge is concluded, each MERGE_HEAD. 0 when all pass; MS_EVERIFY
+ * after reporting each problem; MS_EINPUT for a bad range or configuration; `*checked`
+ * (optional) counts the commits examined. */
 int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_options *copts,
                      size_t *checked, ms_error *err);
 

@@ -1,7 +1,9 @@
 /* Lineage: git's index file (.git/index), read for the few paths `lineage record` and `check`
  * ask about, and scanned ahead on a thread while libgit2 initialises. The index is outside
  * input and only ever a hint: a file is read from the working tree only when its entry names
- * the commit's blob and its stat data match the file (worktree_mark in lineage_tree.c). */
+ * the commit's blob and its stat data match the file (worktree_mark in lineage_tree.c), and the
+ * bytes read count only when git's object id over them is the commit's blob id (hash_worktree):
+ * the index chooses where to look, never what is trusted. */
 #include "config.h"
 
 #include <errno.h>
@@ -116,10 +118,10 @@ static int index_walk(lin_index_pread rd, void *ctx, uint64_t len, size_t window
     w.cap = window;
     w.end = len - INDEX_TRAILER;
     /* The trailing SHA-1 is not checked: it guards against a torn write, not an attacker (who
-     * can write .git/index can write its checksum), and nothing here rests on it: a checked-out
-     * file is trusted only when its entry names the commit's blob and its stat data match the
-     * file (worktree_mark), which a damaged entry fails. Hashing a 10 MB index would cost a
-     * tenth of the time `lineage record` is allowed beyond hashing the model. */
+     * can write .git/index can write its checksum), and nothing here rests on it: the bytes of
+     * a checked-out file count only when git's object id over them is the commit's blob id
+     * (hash_worktree), whatever the index says. Hashing a 10 MB index would cost a tenth of the
+     * time `lineage record` is allowed beyond hashing the model. */
     if (window_fill(&w, INDEX_HEADER) != 0 || w.hi < INDEX_HEADER ||
         memcmp(w.buf, "DIRC", 4) != 0) {
         rc = ms_error_set(err, MS_EINPUT, "git index: not an index file");

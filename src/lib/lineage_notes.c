@@ -325,16 +325,24 @@ typedef struct lin_change {
 
 typedef int (*change_fn)(void *ctx, const lin_change *c, ms_error *err);
 
-static int visit(const lin_view *v, const lin_view *pv, lin_kind kind, const char *path,
-                 const char *key, int all, change_fn fn, void *ctx, ms_error *err)
+/* `pvs`: the views the commit is compared with (its parents', `npv` of them, none for a root
+ * commit); the artifact changed when it differs from any of them. c.before is the first's. */
+static int visit(const lin_view *v, const lin_view *const *pvs, size_t npv, lin_kind kind,
+                 const char *path, const char *key, int all, change_fn fn, void *ctx, ms_error *err)
 {
     lin_change c = {.kind = kind, .path = path, .key = key};
     int rc;
     if ((rc = lin_ident_get(v->repo, v->tree, kind, path, &c.now, err)) != 0)
         return rc;
-    if (pv && pv->tree && (rc = lin_ident_get(pv->repo, pv->tree, kind, path, &c.before, err)) != 0)
-        return rc;
-    c.changed = !lin_ident_equal(&c.now, &c.before);
+    c.changed = npv == 0 && c.now.present;
+    for (size_t i = 0; i < npv && !c.changed; i++) {
+        lin_ident before = {0};
+        if ((rc = lin_ident_get(pvs[i]->repo, pvs[i]->tree, kind, path, &before, err)) != 0)
+            return rc;
+        if (i == 0)
+            c.before = before;
+        c.changed = !lin_ident_equal(&c.now, &before);
+    }
     if (!c.changed && !(all && c.now.present))
         return 0;
     return fn(ctx, &c, err);
@@ -365,10 +373,15 @@ static int same_subtree(const lin_view *v, const lin_view *pv, const char *patte
     return same;
 }
 
-/* Call fn for each tracked artifact of v's configuration that changed since pv (all present
- * ones with `all`): models in configuration order, then each dataset glob's manifests in path
- * order (the union of both trees' matches). */
-static int for_each_artifact(const lin_view *v, const lin_view *pv, int all,
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Call fn for each tracked artifact of v's configuration that changed since any of the `npv`
+ * views in `pvs` (all present ones with `all`, or when there is none): models in configuration
+ * order, then each dataset glob's manifests in path order (the union of every tree's matches). */
+static int artifacts_against(const lin_view *v, const lin_view *const *pvs, size_t npv, int all,
                              const ms_lineage_options *opts, change_fn fn, void *ctx, ms_error *err)
 {
     const ms_lineage_config *cfg = v->config;
@@ -376,33 +389,38 @@ static int for_each_artifact(const lin_view *v, const lin_view *pv, int all,
     if (!cfg)
         return 0;
     for (size_t i = 0; i < cfg->n_models && rc == 0; i++)
-        rc = visit(v, pv, LIN_MODEL, cfg->models[i].path, cfg->models[i].key, all, fn, ctx, err);
+        rc = visit(v, pvs, npv, LIN_MODEL, cfg->models[i].path, cfg->models[i].key, all, fn, ctx,
+                   err);
     for (size_t i = 0; i < cfg->n_datasets && rc == 0; i++) {
         const ms_lineage_entry *e = &cfg->datasets[i];
-        lin_paths now = {0}, before = {0};
-        if (!all && same_subtree(v, pv, e->path))
+        lin_paths paths = {0};
+        size_t same = 0;
+        for (size_t j = 0; j < npv && !all; j++)
+            same += (size_t)same_subtree(v, pvs[j], e->path);
+        if (npv > 0 && same == npv)
             continue;
-        rc = lin_dataset_paths(v, e->path, &now, opts ? opts->warn : NULL,
+        rc = lin_dataset_paths(v, e->path, &paths, opts ? opts->warn : NULL,
                                opts ? opts->warn_ctx : NULL, err);
-        if (rc == 0 && pv && pv->tree)
-            rc = lin_dataset_paths(pv, e->path, &before, NULL, NULL, err);
-        size_t a = 0, b = 0;
-        while (rc == 0 && (a < now.n || b < before.n)) {
-            const char *p;
-            if (b >= before.n || (a < now.n && strcmp(now.items[a], before.items[b]) < 0))
-                p = now.items[a++];
-            else if (a >= now.n || strcmp(now.items[a], before.items[b]) > 0)
-                p = before.items[b++];
-            else {
-                p = now.items[a++];
-                b++;
-            }
-            rc = visit(v, pv, LIN_DATASET, p, e->key, all, fn, ctx, err);
+        for (size_t j = 0; j < npv && rc == 0; j++)
+            rc = lin_dataset_paths(pvs[j], e->path, &paths, NULL, NULL, err);
+        if (rc == 0 && npv > 0)
+            qsort(paths.items, paths.n, sizeof *paths.items, cmp_path);
+        for (size_t k = 0; k < paths.n && rc == 0; k++) {
+            if (k > 0 && strcmp(paths.items[k], paths.items[k - 1]) == 0)
+                continue;
+            rc = visit(v, pvs, npv, LIN_DATASET, paths.items[k], e->key, all, fn, ctx, err);
         }
-        lin_paths_clear(&now);
-        lin_paths_clear(&before);
+        lin_paths_clear(&paths);
     }
     return rc;
+}
+
+/* The same against one parent's view (none when pv or its tree is NULL). */
+static int for_each_artifact(const lin_view *v, const lin_view *pv, int all,
+                             const ms_lineage_options *opts, change_fn fn, void *ctx, ms_error *err)
+{
+    const lin_view *pvs[1] = {pv};
+    return artifacts_against(v, pvs, pv && pv->tree ? 1 : 0, all, opts, fn, ctx, err);
 }
 
 static const ms_lineage_entry *config_find(const ms_lineage_config *c, lin_kind kind,
@@ -1277,38 +1295,141 @@ static int keys_touched(const lin_view *v, const lin_view *pv)
     return 0;
 }
 
-/* Check one commit's view against its parent's. */
-static int check_view(check_ctx *k, const lin_view *v, const lin_view *pv,
+/* What `lineage check` compares a commit with: a parent's tree, or a base of the range. */
+typedef struct check_against {
+    lin_view view;
+    char label[96]; /* how a key change names it ("" when it is the only parent) */
+} check_against;
+
+typedef struct check_against_list {
+    check_against *items;
+    size_t n, cap;
+} check_against_list;
+
+static void against_clear(check_against_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        lin_view_clear(&l->items[i].view);
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* Append the view of `tree` (taken over) labelled `label`. A malformed configuration there is
+ * reported through opts->warn and ignored (as for a parent). */
+static int against_add(check_against_list *l, git_repository *repo, git_tree *tree,
+                       const char *what, const char *label, const ms_lineage_options *opts,
+                       ms_error *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4;
+        check_against *items = realloc(l->items, cap * sizeof *items);
+        if (!items) {
+            git_tree_free(tree);
+            return ms_error_nomem(err);
+        }
+        l->items = items;
+        l->cap = cap;
+    }
+    check_against *c = &l->items[l->n++];
+    snprintf(c->label, sizeof c->label, "%s", label);
+    ms_error perr;
+    int rc = lin_view_init(&c->view, repo, tree, label[0] ? label : "its parent", &perr);
+    if (rc == MS_ENOMEM || rc == MS_EENV) {
+        if (err)
+            *err = perr;
+        prefix_error(err, what);
+        return rc;
+    }
+    if (rc) {
+        warnf(opts, "%s: %s (ignored)", what, perr.message);
+        ms_lineage_config_free(c->view.config);
+        c->view.config = NULL;
+        c->view.has_config = 0;
+    }
+    return 0;
+}
+
+/* Check one view against those it is compared with (none: a new history). */
+static int check_view(check_ctx *k, const lin_view *v, const check_against_list *against,
                       const ms_lineage_check_options *copts, const ms_lineage_options *opts,
                       int *examined, ms_error *err)
 {
-    int rc;
-    cJSON *keys = NULL;
+    const lin_view *pvs[16] = {0}, **pv = pvs;
+    size_t n = against->n;
+    int rc = 0, opted = v->has_config, all = n == 0;
     *examined = 0;
-    if (!v->has_config && !(pv->tree && pv->has_config))
-        return 0; /* not opted in */
-    *examined = 1;
-    int all = !pv->tree || !pv->has_config || !git_oid_equal(&v->config_oid, &pv->config_oid) ||
-              keys_touched(v, pv);
-    k->v = v;
-    if ((rc = for_each_artifact(v, pv, all, opts, check_one, k, err)) != 0)
-        return rc;
-    if (!(keys = cJSON_CreateArray()))
+    if (n > sizeof pvs / sizeof pvs[0] && !(pv = malloc(n * sizeof *pv)))
         return ms_error_nomem(err);
-    if ((rc = key_changes(v, pv, keys, err)) == 0 && !copts->allow_key_change) {
-        for (const cJSON *o = keys->child; o; o = o->next) {
-            const char *what = str_or_null(o, "change");
-            report(k, str_or_null(o, "key"),
-                   "the configured key of %s %s was %s (rotating a trust anchor needs "
-                   "--allow-key-change)",
-                   str_or_null(o, "kind"), str_or_null(o, "artifact"),
-                   strcmp(what, "added") == 0     ? "added"
-                   : strcmp(what, "removed") == 0 ? "removed"
-                                                  : "changed");
-        }
+    for (size_t i = 0; i < n; i++) {
+        pv[i] = &against->items[i].view;
+        opted |= pv[i]->has_config;
+        all |= !pv[i]->has_config || !git_oid_equal(&v->config_oid, &pv[i]->config_oid) ||
+               keys_touched(v, pv[i]);
     }
-    cJSON_Delete(keys);
+    if (!opted)
+        goto out; /* not opted in */
+    *examined = 1;
+    k->v = v;
+    if ((rc = artifacts_against(v, pv, n, all, opts, check_one, k, err)) != 0)
+        goto out;
+    /* The trust configuration may change only where allowed, against every parent: a merge
+     * taking the other side's key, or a parentless commit replacing the base's, changes it. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        cJSON *keys = cJSON_CreateArray();
+        if (!keys) {
+            rc = ms_error_nomem(err);
+            break;
+        }
+        if ((rc = key_changes(v, pv[i], keys, err)) == 0 && !copts->allow_key_change) {
+            const char *label = against->items[i].label;
+            for (const cJSON *o = keys->child; o; o = o->next) {
+                const char *what = str_or_null(o, "change");
+                report(k, str_or_null(o, "key"),
+                       "the configured key of %s %s was %s%s%s (rotating a trust anchor needs "
+                       "--allow-key-change)",
+                       str_or_null(o, "kind"), str_or_null(o, "artifact"),
+                       strcmp(what, "added") == 0     ? "added"
+                       : strcmp(what, "removed") == 0 ? "removed"
+                                                      : "changed",
+                       label[0] ? " against " : "", label);
+            }
+        }
+        cJSON_Delete(keys);
+    }
+out:
+    if (pv != pvs)
+        free(pv);
     return rc;
+}
+
+/* Compare with each commit that is to become a parent of the staged tree: HEAD and, while a
+ * merge is being concluded, each MERGE_HEAD. */
+typedef struct staged_parents {
+    git_repository *repo;
+    check_against_list *list;
+    const ms_lineage_options *opts;
+    int rc;
+    ms_error *err;
+} staged_parents;
+
+static int staged_merge_head(const git_oid *oid, void *payload)
+{
+    staged_parents *sp = payload;
+    git_commit *c = NULL;
+    git_tree *tree = NULL;
+    char hex[41], label[96];
+    oid_hex(oid, hex);
+    if (git_commit_lookup(&c, sp->repo, oid) < 0 || git_commit_tree(&tree, c) < 0) {
+        git_commit_free(c);
+        sp->rc = git_fail(sp->err, "reading MERGE_HEAD");
+        return -1;
+    }
+    git_commit_free(c);
+    snprintf(label, sizeof label, "MERGE_HEAD %.12s", hex);
+    if ((sp->rc = against_add(sp->list, sp->repo, tree, "the staged tree", label, sp->opts,
+                              sp->err)) != 0)
+        return -1;
+    return 0;
 }
 
 static int check_staged(git_repository *repo, const ms_lineage_check_options *copts,
@@ -1319,11 +1440,10 @@ static int check_staged(git_repository *repo, const ms_lineage_check_options *co
     git_oid tree_oid;
     git_tree *tree = NULL, *ptree = NULL;
     git_commit *head = NULL;
-    lin_view v, pv;
+    lin_view v;
+    check_against_list against = {0};
     int rc, examined = 0;
     memset(&v, 0, sizeof v);
-    memset(&pv, 0, sizeof pv);
-    pv.repo = repo;
     snprintf(k->commit, sizeof k->commit, "index");
     if (copts->index_file ? git_index_open(&index, copts->index_file) < 0
                           : git_repository_index(&index, repo) < 0)
@@ -1344,15 +1464,20 @@ static int check_staged(git_repository *repo, const ms_lineage_check_options *co
     }
     tree = NULL;
     if (resolve_commit(repo, "HEAD", &head, NULL) == 0 && git_commit_tree(&ptree, head) == 0) {
-        ms_error perr;
-        if (lin_view_init(&pv, repo, ptree, NULL, &perr) != 0) {
-            ms_lineage_config_free(pv.config);
-            pv.config = NULL;
-            pv.has_config = 0;
-        }
+        rc = against_add(&against, repo, ptree, "the staged tree", "", NULL, err);
         ptree = NULL;
+        if (rc)
+            goto out;
+        staged_parents sp = {repo, &against, opts, 0, err};
+        if (git_repository_mergehead_foreach(repo, staged_merge_head, &sp) < 0 && sp.rc) {
+            rc = sp.rc;
+            goto out;
+        }
+        git_error_clear();
+        if (against.n > 1) /* (a merge: HEAD is named too) */
+            snprintf(against.items[0].label, sizeof against.items[0].label, "HEAD");
     }
-    rc = check_view(k, &v, &pv, copts, opts, &examined, err);
+    rc = check_view(k, &v, &against, copts, opts, &examined, err);
     if (checked)
         *checked = (size_t)examined;
 out:
@@ -1360,8 +1485,58 @@ out:
     git_tree_free(ptree);
     git_commit_free(head);
     lin_view_clear(&v);
-    lin_view_clear(&pv);
+    against_clear(&against);
     git_index_free(index);
+    return rc;
+}
+
+/* What commit `c` (in the range) is compared with: each parent (one missing from the repository
+ * is left out with a warning); a commit with none (a root, or beyond a shallow boundary) is
+ * compared with each base of the range instead, whose everything it replaces. */
+static int check_against_for(git_repository *repo, const git_commit *c, const char *what,
+                             const git_oid *bases, size_t n_bases, const ms_lineage_options *opts,
+                             check_against_list *out, ms_error *err)
+{
+    unsigned np = git_commit_parentcount(c);
+    char hex[41], label[96];
+    int rc = 0;
+    for (unsigned i = 0; i < np && rc == 0; i++) {
+        git_commit *parent = NULL;
+        git_tree *ptree = NULL;
+        if (git_commit_parent(&parent, c, i) < 0) {
+            git_error_clear();
+            warnf(opts,
+                  "%s: its parent %u is not in the repository (shallow clone?): left out of the "
+                  "comparison",
+                  what, i + 1);
+            continue;
+        }
+        rc = git_commit_tree(&ptree, parent);
+        oid_hex(git_commit_id(parent), hex);
+        git_commit_free(parent);
+        if (rc < 0)
+            return git_fail(err, what);
+        if (np == 1)
+            label[0] = '\0';
+        else
+            snprintf(label, sizeof label, "parent %u (%.12s)", i + 1, hex);
+        rc = against_add(out, repo, ptree, what, label, opts, err);
+    }
+    int orphan = out->n == 0;
+    for (size_t i = 0; i < n_bases && orphan && rc == 0; i++) {
+        git_tree *btree = NULL;
+        git_object *obj = NULL;
+        oid_hex(&bases[i], hex);
+        if (git_object_lookup(&obj, repo, &bases[i], GIT_OBJECT_ANY) < 0 ||
+            git_object_peel((git_object **)&btree, obj, GIT_OBJECT_TREE) < 0) {
+            git_object_free(obj);
+            return git_fail(err, what);
+        }
+        git_object_free(obj);
+        snprintf(label, sizeof label,
+                 "the range's base %.12s, which this parentless commit replaces", hex);
+        rc = against_add(out, repo, btree, what, label, opts, err);
+    }
     return rc;
 }
 
@@ -1397,12 +1572,47 @@ static int hide_remotes(walker *w, ms_error *err)
     return rc;
 }
 
+/* The base of a range "BASE..": a commit, or a tree (the empty tree: a new repository, whose
+ * every commit is in the range). 1 for a commit, 2 for a tree, 0 when it is neither. */
+static int rev_to_base(git_repository *repo, const char *rev, git_oid *out)
+{
+    git_object *obj = NULL, *peeled = NULL;
+    int kind = 0;
+    if (git_revparse_single(&obj, repo, rev) == 0) {
+        if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0)
+            kind = 1;
+        else if (git_object_peel(&peeled, obj, GIT_OBJECT_TREE) == 0)
+            kind = 2;
+        if (kind)
+            git_oid_cpy(out, git_object_id(peeled));
+    }
+    git_error_clear();
+    git_object_free(peeled);
+    git_object_free(obj);
+    return kind;
+}
+
+/* Remember `oid` as a base of the ranges (once). */
+static int base_add(git_oid **bases, size_t *n, const git_oid *oid, ms_error *err)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (git_oid_equal(&(*bases)[i], oid))
+            return 0;
+    git_oid *b = realloc(*bases, (*n + 1) * sizeof *b);
+    if (!b)
+        return ms_error_nomem(err);
+    git_oid_cpy(&b[(*n)++], oid);
+    *bases = b;
+    return 0;
+}
+
 int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_options *copts,
                      size_t *checked, ms_error *err)
 {
     git_repository *repo = NULL;
     walker w;
-    git_oid oid;
+    git_oid oid, *bases = NULL;
+    size_t n_bases = 0;
     check_ctx k = {.fn = copts->problem, .fn_ctx = copts->problem_ctx};
     size_t n_checked = 0;
     int rc, hidden = 0;
@@ -1424,14 +1634,17 @@ int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_opti
         if (dots && dots[2] != '.') {
             char *left = strndup(r, (size_t)(dots - r));
             const char *right = dots[2] ? dots + 2 : "HEAD";
+            int base = 0;
             if (!left) {
                 rc = ms_error_nomem(err);
                 goto out;
             }
             rc = rev_to_oid(repo, right, &b, err);
-            if (rc == 0 && rev_to_oid(repo, left[0] ? left : "HEAD", &a, NULL) == 0) {
+            if (rc == 0 && (base = rev_to_base(repo, left[0] ? left : "HEAD", &a)) != 0) {
                 hidden = 1;
-                rc = walker_add(&w, &a, 1, err);
+                rc = base_add(&bases, &n_bases, &a, err);
+                if (rc == 0 && base == 1)
+                    rc = walker_add(&w, &a, 1, err);
             } else if (rc == 0) {
                 warnf(opts,
                       "%s: %s is not in this repository: checking what no remote-tracking "
@@ -1444,7 +1657,9 @@ int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_opti
         } else if (r[0] == '^') {
             if ((rc = rev_to_oid(repo, r + 1, &a, err)) == 0) {
                 hidden = 1;
-                rc = walker_add(&w, &a, 1, err);
+                rc = base_add(&bases, &n_bases, &a, err);
+                if (rc == 0)
+                    rc = walker_add(&w, &a, 1, err);
             }
         } else if ((rc = rev_to_oid(repo, r, &b, err)) == 0) {
             rc = walker_add(&w, &b, 0, err);
@@ -1458,21 +1673,29 @@ int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_opti
         goto out;
     while ((rc = walker_next(&w, &oid, err)) == 1) {
         git_commit *c = NULL;
-        lin_view v, pv;
+        git_tree *tree = NULL;
+        lin_view v;
+        check_against_list against = {0};
         char what[64];
         int examined = 0;
+        memset(&v, 0, sizeof v);
         oid_hex(&oid, k.commit);
         snprintf(what, sizeof what, "commit %.12s", k.commit);
         if (git_commit_lookup(&c, repo, &oid) < 0) {
             rc = git_fail(err, "reading a commit");
             goto out;
         }
-        rc = views_for_commit(repo, c, what, &v, &pv, 0, opts, err);
+        if (git_commit_tree(&tree, c) < 0)
+            rc = git_fail(err, what);
+        else
+            rc = lin_view_init(&v, repo, tree, what, err);
         if (rc == 0)
-            rc = check_view(&k, &v, &pv, copts, opts, &examined, err);
+            rc = check_against_for(repo, c, what, bases, n_bases, opts, &against, err);
+        if (rc == 0)
+            rc = check_view(&k, &v, &against, copts, opts, &examined, err);
         n_checked += (size_t)examined;
         lin_view_clear(&v);
-        lin_view_clear(&pv);
+        against_clear(&against);
         git_commit_free(c);
         if (rc)
             goto out;
@@ -1481,6 +1704,7 @@ out:
     if (checked)
         *checked = n_checked;
 done:
+    free(bases);
     walker_clear(&w);
     lin_close(repo);
     if (rc < 0)

@@ -1,9 +1,11 @@
 /* Lineage: reading tracked artifacts from a commit's tree with libgit2 — the configuration,
  * signatures, claims, dataset manifests, and the model files themselves, hashed from their
  * blobs (a Git LFS pointer stands for its content through its `oid sha256:`). Every blob is
- * untrusted input. The one use of the working tree: a large model file whose bytes the index
- * vouches are the commit's blob (see worktree_mark) is read from the checked-out file, which
- * spares inflating it from a pack into memory; the content hashed is the same. */
+ * untrusted input. The one use of the working tree: a large model file that git's index says is
+ * checked out clean (see worktree_mark) is read from the checked-out file, which spares
+ * inflating it from a pack into memory; its bytes count only when git's object id computed over
+ * them in the same read is the commit's blob id (hash_worktree), else the blob is hashed. The
+ * index only says where to look; the content hashed is always the commit's. */
 #include "config.h"
 
 #include <errno.h>
@@ -38,7 +40,8 @@
 #define LFS_VERSION_LINE "version https://git-lfs.github.com/spec/v1\n"
 /* Blobs larger than this in total are hashed on several threads. */
 #define PARALLEL_MIN_BYTES ((uint64_t)16 << 20)
-/* Files at least this large are read from the working tree when the index vouches for them. */
+/* Files at least this large are read from the working tree when the index says they are clean
+ * (and count when their bytes prove to be the blob). */
 #define WORKTREE_MIN_BYTES ((uint64_t)1 << 20)
 #define MAX_THREADS 16u
 
@@ -786,7 +789,9 @@ static int no_attributes(git_repository *repo, const char *rel, int index_has_at
 }
 
 /* 1 when no attribute or setting makes the checked-out bytes of `path` differ from its blob:
- * no filter driver (Git LFS, custom), no text/eol conversion, no ident, no encoding. */
+ * no filter driver (Git LFS, custom), no text/eol conversion, no ident, no encoding. A hint
+ * that spares reading a converted file twice (the system-wide attributes are not consulted):
+ * what is hashed is bound to the blob by hash_worktree whatever this says. */
 static int worktree_plain(git_repository *repo, const char *path, int index_has_attributes)
 {
     static const char *const names[] = {"filter", "text",  "eol",
@@ -829,12 +834,14 @@ static int want_cmp(const void *a, const void *b)
     return lin_index_name_cmp(x->rel, x->rel_len, y->rel, y->rel_len);
 }
 
-/* Mark the files whose checked-out copy holds exactly the commit's blob, by git's own test: the
- * index entry for the path names the same blob, the file's lstat (size, mtime and ctime to the
- * nanosecond, inode, device) is the one the index recorded when it hashed the file, and that
- * was not in the index's last moments (a "racily clean" entry proves nothing); the blob's size
- * is the file's (so no LFS smudge or conversion happened), and no attribute asks for a
- * conversion. Anything else, or any doubt: the file is hashed from its blob. */
+/* Mark the files whose checked-out copy is likely to hold exactly the commit's blob, by git's own
+ * test: the index entry for the path names the same blob, the file's lstat (size, mtime and
+ * ctime to the nanosecond, inode, device) is the one the index recorded when it hashed the
+ * file, and that was not in the index's last moments (a "racily clean" entry proves nothing);
+ * the blob's size is the file's (so no LFS smudge or conversion happened), and no attribute asks
+ * for a conversion. Anything else, or any doubt: the file is hashed from its blob. This is only
+ * where to look: whoever writes .git/index controls every field compared here, so the bytes
+ * read count only when they prove to be the blob (hash_worktree). */
 static void worktree_mark(git_repository *repo, tfiles *files, const char *model)
 {
     const char *workdir = git_repository_workdir(repo);
@@ -942,7 +949,7 @@ out:
     git_odb_free(odb);
 }
 
-/* The stat a file had when it was vouched for, or read: unchanged? */
+/* The stat a file had when the index was compared with it, or when read: unchanged? */
 static int same_stat(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
@@ -951,16 +958,20 @@ static int same_stat(const struct stat *a, const struct stat *b)
 }
 
 /* Hash a file marked by worktree_mark from the working tree: opened beneath the work tree
- * without following symlinks, it must still have the stat the index vouched for, before and
- * after reading. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
+ * without following symlinks, it must still have the stat the index recorded, before and after
+ * reading. The index only says where to look: the bytes count only when git's object id of the
+ * very bytes hashed ("blob <size>\0" and the content, SHA-1 as the repository's objects) is
+ * the tree's. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
 static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
-    char *full = NULL;
-    uint8_t *buf;
+    char *full = NULL, header[32];
+    uint8_t *buf, oid[EVP_MAX_MD_SIZE];
+    unsigned oid_len = 0;
     struct stat st, after;
     shard_feed feed;
-    int fd = -1, rc = 0;
+    EVP_MD_CTX *blob_id = NULL;
+    int fd = -1, rc = 0, header_len;
     if (!job->workdir)
         return 0;
     if (strcmp(f->path, ".") == 0
@@ -970,8 +981,14 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
     fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0 || fstat(fd, &st) != 0 || !same_stat(&st, &f->wt))
         goto out; /* it changed since the index saw it: use the blob */
-    if (!(buf = read_buffer(bufp))) {
+    if (!(buf = read_buffer(bufp)) || !(blob_id = EVP_MD_CTX_new())) {
         rc = ms_error_nomem(err);
+        goto out;
+    }
+    header_len = snprintf(header, sizeof header, "blob %llu", (unsigned long long)st.st_size);
+    if (EVP_DigestInit_ex(blob_id, EVP_sha1(), NULL) != 1 ||
+        EVP_DigestUpdate(blob_id, header, (size_t)header_len + 1) != 1) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -985,15 +1002,22 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
             continue;
         if (n <= 0)
             goto out; /* shrank or unreadable: use the blob */
-        if (feed_take(&feed, buf, (size_t)n)) {
+        if (feed_take(&feed, buf, (size_t)n) || EVP_DigestUpdate(blob_id, buf, (size_t)n) != 1) {
             rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
             goto out;
         }
     }
     if (fstat(fd, &after) != 0 || !same_stat(&after, &st))
         goto out; /* written to while read: use the blob */
+    if (EVP_DigestFinal_ex(blob_id, oid, &oid_len) != 1) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+        goto out;
+    }
+    if (oid_len != GIT_OID_RAWSZ || memcmp(oid, f->oid.id, GIT_OID_RAWSZ) != 0)
+        goto out; /* not the commit's blob, whatever the index says: use the blob */
     rc = 1;
 out:
+    EVP_MD_CTX_free(blob_id);
     if (fd >= 0)
         close(fd);
     free(full);
