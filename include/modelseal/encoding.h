@@ -1,4 +1,5 @@
-/* Hex and base64 (RFC 4648, standard alphabet, padded) for digests, keys and bundles. */
+/* Hex and base64 (RFC 4648, standard alphabet, padded) for digests, keys and bundles, and the
+ * escaped form in which names from outside are shown on terminals and in logs. */
 #ifndef MODELSEAL_ENCODING_H
 #define MODELSEAL_ENCODING_H
 
@@ -22,6 +23,15 @@ char *ms_base64_encode(const uint8_t *data, size_t len);
 /* Decode standard padded base64 (no whitespace). On success *out is malloc'd (free() it, it
  * has a NUL after *out_len bytes). Returns 0, MS_EINPUT (not base64) or MS_ENOMEM. */
 int ms_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len);
+
+/* Text safe to show on a terminal or in a log, for `len` bytes of a name or message from outside
+ * (file names, identities, URIs, reasons from bundles). A backslash becomes \\ ; tab, newline
+ * and carriage return become \t, \n and \r; every other byte of a control character (C0, DEL,
+ * and both bytes of a C1 character U+0080..U+009F) or of an invalid UTF-8 sequence becomes a
+ * backslash and three octal digits, as git's core.quotePath does (\033 for ESC, \302\233 for
+ * U+009B). Printable UTF-8, non-ASCII letters included, is kept as it is. Returns a malloc'd
+ * NUL-terminated string (free() it), or NULL when out of memory. */
+char *ms_quote_encode(const char *s, size_t len);
 
 #ifdef __cplusplus
 }

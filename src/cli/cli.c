@@ -12,14 +12,37 @@
 
 const char *cli_current = NULL;
 
-/* "modelseal CMD: message" on stderr, without the newline. */
+const char *cli_quote(const char *s)
+{
+    static char *ring[8];
+    static unsigned next;
+    if (!s)
+        return NULL;
+    char *q = ms_quote_encode(s, strlen(s));
+    if (!q)
+        return "(out of memory)";
+    free(ring[next]);
+    ring[next] = q;
+    next = (next + 1) % 8;
+    return q;
+}
+
+/* "modelseal CMD: message" on stderr, without the newline; the message quoted as cli_quote does
+ * (here with ms_quote_encode: messages may come from any thread). */
 __attribute__((format(printf, 1, 0))) static void vmessage(const char *fmt, va_list ap)
 {
+    char *text = NULL, *quoted = NULL;
     fputs("modelseal", stderr);
     if (cli_current)
         fprintf(stderr, " %s", cli_current);
     fputs(": ", stderr);
-    vfprintf(stderr, fmt, ap);
+    int n = vasprintf(&text, fmt, ap);
+    if (n >= 0)
+        quoted = ms_quote_encode(text, (size_t)n);
+    fputs(quoted ? quoted : "out of memory", stderr);
+    if (n >= 0)
+        free(text);
+    free(quoted);
 }
 
 void cli_message(const char *fmt, ...)
@@ -181,10 +204,17 @@ void cli_hash_options_init(cli_hash_options *o)
 void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink)
 {
     cli_hard_links *h = ctx;
-    if (strcmp(path, ".") == 0)
-        fprintf(stderr, "modelseal: warning: %s", h->root);
+    /* quoted here, not with cli_quote: this may run on a hashing thread */
+    char *root = ms_quote_encode(h->root, strlen(h->root));
+    char *name = ms_quote_encode(path, strlen(path));
+    if (!root || !name)
+        fputs("modelseal: warning: (out of memory)", stderr);
+    else if (strcmp(path, ".") == 0)
+        fprintf(stderr, "modelseal: warning: %s", root);
     else
-        fprintf(stderr, "modelseal: warning: %s/%s", h->root, path);
+        fprintf(stderr, "modelseal: warning: %s/%s", root, name);
+    free(root);
+    free(name);
     fprintf(stderr,
             " has %llu hard links; its content is hashed, but it may be changed through another "
             "name\n",

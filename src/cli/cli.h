@@ -25,7 +25,15 @@ extern const size_t cli_commands_count;
 /* The running command's name, for messages ("modelseal hash: ..."). */
 extern const char *cli_current;
 
-/* Print "modelseal CMD: message" to stderr. */
+/* `s` as ms_quote_encode shows it (control characters, C1 and invalid UTF-8 escaped), for
+ * printing a name from outside (file and resource names, identities, URIs, reasons) in human
+ * output. The string lives until eight more calls. Main thread only (a callback on a hashing
+ * thread quotes with ms_quote_encode). "(out of memory)" when there is no memory; NULL gives
+ * NULL. */
+const char *cli_quote(const char *s);
+
+/* Print "modelseal CMD: message" to stderr, the message quoted as cli_quote does (its names
+ * may come from outside). */
 void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report a library error and return its exit status. */
 int cli_fail(const ms_error *err);

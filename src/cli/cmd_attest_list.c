@@ -117,7 +117,7 @@ int cli_attest_list(int argc, char **argv)
     trust.keys = cli_keys_trusted(&keys);
     trust.n_keys = keys.n;
     if (!json)
-        printf("%s: %zu claim%s\n", claims_path, claims->n, claims->n == 1 ? "" : "s");
+        printf("%s: %zu claim%s\n", cli_quote(claims_path), claims->n, claims->n == 1 ? "" : "s");
     for (size_t i = 0; i < claims->n; i++) {
         const ms_claim *c = &claims->items[i];
         claim_view v;
@@ -162,17 +162,17 @@ int cli_attest_list(int argc, char **argv)
                 goto out;
             }
         } else {
-            printf("claim %zu: %s\n", c->line_number, c->statement->predicate_type);
-            printf("  subject:   %s %s\n", subject, root);
+            printf("claim %zu: %s\n", c->line_number, cli_quote(c->statement->predicate_type));
+            printf("  subject:   %s %s\n", cli_quote(subject), root);
             if (strcmp(v.kind, "key") == 0)
-                printf("  signer:    key %s\n", v.hint[0] ? v.hint : "(no hint)");
+                printf("  signer:    key %s\n", v.hint[0] ? cli_quote(v.hint) : "(no hint)");
             else
                 printf("  signer:    certificate %s\n",
-                       v.identity ? v.identity : "(no email or URI)");
+                       v.identity ? cli_quote(v.identity) : "(no email or URI)");
             if (v.checked && v.verified)
                 printf("  signature: verified\n");
             else if (v.checked)
-                printf("  signature: NOT verified: %s\n", v.reason);
+                printf("  signature: NOT verified: %s\n", cli_quote(v.reason));
         }
         free(v.identity);
     }

@@ -316,7 +316,8 @@ int cli_attest_provenance(int argc, char **argv)
     }
     printf("Attested %s: provenance for %s %s (%s)\n"
            "Claims: %s (%zu line%s added, %zu already present)\n",
-           model, name, rootstr, signer, claims_path, added, added == 1 ? "" : "s", total - added);
+           cli_quote(model), cli_quote(name), rootstr, cli_quote(signer), cli_quote(claims_path),
+           added, added == 1 ? "" : "s", total - added);
 out:
     ms_buf_free(&payload);
     ms_buf_free(&bundle);

@@ -190,8 +190,8 @@ static int dataset_manifest(int argc, char **argv)
     }
     char root[80];
     cli_format_root(info.root_digest, root);
-    printf("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", output, info.name,
-           (unsigned long long)info.files, info.files == 1 ? "" : "s",
+    printf("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", cli_quote(output),
+           cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
            (unsigned long long)info.bytes, root);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
@@ -281,8 +281,9 @@ static int dataset_sign(int argc, char **argv)
         snprintf(signer, sizeof signer, "Sigstore, %.200s",
                  identity ? identity : "unknown identity");
     }
-    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (%s)\n", info.name,
-           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, sig_path, signer);
+    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (%s)\n", cli_quote(info.name),
+           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, cli_quote(sig_path),
+           cli_quote(signer));
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
@@ -301,7 +302,9 @@ static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
 {
     (void)ctx;
     static const char *const names[] = {"missing: ", "extra:   ", "changed: "};
-    fprintf(stderr, "  %s%s\n", names[kind], path);
+    char *quoted = ms_quote_encode(path, strlen(path)); /* may be on a hashing thread */
+    fprintf(stderr, "  %s%s\n", names[kind], quoted ? quoted : "(out of memory)");
+    free(quoted);
 }
 
 /* The signature at sig_path: that it verifies with a trusted key (its statement in *st); and,
@@ -476,13 +479,14 @@ static int dataset_verify(int argc, char **argv)
     }
     char root[80];
     cli_format_root(info.root_digest, root);
-    printf("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", manifest, info.name,
-           (unsigned long long)info.files, info.files == 1 ? "" : "s",
+    printf("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", cli_quote(manifest),
+           cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
            (unsigned long long)info.bytes, root);
     if (keys.n)
-        printf("Signature: %s (key %s)\n", sig_path, signer.hint);
+        printf("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
     if (dir)
-        printf("Data: %s matches (%llu files hashed)\n", dir, (unsigned long long)res.files);
+        printf("Data: %s matches (%llu files hashed)\n", cli_quote(dir),
+               (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:

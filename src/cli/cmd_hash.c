@@ -9,7 +9,9 @@
 const char cmd_hash_usage[] =
     "Usage: modelseal hash [OPTIONS] MODEL\n"
     "Hash a model file or directory and print one line per resource, '<hexdigest>  <name>'\n"
-    "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n\n"
+    "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n"
+    "A name with a backslash, newline or carriage return is written as sha256sum does:\n"
+    "the line starts with '\\' and they appear as '\\\\', '\\n' and '\\r'.\n\n"
     "Options:\n" CLI_HASH_OPTIONS_HELP
     "  --json                 print {model, root_digest, serialization, resources,\n"
     "                         hard_links}\n"
@@ -32,6 +34,26 @@ static cJSON *manifest_json(const ms_manifest *m)
     cJSON_AddItemToObject(o, "serialization", ser);
     cJSON_AddItemToObject(o, "resources", res);
     return o;
+}
+
+/* "<digest>  <name>" as GNU sha256sum (coreutils 9.1) writes it, so that `sha256sum -c` and
+ * `b2sum -c` read the name back: a name with a backslash, newline or carriage return starts the
+ * line with a backslash and has them as \\, \n and \r; every other byte is written as it is,
+ * as sha256sum does (its -c reads no other escape). These lines are a checksum file: --json is
+ * the form for other readers, and every other command quotes names (cli_quote). */
+static void print_sum_line(const char *digest, const char *name)
+{
+    int escaped = strpbrk(name, "\\\n\r") != NULL;
+    printf("%s%s  ", escaped ? "\\" : "", digest);
+    for (const char *p = name; *p; p++) {
+        if (escaped && (*p == '\\' || *p == '\n' || *p == '\r')) {
+            putchar('\\');
+            putchar(*p == '\\' ? '\\' : *p == '\n' ? 'n' : 'r');
+        } else {
+            putchar(*p);
+        }
+    }
+    putchar('\n');
 }
 
 int cli_hash_command(int argc, char **argv, int digest_only)
@@ -107,9 +129,9 @@ int cli_hash_command(int argc, char **argv, int digest_only)
         char hex[MS_HASH_MAX_SIZE * 2 + 1];
         for (size_t i = 0; i < m->n_resources; i++) {
             ms_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
-            printf("%s  %s\n", hex, m->resources[i].name);
+            print_sum_line(hex, m->resources[i].name);
         }
-        printf("%s  %s\n", root, m->model_name);
+        print_sum_line(root, m->model_name);
     }
 out:
     ms_manifest_free(m);

@@ -309,7 +309,7 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
         } else {
             printf("remote %s: none, push refspecs not set (run 'modelseal hooks install' again "
                    "after adding it)\n",
-                   remote_name);
+                   cli_quote(remote_name));
         }
         goto out;
     }
@@ -341,7 +341,7 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
         status = git_status("saving the hooks state");
         goto out;
     }
-    printf("remote %s: push refspecs %s HEAD and %s\n", remote_name,
+    printf("remote %s: push refspecs %s HEAD and %s\n", cli_quote(remote_name),
            added ? "now include" : "already include", MS_LINEAGE_NOTES_REF);
     status = ensure_notes_ref(repo);
 out:
@@ -407,7 +407,7 @@ static int configure_uninstall(git_repository *repo)
             regex_exact(pushed.items[i], re, sizeof re);
             git_config_delete_multivar(local, key, re);
         }
-        printf("remote %s: removed the push refspecs modelseal added\n", remote.ptr);
+        printf("remote %s: removed the push refspecs modelseal added\n", cli_quote(remote.ptr));
     }
     if (pushed.n)
         git_config_delete_multivar(local, STATE_PUSH_KEY, ".*");
@@ -588,7 +588,7 @@ static int hooks_run(int argc, char **argv, int install)
     }
     status = install ? configure_install(repo, remote, remote_given) : configure_uninstall(repo);
     if (status == 0 && install)
-        printf("hooks directory: %s\n", dir);
+        printf("hooks directory: %s\n", cli_quote(dir));
 out:
     for (size_t i = 0; i < n_plans; i++) {
         ms_buf_free(&plans[i].script);

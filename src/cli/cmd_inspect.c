@@ -166,7 +166,7 @@ static size_t tlog_count(const ms_bundle *b)
 
 static void print_field(const char *label, const char *value)
 {
-    printf("%-16s %s\n", label, value);
+    printf("%-16s %s\n", label, cli_quote(value)); /* values come from the bundle */
 }
 
 static void print_text(const char *path, const ms_bundle *b, const inspection *in)

@@ -122,7 +122,7 @@ static int lineage_record(int argc, char **argv)
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "artifacts");
         int n = cJSON_GetArraySize(a);
         printf("commit %.12s: %d tracked artifact%s changed; note %s\n",
-               cJSON_IsString(c) ? c->valuestring : "?", n, n == 1 ? "" : "s",
+               cJSON_IsString(c) ? cli_quote(c->valuestring) : "?", n, n == 1 ? "" : "s",
                dry       ? "not written (--dry-run)"
                : written ? "written"
                          : "unchanged");
@@ -189,17 +189,19 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
         free(s);
     } else {
         format_date(e->time, e->offset_minutes, date, sizeof date, 0);
-        printf("%.12s  %s  %s\n", e->commit, date, e->author);
-        printf("    %s %s: %s", e->change, e->kind, e->digest ? e->digest : "(none)");
+        printf("%.12s  %s  %s\n", cli_quote(e->commit), date, cli_quote(e->author));
+        printf("    %s %s: %s", cli_quote(e->change), cli_quote(e->kind),
+               e->digest ? cli_quote(e->digest) : "(none)");
         if (e->previous)
-            printf(" (was %s)", e->previous);
-        printf(", signature %s%s\n", e->signature,
+            printf(" (was %s)", cli_quote(e->previous));
+        printf(", signature %s%s\n", cli_quote(e->signature),
                strcmp(e->source, "tree") == 0 ? " [no note: read from the tree]" : "");
         for (const cJSON *d = e->datasets ? e->datasets->child : NULL; d; d = d->next) {
             const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "name");
             const cJSON *g = cJSON_GetObjectItemCaseSensitive(d, "digest");
-            printf("    dataset %s %s\n", cJSON_IsString(n) ? n->valuestring : "(unnamed)",
-                   cJSON_IsString(g) ? g->valuestring : "(no digest)");
+            printf("    dataset %s %s\n",
+                   cJSON_IsString(n) ? cli_quote(n->valuestring) : "(unnamed)",
+                   cJSON_IsString(g) ? cli_quote(g->valuestring) : "(no digest)");
         }
     }
     lo->count++;
@@ -256,7 +258,7 @@ static int lineage_log(int argc, char **argv)
     if (rc)
         return cli_fail(&err);
     if (!lo.json && lo.count == 0)
-        printf("no commit changed %s\n", argv[optind]);
+        printf("no commit changed %s\n", cli_quote(argv[optind]));
     if (fflush(stdout) != 0) {
         cli_message("cannot write to standard output");
         return EXIT_ENVIRONMENT;
@@ -285,8 +287,8 @@ static int find_cb(void *ctx, const ms_lineage_hit *h, ms_error *err)
         printf("%s  %s", lo->count ? ",\n" : "", s);
         free(s);
     } else {
-        printf("%s  %s  (%s, from the %s)\n", h->commit, h->path, h->kind,
-               strcmp(h->source, "note") == 0 ? "note" : "tree");
+        printf("%s  %s  (%s, from the %s)\n", cli_quote(h->commit), cli_quote(h->path),
+               cli_quote(h->kind), strcmp(h->source, "note") == 0 ? "note" : "tree");
     }
     lo->count++;
     if (fflush(stdout) != 0)

@@ -38,7 +38,7 @@ static void print_list(const char *label, const ms_policy_strings *s)
 {
     printf("%s", label);
     for (size_t i = 0; i < s->n; i++)
-        printf("%s%s", i ? ", " : "", s->items[i]);
+        printf("%s%s", i ? ", " : "", cli_quote(s->items[i]));
     printf("\n");
 }
 
@@ -68,7 +68,7 @@ static int policy_check(int argc, char **argv)
         return cli_fail(&err);
 
     int64_t now = (int64_t)time(NULL);
-    printf("%s: valid policy (version 1)\n", argv[optind]);
+    printf("%s: valid policy (version 1)\n", cli_quote(argv[optind]));
     printf("keys:\n");
     for (size_t i = 0; i < p->n_keys; i++) {
         const ms_policy_key *k = &p->keys[i];
@@ -76,19 +76,19 @@ static int policy_check(int argc, char **argv)
             char hint[65];
             if (ms_key_hint(k->key, hint) != 0)
                 hint[0] = '\0';
-            printf("  %s: %s public key %s (hint %.16s)\n", k->name,
-                   ms_key_type_name(ms_key_get_type(k->key)), k->path, hint);
+            printf("  %s: %s public key %s (hint %.16s)\n", cli_quote(k->name),
+                   ms_key_type_name(ms_key_get_type(k->key)), cli_quote(k->path), hint);
         } else if (k->sigstore_root)
-            printf("  %s: Sigstore identity %s from %s, trusted root %s\n", k->name, k->identity,
-                   k->issuer, k->path);
+            printf("  %s: Sigstore identity %s from %s, trusted root %s\n", cli_quote(k->name),
+                   cli_quote(k->identity), cli_quote(k->issuer), cli_quote(k->path));
         else
-            printf("  %s: certificate chain %s (%zu certificate%s), identity %s\n", k->name,
-                   k->path, ms_x509_chain_count(k->roots),
-                   ms_x509_chain_count(k->roots) == 1 ? "" : "s", k->identity);
+            printf("  %s: certificate chain %s (%zu certificate%s), identity %s\n",
+                   cli_quote(k->name), cli_quote(k->path), ms_x509_chain_count(k->roots),
+                   ms_x509_chain_count(k->roots) == 1 ? "" : "s", cli_quote(k->identity));
     }
     printf("links:\n");
     if (p->has_expires)
-        printf("  policy: current until %s\n", p->expires_text);
+        printf("  policy: current until %s\n", cli_quote(p->expires_text));
     else
         printf("  policy: no expiry date\n");
     print_signers("  model: model.sig signed by one of: ", &p->model_signers);
@@ -113,8 +113,8 @@ static int policy_check(int argc, char **argv)
         if (p->datasets_required.n)
             print_list("    required: ", &p->datasets_required);
         for (size_t i = 0; i < p->n_datasets_data; i++)
-            printf("    %s: manifest %s, data %s re-hashed\n", p->datasets_data[i].name,
-                   p->datasets_data[i].manifest, p->datasets_data[i].path);
+            printf("    %s: manifest %s, data %s re-hashed\n", cli_quote(p->datasets_data[i].name),
+                   cli_quote(p->datasets_data[i].manifest), cli_quote(p->datasets_data[i].path));
     }
     if (!p->has_code)
         printf("  code: not required by the policy\n");
@@ -125,7 +125,8 @@ static int policy_check(int argc, char **argv)
         print_list("    ref matching: ", &p->code_refs);
         printf("    dirty working tree: %s\n", p->allow_dirty ? "allowed" : "refused");
         if (p->code_repository)
-            printf("    commit reachable from a matching ref in %s\n", p->code_repository);
+            printf("    commit reachable from a matching ref in %s\n",
+                   cli_quote(p->code_repository));
         else
             printf("    commit not checked against a repository\n");
     }

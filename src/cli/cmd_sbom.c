@@ -88,7 +88,7 @@ static void print_failed_links(const ms_chain_link *links, size_t n, int depth)
         const ms_chain_link *l = &links[i];
         if (!l->ok)
             fprintf(stderr, "  %*s\u2717 %s%s%s: %s\n", depth * 4, "", l->link, l->name ? " " : "",
-                    l->name ? l->name : "", l->reason);
+                    l->name ? cli_quote(l->name) : "", cli_quote(l->reason));
         print_failed_links(l->links, l->n_links, depth + 1);
     }
 }
@@ -264,7 +264,7 @@ int cmd_sbom(int argc, char **argv)
                         policy_path);
             print_failed_links(chain_res.links, chain_res.n_links, 0);
             if (!chain_res.n_failed)
-                fprintf(stderr, "  %s\n", err.message);
+                fprintf(stderr, "  %s\n", cli_quote(err.message));
             status = EXIT_NOT_VERIFIED;
             goto out;
         }
@@ -296,7 +296,7 @@ int cmd_sbom(int argc, char **argv)
         cli_message("%zu claim%s left out (not signed by a trusted key):", ev->n_left_out,
                     ev->n_left_out == 1 ? "" : "s");
         for (size_t i = 0; i < ev->n_left_out; i++)
-            fprintf(stderr, "  %s\n", ev->left_out[i]);
+            fprintf(stderr, "  %s\n", cli_quote(ev->left_out[i]));
     }
     if (ms_sbom_render(format, ev, &so, &doc, &err) != 0) {
         status = cli_fail(&err);
@@ -310,9 +310,10 @@ int cmd_sbom(int argc, char **argv)
         char root[80];
         cli_format_root(ev->model.digest, root);
         printf("Wrote %s: %s for %s %s (%zu dataset%s, %zu package%s, %zu base model%s%s)\n",
-               output, format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1", ev->model.name,
-               root, ev->model.n_datasets, ev->model.n_datasets == 1 ? "" : "s",
-               ev->model.n_packages, ev->model.n_packages == 1 ? "" : "s", count_bases(&ev->model),
+               cli_quote(output), format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1",
+               cli_quote(ev->model.name), root, ev->model.n_datasets,
+               ev->model.n_datasets == 1 ? "" : "s", ev->model.n_packages,
+               ev->model.n_packages == 1 ? "" : "s", count_bases(&ev->model),
                count_bases(&ev->model) == 1 ? "" : "s",
                ev->model.has_provenance ? "" : "; no verified provenance");
     } else if (fwrite(doc.data, 1, doc.len, stdout) != doc.len) {

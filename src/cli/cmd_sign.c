@@ -237,12 +237,12 @@ int cmd_sign(int argc, char **argv)
         }
         status = cli_print_json(o);
     } else if (sso.enabled) {
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n", model,
-               m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path,
-               identity ? identity : "unknown identity");
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n",
+               cli_quote(model), m->n_resources, m->n_resources == 1 ? "" : "s", root,
+               cli_quote(sig_path), identity ? cli_quote(identity) : "unknown identity");
     } else {
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", model,
-               m->n_resources, m->n_resources == 1 ? "" : "s", root, sig_path, hint);
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", cli_quote(model),
+               m->n_resources, m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
     }
 out:
     if (lock_fd >= 0)

@@ -309,34 +309,36 @@ int cmd_verify(int argc, char **argv)
     if (rc) {
         status = cli_fail(&err);
         for (size_t i = 0; i < res.diff.n_changed; i++)
-            fprintf(stderr, "  changed: %s\n", res.diff.changed[i]);
+            fprintf(stderr, "  changed: %s\n", cli_quote(res.diff.changed[i]));
         for (size_t i = 0; i < res.diff.n_missing; i++)
-            fprintf(stderr, "  missing: %s\n", res.diff.missing[i]);
+            fprintf(stderr, "  missing: %s\n", cli_quote(res.diff.missing[i]));
         for (size_t i = 0; i < res.diff.n_extra; i++)
-            fprintf(stderr, "  extra:   %s\n", res.diff.extra[i]);
+            fprintf(stderr, "  extra:   %s\n", cli_quote(res.diff.extra[i]));
         goto out;
     }
     char root[80];
     cli_format_root(res.statement->subject_digest, root);
-    printf("Verified %s: %zu file%s, root %s\n", model, res.n_files, res.n_files == 1 ? "" : "s",
-           root);
+    printf("Verified %s: %zu file%s, root %s\n", cli_quote(model), res.n_files,
+           res.n_files == 1 ? "" : "s", root);
     if (res.signer.issuer) { /* Sigstore */
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);
         printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
-               res.signer.identity ? res.signer.identity : "?", res.signer.issuer, when,
-               res.signer.hint);
+               res.signer.identity ? cli_quote(res.signer.identity) : "?",
+               cli_quote(res.signer.issuer), when, cli_quote(res.signer.hint));
     } else if (res.signer.identity)
-        printf("Signer: certificate for %s (key %.16s)\n", res.signer.identity, res.signer.hint);
+        printf("Signer: certificate for %s (key %.16s)\n", cli_quote(res.signer.identity),
+               cli_quote(res.signer.hint));
     else if (res.signer.subject)
-        printf("Signer: certificate %s (key %.16s)\n", res.signer.subject, res.signer.hint);
+        printf("Signer: certificate %s (key %.16s)\n", cli_quote(res.signer.subject),
+               cli_quote(res.signer.hint));
     else if (res.signer.signing_time) { /* a key bundle's log entries or timestamps verified */
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);
-        printf("Signer: key %s, signed %s (verified against the trusted root)\n", res.signer.hint,
-               when);
+        printf("Signer: key %s, signed %s (verified against the trusted root)\n",
+               cli_quote(res.signer.hint), when);
     } else
-        printf("Signer: key %s\n", res.signer.hint);
+        printf("Signer: key %s\n", cli_quote(res.signer.hint));
 out:
     ms_verify_result_clear(&res);
     ms_buf_free(&bundle);

@@ -89,6 +89,7 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n", argv[1]);
+    fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n",
+            cli_quote(argv[1]));
     return EXIT_USAGE;
 }

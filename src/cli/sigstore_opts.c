@@ -80,7 +80,7 @@ typedef struct browser_ctx {
 static void show_url(const char *url, void *ctx)
 {
     const browser_ctx *b = ctx;
-    fprintf(stderr, "modelseal: sign in to Sigstore in a browser at:\n  %s\n", url);
+    fprintf(stderr, "modelseal: sign in to Sigstore in a browser at:\n  %s\n", cli_quote(url));
     fflush(stderr);
     if (!b->open)
         return;
@@ -91,7 +91,7 @@ static void show_url(const char *url, void *ctx)
     pid_t pid;
     /* Best effort: the URL is printed either way. The child is not waited for. */
     if (posix_spawnp(&pid, browser, NULL, NULL, argv, environ) != 0)
-        fprintf(stderr, "modelseal: cannot run %s; open the URL yourself\n", browser);
+        fprintf(stderr, "modelseal: cannot run %s; open the URL yourself\n", cli_quote(browser));
 }
 
 /* The library options from the command line and the environment (path: PATH_MAX bytes for the

@@ -22,7 +22,7 @@ static void print_links(const ms_chain_link *links, size_t n, int depth)
     for (size_t i = 0; i < n; i++) {
         const ms_chain_link *l = &links[i];
         printf("%*s%s %s%s%s: %s\n", depth * 4, "", l->ok ? "\u2713" : "\u2717", l->link,
-               l->name ? " " : "", l->name ? l->name : "", l->reason);
+               l->name ? " " : "", l->name ? cli_quote(l->name) : "", cli_quote(l->reason));
         print_links(l->links, l->n_links, depth + 1);
     }
 }

@@ -59,3 +59,75 @@ int ms_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *o
     *out_len = bin_len;
     return 0;
 }
+
+/* The length of the well-formed UTF-8 sequence at p (at most `left` bytes), 0 if there is none;
+ * its code point in *cp. */
+static size_t utf8_sequence(const unsigned char *p, size_t left, unsigned *cp)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if ((c & 0xE0) == 0xC0) {
+        n = 1, min = 0x80, c &= 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+        n = 2, min = 0x800, c &= 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+        n = 3, min = 0x10000, c &= 0x07;
+    } else {
+        return 0;
+    }
+    if (left <= n)
+        return 0;
+    for (size_t k = 1; k <= n; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[k] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return n + 1;
+}
+
+char *ms_quote_encode(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t cap;
+    /* at most four output bytes per input byte ("\ooo") */
+    if (__builtin_mul_overflow(len, 4, &cap) || __builtin_add_overflow(cap, 1, &cap))
+        return NULL;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned cp = 0;
+        size_t n = utf8_sequence(p + i, len - i, &cp);
+        int escape = n == 0 || cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F);
+        if (!escape && cp != '\\') {
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        if (n == 0)
+            n = 1; /* an invalid byte: escape it alone and look at the next one afresh */
+        for (size_t k = 0; k < n; k++) {
+            unsigned char b = p[i + k];
+            out[o++] = '\\';
+            if (b == '\\' || b == '\t' || b == '\n' || b == '\r') {
+                out[o++] = b == '\\' ? '\\' : b == '\t' ? 't' : b == '\n' ? 'n' : 'r';
+            } else {
+                out[o++] = (char)('0' + (b >> 6));
+                out[o++] = (char)('0' + ((b >> 3) & 7));
+                out[o++] = (char)('0' + (b & 7));
+            }
+        }
+        i += n;
+    }
+    out[o] = 0;
+    return out;
+}

@@ -220,7 +220,7 @@ check_fails ".. path" 2 "dotdot.zst: line 2: path \"../x\" is not a safe" ms dat
 bad_manifest nul - '"a\u0000b"'
 check_fails "NUL in a path" 2 "nul.zst: line 2: path: contains NUL" ms dataset verify "$T/nul.zst"
 bad_manifest backslash - '"a\\b"'
-check_fails "backslash path" 2 "backslash.zst: line 2: path \"a\\b\" is not a safe" ms dataset verify "$T/backslash.zst"
+check_fails "backslash path" 2 "backslash.zst: line 2: path \"a\\\\b\" is not a safe" ms dataset verify "$T/backslash.zst"
 bad_manifest files files '"a"' '"b"'
 check_fails "header files disagree" 2 "files.zst: the header says 3 files, the manifest lists 2" ms dataset verify "$T/files.zst"
 bad_manifest bytes bytes '"a"' '"b"'

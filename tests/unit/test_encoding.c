@@ -1,5 +1,6 @@
 /* Unit tests for hex and base64 (include/modelseal/encoding.h): round trips, RFC 4648 known
- * answers and strict refusal of anything that is not canonical input. */
+ * answers and strict refusal of anything that is not canonical input; and the escaped form of
+ * names for terminals (ms_quote_encode). */
 #include "config.h"
 
 #include "unit.h"
@@ -155,6 +156,48 @@ static void test_base64_refusals(void **state)
     assert_int_equal(ms_base64_decode("Zm9v\0\0\0\0", 8, &dec, &n), MS_EINPUT);
 }
 
+/* ms_quote_encode on `len` bytes equals `want`. */
+static void check_quote(const char *in, size_t len, const char *want)
+{
+    char *got = ms_quote_encode(in, len);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("quoted \"%s\", expected \"%s\"", got, want);
+    free(got);
+}
+
+static void test_quote_escapes(void **state)
+{
+    (void)state;
+    /* Printable ASCII and UTF-8 letters (2, 3 and 4 bytes) are kept. */
+    check_quote("plain/name.bin", 14, "plain/name.bin");
+    check_quote("caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", 14,
+                "caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80");
+    check_quote("", 0, "");
+    /* The name, ESC and all. */
+    check_quote("x\033[2K\033[1A\033[2K\rVERIFIED\n\033[8m", 27,
+                "x\\033[2K\\033[1A\\033[2K\\rVERIFIED\\n\\033[8m");
+    /* Backslash, tab, every other C0, NUL inside the length, DEL. */
+    check_quote("a\\b\tc", 5, "a\\\\b\\tc");
+    check_quote("\001\037\177", 3, "\\001\\037\\177");
+    check_quote("a\0b", 3, "a\\000b");
+    /* C1 (U+0080..U+009F, both bytes escaped); U+00A0 is kept. */
+    check_quote("\xc2\x80\xc2\x9b\xc2\x9f\xc2\xa0", 8, "\\302\\200\\302\\233\\302\\237\xc2\xa0");
+    /* Invalid UTF-8: a stray continuation byte, 0xFF, a truncated sequence, an overlong form,
+     * a surrogate, a code point above U+10FFFF; escaped byte by byte, what follows kept. */
+    check_quote("\x80x", 2, "\\200x");
+    check_quote("\xff", 1, "\\377");
+    check_quote("\xe6\x97", 2, "\\346\\227");
+    check_quote("\xc0\xaf", 2, "\\300\\257");
+    check_quote("\xed\xa0\x80", 3, "\\355\\240\\200");
+    check_quote("\xf4\x90\x80\x80", 4, "\\364\\220\\200\\200");
+    check_quote("\xc3"
+                "A\xc3\xa9",
+                4, "\\303A\xc3\xa9");
+    /* The worst case, four bytes out per byte in. */
+    check_quote("\001\001", 2, "\\001\\001");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_base64_known_answers),
         cmocka_unit_test(test_base64_binary_round_trip),
         cmocka_unit_test(test_base64_refusals),
+        cmocka_unit_test(test_quote_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
