@@ -71,15 +71,26 @@ touch "$N/back\\slash"
 check_fails "backslash in a file name" 2 "file name contains a backslash" ms hash "$N"
 
 # A file that changes while it is hashed: a sparse 2 GiB file hashed slowly with BLAKE2b on one
-# thread, touched meanwhile.
+# thread, touched once the hasher holds it open (a fixed sleep raced a slow start: a sanitizer
+# build or a loaded machine opened the file only after it had been written to).
 C=$T/changing
 mkdir -p "$C"
 truncate -s 2G "$C/weights"
-(set +e; "$MODELSEAL" digest --threads 1 --buffer-size 65536 --algorithm blake2b "$C" >"$T/c.out" 2>"$T/c.err"; echo $? >"$T/c.status") &
+"$MODELSEAL" digest --threads 1 --buffer-size 65536 --algorithm blake2b "$C" >"$T/c.out" \
+    2>"$T/c.err" &
 pid=$!
-sleep 0.4
+i=0
+until ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$C/weights"; do
+    i=$((i + 1))
+    [ $i -lt 2000 ] && kill -0 $pid 2>/dev/null || break
+    sleep 0.01
+done
+sleep 0.1 # past the open's first fstat; the 2 GiB take seconds more
 printf 'tamper' | dd of="$C/weights" bs=1 seek=5 conv=notrunc status=none
-wait $pid || true
+set +e
+wait $pid
+echo $? >"$T/c.status"
+set -e
 check_eq "file changed while hashing: exit 2" "$(cat "$T/c.status")" "2"
 grep -q "$C/weights: changed while hashing (size 2147483648 -> 2147483648, mtime" "$T/c.err" && pass ||
     fail "file changed while hashing names the file: $(cat "$T/c.err")"
