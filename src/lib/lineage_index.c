@@ -388,7 +388,8 @@ static int index_unchanged(int fd, const struct stat *st)
 {
     struct stat now;
     return fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_size == st->st_size &&
-           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == st->st_ctim.tv_sec && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 /* ---- the index, scanned ahead ----
