@@ -7,6 +7,7 @@
 #define MODELSEAL_FS_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -16,9 +17,31 @@
 extern "C" {
 #endif
 
-/* Read a whole regular file (or "-" for standard input) of at most `max_size` bytes into `out`
- * (appended; NUL-terminated). A larger file is MS_EINPUT naming the limit; a missing or
- * unreadable one is MS_EINPUT naming the path and errno. */
+/* Flags for ms_file_open_regular and ms_file_read_regular. */
+#define MS_FILE_NOFOLLOW 1   /* a symbolic link is refused, not followed (files inside a model) */
+#define MS_FILE_MISSING_OK 2 /* a missing file is not an error (see each function) */
+
+/* Open a file modelseal reads as input (signature, bundle, manifest, claims, policy, key,
+ * certificate, trusted root, signing configuration, password file...): without blocking
+ * (O_NONBLOCK, so a FIFO or a device cannot hold the open), then fstat, and only a regular
+ * file is kept, with O_NONBLOCK cleared. Anything else is MS_EINPUT naming the path and what
+ * it is ("is a FIFO, not a regular file"), at once. With MS_FILE_NOFOLLOW a symbolic link is
+ * refused the same way; without it a link is followed and its target must be a regular file.
+ * On success *fd is the open descriptor (the caller closes it) and `st` (may be NULL) its
+ * fstat. With MS_FILE_MISSING_OK a missing file is success with *fd = -1. */
+int ms_file_open_regular(const char *path, int flags, int *fd, struct stat *st, ms_error *err);
+
+/* What a file of mode `mode` is, for messages: "a FIFO", "a directory", "a character
+ * device", "a block device", "a socket", "a symbolic link", "a regular file". */
+const char *ms_file_kind(mode_t mode);
+
+/* Read a whole file opened by ms_file_open_regular with `flags`, of at most `max_size` bytes,
+ * into `out` (appended; NUL-terminated). A larger file is MS_EINPUT naming the limit. Returns
+ * 0, or 1 when MS_FILE_MISSING_OK is given and the file does not exist (nothing read). */
+int ms_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err);
+
+/* ms_file_read_regular with no flags, or "-" for standard input (which may be a pipe). A
+ * missing, unreadable or non-regular file is MS_EINPUT naming the path and the cause. */
 int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err);
 
 /* Replace `path` with `data` atomically (see above). `mode` is the new file's permission bits.

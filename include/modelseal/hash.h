@@ -3,8 +3,8 @@
  * SHA-256 goes through OpenSSL EVP (it uses the CPU's SHA extensions); BLAKE2b-512 through
  * libsodium. The engine hashes work items (whole files or byte ranges of files) on a fixed pool
  * of threads, each reading with pread into its own buffer: memory is O(threads x buffer) for any
- * model size. A file whose identity, size or mtime differs from what the walk saw, before or
- * after hashing, is an error rather than a digest of mixed bytes. */
+ * model size. A file whose identity, size, mtime or ctime differs from what the walk saw, before
+ * or after hashing, is an error rather than a digest of mixed bytes. */
 #ifndef MODELSEAL_HASH_H
 #define MODELSEAL_HASH_H
 
@@ -80,8 +80,10 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err);
  * are in flight; when the window is full, adding waits for the oldest file, and the adding
  * thread hashes queued files itself meanwhile, so walking, hashing and consuming share the
  * cores. Each file is opened relative to its directory (the walk's dir_fd, duplicated while
- * needed) with O_NOFOLLOW | O_NONBLOCK; its size, identity and mtime come from the open file,
- * and a file whose size, identity or mtime differ after hashing is an error. */
+ * needed) with O_NOFOLLOW | O_NONBLOCK; its size, identity, mtime and ctime come from the open
+ * file, and a file whose size, identity, mtime or ctime differ after hashing is an error. A small
+ * file read in one go with no fstat before it must have a ctime and an mtime older than the open
+ * by two seconds. */
 typedef struct ms_hash_stream ms_hash_stream;
 
 typedef struct ms_hash_stream_file {
@@ -105,6 +107,10 @@ typedef struct ms_hash_stream_options {
     size_t user_size;   /* bytes of caller data carried with each file (at most 256) */
     ms_hash_stream_fn done;
     void *ctx;
+    /* For tests (NULL otherwise): called on a hashing thread with each file's descriptor after
+     * each read, before the fstat that checks the file did not change (a writer's window). */
+    void (*after_read)(void *after_read_ctx, int fd);
+    void *after_read_ctx;
 } ms_hash_stream_options;
 
 /* NULL with err set (MS_EINPUT for bad options, MS_ENOMEM, MS_EENV when no thread starts). */

@@ -126,6 +126,11 @@ int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err);
 char *ms_model_companion_path(const char *model, const char *inside_name, const char *beside_suffix,
                               ms_error *err);
 
+/* For a directory model: MODEL/model.sig and MODEL/claims.jsonl, which hashing leaves out, must
+ * each be missing or a regular file (not a link); anything else is MS_EINPUT naming the path and
+ * what it is. 0 for a single-file model. ms_manifest_build calls it. */
+int ms_model_check_companions(const char *model, ms_error *err);
+
 /* A new empty manifest (NULL when out of memory). */
 ms_manifest *ms_manifest_new(void);
 void ms_manifest_free(ms_manifest *m);

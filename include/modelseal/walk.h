@@ -24,6 +24,10 @@ typedef struct ms_file_entry {
     uint64_t size;     /* bytes, at walk time */
     int64_t mtime_sec; /* modification time at walk time */
     long mtime_nsec;
+    /* status change time at walk time: unlike mtime, no one can set it back (a write, a
+     * truncation and setting mtime all move it to the present) */
+    int64_t ctime_sec;
+    long ctime_nsec;
     uint64_t dev; /* identity at walk time: the file hashed must be this one */
     uint64_t ino;
     uint64_t nlink; /* hard links at walk time: above 1, the file also has a name elsewhere */

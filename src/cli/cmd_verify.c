@@ -271,7 +271,9 @@ int cmd_verify(int argc, char **argv)
         status = sig_arg ? EXIT_ENVIRONMENT : cli_fail(&err);
         goto out;
     }
-    if (ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &bundle, &err) != 0) {
+    /* The default model.sig is inside the model, where a link is not expected. */
+    if (ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE, sig_arg ? 0 : MS_FILE_NOFOLLOW, &bundle,
+                             &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }

@@ -70,13 +70,9 @@ static int from_file(const char *path, char *buf, size_t size, ms_error *err)
     char *line = sodium_malloc(cap);
     if (!line)
         return ms_error_nomem(err);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0) {
-        rc = ms_error_set(
-            err, errno == ENOENT || errno == EACCES || errno == EISDIR ? MS_EINPUT : MS_EENV,
-            "%s: cannot open: %s", path, strerror(errno));
+    int fd = -1;
+    if ((rc = ms_file_open_regular(path, 0, &fd, NULL, err)) != 0)
         goto out;
-    }
     if (read_line(fd, line, cap, &len, &overlong, &got_any) < 0) {
         rc = ms_error_set(err, errno == EISDIR ? MS_EINPUT : MS_EENV, "%s: cannot read: %s", path,
                           strerror(errno));

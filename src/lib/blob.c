@@ -18,6 +18,7 @@
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
 #include "modelseal/encoding.h"
+#include "modelseal/fs.h"
 #include "modelseal/json.h"
 
 #define STATEMENT_V1 "https://in-toto.io/Statement/v1"
@@ -29,17 +30,8 @@ int ms_blob_artifact_open(const char *path, ms_blob_artifact *a, ms_error *err)
     struct stat st;
     int fd, rc = 0;
     memset(a, 0, sizeof *a);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: not a regular file", path);
-        goto out;
-    }
+    if ((rc = ms_file_open_regular(path, 0, &fd, &st, err)) != 0)
+        return rc;
     if ((uint64_t)st.st_size > SIZE_MAX) {
         rc = ms_error_set(err, MS_EINPUT, "%s: too large to map", path);
         goto out;

@@ -307,7 +307,10 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
                  : MS_ENOMEM;
         goto out;
     }
-    if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &bundle_json, &e)) != 0 ||
+    /* The default model.sig is inside the model, where a link is not expected. */
+    if ((rc = ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
+                                   ctx->opts->signature_path ? 0 : MS_FILE_NOFOLLOW, &bundle_json,
+                                   &e)) != 0 ||
         (rc = ms_bundle_parse(bundle_json.data, bundle_json.len, &bundle, &e)) != 0) {
         rc = ms_error_set(ctx->err, rc, "%s: %s", sig_path, e.message);
         goto out;

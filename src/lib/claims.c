@@ -130,18 +130,9 @@ out:
 /* Read `path` into `buf`; a missing file leaves it empty and sets *missing. */
 static int read_claims_text(const char *path, ms_buf *buf, int *missing, ms_error *err)
 {
-    struct stat st;
-    *missing = 0;
-    if (stat(path, &st) != 0) {
-        if (errno == ENOENT) {
-            *missing = 1;
-            return 0;
-        }
-        return ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
-    }
-    if (!S_ISREG(st.st_mode))
-        return ms_error_set(err, MS_EINPUT, "%s: not a regular file", path);
-    return ms_file_read(path, MS_CLAIMS_MAX_SIZE, buf, err);
+    int rc = ms_file_read_regular(path, MS_CLAIMS_MAX_SIZE, MS_FILE_MISSING_OK, buf, err);
+    *missing = rc == 1;
+    return rc == 1 ? 0 : rc;
 }
 
 int ms_claims_read(const char *path, int missing_ok, ms_claims **out, ms_error *err)

@@ -508,7 +508,6 @@ void ms_dataset_reader_free(ms_dataset_reader *r)
 ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
 {
     ms_dataset_reader *r = calloc(1, sizeof *r);
-    struct stat st;
     int rc = 0;
     if (!r) {
         ms_error_nomem(err);
@@ -530,19 +529,8 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         rc = ms_error_set(err, MS_EENV, "zstd: cannot bound the window size");
         goto out;
     }
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
+    if ((rc = ms_file_open_regular(path, 0, &r->fd, NULL, err)) != 0)
         goto out;
-    }
-    if (fstat(r->fd, &st) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: is a directory", path);
-        goto out;
-    }
     if ((rc = next_line(r, err)) < 0)
         goto out;
     if (rc == 0) {

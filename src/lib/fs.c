@@ -17,52 +17,116 @@
 
 #include "modelseal/fs.h"
 
-int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
+const char *ms_file_kind(mode_t mode)
 {
-    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    int rc = 0;
+    if (S_ISREG(mode))
+        return "a regular file";
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISLNK(mode))
+        return "a symbolic link";
+    return "not a regular file";
+}
+
+int ms_file_open_regular(const char *path, int flags, int *fdp, struct stat *stp, ms_error *err)
+{
     struct stat st;
-    if (fd < 0)
-        return ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
+    int rc = 0;
+    /* O_NONBLOCK: opening a FIFO (no writer) or a device must not wait; the fstat below then
+     * refuses it. O_NOCTTY: a terminal named here must not become our controlling one. */
+    int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (flags & MS_FILE_NOFOLLOW)
+        oflags |= O_NOFOLLOW;
+    int fd = open(path, oflags);
+    *fdp = -1;
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT && (flags & MS_FILE_MISSING_OK))
+            return 0;
+        /* O_NOFOLLOW on a symbolic link fails with ELOOP: name what the path is. */
+        if (e == ELOOP && (flags & MS_FILE_NOFOLLOW) && lstat(path, &st) == 0 &&
+            S_ISLNK(st.st_mode))
+            return ms_error_set(err, MS_EINPUT, "%s: is a symbolic link, not a regular file", path);
+        return ms_error_set(err, e == ENOMEM ? MS_ENOMEM : MS_EINPUT, "%s: %s", path, strerror(e));
+    }
     if (fstat(fd, &st) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
         goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: is a directory", path);
+    if (!S_ISREG(st.st_mode)) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: is %s, not a regular file", path,
+                          ms_file_kind(st.st_mode));
         goto out;
     }
-    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max_size) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path, max_size);
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
         goto out;
     }
+    if (stp)
+        *stp = st;
+    *fdp = fd;
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Read `fd` to its end, at most `max_size` bytes, appending to `out`. */
+static int read_bounded(int fd, const char *path, size_t max_size, ms_buf *out, ms_error *err)
+{
     size_t start = out->len;
     for (;;) {
-        if (ms_buf_reserve(out, 65536)) {
-            rc = ms_error_nomem(err);
-            goto out;
-        }
+        if (ms_buf_reserve(out, 65536))
+            return ms_error_nomem(err);
         ssize_t n = read(fd, out->data + out->len, 65536);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            rc = ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
-            goto out;
+            return ms_error_set(err, MS_EINPUT, "%s: %s", path, strerror(errno));
         }
         if (n == 0)
-            break;
+            return 0;
         out->len += (size_t)n;
         out->data[out->len] = '\0';
-        if (out->len - start > max_size) {
-            rc = ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path,
-                              max_size);
-            goto out;
-        }
+        if (out->len - start > max_size)
+            return ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path,
+                                max_size);
     }
-out:
-    if (fd != STDIN_FILENO)
-        close(fd);
+}
+
+int ms_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err)
+{
+    struct stat st;
+    int fd = -1;
+    int rc = ms_file_open_regular(path, flags, &fd, &st, err);
+    if (rc != 0)
+        return rc;
+    if (fd < 0)
+        return 1; /* missing, and MS_FILE_MISSING_OK */
+    if ((uint64_t)st.st_size > max_size)
+        rc = ms_error_set(err, MS_EINPUT, "%s: larger than the limit of %zu bytes", path, max_size);
+    else
+        rc = read_bounded(fd, path, max_size, out, err);
+    close(fd);
     return rc;
+}
+
+int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
+{
+    if (strcmp(path, "-") != 0)
+        return ms_file_read_regular(path, max_size, 0, out, err);
+    /* Standard input was named on purpose: a pipe is what it usually is. */
+    return read_bounded(STDIN_FILENO, "-", max_size, out, err);
 }
 
 static int write_all(int fd, const unsigned char *p, size_t len)

@@ -3,7 +3,9 @@
  * Each worker owns one read buffer and one hasher for the whole batch, so per-item cost is the
  * system calls (open, fstat, pread, fstat, close) and the hash itself. Files are opened beneath
  * the model root with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) and must be the very file
- * the walk listed (device, inode, size, mtime), before and after hashing.
+ * the walk listed (device, inode, size, mtime, ctime), before and after hashing. ctime is what
+ * catches a writer that puts mtime back (futimens) after writing: setting mtime sets ctime to
+ * the present, and nothing in user space can set ctime.
  *
  * The streaming engine (ms_hash_stream) hashes files while a walk is still finding them, for
  * dataset manifests of millions of small files, where system calls are nearly all the cost:
@@ -169,11 +171,31 @@ static const char *display_path(const ms_hash_job *job, const ms_file_entry *e, 
     return root_path(job->root, e->path, buf, n);
 }
 
+/* Identity, size, mtime and ctime as the walk (or the first fstat) saw them? */
 static int same_file(const struct stat *st, const ms_file_entry *e)
 {
     return (uint64_t)st->st_dev == e->dev && (uint64_t)st->st_ino == e->ino &&
            (uint64_t)st->st_size == e->size && st->st_mtim.tv_sec == e->mtime_sec &&
-           st->st_mtim.tv_nsec == e->mtime_nsec;
+           st->st_mtim.tv_nsec == e->mtime_nsec && st->st_ctim.tv_sec == e->ctime_sec &&
+           st->st_ctim.tv_nsec == e->ctime_nsec;
+}
+
+/* On many file systems ctime has the resolution of the kernel's coarse clock (a few ms): a write
+ * in the same tick as the change that set it leaves it as it was. So a file whose ctime is not
+ * yet in the past is read only once the coarse clock has moved beyond it; from then on every
+ * write moves ctime, and the check after reading sees it. (What is written before reading starts
+ * is simply what gets hashed.) A ctime in the future (a clock set back) is waited for at most
+ * about 50 ms. */
+static void wait_past_ctime(const struct stat *st)
+{
+    for (int i = 0; i < 50; i++) {
+        struct timespec now, ms = {0, 1000000};
+        clock_gettime(CLOCK_REALTIME_COARSE, &now);
+        if (now.tv_sec > st->st_ctim.tv_sec ||
+            (now.tv_sec == st->st_ctim.tv_sec && now.tv_nsec > st->st_ctim.tv_nsec))
+            return;
+        nanosleep(&ms, NULL);
+    }
 }
 
 static int changed_error_at(const char *root, const ms_file_entry *e, const struct stat *st,
@@ -183,10 +205,11 @@ static int changed_error_at(const char *root, const ms_file_entry *e, const stru
     root_path(root, e->path, path, sizeof path);
     return ms_error_set(
         err, MS_EINPUT,
-        "%s: changed %s (size %llu -> %llu, mtime %lld.%09ld -> %lld.%09ld, inode %llu -> "
-        "%llu)",
+        "%s: changed %s (size %llu -> %llu, mtime %lld.%09ld -> %lld.%09ld, ctime %lld.%09ld -> "
+        "%lld.%09ld, inode %llu -> %llu)",
         path, when, (unsigned long long)e->size, (unsigned long long)st->st_size,
         (long long)e->mtime_sec, e->mtime_nsec, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+        (long long)e->ctime_sec, e->ctime_nsec, (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec,
         (unsigned long long)e->ino, (unsigned long long)st->st_ino);
 }
 
@@ -358,6 +381,7 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
         rc = changed_error(job, e, &st, "since it was listed", err);
         goto out;
     }
+    wait_past_ctime(&st);
     if (item->end > e->size || item->start > item->end) {
         rc = ms_error_set(err, MS_EINPUT,
                           "%s: byte range %llu-%llu is outside the file (%llu bytes)",
@@ -580,13 +604,20 @@ static int stream_grow(stream_worker *w, size_t want, ms_error *err)
 
 /* The quick way for a small file that has not been written to lately: one read to its end and
  * one fstat. It is done (returns 1, the digest in sl) when the read reached the end of the file
- * (a short read), the file is regular, its size is the bytes read, and its mtime is older than
- * `t0` (taken before the open) by STREAM_QUIET_SECONDS: then nothing wrote to it while it was
- * read, since a write sets mtime to the time of writing (to a clock tick). Otherwise 0: take
- * the careful way. */
+ * (a short read), the file is regular, its size is the bytes read, and its ctime (and mtime) is
+ * older than `t0` (taken before the open) by STREAM_QUIET_SECONDS. Otherwise 0: take the careful
+ * way.
+ *
+ * Why that proves the bytes read are the file's: the fstat comes after the read, and any write
+ * or truncation between the open and that fstat would have set ctime to the time of writing,
+ * which is after t0 (ctime comes from the same real-time clock, to a tick, far below the
+ * margin). mtime alone proves nothing: a writer can put it back with futimens, but doing so
+ * sets ctime to the present too, and nothing in user space sets ctime back. (Changing the
+ * system clock needs privilege, and a privileged writer could change the file after we return
+ * anyway.) */
 #define STREAM_QUIET_SECONDS 2
-static int stream_quick(stream_worker *w, stream_slot *sl, int fd, const struct timespec *t0,
-                        ms_error *err)
+static int stream_quick(ms_hash_stream *s, stream_worker *w, stream_slot *sl, int fd,
+                        const struct timespec *t0, ms_error *err)
 {
     struct stat st;
     ssize_t n;
@@ -595,9 +626,12 @@ static int stream_quick(stream_worker *w, stream_slot *sl, int fd, const struct 
     do {
         n = pread(fd, w->buf, w->cap, 0);
     } while (n < 0 && errno == EINTR);
+    if (s->o.after_read)
+        s->o.after_read(s->o.after_read_ctx, fd);
     if (n < 0 || (size_t)n == w->cap || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size != (uint64_t)n ||
-        st.st_mtim.tv_sec >= t0->tv_sec - STREAM_QUIET_SECONDS)
+        st.st_mtim.tv_sec >= t0->tv_sec - STREAM_QUIET_SECONDS ||
+        st.st_ctim.tv_sec >= t0->tv_sec - STREAM_QUIET_SECONDS)
         return 0;
     sl->size = (uint64_t)n;
     sl->nlink = (uint64_t)st.st_nlink;
@@ -634,7 +668,7 @@ static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_
                             root_path(s->o.root, sl->path, path, sizeof path),
                             e == ELOOP ? "replaced by a symbolic link" : strerror(e));
     }
-    if ((rc = stream_quick(w, sl, fd, &t0, err)) != 0) {
+    if ((rc = stream_quick(s, w, sl, fd, &t0, err)) != 0) {
         rc = rc == 1 ? 0 : rc;
         goto out;
     }
@@ -657,6 +691,9 @@ static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_
     before.size = sl->size;
     before.mtime_sec = st.st_mtim.tv_sec;
     before.mtime_nsec = st.st_mtim.tv_nsec;
+    before.ctime_sec = st.st_ctim.tv_sec;
+    before.ctime_nsec = st.st_ctim.tv_nsec;
+    wait_past_ctime(&st);
     before.dev = (uint64_t)st.st_dev;
     before.ino = (uint64_t)st.st_ino;
     size_t want_buf = sl->size < s->buffer_size ? (size_t)sl->size : s->buffer_size;
@@ -689,6 +726,8 @@ static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_
         }
         ms_hasher_update(w->hasher, w->buf, (size_t)n);
         off += (uint64_t)n;
+        if (s->o.after_read)
+            s->o.after_read(s->o.after_read_ctx, fd);
     }
     if (fstat(fd, &now) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: %s", root_path(s->o.root, sl->path, path, sizeof path),

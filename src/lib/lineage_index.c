@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lineage_internal.h"
+#include "modelseal/fs.h"
 
 /* ---- the index, read for a few paths ----
  * libgit2 loads the whole index (every entry allocated): for 100,000 files that is most of the
@@ -389,7 +390,8 @@ static int index_unchanged(int fd, const struct stat *st)
 {
     struct stat now;
     return fstat(fd, &now) == 0 && now.st_ino == st->st_ino && now.st_size == st->st_size &&
-           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+           now.st_mtim.tv_sec == st->st_mtim.tv_sec && now.st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == st->st_ctim.tv_sec && now.st_ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 /* ---- the index, scanned ahead ----
@@ -485,11 +487,12 @@ static char *guess_index(const char *start)
             break;
         }
         if (lstat(dotgit, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < 4096) {
+            ms_buf text = MS_BUF_INIT;
             char line[4096];
-            FILE *f = fopen(dotgit, "re");
-            size_t got = f ? fread(line, 1, sizeof line - 1, f) : 0;
-            if (f)
-                fclose(f);
+            size_t got = 0;
+            if (ms_file_read_regular(dotgit, sizeof line - 1, MS_FILE_NOFOLLOW, &text, NULL) == 0)
+                memcpy(line, text.data, got = text.len);
+            ms_buf_free(&text);
             line[got] = '\0';
             line[strcspn(line, "\r\n")] = '\0';
             if (strncmp(line, "gitdir: ", 8) == 0 && line[8] &&

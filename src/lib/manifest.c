@@ -172,6 +172,34 @@ static int add_walk_ignore(const char ***list, size_t *n, const char *path)
     return 0;
 }
 
+/* model.sig and claims.jsonl are left out of a directory model's hash, and are read by name
+ * (verify, attest, policies). One that exists but is not a regular file (a FIFO, a directory, a
+ * device, a symbolic link) is refused rather than skipped unseen: whoever reads it next would
+ * otherwise find something other than a file there. */
+int ms_model_check_companions(const char *model, ms_error *err)
+{
+    static const char *const names[] = {MS_SIGNATURE_FILE, MS_CLAIMS_FILE};
+    struct stat st;
+    if (stat(model, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0; /* a single file's companions are beside it, not skipped inside it */
+    size_t n = strlen(model);
+    while (n > 1 && model[n - 1] == '/')
+        n--;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ms_buf p = MS_BUF_INIT;
+        if (ms_buf_printf(&p, "%.*s/%s", (int)n, model, names[i]))
+            return ms_error_nomem(err);
+        int rc = 0;
+        if (lstat((const char *)p.data, &st) == 0 && !S_ISREG(st.st_mode))
+            rc = ms_error_set(err, MS_EINPUT, "%s: is %s, not a regular file", (const char *)p.data,
+                              ms_file_kind(st.st_mode));
+        ms_buf_free(&p);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
     ms_buf b = MS_BUF_INIT;
@@ -201,6 +229,8 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     if (ser->method == MS_METHOD_SHARDS && ser->shard_size == 0)
         return ms_error_set(err, MS_EINPUT, "shard size must be greater than 0");
 
+    if ((rc = ms_model_check_companions(path, err)) != 0)
+        return rc;
     m = ms_manifest_new();
     if (!m || ms_serialization_copy(&m->serialization, ser) ||
         !(m->model_name = model_basename(path))) {

@@ -524,7 +524,9 @@ static int model_signature(collect_ctx *ctx, const char *model, ms_sbom_model *m
         rc = ms_error_set(ctx->err, MS_EVERIFY, "%s: missing (the model is not signed)", sig_path);
         goto out;
     }
-    if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &json, &e)) != 0 ||
+    /* The default model.sig is inside the model, where a link is not expected. */
+    if ((rc = ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
+                                   o->signature_path ? 0 : MS_FILE_NOFOLLOW, &json, &e)) != 0 ||
         (rc = ms_bundle_parse(json.data, json.len, &bundle, &e)) != 0) {
         rc = ms_error_set(ctx->err, rc, "%s: %s", sig_path, e.message);
         goto out;

@@ -210,6 +210,8 @@ static void fill_entry(ms_file_entry *e, const struct stat *st)
     e->size = (uint64_t)st->st_size;
     e->mtime_sec = st->st_mtim.tv_sec;
     e->mtime_nsec = st->st_mtim.tv_nsec;
+    e->ctime_sec = st->st_ctim.tv_sec;
+    e->ctime_nsec = st->st_ctim.tv_nsec;
     e->dev = (uint64_t)st->st_dev;
     e->ino = (uint64_t)st->st_ino;
     e->nlink = (uint64_t)st->st_nlink;

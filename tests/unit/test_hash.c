@@ -368,6 +368,37 @@ static void replace_b_same_metadata(fixture *f)
     free(data);
 }
 
+/* Sleep past the kernel's timestamp tick (at most 10 ms at HZ=100), so that a change made now
+ * gets another ctime than the one before. */
+static void next_tick(void)
+{
+    struct timespec t = {0, 25000000};
+    nanosleep(&t, NULL);
+}
+
+/* Write `len` bytes over the start of `path` (same size) and put its mtime back to `mtime`. */
+static void overwrite_keep_mtime(const char *path, const uint8_t *data, size_t len,
+                                 const struct timespec *mtime)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, data, len, 0), (ssize_t)len);
+    struct timespec times[2] = {{0, UTIME_OMIT}, *mtime};
+    assert_int_equal(futimens(fd, times), 0);
+    close(fd);
+}
+
+static void rewrite_b_keep_mtime(fixture *f)
+{
+    char path[PATH_MAX];
+    /* Other bytes, same size, and the mtime put back: only ctime tells. */
+    uint8_t *data = make_bytes(20000, 11);
+    struct timespec mtime = {f->list.entries[1].mtime_sec, f->list.entries[1].mtime_nsec};
+    next_tick();
+    overwrite_keep_mtime(unit_path(path, f->dir, "b"), data, 20000, &mtime);
+    free(data);
+}
+
 static void symlink_b(fixture *f)
 {
     char path[PATH_MAX];
@@ -391,6 +422,11 @@ static void test_changed_size(void **state)
 static void test_changed_mtime(void **state)
 {
     expect_changed(*state, touch_b, MS_EINPUT, "changed");
+}
+
+static void test_rewritten_mtime_restored(void **state)
+{
+    expect_changed(*state, rewrite_b_keep_mtime, MS_EINPUT, "ctime");
 }
 
 static void test_replaced_file(void **state)
@@ -585,6 +621,83 @@ static void test_stream_file_vanishes(void **state)
     assert_non_null(strstr(f->err.message, "gone: cannot open"));
 }
 
+/* A writer that writes into a file right after the streaming engine read it and puts its
+ * mtime back (futimens): the digest handed back is never one of bytes the file no longer holds.
+ * Either the file is reported changed, or what was hashed is what it now holds. The write comes
+ * after the first read (the quick way's one read, which an old mtime let through before ctime
+ * was checked) or after the second (the careful way's read, checked by mtime alone before). */
+typedef struct racer {
+    char path[PATH_MAX];
+    struct timespec mtime;
+    int calls, fire_at;
+} racer;
+
+static void race_after_read(void *ctx, int fd)
+{
+    racer *r = ctx;
+    (void)fd;
+    if (++r->calls != r->fire_at)
+        return;
+    uint8_t *data = make_bytes(5000, 13);
+    overwrite_keep_mtime(r->path, data, 5000, &r->mtime);
+    free(data);
+}
+
+static void test_stream_written_while_read(void **state)
+{
+    fixture *f = *state;
+    for (int run = 0; run < 4; run++) {
+        int old = run & 1;
+        uint8_t *data = make_bytes(5000, 12);
+        unit_write(f->dir, "w", data, 5000);
+        free(data);
+        racer r;
+        memset(&r, 0, sizeof r);
+        r.fire_at = 1 + (run >> 1);
+        unit_path(r.path, f->dir, "w");
+        struct stat st;
+        if (old) { /* mtime well past the quick way's margin */
+            struct timespec times[2] = {{0, UTIME_OMIT}, {time(NULL) - 100, 0}};
+            assert_int_equal(utimensat(AT_FDCWD, r.path, times, 0), 0);
+        }
+        assert_int_equal(stat(r.path, &st), 0);
+        r.mtime = st.st_mtim;
+        stream_seen seen;
+        memset(&seen, 0, sizeof seen);
+        ms_hash_stream_options so = {.root = f->dir,
+                                     .algorithm = MS_HASH_SHA256,
+                                     .threads = 1,
+                                     .done = stream_done,
+                                     .ctx = &seen,
+                                     .after_read = race_after_read,
+                                     .after_read_ctx = &r};
+        seen.s = ms_hash_stream_new(&so, &f->err);
+        assert_non_null(seen.s);
+        ms_walk_options wo = walk_opts;
+        wo.no_stat = 1;
+        int rc = ms_walk(f->dir, &wo, stream_add, &seen, &f->err);
+        if (rc == 0)
+            rc = ms_hash_stream_finish(seen.s, &f->err);
+        ms_hash_stream_free(seen.s);
+        assert_true(r.calls >= r.fire_at);
+        if (rc == 0) {
+            uint8_t now[MS_SHA256_SIZE];
+            uint8_t *after = make_bytes(5000, 13);
+            reference_digest(MS_HASH_SHA256, after, 5000, now);
+            free(after);
+            assert_int_equal(seen.n, 1);
+            if (memcmp(seen.digests[0], now, MS_SHA256_SIZE) != 0)
+                fail_msg("%s mtime, write after read %d: a digest of bytes the file no longer "
+                         "holds, and no error",
+                         old ? "old" : "new", r.fire_at);
+        } else {
+            assert_int_equal(rc, MS_EINPUT);
+            unit_assert_contains(f->err.message, "w: changed while hashing");
+            unit_assert_contains(f->err.message, "ctime");
+        }
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -600,6 +713,7 @@ int main(void)
         T(test_engine_single_file_model),
         T(test_changed_size),
         T(test_changed_mtime),
+        T(test_rewritten_mtime_restored),
         T(test_replaced_file),
         T(test_replaced_by_symlink),
         T(test_removed_file),
@@ -607,6 +721,7 @@ int main(void)
         T(test_missing_root),
         T(test_stream_matches_engine),
         T(test_stream_file_vanishes),
+        T(test_stream_written_while_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
