@@ -154,6 +154,11 @@ typedef struct ms_sigstore_policy {
      * covers the artifact itself, not its digest); NULL otherwise. */
     const uint8_t *artifact;
     size_t artifact_len;
+    /* With `key`: the bundle must carry at least one transparency log entry, and it must verify
+     * against the trusted root (which is then required). An RFC 3161 timestamp alone proves a
+     * time, not that the signature was published, so it does not count. Keyless bundles always
+     * need an entry. */
+    int require_tlog_entry;
 } ms_sigstore_policy;
 
 typedef struct ms_sigstore_result {
@@ -185,7 +190,9 @@ void ms_sigstore_result_clear(ms_sigstore_result *res);
  *   the message signature with the leaf key: ECDSA over the artifact's SHA-256 digest, Ed25519
  *   over the artifact itself, which policy->artifact must then give).
  * With policy->key, `root` may be NULL when the bundle has no log entry and no timestamp (only
- * the signature is checked then); identity and issuer are ignored and res carries none.
+ * the signature is checked then) and policy->require_tlog_entry is 0; identity and issuer are
+ * ignored and res carries none. With policy->require_tlog_entry, a key bundle without a log entry
+ * is refused (MS_EVERIFY) whatever timestamps it carries.
  * Messages start with "sigstore <check>: ". 0; MS_EVERIFY; MS_EINPUT for malformed bundle
  * fields or a missing trusted root; MS_ENOMEM. `res` (optional) is filled on success. */
 int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *root,

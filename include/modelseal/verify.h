@@ -32,7 +32,12 @@ typedef struct ms_trust {
      * offline against it: `identity` is the required SAN, `sigstore_issuer` the required OIDC
      * issuer; `roots` and `at_time` do not apply to it. */
     const ms_trusted_root *sigstore_root;
-    const char *sigstore_issuer;
+    const char *sigstore_issuer; /* also required of a plain certificate bundle's leaf (its OIDC
+                                    issuer extension) when set */
+    /* With sigstore_root and keys: a key bundle must be in a transparency log of that root (at
+     * least one entry, verified; timestamps alone are refused). Without it, a key bundle's log
+     * entries and timestamps are verified against the root when it carries any. */
+    int key_bundle_logged;
     /* -- end Sigstore -- */
 } ms_trust;
 

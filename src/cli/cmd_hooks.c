@@ -19,9 +19,6 @@
 #ifndef MS_PKGDATADIR
 #define MS_PKGDATADIR "/usr/local/share/modelseal"
 #endif
-#ifndef MS_SRCDIR
-#define MS_SRCDIR "."
-#endif
 
 const char cmd_hooks_usage[] =
     "Usage: modelseal hooks install [--repo PATH] [--remote NAME] [--pre-commit] [--force]\n"
@@ -73,13 +70,13 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The directory holding the hook scripts to install. */
+/* The directory holding the hook scripts to install: $MODELSEAL_HOOKS_DIR, else the installed
+ * one (never the source tree). */
 static const char *scripts_dir(char *buf, size_t size)
 {
     const char *env = getenv("MODELSEAL_HOOKS_DIR");
-    const char *candidates[3] = {env && *env ? env : NULL, MS_PKGDATADIR "/hooks",
-                                 MS_SRCDIR "/contrib/hooks"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *candidates[2] = {env && *env ? env : NULL, MS_PKGDATADIR "/hooks"};
+    for (size_t i = 0; i < 2; i++) {
         if (!candidates[i])
             continue;
         snprintf(buf, size, "%s/post-commit", candidates[i]);
@@ -491,9 +488,9 @@ static int hooks_run(int argc, char **argv, int install)
     const char *sdir = NULL;
     if (install) {
         if (!(sdir = scripts_dir(buf, sizeof buf))) {
-            cli_message("cannot find the hook scripts (looked in $MODELSEAL_HOOKS_DIR, "
-                        "%s/hooks and %s/contrib/hooks)",
-                        MS_PKGDATADIR, MS_SRCDIR);
+            cli_message("cannot find the hook scripts (looked in $MODELSEAL_HOOKS_DIR and "
+                        "%s/hooks)",
+                        MS_PKGDATADIR);
             status = EXIT_ENVIRONMENT;
             goto out;
         }

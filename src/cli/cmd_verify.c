@@ -59,29 +59,6 @@ enum {
     OPT_STAGING
 };
 
-/* -- Sigstore -- */
-/* --key with a trusted root and no keyless identity: the point is the log's evidence, so a key
- * bundle without transparency log entries or timestamps is refused (0 or MS_EVERIFY). A bundle
- * that does not parse, or is not a key bundle, is left to ms_verify_model to report. */
-static int require_log_evidence(const ms_buf *bundle, const char *sig_path, ms_error *err)
-{
-    ms_bundle *b = NULL;
-    ms_error ignored;
-    int rc = 0;
-    if (ms_bundle_parse(bundle->data, bundle->len, &b, &ignored) != 0)
-        return 0;
-    if (ms_bundle_material_kind(b) == MS_MATERIAL_PUBLIC_KEY &&
-        cJSON_GetArraySize(ms_bundle_tlog_entries(b)) == 0 && !ms_bundle_timestamp_data(b))
-        rc = ms_error_set(err, MS_EVERIFY,
-                          "%s: the key bundle carries no transparency log entry or timestamp to "
-                          "verify against the trusted root",
-                          sig_path);
-    ms_bundle_free(b);
-    return rc;
-}
-
-/* -- end Sigstore -- */
-
 static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
 {
     cJSON *a = cJSON_AddArrayToObject(o, name);
@@ -105,7 +82,7 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
             cJSON_AddStringToObject(s, "identity", res->signer.identity);
         if (res->signer.subject)
             cJSON_AddStringToObject(s, "subject", res->signer.subject);
-        if (res->signer.issuer) /* Sigstore */
+        if (res->signer.issuer) /* Sigstore, or a certificate checked with --issuer */
             cJSON_AddStringToObject(s, "issuer", res->signer.issuer);
         if (res->signer.signing_time) {
             char when[40];
@@ -284,6 +261,7 @@ int cmd_verify(int argc, char **argv)
         .identity = identity,
         .sigstore_root = sigstore_root,
         .sigstore_issuer = issuer,
+        .key_bundle_logged = key_log,
     };
     vopts.hash = ho.opts;
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
@@ -292,9 +270,7 @@ int cmd_verify(int argc, char **argv)
     cli_progress_start(&progress, json ? 0 : ho.progress, "verifying");
     vopts.hash.progress = cli_progress_update;
     vopts.hash.progress_ctx = &progress;
-    int rc = key_log ? require_log_evidence(&bundle, sig_path, &err) : 0;
-    if (rc == 0)
-        rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
+    int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
     cli_progress_end(&progress);
     if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 &&
         !res.statement && !res.signer.kind[0]) {
@@ -322,13 +298,16 @@ int cmd_verify(int argc, char **argv)
     cli_format_root(res.statement->subject_digest, root);
     printf("Verified %s: %zu file%s, root %s\n", cli_quote(model), res.n_files,
            res.n_files == 1 ? "" : "s", root);
-    if (res.signer.issuer) { /* Sigstore */
+    if (strcmp(res.signer.kind, "sigstore") == 0) {
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);
         printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
                res.signer.identity ? cli_quote(res.signer.identity) : "?",
                cli_quote(res.signer.issuer), when, cli_quote(res.signer.hint));
-    } else if (res.signer.identity)
+    } else if (res.signer.identity && res.signer.issuer) /* a certificate chain and --issuer */
+        printf("Signer: certificate for %s from %s (key %.16s)\n", cli_quote(res.signer.identity),
+               cli_quote(res.signer.issuer), cli_quote(res.signer.hint));
+    else if (res.signer.identity)
         printf("Signer: certificate for %s (key %.16s)\n", cli_quote(res.signer.identity),
                cli_quote(res.signer.hint));
     else if (res.signer.subject)

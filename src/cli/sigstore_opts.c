@@ -3,6 +3,7 @@
  * the trusted root verify and blob verify check Sigstore evidence against. */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -62,6 +63,14 @@ int cli_sigstore_check(const cli_sigstore_options *o, int have_key)
     return EXIT_OK;
 }
 
+/* The directory of the default trusted roots and signing configs: $MODELSEAL_SIGSTORE_DIR when
+ * set, else the installed one. Nothing else is looked at (never the source tree). */
+static const char *sigstore_dir(void)
+{
+    const char *env = getenv("MODELSEAL_SIGSTORE_DIR");
+    return env && *env ? env : MS_PKGDATADIR;
+}
+
 /* A non-negative number from the environment, or `dflt`. */
 static long env_number(const char *name, long dflt)
 {
@@ -94,10 +103,21 @@ static void show_url(const char *url, void *ctx)
         fprintf(stderr, "modelseal: cannot run %s; open the URL yourself\n", cli_quote(browser));
 }
 
+/* A default trust file (not named on the command line) that cannot be read: the installation
+ * (or $MODELSEAL_SIGSTORE_DIR) lacks it, an environment problem (MS_EENV, exit 3) naming the
+ * path looked at. 0 when readable. */
+static int check_default_file(const char *path, const char *what, const char *option, ms_error *err)
+{
+    if (access(path, R_OK) == 0)
+        return 0;
+    return ms_error_set(err, MS_EENV, "%s: %s (the default %s; give %s FILE)", path,
+                        strerror(errno), what, option);
+}
+
 /* The library options from the command line and the environment (path: PATH_MAX bytes for the
- * installed signing config's path). */
-static void library_options(const cli_sigstore_options *o, ms_sigstore_sign_options *so,
-                            browser_ctx *b, char *path)
+ * default signing config's path). MS_EENV when that default is not readable. */
+static int library_options(const cli_sigstore_options *o, ms_sigstore_sign_options *so,
+                           browser_ctx *b, char *path, ms_error *err)
 {
     const char *name = o->staging ? "staging_signing_config.v0.2.json" : "signing_config.v0.2.json";
     const char *browser = getenv("BROWSER");
@@ -108,12 +128,10 @@ static void library_options(const cli_sigstore_options *o, ms_sigstore_sign_opti
     if (o->signing_config) {
         so->signing_config = o->signing_config;
     } else {
-        snprintf(path, PATH_MAX, "%s/%s", MS_PKGDATADIR, name);
-#ifdef MS_SRCDIR
-        if (access(path, R_OK) != 0)
-            snprintf(path, PATH_MAX, "%s/keys/%s", MS_SRCDIR, name);
-#endif
+        snprintf(path, PATH_MAX, "%s/%s", sigstore_dir(), name);
         so->signing_config = path;
+        if (check_default_file(path, "signing config", "--signing-config", err) != 0)
+            return MS_EENV;
     }
     so->identity_token = o->identity_token;
     /* A browser sign-in needs someone to open the URL: a terminal, or a $BROWSER to run. */
@@ -126,6 +144,7 @@ static void library_options(const cli_sigstore_options *o, ms_sigstore_sign_opti
     so->connect_timeout_ms = so->timeout_ms > 0 && so->timeout_ms < 10000 ? so->timeout_ms : 0;
     so->retries = (int)env_number("MODELSEAL_HTTP_RETRIES", -1);
     so->interactive_timeout_ms = env_number("MODELSEAL_OIDC_TIMEOUT_MS", 0);
+    return 0;
 }
 
 int cli_sigstore_preflight(const cli_sigstore_options *o, ms_error *err)
@@ -133,8 +152,8 @@ int cli_sigstore_preflight(const cli_sigstore_options *o, ms_error *err)
     char path[PATH_MAX];
     browser_ctx b;
     ms_sigstore_sign_options so;
-    library_options(o, &so, &b, path);
-    return ms_sigstore_sign_preflight(&so, err);
+    int rc = library_options(o, &so, &b, path, err);
+    return rc ? rc : ms_sigstore_sign_preflight(&so, err);
 }
 
 int cli_sigstore_sign_statement(const cli_sigstore_options *o, const uint8_t *payload, size_t len,
@@ -143,8 +162,8 @@ int cli_sigstore_sign_statement(const cli_sigstore_options *o, const uint8_t *pa
     char path[PATH_MAX];
     browser_ctx b;
     ms_sigstore_sign_options so;
-    library_options(o, &so, &b, path);
-    return ms_sigstore_sign_dsse(&so, payload, len, out, err);
+    int rc = library_options(o, &so, &b, path, err);
+    return rc ? rc : ms_sigstore_sign_dsse(&so, payload, len, out, err);
 }
 
 int cli_sigstore_sign_message(const cli_sigstore_options *o, const uint8_t sha256[32], ms_buf *out,
@@ -153,8 +172,8 @@ int cli_sigstore_sign_message(const cli_sigstore_options *o, const uint8_t sha25
     char path[PATH_MAX];
     browser_ctx b;
     ms_sigstore_sign_options so;
-    library_options(o, &so, &b, path);
-    return ms_sigstore_sign_message(&so, sha256, out, err);
+    int rc = library_options(o, &so, &b, path, err);
+    return rc ? rc : ms_sigstore_sign_message(&so, sha256, out, err);
 }
 
 char *cli_sigstore_identity(const ms_buf *bundle)
@@ -180,12 +199,10 @@ int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out)
     char buf[PATH_MAX];
     ms_error err;
     if (!path) {
-        snprintf(buf, sizeof buf, "%s/%s", MS_PKGDATADIR, name);
-#ifdef MS_SRCDIR
-        if (access(buf, R_OK) != 0)
-            snprintf(buf, sizeof buf, "%s/keys/%s", MS_SRCDIR, name);
-#endif
+        snprintf(buf, sizeof buf, "%s/%s", sigstore_dir(), name);
         path = buf;
+        if (check_default_file(path, "trusted root", "--trusted-root", &err) != 0)
+            return cli_fail(&err);
     }
     if (ms_trusted_root_load(path, out, &err) != 0)
         return cli_fail(&err);

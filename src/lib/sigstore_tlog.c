@@ -32,8 +32,12 @@ static const char *string_field(const cJSON *obj, const char *name)
     return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
-/* A protobuf-JSON int64: a decimal string or an integral number, >= 0. 1 when present and
- * valid, 0 when absent, -1 when malformed or negative. */
+/* What int_field accepts, for the messages that refuse a field. */
+#define INT_FIELD_PROBLEMS "negative, not a whole number or above 9223372036854775807"
+
+/* A protobuf-JSON int64: a decimal string or an integral number (exact in a double), from 0 to
+ * INT64_MAX. 1 when present and valid, 0 when absent, -1 when malformed, negative or larger (a
+ * longer string is refused as it is read, before it can overflow). */
 static int int_field(const cJSON *obj, const char *name, int64_t *out)
 {
     const cJSON *it = field(obj, name);
@@ -41,7 +45,7 @@ static int int_field(const cJSON *obj, const char *name, int64_t *out)
         return 0;
     if (cJSON_IsNumber(it)) {
         double d = it->valuedouble;
-        if (d < 0 || d > 9007199254740992.0 || d != (double)(int64_t)d)
+        if (!(d >= 0 && d <= 9007199254740992.0) || d != (double)(int64_t)d)
             return -1;
         *out = (int64_t)d;
         return 1;
@@ -50,9 +54,9 @@ static int int_field(const cJSON *obj, const char *name, int64_t *out)
         return -1;
     int64_t v = 0;
     for (const char *p = it->valuestring; *p; p++) {
-        if (*p < '0' || *p > '9')
+        if (*p < '0' || *p > '9' || __builtin_mul_overflow(v, 10, &v) ||
+            __builtin_add_overflow(v, *p - '0', &v))
             return -1;
-        v = v * 10 + (*p - '0');
     }
     *out = v;
     return 1;
@@ -283,11 +287,11 @@ static int match_body(ms_sigstore_vctx *c, const cJSON *body, const char *kind, 
 
 /* ---- one transparency log entry ---- */
 
-static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, const uint8_t *body,
+static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, const uint8_t *body,
                            size_t body_len, const ms_log_instance *log, EVP_PKEY *key,
                            ms_error *err)
 {
-    const char *where = "tlogEntries[].inclusionProof";
+    char where[64];
     const cJSON *hashes = field(proof, "hashes");
     uint8_t(*path)[32] = NULL;
     uint8_t *root_hash = NULL, leaf[32];
@@ -296,9 +300,13 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, const uint8_
     ms_checkpoint cp;
     int rc;
     memset(&cp, 0, sizeof cp);
-    if (int_field(proof, "logIndex", &index) != 1 || int_field(proof, "treeSize", &size) != 1)
+    snprintf(where, sizeof where, "tlogEntries[%zu].inclusionProof", idx);
+    if (int_field(proof, "logIndex", &index) != 1)
         return ms_sigstore_fail(err, MS_EINPUT, "inclusion proof",
-                                "logIndex or treeSize missing or invalid");
+                                "%s.logIndex: missing, " INT_FIELD_PROBLEMS, where);
+    if (int_field(proof, "treeSize", &size) != 1)
+        return ms_sigstore_fail(err, MS_EINPUT, "inclusion proof",
+                                "%s.treeSize: missing, " INT_FIELD_PROBLEMS, where);
     if ((rc = b64_field(proof, "rootHash", where, 32, &root_hash, &root_len, err)) != 0)
         return rc;
     if (root_len != 32) {
@@ -398,10 +406,10 @@ int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx,
         return ms_sigstore_fail(err, MS_EINPUT, "tlog entry", "%s is not an object", where);
     if (int_field(entry, "logIndex", &log_index) != 1)
         return ms_sigstore_fail(err, MS_EINPUT, "tlog entry",
-                                "%s.logIndex: missing, negative or invalid", where);
+                                "%s.logIndex: missing, " INT_FIELD_PROBLEMS, where);
     if ((has_time = int_field(entry, "integratedTime", &itime)) < 0)
         return ms_sigstore_fail(err, MS_EINPUT, "tlog entry",
-                                "%s.integratedTime: negative or invalid", where);
+                                "%s.integratedTime: " INT_FIELD_PROBLEMS, where);
     const cJSON *kv = field(entry, "kindVersion");
     const char *kind = string_field(kv, "kind"), *version = string_field(kv, "version");
     if (!kind || !version)
@@ -432,7 +440,7 @@ int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx,
 
     const cJSON *proof = field(entry, "inclusionProof");
     if (proof) {
-        if ((rc = check_inclusion(c, proof, body, body_len, log, key, err)) != 0)
+        if ((rc = check_inclusion(c, proof, idx, body, body_len, log, key, err)) != 0)
             goto out;
     } else if (!c->v01) {
         rc = ms_sigstore_fail(err, MS_EVERIFY, "inclusion proof", "%s has no inclusion proof",

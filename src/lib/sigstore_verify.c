@@ -189,7 +189,7 @@ int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *ro
     c->bundle = bundle;
     c->root = root;
     c->policy = policy;
-    if (!policy || (!root && !policy->key) ||
+    if (!policy || (!root && (!policy->key || policy->require_tlog_entry)) ||
         (!policy->key && (!policy->identity || !policy->issuer))) {
         rc = ms_error_set(err, MS_EINPUT,
                           "sigstore: a trusted root and an identity and issuer (or a managed "
@@ -213,6 +213,13 @@ int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *ro
     if (n == 0 && !c->key) {
         rc = ms_sigstore_fail(err, MS_EVERIFY, "tlog entry",
                               "the bundle has no transparency log entry");
+        goto out;
+    }
+    if (n == 0 && policy->require_tlog_entry) {
+        /* A timestamp alone shows when the signature existed, not that it was published. */
+        rc = ms_sigstore_fail(err, MS_EVERIFY, "tlog entry",
+                              "the key bundle carries no transparency log entry to verify "
+                              "against the trusted root (a timestamp alone does not count)");
         goto out;
     }
     if (n > MS_BUNDLE_MAX_TLOG_ENTRIES) {

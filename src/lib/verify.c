@@ -45,14 +45,16 @@ static int envelope_verifies(const ms_dsse_envelope *env, const ms_buf *pae, con
     return 0;
 }
 
-/* -- Sigstore: a key bundle that carries transparency log entries or timestamps, verified
- * with a trusted root: the entries must be for this key and signature, and verify. -- */
+/* -- Sigstore: a key bundle that carries transparency log entries or timestamps (or must be in
+ * a log: trust->key_bundle_logged), verified with a trusted root: the entries must be for this
+ * key and signature, and verify. -- */
 static int verify_key_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,
                                     ms_signer_info *info, ms_error *err)
 {
     int rc = MS_EVERIFY;
     for (size_t k = 0; k < trust->n_keys; k++) {
-        ms_sigstore_policy policy = {.key = trust->keys[k]};
+        ms_sigstore_policy policy = {.key = trust->keys[k],
+                                     .require_tlog_entry = trust->key_bundle_logged};
         ms_sigstore_result res;
         rc = ms_sigstore_verify_bundle(bundle, trust->sigstore_root, &policy, &res, err);
         if (rc == 0 && info) {
@@ -78,8 +80,9 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
         return ms_error_set(
             err, MS_EVERIFY,
             "the bundle is signed with a key, but no trusted public key was given (--key)");
-    if (trust->sigstore_root && (cJSON_GetArraySize(ms_bundle_tlog_entries(bundle)) > 0 ||
-                                 ms_bundle_timestamp_data(bundle)))
+    if (trust->sigstore_root &&
+        (trust->key_bundle_logged || cJSON_GetArraySize(ms_bundle_tlog_entries(bundle)) > 0 ||
+         ms_bundle_timestamp_data(bundle)))
         return verify_key_with_sigstore(bundle, trust, info, err);
     for (size_t k = 0; k < trust->n_keys; k++) {
         if (envelope_verifies(env, pae, trust->keys[k])) {
@@ -95,12 +98,32 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
                         bundle_hint ? bundle_hint : "");
 }
 
+/* The leaf's OIDC issuer (Fulcio's extension 1.3.6.1.4.1.57264.1.8, else the older .1.1) must
+ * be `want`; an absent one does not match. On success *issuer is the leaf's (malloc'd). */
+static int check_leaf_issuer(const ms_x509_chain *chain, const char *want, char **issuer,
+                             ms_error *err)
+{
+    char *got = ms_x509_leaf_extension_string(chain, MS_FULCIO_OID_ISSUER_V2);
+    if (!got)
+        got = ms_x509_leaf_extension_string(chain, MS_FULCIO_OID_ISSUER_V1);
+    if (!got || strcmp(got, want) != 0) {
+        int rc =
+            ms_error_set(err, MS_EVERIFY, "the signing certificate's OIDC issuer is %s, not %s",
+                         got ? got : "absent", want);
+        free(got);
+        return rc;
+    }
+    *issuer = got;
+    return 0;
+}
+
 static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envelope *env,
                                     const ms_buf *pae, const ms_trust *trust, ms_signer_info *info,
                                     ms_error *err)
 {
     ms_x509_chain *chain = NULL;
     ms_key *leaf_key = NULL;
+    char *issuer = NULL;
     int rc = 0;
     size_t n = ms_bundle_certificate_count(bundle);
     if (!trust->roots)
@@ -127,6 +150,9 @@ static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envel
         free(id);
         goto out;
     }
+    if (trust->sigstore_issuer &&
+        (rc = check_leaf_issuer(chain, trust->sigstore_issuer, &issuer, err)) != 0)
+        goto out;
     if ((rc = ms_x509_leaf_public_key(chain, &leaf_key, err)) != 0)
         goto out;
     if (!envelope_verifies(env, pae, leaf_key)) {
@@ -139,8 +165,11 @@ static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envel
         ms_key_hint(leaf_key, info->hint);
         info->identity = ms_x509_leaf_identity(chain);
         info->subject = ms_x509_leaf_subject(chain);
+        info->issuer = issuer; /* checked with trust->sigstore_issuer, or NULL */
+        issuer = NULL;
     }
 out:
+    free(issuer);
     ms_key_free(leaf_key);
     ms_x509_chain_free(chain);
     return rc;

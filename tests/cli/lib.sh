@@ -5,6 +5,11 @@ set -u
 MODELSEAL=${MODELSEAL:-$(cd "$(dirname "$0")/../.." && pwd)/modelseal}
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 MS_VECTORS=${MS_VECTORS:-$SRCDIR/tests/vectors}
+# The program reads its default trusted roots, signing configs and hook scripts only where they
+# are installed or where these name: the tests use the source tree's.
+MODELSEAL_SIGSTORE_DIR=${MODELSEAL_SIGSTORE_DIR:-$SRCDIR/keys}
+MODELSEAL_HOOKS_DIR=${MODELSEAL_HOOKS_DIR:-$SRCDIR/contrib/hooks}
+export MODELSEAL_SIGSTORE_DIR MODELSEAL_HOOKS_DIR
 PY=/usr/bin/python3 # Debian's interpreter, with its packages
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/modelseal-test.XXXXXX")

@@ -2,8 +2,11 @@
 
 usage: make_certs.py DIR   (run with /usr/bin/python3)
 Writes DIR/{ca.pem, leaf.key, leaf.pem, expired.pem, other-ca.pem, other-leaf.pem,
-other-leaf.key}: a root CA; a P-256 leaf valid now with SAN ml@example.com and codeSigning;
-a leaf for the same key that expired a year ago; and a second, unrelated CA with its own leaf.
+other-leaf.key, issuer-leaf.pem, issuer-v1-leaf.pem}: a root CA; a P-256 leaf valid now with SAN
+ml@example.com and codeSigning; a leaf for the same key that expired a year ago; a second,
+unrelated CA with its own leaf; and two more leaves like the first that carry Fulcio's OIDC
+issuer extension, https://issuer.example (1.3.6.1.4.1.57264.1.8, a DER UTF8String, and the
+older 1.3.6.1.4.1.57264.1.1, the raw string).
 """
 import datetime
 import sys
@@ -32,16 +35,23 @@ def ca(cn, now):
     return key, cert
 
 
-def leaf(ca_key, ca_cert, key, start, end):
-    return (
+ISSUER = b"https://issuer.example"
+ISSUER_V2 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.8")  # DER UTF8String
+ISSUER_V1 = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.1")  # the raw string
+
+
+def leaf(ca_key, ca_cert, key, start, end, extra=None):
+    b = (
         x509.CertificateBuilder()
         .subject_name(name("modelseal test signer")).issuer_name(ca_cert.subject).public_key(key.public_key())
         .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(end)
         .add_extension(x509.SubjectAlternativeName([x509.RFC822Name("ml@example.com")]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
-        .sign(ca_key, hashes.SHA256())
     )
+    if extra:
+        b = b.add_extension(x509.UnrecognizedExtension(*extra), critical=False)
+    return b.sign(ca_key, hashes.SHA256())
 
 
 def write_cert(path, cert):
@@ -67,6 +77,10 @@ def main():
     write_cert(f"{out}/other-ca.pem", other_cert)
     write_key(f"{out}/other-leaf.key", okey)
     write_cert(f"{out}/other-leaf.pem", leaf(other_key, other_cert, okey, now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)))
+    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=30)
+    utf8 = bytes([0x0C, len(ISSUER)]) + ISSUER
+    write_cert(f"{out}/issuer-leaf.pem", leaf(ca_key, ca_cert, key, start, end, (ISSUER_V2, utf8)))
+    write_cert(f"{out}/issuer-v1-leaf.pem", leaf(ca_key, ca_cert, key, start, end, (ISSUER_V1, ISSUER)))
 
 
 if __name__ == "__main__":

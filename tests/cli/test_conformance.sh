@@ -29,7 +29,7 @@ bundle-empty-certificate-chain_fail 2 x509CertificateChain.certificates: empty
 bundle-from-wrong-instance_fail 1 sigstore tlog entry: log d32f30a3c32d639c... is not in the trusted root
 bundle-invalid-base64-signature_fail 2 messageSignature.signature: not valid base64
 bundle-malformed-json_fail 2 bundle: not valid JSON
-bundle-negative-log-index_fail 2 tlogEntries[0].logIndex: missing, negative or invalid
+bundle-negative-log-index_fail 2 tlogEntries[0].logIndex: missing, negative, not a whole number or above 9223372036854775807
 bundle-unknown-version_fail 2 bundle mediaType: unsupported
 bundle-with-root-cert_fail 1 sigstore certificate chain: the bundle carries a root certificate
 checkpoint-bad-keyhint_fail 1 sigstore checkpoint: no signature by rekor.sigstore.dev

@@ -204,6 +204,25 @@ kedit 'p = e["inclusionProof"]["checkpoint"]; p["envelope"] = p["envelope"].repl
 check_fails "key bundle: checkpoint for another tree" 1 "sigstore checkpoint" kverify "$T/keyed"
 kedit 'e["logIndex"] = "4"'
 check_fails "key bundle: another log index" 1 "sigstore signed entry timestamp" kverify "$T/keyed"
+# Integers above INT64_MAX are refused at the field that holds them (exit 2), never wrapped.
+BIG="negative, not a whole number or above 9223372036854775807"
+kedit 'e["logIndex"] = "9223372036854775808"'
+check_fails "key bundle: logIndex 2^63" 2 "tlogEntries[0].logIndex: missing, $BIG" kverify "$T/keyed"
+kedit 'e["logIndex"] = "9999999999999999999"'
+check_fails "key bundle: logIndex 10^19-1" 2 "tlogEntries[0].logIndex: missing, $BIG" \
+    kverify "$T/keyed"
+kedit 'e["integratedTime"] = "9223372036854775808"'
+check_fails "key bundle: integratedTime 2^63" 2 "tlogEntries[0].integratedTime: $BIG" \
+    kverify "$T/keyed"
+kedit 'e["inclusionProof"]["logIndex"] = "9223372036854775808"'
+check_fails "key bundle: inclusion proof logIndex 2^63" 2 \
+    "tlogEntries[0].inclusionProof.logIndex: missing, $BIG" kverify "$T/keyed"
+kedit 'e["inclusionProof"]["treeSize"] = "18446744073709551615"'
+check_fails "key bundle: treeSize 2^64-1" 2 "tlogEntries[0].inclusionProof.treeSize: missing, $BIG" \
+    kverify "$T/keyed"
+kedit 'e["inclusionProof"]["treeSize"] = "9223372036854775807"'
+check_fails "key bundle: treeSize 2^63-1 is read, and is not the checkpoint's" 1 \
+    "sigstore inclusion proof" kverify "$T/keyed"
 cp "$T/logged.sig" "$KSIG"
 check_fails "key bundle: another trusted key" 1 \
     "sigstore tlog entry: the logged public key is not this bundle's" \
@@ -231,8 +250,8 @@ check_fails "--key --staging" 1 "is not in the trusted root" \
     ms verify --key "$T/k.pub" --staging "$T/keyed"
 check_fails "--key --trusted-root (public-good)" 1 "is not in the trusted root" \
     ms verify --key "$T/k.pub" --trusted-root "$ROOT" "$T/keyed"
-check_fails "--key --trusted-root, a bundle without entries" 1 \
-    "carries no transparency log entry or timestamp to verify against the trusted root" \
+NOLOG="carries no transparency log entry to verify against the trusted root"
+check_fails "--key --trusted-root, a bundle without entries" 1 "$NOLOG" \
     kverify --signature "$T/keyed-plain.sig" "$T/keyed"
 check_status "--key --trusted-root --json, a bundle without entries" 1 \
     kverify --json --signature "$T/keyed-plain.sig" "$T/keyed"
@@ -242,8 +261,78 @@ r = json.load(open(sys.argv[1]))
 assert r["verified"] is False and r["exit_status"] == 1, r
 assert "carries no transparency log entry" in r["error"], r
 PY
+# Log evidence is at least one transparency log entry: an empty timestampVerificationData, an
+# empty list of timestamps, or a valid RFC 3161 timestamp alone (anyone can get one: it proves
+# a time, not publication) is refused, never taken as nothing to check.
+tsedit() {
+    $PY - "$T/keyed-plain.sig" "$T/$1.sig" "$2" <<'PY'
+import json, sys
+b = json.load(open(sys.argv[1]))
+b["verificationMaterial"]["timestampVerificationData"] = json.loads(sys.argv[3])
+json.dump(b, open(sys.argv[2], "w"))
+PY
+}
+tsedit ts-empty '{}'
+check_fails "--key --trusted-root, no entries and timestampVerificationData {}" 1 "$NOLOG" \
+    kverify --signature "$T/ts-empty.sig" "$T/keyed"
+tsedit ts-list '{"rfc3161Timestamps": []}'
+check_fails "--key --trusted-root, no entries and an empty rfc3161Timestamps" 1 "$NOLOG" \
+    kverify --signature "$T/ts-list.sig" "$T/keyed"
+# tests/cli/add_timestamp.py timestamps the signature by a test TSA (openssl ts) and adds that
+# TSA to the test log's root: with the log entry too, the bundle verifies (the timestamp is
+# good); the same timestamp without the entry is refused.
+$PY "$SRCDIR/tests/cli/add_timestamp.py" "$T/logged.sig" "$T/testlog_root.json" \
+    "$T/logged-ts.sig" "$T/testlog_tsa_root.json"
+$PY "$SRCDIR/tests/cli/add_timestamp.py" "$T/keyed-plain.sig" "$T/testlog_tsa_root.json" \
+    "$T/ts-only.sig" "$T/ts-only-root.json"
+tverify() { ms verify --key "$T/k.pub" --trusted-root "$1" --signature "$2" "$T/keyed"; }
+check_status "--key --trusted-root: a log entry and an RFC 3161 timestamp" 0 \
+    tverify "$T/testlog_tsa_root.json" "$T/logged-ts.sig"
+check_fails "--key --trusted-root: an RFC 3161 timestamp alone" 1 "$NOLOG" \
+    tverify "$T/ts-only-root.json" "$T/ts-only.sig"
+check_status "--key alone: the timestamp-only bundle verifies by key" 0 \
+    ms verify --key "$T/k.pub" --signature "$T/ts-only.sig" "$T/keyed"
 check_fails "--key --trusted-root --identity" 2 "--identity goes with --certificate-chain or --issuer" \
     kverify --identity "$ID" "$T/keyed"
 check_fails "--key --staging --trusted-root" 2 "exclude each other" kverify --staging "$T/keyed"
+
+# ---- --certificate-chain with --issuer: the leaf's OIDC issuer is checked on this path too ---
+# A private CA's bundles carry no log entries, so they are verified as plain certificates; the
+# issuer given is still required of the leaf (Fulcio's 1.3.6.1.4.1.57264.1.8, else .1.1), and
+# a leaf without one does not match.
+P=$T/pki
+mkdir -p "$P" "$T/certm"
+$PY "$SRCDIR/tests/cli/make_certs.py" "$P"
+printf 'weights' >"$T/certm/w.bin"
+cverify() { ms verify --certificate-chain "$P/ca.pem" --identity ml@example.com "$@" "$T/certm"; }
+ms sign --key "$P/leaf.key" --certificate "$P/issuer-leaf.pem" "$T/certm" >/dev/null
+check_status "--certificate-chain --issuer: the leaf's issuer" 0 \
+    cverify --issuer https://issuer.example
+grep -q "^Signer: certificate for ml@example.com from https://issuer.example (key " "$OUT" &&
+    pass || fail "--certificate-chain --issuer: signer line: $(cat "$OUT")"
+check_fails "--certificate-chain --issuer: the leaf names another issuer" 1 \
+    "the signing certificate's OIDC issuer is https://issuer.example, not https://accounts.example.com" \
+    cverify --issuer https://accounts.example.com
+check_status "--certificate-chain --issuer --json: another issuer" 1 \
+    cverify --json --issuer https://accounts.example.com
+if $PY - "$OUT" <<'PY'; then pass; else fail "--certificate-chain --issuer: JSON refusal"; fi
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verified"] is False and r["exit_status"] == 1, r
+assert "OIDC issuer is https://issuer.example, not https://accounts.example.com" in r["error"], r
+PY
+ms sign --key "$P/leaf.key" --certificate "$P/issuer-v1-leaf.pem" "$T/certm" >/dev/null
+check_status "--certificate-chain --issuer: the older extension" 0 \
+    cverify --issuer https://issuer.example
+check_fails "--certificate-chain --issuer: the older extension, another issuer" 1 \
+    "OIDC issuer is https://issuer.example, not https://accounts.example.com" \
+    cverify --issuer https://accounts.example.com
+ms sign --key "$P/leaf.key" --certificate "$P/leaf.pem" "$T/certm" >/dev/null
+check_fails "--certificate-chain --issuer: a leaf without an issuer" 1 \
+    "the signing certificate's OIDC issuer is absent, not https://issuer.example" \
+    cverify --issuer https://issuer.example
+check_status "--certificate-chain without --issuer: no issuer needed" 0 cverify
+grep -q "^Signer: certificate for ml@example.com (key " "$OUT" && pass ||
+    fail "--certificate-chain: signer line: $(cat "$OUT")"
 
 finish
