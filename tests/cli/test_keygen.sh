@@ -115,7 +115,7 @@ printf 'no newline' >pass2.txt
 check_status "password file without a final newline" 0 notty "$MODELSEAL" keygen --password-file pass2.txt -o nonl
 check_status "... passphrase read whole" 0 \
     env MODELSEAL_PASSWORD='no newline' "$MODELSEAL" sign --key nonl.key --signature n.sig model
-check_fails "missing password file" 2 "$T/nope.txt: cannot open: No such file or directory" \
+check_fails "missing password file" 2 "$T/nope.txt: No such file or directory" \
     ms keygen --password-file "$T/nope.txt" -o nofile
 printf '\nsecond\n' >emptyfirst.txt
 check_fails "empty first line" 2 "emptyfirst.txt: empty passphrase" \
