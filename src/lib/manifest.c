@@ -116,6 +116,9 @@ void ms_manifest_free(ms_manifest *m)
         free(m->resources[i].name);
     free(m->resources);
     free(m->model_name);
+    for (size_t i = 0; i < m->n_empty_files; i++)
+        free(m->empty_files[i]);
+    free(m->empty_files);
     ms_serialization_clear(&m->serialization);
     free(m);
 }
@@ -171,6 +174,8 @@ static int add_walk_ignore(const char ***list, size_t *n, const char *path)
     *list = p;
     return 0;
 }
+
+static int strlist_add(char ***list, size_t *n, const char *s);
 
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
@@ -259,6 +264,10 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         if (ser->method == MS_METHOD_SHARDS)
             k = files.entries[i].size / ser->shard_size +
                 (files.entries[i].size % ser->shard_size != 0);
+        if (k == 0 && strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
         if (k > MS_MAX_RESOURCES || n_items + k > MS_MAX_RESOURCES) {
             rc = ms_error_set(err, MS_EINPUT,
                               "%s: more than %u resources; use a larger --shard-size", path,
@@ -405,10 +414,18 @@ void ms_manifest_diff_clear(ms_manifest_diff *d)
         free(d->extra[i]);
     for (size_t i = 0; i < d->n_changed; i++)
         free(d->changed[i]);
+    for (size_t i = 0; i < d->n_empty_extra; i++)
+        free(d->empty_extra[i]);
     free(d->missing);
     free(d->extra);
     free(d->changed);
+    free(d->empty_extra);
     memset(d, 0, sizeof *d);
+}
+
+int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *d, const char *path)
+{
+    return d->n_empty_extra && in_sorted(d->empty_extra, d->n_empty_extra, path);
 }
 
 int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
