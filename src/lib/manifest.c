@@ -386,7 +386,7 @@ static void strlist_sort_unique(char **list, size_t *n)
 
 static int in_sorted(char *const *list, size_t n, const char *s)
 {
-    return bsearch(&s, list, n, sizeof *list, cmp_str_ptr) != NULL;
+    return n && bsearch(&s, list, n, sizeof *list, cmp_str_ptr) != NULL; /* list NULL when empty */
 }
 
 char *ms_resource_file(const char *name, ms_method method)
@@ -425,7 +425,7 @@ void ms_manifest_diff_clear(ms_manifest_diff *d)
 
 int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *d, const char *path)
 {
-    return d->n_empty_extra && in_sorted(d->empty_extra, d->n_empty_extra, path);
+    return in_sorted(d->empty_extra, d->n_empty_extra, path);
 }
 
 int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
