@@ -2,12 +2,19 @@
  *
  * A manifest is a zstd stream (one or more frames) of UTF-8 JSON Lines: a header line
  *   {"_type":"https://modelseal/dataset-manifest/v1","name":...,"version":...,"source":...,
- *    "license":...,"algorithm":"sha256","files":N,"bytes":N,"root_digest":"sha256:<hex>"}
+ *    "license":...,"ignore":[...],"algorithm":"sha256","files":N,"bytes":N,
+ *    "root_digest":"sha256:<hex>"}
  * then one {"path":...,"size":N,"digest":"<hex>"} line per regular file, in full-path byte
- * order (the order of a model's resources). The root digest is computed as a model's under the
- * files method, so `modelseal digest DIR` prints the same value. The form is canonical: the
- * reader accepts exactly the bytes the writer produces for the same values, so one dataset has
- * one manifest and one manifest digest.
+ * order (the order of a model's resources). A manifest covers every regular file under the
+ * directory except the paths its "ignore" list names (byte-sorted, each once, each a safe
+ * relative path; a directory hides all below it): a dataset has no names that are skipped
+ * whatever they are (a model's model.sig, claims.jsonl and .git are data in a dataset).
+ * Whoever checks a directory against the manifest applies that same list. The root digest is
+ * computed as a model's under the files method (SHA-256 over the file digests in path order),
+ * so `modelseal digest --no-ignore-git-paths DIR` with the same ignores prints the same value
+ * when DIR holds no model.sig or claims.jsonl. The form is canonical: the reader accepts
+ * exactly the bytes the writer produces for the same values, so one dataset has one manifest
+ * and one manifest digest.
  *
  * Writing streams: the directory is walked one directory at a time and its files hashed as they
  * are found, a bounded window of them in flight; memory is bounded by the window and the
@@ -41,6 +48,8 @@ extern "C" {
 
 typedef struct ms_dataset_info {
     char *name, *version, *source, *license; /* version/source/license NULL when null */
+    char **ignore_paths; /* the header's "ignore" list: byte-sorted, each once */
+    size_t n_ignore_paths;
     ms_hash_algorithm algorithm;
     uint64_t files, bytes;
     uint8_t root_digest[MS_SHA256_SIZE];
@@ -58,9 +67,12 @@ typedef struct ms_dataset_options {
     const char *source;  /* optional */
     const char *license; /* optional (an SPDX identifier) */
     ms_hash_algorithm algorithm;
-    unsigned threads;                /* 0: online CPUs */
-    size_t buffer_size;              /* 0: default */
-    const char *const *ignore_paths; /* relative to DIR, normalised (ms_path_normalize_ignore) */
+    unsigned threads;   /* 0: online CPUs */
+    size_t buffer_size; /* 0: default */
+    /* Paths relative to DIR (normalised: ms_path_normalize_ignore) left out of the dataset and
+     * recorded in the header's "ignore" list, byte-sorted; a path given twice is recorded
+     * once. Each must be a safe relative path (MS_EINPUT otherwise). */
+    const char *const *ignore_paths;
     size_t n_ignore_paths;
     size_t batch_files;   /* files in flight (walked, not yet written); 0: 4096 */
     uint64_t batch_bytes; /* unused (files are hashed as the walk finds them) */
@@ -73,12 +85,12 @@ typedef struct ms_dataset_options {
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
  * the output's directory, fsync, rename; nothing is left behind on failure). The walk follows
- * the model rules (ms_walk: regular files only, no symlinks, UTF-8 names) and skips what a
- * model's walk skips at the root (model.sig, claims.jsonl, .git, .github, .gitattributes,
- * .gitignore), opts->ignore_paths, and the output and temporary files when they lie inside
- * `dir`. On success `info` (optional) holds the header values; its manifest_digest is left
- * zero (read the file back with ms_dataset_info_load for it). 0, MS_EINPUT (bad dataset or
- * option), MS_EENV, MS_ENOMEM. */
+ * the model rules (ms_walk: regular files only, no symlinks, UTF-8 names) and lists every file
+ * except opts->ignore_paths (recorded in the header) and the output and temporary files when
+ * they lie inside `dir`: no name is skipped by default (not model.sig, claims.jsonl or .git).
+ * On success `info` (optional) holds the header values; its manifest_digest is left zero (read
+ * the file back with ms_dataset_info_load for it). 0, MS_EINPUT (bad dataset or option, or an
+ * "ignore" list too long for a header line), MS_EENV, MS_ENOMEM. */
 int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, const char *output,
                               ms_dataset_info *info, ms_error *err);
 
@@ -90,8 +102,10 @@ int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest,
 
 /* ---- reading (dataset_verify.c) ----------------------------------------------------------- */
 
-/* Read and fully validate a manifest file (streaming, bounded); fill info. 0 / MS_EINPUT
- * (malformed: message names the file and line number) / MS_EENV. */
+/* Read and fully validate a manifest file (streaming, bounded); fill info. A header without
+ * the "ignore" list (written before it existed) is not canonical and is refused; so is a file
+ * line whose path lies under an ignored path. 0 / MS_EINPUT (malformed: message names the file
+ * and line number) / MS_EENV. */
 int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_error *err);
 
 /* Streaming reader of a manifest's file lines (after the header). */
@@ -120,7 +134,11 @@ typedef void (*ms_dataset_diff_fn)(void *ctx, ms_dataset_diff_kind kind, const c
 typedef struct ms_dataset_verify_options {
     unsigned threads;
     size_t buffer_size;
-    const char *const *ignore_paths; /* relative to DIR (besides the default ignores) */
+    /* Files relative to DIR that are not part of the data whatever the manifest says (the
+     * signature file, when it lies inside DIR), skipped besides the manifest's own "ignore"
+     * list. Not a way to leave data out: that is the manifest's list, so that every verifier of
+     * one manifest checks the same files. */
+    const char *const *ignore_paths;
     size_t n_ignore_paths;
     size_t batch_files;      /* files in flight; 0: 4096 */
     uint64_t batch_bytes;    /* unused */
@@ -145,8 +163,9 @@ typedef struct ms_dataset_verify_result {
  * the same pass: differences are reported (through opts->diff, in path order) only after the
  * whole manifest has been read and found well formed, so a malformed manifest is refused
  * (MS_EINPUT) before any difference is told; until then they are held in memory, then in a
- * temporary file. The manifest and the files named in opts->ignore_paths are skipped when
- * inside `dir`.
+ * temporary file. Every regular file of `dir` is compared except the paths of the manifest's
+ * "ignore" list, the manifest itself and opts->ignore_paths when inside `dir` (no name is
+ * skipped by default: a .git or claims.jsonl inside a dataset is data).
  * 0 when the files match exactly; MS_EVERIFY when any file is missing, extra or changed (each
  * reported through opts->diff, counts in res); MS_EINPUT / MS_EENV / MS_ENOMEM otherwise. */
 int ms_dataset_verify_dir(const char *manifest_path, const char *dir,

@@ -47,6 +47,11 @@ typedef struct ms_manifest {
     ms_resource *resources;
     size_t n_resources;
     uint8_t root_digest[MS_SHA256_SIZE];
+    /* Built by ms_manifest_build under the shards method: the regular files of size 0 it met
+     * (after opts->include), in path order. They have no shards, so no resource names them
+     * and no shards signature covers them. Empty under the files method. */
+    char **empty_files;
+    size_t n_empty_files;
 } ms_manifest;
 
 typedef struct ms_manifest_options {
@@ -78,7 +83,9 @@ int ms_method_parse(const char *name, ms_method *method);
 
 /* Hash the model at `path` as `ser` says and return a new manifest in *out (free with
  * ms_manifest_free). The walk skips ser->ignore_paths, model.sig and claims.jsonl at the root,
- * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. */
+ * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. Under the shards
+ * method the empty files met are listed in (*out)->empty_files (resources and digests are
+ * model_signing's: an empty file has no shard). */
 int ms_manifest_build(const char *path, const ms_serialization *ser,
                       const ms_manifest_options *opts, ms_manifest **out, ms_error *err);
 
@@ -101,7 +108,14 @@ typedef struct ms_manifest_diff {
     size_t n_extra; /* on disk, not signed */
     char **changed;
     size_t n_changed; /* on disk with other bytes */
+    /* Shards: the empty files among `extra` (sorted; each also in `extra`): no shards
+     * signature can cover them (set by ms_verify_model, not by ms_manifest_compare). */
+    char **empty_extra;
+    size_t n_empty_extra;
 } ms_manifest_diff;
+
+/* Told after an empty file's name in empty_extra. */
+#define MS_EMPTY_FILE_NOTE "(empty files have no shards; a shards signature cannot cover them)"
 
 /* Compare by resource name. Returns 0 when identical as sets, MS_EVERIFY when they differ (diff
  * filled, sorted, each file once), MS_EINPUT when `expected` names a resource twice, MS_ENOMEM.
@@ -109,6 +123,8 @@ typedef struct ms_manifest_diff {
 int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
                         ms_manifest_diff *diff, ms_error *err);
 void ms_manifest_diff_clear(ms_manifest_diff *diff);
+/* 1 when `path` is in diff->empty_extra (an extra file because it is empty), else 0. */
+int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *diff, const char *path);
 
 /* JSON (OMS field names). The *_to_json functions return new cJSON objects or NULL (no memory).
  * The parsers treat input as hostile: types, ranges and names are checked; resource names must

@@ -15,22 +15,25 @@ const char cmd_dataset_usage[] =
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"
     "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
-    "                         [--ignore PATH]... MANIFEST [DIR]\n"
+    "                         MANIFEST [DIR]\n"
     "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
-    "digest, headed by the dataset's name, version, source, license, counts and root digest\n"
-    "(the root equals 'modelseal digest DIR'). See modelseal-dataset(1).\n\n"
+    "digest, headed by the dataset's name, version, source, license, ignored paths, counts and\n"
+    "root digest. See modelseal-dataset(1).\n\n"
     "manifest  hash DIR and write FILE (default ./NAME" MS_DATASET_SUFFIX "); the last line\n"
     "          printed is the root digest, sha256:<hex>\n"
     "sign      sign the manifest: a Sigstore bundle (default MANIFEST.sig) whose statement\n"
     "          binds the name, the root digest and the SHA-256 of the decompressed manifest\n"
     "verify    check the manifest; with --key its signature (default MANIFEST.sig); with DIR\n"
-    "          re-hash the data and name every missing, extra and changed file\n\n"
+    "          re-hash the data and name every missing, extra and changed file (every file\n"
+    "          of DIR but those the manifest's ignore list names)\n\n"
     "Options:\n"
     "  --name NAME            the dataset's name (manifest; required)\n"
     "  --version V, --source URI, --license SPDX-ID  recorded in the header (else null)\n"
     "  --algorithm sha256|blake2b  per-file digest (default sha256)\n"
     "  --threads N            hashing threads (default: online CPUs)\n"
-    "  --ignore PATH          leave PATH (relative to DIR) out; repeatable\n"
+    "  --ignore PATH          manifest: leave PATH (relative to DIR) out and record it in the\n"
+    "                         manifest; repeatable. Nothing else is left out: not .git, not\n"
+    "                         model.sig, not claims.jsonl\n"
     "  --output FILE          where to write the manifest\n"
     "  --key KEY|PUB          sign: the secret key; verify: a trusted public key (repeatable)\n"
     "  --password-file F      read the secret key's passphrase from F\n"
@@ -373,7 +376,6 @@ static int dataset_verify(int argc, char **argv)
     cli_keys keys = {0};
     const char *sig_arg = NULL;
     char *sig_path = NULL, *sig_rel = NULL;
-    const char **ignores = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
     ms_signer_info signer;
@@ -388,6 +390,13 @@ static int dataset_verify(int argc, char **argv)
     cli_hash_options_init(&ho);
     optind = 1;
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (opt == OPT_IGNORE) {
+            /* One list for every verifier of a manifest (this command and a policy's check). */
+            status = cli_usage_error("--ignore: dataset verify leaves out exactly what the "
+                                     "manifest's \"ignore\" list names (dataset manifest "
+                                     "--ignore)");
+            goto out;
+        }
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -421,10 +430,6 @@ static int dataset_verify(int argc, char **argv)
     }
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
-    if (ho.n_user_ignores && !dir) {
-        status = cli_usage_error("--ignore goes with DIR");
-        goto out;
-    }
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
@@ -450,23 +455,15 @@ static int dataset_verify(int argc, char **argv)
     }
     /* 3. The data. */
     if (dir) {
-        size_t n = ho.ser.n_ignore_paths;
-        ignores = calloc(n + 1, sizeof *ignores);
-        if (!ignores) {
-            cli_message("out of memory");
-            status = EXIT_ENVIRONMENT;
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++)
-            ignores[i] = ho.ser.ignore_paths[i];
-        if (sig_path && (sig_rel = ms_path_inside_model(dir, sig_path)) != NULL)
-            ignores[n++] = sig_rel;
+        /* The signature, when it lies inside DIR, is not data. */
+        sig_rel = sig_path ? ms_path_inside_model(dir, sig_path) : NULL;
+        const char *not_data[] = {sig_rel};
         signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {
             .threads = ho.opts.threads,
             .buffer_size = ho.opts.buffer_size,
-            .ignore_paths = ignores,
-            .n_ignore_paths = n,
+            .ignore_paths = not_data,
+            .n_ignore_paths = sig_rel ? 1 : 0,
             .diff = print_diff,
             .info = &info,
             .manifest_check = st ? check_signed_manifest : NULL,
@@ -493,7 +490,6 @@ out:
     cli_keys_free(&keys);
     free(sig_path);
     free(sig_rel);
-    free(ignores);
     ms_signer_info_clear(&signer);
     ms_statement_free(st);
     ms_dataset_info_clear(&info);

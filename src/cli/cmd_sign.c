@@ -38,6 +38,22 @@ enum {
     OPT_ALLOW_EMPTY
 };
 
+/* Shards: the empty files have no shards, so the signature will not cover them and verify
+ * will report them as extra. Name how many and the first few. */
+static void warn_empty_files(const char *model, const ms_manifest *m)
+{
+    enum { SHOWN = 3 };
+    fprintf(stderr, "modelseal: warning: %s: %zu empty file%s (", cli_quote(model), m->n_empty_files,
+            m->n_empty_files == 1 ? "" : "s");
+    for (size_t i = 0; i < m->n_empty_files && i < SHOWN; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "",
+                cli_quote(strcmp(m->empty_files[i], ".") == 0 ? model : m->empty_files[i]));
+    fprintf(stderr,
+            "%s) not covered: empty files have no shards, so a shards signature cannot cover "
+            "them and verify will report them as extra; --method files would cover them\n",
+            m->n_empty_files > SHOWN ? ", ..." : "");
+}
+
 int cmd_sign(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -194,6 +210,8 @@ int cmd_sign(int argc, char **argv)
     ho.opts.progress_ctx = &progress;
     int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
     cli_progress_end(&progress);
+    if (rc == 0 && m->n_empty_files)
+        warn_empty_files(model, m);
     if (rc == 0 && sso.enabled) {
         ms_buf payload = MS_BUF_INIT;
         if (m->n_resources == 0 && !allow_empty)

@@ -291,7 +291,10 @@ int cmd_verify(int argc, char **argv)
         for (size_t i = 0; i < res.diff.n_missing; i++)
             fprintf(stderr, "  missing: %s\n", cli_quote(res.diff.missing[i]));
         for (size_t i = 0; i < res.diff.n_extra; i++)
-            fprintf(stderr, "  extra:   %s\n", cli_quote(res.diff.extra[i]));
+            fprintf(stderr, "  extra:   %s%s\n", cli_quote(res.diff.extra[i]),
+                    ms_manifest_diff_is_empty_extra(&res.diff, res.diff.extra[i])
+                        ? " " MS_EMPTY_FILE_NOTE
+                        : "");
         goto out;
     }
     char root[80];

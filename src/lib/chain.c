@@ -376,8 +376,12 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
         for (size_t k = 0; k < 3; k++)
             for (size_t i = 0; i < kinds[k].n; i++)
                 if (named++ < MS_CHAIN_MAX_NAMED_FILES)
-                    brc |= ms_buf_printf(&files, "%s%s %s", files.len ? ", " : ": ", kinds[k].kind,
-                                         kinds[k].paths[i]);
+                    brc |= ms_buf_printf(
+                        &files, "%s%s %s%s", files.len ? ", " : ": ", kinds[k].kind,
+                        kinds[k].paths[i],
+                        k == 2 && ms_manifest_diff_is_empty_extra(&vr.diff, kinds[k].paths[i])
+                            ? " " MS_EMPTY_FILE_NOTE
+                            : "");
         if (named > MS_CHAIN_MAX_NAMED_FILES)
             brc |= ms_buf_append_str(&files, ", ...");
         rc = !brc && ms_chain_add_link(ctx, links, "model", NULL, 0, "%s%s", e.message,

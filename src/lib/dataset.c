@@ -37,6 +37,9 @@ void ms_dataset_info_clear(ms_dataset_info *info)
     free(info->version);
     free(info->source);
     free(info->license);
+    for (size_t i = 0; i < info->n_ignore_paths; i++)
+        free(info->ignore_paths[i]);
+    free(info->ignore_paths);
     memset(info, 0, sizeof *info);
 }
 
@@ -131,6 +134,17 @@ int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *e
         (rc = append_nullable(out, "source", info->source, err)) != 0 ||
         (rc = append_nullable(out, "license", info->license, err)) != 0)
         return rc;
+    if (ms_buf_append_str(out, ",\"ignore\":["))
+        return ms_error_nomem(err);
+    for (size_t i = 0; i < info->n_ignore_paths; i++) {
+        const char *p = info->ignore_paths[i];
+        if (i && ms_buf_append_str(out, ","))
+            return ms_error_nomem(err);
+        if ((rc = append_json_string(out, p, strlen(p), "ignore", err)) != 0)
+            return rc;
+    }
+    if (ms_buf_append_str(out, "]"))
+        return ms_error_nomem(err);
     ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
     if (ms_buf_printf(out,
                       ",\"algorithm\":\"%s\",\"files\":%llu,\"bytes\":%llu,"
@@ -276,6 +290,53 @@ static int check_text(const char *value, const char *field, ms_error *err)
     return 0;
 }
 
+static int cmp_path(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void free_paths(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+/* The "ignore" list the header records: opts' paths checked, copied, byte-sorted, each once.
+ * On failure hdr->ignore_paths holds what was copied so far (the caller frees it). */
+static int header_ignores(const ms_dataset_options *opts, ms_dataset_info *hdr, ms_error *err)
+{
+    size_t n = 0;
+    if (opts->n_ignore_paths == 0)
+        return 0;
+    if (!(hdr->ignore_paths = calloc(opts->n_ignore_paths, sizeof *hdr->ignore_paths)))
+        return ms_error_nomem(err);
+    for (size_t i = 0; i < opts->n_ignore_paths; i++) {
+        const char *p = opts->ignore_paths[i];
+        size_t len = strlen(p);
+        if (!ms_path_is_safe(p, len) || !ms_path_fits_limits(p, len))
+            return ms_error_set(
+                err, MS_EINPUT,
+                "--ignore %.200s: not a relative path inside the dataset (absolute, "
+                "empty, '.', '..', backslash or too long)",
+                p);
+        if (!ms_utf8_valid(p, len))
+            return ms_error_set(err, MS_EINPUT, "--ignore %.200s: not valid UTF-8", p);
+        if (!(hdr->ignore_paths[hdr->n_ignore_paths] = strdup(p)))
+            return ms_error_nomem(err);
+        hdr->n_ignore_paths++;
+    }
+    qsort(hdr->ignore_paths, hdr->n_ignore_paths, sizeof *hdr->ignore_paths, cmp_path);
+    for (size_t i = 0; i < hdr->n_ignore_paths; i++) {
+        if (n && strcmp(hdr->ignore_paths[n - 1], hdr->ignore_paths[i]) == 0)
+            free(hdr->ignore_paths[i]);
+        else
+            hdr->ignore_paths[n++] = hdr->ignore_paths[i];
+    }
+    hdr->n_ignore_paths = n;
+    return 0;
+}
+
 static int add_ignore(const char ***list, size_t *n, const char *path)
 {
     const char **p = realloc(*list, (*n + 1) * sizeof *p);
@@ -339,6 +400,25 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
     if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: is a directory", output);
+    hdr.name = (char *)opts->name;
+    hdr.version = (char *)opts->version;
+    hdr.source = (char *)opts->source;
+    hdr.license = (char *)opts->license;
+    hdr.algorithm = opts->algorithm;
+    if ((rc = header_ignores(opts, &hdr, err)) != 0)
+        goto out;
+    /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
+    hdr.files = hdr.bytes = UINT64_MAX;
+    if ((rc = ms_dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    if (header.len > MS_DATASET_MAX_LINE) {
+        rc = ms_error_set(err, MS_EINPUT,
+                          "the header line (name, version, source, license and %zu ignored "
+                          "paths) would be longer than %zu bytes",
+                          hdr.n_ignore_paths, MS_DATASET_MAX_LINE);
+        goto out;
+    }
+    ms_buf_reset(&header);
 
     ms_hash_stream_options so = {
         .root = dir,
@@ -349,8 +429,10 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         .done = on_hashed,
         .ctx = &w,
     };
-    if (!(w.stream = ms_hash_stream_new(&so, err)))
-        return err ? err->code : MS_ENOMEM;
+    if (!(w.stream = ms_hash_stream_new(&so, err))) {
+        rc = err ? err->code : MS_ENOMEM;
+        goto out;
+    }
     w.root = ms_hasher_new(MS_HASH_SHA256);
     w.cctx = ZSTD_createCCtx();
     w.zout_size = ZSTD_CStreamOutSize();
@@ -375,15 +457,15 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     out_rel = ms_path_inside_model(dir, output);
     body_rel = body.temp_path ? ms_path_inside_model(dir, body.temp_path) : NULL;
     final_rel = fin.temp_path ? ms_path_inside_model(dir, fin.temp_path) : NULL;
-    for (size_t i = 0; i < opts->n_ignore_paths; i++) {
-        if (add_ignore(&ignores, &n_ignores, opts->ignore_paths[i])) {
+    /* What the header records, and the files this run makes; nothing else (a dataset has no
+     * names skipped whatever they are, unlike a model's model.sig, claims.jsonl and .git). */
+    for (size_t i = 0; i < hdr.n_ignore_paths; i++) {
+        if (add_ignore(&ignores, &n_ignores, hdr.ignore_paths[i])) {
             rc = ms_error_nomem(err);
             goto out;
         }
     }
-    if (add_ignore(&ignores, &n_ignores, MS_SIGNATURE_FILE) ||
-        add_ignore(&ignores, &n_ignores, MS_CLAIMS_FILE) ||
-        (out_rel && add_ignore(&ignores, &n_ignores, out_rel)) ||
+    if ((out_rel && add_ignore(&ignores, &n_ignores, out_rel)) ||
         (body_rel && add_ignore(&ignores, &n_ignores, body_rel)) ||
         (final_rel && add_ignore(&ignores, &n_ignores, final_rel))) {
         rc = ms_error_nomem(err);
@@ -393,7 +475,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         .ignore_paths = ignores,
         .n_ignore_paths = n_ignores,
         .allow_symlinks = 0,
-        .ignore_git_paths = 1,
+        .ignore_git_paths = 0,
         .no_stat = 1,
     };
     if ((rc = ms_walk(dir, &wopts, on_file, &w, err)) != 0 ||
@@ -408,11 +490,6 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         goto out;
 
     /* The header, its own frame, first. */
-    hdr.name = (char *)opts->name;
-    hdr.version = (char *)opts->version;
-    hdr.source = (char *)opts->source;
-    hdr.license = (char *)opts->license;
-    hdr.algorithm = opts->algorithm;
     hdr.files = w.files;
     hdr.bytes = w.bytes;
     if (ms_hasher_final(w.root, hdr.root_digest) != 0) {
@@ -452,6 +529,10 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
             rc = ms_error_nomem(err);
             goto out;
         }
+        info->ignore_paths = hdr.ignore_paths; /* handed over */
+        info->n_ignore_paths = hdr.n_ignore_paths;
+        hdr.ignore_paths = NULL;
+        hdr.n_ignore_paths = 0;
         info->algorithm = opts->algorithm;
         info->files = w.files;
         info->bytes = w.bytes;
@@ -471,5 +552,6 @@ out:
     free(body_rel);
     free(final_rel);
     free(ignores);
+    free_paths(hdr.ignore_paths, hdr.n_ignore_paths);
     return rc;
 }

@@ -366,6 +366,84 @@ static int header_text(cursor *c, const char *field, int nullable, char **out)
     return 0;
 }
 
+/* The header's "ignore" list: [] or ["a","b",...], each a safe relative path, strictly
+ * increasing in byte order (sorted, each once), as the writer makes it. */
+static int header_ignores(cursor *c)
+{
+    ms_dataset_info *h = &c->r->hdr;
+    size_t len, cap = 0;
+    int rc;
+    if (!lit(c, "["))
+        return bad(c, "%s", "ignore: expected an array of paths");
+    if (lit(c, "]"))
+        return 0;
+    for (;;) {
+        if ((rc = parse_string(c, "ignore", c->r->path, &len)) != 0)
+            return rc;
+        const char *p = c->r->path;
+        if (!ms_path_is_safe(p, len) || !ms_path_fits_limits(p, len))
+            return bad(c,
+                       "ignore: \"%.200s\" is not a safe relative path (absolute, empty, '.', "
+                       "'..', backslash or too long)",
+                       p);
+        if (h->n_ignore_paths) {
+            int cmp = strcmp(h->ignore_paths[h->n_ignore_paths - 1], p);
+            if (cmp == 0)
+                return bad(c, "ignore: \"%.200s\" is listed twice", p);
+            if (cmp > 0)
+                return bad(c, "ignore: not sorted: \"%.200s\" comes after \"%.200s\"", p,
+                           h->ignore_paths[h->n_ignore_paths - 1]);
+        }
+        if (h->n_ignore_paths == cap) {
+            size_t ncap = cap ? 2 * cap : 8;
+            char **grown = realloc(h->ignore_paths, ncap * sizeof *grown);
+            if (!grown)
+                return ms_error_nomem(c->err);
+            h->ignore_paths = grown;
+            cap = ncap;
+        }
+        if (!(h->ignore_paths[h->n_ignore_paths] = strdup(p)))
+            return ms_error_nomem(c->err);
+        h->n_ignore_paths++;
+        if (lit(c, "]"))
+            return 0;
+        if (!lit(c, ","))
+            return bad(c, "%s", "ignore: expected ',' or ']' after a path");
+    }
+}
+
+/* Compare the first `len` bytes of `prefix`, as a string of that length, with `s`. */
+static int cmp_prefix(const char *prefix, size_t len, const char *s)
+{
+    int c = strncmp(prefix, s, len);
+    if (c != 0)
+        return c;
+    return s[len] == '\0' ? 0 : -1;
+}
+
+/* 1 when `path` is an ignored path or lies under one ("a" hides "a" and "a/..."). */
+static int under_ignored(const ms_dataset_info *h, const char *path, size_t len)
+{
+    if (h->n_ignore_paths == 0)
+        return 0;
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && path[i] != '/')
+            continue;
+        size_t lo = 0, hi = h->n_ignore_paths;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = cmp_prefix(path, i, h->ignore_paths[mid]);
+            if (c == 0)
+                return 1;
+            if (c < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+    }
+    return 0;
+}
+
 /* The canonical-form check: the line must be exactly what the writer makes of its values. */
 static int check_canonical(ms_dataset_reader *r, ms_error *err)
 {
@@ -406,7 +484,11 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         (rc = header_text(&c, "source", 1, &h->source)) != 0 ||
         (rc = expect(&c, ",\"license\":", "\"license\" after \"source\"")) != 0 ||
         (rc = header_text(&c, "license", 1, &h->license)) != 0 ||
-        (rc = expect(&c, ",\"algorithm\":", "\"algorithm\" after \"license\"")) != 0 ||
+        (rc = expect(&c, ",\"ignore\":",
+                     "\"ignore\" after \"license\" (a manifest from before the \"ignore\" "
+                     "list is not read: write it again)")) != 0 ||
+        (rc = header_ignores(&c)) != 0 ||
+        (rc = expect(&c, ",\"algorithm\":", "\"algorithm\" after \"ignore\"")) != 0 ||
         (rc = header_text(&c, "algorithm", 0, &alg)) != 0)
         return rc;
     rc = ms_hash_parse(alg, &h->algorithm);
@@ -462,6 +544,11 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
                             "%s: line %llu: path \"%.200s...\" is longer than a file name "
                             "(NAME_MAX) or path (PATH_MAX) can be",
                             r->name, (unsigned long long)r->line_no, r->path);
+    if (under_ignored(&r->hdr, r->path, len))
+        return ms_error_set(err, MS_EINPUT,
+                            "%s: line %llu: path \"%.200s\" is one the header's \"ignore\" list "
+                            "leaves out",
+                            r->name, (unsigned long long)r->line_no, r->path);
     if (r->have_prev) {
         int cmp = strcmp(r->prev, r->path);
         if (cmp == 0)
@@ -505,6 +592,32 @@ void ms_dataset_reader_free(ms_dataset_reader *r)
     free(r);
 }
 
+/* A deep copy of `src` into `dst` (cleared first). 0 or MS_ENOMEM (dst left cleared). */
+static int copy_info(ms_dataset_info *dst, const ms_dataset_info *src, ms_error *err)
+{
+    ms_dataset_info_clear(dst);
+    *dst = *src;
+    dst->name = dst->version = dst->source = dst->license = NULL;
+    dst->ignore_paths = NULL;
+    dst->n_ignore_paths = 0;
+    if (!(dst->name = strdup(src->name)) ||
+        (src->version && !(dst->version = strdup(src->version))) ||
+        (src->source && !(dst->source = strdup(src->source))) ||
+        (src->license && !(dst->license = strdup(src->license))) ||
+        (src->n_ignore_paths &&
+         !(dst->ignore_paths = calloc(src->n_ignore_paths, sizeof *dst->ignore_paths))))
+        goto nomem;
+    for (size_t i = 0; i < src->n_ignore_paths; i++) {
+        if (!(dst->ignore_paths[i] = strdup(src->ignore_paths[i])))
+            goto nomem;
+        dst->n_ignore_paths++;
+    }
+    return 0;
+nomem:
+    ms_dataset_info_clear(dst);
+    return ms_error_nomem(err);
+}
+
 ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
 {
     ms_dataset_reader *r = calloc(1, sizeof *r);
@@ -539,20 +652,8 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
     }
     if ((rc = parse_header(r, err)) != 0)
         goto out;
-    if (info) {
-        ms_dataset_info_clear(info);
-        *info = r->hdr;
-        info->name = strdup(r->hdr.name);
-        info->version = r->hdr.version ? strdup(r->hdr.version) : NULL;
-        info->source = r->hdr.source ? strdup(r->hdr.source) : NULL;
-        info->license = r->hdr.license ? strdup(r->hdr.license) : NULL;
-        if (!info->name || (r->hdr.version && !info->version) || (r->hdr.source && !info->source) ||
-            (r->hdr.license && !info->license)) {
-            ms_dataset_info_clear(info);
-            rc = ms_error_nomem(err);
-            goto out;
-        }
-    }
+    if (info && (rc = copy_info(info, &r->hdr, err)) != 0)
+        goto out;
 out:
     if (rc) {
         ms_dataset_reader_free(r);
@@ -876,22 +977,24 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         rc = err ? err->code : MS_ENOMEM;
         goto out;
     }
-    ignores = calloc(opts->n_ignore_paths + 3, sizeof *ignores);
+    /* The manifest's own "ignore" list (its header is read and checked by now; the rest of it
+     * is before anything is told), the caller's files that are not data, the manifest itself. */
+    ignores = calloc(info.n_ignore_paths + opts->n_ignore_paths + 2, sizeof *ignores);
     if (!ignores) {
         rc = ms_error_nomem(err);
         goto out;
     }
+    for (size_t i = 0; i < info.n_ignore_paths; i++)
+        ignores[n_ignores++] = info.ignore_paths[i];
     for (size_t i = 0; i < opts->n_ignore_paths; i++)
         ignores[n_ignores++] = opts->ignore_paths[i];
-    ignores[n_ignores++] = MS_SIGNATURE_FILE;
-    ignores[n_ignores++] = MS_CLAIMS_FILE;
     if ((manifest_rel = ms_path_inside_model(dir, manifest_path)) != NULL)
         ignores[n_ignores++] = manifest_rel;
     ms_walk_options wopts = {
         .ignore_paths = ignores,
         .n_ignore_paths = n_ignores,
         .allow_symlinks = 0,
-        .ignore_git_paths = 1,
+        .ignore_git_paths = 0,
         .no_stat = 1,
     };
     if ((rc = advance(&v, err)) != 0 || (rc = ms_walk(dir, &wopts, on_disk_file, &v, err)) != 0)

@@ -116,6 +116,9 @@ void ms_manifest_free(ms_manifest *m)
         free(m->resources[i].name);
     free(m->resources);
     free(m->model_name);
+    for (size_t i = 0; i < m->n_empty_files; i++)
+        free(m->empty_files[i]);
+    free(m->empty_files);
     ms_serialization_clear(&m->serialization);
     free(m);
 }
@@ -199,6 +202,8 @@ int ms_model_check_companions(const char *model, ms_error *err)
     }
     return 0;
 }
+
+static int strlist_add(char ***list, size_t *n, const char *s);
 
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
@@ -289,6 +294,10 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         if (ser->method == MS_METHOD_SHARDS)
             k = files.entries[i].size / ser->shard_size +
                 (files.entries[i].size % ser->shard_size != 0);
+        if (k == 0 && strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
         if (k > MS_MAX_RESOURCES || n_items + k > MS_MAX_RESOURCES) {
             rc = ms_error_set(err, MS_EINPUT,
                               "%s: more than %u resources; use a larger --shard-size", path,
@@ -407,7 +416,7 @@ static void strlist_sort_unique(char **list, size_t *n)
 
 static int in_sorted(char *const *list, size_t n, const char *s)
 {
-    return bsearch(&s, list, n, sizeof *list, cmp_str_ptr) != NULL;
+    return n && bsearch(&s, list, n, sizeof *list, cmp_str_ptr) != NULL; /* list NULL when empty */
 }
 
 char *ms_resource_file(const char *name, ms_method method)
@@ -435,10 +444,18 @@ void ms_manifest_diff_clear(ms_manifest_diff *d)
         free(d->extra[i]);
     for (size_t i = 0; i < d->n_changed; i++)
         free(d->changed[i]);
+    for (size_t i = 0; i < d->n_empty_extra; i++)
+        free(d->empty_extra[i]);
     free(d->missing);
     free(d->extra);
     free(d->changed);
+    free(d->empty_extra);
     memset(d, 0, sizeof *d);
+}
+
+int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *d, const char *path)
+{
+    return in_sorted(d->empty_extra, d->n_empty_extra, path);
 }
 
 int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,

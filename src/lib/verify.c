@@ -277,13 +277,55 @@ static int format_diff(const char *model, const ms_manifest_diff *d, ms_error *e
         d->n_changed, d->n_missing, d->n_extra);
 }
 
+static int list_add(char ***list, size_t *n, const char *s)
+{
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p)
+        return MS_ENOMEM;
+    *list = p;
+    if (!(p[*n] = strdup(s)))
+        return MS_ENOMEM;
+    (*n)++;
+    return 0;
+}
+
+/* Shards: the model's empty files (m->empty_files) have no shards, so the bundle cannot list
+ * them; each is a file present in the model and absent from the resources, which fails by
+ * default (OMS v1.0, 8.5). One that the bundle lists shards of was emptied: changed, not missing.
+ * Any other is extra, and also in empty_extra so that it can be told why. 0 or MS_ENOMEM. */
+static int add_empty_files(ms_manifest_diff *d, const ms_manifest *actual)
+{
+    int more_extra = 0;
+    for (size_t i = 0; i < actual->n_empty_files; i++) {
+        const char *f = actual->empty_files[i];
+        char **was = d->n_missing
+                         ? bsearch(&f, d->missing, d->n_missing, sizeof *d->missing, cmp_str)
+                         : NULL;
+        if (was) {
+            free(*was);
+            memmove(was, was + 1, (size_t)(d->missing + d->n_missing - was - 1) * sizeof *was);
+            d->n_missing--;
+            if (list_add(&d->changed, &d->n_changed, f))
+                return MS_ENOMEM;
+            qsort(d->changed, d->n_changed, sizeof *d->changed, cmp_str);
+            continue;
+        }
+        if (list_add(&d->extra, &d->n_extra, f) || list_add(&d->empty_extra, &d->n_empty_extra, f))
+            return MS_ENOMEM;
+        more_extra = 1;
+    }
+    if (more_extra)
+        qsort(d->extra, d->n_extra, sizeof *d->extra, cmp_str);
+    return 0;
+}
+
 /* A single-file model's one resource is named "." (as model_signing names it); people are told
  * the file's own name instead. */
 static int name_single_file(ms_manifest_diff *d, const char *model_name)
 {
-    char **lists[] = {d->changed, d->missing, d->extra};
-    size_t counts[] = {d->n_changed, d->n_missing, d->n_extra};
-    for (int k = 0; k < 3; k++) {
+    char **lists[] = {d->changed, d->missing, d->extra, d->empty_extra};
+    size_t counts[] = {d->n_changed, d->n_missing, d->n_extra, d->n_empty_extra};
+    for (int k = 0; k < 4; k++) {
         for (size_t i = 0; i < counts[k]; i++) {
             if (strcmp(lists[k][i], ".") == 0) {
                 char *copy = strdup(model_name);
@@ -379,6 +421,12 @@ int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
         }
     }
     rc = ms_manifest_compare(signed_m, actual, &res->diff, err);
+    if ((rc == 0 || rc == MS_EVERIFY) && actual->n_empty_files) {
+        if (add_empty_files(&res->diff, actual) != 0)
+            rc = ms_error_nomem(err);
+        else
+            rc = MS_EVERIFY;
+    }
     if (rc == MS_EVERIFY && name_single_file(&res->diff, actual->model_name) != 0)
         rc = ms_error_nomem(err);
     if (rc == MS_EVERIFY)

@@ -116,6 +116,17 @@ cat >"$T/minimal.json" <<EOF
 EOF
 check_status "a minimal policy" 0 ms verify --policy "$T/minimal.json" "$M"
 check_eq "minimal: not required" "$(grep -c ': not required by the policy$' "$OUT")" 4
+# A shards signature cannot cover an empty file: one added (an __init__.py turns a directory
+# into a Python package) fails the model link, as it fails verify.
+S=$T/shards-model
+mkdir -p "$S"
+head -c 3000 /dev/urandom >"$S/w.bin"
+ms sign --key "$T/release.key" --method shards --shard-size 1024 "$S" >/dev/null
+check_status "a shards model verifies under the policy" 0 ms verify --policy "$T/minimal.json" "$S"
+: >"$S/__init__.py"
+check_status "an empty __init__.py added to a shards model" 1 ms verify --policy "$T/minimal.json" "$S"
+grep -qF "✗ model: $S: the model does not match its signature (0 changed, 0 missing, 1 extra): extra __init__.py (empty files have no shards; a shards signature cannot cover them)" "$OUT" && pass ||
+    fail "the model link names the empty file: $(cat "$OUT")"
 
 # ---- the tamper matrix: exit 1, the failing link named --------------------------------------
 # fails_at DESCRIPTION LINK TEXT CMD...: exit 1, the link's line is ✗ and says TEXT, every
@@ -187,6 +198,27 @@ printf 'new' >"$T/pets/cat/2.txt"
 fails_at "one data file added" "dataset pets" "0 changed, 0 missing, 1 extra: extra cat/2.txt" \
     ms verify --policy "$P" "$M"
 rm "$T/pets/cat/2.txt"
+# A model's skipped names are data in a dataset: a claims.jsonl and a .github/ dropped in it.
+printf '{"text":"poison"}\n' >"$T/pets/claims.jsonl"
+mkdir "$T/pets/.github"
+printf 'x\n' >"$T/pets/.github/cat.txt"
+fails_at "a claims.jsonl and a .github/ added to a dataset" "dataset pets" \
+    "0 changed, 0 missing, 2 extra: extra .github/cat.txt, extra claims.jsonl" \
+    ms verify --policy "$P" "$M"
+# What the manifest's ignore list names is left out by the policy's check too, and only that.
+mkdir -p "$T/ign"
+ms dataset manifest --name pets --ignore .github --output "$T/ign/pets.dsm.jsonl.zst" "$T/pets" >/dev/null
+ms dataset sign --key "$T/data.key" "$T/ign/pets.dsm.jsonl.zst" >/dev/null
+attest_to "$T/c-ign.jsonl" --dataset "$T/ign/pets.dsm.jsonl.zst" --dataset "$T/birds.dsm.jsonl.zst" --base-model "$B"
+policy_with "p['datasets']['data']['pets']['manifest']='$T/ign/pets.dsm.jsonl.zst'"
+check_status "the manifest's ignore list applies" 0 ms verify --policy "$T/variant.json" --claims "$T/c-ign.jsonl" "$M"
+grep -q "^✓ dataset pets: .*3 files re-hashed" "$OUT" && pass || fail "pets with its ignore list: $(grep pets "$OUT")"
+printf 'y\n' >"$T/pets/.github/dog.txt"
+check_status "a file added under an ignored path" 0 ms verify --policy "$T/variant.json" --claims "$T/c-ign.jsonl" "$M"
+printf '{"text":"more poison"}\n' >"$T/pets/claims.jsonl"
+fails_at "a file outside the ignore list changed" "dataset pets" "1 changed, 0 missing, 0 extra: changed claims.jsonl" \
+    ms verify --policy "$T/variant.json" --claims "$T/c-ign.jsonl" "$M"
+rm -r "$T/pets/claims.jsonl" "$T/pets/.github"
 
 # A manifest whose path was renamed (dog/1.txt -> dog/9.txt: same order, same root digest).
 mkdir -p "$T/renamed"

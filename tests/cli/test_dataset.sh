@@ -1,7 +1,9 @@
 #!/bin/sh
 # modelseal dataset manifest | sign | verify, checked against independent tools: the zstd
 # command, sha256sum and b2sum, Python's sorted() on UTF-8 bytes, modelseal digest, and the
-# securesystemslib DSSE verifier. Then tampering (exit 1) and malformed manifests (exit 2).
+# securesystemslib DSSE verifier. Then tampering (exit 1) and malformed manifests (exit 2). A
+# dataset has no names skipped whatever they are: its model.sig, claims.jsonl and .git are data
+# unless --ignore says otherwise.
 . "$(dirname "$0")/lib.sh"
 set -e
 
@@ -14,9 +16,9 @@ printf 'z' >"$D/z.txt"
 printf '' >"$D/empty"
 printf 'accent' >"$D/caf$(printf '\303\251').txt"
 printf 'quote' >"$D/sub dir/we\"ird"
-printf 'ignored' >"$D/.git/HEAD"
-printf 'ignored' >"$D/model.sig"
-printf 'ignored' >"$D/claims.jsonl"
+printf 'is data' >"$D/.git/HEAD"
+printf 'is data' >"$D/model.sig"
+printf 'is data' >"$D/claims.jsonl"
 ms keygen --no-password --output "$T/ed" >/dev/null
 ms keygen --no-password --output "$T/other" >/dev/null
 
@@ -24,8 +26,7 @@ cd "$T"
 check_status "manifest" 0 ms dataset manifest --name imgs --version 1.0 --source https://example.com/imgs --license CC-BY-4.0 "$D"
 [ -s "$T/imgs.dsm.jsonl.zst" ] && pass || fail "default output ./NAME.dsm.jsonl.zst"
 ROOT=$(tail -n 1 "$OUT")
-check_eq "the last line is the root, equal to modelseal digest" "$ROOT" "$(ms digest "$D")"
-grep -q "^Wrote ./imgs.dsm.jsonl.zst: dataset imgs, 7 files, 22 bytes$" "$OUT" && pass || fail "summary line: $(head -n 1 "$OUT")"
+grep -q "^Wrote ./imgs.dsm.jsonl.zst: dataset imgs, 10 files, 43 bytes$" "$OUT" && pass || fail "summary line: $(head -n 1 "$OUT")"
 
 # Independent checks: zstd decompresses it; the lines are what sha256sum, sorted() and the
 # header say.
@@ -38,7 +39,9 @@ raw = open(text_path, "rb").read()
 assert raw.endswith(b"\n"), "last line without newline"
 lines = raw.split(b"\n")[:-1]
 header = json.loads(lines[0])
-assert list(header) == ["_type", "name", "version", "source", "license", "algorithm", "files", "bytes", "root_digest"], list(header)
+assert list(header) == ["_type", "name", "version", "source", "license", "ignore", "algorithm", "files", "bytes", "root_digest"], list(header)
+ignore = header["ignore"]
+assert ignore == sorted(set(ignore), key=lambda p: p.encode("utf-8")), ignore
 assert header["_type"] == "https://modelseal/dataset-manifest/v1"
 assert header["algorithm"] == alg and header["root_digest"] == root, header
 entries = [json.loads(l) for l in lines[1:]]
@@ -47,15 +50,13 @@ for e in entries:
 paths = [e["path"] for e in entries]
 assert paths == sorted(paths, key=lambda p: p.encode("utf-8")), paths
 assert len(set(paths)) == len(paths)
-# Every regular file under the root except the default ignores, nothing more.
+# Every regular file under the root except the header's ignore list (and the manifests).
 found = []
 for d, dirs, files in os.walk(root_dir):
     rel = os.path.relpath(d, root_dir)
-    if rel == ".":
-        dirs[:] = [x for x in dirs if x not in (".git", ".github")]
     for f in files:
         p = f if rel == "." else rel + "/" + f
-        if p not in ("model.sig", "claims.jsonl", ".gitignore", ".gitattributes") and not p.endswith(".dsm.jsonl.zst"):
+        if not any(p == i or p.startswith(i + "/") for i in ignore) and not p.endswith(".dsm.jsonl.zst"):
             found.append(p)
 assert sorted(found) == sorted(paths), (found, paths)
 rootd = hashlib.sha256()
@@ -67,13 +68,16 @@ for e in entries:
     rootd.update(bytes.fromhex(e["digest"]))
 assert "sha256:" + rootd.hexdigest() == root
 assert header["files"] == len(entries) and header["bytes"] == sum(e["size"] for e in entries)
-print(header["name"], header["version"], header["source"], header["license"], len(entries))
+print(header["name"], header["version"], header["source"], header["license"], ignore, len(entries))
 PY
 }
 run check_independent "$T/imgs.jsonl" "$D" sha256sum sha256 "$ROOT"
-check_eq "header, order, sha256sum digests, root (python)" "$(cat "$OUT")" "imgs 1.0 https://example.com/imgs CC-BY-4.0 7"
+check_eq "header, order, sha256sum digests, root (python)" "$(cat "$OUT")" "imgs 1.0 https://example.com/imgs CC-BY-4.0 [] 10"
 [ "$STATUS" -eq 0 ] || sed 's/^/  /' "$ERR" >&2
-head -n 2 "$T/imgs.jsonl" | tail -n 1 | grep -qF '{"path":"a.txt","size":5,"digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}' && pass || fail "a.txt is the first file line (before a/b)"
+head -n 1 "$T/imgs.jsonl" | grep -qF '"license":"CC-BY-4.0","ignore":[],"algorithm":"sha256",' && pass || fail "no --ignore: \"ignore\":[] after \"license\""
+head -n 2 "$T/imgs.jsonl" | tail -n 1 | grep -qF '{"path":".git/HEAD","size":7,' && pass || fail ".git/HEAD is data, the first file line"
+grep -A 1 -F '{"path":"a.txt","size":5,"digest":"2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"}' "$T/imgs.jsonl" | tail -n 1 | grep -qF '{"path":"a/b",' && pass || fail "a.txt comes before a/b"
+grep -qF '{"path":"claims.jsonl","size":7,' "$T/imgs.jsonl" && grep -qF '{"path":"model.sig","size":7,' "$T/imgs.jsonl" && pass || fail "claims.jsonl and model.sig are data"
 grep -qF '{"path":"sub dir/we\"ird","size":5,' "$T/imgs.jsonl" && pass || fail "a quote in a path is escaped"
 
 # Deterministic: the same data and options give the same bytes.
@@ -84,22 +88,39 @@ check_file_eq "two runs are byte-identical" "$T/again.jsonl" "$T/imgs.jsonl"
 # BLAKE2b: per-file digests equal b2sum's; the root equals modelseal digest --algorithm blake2b.
 check_status "manifest --algorithm blake2b" 0 ms dataset manifest --name b2 --algorithm blake2b --output "$T/b2.zst" "$D"
 B2ROOT=$(tail -n 1 "$OUT")
-check_eq "blake2b root equals modelseal digest" "$B2ROOT" "$(ms digest --algorithm blake2b "$D")"
 zstd -q -dc "$T/b2.zst" >"$T/b2.jsonl"
 run check_independent "$T/b2.jsonl" "$D" b2sum blake2b "$B2ROOT"
-check_eq "b2sum digests (python)" "$(cat "$OUT")" "b2 None None None 7"
+check_eq "b2sum digests (python)" "$(cat "$OUT")" "b2 None None None [] 10"
 
-# --ignore: the root equals modelseal digest with the same ignore.
+# --ignore: recorded in the header, byte-sorted, each once (./drop.me and drop.me are one path);
+# the root equals modelseal digest with the same ignores and the git paths hashed.
 printf 'dropped' >"$D/drop.me"
-check_status "manifest --ignore" 0 ms dataset manifest --name ign --ignore drop.me --ignore "$D/cat/1.jpg" --output "$T/ign.zst" "$D"
-check_eq "--ignore root equals digest --ignore" "$(tail -n 1 "$OUT")" "$(ms digest --ignore drop.me --ignore cat/1.jpg "$D")"
-zstd -q -dc "$T/ign.zst" | grep -q '"drop.me"\|"cat/1.jpg"' && fail "ignored paths listed" || pass
+check_status "manifest --ignore" 0 ms dataset manifest --name ign --ignore drop.me --ignore "$D/cat/1.jpg" \
+    --ignore model.sig --ignore claims.jsonl --ignore ./drop.me --ignore .git --output "$T/ign.zst" "$D"
+check_eq "--ignore root equals digest --no-ignore-git-paths --ignore" "$(tail -n 1 "$OUT")" \
+    "$(ms digest --no-ignore-git-paths --ignore drop.me --ignore cat/1.jpg --ignore .git "$D")"
+zstd -q -dc "$T/ign.zst" >"$T/ign.jsonl"
+tail -n +2 "$T/ign.jsonl" | grep -q '"drop.me"\|"cat/1.jpg"\|"model.sig"\|"claims.jsonl"\|".git/' && fail "ignored paths listed" || pass
+head -n 1 "$T/ign.jsonl" | grep -qF '"license":null,"ignore":[".git","cat/1.jpg","claims.jsonl","drop.me","model.sig"],"algorithm"' && pass ||
+    fail "the ignore list in the header: $(head -n 1 "$T/ign.jsonl")"
+run check_independent "$T/ign.jsonl" "$D" sha256sum sha256 "$(ms digest --no-ignore-git-paths --ignore drop.me --ignore cat/1.jpg --ignore .git "$D")"
+check_eq "--ignore: every other file listed (python)" "$(cat "$OUT")" "ign None None None ['.git', 'cat/1.jpg', 'claims.jsonl', 'drop.me', 'model.sig'] 6"
+# verify applies the manifest's list, and only it: the ignored files may change or go.
+printf 'changed' >"$D/drop.me"
+check_status "verify applies the manifest's ignore list" 0 ms dataset verify "$T/ign.zst" "$D"
+grep -q "^Data: $D matches (6 files hashed)$" "$OUT" && pass || fail "ignore list verify output: $(cat "$OUT")"
+check_fails "dataset verify takes no --ignore" 2 "--ignore: dataset verify leaves out exactly what the manifest's \"ignore\" list names" \
+    ms dataset verify --ignore z.txt "$T/ign.zst" "$D"
+check_fails "an --ignore with .." 2 "ignore path must be a relative path" \
+    ms dataset manifest --name n --ignore ../x --output "$T/dotdot-ign.zst" "$D"
 
-# The output inside the dataset is left out (then digest needs the same --ignore).
+rm "$D/drop.me"
+
+# The output inside the dataset is left out.
 check_status "manifest written inside DIR" 0 ms dataset manifest --name in --output "$D/in.dsm.jsonl.zst" "$D"
-check_eq "an output inside DIR is not part of it" "$(tail -n 1 "$OUT")" "$(ms digest --ignore in.dsm.jsonl.zst "$D")"
+check_eq "an output inside DIR is not part of it" "$(tail -n 1 "$OUT")" "$ROOT"
 check_status "verify with the manifest inside DIR" 0 ms dataset verify "$D/in.dsm.jsonl.zst" "$D"
-rm "$D/in.dsm.jsonl.zst" "$D/drop.me"
+rm "$D/in.dsm.jsonl.zst"
 
 # Sign, verify; the independent DSSE verifier accepts the signature.
 M=$T/imgs.dsm.jsonl.zst
@@ -107,7 +128,7 @@ check_status "sign" 0 ms dataset sign --key "$T/ed.key" "$M"
 [ -s "$M.sig" ] && pass || fail "default signature MANIFEST.sig"
 check_status "verify --key" 0 ms dataset verify --key "$T/ed.pub" "$M"
 check_status "verify --key with DIR" 0 ms dataset verify --key "$T/ed.pub" "$M" "$D"
-grep -q "^Data: $D matches (7 files hashed)$" "$OUT" && pass || fail "verify DIR output"
+grep -q "^Data: $D matches (10 files hashed)$" "$OUT" && pass || fail "verify DIR output"
 run $PY "$SRCDIR/tests/interop/dsse_verify.py" --any-predicate "$M.sig" "$T/ed.pub"
 if [ "$STATUS" -eq 77 ]; then echo "SKIP: securesystemslib missing"; else check_eq "dsse_verify.py accepts the dataset signature" "$STATUS" 0; fi
 STMT=$($PY -c "
@@ -120,7 +141,7 @@ assert p['manifest_digest'] == {'sha256': hashlib.sha256(raw).hexdigest()}, p
 assert list(p) == ['name', 'version', 'source', 'license', 'algorithm', 'files', 'bytes', 'manifest_digest'], list(p)
 print(s['subject'][0]['name'], 'sha256:' + s['subject'][0]['digest']['sha256'], s['predicateType'], p['files'], p['bytes'], p['license'])
 " "$M.sig" "$M")
-check_eq "statement: subject, predicate, manifest_digest = SHA-256 of zstd -dc" "$STMT" "imgs $ROOT https://modelseal/dataset-manifest/v1 7 22 CC-BY-4.0"
+check_eq "statement: subject, predicate, manifest_digest = SHA-256 of zstd -dc" "$STMT" "imgs $ROOT https://modelseal/dataset-manifest/v1 10 43 CC-BY-4.0"
 check_fails "another key" 1 "$M.sig" ms dataset verify --key "$T/other.pub" "$M"
 check_fails "--signature without --key" 2 "--signature goes with --key" ms dataset verify --signature "$M.sig" "$M"
 
@@ -133,18 +154,30 @@ printf 'hello' >"$T/data2/a.txt"
 printf 'new' >"$T/data2/cat/3.jpg"
 check_fails "an added file" 1 "1 extra" ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
 grep -qx "  extra:   cat/3.jpg" "$ERR" && pass || fail "extra file named"
-check_status "--ignore the added file" 0 ms dataset verify --ignore cat/3.jpg "$M" "$T/data2"
-rm "$T/data2/cat/3.jpg" "$T/data2/cat/1.jpg"
+rm "$T/data2/cat/3.jpg"
+# Names a model's walk skips mean nothing in a dataset: a claims.jsonl or a .github/ added to
+# it is loaded by glob("*.jsonl") or find_classes like any other file, and is extra.
+printf '{"text":"poison"}\n' >"$T/data2/poison.jsonl"
+mkdir "$T/data2/.github"
+printf 'x\n' >"$T/data2/.github/cat.txt"
+printf '{"text":"poison"}\n' >"$T/data2/claims.jsonl"
+check_fails "model-only names added to or changed in a dataset" 1 "2 extra, 1 changed" \
+    ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
+check_eq "each named" "$(grep '^  ' "$ERR" | tr '\n' '|')" "  extra:   .github/cat.txt|  changed: claims.jsonl|  extra:   poison.jsonl|"
+grep -q "^Data:" "$OUT" && fail "data reported as matching" || pass
+rm -r "$T/data2/poison.jsonl" "$T/data2/.github"
+printf 'is data' >"$T/data2/claims.jsonl"
+rm "$T/data2/cat/1.jpg"
 check_fails "a removed file" 1 "1 missing" ms dataset verify --key "$T/ed.pub" "$M" "$T/data2"
 grep -qx "  missing: cat/1.jpg" "$ERR" && pass || fail "missing file named"
 
-# Label poisoning: cat/1.jpg renamed dog/1.jpg in the manifest, order kept. The manifest is
+# Label poisoning: cat/1.jpg renamed chien/1.jpg in the manifest, order kept. The manifest is
 # self-consistent and the root is unchanged, but the signed manifest_digest no longer matches.
-sed 's#"path":"cat/1.jpg"#"path":"dog/1.jpg"#' "$T/imgs.jsonl" >"$T/poison.jsonl"
+sed 's#"path":"cat/1.jpg"#"path":"chien/1.jpg"#' "$T/imgs.jsonl" >"$T/poison.jsonl"
 $PY -c "
 import sys, json
 paths = [json.loads(l)['path'] for l in open(sys.argv[1], 'rb').read().split(b'\n')[1:-1]]
-assert 'dog/1.jpg' in paths and paths == sorted(paths, key=lambda p: p.encode()), paths
+assert 'chien/1.jpg' in paths and paths == sorted(paths, key=lambda p: p.encode()), paths
 " "$T/poison.jsonl" && pass || fail "the poisoned manifest keeps its order"
 zstd -q -c "$T/poison.jsonl" >"$T/poison.zst"
 cp "$M.sig" "$T/poison.zst.sig"
@@ -152,7 +185,7 @@ check_status "the poisoned manifest is well formed" 0 ms dataset verify "$T/pois
 check_eq "its root is unchanged" "$(grep -o 'root sha256:[0-9a-f]*' "$OUT")" "root $ROOT"
 check_fails "the signature catches the renamed label" 1 "manifest_digest: signed sha256:" ms dataset verify --key "$T/ed.pub" "$T/poison.zst"
 # With DIR the manifest is read once, data and all; the signature still decides first: the
-# data (a dog/1.jpg the poisoned manifest names, a cat/1.jpg it does not) is not reported.
+# data (a chien/1.jpg the poisoned manifest names, a cat/1.jpg it does not) is not reported.
 check_fails "with DIR, the signature catches the renamed label" 1 "manifest_digest: signed sha256:" \
     ms dataset verify --key "$T/ed.pub" "$T/poison.zst" "$D"
 grep -q "missing:\|extra:\|changed:" "$ERR" && fail "differences told for a manifest not signed" || pass
@@ -173,8 +206,9 @@ ms dataset sign --key "$T/ed.key" --signature "$T/b2.sig" "$T/b2.zst" >/dev/null
 check_fails "a signature for another manifest" 1 "$T/b2.sig" ms dataset verify --key "$T/ed.pub" --signature "$T/b2.sig" "$M"
 
 # ---- malformed manifests: exit 2, one line naming the file and the line ----------------------
-# bad_manifest NAME [override files|bytes|root] PATH_JSON...: a manifest with those paths (each
-# a JSON string as written) and a header that is right unless overridden.
+# bad_manifest NAME OVERRIDE PATH_JSON...: a manifest with those paths (each a JSON string as
+# written) and a header that is right unless overridden (OVERRIDE: files, bytes or root; or
+# ignore:JSON, the ignore list as written; or noignore, a header without one; or -).
 bad_manifest() {
     $PY - "$@" <<'PY' | zstd -q -c >"$T/$1.zst"
 import hashlib, sys
@@ -185,7 +219,10 @@ files, nbytes = len(paths), len(paths)
 if override == "files": files += 1
 if override == "bytes": nbytes += 1
 if override == "root": root = d
-out = ['{"_type":"https://modelseal/dataset-manifest/v1","name":"bad","version":null,"source":null,"license":null,"algorithm":"sha256","files":%d,"bytes":%d,"root_digest":"sha256:%s"}' % (files, nbytes, root)]
+ignore = ',"ignore":[]'
+if override.startswith("ignore:"): ignore = ',"ignore":' + override[7:]
+if override == "noignore": ignore = ""
+out = ['{"_type":"https://modelseal/dataset-manifest/v1","name":"bad","version":null,"source":null,"license":null%s,"algorithm":"sha256","files":%d,"bytes":%d,"root_digest":"sha256:%s"}' % (ignore, files, nbytes, root)]
 out += ['{"path":%s,"size":1,"digest":"%s"}' % (p, d) for p in paths]
 sys.stdout.write("\n".join(out) + "\n")
 PY
@@ -227,6 +264,24 @@ bad_manifest bytes bytes '"a"' '"b"'
 check_fails "header bytes disagree" 2 "bytes.zst: the header says 3 bytes" ms dataset verify "$T/bytes.zst"
 bad_manifest root root '"a"' '"b"'
 check_fails "header root disagrees" 2 "root.zst: root_digest sha256:" ms dataset verify "$T/root.zst"
+# The ignore list: sorted, each once, safe relative paths, and no file line under it; a header
+# written before it existed is not canonical.
+bad_manifest noign noignore '"a"'
+check_fails "a header without the ignore list" 2 "noign.zst: line 1: expected \"ignore\" after \"license\"" ms dataset verify "$T/noign.zst"
+bad_manifest ignunsorted 'ignore:["b","a"]' '"c"'
+check_fails "an unsorted ignore list" 2 "ignunsorted.zst: line 1: ignore: not sorted: \"a\" comes after \"b\"" ms dataset verify "$T/ignunsorted.zst"
+bad_manifest igndup 'ignore:["a","a"]' '"c"'
+check_fails "an ignored path listed twice" 2 "igndup.zst: line 1: ignore: \"a\" is listed twice" ms dataset verify "$T/igndup.zst"
+bad_manifest igndotdot 'ignore:["../x"]' '"c"'
+check_fails "an ignored path with .." 2 "igndotdot.zst: line 1: ignore: \"../x\" is not a safe relative path" ms dataset verify "$T/igndotdot.zst"
+bad_manifest ignabs 'ignore:["/etc"]' '"c"'
+check_fails "an absolute ignored path" 2 "ignabs.zst: line 1: ignore: \"/etc\" is not a safe relative path" ms dataset verify "$T/ignabs.zst"
+bad_manifest ignspace 'ignore:[ "a"]' '"c"'
+check_fails "an ignore list not in canonical form" 2 "ignspace.zst: line 1:" ms dataset verify "$T/ignspace.zst"
+bad_manifest ignunder 'ignore:["a","sub"]' '"b"' '"sub/x"'
+check_fails "a file line under an ignored path" 2 "ignunder.zst: line 3: path \"sub/x\" is one the header's \"ignore\" list leaves out" ms dataset verify "$T/ignunder.zst"
+bad_manifest ignok 'ignore:["a","sub"]' '"b"' '"sub.txt"' '"sub0/x"'
+check_status "paths beside an ignored one (sub.txt, sub0/x) are fine" 0 ms dataset verify "$T/ignok.zst"
 bad_manifest long - "\"$(head -c 70000 /dev/zero | tr '\0' a)\""
 check_fails "a line over 64 KiB" 2 "long.zst: line 2: longer than 65536 bytes" ms dataset verify "$T/long.zst"
 cp "$T/imgs.jsonl" "$T/plain.jsonl"

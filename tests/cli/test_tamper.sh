@@ -26,6 +26,54 @@ fresh
 printf 'new' >"$M/layers/2.bin"
 check_fails "an added file" 1 "extra:   layers/2.bin" verify
 
+# Shards: an empty file has no shards, so no shards signature can list it. Present in the model
+# and absent from the resources, it fails verification (OMS v1.0 8.5): signing warns, verify
+# names each one, --ignore-unsigned-files still leaves unlisted files out.
+EMPTY_NOTE="(empty files have no shards; a shards signature cannot cover them)"
+S=$T/shards
+mkdir -p "$S/sub"
+head -c 3000 /dev/urandom >"$S/w.bin"
+check_status "sign --method shards, no empty file" 0 ms sign --key "$T/k.key" --method shards --shard-size 1024 "$S"
+check_eq "no warning without empty files" "$(cat "$ERR")" ""
+check_status "it verifies" 0 ms verify --key "$T/k.pub" "$S"
+: >"$S/__init__.py"
+: >"$S/sub/modeling_evil.py"
+check_fails "empty __init__.py and sub/modeling_evil.py added" 1 "(0 changed, 0 missing, 2 extra)" \
+    ms verify --key "$T/k.pub" "$S"
+check_eq "each named, with why" "$(grep '^  ' "$ERR" | tr '\n' '|')" \
+    "  extra:   __init__.py $EMPTY_NOTE|  extra:   sub/modeling_evil.py $EMPTY_NOTE|"
+check_status "--ignore-unsigned-files still leaves them out" 0 ms verify --key "$T/k.pub" --ignore-unsigned-files "$S"
+run ms verify --key "$T/k.pub" --json "$S"
+check_eq "--json: extra lists them" "$STATUS $($PY -c "import json,sys; r=json.load(open(sys.argv[1])); print(r['extra'], r['verified'])" "$OUT")" \
+    "1 ['__init__.py', 'sub/modeling_evil.py'] False"
+check_status "sign --method shards with empty files" 0 ms sign --key "$T/k.key" --method shards --shard-size 1024 "$S"
+check_eq "sign warns, naming how many and which" "$(cat "$ERR")" \
+    "modelseal: warning: $S: 2 empty files (__init__.py, sub/modeling_evil.py) not covered: empty files have no shards, so a shards signature cannot cover them and verify will report them as extra; --method files would cover them"
+check_fails "a signed model with empty files does not verify" 1 "extra:   __init__.py $EMPTY_NOTE" \
+    ms verify --key "$T/k.pub" "$S"
+: >"$S/sub/a"
+: >"$S/sub/b"
+ms sign --key "$T/k.key" --method shards "$S" >/dev/null 2>"$T/warn"
+grep -qF "warning: $S: 4 empty files (__init__.py, sub/a, sub/b, ...) not covered" "$T/warn" && pass ||
+    fail "the first three of four named: $(cat "$T/warn")"
+rm "$S/__init__.py" "$S/sub/modeling_evil.py" "$S/sub/a" "$S/sub/b"
+ms sign --key "$T/k.key" --method shards --shard-size 1024 "$S" >/dev/null
+: >"$S/w.bin"
+check_fails "a signed file emptied is changed (not missing and extra)" 1 "(1 changed, 0 missing, 0 extra)" \
+    ms verify --key "$T/k.pub" "$S"
+grep -qx "  changed: w.bin" "$ERR" && pass || fail "the emptied file named changed"
+: >"$S/e"
+check_status "the files method covers empty files" 0 ms sign --key "$T/k.key" --method files "$S"
+check_eq "no warning under the files method" "$(cat "$ERR")" ""
+check_status "... and they verify" 0 ms verify --key "$T/k.pub" "$S"
+rm "$S/e"
+check_fails "... and a signed empty file removed is missing" 1 "missing: e" ms verify --key "$T/k.pub" "$S"
+: >"$T/one.bin"
+ms sign --key "$T/k.key" --method shards --allow-empty "$T/one.bin" >/dev/null 2>"$T/warn"
+grep -qF "warning: $T/one.bin: 1 empty file ($T/one.bin) not covered" "$T/warn" && pass || fail "a single empty file: $(cat "$T/warn")"
+check_fails "a single empty file under shards" 1 "extra:   one.bin $EMPTY_NOTE" \
+    ms verify --key "$T/k.pub" --allow-empty "$T/one.bin"
+
 fresh
 rm "$M/config.json"
 check_fails "a removed file" 1 "missing: config.json" verify

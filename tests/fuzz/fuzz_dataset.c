@@ -5,7 +5,8 @@
  * written as it is (a zstd stream, reaching the decompression and its bounds). The file is a
  * memfd read back by path. A manifest that reads to the end must be canonical: its header and
  * file lines written again by ms_dataset_header_line / ms_dataset_file_line give back exactly
- * the decompressed bytes. */
+ * the decompressed bytes; its "ignore" list is strictly increasing (sorted, each once) and of
+ * safe relative paths; and no file line names an ignored path or a path below one. */
 #include "config.h"
 
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <zstd.h>
 
 #include "modelseal/dataset.h"
+#include "modelseal/walk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +31,13 @@ static void write_input(const uint8_t *data, size_t size)
 {
     if (ftruncate(fd, 0) != 0 || (size && pwrite(fd, data, size, 0) != (ssize_t)size))
         abort();
+}
+
+/* 1 when `path` is `ignored` or lies below it. */
+static int is_under(const char *path, const char *ignored)
+{
+    size_t n = strlen(ignored);
+    return strncmp(path, ignored, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
 /* Read the manifest line by line, re-encoding what it says into `again`. 0 when it read to a
@@ -46,9 +55,18 @@ static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_
     size_t dlen = info->algorithm == MS_HASH_BLAKE2B ? 64 : MS_SHA256_SIZE;
     if (ms_dataset_header_line(info, again, &err) != 0)
         abort(); /* a header that was read must be writable */
-    while ((rc = ms_dataset_reader_next(r, &p, &fsize, digest, &err)) == 1)
+    for (size_t i = 0; i < info->n_ignore_paths; i++) {
+        const char *ig = info->ignore_paths[i];
+        if (!ms_path_is_safe(ig, strlen(ig)) || (i && strcmp(info->ignore_paths[i - 1], ig) >= 0))
+            abort(); /* an ignore list read must be safe, sorted and each once */
+    }
+    while ((rc = ms_dataset_reader_next(r, &p, &fsize, digest, &err)) == 1) {
         if (ms_dataset_file_line(p, fsize, digest, dlen, again, &err) != 0)
             abort();
+        for (size_t i = 0; i < info->n_ignore_paths; i++)
+            if (is_under(p, info->ignore_paths[i]))
+                abort(); /* a file line under an ignored path was accepted */
+    }
     if (rc == 0)
         ms_dataset_reader_digest(r, digest_out);
     ms_dataset_reader_free(r);
@@ -102,8 +120,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* the two readers agree */
     if (lrc == 0 && (memcmp(loaded.manifest_digest, digest, sizeof digest) != 0 ||
                      memcmp(loaded.root_digest, info.root_digest, sizeof digest) != 0 ||
-                     loaded.files != info.files || loaded.bytes != info.bytes))
+                     loaded.files != info.files || loaded.bytes != info.bytes ||
+                     loaded.n_ignore_paths != info.n_ignore_paths))
         abort();
+    for (size_t i = 0; lrc == 0 && i < info.n_ignore_paths; i++)
+        if (strcmp(loaded.ignore_paths[i], info.ignore_paths[i]) != 0)
+            abort();
     ms_dataset_info_clear(&loaded);
     ms_dataset_info_clear(&info);
     ms_buf_free(&again);

@@ -186,7 +186,16 @@ printf 'q' >"$tmp/ds3/deep/er/q.txt"
 "$ms" dataset manifest --name "set two" --algorithm blake2b --output "$tmp/set2.dsm.jsonl.zst" \
     "$tmp/ds2" >/dev/null
 "$ms" dataset manifest --name one --output "$tmp/set3.dsm.jsonl.zst" "$tmp/ds3" >/dev/null
-for m in set set2 set3; do
+# An ignore list in the header: a directory and a file left out, a .git kept (data).
+mkdir -p "$tmp/ds4/cache/x" "$tmp/ds4/.git" "$tmp/ds4/keep"
+printf 'c' >"$tmp/ds4/cache/x/c"
+printf 'h' >"$tmp/ds4/.git/HEAD"
+printf 'k' >"$tmp/ds4/keep/k.txt"
+printf 'k' >"$tmp/ds4/cache.txt"
+printf 'l' >"$tmp/ds4/local.tmp"
+"$ms" dataset manifest --name ign --ignore cache --ignore local.tmp \
+    --output "$tmp/set4.dsm.jsonl.zst" "$tmp/ds4" >/dev/null
+for m in set set2 set3 set4; do
     { printf '\000'; cat "$tmp/$m.dsm.jsonl.zst"; } >"$out/dataset/$m-zst"
     { printf '\001'; zstd -qdc "$tmp/$m.dsm.jsonl.zst"; } >"$out/dataset/$m-text"
 done

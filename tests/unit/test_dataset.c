@@ -76,8 +76,8 @@ static void make_small_tree(char *dir)
     unit_tmpdir(dir);
     unit_write_str(dir, "data/a.txt", "hello");
     unit_write_str(dir, "data/a/b", "x");
-    unit_write_str(dir, "data/model.sig", "skipped at the root");
-    unit_write_str(dir, "data/.gitignore", "skipped too");
+    unit_write_str(dir, "data/model.sig", "x");      /* a model's walk skips it: data here */
+    unit_write_str(dir, "data/.gitignore", "hello"); /* the same */
     unit_write_str(dir, "data/sub/model.sig", "");
 }
 
@@ -99,42 +99,64 @@ static void test_exact_bytes_and_order(void **state)
     ms_dataset_info info;
     ms_buf text = MS_BUF_INIT;
     ms_error err;
-    uint8_t digests[3 * 32], root[32];
+    uint8_t digests[5 * 32], root[32];
     char root_hex[65];
     memset(&info, 0, sizeof info);
     make_small_tree(dir);
     unit_path(data, dir, "data");
     unit_path(out, dir, "d.dsm.jsonl.zst");
     assert_int_equal(write_manifest(data, "demo", out, 0, &info, &err), 0);
-    /* "a.txt" sorts before "a/b" ('.' < '/'); sub/model.sig is not at the root: listed. */
+    /* "a.txt" sorts before "a/b" ('.' < '/'); no name is skipped, not .gitignore or model.sig
+     * at the root: a dataset lists every file. */
     unit_unhex(SHA_HELLO, digests, 32);
-    unit_unhex(SHA_X, digests + 32, 32);
-    unit_unhex(SHA_EMPTY, digests + 64, 32);
+    unit_unhex(SHA_HELLO, digests + 32, 32);
+    unit_unhex(SHA_X, digests + 64, 32);
+    unit_unhex(SHA_X, digests + 96, 32);
+    unit_unhex(SHA_EMPTY, digests + 128, 32);
     assert_int_equal(ms_sha256(digests, sizeof digests, root), 0);
     ms_hex_encode(root, 32, root_hex);
     snprintf(want, sizeof want,
              "{\"_type\":\"https://modelseal/dataset-manifest/v1\",\"name\":\"demo\","
-             "\"version\":null,\"source\":null,\"license\":null,\"algorithm\":\"sha256\","
-             "\"files\":3,\"bytes\":6,\"root_digest\":\"sha256:%s\"}\n"
+             "\"version\":null,\"source\":null,\"license\":null,\"ignore\":[],"
+             "\"algorithm\":\"sha256\",\"files\":5,\"bytes\":12,\"root_digest\":\"sha256:%s\"}\n"
+             "{\"path\":\".gitignore\",\"size\":5,\"digest\":\"" SHA_HELLO "\"}\n"
              "{\"path\":\"a.txt\",\"size\":5,\"digest\":\"" SHA_HELLO "\"}\n"
              "{\"path\":\"a/b\",\"size\":1,\"digest\":\"" SHA_X "\"}\n"
+             "{\"path\":\"model.sig\",\"size\":1,\"digest\":\"" SHA_X "\"}\n"
              "{\"path\":\"sub/model.sig\",\"size\":0,\"digest\":\"" SHA_EMPTY "\"}\n",
              root_hex);
     decompress_file(out, &text);
     assert_string_equal((char *)text.data, want);
     assert_int_equal(count_frames(out), 2); /* header frame + body frame */
     assert_memory_equal(info.root_digest, root, 32);
-    assert_int_equal(info.files, 3);
-    assert_int_equal(info.bytes, 6);
+    assert_int_equal(info.files, 5);
+    assert_int_equal(info.bytes, 12);
+    assert_int_equal(info.n_ignore_paths, 0);
 
-    /* The root equals the model root of the same directory (files method, same ignores). */
+    /* With what a model's walk skips left out explicitly, the root equals the model root of the
+     * same directory (files method). */
     ms_serialization ser;
     ms_manifest *m = NULL;
+    ms_dataset_info ign;
+    const char *model_names[] = {"model.sig", ".gitignore"};
+    ms_dataset_options o;
+    memset(&ign, 0, sizeof ign);
+    memset(&o, 0, sizeof o);
+    o.name = "demo";
+    o.ignore_paths = model_names;
+    o.n_ignore_paths = 2;
+    assert_int_equal(ms_dataset_manifest_write(data, &o, out, &ign, &err), 0);
     ms_serialization_init(&ser);
     assert_int_equal(ms_manifest_build(data, &ser, NULL, &m, &err), 0);
-    assert_memory_equal(m->root_digest, root, 32);
+    assert_memory_equal(m->root_digest, ign.root_digest, 32);
+    assert_int_equal(ign.files, 3);
+    assert_int_equal(ign.n_ignore_paths, 2);
+    assert_string_equal(ign.ignore_paths[0], ".gitignore");
+    assert_string_equal(ign.ignore_paths[1], "model.sig");
     ms_manifest_free(m);
     ms_serialization_clear(&ser);
+    ms_dataset_info_clear(&ign);
+    assert_int_equal(write_manifest(data, "demo", out, 0, NULL, &err), 0);
 
     /* Reading it back: the info, and the manifest digest over the decompressed bytes. */
     ms_dataset_info back;
@@ -144,7 +166,7 @@ static void test_exact_bytes_and_order(void **state)
     assert_string_equal(back.name, "demo");
     assert_null(back.version);
     assert_null(back.license);
-    assert_int_equal(back.files, 3);
+    assert_int_equal(back.files, 5);
     assert_memory_equal(back.root_digest, root, 32);
     assert_int_equal(ms_sha256(text.data, text.len, md), 0);
     assert_memory_equal(back.manifest_digest, md, 32);
@@ -205,6 +227,9 @@ typedef struct fline {
     const char *digest_hex;
 } fline;
 
+/* The "ignore" list manifest_text writes, as JSON. */
+static const char *text_ignore = "[]";
+
 /* A manifest text with a header whose counts and root are right for `lines` (unless the caller
  * overrides them: files/bytes >= 0 and root_hex). */
 static void manifest_text(char *out, size_t cap, const char *type, const fline *lines, size_t n,
@@ -222,9 +247,10 @@ static void manifest_text(char *out, size_t cap, const char *type, const fline *
     ms_hex_encode(root, 32, hex);
     off = (size_t)snprintf(out, cap,
                            "{\"_type\":\"%s\",\"name\":\"t\",\"version\":\"1\",\"source\":null,"
-                           "\"license\":\"MIT\",\"algorithm\":\"sha256\",\"files\":%llu,"
-                           "\"bytes\":%llu,\"root_digest\":\"sha256:%s\"}\n",
-                           type, files >= 0 ? (unsigned long long)files : (unsigned long long)n,
+                           "\"license\":\"MIT\",\"ignore\":%s,\"algorithm\":\"sha256\","
+                           "\"files\":%llu,\"bytes\":%llu,\"root_digest\":\"sha256:%s\"}\n",
+                           type, text_ignore,
+                           files >= 0 ? (unsigned long long)files : (unsigned long long)n,
                            bytes >= 0 ? (unsigned long long)bytes : (unsigned long long)total,
                            root_hex ? root_hex : hex);
     for (size_t i = 0; i < n; i++)
@@ -580,6 +606,150 @@ static void test_verify_dir(void **state)
     unit_rmtree(dir);
 }
 
+/* ---- the ignore list ---------------------------------------------------------------------- */
+
+/* A dataset lists every file but what its "ignore" list names; the list is recorded sorted and
+ * each once, read back canonically, and applied by ms_dataset_verify_dir from the manifest. */
+static void test_ignore_list(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], data[PATH_MAX], out[PATH_MAX], outdir[PATH_MAX], text[8192];
+    ms_dataset_options o;
+    ms_dataset_info info, back;
+    ms_dataset_verify_options vo;
+    ms_dataset_verify_result res;
+    ms_buf whole = MS_BUF_INIT;
+    diffs d;
+    ms_error err;
+    memset(&o, 0, sizeof o);
+    memset(&info, 0, sizeof info);
+    memset(&back, 0, sizeof back);
+    unit_tmpdir(dir);
+    unit_path(data, dir, "data");
+    unit_path(outdir, dir, "out");
+    unit_path(out, outdir, "m.zst");
+    unit_mkdirs(dir, "out");
+    unit_mkdirs(dir, "data");
+    unit_write_str(data, "a.txt", "hello");
+    unit_write_str(data, "claims.jsonl", "{\"text\":\"poison\"}\n");
+    unit_write_str(data, ".git/HEAD", "x");
+    unit_write_str(data, "cache/1", "x");
+    unit_write_str(data, "cache.txt", "x");
+    unit_write_str(data, "tmp/a/b", "x");
+
+    /* Recorded byte-sorted, each once; the ignored files are not listed, the rest all are. */
+    const char *ign[] = {"tmp/a", "cache", "tmp/a"};
+    o.name = "n";
+    o.ignore_paths = ign;
+    o.n_ignore_paths = 3;
+    assert_int_equal(ms_dataset_manifest_write(data, &o, out, &info, &err), 0);
+    assert_int_equal(info.n_ignore_paths, 2);
+    assert_string_equal(info.ignore_paths[0], "cache");
+    assert_string_equal(info.ignore_paths[1], "tmp/a");
+    assert_int_equal(info.files, 4); /* .git/HEAD, a.txt, cache.txt, claims.jsonl */
+    decompress_file(out, &whole);
+    unit_assert_contains((char *)whole.data,
+                         "\"license\":null,\"ignore\":[\"cache\",\"tmp/a\"],\"algorithm\"");
+    unit_assert_contains((char *)whole.data, "{\"path\":\".git/HEAD\",");
+    unit_assert_contains((char *)whole.data, "{\"path\":\"claims.jsonl\",");
+    assert_null(strstr((char *)whole.data, "cache/1"));
+    assert_null(strstr((char *)whole.data, "tmp/a/b"));
+    assert_int_equal(ms_dataset_info_load(out, &back, &err), 0);
+    assert_int_equal(back.n_ignore_paths, 2);
+    assert_string_equal(back.ignore_paths[1], "tmp/a");
+
+    /* verify applies the manifest's list: the ignored files may change; nothing else is skipped
+     * (a .github/ or a claims.jsonl is data). */
+    memset(&vo, 0, sizeof vo);
+    memset(&d, 0, sizeof d);
+    vo.diff = collect;
+    vo.diff_ctx = &d;
+    unit_write_str(data, "cache/1", "changed");
+    unit_write_str(data, "tmp/a/new", "new");
+    assert_int_equal(ms_dataset_verify_dir(out, data, &vo, &res, &err), 0);
+    assert_int_equal(res.files, 4);
+    unit_write_str(data, ".github/cat.txt", "x");
+    unit_write_str(data, "claims.jsonl", "{\"text\":\"other poison\"}\n");
+    assert_int_equal(ms_dataset_verify_dir(out, data, &vo, &res, &err), MS_EVERIFY);
+    assert_string_equal(d.text, "extra:.github/cat.txt;changed:claims.jsonl;");
+
+    /* Refused when writing: an unsafe path; a list too long for a header line (before any
+     * hashing, nothing left behind). */
+    const char *unsafe[] = {"a/../b"};
+    o.ignore_paths = unsafe;
+    o.n_ignore_paths = 1;
+    assert_int_equal(ms_dataset_manifest_write(data, &o, out, NULL, &err), MS_EINPUT);
+    unit_assert_contains(err.message, "--ignore a/../b: not a relative path inside the dataset");
+    const char *absolute[] = {"/etc"};
+    o.ignore_paths = absolute;
+    assert_int_equal(ms_dataset_manifest_write(data, &o, out, NULL, &err), MS_EINPUT);
+    unit_assert_contains(err.message, "--ignore /etc: not a relative path");
+    {
+        enum { MANY = 4000 };
+        char(*names)[24] = calloc(MANY, sizeof *names);
+        const char **many = calloc(MANY, sizeof *many);
+        for (size_t i = 0; i < MANY; i++) {
+            snprintf(names[i], sizeof names[i], "ignored-path-%06zu", i);
+            many[i] = names[i];
+        }
+        o.ignore_paths = many;
+        o.n_ignore_paths = MANY;
+        unlink(out);
+        assert_int_equal(ms_dataset_manifest_write(data, &o, out, NULL, &err), MS_EINPUT);
+        unit_assert_contains(err.message, "4000 ignored paths) would be longer than 65536 bytes");
+        assert_int_equal(count_entries(outdir), 0);
+        free(names);
+        free(many);
+    }
+
+    /* Refused when reading: not sorted, twice, unsafe, not canonical, missing (a header from
+     * before the list), and a file line under an ignored path. */
+    fline good[] = {
+        {"\"a.txt\"", 5, SHA_HELLO}, {"\"sub.txt\"", 1, SHA_X}, {"\"sub0/x\"", 1, SHA_X}};
+    text_ignore = "[\"a\",\"sub\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    assert_int_equal(load_text(dir, text, &err), 0); /* beside "sub", not under it */
+    text_ignore = "[\"b\",\"a\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: not sorted: \"a\" comes after \"b\"");
+    text_ignore = "[\"a\",\"a\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: \"a\" is listed twice");
+    text_ignore = "[\"a/../b\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: \"a/../b\" is not a safe relative path");
+    text_ignore = "[\"\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: \"\" is not a safe relative path");
+    text_ignore = "[\"\\u0061\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: not in canonical form");
+    text_ignore = "[\"a\" ]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: expected ',' or ']' after a path");
+    text_ignore = "null";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    expect_refused(dir, text, "line 1: ignore: expected an array of paths");
+    text_ignore = "[]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, good, 3, -1, -1, NULL);
+    char *field = strstr(text, ",\"ignore\":[]");
+    memmove(field, field + 12, strlen(field + 12) + 1);
+    expect_refused(dir, text, "line 1: expected \"ignore\" after \"license\"");
+    fline under[] = {{"\"a.txt\"", 5, SHA_HELLO}, {"\"sub/deep/x\"", 1, SHA_X}};
+    text_ignore = "[\"sub/deep\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, under, 2, -1, -1, NULL);
+    expect_refused(dir, text, "line 3: path \"sub/deep/x\" is one the header's \"ignore\" list");
+    text_ignore = "[\"a.txt\"]";
+    manifest_text(text, sizeof text, MS_DATASET_MANIFEST_TYPE, under, 2, -1, -1, NULL);
+    expect_refused(dir, text, "line 2: path \"a.txt\" is one the header's \"ignore\" list");
+    text_ignore = "[]";
+
+    ms_buf_free(&whole);
+    ms_dataset_info_clear(&info);
+    ms_dataset_info_clear(&back);
+    unit_rmtree(dir);
+}
+
 /* ---- statements --------------------------------------------------------------------------- */
 
 static ms_statement *parse(const ms_buf *payload)
@@ -722,6 +892,7 @@ int main(void)
         cmocka_unit_test(test_multi_frame),
         cmocka_unit_test(test_write_refusals),
         cmocka_unit_test(test_verify_dir),
+        cmocka_unit_test(test_ignore_list),
         cmocka_unit_test(test_statement),
         cmocka_unit_test(test_sign_round_trip),
     };
