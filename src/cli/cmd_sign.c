@@ -43,8 +43,8 @@ enum {
 static void warn_empty_files(const char *model, const ms_manifest *m)
 {
     enum { SHOWN = 3 };
-    fprintf(stderr, "modelseal: warning: %s: %zu empty file%s (", cli_quote(model), m->n_empty_files,
-            m->n_empty_files == 1 ? "" : "s");
+    fprintf(stderr, "modelseal: warning: %s: %zu empty file%s (", cli_quote(model),
+            m->n_empty_files, m->n_empty_files == 1 ? "" : "s");
     for (size_t i = 0; i < m->n_empty_files && i < SHOWN; i++)
         fprintf(stderr, "%s%s", i ? ", " : "",
                 cli_quote(strcmp(m->empty_files[i], ".") == 0 ? model : m->empty_files[i]));
