@@ -38,7 +38,10 @@ JS=0
 sigstore_js_setup "$T" || JS=$?
 case $JS in
 0) JS=1 ;;
-1) echo "note: $SIGSTORE_JS_UNAVAILABLE: the @sigstore/verify cross-checks are left out" ;;
+1)
+    JS=0
+    echo "note: $SIGSTORE_JS_UNAVAILABLE: the @sigstore/verify cross-checks are left out"
+    ;;
 *) exit 1 ;;
 esac
 
