@@ -23,7 +23,7 @@
 #include "modelseal/hash.h"
 #include "modelseal/sigstore.h"
 
-#include "sigstore_internal.h"
+#include "sigstore/sigstore_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

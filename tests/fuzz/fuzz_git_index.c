@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lineage_internal.h"
+#include "lineage/lineage_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

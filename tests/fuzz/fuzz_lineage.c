@@ -17,7 +17,7 @@
 
 #include "modelseal/lineage.h"
 
-#include "lineage_notes.c"
+#include "lineage/lineage_notes.c"
 
 #define FUZZ_COMMIT "0123456789abcdef0123456789abcdef01234567"
 

@@ -16,7 +16,7 @@
 
 #include "modelseal/key.h"
 
-#include "key_internal.h"
+#include "keys/key_internal.h"
 
 #define FUZZ_PASSPHRASE "fuzz-passphrase"
 

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/err.h>
 
-#include "sigstore_sign_internal.h"
+#include "sigstore/sigstore_sign_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 
 #include <openssl/sha.h>
 
-#include "../../src/lib/lineage_internal.h"
+#include "../../src/lib/lineage/lineage_internal.h"
 
 #define CAP 4096
 

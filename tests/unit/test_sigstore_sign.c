@@ -18,7 +18,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "../../src/lib/sigstore_sign_internal.h"
+#include "../../src/lib/sigstore/sigstore_sign_internal.h"
 #include "modelseal/buf.h"
 #include "modelseal/encoding.h"
 #include "modelseal/fs.h"
