@@ -38,6 +38,10 @@ char *ms_buf_detach(ms_buf *buf);
 /* Release the memory. */
 void ms_buf_free(ms_buf *buf);
 
+/* Append a copy of `s` to the growable array *list of *n strings (each freed with free(), the
+ * array too). 0, or MS_ENOMEM with the list unchanged but possibly reallocated. */
+int ms_strlist_add(char ***list, size_t *n, const char *s);
+
 #ifdef __cplusplus
 }
 #endif

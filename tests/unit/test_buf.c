@@ -110,12 +110,29 @@ static void test_reserve(void **state)
     ms_buf_free(&b);
 }
 
+static void test_strlist_add(void **state)
+{
+    (void)state;
+    char **list = NULL;
+    size_t n = 0;
+    char name[] = "a";
+    assert_int_equal(ms_strlist_add(&list, &n, name), 0);
+    name[0] = 'b'; /* the list holds a copy */
+    assert_int_equal(ms_strlist_add(&list, &n, "c"), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0], "a");
+    assert_string_equal(list[1], "c");
+    for (size_t k = 0; k < n; k++)
+        free(list[k]);
+    free(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append),  cmocka_unit_test(test_printf_growth),
         cmocka_unit_test(test_reset),   cmocka_unit_test(test_detach),
-        cmocka_unit_test(test_reserve),
+        cmocka_unit_test(test_reserve), cmocka_unit_test(test_strlist_add),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

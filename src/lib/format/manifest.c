@@ -203,8 +203,6 @@ int ms_model_check_companions(const char *model, ms_error *err)
     return 0;
 }
 
-static int strlist_add(char ***list, size_t *n, const char *s);
-
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
     ms_buf b = MS_BUF_INIT;
@@ -294,7 +292,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         if (ser->method == MS_METHOD_SHARDS)
             k = files.entries[i].size / ser->shard_size +
                 (files.entries[i].size % ser->shard_size != 0);
-        if (k == 0 && strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
+        if (k == 0 && ms_strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
             rc = ms_error_nomem(err);
             goto out;
         }
@@ -385,18 +383,6 @@ static int cmp_resource_ptr(const void *a, const void *b)
 static int cmp_str_ptr(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int strlist_add(char ***list, size_t *n, const char *s)
-{
-    char **p = realloc(*list, (*n + 1) * sizeof *p);
-    if (!p)
-        return MS_ENOMEM;
-    *list = p;
-    if (!(p[*n] = strdup(s)))
-        return MS_ENOMEM;
-    (*n)++;
-    return 0;
 }
 
 static void strlist_sort_unique(char **list, size_t *n)
@@ -493,8 +479,8 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         const ms_manifest *m = side ? actual : expected;
         for (size_t i = 0; i < m->n_resources; i++) {
             char *f = ms_resource_file(m->resources[i].name, method);
-            int e = !f ||
-                    strlist_add(side ? &ac_files : &ex_files, side ? &n_ac_files : &n_ex_files, f);
+            int e = !f || ms_strlist_add(side ? &ac_files : &ex_files,
+                                         side ? &n_ac_files : &n_ex_files, f);
             free(f);
             if (e) {
                 rc = ms_error_nomem(err);
@@ -522,7 +508,7 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         }
         if (differs) {
             char *f = ms_resource_file(name, method);
-            int e = !f || strlist_add(&touched, &n_touched, f);
+            int e = !f || ms_strlist_add(&touched, &n_touched, f);
             free(f);
             if (e) {
                 rc = ms_error_nomem(err);
@@ -540,7 +526,7 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         int in_ac = in_sorted(ac_files, n_ac_files, touched[k]);
         char ***list = in_ex && in_ac ? &diff->changed : (in_ex ? &diff->missing : &diff->extra);
         size_t *n = in_ex && in_ac ? &diff->n_changed : (in_ex ? &diff->n_missing : &diff->n_extra);
-        if (strlist_add(list, n, touched[k])) {
+        if (ms_strlist_add(list, n, touched[k])) {
             rc = ms_error_nomem(err);
             goto out;
         }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modelseal/buf.h"
 #include "modelseal/dsse.h"
 #include "modelseal/encoding.h"
 #include "modelseal/verify.h"
@@ -277,18 +278,6 @@ static int format_diff(const char *model, const ms_manifest_diff *d, ms_error *e
         d->n_changed, d->n_missing, d->n_extra);
 }
 
-static int list_add(char ***list, size_t *n, const char *s)
-{
-    char **p = realloc(*list, (*n + 1) * sizeof *p);
-    if (!p)
-        return MS_ENOMEM;
-    *list = p;
-    if (!(p[*n] = strdup(s)))
-        return MS_ENOMEM;
-    (*n)++;
-    return 0;
-}
-
 /* Shards: the model's empty files (m->empty_files) have no shards, so the bundle cannot list
  * them; each is a file present in the model and absent from the resources, which fails by
  * default (OMS v1.0, 8.5). One that the bundle lists shards of was emptied: changed, not missing.
@@ -305,12 +294,13 @@ static int add_empty_files(ms_manifest_diff *d, const ms_manifest *actual)
             free(*was);
             memmove(was, was + 1, (size_t)(d->missing + d->n_missing - was - 1) * sizeof *was);
             d->n_missing--;
-            if (list_add(&d->changed, &d->n_changed, f))
+            if (ms_strlist_add(&d->changed, &d->n_changed, f))
                 return MS_ENOMEM;
             qsort(d->changed, d->n_changed, sizeof *d->changed, cmp_str);
             continue;
         }
-        if (list_add(&d->extra, &d->n_extra, f) || list_add(&d->empty_extra, &d->n_empty_extra, f))
+        if (ms_strlist_add(&d->extra, &d->n_extra, f) ||
+            ms_strlist_add(&d->empty_extra, &d->n_empty_extra, f))
             return MS_ENOMEM;
         more_extra = 1;
     }

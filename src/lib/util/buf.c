@@ -92,3 +92,15 @@ void ms_buf_free(ms_buf *buf)
     buf->data = NULL;
     buf->len = buf->cap = 0;
 }
+
+int ms_strlist_add(char ***list, size_t *n, const char *s)
+{
+    char **p = realloc(*list, (*n + 1) * sizeof *p);
+    if (!p)
+        return MS_ENOMEM;
+    *list = p;
+    if (!(p[*n] = strdup(s)))
+        return MS_ENOMEM;
+    (*n)++;
+    return 0;
+}
