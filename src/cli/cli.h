@@ -170,6 +170,8 @@ int cmd_sbom(int argc, char **argv);
 extern const cli_help cmd_sbom_help;
 int cmd_blob(int argc, char **argv);
 extern const cli_help cmd_blob_help;
+int cmd_completion(int argc, char **argv);
+extern const cli_help cmd_completion_help;
 /* verify --policy (verify_policy.c): called by cmd_verify with the same argv. The two modes of
  * verify are the two "subcommands" of its option table. */
 enum { CLI_VERIFY_KEYS = 1u << 0, CLI_VERIFY_POLICY = 1u << 1 };

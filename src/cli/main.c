@@ -34,6 +34,7 @@ const cli_command cli_commands[] = {
      &cmd_lineage_help},
     {"hooks", cmd_hooks, "install or remove the git hooks that record lineage and check pushes",
      &cmd_hooks_help},
+    {"completion", cmd_completion, "print a bash or zsh completion script", &cmd_completion_help},
     {"help", cmd_help, "show help for a command", &cmd_help_help},
 };
 const size_t cli_commands_count = sizeof cli_commands / sizeof cli_commands[0];
