@@ -72,8 +72,13 @@ int cli_usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_option_error(int opt, char **argv)
+int cli_option_other(int opt, char **argv)
 {
+    if (opt == 'h') { /* the command's help: cli_current is "command" or "command sub" */
+        char command[64];
+        snprintf(command, sizeof command, "%.*s", (int)strcspn(cli_current, " "), cli_current);
+        return cli_print_help(command);
+    }
     const char *what = opt == ':' ? "missing argument for" : "unknown";
     const char *arg = argv[optind - 1];
     if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 127)

@@ -40,9 +40,11 @@ void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const ms_error *err);
 /* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Report getopt_long's '?' (unknown option) or ':' (missing argument) as one line; returns
- * EXIT_USAGE. Commands pass an optstring starting with ':' (opterr is off, see main.c). */
-int cli_option_error(int opt, char **argv);
+/* What a getopt loop does with what is not its command's own option: -h/--help prints the
+ * running command's help and returns EXIT_OK; getopt_long's '?' (unknown option) or ':'
+ * (missing argument; cli_getopt's optstring starts with ':', and opterr is off, see main.c) is
+ * reported as one line, returning EXIT_USAGE. */
+int cli_option_other(int opt, char **argv);
 /* The command's one operand after its options (argv[optind]); NULL, with the usage error
  * ("missing NAME" / "expected exactly one NAME") reported, when there is not exactly one. */
 const char *cli_operand(int argc, char **argv, const char *name);

@@ -74,11 +74,8 @@ int cli_attest_list(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            status = cli_print_help("attest");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -169,11 +169,8 @@ int cli_attest_provenance(int argc, char **argv)
         case OPT_CLAIMS:
             a.claims_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("attest");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
         if (list && attest_strlist_add(list, optarg, strlen(optarg)) != 0) {

@@ -106,10 +106,8 @@ static int blob_sign(int argc, char **argv)
         case OPT_BUNDLE:
             out_path = optarg;
             break;
-        case 'h':
-            return cli_print_help("blob");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     int n_operands = argc - optind;
@@ -244,10 +242,8 @@ static int blob_verify(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            return cli_print_help("blob");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     const char *operand = cli_operand(argc, argv, "ARTIFACT");

@@ -219,9 +219,7 @@ static int completion_run(int argc, char **argv, const shell *sh)
     int opt;
     optind = 1;
     while ((opt = cli_getopt(argc, argv, completion_options, 0)) != -1) {
-        if (opt == 'h')
-            return cli_print_help("completion");
-        return cli_option_error(opt, argv);
+        return cli_option_other(opt, argv);
     }
     if (argc != optind)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);

@@ -147,11 +147,8 @@ static int dataset_manifest(int argc, char **argv)
         case OPT_OUTPUT:
             output_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }
@@ -241,11 +238,8 @@ static int dataset_sign(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }
@@ -401,11 +395,8 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

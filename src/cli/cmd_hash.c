@@ -85,11 +85,8 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             continue;
         if (opt == OPT_JSON) {
             json = 1;
-        } else if (opt == 'h') {
-            status = cli_print_help(cli_current);
-            goto out;
         } else {
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

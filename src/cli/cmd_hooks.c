@@ -469,10 +469,8 @@ static int hooks_run(int argc, char **argv, int install)
         case OPT_FORCE:
             force = 1;
             break;
-        case 'h':
-            return cli_print_help("hooks");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind != argc)

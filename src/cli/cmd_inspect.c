@@ -327,10 +327,8 @@ int cmd_inspect(int argc, char **argv)
     while ((opt = cli_getopt(argc, argv, inspect_options, 0)) != -1) {
         if (opt == OPT_JSON)
             json = 1;
-        else if (opt == 'h')
-            return cli_print_help(cli_current);
         else
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
     }
     if (!cli_operand(argc, argv, "SIG"))
         return EXIT_USAGE;

@@ -127,10 +127,8 @@ int cmd_keygen(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            return cli_print_help(cli_current);
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind < argc)

@@ -108,10 +108,8 @@ static int lineage_record(int argc, char **argv)
         case OPT_QUIET:
             quiet = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind != argc)
@@ -233,10 +231,8 @@ static int log_find_options(int argc, char **argv, const char *what, ms_lineage_
         case OPT_JSON:
             lo->json = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     return cli_operand(argc, argv, what) ? -1 : EXIT_USAGE;
@@ -457,10 +453,8 @@ static int lineage_check(int argc, char **argv)
         case OPT_STDIN:
             use_stdin = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (co.staged && use_stdin)

@@ -69,9 +69,7 @@ static int policy_check(int argc, char **argv)
     int opt;
     optind = 1;
     while ((opt = cli_getopt(argc, argv, policy_options, CHECK)) != -1) {
-        if (opt == 'h')
-            return cli_print_help("policy");
-        return cli_option_error(opt, argv);
+        return cli_option_other(opt, argv);
     }
     if (!cli_operand(argc, argv, "POLICY"))
         return EXIT_USAGE;
@@ -209,10 +207,8 @@ static int policy_init(int argc, char **argv)
         case OPT_REPOSITORY:
             repo = optarg;
             break;
-        case 'h':
-            return cli_print_help("policy");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (argc != optind)

@@ -203,11 +203,8 @@ int cmd_sbom(int argc, char **argv)
                 goto out;
             }
             break;
-        case 'h':
-            status = cli_print_help(cli_current);
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -206,11 +206,8 @@ int cmd_verify(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            status = cli_print_help(cli_current);
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

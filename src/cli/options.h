@@ -149,7 +149,7 @@ typedef struct cli_help {
 
 /* getopt_long over the rows of `table` that subcommand mask `which` takes (0: a command
  * without subcommands), with the short options of those rows, ':' first (missing arguments
- * are told apart, see cli_option_error). Set optind = 1 before the first call. Returns what
+ * are told apart, see cli_option_other). Set optind = 1 before the first call. Returns what
  * getopt_long returns: a row's id, '?', ':' or -1. Main thread only. */
 int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which);
 

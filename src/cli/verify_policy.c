@@ -109,10 +109,8 @@ int cli_verify_policy(int argc, char **argv)
         case OPT_STAGING:
             return cli_usage_error("%s: trusted keys come from the policy in --policy mode",
                                    argv[optind - 1]);
-        case 'h':
-            return cli_print_help(cli_current);
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (!cli_operand(argc, argv, "MODEL"))
