@@ -9,7 +9,9 @@
 
 #include "modelseal/modelseal.h"
 
-/* The subcommands; argv[0] is the subcommand's name. They return an exit status. */
+/* The subcommands; argv[0] is the subcommand's name. They return an exit status. Their bits in
+ * the option table (cmd_attest_help.options): */
+enum { ATTEST_PROVENANCE = 1u << 0, ATTEST_LIST = 1u << 1 };
 int cli_attest_provenance(int argc, char **argv);
 int cli_attest_list(int argc, char **argv);
 

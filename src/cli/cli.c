@@ -72,8 +72,13 @@ int cli_usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_option_error(int opt, char **argv)
+int cli_option_other(int opt, char **argv)
 {
+    if (opt == 'h') { /* the command's help: cli_current is "command" or "command sub" */
+        char command[64];
+        snprintf(command, sizeof command, "%.*s", (int)strcspn(cli_current, " "), cli_current);
+        return cli_print_help(command);
+    }
     const char *what = opt == ':' ? "missing argument for" : "unknown";
     const char *arg = argv[optind - 1];
     if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 127)
@@ -92,8 +97,10 @@ const char *cli_operand(int argc, char **argv, const char *name)
     return NULL;
 }
 
-int cli_dispatch(int argc, char **argv, const char *command, const cli_subcommand *subs, size_t n)
+int cli_dispatch(int argc, char **argv, const char *command, const cli_help *help)
 {
+    const cli_subcommand *subs = help->subs;
+    size_t n = help->n_subs;
     char names[256];
     size_t used = 0;
     names[0] = 0;
@@ -131,7 +138,12 @@ int cli_print_help(const char *command)
 {
     for (size_t i = 0; i < cli_commands_count; i++) {
         if (strcmp(cli_commands[i].name, command) == 0) {
-            fputs(cli_commands[i].usage, stdout);
+            const cli_help *help = cli_commands[i].help;
+            fputs(help->usage, stdout);
+            if (help->options)
+                cli_print_options(help->options);
+            if (help->footer)
+                fputs(help->footer, stdout);
             return EXIT_OK;
         }
     }
@@ -262,6 +274,32 @@ void cli_hash_options_free(cli_hash_options *o)
         free(o->user_ignores[i]);
     free(o->user_ignores);
 }
+
+const cli_option cli_hash_option_table[] = {
+    {"method", 0, required_argument, "files|shards",
+     "one digest per file (default), or per byte range of each file\n"
+     "(a very large single file under files is one sequential digest:\n"
+     "use shards to hash it on every core)",
+     OPT_METHOD, 0, 0, NULL, NULL},
+    {"shard-size", 0, required_argument, "BYTES",
+     "shard length for --method shards (default 1000000000)", OPT_SHARD_SIZE, 0, 0, NULL, NULL},
+    {"algorithm", 0, required_argument, "sha256|blake2b",
+     "per-resource hash (default sha256; blake2b = BLAKE2b-512)", OPT_ALGORITHM, 0, 0, NULL, NULL},
+    {"threads", 0, required_argument, "N", "worker threads (default: online CPUs)", OPT_THREADS, 0,
+     0, NULL, NULL},
+    {"ignore", 0, required_argument, "PATH", "skip PATH (relative to the model root; repeatable)",
+     OPT_IGNORE, CLI_PATH, 0, NULL, NULL},
+    {"no-ignore-git-paths", 0, no_argument, NULL,
+     "also hash .git, .github, .gitattributes, .gitignore", OPT_NO_IGNORE_GIT, 0, 0, NULL, NULL},
+    {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
+     OPT_ALLOW_SYMLINKS, 0, 0, NULL, NULL},
+    {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
+     OPT_BUFFER_SIZE, 0, 0, NULL, NULL},
+    {"progress", 0, no_argument, NULL, "show progress on stderr (default: when it is a terminal)",
+     OPT_PROGRESS, 0, 0, NULL, NULL},
+    {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, 0, NULL, NULL},
+    CLI_OPTION_END,
+};
 
 int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
 {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "modelseal/modelseal.h"
+#include "options.h"
 
 /* Exit statuses (modelseal(1)). */
 enum { EXIT_OK = 0, EXIT_NOT_VERIFIED = 1, EXIT_USAGE = 2, EXIT_ENVIRONMENT = 3 };
@@ -16,7 +17,7 @@ typedef struct cli_command {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
-    const char *usage; /* full --help text */
+    const cli_help *help; /* --help: usage, options, subcommands */
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -39,9 +40,11 @@ void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const ms_error *err);
 /* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Report getopt_long's '?' (unknown option) or ':' (missing argument) as one line; returns
- * EXIT_USAGE. Commands pass an optstring starting with ':' (opterr is off, see main.c). */
-int cli_option_error(int opt, char **argv);
+/* What a getopt loop does with what is not its command's own option: -h/--help prints the
+ * running command's help and returns EXIT_OK; getopt_long's '?' (unknown option) or ':'
+ * (missing argument; cli_getopt's optstring starts with ':', and opterr is off, see main.c) is
+ * reported as one line, returning EXIT_USAGE. */
+int cli_option_other(int opt, char **argv);
 /* The command's one operand after its options (argv[optind]); NULL, with the usage error
  * ("missing NAME" / "expected exactly one NAME") reported, when there is not exactly one. */
 const char *cli_operand(int argc, char **argv, const char *name);
@@ -53,10 +56,10 @@ typedef struct cli_subcommand {
     const char *name;
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
 } cli_subcommand;
-/* Run the subcommand argv[1] of `command` (setting cli_current to "command sub"); --help and
- * -h print the command's usage; a missing or unknown subcommand is a usage error listing
- * them. */
-int cli_dispatch(int argc, char **argv, const char *command, const cli_subcommand *subs, size_t n);
+/* Run the subcommand argv[1] of `command` (one of help->subs; cli_current becomes
+ * "command sub"); --help and -h print the command's help; a missing or unknown subcommand is a
+ * usage error listing them. */
+int cli_dispatch(int argc, char **argv, const char *command, const cli_help *help);
 
 /* "2023-07-12T15:56:36Z" (UTC) for a unix time; the number itself if it cannot be shown. */
 void cli_format_time(int64_t t, char *buf, size_t size);
@@ -83,49 +86,7 @@ const ms_key *const *cli_keys_trusted(const cli_keys *keys);
 /* Free every key and the list, and leave it empty. */
 void cli_keys_free(cli_keys *keys);
 
-/* ---- hashing options ---------------------------------------------------------------------- */
-
-enum {
-    OPT_METHOD = 1000,
-    OPT_SHARD_SIZE,
-    OPT_ALGORITHM,
-    OPT_THREADS,
-    OPT_IGNORE,
-    OPT_NO_IGNORE_GIT,
-    OPT_ALLOW_SYMLINKS,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS,
-    OPT_BUFFER_SIZE,
-    OPT_JSON,
-    OPT_FIRST_COMMAND_OPTION /* commands number their own options from here */
-};
-
-#define CLI_HASH_LONG_OPTIONS                                                                      \
-    {"method", required_argument, NULL, OPT_METHOD},                                               \
-        {"shard-size", required_argument, NULL, OPT_SHARD_SIZE},                                   \
-        {"algorithm", required_argument, NULL, OPT_ALGORITHM},                                     \
-        {"threads", required_argument, NULL, OPT_THREADS},                                         \
-        {"ignore", required_argument, NULL, OPT_IGNORE},                                           \
-        {"no-ignore-git-paths", no_argument, NULL, OPT_NO_IGNORE_GIT},                             \
-        {"allow-symlinks", no_argument, NULL, OPT_ALLOW_SYMLINKS},                                 \
-        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},                                 \
-        {"progress", no_argument, NULL, OPT_PROGRESS},                                             \
-    {                                                                                              \
-        "no-progress", no_argument, NULL, OPT_NO_PROGRESS                                          \
-    }
-
-#define CLI_HASH_OPTIONS_HELP                                                                      \
-    "  --method files|shards  one digest per file (default), or per byte range of each file\n"     \
-    "                         (a very large single file under files is one sequential digest:\n"   \
-    "                         use shards to hash it on every core)\n"                              \
-    "  --shard-size BYTES     shard length for --method shards (default 1000000000)\n"             \
-    "  --algorithm sha256|blake2b  per-resource hash (default sha256; blake2b = BLAKE2b-512)\n"    \
-    "  --threads N            worker threads (default: online CPUs)\n"                             \
-    "  --ignore PATH          skip PATH (relative to the model root; repeatable)\n"                \
-    "  --no-ignore-git-paths  also hash .git, .github, .gitattributes, .gitignore\n"               \
-    "  --allow-symlinks       follow symbolic links to files inside the model\n"                   \
-    "  --buffer-size BYTES    read buffer per thread (default 4194304)\n"                          \
-    "  --progress, --no-progress  show progress on stderr (default: when it is a terminal)\n"
+/* ---- hashing options (rows: cli_hash_option_table) --------------------------------------- */
 
 /* Files with more than one hard link met while hashing (a warning is printed for each). */
 typedef struct cli_hard_links {
@@ -187,68 +148,40 @@ void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out);
 int cli_hash_command(int argc, char **argv, int digest_only);
 int cmd_hash(int argc, char **argv);
 int cmd_digest(int argc, char **argv);
-extern const char cmd_hash_usage[];
-extern const char cmd_digest_usage[];
+extern const cli_help cmd_hash_help;
+extern const cli_help cmd_digest_help;
 int cmd_keygen(int argc, char **argv);
-extern const char cmd_keygen_usage[];
+extern const cli_help cmd_keygen_help;
 int cmd_sign(int argc, char **argv);
-extern const char cmd_sign_usage[];
+extern const cli_help cmd_sign_help;
 int cmd_verify(int argc, char **argv);
-extern const char cmd_verify_usage[];
+extern const cli_help cmd_verify_help;
 int cmd_inspect(int argc, char **argv);
-extern const char cmd_inspect_usage[];
+extern const cli_help cmd_inspect_help;
 int cmd_dataset(int argc, char **argv);
-extern const char cmd_dataset_usage[];
+extern const cli_help cmd_dataset_help;
 int cmd_attest(int argc, char **argv);
-extern const char cmd_attest_usage[];
+extern const cli_help cmd_attest_help;
 int cmd_lineage(int argc, char **argv);
-extern const char cmd_lineage_usage[];
+extern const cli_help cmd_lineage_help;
 int cmd_hooks(int argc, char **argv);
-extern const char cmd_hooks_usage[];
+extern const cli_help cmd_hooks_help;
 int cmd_policy(int argc, char **argv);
-extern const char cmd_policy_usage[];
+extern const cli_help cmd_policy_help;
 int cmd_sbom(int argc, char **argv);
-extern const char cmd_sbom_usage[];
+extern const cli_help cmd_sbom_help;
 int cmd_blob(int argc, char **argv);
-extern const char cmd_blob_usage[];
-/* verify --policy (verify_policy.c): called by cmd_verify with the same argv. */
+extern const cli_help cmd_blob_help;
+int cmd_completion(int argc, char **argv);
+extern const cli_help cmd_completion_help;
+/* verify --policy (verify_policy.c): called by cmd_verify with the same argv. The two modes of
+ * verify are the two "subcommands" of its option table. */
+enum { CLI_VERIFY_KEYS = 1u << 0, CLI_VERIFY_POLICY = 1u << 1 };
 int cli_verify_policy(int argc, char **argv);
 
 /* ---- keyless signing options (sigstore_opts.c) -------------------------------------------- */
-/* `--sigstore` and its companions, shared by sign, dataset sign and attest provenance. */
-enum {
-    OPT_SIGSTORE = 1500, /* above any command's own numbers */
-    OPT_IDENTITY_TOKEN,
-    OPT_SIGNING_CONFIG,
-    OPT_SIGSTORE_STAGING,
-    OPT_OIDC_CLIENT_ID,
-    OPT_NO_BROWSER,
-    OPT_REKOR_V2_ENTRY
-};
-
-#define CLI_SIGSTORE_LONG_OPTIONS                                                                  \
-    {"sigstore", no_argument, NULL, OPT_SIGSTORE},                                                 \
-        {"identity-token", required_argument, NULL, OPT_IDENTITY_TOKEN},                           \
-        {"signing-config", required_argument, NULL, OPT_SIGNING_CONFIG},                           \
-        {"staging", no_argument, NULL, OPT_SIGSTORE_STAGING},                                      \
-        {"oidc-client-id", required_argument, NULL, OPT_OIDC_CLIENT_ID},                           \
-        {"no-browser", no_argument, NULL, OPT_NO_BROWSER},                                         \
-    {                                                                                              \
-        "rekor-v2-entry", required_argument, NULL, OPT_REKOR_V2_ENTRY                              \
-    }
-
-#define CLI_SIGSTORE_OPTIONS_HELP                                                                  \
-    "  --sigstore             sign keylessly with Sigstore (Fulcio certificate, Rekor entry,\n"    \
-    "                         timestamp) instead of --key; see modelseal-sigstore(7)\n"            \
-    "  --identity-token T     the OIDC identity token (else SIGSTORE_ID_TOKEN, GitHub Actions,\n"  \
-    "                         or a browser sign-in)\n"                                             \
-    "  --signing-config FILE  the Sigstore services to use (default: public-good)\n"               \
-    "  --staging              use Sigstore's staging instance\n"                                   \
-    "  --oidc-client-id ID    OAuth client for the browser sign-in (default sigstore)\n"           \
-    "  --no-browser           print the sign-in URL, do not open a browser\n"                      \
-    "  --rekor-v2-entry KIND  how a Rekor v2 log records the envelope: hashedrekord (over the\n"   \
-    "                         SHA-256 of the PAE; default) or dsse (0.0.2)\n"
-
+/* `--sigstore` and its companions (rows: cli_sigstore_option_table), shared by sign, dataset
+ * sign, attest provenance and blob sign. */
 typedef struct cli_sigstore_options {
     int enabled; /* --sigstore */
     int staging;

@@ -9,8 +9,6 @@
 #include "cli.h"
 #include "modelseal/claims.h"
 
-enum { OPT_KEY = OPT_FIRST_COMMAND_OPTION, OPT_CLAIMS };
-
 typedef struct claim_view {
     const char *kind; /* "key" or "certificate" */
     char hint[65];
@@ -51,13 +49,6 @@ static void describe_signer(const ms_bundle *b, claim_view *v)
 
 int cli_attest_list(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"claims", required_argument, NULL, OPT_CLAIMS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     attest_strlist key_paths = {0}; /* loaded once the operand is known */
     cli_keys keys = {0};
     const char *claims_arg = NULL;
@@ -69,7 +60,7 @@ int cli_attest_list(int argc, char **argv)
 
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, cmd_attest_help.options, ATTEST_LIST)) != -1) {
         switch (opt) {
         case OPT_KEY:
             if (attest_strlist_add(&key_paths, optarg, strlen(optarg)) != 0) {
@@ -83,11 +74,8 @@ int cli_attest_list(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            status = cli_print_help("attest");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -10,27 +10,6 @@
 #include "modelseal/claims.h"
 #include "modelseal/provenance.h"
 
-enum {
-    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
-    OPT_PWFILE,
-    OPT_BUILDER_ID,
-    OPT_BUILD_TYPE,
-    OPT_PARAMS,
-    OPT_PARAM,
-    OPT_GIT_REPO,
-    OPT_GIT_REMOTE,
-    OPT_ALLOW_DIRTY,
-    OPT_NO_GIT,
-    OPT_DATASET,
-    OPT_BASE_MODEL,
-    OPT_DEPENDENCY,
-    OPT_INVOCATION_ID,
-    OPT_STARTED_ON,
-    OPT_FINISHED_ON,
-    OPT_SIGNATURE,
-    OPT_CLAIMS
-};
-
 #define MAX_PARAMS_FILE ((size_t)16 << 20)
 
 typedef struct provenance_args {
@@ -114,29 +93,6 @@ out:
 
 int cli_attest_provenance(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_SIGSTORE_LONG_OPTIONS,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"password-file", required_argument, NULL, OPT_PWFILE},
-        {"builder-id", required_argument, NULL, OPT_BUILDER_ID},
-        {"build-type", required_argument, NULL, OPT_BUILD_TYPE},
-        {"params", required_argument, NULL, OPT_PARAMS},
-        {"param", required_argument, NULL, OPT_PARAM},
-        {"git-repo", required_argument, NULL, OPT_GIT_REPO},
-        {"git-remote", required_argument, NULL, OPT_GIT_REMOTE},
-        {"allow-dirty", no_argument, NULL, OPT_ALLOW_DIRTY},
-        {"no-git", no_argument, NULL, OPT_NO_GIT},
-        {"dataset", required_argument, NULL, OPT_DATASET},
-        {"base-model", required_argument, NULL, OPT_BASE_MODEL},
-        {"dependency", required_argument, NULL, OPT_DEPENDENCY},
-        {"invocation-id", required_argument, NULL, OPT_INVOCATION_ID},
-        {"started-on", required_argument, NULL, OPT_STARTED_ON},
-        {"finished-on", required_argument, NULL, OPT_FINISHED_ON},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"claims", required_argument, NULL, OPT_CLAIMS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     provenance_args a;
     cli_sigstore_options sso = {0};
     char *identity = NULL;
@@ -154,7 +110,7 @@ int cli_attest_provenance(int argc, char **argv)
     memset(&a, 0, sizeof a);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, cmd_attest_help.options, ATTEST_PROVENANCE)) != -1) {
         attest_strlist *list = NULL;
         if (cli_sigstore_option(&sso, opt, optarg))
             continue;
@@ -213,11 +169,8 @@ int cli_attest_provenance(int argc, char **argv)
         case OPT_CLAIMS:
             a.claims_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("attest");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
         if (list && attest_strlist_add(list, optarg, strlen(optarg)) != 0) {

@@ -11,7 +11,40 @@
 #include "cli.h"
 #include "modelseal/blob.h"
 
-const char cmd_blob_usage[] =
+static int blob_sign(int argc, char **argv);
+static int blob_verify(int argc, char **argv);
+static const cli_subcommand blob_subs[] = {{"sign", blob_sign}, {"verify", blob_verify}};
+enum { SIGN = 1u << 0, VERIFY = 1u << 1 }; /* bits of blob_subs */
+
+static const cli_option blob_options[] = {
+    {"key", 0, required_argument, "KEY",
+     "sign: the secret key (modelseal keygen, or PKCS#8/SEC1 PEM);\n"
+     "verify: the trusted public key (PEM)",
+     OPT_KEY, CLI_PATH, 0, NULL, NULL},
+    {"password-file", 0, required_argument, "FILE", "read the secret key's passphrase from FILE",
+     OPT_PWFILE, CLI_PATH, SIGN, NULL, NULL},
+    CLI_OPTION_INCLUDE(cli_sigstore_option_table, SIGN),
+    {"in-toto", 0, required_argument, "STATEMENT",
+     "sign this in-toto statement (DSSE) instead of a message signature", OPT_INTOTO, CLI_PATH,
+     SIGN, NULL, NULL},
+    {"bundle", 0, required_argument, "FILE", "the bundle to write (sign) or to check (verify)",
+     OPT_BUNDLE, CLI_PATH, 0, NULL, NULL},
+    {"identity", 0, required_argument, "ID", "keyless: the certificate's exact identity (SAN)",
+     OPT_IDENTITY, 0, VERIFY, NULL, NULL},
+    {"issuer", 0, required_argument, "URL", "keyless: the exact OIDC issuer", OPT_ISSUER, 0, VERIFY,
+     NULL, NULL},
+    {"trusted-root", 0, required_argument, "FILE",
+     "the Sigstore instance's trusted_root.json (default: public-good)", OPT_TRUSTED_ROOT, CLI_PATH,
+     VERIFY, NULL, NULL},
+    {"staging", 0, no_argument, NULL, "use the Sigstore staging instance's trusted root",
+     OPT_STAGING, 0, VERIFY, NULL, NULL},
+    {"json", 0, no_argument, NULL, "verify: print a machine-readable report", OPT_JSON, 0, VERIFY,
+     NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_blob_help = {
     "Usage: modelseal blob sign (--key KEY [--password-file FILE] | --sigstore [KEYLESS OPTIONS])\n"
     "                           --bundle OUT (ARTIFACT | --in-toto STATEMENT [ARTIFACT])\n"
     "       modelseal blob verify --bundle BUNDLE (--key PUB | --identity ID --issuer URL)\n"
@@ -26,34 +59,13 @@ const char cmd_blob_usage[] =
     "trusted key, or keylessly the Sigstore certificate, transparency log entries and timestamps\n"
     "offline against a trusted root (log entries in a key bundle are checked against it too);\n"
     "for a DSSE bundle, the statement must name ARTIFACT's SHA-256 as a subject.\n\n"
-    "Options:\n"
-    "  --key KEY              sign: the secret key (modelseal keygen, or PKCS#8/SEC1 PEM);\n"
-    "                         verify: the trusted public key (PEM)\n"
-    "  --password-file FILE   read the secret key's passphrase from "
-    "FILE\n" CLI_SIGSTORE_OPTIONS_HELP
-    "  --in-toto STATEMENT    sign this in-toto statement (DSSE) instead of a message signature\n"
-    "  --bundle FILE          the bundle to write (sign) or to check (verify)\n"
-    "  --identity ID          keyless: the certificate's exact identity (SAN)\n"
-    "  --issuer URL           keyless: the exact OIDC issuer\n"
-    "  --trusted-root FILE    the Sigstore instance's trusted_root.json (default: public-good)\n"
-    "  --staging              use the Sigstore staging instance's trusted root\n"
-    "  --json                 verify: print a machine-readable report\n"
-    "  -h, --help             show this help\n"
+    "Options:\n",
+    blob_options,
     "A digest operand is sha256: and 64 hex digits, and names no existing file. An Ed25519\n"
     "message signature covers the artifact itself, so it is verified from the file only.\n"
     "Exit status: 0 signed or verified, 1 not verified, 2 malformed or unreadable input,\n"
-    "3 I/O error.\n";
-
-enum {
-    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
-    OPT_PWFILE,
-    OPT_INTOTO,
-    OPT_BUNDLE,
-    OPT_IDENTITY,
-    OPT_ISSUER,
-    OPT_TRUSTED_ROOT,
-    OPT_STAGING
-};
+    "3 I/O error.\n",
+    blob_subs, sizeof blob_subs / sizeof blob_subs[0]};
 
 /* ARTIFACT|sha256:HEX: a digest form that names no existing path is a digest. */
 static int open_artifact(const char *arg, ms_blob_artifact *a)
@@ -67,15 +79,6 @@ static int open_artifact(const char *arg, ms_blob_artifact *a)
 
 static int blob_sign(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"password-file", required_argument, NULL, OPT_PWFILE},
-        {"in-toto", required_argument, NULL, OPT_INTOTO},
-        {"bundle", required_argument, NULL, OPT_BUNDLE},
-        CLI_SIGSTORE_LONG_OPTIONS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_passphrase_source pw = {0};
     cli_sigstore_options keyless = {0};
     const char *key_path = NULL, *statement_path = NULL, *out_path = NULL;
@@ -87,7 +90,7 @@ static int blob_sign(int argc, char **argv)
 
     memset(&artifact, 0, sizeof artifact);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, blob_options, SIGN)) != -1) {
         if (cli_sigstore_option(&keyless, opt, optarg))
             continue;
         switch (opt) {
@@ -103,10 +106,8 @@ static int blob_sign(int argc, char **argv)
         case OPT_BUNDLE:
             out_path = optarg;
             break;
-        case 'h':
-            return cli_print_help("blob");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     int n_operands = argc - optind;
@@ -204,17 +205,6 @@ static int report_json(const char *artifact, const char *bundle_path, int rc, co
 
 static int blob_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"bundle", required_argument, NULL, OPT_BUNDLE},
-        {"identity", required_argument, NULL, OPT_IDENTITY},
-        {"issuer", required_argument, NULL, OPT_ISSUER},
-        {"trusted-root", required_argument, NULL, OPT_TRUSTED_ROOT},
-        {"staging", no_argument, NULL, OPT_STAGING},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *key_path = NULL, *bundle_path = NULL, *root_path = NULL;
     const char *identity = NULL, *issuer = NULL;
     int staging = 0, json = 0, n_key_options = 0, opt, status = EXIT_OK;
@@ -228,7 +218,7 @@ static int blob_verify(int argc, char **argv)
     memset(&artifact, 0, sizeof artifact);
     memset(&res, 0, sizeof res);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, blob_options, VERIFY)) != -1) {
         switch (opt) {
         case OPT_KEY:
             key_path = optarg;
@@ -252,10 +242,8 @@ static int blob_verify(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            return cli_print_help("blob");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     const char *operand = cli_operand(argc, argv, "ARTIFACT");
@@ -316,6 +304,5 @@ out:
 
 int cmd_blob(int argc, char **argv)
 {
-    static const cli_subcommand subs[] = {{"sign", blob_sign}, {"verify", blob_verify}};
-    return cli_dispatch(argc, argv, "blob", subs, sizeof subs / sizeof subs[0]);
+    return cli_dispatch(argc, argv, "blob", &cmd_blob_help);
 }

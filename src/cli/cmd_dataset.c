@@ -7,7 +7,48 @@
 #include "cli.h"
 #include "modelseal/dataset.h"
 
-const char cmd_dataset_usage[] =
+static int dataset_manifest(int argc, char **argv);
+static int dataset_sign(int argc, char **argv);
+static int dataset_verify(int argc, char **argv);
+static const cli_subcommand dataset_subs[] = {
+    {"manifest", dataset_manifest}, {"sign", dataset_sign}, {"verify", dataset_verify}};
+enum { MANIFEST = 1u << 0, SIGN = 1u << 1, VERIFY = 1u << 2 }; /* bits of dataset_subs */
+
+static const cli_option dataset_options[] = {
+    {"name", 0, required_argument, "NAME", "the dataset's name (manifest; required)", OPT_NAME, 0,
+     MANIFEST, NULL, NULL},
+    {"version", 0, required_argument, "V", "recorded in the header (else null)", OPT_VERSION, 0,
+     MANIFEST, NULL, NULL},
+    {"source", 0, required_argument, "URI", NULL, OPT_SOURCE, CLI_JOIN, MANIFEST, NULL, NULL},
+    {"license", 0, required_argument, "SPDX-ID", NULL, OPT_LICENSE, CLI_JOIN, MANIFEST, NULL, NULL},
+    {"algorithm", 0, required_argument, "sha256|blake2b", "per-file digest (default sha256)",
+     OPT_ALGORITHM, 0, MANIFEST, NULL, NULL},
+    {"threads", 0, required_argument, "N", "hashing threads (default: online CPUs)", OPT_THREADS, 0,
+     MANIFEST | VERIFY, NULL, NULL},
+    {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
+     OPT_BUFFER_SIZE, 0, MANIFEST | VERIFY, NULL, NULL},
+    {"ignore", 0, required_argument, "PATH",
+     "manifest: leave PATH (relative to DIR) out and record it in the\n"
+     "manifest; repeatable. Nothing else is left out: not .git, not\n"
+     "model.sig, not claims.jsonl",
+     OPT_IGNORE, CLI_PATH, MANIFEST | VERIFY, NULL, NULL},
+    {"output", 0, required_argument, "FILE", "where to write the manifest", OPT_OUTPUT, CLI_PATH,
+     MANIFEST, NULL, NULL},
+    {"key", 0, required_argument, "KEY|PUB",
+     "sign: the secret key; verify: a trusted public key (repeatable)", OPT_KEY, CLI_PATH,
+     SIGN | VERIFY, NULL, NULL},
+    {"password-file", 0, required_argument, "F", "read the secret key's passphrase from F",
+     OPT_PWFILE, CLI_PATH, SIGN, NULL, NULL},
+    {"signature", 0, required_argument, "FILE",
+     "the signature to write or check (default MANIFEST.sig)", OPT_SIGNATURE, CLI_PATH,
+     SIGN | VERIFY, NULL, NULL},
+    CLI_OPTION_TEXT("Keyless signing (sign):\n"),
+    CLI_OPTION_INCLUDE(cli_sigstore_option_table, SIGN),
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_dataset_help = {
     "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b] [--threads N]\n"
     "                         [--ignore PATH]... [--output FILE] DIR\n"
@@ -26,33 +67,11 @@ const char cmd_dataset_usage[] =
     "verify    check the manifest; with --key its signature (default MANIFEST.sig); with DIR\n"
     "          re-hash the data and name every missing, extra and changed file (every file\n"
     "          of DIR but those the manifest's ignore list names)\n\n"
-    "Options:\n"
-    "  --name NAME            the dataset's name (manifest; required)\n"
-    "  --version V, --source URI, --license SPDX-ID  recorded in the header (else null)\n"
-    "  --algorithm sha256|blake2b  per-file digest (default sha256)\n"
-    "  --threads N            hashing threads (default: online CPUs)\n"
-    "  --ignore PATH          manifest: leave PATH (relative to DIR) out and record it in the\n"
-    "                         manifest; repeatable. Nothing else is left out: not .git, not\n"
-    "                         model.sig, not claims.jsonl\n"
-    "  --output FILE          where to write the manifest\n"
-    "  --key KEY|PUB          sign: the secret key; verify: a trusted public key (repeatable)\n"
-    "  --password-file F      read the secret key's passphrase from F\n"
-    "  --signature FILE       the signature to write or check (default MANIFEST.sig)\n"
-    "Keyless signing (sign):\n" CLI_SIGSTORE_OPTIONS_HELP
-    "  -h, --help             show this help\n"
+    "Options:\n",
+    dataset_options,
     "Exit status: 0 done or verified, 1 the data or signature does not match, 2 malformed or\n"
-    "unreadable input or bad usage, 3 I/O error.\n";
-
-enum {
-    OPT_NAME = OPT_FIRST_COMMAND_OPTION,
-    OPT_VERSION,
-    OPT_SOURCE,
-    OPT_LICENSE,
-    OPT_OUTPUT,
-    OPT_KEY,
-    OPT_PWFILE,
-    OPT_SIGNATURE
-};
+    "unreadable input or bad usage, 3 I/O error.\n",
+    dataset_subs, sizeof dataset_subs / sizeof dataset_subs[0]};
 
 /* SPDX license identifiers and expressions: letters, digits, '.', '-', '+', ':', '(', ')' and
  * spaces (for "MIT OR Apache-2.0"). */
@@ -91,19 +110,6 @@ static char *signature_for(const char *manifest)
 
 static int dataset_manifest(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"name", required_argument, NULL, OPT_NAME},
-        {"version", required_argument, NULL, OPT_VERSION},
-        {"source", required_argument, NULL, OPT_SOURCE},
-        {"license", required_argument, NULL, OPT_LICENSE},
-        {"algorithm", required_argument, NULL, OPT_ALGORITHM},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-        {"ignore", required_argument, NULL, OPT_IGNORE},
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_hash_options ho;
     ms_dataset_options dopts;
     ms_dataset_info info;
@@ -117,7 +123,7 @@ static int dataset_manifest(int argc, char **argv)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, dataset_options, MANIFEST)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -141,11 +147,8 @@ static int dataset_manifest(int argc, char **argv)
         case OPT_OUTPUT:
             output_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }
@@ -209,14 +212,6 @@ out:
 
 static int dataset_sign(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_SIGSTORE_LONG_OPTIONS,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"password-file", required_argument, NULL, OPT_PWFILE},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_passphrase_source pw = {0};
     cli_sigstore_options sso = {0};
     const char *key_path = NULL, *sig_arg = NULL;
@@ -230,7 +225,7 @@ static int dataset_sign(int argc, char **argv)
     memset(&info, 0, sizeof info);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, dataset_options, SIGN)) != -1) {
         if (cli_sigstore_option(&sso, opt, optarg))
             continue;
         switch (opt) {
@@ -243,11 +238,8 @@ static int dataset_sign(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }
@@ -363,15 +355,6 @@ static int check_signed_manifest(void *ctx, const ms_dataset_info *info, ms_erro
 
 static int dataset_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-        {"ignore", required_argument, NULL, OPT_IGNORE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_hash_options ho;
     cli_keys keys = {0};
     const char *sig_arg = NULL;
@@ -389,7 +372,7 @@ static int dataset_verify(int argc, char **argv)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, dataset_options, VERIFY)) != -1) {
         if (opt == OPT_IGNORE) {
             /* One list for every verifier of a manifest (this command and a policy's check). */
             status = cli_usage_error("--ignore: dataset verify leaves out exactly what the "
@@ -412,11 +395,8 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-        case 'h':
-            status = cli_print_help("dataset");
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }
@@ -499,7 +479,5 @@ out:
 
 int cmd_dataset(int argc, char **argv)
 {
-    static const cli_subcommand subs[] = {
-        {"manifest", dataset_manifest}, {"sign", dataset_sign}, {"verify", dataset_verify}};
-    return cli_dispatch(argc, argv, "dataset", subs, sizeof subs / sizeof subs[0]);
+    return cli_dispatch(argc, argv, "dataset", &cmd_dataset_help);
 }

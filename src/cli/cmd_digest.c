@@ -3,12 +3,19 @@
 
 #include "cli.h"
 
-const char cmd_digest_usage[] =
+static const cli_option digest_options[] = {
+    CLI_OPTION_INCLUDE(cli_hash_option_table, 0),
+    {"json", 0, no_argument, NULL, "print {model, root_digest}", OPT_JSON, 0, 0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_digest_help = {
     "Usage: modelseal digest [OPTIONS] MODEL\n"
     "Print the model's root digest as 'sha256:<hex>' (what model_signing digest prints): SHA-256\n"
     "over the concatenated resource digests, in resource order.\n\n"
-    "Options:\n" CLI_HASH_OPTIONS_HELP "  --json                 print {model, root_digest}\n"
-    "  -h, --help             show this help\n";
+    "Options:\n",
+    digest_options, NULL, NULL, 0};
 
 int cmd_digest(int argc, char **argv)
 {

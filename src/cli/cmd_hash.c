@@ -6,16 +6,23 @@
 
 #include "cli.h"
 
-const char cmd_hash_usage[] =
+static const cli_option hash_options[] = {
+    CLI_OPTION_INCLUDE(cli_hash_option_table, 0),
+    {"json", 0, no_argument, NULL,
+     "print {model, root_digest, serialization, resources,\nhard_links}", OPT_JSON, 0, 0, NULL,
+     NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_hash_help = {
     "Usage: modelseal hash [OPTIONS] MODEL\n"
     "Hash a model file or directory and print one line per resource, '<hexdigest>  <name>'\n"
     "(the format of sha256sum), then the root digest line 'sha256:<hex>  <model name>'.\n"
     "A name with a backslash, newline or carriage return is written as sha256sum does:\n"
     "the line starts with '\\' and they appear as '\\\\', '\\n' and '\\r'.\n\n"
-    "Options:\n" CLI_HASH_OPTIONS_HELP
-    "  --json                 print {model, root_digest, serialization, resources,\n"
-    "                         hard_links}\n"
-    "  -h, --help             show this help\n";
+    "Options:\n",
+    hash_options, NULL, NULL, 0};
 
 static cJSON *manifest_json(const ms_manifest *m)
 {
@@ -58,12 +65,6 @@ static void print_sum_line(const char *digest, const char *name)
 
 int cli_hash_command(int argc, char **argv, int digest_only)
 {
-    static const struct option longopts[] = {
-        CLI_HASH_LONG_OPTIONS,
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_hash_options ho;
     cli_progress progress;
     ms_manifest *m = NULL;
@@ -73,7 +74,8 @@ int cli_hash_command(int argc, char **argv, int digest_only)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, (digest_only ? &cmd_digest_help : &cmd_hash_help)->options,
+                             0)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -83,11 +85,8 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             continue;
         if (opt == OPT_JSON) {
             json = 1;
-        } else if (opt == 'h') {
-            status = cli_print_help(cli_current);
-            goto out;
         } else {
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -20,7 +20,30 @@
 #define MS_PKGDATADIR "/usr/local/share/modelseal"
 #endif
 
-const char cmd_hooks_usage[] =
+static int hooks_install(int argc, char **argv);
+static int hooks_uninstall(int argc, char **argv);
+static const cli_subcommand hooks_subs[] = {{"install", hooks_install},
+                                            {"uninstall", hooks_uninstall}};
+
+static const cli_option hooks_options[] = {
+    {"repo", 0, required_argument, "PATH",
+     "the repository (default: found from the current directory)", OPT_REPO, CLI_PATH, 0, NULL,
+     NULL},
+    {"remote", 0, required_argument, "NAME",
+     "the remote whose push refspecs are extended (default origin;\n"
+     "skipped with a note when the repository has no such remote)",
+     OPT_REMOTE, 0, 0, NULL, NULL},
+    {"pre-commit", 0, no_argument, NULL, "also install the pre-commit hook", OPT_PRE_COMMIT, 0, 0,
+     NULL, NULL},
+    {"force", 0, no_argument, NULL,
+     "replace a saved NAME.pre-modelseal that differs from the hook\n"
+     "being moved there (that saved hook is lost)",
+     OPT_FORCE, 0, 0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_hooks_help = {
     "Usage: modelseal hooks install [--repo PATH] [--remote NAME] [--pre-commit] [--force]\n"
     "       modelseal hooks uninstall [--repo PATH]\n"
     "Install the git hooks of modelseal-lineage(1) in a repository: post-commit (lineage\n"
@@ -30,19 +53,12 @@ const char cmd_hooks_usage[] =
     "notes.displayRef to refs/notes/modelseal (git log shows the notes) and adds HEAD and\n"
     "refs/notes/modelseal to the remote's push refspecs, so a plain 'git push' sends the current\n"
     "branch and the notes. uninstall restores what was there. See modelseal-hooks(1).\n\n"
-    "Options:\n"
-    "  --repo PATH            the repository (default: found from the current directory)\n"
-    "  --remote NAME          the remote whose push refspecs are extended (default origin;\n"
-    "                         skipped with a note when the repository has no such remote)\n"
-    "  --pre-commit           also install the pre-commit hook\n"
-    "  --force                replace a saved NAME.pre-modelseal that differs from the hook\n"
-    "                         being moved there (that saved hook is lost)\n"
-    "  -h, --help             show this help\n"
+    "Options:\n",
+    hooks_options,
     "Environment: MODELSEAL_HOOKS_DIR, a directory with the hook scripts to install.\n"
     "Exit status: 0 done, 2 bad usage or a hook that would be lost without --force, 3 I/O "
-    "error.\n";
-
-enum { OPT_REPO = OPT_FIRST_COMMAND_OPTION, OPT_REMOTE, OPT_PRE_COMMIT, OPT_FORCE };
+    "error.\n",
+    hooks_subs, sizeof hooks_subs / sizeof hooks_subs[0]};
 
 #define HOOK_MARKER "# modelseal-hook"
 #define PROGRAM_MARKER "# modelseal-program"
@@ -430,14 +446,6 @@ typedef struct hook_plan {
 
 static int hooks_run(int argc, char **argv, int install)
 {
-    static const struct option longopts[] = {
-        {"repo", required_argument, NULL, OPT_REPO},
-        {"remote", required_argument, NULL, OPT_REMOTE},
-        {"pre-commit", no_argument, NULL, OPT_PRE_COMMIT},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *repo_path = ".", *remote = "origin";
     int opt, pre_commit = 0, force = 0, remote_given = 0, status = EXIT_OK;
     git_repository *repo = NULL;
@@ -446,7 +454,7 @@ static int hooks_run(int argc, char **argv, int install)
     size_t n_plans = 0;
     memset(plans, 0, sizeof plans);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, hooks_options, 0)) != -1) {
         switch (opt) {
         case OPT_REPO:
             repo_path = optarg;
@@ -461,10 +469,8 @@ static int hooks_run(int argc, char **argv, int install)
         case OPT_FORCE:
             force = 1;
             break;
-        case 'h':
-            return cli_print_help("hooks");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind != argc)
@@ -612,7 +618,5 @@ static int hooks_uninstall(int argc, char **argv)
 
 int cmd_hooks(int argc, char **argv)
 {
-    static const cli_subcommand subs[] = {{"install", hooks_install},
-                                          {"uninstall", hooks_uninstall}};
-    return cli_dispatch(argc, argv, "hooks", subs, sizeof subs / sizeof subs[0]);
+    return cli_dispatch(argc, argv, "hooks", &cmd_hooks_help);
 }

@@ -11,14 +11,19 @@
 
 #include "cli.h"
 
-const char cmd_inspect_usage[] =
+static const cli_option inspect_options[] = {
+    {"json", 0, no_argument, NULL, "print the same as a JSON object", OPT_JSON, 0, 0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_inspect_help = {
     "Usage: modelseal inspect [--json] SIG\n"
     "Show what the signature bundle SIG says: signer (key hint or certificate identity),\n"
     "subject, root digest, serialization, transparency log entries. Nothing is verified:\n"
     "use modelseal verify for that.\n\n"
-    "Options:\n"
-    "  --json                 print the same as a JSON object\n"
-    "  -h, --help             show this help\n";
+    "Options:\n",
+    inspect_options, NULL, NULL, 0};
 
 #define NOT_VERIFIED "not verified: use modelseal verify"
 /* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). */
@@ -310,11 +315,6 @@ static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspec
 
 int cmd_inspect(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ms_buf data = MS_BUF_INIT;
     ms_bundle *b = NULL;
     inspection in;
@@ -324,13 +324,11 @@ int cmd_inspect(int argc, char **argv)
     memset(&in, 0, sizeof in);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, inspect_options, 0)) != -1) {
         if (opt == OPT_JSON)
             json = 1;
-        else if (opt == 'h')
-            return cli_print_help(cli_current);
         else
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
     }
     if (!cli_operand(argc, argv, "SIG"))
         return EXIT_USAGE;

@@ -11,22 +11,32 @@
 
 #include "cli.h"
 
-const char cmd_keygen_usage[] =
+static const cli_option keygen_options[] = {
+    {"output", 'o', required_argument, "PREFIX", "write PREFIX.pub and PREFIX.key", 'o', CLI_PATH,
+     0, NULL, NULL},
+    {"algorithm", 0, required_argument, "ed25519|ecdsa-p256",
+     "key type (default ed25519; ecdsa-p384 and ecdsa-p521\n"
+     "are accepted too)",
+     OPT_ALGORITHM, 0, 0, NULL, NULL},
+    {"no-password", 0, no_argument, NULL, "store the secret key unencrypted", OPT_NO_PASSWORD, 0, 0,
+     NULL, NULL},
+    {"password-file", 0, required_argument, "FILE",
+     "read the passphrase from the first line of FILE\n"
+     "(default: $MODELSEAL_PASSWORD, else asked twice on the terminal)",
+     OPT_PWFILE, CLI_PATH, 0, NULL, NULL},
+    {"force", 0, no_argument, NULL, "replace existing key files", OPT_FORCE, 0, 0, NULL, NULL},
+    {"json", 0, no_argument, NULL, "print {public_key, secret_key, algorithm, hint}", OPT_JSON, 0,
+     0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_keygen_help = {
     "Usage: modelseal keygen [OPTIONS] --output PREFIX\n"
     "Make a signing key pair: PREFIX.pub (public key, PEM) and PREFIX.key (secret key, mode 0600,\n"
     "encrypted with a passphrase unless --no-password). See modelseal-keys(5).\n\n"
-    "Options:\n"
-    "  -o, --output PREFIX    write PREFIX.pub and PREFIX.key\n"
-    "  --algorithm ed25519|ecdsa-p256  key type (default ed25519; ecdsa-p384 and ecdsa-p521\n"
-    "                         are accepted too)\n"
-    "  --no-password          store the secret key unencrypted\n"
-    "  --password-file FILE   read the passphrase from the first line of FILE\n"
-    "                         (default: $MODELSEAL_PASSWORD, else asked twice on the terminal)\n"
-    "  --force                replace existing key files\n"
-    "  --json                 print {public_key, secret_key, algorithm, hint}\n"
-    "  -h, --help             show this help\n";
-
-enum { OPT_NO_PASSWORD = OPT_FIRST_COMMAND_OPTION, OPT_PASSWORD_FILE, OPT_FORCE };
+    "Options:\n",
+    keygen_options, NULL, NULL, 0};
 
 /* PREFIX + suffix, malloc'd; NULL when out of memory. */
 static char *with_suffix(const char *prefix, const char *suffix)
@@ -83,16 +93,6 @@ static int print_result(int json, const char *pub, const char *sec, ms_key_type 
 
 int cmd_keygen(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"algorithm", required_argument, NULL, OPT_ALGORITHM},
-        {"no-password", no_argument, NULL, OPT_NO_PASSWORD},
-        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_passphrase_source source = {NULL, 1};
     const char *prefix = NULL;
     char *pub = NULL, *sec = NULL, *passphrase = NULL;
@@ -104,7 +104,7 @@ int cmd_keygen(int argc, char **argv)
 
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, keygen_options, 0)) != -1) {
         switch (opt) {
         case 'o':
             prefix = optarg;
@@ -118,7 +118,7 @@ int cmd_keygen(int argc, char **argv)
         case OPT_NO_PASSWORD:
             no_password = 1;
             break;
-        case OPT_PASSWORD_FILE:
+        case OPT_PWFILE:
             source.password_file = optarg;
             break;
         case OPT_FORCE:
@@ -127,10 +127,8 @@ int cmd_keygen(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            return cli_print_help(cli_current);
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind < argc)

@@ -10,7 +10,46 @@
 #include "cli.h"
 #include "modelseal/lineage.h"
 
-const char cmd_lineage_usage[] =
+static int lineage_record(int argc, char **argv);
+static int lineage_log(int argc, char **argv);
+static int lineage_find(int argc, char **argv);
+static int lineage_check(int argc, char **argv);
+static const cli_subcommand lineage_subs[] = {{"record", lineage_record},
+                                              {"log", lineage_log},
+                                              {"find", lineage_find},
+                                              {"check", lineage_check}};
+enum { RECORD = 1u << 0, LOG = 1u << 1, FIND = 1u << 2, CHECK = 1u << 3 }; /* lineage_subs */
+
+static const cli_option lineage_options[] = {
+    {"repo", 0, required_argument, "PATH",
+     "the repository (default: found from the current directory)", OPT_REPO, CLI_PATH, 0, NULL,
+     NULL},
+    {"commit", 0, required_argument, "REV", "record: the commit (default HEAD)", OPT_COMMIT, 0,
+     RECORD, NULL, NULL},
+    {"print", 0, no_argument, NULL, "record: print the note", OPT_PRINT, 0, RECORD, NULL, NULL},
+    {"dry-run", 0, no_argument, NULL, "record: build the note without writing it", OPT_DRY_RUN, 0,
+     RECORD, NULL, NULL},
+    {"quiet", 0, no_argument, NULL, "record: print nothing on success", OPT_QUIET, 0, RECORD, NULL,
+     NULL},
+    {"json", 0, no_argument, NULL, "log, find: print a JSON array", OPT_JSON, 0, LOG | FIND, NULL,
+     NULL},
+    {"allow-key-change", 0, no_argument, NULL, "check: accept commits that change a configured key",
+     OPT_ALLOW_KEY_CHANGE, 0, CHECK, NULL, NULL},
+    {"staged", 0, no_argument, NULL, "check: the staged tree (the index) against HEAD", OPT_STAGED,
+     0, CHECK, NULL, NULL},
+    {"stdin", 0, no_argument, NULL,
+     "check: read the pre-push hook's lines ('<local ref> <local sha>\n"
+     "<remote ref> <remote sha>') from standard input; notes refs\n"
+     "and deletions are skipped",
+     OPT_STDIN, 0, CHECK, NULL, NULL},
+    CLI_OPTION_TEXT(
+        "  RANGE                  check: A..B, REV or ^REV (default: commits reachable from HEAD\n"
+        "                         and from no remote-tracking ref)\n"),
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_lineage_help = {
     "Usage: modelseal lineage record [--repo PATH] [--commit REV] [--print] [--dry-run] [--quiet]\n"
     "       modelseal lineage log [--repo PATH] [--json] PATH\n"
     "       modelseal lineage find [--repo PATH] [--json] DIGEST\n"
@@ -29,34 +68,11 @@ const char cmd_lineage_usage[] =
     "check   refuse commits that leave a tracked model or dataset unsigned, not matching its\n"
     "        signature, signed by another key than the configured one, or that change a\n"
     "        configured key (what the pre-push hook runs)\n\n"
-    "Options:\n"
-    "  --repo PATH            the repository (default: found from the current directory)\n"
-    "  --commit REV           record: the commit (default HEAD)\n"
-    "  --print                record: print the note\n"
-    "  --dry-run              record: build the note without writing it\n"
-    "  --quiet                record: print nothing on success\n"
-    "  --json                 log, find: print a JSON array\n"
-    "  --allow-key-change     check: accept commits that change a configured key\n"
-    "  --staged               check: the staged tree (the index) against HEAD\n"
-    "  --stdin                check: read the pre-push hook's lines ('<local ref> <local sha>\n"
-    "                         <remote ref> <remote sha>') from standard input; notes refs\n"
-    "                         and deletions are skipped\n"
-    "  RANGE                  check: A..B, REV or ^REV (default: commits reachable from HEAD\n"
-    "                         and from no remote-tracking ref)\n"
-    "  -h, --help             show this help\n"
+    "Options:\n",
+    lineage_options,
     "Exit status: 0 done (check: every commit passes; find: found), 1 check found a problem or\n"
-    "find found nothing, 2 malformed input or configuration or bad usage, 3 I/O error.\n";
-
-enum {
-    OPT_REPO = OPT_FIRST_COMMAND_OPTION,
-    OPT_COMMIT,
-    OPT_PRINT,
-    OPT_DRY_RUN,
-    OPT_QUIET,
-    OPT_ALLOW_KEY_CHANGE,
-    OPT_STAGED,
-    OPT_STDIN
-};
+    "find found nothing, 2 malformed input or configuration or bad usage, 3 I/O error.\n",
+    lineage_subs, sizeof lineage_subs / sizeof lineage_subs[0]};
 
 static void warn_cb(void *ctx, const char *message)
 {
@@ -68,15 +84,6 @@ static void warn_cb(void *ctx, const char *message)
 
 static int lineage_record(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"repo", required_argument, NULL, OPT_REPO},
-        {"commit", required_argument, NULL, OPT_COMMIT},
-        {"print", no_argument, NULL, OPT_PRINT},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ms_lineage_options o = {.warn = warn_cb};
     const char *rev = NULL;
     int opt, print = 0, dry = 0, quiet = 0, written = 0;
@@ -84,7 +91,7 @@ static int lineage_record(int argc, char **argv)
     ms_error err;
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, lineage_options, RECORD)) != -1) {
         switch (opt) {
         case OPT_REPO:
             o.repo = optarg;
@@ -101,10 +108,8 @@ static int lineage_record(int argc, char **argv)
         case OPT_QUIET:
             quiet = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (optind != argc)
@@ -216,15 +221,9 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
 static int log_find_options(int argc, char **argv, const char *what, ms_lineage_options *o,
                             log_out *lo)
 {
-    static const struct option longopts[] = {
-        {"repo", required_argument, NULL, OPT_REPO},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, lineage_options, LOG | FIND)) != -1) {
         switch (opt) {
         case OPT_REPO:
             o->repo = optarg;
@@ -232,10 +231,8 @@ static int log_find_options(int argc, char **argv, const char *what, ms_lineage_
         case OPT_JSON:
             lo->json = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     return cli_operand(argc, argv, what) ? -1 : EXIT_USAGE;
@@ -434,14 +431,6 @@ static int read_push_lines(ranges *r)
 
 static int lineage_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"repo", required_argument, NULL, OPT_REPO},
-        {"allow-key-change", no_argument, NULL, OPT_ALLOW_KEY_CHANGE},
-        {"staged", no_argument, NULL, OPT_STAGED},
-        {"stdin", no_argument, NULL, OPT_STDIN},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ms_lineage_options o = {.warn = warn_cb};
     ms_lineage_check_options co = {.problem = problem_cb};
     ranges r = {0};
@@ -450,7 +439,7 @@ static int lineage_check(int argc, char **argv)
     ms_error err;
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, lineage_options, CHECK)) != -1) {
         switch (opt) {
         case OPT_REPO:
             o.repo = optarg;
@@ -464,10 +453,8 @@ static int lineage_check(int argc, char **argv)
         case OPT_STDIN:
             use_stdin = 1;
             break;
-        case 'h':
-            return cli_print_help("lineage");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (co.staged && use_stdin)
@@ -504,9 +491,5 @@ out:
 
 int cmd_lineage(int argc, char **argv)
 {
-    static const cli_subcommand subs[] = {{"record", lineage_record},
-                                          {"log", lineage_log},
-                                          {"find", lineage_find},
-                                          {"check", lineage_check}};
-    return cli_dispatch(argc, argv, "lineage", subs, sizeof subs / sizeof subs[0]);
+    return cli_dispatch(argc, argv, "lineage", &cmd_lineage_help);
 }

@@ -10,7 +10,27 @@
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 
-const char cmd_policy_usage[] =
+static int policy_check(int argc, char **argv);
+static int policy_init(int argc, char **argv);
+static const cli_subcommand policy_subs[] = {{"check", policy_check}, {"init", policy_init}};
+enum { CHECK = 1u << 0, INIT = 1u << 1 }; /* bits of policy_subs */
+
+static const cli_option policy_options[] = {
+    {"model-key", 0, required_argument, "PUB", "public key that signs the model (model.sig)",
+     OPT_MODEL_KEY, CLI_PATH, INIT, NULL, NULL},
+    {"provenance-key", 0, required_argument, "PUB", "public key that signs provenance statements",
+     OPT_PROVENANCE_KEY, CLI_PATH, INIT, NULL, NULL},
+    {"builder-id", 0, required_argument, "URI", "the builder allowed to produce the model",
+     OPT_BUILDER_ID, 0, INIT, NULL, NULL},
+    {"dataset-key", 0, required_argument, "PUB", "public key that signs dataset manifests",
+     OPT_DATASET_KEY, CLI_PATH, INIT, NULL, NULL},
+    {"repository", 0, required_argument, "PATH", "local clone of the training code", OPT_REPOSITORY,
+     CLI_PATH, INIT, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_policy_help = {
     "Usage: modelseal policy check POLICY\n"
     "       modelseal policy init --model-key PUB [--provenance-key PUB --builder-id URI]\n"
     "                             [--dataset-key PUB] [--repository PATH]\n"
@@ -23,14 +43,9 @@ const char cmd_policy_usage[] =
     "       (a local clone) the training commit must be on its current branch. It expires in\n"
     "       one year. Paths are written as given and read relative to the policy file's\n"
     "       directory.\n\n"
-    "Options:\n"
-    "  --model-key PUB        public key that signs the model (model.sig)\n"
-    "  --provenance-key PUB   public key that signs provenance statements\n"
-    "  --builder-id URI       the builder allowed to produce the model\n"
-    "  --dataset-key PUB      public key that signs dataset manifests\n"
-    "  --repository PATH      local clone of the training code\n"
-    "  -h, --help             show this help\n"
-    "Exit status: 0 valid, 2 invalid or unreadable policy or key.\n";
+    "Options:\n",
+    policy_options, "Exit status: 0 valid, 2 invalid or unreadable policy or key.\n", policy_subs,
+    sizeof policy_subs / sizeof policy_subs[0]};
 
 #define WARN_DAYS 30
 
@@ -49,18 +64,12 @@ static void print_signers(const char *indent, const ms_policy_signers *s)
 
 static int policy_check(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     ms_policy *p = NULL;
     ms_error err;
     int opt;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        if (opt == 'h')
-            return cli_print_help("policy");
-        return cli_option_error(opt, argv);
+    while ((opt = cli_getopt(argc, argv, policy_options, CHECK)) != -1) {
+        return cli_option_other(opt, argv);
     }
     if (!cli_operand(argc, argv, "POLICY"))
         return EXIT_USAGE;
@@ -171,25 +180,8 @@ static int check_key(const char *path)
     return EXIT_OK;
 }
 
-enum {
-    OPT_MODEL_KEY = OPT_FIRST_COMMAND_OPTION,
-    OPT_PROVENANCE_KEY,
-    OPT_DATASET_KEY,
-    OPT_BUILDER_ID,
-    OPT_REPOSITORY
-};
-
 static int policy_init(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"model-key", required_argument, NULL, OPT_MODEL_KEY},
-        {"provenance-key", required_argument, NULL, OPT_PROVENANCE_KEY},
-        {"dataset-key", required_argument, NULL, OPT_DATASET_KEY},
-        {"builder-id", required_argument, NULL, OPT_BUILDER_ID},
-        {"repository", required_argument, NULL, OPT_REPOSITORY},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *model_key = NULL, *prov_key = NULL, *data_key = NULL, *builder = NULL, *repo = NULL;
     ms_git_info git;
     ms_buf b = MS_BUF_INIT;
@@ -198,7 +190,7 @@ static int policy_init(int argc, char **argv)
     int opt, status = EXIT_OK, rc = 0;
     memset(&git, 0, sizeof git);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, policy_options, INIT)) != -1) {
         switch (opt) {
         case OPT_MODEL_KEY:
             model_key = optarg;
@@ -215,10 +207,8 @@ static int policy_init(int argc, char **argv)
         case OPT_REPOSITORY:
             repo = optarg;
             break;
-        case 'h':
-            return cli_print_help("policy");
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (argc != optind)
@@ -302,6 +292,5 @@ out:
 
 int cmd_policy(int argc, char **argv)
 {
-    static const cli_subcommand subs[] = {{"check", policy_check}, {"init", policy_init}};
-    return cli_dispatch(argc, argv, "policy", subs, sizeof subs / sizeof subs[0]);
+    return cli_dispatch(argc, argv, "policy", &cmd_policy_help);
 }

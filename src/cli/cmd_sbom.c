@@ -14,7 +14,52 @@
 #include "modelseal/policy.h"
 #include "modelseal/sbom.h"
 
-const char cmd_sbom_usage[] =
+static const cli_option sbom_options[] = {
+    {"format", 0, required_argument, "cyclonedx|spdx", "CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD",
+     OPT_FORMAT, 0, 0, NULL, NULL},
+    {"key", 0, required_argument, "PUB",
+     "trusted public key (PEM) for every claim; repeatable. The model\n"
+     "is re-hashed against model.sig; a claim that names a given key\n"
+     "but does not verify is a failure",
+     OPT_KEY, CLI_PATH, 0, NULL, NULL},
+    {"policy", 0, required_argument, "POLICY",
+     "verify the whole chain against a deployment policy first\n"
+     "(as verify --policy), then use its signers per role",
+     OPT_POLICY, CLI_PATH, 0, NULL, NULL},
+    {"output", 0, required_argument, "FILE",
+     "write the document to FILE atomically (default: standard output)", OPT_OUTPUT, CLI_PATH, 0,
+     NULL, NULL},
+    {"signature", 0, required_argument, "SIG",
+     "the model's signature (default MODEL/model.sig or MODEL.sig)", OPT_SIGNATURE, CLI_PATH, 0,
+     NULL, NULL},
+    {"claims", 0, required_argument, "FILE",
+     "the claims file (default MODEL/claims.jsonl or MODEL.claims.jsonl)", OPT_CLAIMS, CLI_PATH, 0,
+     NULL, NULL},
+    {"name", 0, required_argument, "N", "the model's name (default: the signed name) and version",
+     OPT_NAME, 0, 0, NULL, NULL},
+    {"version", 0, required_argument, "V", NULL, OPT_VERSION, CLI_JOIN, 0, NULL, NULL},
+    {"supplier", 0, required_argument, "S", "the supplying organisation", OPT_SUPPLIER, 0, 0, NULL,
+     NULL},
+    {"license", 0, required_argument, "ID", "the model's SPDX license expression", OPT_LICENSE, 0,
+     0, NULL, NULL},
+    {"type-of-model", 0, required_argument, "TEXT",
+     "SPDX ai_typeOfModel (CycloneDX modelCard architectureFamily)", OPT_TYPE_OF_MODEL, 0, 0, NULL,
+     NULL},
+    {"dataset-type", 0, required_argument, "NAME=TYPE",
+     "SPDX dataset type of dataset NAME (audio, categorical, graph,\n"
+     "image, noAssertion, numeric, other, sensor, structured, syntactic,\n"
+     "text, timeseries, timestamp, video); repeatable",
+     OPT_DATASET_TYPE, 0, 0, NULL, NULL},
+    {"namespace", 0, required_argument, "IRI",
+     "SPDX element ids live under IRI (default: derived from the digest)", OPT_NAMESPACE, 0, 0,
+     NULL, NULL},
+    {"threads", 0, required_argument, "N", "hashing threads for the model re-hash", OPT_THREADS, 0,
+     0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_sbom_help = {
     "Usage: modelseal sbom --format cyclonedx|spdx (--policy POLICY | --key PUB...)\n"
     "                      [--output FILE] [--signature SIG] [--claims FILE]\n"
     "                      [--name N] [--version V] [--supplier S] [--license ID]\n"
@@ -24,46 +69,13 @@ const char cmd_sbom_usage[] =
     "(model.sig), and from the claims file the SLSA provenance (training commit, parameters,\n"
     "datasets, packages, base models) and the dataset statements. Everything is verified first;\n"
     "only claims that verify are used, claims signed by other keys are left out and listed.\n\n"
-    "Options:\n"
-    "  --format cyclonedx|spdx  CycloneDX 1.6 JSON, or SPDX 3.0.1 JSON-LD\n"
-    "  --key PUB              trusted public key (PEM) for every claim; repeatable. The model\n"
-    "                         is re-hashed against model.sig; a claim that names a given key\n"
-    "                         but does not verify is a failure\n"
-    "  --policy POLICY        verify the whole chain against a deployment policy first\n"
-    "                         (as verify --policy), then use its signers per role\n"
-    "  --output FILE          write the document to FILE atomically (default: standard output)\n"
-    "  --signature SIG        the model's signature (default MODEL/model.sig or MODEL.sig)\n"
-    "  --claims FILE          the claims file (default MODEL/claims.jsonl or MODEL.claims.jsonl)\n"
-    "  --name N, --version V  the model's name (default: the signed name) and version\n"
-    "  --supplier S           the supplying organisation\n"
-    "  --license ID           the model's SPDX license expression\n"
-    "  --type-of-model TEXT   SPDX ai_typeOfModel (CycloneDX modelCard architectureFamily)\n"
-    "  --dataset-type NAME=TYPE  SPDX dataset type of dataset NAME (audio, categorical, graph,\n"
-    "                         image, noAssertion, numeric, other, sensor, structured, syntactic,\n"
-    "                         text, timeseries, timestamp, video); repeatable\n"
-    "  --namespace IRI        SPDX element ids live under IRI (default: derived from the digest)\n"
-    "  --threads N            hashing threads for the model re-hash\n"
-    "  -h, --help             show this help\n"
+    "Options:\n",
+    sbom_options,
     "The document's only time (CycloneDX metadata.timestamp, SPDX CreationInfo.created) is\n"
     "SOURCE_DATE_EPOCH when set, else now: the same evidence and options give the same bytes.\n"
     "Exit status: 0 written, 1 the evidence does not verify (nothing written), 2 usage or\n"
-    "malformed input, 3 I/O error.\n";
-
-enum {
-    OPT_FORMAT = OPT_FIRST_COMMAND_OPTION,
-    OPT_KEY,
-    OPT_POLICY,
-    OPT_OUTPUT,
-    OPT_SIGNATURE,
-    OPT_CLAIMS,
-    OPT_NAME,
-    OPT_VERSION,
-    OPT_SUPPLIER,
-    OPT_LICENSE,
-    OPT_TYPE_OF_MODEL,
-    OPT_DATASET_TYPE,
-    OPT_NAMESPACE
-};
+    "malformed input, 3 I/O error.\n",
+    NULL, 0};
 
 /* SOURCE_DATE_EPOCH (decimal seconds) or the current time. 0 or EXIT_USAGE. */
 static int pick_time(int64_t *out)
@@ -103,24 +115,6 @@ static size_t count_bases(const ms_sbom_model *m)
 
 int cmd_sbom(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"policy", required_argument, NULL, OPT_POLICY},
-        {"output", required_argument, NULL, OPT_OUTPUT},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"claims", required_argument, NULL, OPT_CLAIMS},
-        {"name", required_argument, NULL, OPT_NAME},
-        {"version", required_argument, NULL, OPT_VERSION},
-        {"supplier", required_argument, NULL, OPT_SUPPLIER},
-        {"license", required_argument, NULL, OPT_LICENSE},
-        {"type-of-model", required_argument, NULL, OPT_TYPE_OF_MODEL},
-        {"dataset-type", required_argument, NULL, OPT_DATASET_TYPE},
-        {"namespace", required_argument, NULL, OPT_NAMESPACE},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *format_text = NULL, *policy_path = NULL, *output = NULL;
     const char *sig_path = NULL, *claims_path = NULL;
     cli_keys keys = {0};
@@ -141,7 +135,7 @@ int cmd_sbom(int argc, char **argv)
     memset(&chain_res, 0, sizeof chain_res);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, sbom_options, 0)) != -1) {
         switch (opt) {
         case OPT_FORMAT:
             format_text = optarg;
@@ -209,11 +203,8 @@ int cmd_sbom(int argc, char **argv)
                 goto out;
             }
             break;
-        case 'h':
-            status = cli_print_help(cli_current);
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -7,7 +7,33 @@
 
 #include "cli.h"
 
-const char cmd_sign_usage[] =
+static const cli_option sign_options[] = {
+    {"key", 0, required_argument, "KEY",
+     "secret key: a modelseal key (modelseal keygen) or a PKCS#8/SEC1\n"
+     "PEM key, Ed25519 or ECDSA P-256/P-384/P-521, encrypted or not",
+     OPT_KEY, CLI_PATH, 0, NULL, NULL},
+    {"certificate", 0, required_argument, "PEM",
+     "signing certificate for KEY (the bundle then carries the chain)", OPT_CERT, CLI_PATH, 0, NULL,
+     NULL},
+    {"certificate-chain", 0, required_argument, "PEM",
+     "intermediate certificates to include (repeatable)", OPT_CHAIN, CLI_PATH, 0, NULL, NULL},
+    {"signature", 0, required_argument, "OUT", "where to write the signature", OPT_SIGNATURE,
+     CLI_PATH, 0, NULL, NULL},
+    {"password-file", 0, required_argument, "FILE",
+     "read the key's passphrase from FILE (else MODELSEAL_PASSWORD, else\n"
+     "a prompt on the terminal)",
+     OPT_PWFILE, CLI_PATH, 0, NULL, NULL},
+    {"allow-empty", 0, no_argument, NULL, "sign a model with no files", OPT_ALLOW_EMPTY, 0, 0, NULL,
+     NULL},
+    CLI_OPTION_INCLUDE(cli_sigstore_option_table, 0),
+    CLI_OPTION_INCLUDE(cli_hash_option_table, 0),
+    {"json", 0, no_argument, NULL, "print {model, root_digest, signature, resources, signer}",
+     OPT_JSON, 0, 0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_sign_help = {
     "Usage: modelseal sign --key KEY [--certificate LEAF.pem [--certificate-chain PEM]...]\n"
     "                      [--signature OUT] [OPTIONS] MODEL\n"
     "       modelseal sign --sigstore [--identity-token T] [--signing-config FILE|--staging]\n"
@@ -16,27 +42,8 @@ const char cmd_sign_usage[] =
     "statement, predicate https://model_signing/signature/v1.0 (OMS, as model_signing makes).\n"
     "The default OUT is MODEL/model.sig for a directory, MODEL.sig for a single file; it is\n"
     "never hashed, and is replaced atomically.\n\n"
-    "Options:\n"
-    "  --key KEY              secret key: a modelseal key (modelseal keygen) or a PKCS#8/SEC1\n"
-    "                         PEM key, Ed25519 or ECDSA P-256/P-384/P-521, encrypted or not\n"
-    "  --certificate PEM      signing certificate for KEY (the bundle then carries the chain)\n"
-    "  --certificate-chain PEM  intermediate certificates to include (repeatable)\n"
-    "  --signature OUT        where to write the signature\n"
-    "  --password-file FILE   read the key's passphrase from FILE (else MODELSEAL_PASSWORD, else\n"
-    "                         a prompt on the terminal)\n"
-    "  --allow-empty          sign a model with no files\n" CLI_SIGSTORE_OPTIONS_HELP
-        CLI_HASH_OPTIONS_HELP
-    "  --json                 print {model, root_digest, signature, resources, signer}\n"
-    "  -h, --help             show this help\n";
-
-enum {
-    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
-    OPT_CERT,
-    OPT_CHAIN,
-    OPT_SIGNATURE,
-    OPT_PWFILE,
-    OPT_ALLOW_EMPTY
-};
+    "Options:\n",
+    sign_options, NULL, NULL, 0};
 
 /* Shards: the empty files have no shards, so the signature will not cover them and verify
  * will report them as extra. Name how many and the first few. */
@@ -56,19 +63,6 @@ static void warn_empty_files(const char *model, const ms_manifest *m)
 
 int cmd_sign(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        CLI_HASH_LONG_OPTIONS,
-        CLI_SIGSTORE_LONG_OPTIONS,
-        {"key", required_argument, NULL, OPT_KEY},
-        {"certificate", required_argument, NULL, OPT_CERT},
-        {"certificate-chain", required_argument, NULL, OPT_CHAIN},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"password-file", required_argument, NULL, OPT_PWFILE},
-        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_hash_options ho;
     cli_progress progress;
     cli_passphrase_source pw = {0};
@@ -88,7 +82,7 @@ int cmd_sign(int argc, char **argv)
     ms_error_clear(&err);
     cli_hash_options_init(&ho);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, sign_options, 0)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -126,11 +120,8 @@ int cmd_sign(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            status = cli_print_help(cli_current);
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -7,7 +7,62 @@
 
 #include "cli.h"
 
-const char cmd_verify_usage[] =
+enum { KEYS = CLI_VERIFY_KEYS, POLICY = CLI_VERIFY_POLICY };
+
+static const cli_option verify_options[] = {
+    {"key", 0, required_argument, "PUB", "trusted public key (PEM; Ed25519 or ECDSA); repeatable",
+     OPT_KEY, CLI_PATH, 0, NULL, NULL},
+    {"certificate-chain", 0, required_argument, "PEM",
+     "trusted root (and intermediate) certificates; repeatable", OPT_CHAIN, CLI_PATH, 0, NULL,
+     NULL},
+    {"identity", 0, required_argument, "SAN",
+     "with certificates: the signer's exact SAN (email, URI or DNS)", OPT_IDENTITY, 0, 0, NULL,
+     NULL},
+    {"signature", 0, required_argument, "SIG",
+     "the signature (default MODEL/model.sig, or MODEL.sig for a file)", OPT_SIGNATURE, CLI_PATH, 0,
+     NULL, NULL},
+    {"ignore", 0, required_argument, "PATH",
+     "also leave PATH out (relative to the model root; repeatable)", OPT_IGNORE, CLI_PATH, KEYS,
+     NULL, NULL},
+    {"ignore-unsigned-files", 0, no_argument, NULL, "hash only the files the signature lists",
+     OPT_IGNORE_UNSIGNED, 0, KEYS, NULL, NULL},
+    {"allow-empty", 0, no_argument, NULL, "accept a signature over no files", OPT_ALLOW_EMPTY, 0,
+     KEYS, NULL, NULL},
+    {"threads", 0, required_argument, "N", "as for hash", OPT_THREADS, 0, 0, NULL, NULL},
+    {"buffer-size", 0, required_argument, "BYTES", NULL, OPT_BUFFER_SIZE, CLI_JOIN, KEYS, NULL,
+     NULL},
+    {"progress", 0, no_argument, NULL, NULL, OPT_PROGRESS, CLI_JOIN, 0, NULL, NULL},
+    {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, 0, NULL, NULL},
+    {"json", 0, no_argument, NULL, "print a machine-readable report", OPT_JSON, 0, 0, NULL, NULL},
+    CLI_OPTION_HELP,
+    CLI_OPTION_TEXT("Sigstore (checked offline; see modelseal-sigstore(7)):\n"),
+    {"issuer", 0, required_argument, "URL", "keyless: the signer's exact identity and OIDC issuer",
+     OPT_ISSUER, 0, 0, "--identity ID --issuer URL", NULL},
+    {"trusted-root", 0, required_argument, "FILE",
+     "the instance's trusted_root.json (default: public-good)", OPT_TRUSTED_ROOT, CLI_PATH, 0, NULL,
+     NULL},
+    {"staging", 0, no_argument, NULL, "use the Sigstore staging instance's trusted root",
+     OPT_STAGING, 0, 0, NULL, NULL},
+    CLI_OPTION_TEXT(
+        "  --key PUB with --trusted-root or --staging (and no --issuer): the key bundle must "
+        "carry\n"
+        "                         transparency log entries or timestamps, verified against that "
+        "root\n"),
+    /* -- policy: with --policy, verify_policy.c parses these rows (the others refused) -- */
+    CLI_OPTION_TEXT(
+        "With --policy, verify the whole chain (signature, provenance, datasets, code, base "
+        "models)\n"
+        "against a deployment policy, one verdict per link (modelseal-policy(5)):\n"),
+    {"policy", 0, required_argument, "POLICY", "the policy file; it names every trusted key",
+     OPT_POLICY, CLI_PATH, POLICY, NULL, NULL},
+    {"claims", 0, required_argument, "FILE",
+     "the claims file (default MODEL/claims.jsonl or MODEL.claims.jsonl)", OPT_CLAIMS, CLI_PATH,
+     POLICY, NULL, NULL},
+    /* -- end policy -- */
+    CLI_OPTION_END,
+};
+
+const cli_help cmd_verify_help = {
     "Usage: modelseal verify (--key PUB... [--trusted-root FILE | --staging] |\n"
     "                         --certificate-chain ROOT.pem... [--identity SAN] |\n"
     "                         --identity ID --issuer URL [--trusted-root FILE | --staging])\n"
@@ -21,43 +76,10 @@ const char cmd_verify_usage[] =
     "transparency log proofs; the subject digest against the signed resources; then a re-hash\n"
     "of the model with the signature's own serialization, naming every missing, extra and\n"
     "changed file.\n\n"
-    "Options:\n"
-    "  --key PUB              trusted public key (PEM; Ed25519 or ECDSA); repeatable\n"
-    "  --certificate-chain PEM  trusted root (and intermediate) certificates; repeatable\n"
-    "  --identity SAN         with certificates: the signer's exact SAN (email, URI or DNS)\n"
-    "  --signature SIG        the signature (default MODEL/model.sig, or MODEL.sig for a file)\n"
-    "  --ignore PATH          also leave PATH out (relative to the model root; repeatable)\n"
-    "  --ignore-unsigned-files  hash only the files the signature lists\n"
-    "  --allow-empty          accept a signature over no files\n"
-    "  --threads N, --buffer-size BYTES, --progress, --no-progress  as for hash\n"
-    "  --json                 print a machine-readable report\n"
-    "  -h, --help             show this help\n"
-    "Sigstore (checked offline; see modelseal-sigstore(7)):\n"
-    "  --identity ID --issuer URL  keyless: the signer's exact identity and OIDC issuer\n"
-    "  --trusted-root FILE    the instance's trusted_root.json (default: public-good)\n"
-    "  --staging              use the Sigstore staging instance's trusted root\n"
-    "  --key PUB with --trusted-root or --staging (and no --issuer): the key bundle must carry\n"
-    "                         transparency log entries or timestamps, verified against that root\n"
-    /* -- policy -- */
-    "With --policy, verify the whole chain (signature, provenance, datasets, code, base models)\n"
-    "against a deployment policy, one verdict per link (modelseal-policy(5)):\n"
-    "  --policy POLICY        the policy file; it names every trusted key\n"
-    "  --claims FILE          the claims file (default MODEL/claims.jsonl or MODEL.claims.jsonl)\n"
-    /* -- end policy -- */
-    "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n";
-
-enum {
-    OPT_KEY = OPT_FIRST_COMMAND_OPTION,
-    OPT_CHAIN,
-    OPT_IDENTITY,
-    OPT_SIGNATURE,
-    OPT_IGNORE_UNSIGNED,
-    OPT_ALLOW_EMPTY,
-    /* -- Sigstore -- */
-    OPT_ISSUER,
-    OPT_TRUSTED_ROOT,
-    OPT_STAGING
-};
+    "Options:\n",
+    verify_options,
+    "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n",
+    NULL, 0};
 
 static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
 {
@@ -109,25 +131,6 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
 
 int cmd_verify(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"key", required_argument, NULL, OPT_KEY},
-        {"certificate-chain", required_argument, NULL, OPT_CHAIN},
-        {"identity", required_argument, NULL, OPT_IDENTITY},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"ignore", required_argument, NULL, OPT_IGNORE},
-        {"ignore-unsigned-files", no_argument, NULL, OPT_IGNORE_UNSIGNED},
-        {"allow-empty", no_argument, NULL, OPT_ALLOW_EMPTY},
-        {"issuer", required_argument, NULL, OPT_ISSUER},
-        {"trusted-root", required_argument, NULL, OPT_TRUSTED_ROOT},
-        {"staging", no_argument, NULL, OPT_STAGING},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     cli_hash_options ho;
     cli_progress progress;
     cli_keys keys = {0};
@@ -155,7 +158,7 @@ int cmd_verify(int argc, char **argv)
         }
     /* -- end policy -- */
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, verify_options, KEYS)) != -1) {
         int handled = cli_hash_option(&ho, opt, optarg);
         if (handled < 0) {
             status = EXIT_USAGE;
@@ -203,11 +206,8 @@ int cmd_verify(int argc, char **argv)
         case OPT_JSON:
             json = 1;
             break;
-        case 'h':
-            status = cli_print_help(cli_current);
-            goto out;
         default:
-            status = cli_option_error(opt, argv);
+            status = cli_option_other(opt, argv);
             goto out;
         }
     }

@@ -10,30 +10,32 @@
 #include "cli.h"
 
 static int cmd_help(int argc, char **argv);
-static const char cmd_help_usage[] = "Usage: modelseal help [COMMAND]\n"
-                                     "Show the list of commands, or one command's help.\n";
+static const cli_help cmd_help_help = {"Usage: modelseal help [COMMAND]\n"
+                                       "Show the list of commands, or one command's help.\n",
+                                       NULL, NULL, NULL, 0};
 
 const cli_command cli_commands[] = {
     {"hash", cmd_hash, "print the digest of every file (or shard) of a model, then its root",
-     cmd_hash_usage},
-    {"digest", cmd_digest, "print a model's root digest (sha256:<hex>)", cmd_digest_usage},
-    {"keygen", cmd_keygen, "make a signing key pair (Ed25519 or ECDSA P-256)", cmd_keygen_usage},
-    {"sign", cmd_sign, "sign a model: write its OMS signature (model.sig)", cmd_sign_usage},
-    {"verify", cmd_verify, "verify a model against its signature", cmd_verify_usage},
-    {"policy", cmd_policy, "check a deployment policy, or print a starter one", cmd_policy_usage},
-    {"blob", cmd_blob, "sign or verify a single file as any Sigstore client does", cmd_blob_usage},
+     &cmd_hash_help},
+    {"digest", cmd_digest, "print a model's root digest (sha256:<hex>)", &cmd_digest_help},
+    {"keygen", cmd_keygen, "make a signing key pair (Ed25519 or ECDSA P-256)", &cmd_keygen_help},
+    {"sign", cmd_sign, "sign a model: write its OMS signature (model.sig)", &cmd_sign_help},
+    {"verify", cmd_verify, "verify a model against its signature", &cmd_verify_help},
+    {"policy", cmd_policy, "check a deployment policy, or print a starter one", &cmd_policy_help},
+    {"blob", cmd_blob, "sign or verify a single file as any Sigstore client does", &cmd_blob_help},
     {"inspect", cmd_inspect, "show what a signature bundle says (without verifying it)",
-     cmd_inspect_usage},
-    {"dataset", cmd_dataset, "dataset manifests: manifest, sign, verify", cmd_dataset_usage},
-    {"attest", cmd_attest, "attestations in the claims file: provenance, list", cmd_attest_usage},
+     &cmd_inspect_help},
+    {"dataset", cmd_dataset, "dataset manifests: manifest, sign, verify", &cmd_dataset_help},
+    {"attest", cmd_attest, "attestations in the claims file: provenance, list", &cmd_attest_help},
     {"sbom", cmd_sbom,
      "write an AI bill of materials (CycloneDX 1.6 or SPDX 3.0.1) from the verified chain",
-     cmd_sbom_usage},
+     &cmd_sbom_help},
     {"lineage", cmd_lineage, "lineage in git: record, log, find, check model and dataset versions",
-     cmd_lineage_usage},
+     &cmd_lineage_help},
     {"hooks", cmd_hooks, "install or remove the git hooks that record lineage and check pushes",
-     cmd_hooks_usage},
-    {"help", cmd_help, "show help for a command", cmd_help_usage},
+     &cmd_hooks_help},
+    {"completion", cmd_completion, "print a bash or zsh completion script", &cmd_completion_help},
+    {"help", cmd_help, "show help for a command", &cmd_help_help},
 };
 const size_t cli_commands_count = sizeof cli_commands / sizeof cli_commands[0];
 

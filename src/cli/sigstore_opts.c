@@ -14,6 +14,32 @@
 
 extern char **environ;
 
+const cli_option cli_sigstore_option_table[] = {
+    {"sigstore", 0, no_argument, NULL,
+     "sign keylessly with Sigstore (Fulcio certificate, Rekor entry,\n"
+     "timestamp) instead of --key; see modelseal-sigstore(7)",
+     OPT_SIGSTORE, 0, 0, NULL, NULL},
+    {"identity-token", 0, required_argument, "T",
+     "the OIDC identity token (else SIGSTORE_ID_TOKEN, GitHub Actions,\n"
+     "or a browser sign-in)",
+     OPT_IDENTITY_TOKEN, 0, 0, NULL, NULL},
+    {"signing-config", 0, required_argument, "FILE",
+     "the Sigstore services to use (default: public-good)", OPT_SIGNING_CONFIG, CLI_PATH, 0, NULL,
+     NULL},
+    {"staging", 0, no_argument, NULL, "use Sigstore's staging instance", OPT_SIGSTORE_STAGING, 0, 0,
+     NULL, NULL},
+    {"oidc-client-id", 0, required_argument, "ID",
+     "OAuth client for the browser sign-in (default sigstore)", OPT_OIDC_CLIENT_ID, 0, 0, NULL,
+     NULL},
+    {"no-browser", 0, no_argument, NULL, "print the sign-in URL, do not open a browser",
+     OPT_NO_BROWSER, 0, 0, NULL, NULL},
+    {"rekor-v2-entry", 0, required_argument, "KIND",
+     "how a Rekor v2 log records the envelope: hashedrekord (over the\n"
+     "SHA-256 of the PAE; default) or dsse (0.0.2)",
+     OPT_REKOR_V2_ENTRY, 0, 0, NULL, NULL},
+    CLI_OPTION_END,
+};
+
 int cli_sigstore_option(cli_sigstore_options *o, int opt, const char *arg)
 {
     switch (opt) {

@@ -10,13 +10,6 @@
 #include "cli.h"
 #include "modelseal/policy.h"
 
-enum {
-    OPT_POLICY = OPT_FIRST_COMMAND_OPTION,
-    OPT_SIGNATURE,
-    OPT_CLAIMS,
-    OPT_KEY_MODE /* options of the key mode: refused with --policy */
-};
-
 static void print_links(const ms_chain_link *links, size_t n, int depth)
 {
     for (size_t i = 0; i < n; i++) {
@@ -70,23 +63,6 @@ static int report_json(const ms_chain_result *res, int rc, const ms_error *err)
 
 int cli_verify_policy(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"policy", required_argument, NULL, OPT_POLICY},
-        {"signature", required_argument, NULL, OPT_SIGNATURE},
-        {"claims", required_argument, NULL, OPT_CLAIMS},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-        {"key", required_argument, NULL, OPT_KEY_MODE},
-        {"certificate-chain", required_argument, NULL, OPT_KEY_MODE},
-        {"identity", required_argument, NULL, OPT_KEY_MODE},
-        {"issuer", required_argument, NULL, OPT_KEY_MODE},
-        {"trusted-root", required_argument, NULL, OPT_KEY_MODE},
-        {"staging", no_argument, NULL, OPT_KEY_MODE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *policy_path = NULL;
     ms_chain_options copts;
     ms_chain_result res;
@@ -99,7 +75,7 @@ int cli_verify_policy(int argc, char **argv)
     memset(&res, 0, sizeof res);
     ms_error_clear(&err);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt(argc, argv, cmd_verify_help.options, CLI_VERIFY_POLICY)) != -1) {
         switch (opt) {
         case OPT_POLICY:
             policy_path = optarg;
@@ -125,13 +101,16 @@ int cli_verify_policy(int argc, char **argv)
         case OPT_NO_PROGRESS:
             progress_mode = 0;
             break;
-        case OPT_KEY_MODE:
+        case OPT_KEY: /* the key mode's options */
+        case OPT_CHAIN:
+        case OPT_IDENTITY:
+        case OPT_ISSUER:
+        case OPT_TRUSTED_ROOT:
+        case OPT_STAGING:
             return cli_usage_error("%s: trusted keys come from the policy in --policy mode",
                                    argv[optind - 1]);
-        case 'h':
-            return cli_print_help(cli_current);
         default:
-            return cli_option_error(opt, argv);
+            return cli_option_other(opt, argv);
         }
     }
     if (!cli_operand(argc, argv, "MODEL"))

@@ -74,6 +74,13 @@ for f in "$BIN" "$DEST$P/trusted_root.json" "$DEST$P/staging_trusted_root.json" 
     "$DEST$P/signing_config.v0.2.json" "$DEST$P/hooks/post-commit"; do
     if [ -f "$f" ]; then pass; else fail "not installed: $f"; fi
 done
+# The shell completions, as the installed program writes them.
+D=$DEST${MS_INSTALL_DATADIR:-}
+for f in bash-completion/completions/modelseal zsh/vendor-completions/_modelseal; do
+    if [ -n "${MS_INSTALL_DATADIR:-}" ] && [ -s "$D/$f" ]; then pass; else fail "not installed: $D/$f"; fi
+done
+"$MODELSEAL" completion bash | cmp -s - "$D/bash-completion/completions/modelseal" && pass ||
+    fail "installed bash completion differs from 'modelseal completion bash'"
 # The installed root is the source tree's (so the verifications below mean what they say).
 check_file_eq "installed trusted root" "$DEST$P/trusted_root.json" "$SRCDIR/keys/trusted_root.json"
 
