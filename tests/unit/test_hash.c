@@ -1,7 +1,7 @@
-/* Unit tests for hashing (include/modelseal/hash.h): SHA-256 and BLAKE2b-512 known answers,
- * incremental hashing, and the parallel engine on shard ranges at and around shard boundaries,
- * checked against libsodium's own one-shot functions; files that change between the walk and
- * the hashing are refused. */
+/* Unit tests for hashing (include/modelseal/hash.h, src/lib/hash/engine.h): SHA-256 and BLAKE2b-512
+ * known answers, incremental hashing, and the parallel engine on shard ranges at and around shard
+ * boundaries, checked against libsodium's own one-shot functions; files that change between the
+ * walk and the hashing are refused. */
 #include "config.h"
 
 #include <sodium.h>
@@ -9,6 +9,7 @@
 
 #include "unit.h"
 
+#include "../../src/lib/hash/engine.h"
 #include "modelseal/error.h"
 #include "modelseal/hash.h"
 #include "modelseal/walk.h"

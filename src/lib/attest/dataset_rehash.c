@@ -14,6 +14,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "hash/engine.h"
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
 #include "modelseal/fs.h"

@@ -26,6 +26,7 @@
 #include <linux/openat2.h>
 #endif
 
+#include "engine.h"
 #include "hash_internal.h"
 #include "modelseal/hash.h"
 #include "modelseal/pool.h"

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "hash_internal.h"
 #include "modelseal/hash.h"
 #include "modelseal/pool.h"
