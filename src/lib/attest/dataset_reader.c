@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,24 +193,13 @@ static int expect(cursor *c, const char *s, const char *field)
     return bad(c, "expected %s", field);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static int u4(cursor *c, unsigned *out)
 {
     unsigned v = 0;
     if (c->end - c->p < 4)
         return -1;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(c->p[i]);
+        int h = ms_hex_digit((unsigned char)c->p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;
@@ -331,11 +320,8 @@ static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
             return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
     }
     /* The digits are checked above; a digest is not secret, so no constant-time decoder. */
-    for (size_t i = 0; i < len; i++) {
-        char hi = c->p[2 * i], lo = c->p[2 * i + 1];
-        out[i] = (uint8_t)(((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4) |
-                           (lo <= '9' ? lo - '0' : lo - 'a' + 10));
-    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(ms_hex_digit(c->p[2 * i]) << 4 | ms_hex_digit(c->p[2 * i + 1]));
     c->p += 2 * len;
     return 0;
 }
@@ -676,7 +662,7 @@ static int finish(ms_dataset_reader *r, ms_error *err)
             r->name, (unsigned long long)r->hdr.bytes, (unsigned long long)r->bytes);
     if (ms_hasher_final(r->root, root) != 0 || ms_hasher_final(r->digest, r->manifest_digest) != 0)
         return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
-    if (CRYPTO_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
+    if (sodium_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
         ms_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
         ms_hex_encode(root, MS_SHA256_SIZE, got);
         return ms_error_set(err, MS_EINPUT,

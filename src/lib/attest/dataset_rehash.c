@@ -4,7 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,7 +173,7 @@ static int on_result(void *ctx, const ms_hash_stream_file *f, ms_error *err)
     if (!f->hashed)
         return note(v, REC_CHANGED, f->path, err); /* another size */
     v->res->files++;
-    if (CRYPTO_memcmp(rec->digest, f->digest, v->dlen) != 0)
+    if (sodium_memcmp(rec->digest, f->digest, v->dlen) != 0)
         return note(v, REC_CHANGED, f->path, err);
     return 0;
 }

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,12 +179,12 @@ int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *in
                           "the signed statement is for dataset \"%.200s\", the manifest is "
                           "\"%.200s\"",
                           s.name, info->name);
-    } else if (CRYPTO_memcmp(s.root_digest, info->root_digest, MS_SHA256_SIZE) != 0) {
+    } else if (sodium_memcmp(s.root_digest, info->root_digest, MS_SHA256_SIZE) != 0) {
         ms_hex_encode(s.root_digest, MS_SHA256_SIZE, a);
         ms_hex_encode(info->root_digest, MS_SHA256_SIZE, b);
         rc = ms_error_set(err, MS_EVERIFY,
                           "root digest: signed sha256:%s, the manifest's is sha256:%s", a, b);
-    } else if (CRYPTO_memcmp(s.manifest_digest, info->manifest_digest, MS_SHA256_SIZE) != 0) {
+    } else if (sodium_memcmp(s.manifest_digest, info->manifest_digest, MS_SHA256_SIZE) != 0) {
         ms_hex_encode(s.manifest_digest, MS_SHA256_SIZE, a);
         ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, b);
         rc = ms_error_set(err, MS_EVERIFY,

@@ -128,12 +128,8 @@ int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_
         return 0;
     if (p >= end || *p != '\n' || p + 1 != end)
         return 0;
-    for (size_t i = 0; i < MS_SHA256_SIZE; i++) {
-        unsigned hi = (unsigned)(hex[2 * i] <= '9' ? hex[2 * i] - '0' : hex[2 * i] - 'a' + 10);
-        unsigned lo =
-            (unsigned)(hex[2 * i + 1] <= '9' ? hex[2 * i + 1] - '0' : hex[2 * i + 1] - 'a' + 10);
-        oid[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (ms_hex_decode(hex, 2 * MS_SHA256_SIZE, oid, MS_SHA256_SIZE, NULL) != 0)
+        return 0;
     if (size)
         *size = n;
     return 1;

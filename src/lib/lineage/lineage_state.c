@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
@@ -282,7 +283,7 @@ static int model_state(const lin_view *v, const char *path, const char *key_path
         const ms_manifest *signed_m = stmt->manifest;
         uint8_t root[MS_SHA256_SIZE];
         if (ms_manifest_root(signed_m->resources, signed_m->n_resources, root) != 0 ||
-            memcmp(root, stmt->subject_digest, MS_SHA256_SIZE) != 0) {
+            sodium_memcmp(root, stmt->subject_digest, MS_SHA256_SIZE) != 0) {
             st->sig = LIN_INVALID;
             set_reason(st, "the subject digest does not match the signed resources");
         }

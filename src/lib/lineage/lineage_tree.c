@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
@@ -600,7 +601,7 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    if (oid_len != GIT_OID_RAWSZ || memcmp(oid, f->oid.id, GIT_OID_RAWSZ) != 0)
+    if (oid_len != GIT_OID_RAWSZ || sodium_memcmp(oid, f->oid.id, GIT_OID_RAWSZ) != 0)
         goto out; /* not the commit's blob, whatever the index says: use the blob */
     rc = 1;
 out:
