@@ -8,8 +8,10 @@
 #ifndef MODELSEAL_HASH_ENGINE_H
 #define MODELSEAL_HASH_ENGINE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "modelseal/error.h"
 #include "modelseal/hash.h"
@@ -95,5 +97,88 @@ int ms_hash_stream_finish(ms_hash_stream *s, ms_error *err);
 
 /* Stop the workers (abandoning files not yet handed back) and free. Accepts NULL. */
 void ms_hash_stream_free(ms_hash_stream *s);
+
+/* ---- the worker core: what every engine hashes with ------------------------------------------
+ *
+ * The batch engine (ms_hash_run), the streaming engine (ms_hash_stream_*) and lineage's hashing
+ * of git blobs all hash through this: a worker (a hasher and a read buffer) feeds the bytes of
+ * one item from a source to its hasher (hash_feed), and a batch of items runs on a fixed set of
+ * workers (hash_batch_run). A source is a callback, so bytes come from a file, a git object
+ * stream or memory alike. Nothing here is part of the library's interface. */
+#pragma GCC visibility push(hidden)
+
+/* One worker: its hasher and its read buffer (page-aligned; grown on demand). */
+typedef struct hash_worker {
+    ms_hasher *hasher;
+    uint8_t *buf;
+    size_t cap;
+} hash_worker;
+
+/* Make the buffer at least `want` bytes (its contents are not kept). 0 or MS_ENOMEM. */
+int hash_worker_grow(hash_worker *w, size_t want, ms_error *err);
+void hash_worker_clear(hash_worker *w);
+
+/* A source of bytes. Give the bytes at offset `off`, at most `want` (> 0) of them: copied into
+ * `buf` (which has room for `want`), or held by the source with *data pointed at them. Returns
+ * the count (> 0), 0 when the source ended early, or -errno for a read error. */
+typedef ssize_t (*hash_read_fn)(void *src, uint64_t off, uint8_t *buf, size_t want,
+                                const uint8_t **data);
+
+/* pread(2) on the file descriptor *(int *)src. */
+ssize_t hash_read_fd(void *src, uint64_t off, uint8_t *buf, size_t want, const uint8_t **data);
+
+typedef enum hash_feed_status {
+    HASH_FEED_OK = 0,
+    HASH_FEED_SHORT, /* the source ended before `end` (a file shrank) */
+    HASH_FEED_READ,  /* a read error: read_errno */
+    HASH_FEED_HASH,  /* the hasher failed */
+    HASH_FEED_STOP   /* the digest callback returned non-zero: stop_code */
+} hash_feed_status;
+
+/* One item's bytes [start, end) of a source into a worker's hasher, with one digest per
+ * `segment` bytes from start (0: one digest for the whole range, even an empty one). */
+typedef struct hash_feed_job {
+    hash_read_fn read;
+    void *src;
+    uint64_t start, end;
+    uint64_t segment;
+    size_t chunk; /* the most asked of the source at once; 0: the worker's buffer */
+    /* segment k (0, 1, ...) is done: its digest (ms_hash_size bytes). Non-zero stops the feed. */
+    int (*digest)(void *ctx, size_t k, const uint8_t *digest);
+    void *ctx;
+    /* Optional: after each read that gave bytes (a test's writer window), and a counter of the
+     * bytes hashed. */
+    void (*after_read)(void *ctx);
+    void *after_read_ctx;
+    atomic_uint_fast64_t *progress;
+    /* out */
+    uint64_t fail_off; /* where the source ended or failed */
+    int read_errno;
+    int stop_code;
+} hash_feed_job;
+
+/* Feed it. The worker's hasher is reset first; its buffer must hold `chunk` bytes (or be
+ * non-empty when chunk is 0) unless every read gives *data. */
+hash_feed_status hash_feed(hash_worker *w, hash_feed_job *job);
+
+/* A batch of items on a fixed set of workers: fn(ctx, item, worker index, worker) for each item,
+ * items taken in turn by `threads` threads (1: the calling thread, in order); the first error
+ * stops the batch and is the one returned. Each worker gets a hasher of `algorithm` and a buffer
+ * of `buffer_size` bytes (0: none until hash_worker_grow). */
+typedef int (*hash_item_fn)(void *ctx, size_t item, unsigned worker_index, hash_worker *w,
+                            ms_error *err);
+typedef struct hash_batch {
+    ms_hash_algorithm algorithm;
+    unsigned threads;
+    size_t items;
+    size_t buffer_size;
+    hash_item_fn fn;
+    void *ctx;
+    void (*tick)(void *ctx); /* optional, on the calling thread every 200 ms and at the end */
+} hash_batch;
+
+int hash_batch_run(const hash_batch *b, ms_error *err);
+
+#pragma GCC visibility pop
 
 #endif

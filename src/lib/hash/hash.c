@@ -123,18 +123,12 @@ int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
 #define MS_ASSIST_SLOTS 8
 #define MS_ASSIST_CHUNK ((size_t)256 << 10)
 
-typedef struct worker {
-    uint8_t *buffer;
-    ms_hasher *hasher;
-    int assist;                      /* this worker's items are read by a helper thread */
-    uint8_t *slots[MS_ASSIST_SLOTS]; /* the helper's ring, when assist */
-} worker;
-
 typedef struct engine {
     const ms_hash_job *job;
     int root_fd; /* the model directory, or -1 for a single-file model */
     size_t buffer_size;
-    worker *workers;
+    int assist;                         /* items are read by a helper thread */
+    uint8_t *(*slots)[MS_ASSIST_SLOTS]; /* per worker: the helper's ring, when assist */
     atomic_uint_fast64_t bytes_done;
     uint64_t bytes_total;
 } engine;
@@ -217,33 +211,11 @@ static int changed_error(const ms_hash_job *job, const ms_file_entry *e, const s
     return hash_changed_error_at(job->root, e, st, when, err);
 }
 
-/* Read bytes [start, end) of `fd` and feed them to the worker's hasher. Returns 0, an errno value
- * (> 0) for a read error at *fail_off, or -1 when the file ended early (it shrank). */
-static int hash_direct(engine *en, worker *w, int fd, const ms_hash_item *item, uint64_t *fail_off)
-{
-    uint64_t off = item->start;
-    while (off < item->end) {
-        uint64_t want64 = item->end - off;
-        size_t want = want64 > en->buffer_size ? en->buffer_size : (size_t)want64;
-        ssize_t n = pread(fd, w->buffer, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            *fail_off = off;
-            return n < 0 ? errno : -1;
-        }
-        ms_hasher_update(w->hasher, w->buffer, (size_t)n);
-        off += (uint64_t)n;
-        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
-    }
-    return 0;
-}
-
 /* With a core to spare, a reader thread copies the next chunks out of the page cache while this
  * thread hashes the current one: the copy (and its memory stalls) leaves the hashing core. The
  * ring is MS_ASSIST_SLOTS chunks of MS_ASSIST_CHUNK bytes; the reader never gets further ahead. */
 typedef struct assist_ring {
-    worker *w;
+    uint8_t **slots;
     int fd;
     uint64_t start, end;
     size_t len[MS_ASSIST_SLOTS];
@@ -251,6 +223,8 @@ typedef struct assist_ring {
     atomic_int stop;   /* the hasher gave up */
     atomic_int status; /* reader: 0, errno, or -1 for an early end of file */
     uint64_t fail_off;
+    size_t next; /* the hasher's next slot */
+    int held;    /* the hasher holds slot next - 1 */
 } assist_ring;
 
 /* Wait until `*flag` equals `want` (or `*abort_flag` is set). The two sides run on two cores
@@ -290,7 +264,7 @@ static void *assist_reader(void *p)
         size_t want = want64 > MS_ASSIST_CHUNK ? MS_ASSIST_CHUNK : (size_t)want64;
         ssize_t n;
         do {
-            n = pread(r->fd, r->w->slots[slot], want, (off_t)off);
+            n = pread(r->fd, r->slots[slot], want, (off_t)off);
         } while (n < 0 && errno == EINTR);
         if (n <= 0) {
             r->fail_off = off;
@@ -304,50 +278,75 @@ static void *assist_reader(void *p)
     return NULL;
 }
 
-static int hash_assisted(engine *en, worker *w, int fd, const ms_hash_item *item,
-                         uint64_t *fail_off)
+/* The hasher's side of the ring, as a source: the next chunk the reader filled (the one given
+ * before goes back to the reader). */
+static ssize_t ring_read(void *src, uint64_t off, uint8_t *buf, size_t want, const uint8_t **data)
+{
+    assist_ring *r = src;
+    (void)off;
+    (void)buf;
+    (void)want;
+    if (r->held) {
+        ring_set(&r->filled[(r->next - 1) % MS_ASSIST_SLOTS], 0);
+        r->held = 0;
+    }
+    size_t slot = r->next % MS_ASSIST_SLOTS;
+    ring_wait(&r->filled[slot], 1, &r->status);
+    if (!atomic_load_explicit(&r->filled[slot], memory_order_acquire)) {
+        int status = atomic_load(&r->status);
+        return status > 0 ? -status : 0;
+    }
+    r->next++;
+    r->held = 1;
+    *data = r->slots[slot];
+    return (ssize_t)r->len[slot];
+}
+
+/* Feed `f` (its range set) from a reader thread through the worker's ring; without a thread,
+ * with plain reads. */
+static hash_feed_status hash_assisted(hash_worker *w, uint8_t **slots, int fd, hash_feed_job *f)
 {
     assist_ring r;
     pthread_t tid;
     memset(&r, 0, sizeof r);
-    r.w = w;
+    r.slots = slots;
     r.fd = fd;
-    r.start = item->start;
-    r.end = item->end;
+    r.start = f->start;
+    r.end = f->end;
     for (int k = 0; k < MS_ASSIST_SLOTS; k++)
         atomic_init(&r.filled[k], 0);
     atomic_init(&r.stop, 0);
     atomic_init(&r.status, 0);
-    int result = 0;
     if (pthread_create(&tid, NULL, assist_reader, &r) != 0)
-        return hash_direct(en, w, fd, item, fail_off);
-    uint64_t off = item->start;
-    for (size_t k = 0; off < item->end; k++) {
-        size_t slot = k % MS_ASSIST_SLOTS;
-        ring_wait(&r.filled[slot], 1, &r.status);
-        if (!atomic_load_explicit(&r.filled[slot], memory_order_acquire)) {
-            result = atomic_load(&r.status);
-            *fail_off = r.fail_off;
-            break;
-        }
-        size_t n = r.len[slot];
-        ms_hasher_update(w->hasher, w->slots[slot], n);
-        atomic_fetch_add_explicit(&en->bytes_done, (uint64_t)n, memory_order_relaxed);
-        off += n;
-        ring_set(&r.filled[slot], 0);
-    }
+        return hash_feed(w, f);
+    f->read = ring_read;
+    f->src = &r;
+    f->chunk = MS_ASSIST_CHUNK;
+    hash_feed_status st = hash_feed(w, f);
     ring_set(&r.stop, 1);
     pthread_join(tid, NULL);
-    return result;
+    return st;
 }
 
-static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *err)
+typedef struct digest_out {
+    uint8_t *out;
+    size_t len;
+} digest_out;
+
+static int store_digest(void *ctx, size_t k, const uint8_t *digest)
+{
+    digest_out *d = ctx;
+    (void)k;
+    memcpy(d->out, digest, d->len);
+    return 0;
+}
+
+static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker *w, ms_error *err)
 {
     engine *en = ctx;
     const ms_hash_job *job = en->job;
     ms_hash_item *item = &job->items[index];
     const ms_file_entry *e = &job->files->entries[item->file];
-    worker *w = &en->workers[worker_index];
     char path[4200];
     struct stat st;
     int rc = 0;
@@ -390,21 +389,28 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
     if (item->end - item->start > en->buffer_size)
         posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start),
                       POSIX_FADV_SEQUENTIAL);
-    if ((rc = ms_hasher_reset(w->hasher)) != 0) {
-        rc = ms_error_set(err, rc, "hash initialisation failed");
+    digest_out d = {item->digest, ms_hash_size(job->algorithm)};
+    hash_feed_job f = {.read = hash_read_fd,
+                       .src = &fd,
+                       .start = item->start,
+                       .end = item->end,
+                       .digest = store_digest,
+                       .ctx = &d,
+                       .progress = &en->bytes_done};
+    hash_feed_status fs =
+        en->assist ? hash_assisted(w, en->slots[worker_index], fd, &f) : hash_feed(w, &f);
+    if (fs == HASH_FEED_HASH) {
+        rc = ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
     }
-    uint64_t fail_off = 0;
-    int read_status = w->assist ? hash_assisted(en, w, fd, item, &fail_off)
-                                : hash_direct(en, w, fd, item, &fail_off);
-    if (read_status > 0) {
-        rc = ms_error_set(err, read_status == EISDIR ? MS_EINPUT : MS_EENV,
+    if (fs == HASH_FEED_READ) {
+        rc = ms_error_set(err, f.read_errno == EISDIR ? MS_EINPUT : MS_EENV,
                           "%s: read error at offset %llu: %s",
-                          display_path(job, e, path, sizeof path), (unsigned long long)fail_off,
-                          strerror(read_status));
+                          display_path(job, e, path, sizeof path), (unsigned long long)f.fail_off,
+                          strerror(f.read_errno));
         goto out;
     }
-    if (read_status < 0) {
+    if (fs == HASH_FEED_SHORT) {
         struct stat now;
         if (fstat(fd, &now) != 0)
             now = st;
@@ -416,12 +422,8 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, ms_error *e
                           strerror(errno));
         goto out;
     }
-    if (!hash_same_file(&st, e)) {
+    if (!hash_same_file(&st, e))
         rc = changed_error(job, e, &st, "while hashing", err);
-        goto out;
-    }
-    if (ms_hasher_final(w->hasher, item->digest) != 0)
-        rc = ms_error_set(err, MS_EENV, "hash finalisation failed");
 out:
     close(fd);
     return rc;
@@ -460,11 +462,6 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err)
         if (en.root_fd < 0)
             return ms_error_set(err, MS_EINPUT, "%s: %s", job->root, strerror(errno));
     }
-    en.workers = calloc(threads, sizeof *en.workers);
-    if (!en.workers) {
-        rc = ms_error_nomem(err);
-        goto out;
-    }
     /* Never allocate more than the largest item needs: small-file models stay small. */
     uint64_t largest = 0;
     for (size_t i = 0; i < job->n_items; i++) {
@@ -474,43 +471,38 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err)
     }
     if (largest < en.buffer_size)
         en.buffer_size = largest < 4096 ? 4096 : (size_t)largest;
-    for (unsigned t = 0; t < threads; t++) {
-        if (posix_memalign((void **)&en.workers[t].buffer, 4096, en.buffer_size) != 0)
-            en.workers[t].buffer = NULL;
-        en.workers[t].hasher = ms_hasher_new(job->algorithm);
-        if (!en.workers[t].buffer || !en.workers[t].hasher) {
+    if (assist && largest >= 4 * MS_ASSIST_CHUNK) {
+        en.assist = 1;
+        if (!(en.slots = calloc(threads, sizeof *en.slots))) {
             rc = ms_error_nomem(err);
             goto out;
         }
-        if (assist && largest >= 4 * MS_ASSIST_CHUNK) {
-            en.workers[t].assist = 1;
+        for (unsigned t = 0; t < threads; t++) {
             for (int k = 0; k < MS_ASSIST_SLOTS; k++) {
-                if (posix_memalign((void **)&en.workers[t].slots[k], 4096, MS_ASSIST_CHUNK) != 0) {
-                    en.workers[t].slots[k] = NULL;
+                if (posix_memalign((void **)&en.slots[t][k], 4096, MS_ASSIST_CHUNK) != 0) {
+                    en.slots[t][k] = NULL;
                     rc = ms_error_nomem(err);
                     goto out;
                 }
             }
         }
     }
-    ms_pool_batch batch = {
+    hash_batch batch = {
+        .algorithm = job->algorithm,
         .threads = threads,
         .items = job->n_items,
+        .buffer_size = en.buffer_size,
         .fn = hash_item,
         .ctx = &en,
         .tick = job->progress ? engine_tick : NULL,
-        .tick_ms = 200,
     };
-    rc = ms_pool_run(&batch, err);
+    rc = hash_batch_run(&batch, err);
 out:
-    if (en.workers) {
-        for (unsigned t = 0; t < threads; t++) {
-            free(en.workers[t].buffer);
+    if (en.slots) {
+        for (unsigned t = 0; t < threads; t++)
             for (int k = 0; k < MS_ASSIST_SLOTS; k++)
-                free(en.workers[t].slots[k]);
-            ms_hasher_free(en.workers[t].hasher);
-        }
-        free(en.workers);
+                free(en.slots[t][k]);
+        free(en.slots);
     }
     if (en.root_fd >= 0)
         close(en.root_fd);

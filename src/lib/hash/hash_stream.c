@@ -45,20 +45,14 @@ typedef struct stream_slot {
     atomic_int state;
 } stream_slot;
 
-typedef struct stream_worker {
-    uint8_t *buf;
-    size_t cap;
-    ms_hasher *hasher;
-} stream_worker;
-
 struct ms_hash_stream {
     ms_hash_stream_options o;
     size_t window, buffer_size;
     stream_slot *slots;
     unsigned char *user;
-    stream_worker *workers; /* [0] is the adding thread's */
-    unsigned n_threads;     /* hashers: the adding thread and the workers */
-    unsigned n_workers;     /* worker threads started */
+    hash_worker *workers; /* [0] is the adding thread's */
+    unsigned n_threads;   /* hashers: the adding thread and the workers */
+    unsigned n_workers;   /* worker threads started */
     pthread_t *tids;
     size_t head, tail;        /* adding thread: next slot to fill / to hand back */
     char pad1[64];            /* the adding thread's fields and the shared counters: other lines */
@@ -88,17 +82,31 @@ static void stream_fail(ms_hash_stream *s, const ms_error *e)
     pthread_mutex_unlock(&s->lock);
 }
 
-static int stream_grow(stream_worker *w, size_t want, ms_error *err)
+static int stream_grow(hash_worker *w, size_t want, ms_error *err)
 {
     if (want <= w->cap)
         return 0;
-    size_t cap = want < STREAM_MIN_BUFFER ? STREAM_MIN_BUFFER : want;
-    uint8_t *nb = NULL;
-    if (posix_memalign((void **)&nb, 4096, cap) != 0)
-        return ms_error_nomem(err);
-    free(w->buf);
-    w->buf = nb;
-    w->cap = cap;
+    return hash_worker_grow(w, want < STREAM_MIN_BUFFER ? STREAM_MIN_BUFFER : want, err);
+}
+
+/* The test's writer window after each read (ms_hash_stream_options.after_read). */
+typedef struct after_read_arg {
+    const ms_hash_stream_options *o;
+    int fd;
+    stream_slot *sl;
+} after_read_arg;
+
+static void call_after_read(void *ctx)
+{
+    after_read_arg *a = ctx;
+    a->o->after_read(a->o->after_read_ctx, a->fd);
+}
+
+static int store_digest(void *ctx, size_t k, const uint8_t *digest)
+{
+    after_read_arg *a = ctx;
+    (void)k;
+    memcpy(a->sl->digest, digest, ms_hash_size(a->o->algorithm));
     return 0;
 }
 
@@ -116,7 +124,7 @@ static int stream_grow(stream_worker *w, size_t want, ms_error *err)
  * system clock needs privilege, and a privileged writer could change the file after we return
  * anyway.) */
 #define STREAM_QUIET_SECONDS 2
-static int stream_quick(ms_hash_stream *s, stream_worker *w, stream_slot *sl, int fd,
+static int stream_quick(ms_hash_stream *s, hash_worker *w, stream_slot *sl, int fd,
                         const struct timespec *t0, ms_error *err)
 {
     struct stat st;
@@ -146,7 +154,7 @@ static int stream_quick(ms_hash_stream *s, stream_worker *w, stream_slot *sl, in
 
 /* Hash one file: open it in its directory; the quick way, or: check it, read it, check it
  * again. */
-static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_error *err)
+static int stream_hash(ms_hash_stream *s, hash_worker *w, stream_slot *sl, ms_error *err)
 {
     char path[4200];
     struct stat st, now;
@@ -201,33 +209,32 @@ static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_
         goto out;
     if (sl->size > s->buffer_size)
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (ms_hasher_reset(w->hasher) != 0) {
+    after_read_arg ar = {&s->o, fd, sl};
+    hash_feed_job f = {.read = hash_read_fd,
+                       .src = &fd,
+                       .start = 0,
+                       .end = sl->size,
+                       .digest = store_digest,
+                       .ctx = &ar,
+                       .after_read = s->o.after_read ? call_after_read : NULL,
+                       .after_read_ctx = &ar};
+    hash_feed_status fs = hash_feed(w, &f);
+    if (fs == HASH_FEED_HASH) {
         rc = ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
     }
-    for (uint64_t off = 0; off < sl->size;) {
-        uint64_t left = sl->size - off;
-        size_t want = left > w->cap ? w->cap : (size_t)left;
-        ssize_t n = pread(fd, w->buf, want, (off_t)off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = ms_error_set(err, errno == EISDIR ? MS_EINPUT : MS_EENV,
-                              "%s: read error at offset %llu: %s",
-                              hash_root_path(s->o.root, sl->path, path, sizeof path),
-                              (unsigned long long)off, strerror(errno));
-            goto out;
-        }
-        if (n == 0) { /* it shrank */
-            if (fstat(fd, &now) != 0)
-                now = st;
-            rc = hash_changed_error_at(s->o.root, &before, &now, "while hashing", err);
-            goto out;
-        }
-        ms_hasher_update(w->hasher, w->buf, (size_t)n);
-        off += (uint64_t)n;
-        if (s->o.after_read)
-            s->o.after_read(s->o.after_read_ctx, fd);
+    if (fs == HASH_FEED_READ) {
+        rc = ms_error_set(err, f.read_errno == EISDIR ? MS_EINPUT : MS_EENV,
+                          "%s: read error at offset %llu: %s",
+                          hash_root_path(s->o.root, sl->path, path, sizeof path),
+                          (unsigned long long)f.fail_off, strerror(f.read_errno));
+        goto out;
+    }
+    if (fs == HASH_FEED_SHORT) { /* it shrank */
+        if (fstat(fd, &now) != 0)
+            now = st;
+        rc = hash_changed_error_at(s->o.root, &before, &now, "while hashing", err);
+        goto out;
     }
     if (fstat(fd, &now) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: %s",
@@ -238,10 +245,6 @@ static int stream_hash(ms_hash_stream *s, stream_worker *w, stream_slot *sl, ms_
         rc = hash_changed_error_at(s->o.root, &before, &now, "while hashing", err);
         goto out;
     }
-    if (ms_hasher_final(w->hasher, sl->digest) != 0) {
-        rc = ms_error_set(err, MS_EENV, "hash finalisation failed");
-        goto out;
-    }
     sl->hashed = 1;
 out:
     close(fd);
@@ -250,7 +253,7 @@ out:
 
 /* Claim and hash one queued slot. 1 when one was hashed, 0 when none was queued, or an error. */
 #define STREAM_CLAIM 4 /* slots claimed at once: fewer trips to the shared counter */
-static int stream_work_one(ms_hash_stream *s, stream_worker *w, ms_error *err)
+static int stream_work_one(ms_hash_stream *s, hash_worker *w, ms_error *err)
 {
     size_t i = atomic_load(&s->next), k;
     for (;;) {
@@ -287,7 +290,7 @@ static void *stream_worker_main(void *p)
 {
     stream_arg *a = p;
     ms_hash_stream *s = a->s;
-    stream_worker *w = &s->workers[a->index];
+    hash_worker *w = &s->workers[a->index];
     ms_error e;
     ms_error_clear(&e);
     while (!atomic_load(&s->stop)) {
@@ -565,8 +568,7 @@ void ms_hash_stream_free(ms_hash_stream *s)
     stream_dir_release(s, s->cur);
     if (s->workers) {
         for (unsigned t = 0; t < s->n_threads; t++) {
-            free(s->workers[t].buf);
-            ms_hasher_free(s->workers[t].hasher);
+            hash_worker_clear(&s->workers[t]);
         }
     }
     free(s->workers);
