@@ -11,9 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "hash/engine.h"
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
 #include "modelseal/claims.h"
@@ -161,26 +160,17 @@ static int collect_tree(git_repository *repo, const git_tree *tree, const char *
     return rc;
 }
 
-/* Hash one blob's content into the resources for file `f` (files: one; shards: one per range). */
-typedef struct hash_out {
-    uint8_t *digests; /* files: one digest per file; shards: filled per shard below */
-    int lfs;          /* set when any LFS pointer was met */
-} hash_out;
-
+/* One model's files hashed into its resources, on the workers of hash/'s engine. */
 typedef struct hash_job {
     const char *gitdir;
-    const char *workdir;  /* NULL for a bare repository */
-    git_repository *repo; /* the caller's (used by thread 0 only) */
+    const char *workdir; /* NULL for a bare repository */
+    git_repository *
+        *repos; /* per worker: its own, opened on first need (one worker: the caller's) */
     const tfiles *files;
     const ms_serialization *ser;
     const char *model;
     ms_resource *res;  /* n_res, laid out by file then shard */
     size_t *first_res; /* per file: index of its first resource */
-    _Atomic size_t next;
-    _Atomic int failed;
-    pthread_mutex_t lock;
-    ms_error err;
-    int rc;
 } hash_job;
 
 static int shard_count(uint64_t size, uint64_t shard, size_t *out)
@@ -192,101 +182,75 @@ static int shard_count(uint64_t size, uint64_t shard, size_t *out)
     return 0;
 }
 
-static void job_fail(hash_job *job, int rc, const ms_error *e)
-{
-    pthread_mutex_lock(&job->lock);
-    if (!job->rc) {
-        job->rc = rc;
-        job->err = *e;
-    }
-    pthread_mutex_unlock(&job->lock);
-    atomic_store(&job->failed, 1);
-}
-
 /* Hash a large loose object through a stream with a fixed buffer, which spares holding (and
  * faulting in) two copies of it. 1 when done, 0 when the object cannot be streamed (packed
  * objects: the caller reads it whole), < 0 on error. */
 #define STREAM_MIN_BYTES ((size_t)4 << 20)
 #define STREAM_BUFFER ((size_t)1 << 20)
 
-/* The thread's read buffer, made on first need and aligned to the page: copies out of the page
+/* The worker's read buffer, made on first need and aligned to the page: copies out of the page
  * cache into a buffer that is not aligned to the cache line (malloc's large blocks start 16 bytes
  * into a page) run a quarter slower, which alone cost `lineage record` 7 % against `modelseal
  * verify`. NULL when there is no memory. */
-static uint8_t *read_buffer(uint8_t **bufp)
+static uint8_t *read_buffer(hash_worker *w)
 {
-    void *p = NULL;
-    if (!*bufp && posix_memalign(&p, 4096, STREAM_BUFFER) == 0)
-        *bufp = p;
-    return *bufp;
+    ms_error e;
+    return hash_worker_grow(w, STREAM_BUFFER, &e) == 0 ? w->buf : NULL;
 }
 
-/* One file's resources hashed as its bytes arrive in order: the files method makes one digest,
- * the shards method one per shard_size bytes. */
-typedef struct shard_feed {
-    ms_hasher *h;
-    ms_resource *r;                            /* the file's first resource */
-    size_t dlen, k;                            /* digest size; resources done */
-    uint64_t len, done, shard_end, shard_size; /* shard_size 0: the files method */
-} shard_feed;
+/* File i's resources hashed from a source as its bytes arrive in order: the files method makes
+ * one digest, the shards method one per shard_size bytes. */
+typedef struct file_out {
+    ms_resource *r; /* the file's first resource */
+    size_t dlen;
+} file_out;
 
-/* -1 when the hasher fails. */
-static int feed_start(shard_feed *s, const hash_job *job, ms_hasher *h, size_t i, uint64_t len)
+static int take_digest(void *ctx, size_t k, const uint8_t *digest)
+{
+    file_out *o = ctx;
+    memcpy(o->r[k].digest, digest, o->dlen);
+    o->r[k].digest_len = o->dlen;
+    return 0;
+}
+
+/* Feed file i's `len` bytes from `read`/`src` into its resources. */
+static hash_feed_status feed_file(const hash_job *job, hash_worker *w, size_t i, uint64_t len,
+                                  hash_read_fn read, void *src, size_t chunk, file_out *o,
+                                  hash_feed_job *f)
 {
     const ms_serialization *ser = job->ser;
-    memset(s, 0, sizeof *s);
-    s->h = h;
-    s->r = &job->res[job->first_res[i]];
-    s->dlen = ms_hash_size(ser->algorithm);
-    s->len = len;
-    s->shard_size = ser->method == MS_METHOD_SHARDS ? ser->shard_size : 0;
-    s->shard_end = s->shard_size ? s->shard_size : UINT64_MAX;
-    if (ms_hasher_reset(h))
-        return -1;
-    if (len == 0 && !s->shard_size) { /* an empty file has a digest; it has no shard */
-        if (ms_hasher_final(h, s->r->digest))
-            return -1;
-        s->r->digest_len = s->dlen;
-    }
-    return 0;
+    o->r = &job->res[job->first_res[i]];
+    o->dlen = ms_hash_size(ser->algorithm);
+    memset(f, 0, sizeof *f);
+    f->read = read;
+    f->src = src;
+    f->end = len;
+    f->segment = ser->method == MS_METHOD_SHARDS ? ser->shard_size : 0;
+    f->chunk = chunk;
+    f->digest = take_digest;
+    f->ctx = o;
+    return hash_feed(w, f);
 }
 
-/* How many bytes to take next, at most `cap`: never past the file's or the shard's end. */
-static size_t feed_want(const shard_feed *s, size_t cap)
+static ssize_t read_odb_stream(void *src, uint64_t off, uint8_t *buf, size_t want,
+                               const uint8_t **data)
 {
-    uint64_t left = s->len - s->done, shard_left = s->shard_end - s->done;
-    if (shard_left < left)
-        left = shard_left;
-    return left < (uint64_t)cap ? (size_t)left : cap;
+    (void)off;
+    (void)data;
+    int n = git_odb_stream_read(src, (char *)buf, want);
+    return n > 0 ? n : n == 0 ? 0 : -EIO;
 }
 
-/* Take the next n (<= feed_want) bytes; a shard or the file that ends there gets its digest.
- * -1 when the hasher fails. */
-static int feed_take(shard_feed *s, const uint8_t *data, size_t n)
-{
-    if (ms_hasher_update(s->h, data, n))
-        return -1;
-    s->done += (uint64_t)n;
-    if (s->done == s->shard_end || s->done == s->len) {
-        if (ms_hasher_final(s->h, s->r[s->k].digest) || ms_hasher_reset(s->h))
-            return -1;
-        s->r[s->k++].digest_len = s->dlen;
-        if (s->shard_size)
-            s->shard_end = s->done + s->shard_size;
-    }
-    return 0;
-}
-
-static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, uint8_t **bufp,
-                         size_t i, ms_error *err)
+static int hash_streamed(hash_job *job, git_repository *repo, hash_worker *w, size_t i,
+                         ms_error *err)
 {
     const tfile *f = &job->files->items[i];
     size_t len = 0;
     git_odb *odb = NULL;
     git_odb_stream *st = NULL;
     git_object_t type;
-    uint8_t *buf;
-    shard_feed feed;
+    file_out o;
+    hash_feed_job fj;
     int rc = 0;
     if (git_repository_odb(&odb, repo) < 0)
         return 0;
@@ -294,24 +258,19 @@ static int hash_streamed(hash_job *job, git_repository *repo, ms_hasher *h, uint
         git_error_clear();
         goto out;
     }
-    if (!(buf = read_buffer(bufp))) {
+    if (!read_buffer(w)) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    if (feed_start(&feed, job, h, i, (uint64_t)len)) {
-        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+    hash_feed_status fs =
+        feed_file(job, w, i, (uint64_t)len, read_odb_stream, st, STREAM_BUFFER, &o, &fj);
+    if (fs == HASH_FEED_SHORT || fs == HASH_FEED_READ) {
+        rc = lin_git_fail(err, f->path);
         goto out;
     }
-    while (feed.done < feed.len) {
-        int n = git_odb_stream_read(st, (char *)buf, feed_want(&feed, STREAM_BUFFER));
-        if (n <= 0) {
-            rc = lin_git_fail(err, f->path);
-            goto out;
-        }
-        if (feed_take(&feed, buf, (size_t)n)) {
-            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-            goto out;
-        }
+    if (fs != HASH_FEED_OK) {
+        rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
+        goto out;
     }
     rc = 1;
 out:
@@ -545,59 +504,72 @@ static int same_stat(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/* The checked-out file as a source: its bytes also go into git's object id of them. */
+typedef struct worktree_src {
+    int fd;
+    EVP_MD_CTX *blob_id;
+    int failed; /* the object id's hash failed */
+} worktree_src;
+
+static ssize_t read_worktree(void *src, uint64_t off, uint8_t *buf, size_t want,
+                             const uint8_t **data)
+{
+    worktree_src *s = src;
+    ssize_t n = hash_read_fd(&s->fd, off, buf, want, data);
+    if (n > 0 && EVP_DigestUpdate(s->blob_id, buf, (size_t)n) != 1) {
+        s->failed = 1;
+        return 0;
+    }
+    return n;
+}
+
 /* Hash a file marked by worktree_mark from the working tree: opened beneath the work tree
  * without following symlinks, it must still have the stat the index recorded, before and after
  * reading. The index only says where to look: the bytes count only when git's object id of the
  * very bytes hashed ("blob <size>\0" and the content, SHA-1 as the repository's objects) is
  * the tree's. 1 when done, 0 when not (the caller uses the blob), < 0 on error. */
-static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, ms_error *err)
+static int hash_worktree(hash_job *job, hash_worker *w, size_t i, ms_error *err)
 {
     const tfile *f = &job->files->items[i];
     char *full = NULL, header[32];
-    uint8_t *buf, oid[EVP_MAX_MD_SIZE];
+    uint8_t oid[EVP_MAX_MD_SIZE];
     unsigned oid_len = 0;
     struct stat st, after;
-    shard_feed feed;
-    EVP_MD_CTX *blob_id = NULL;
-    int fd = -1, rc = 0, header_len;
+    worktree_src src = {-1, NULL, 0};
+    file_out o;
+    hash_feed_job fj;
+    int rc = 0, header_len;
     if (!job->workdir)
         return 0;
     if (strcmp(f->path, ".") == 0
             ? asprintf(&full, "%s%s", job->workdir, job->model) < 0
             : asprintf(&full, "%s%s/%s", job->workdir, job->model, f->path) < 0)
         return ms_error_nomem(err);
-    fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0 || fstat(fd, &st) != 0 || !same_stat(&st, &f->wt))
+    src.fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (src.fd < 0 || fstat(src.fd, &st) != 0 || !same_stat(&st, &f->wt))
         goto out; /* it changed since the index saw it: use the blob */
-    if (!(buf = read_buffer(bufp)) || !(blob_id = EVP_MD_CTX_new())) {
+    if (!read_buffer(w) || !(src.blob_id = EVP_MD_CTX_new())) {
         rc = ms_error_nomem(err);
         goto out;
     }
     header_len = snprintf(header, sizeof header, "blob %llu", (unsigned long long)st.st_size);
-    if (EVP_DigestInit_ex(blob_id, EVP_sha1(), NULL) != 1 ||
-        EVP_DigestUpdate(blob_id, header, (size_t)header_len + 1) != 1) {
+    if (EVP_DigestInit_ex(src.blob_id, EVP_sha1(), NULL) != 1 ||
+        EVP_DigestUpdate(src.blob_id, header, (size_t)header_len + 1) != 1) {
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (feed_start(&feed, job, h, i, (uint64_t)st.st_size)) {
+    posix_fadvise(src.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    hash_feed_status fs =
+        feed_file(job, w, i, (uint64_t)st.st_size, read_worktree, &src, STREAM_BUFFER, &o, &fj);
+    if (fs == HASH_FEED_HASH || src.failed) {
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
-    while (feed.done < feed.len) {
-        ssize_t n = pread(fd, buf, feed_want(&feed, STREAM_BUFFER), (off_t)feed.done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            goto out; /* shrank or unreadable: use the blob */
-        if (feed_take(&feed, buf, (size_t)n) || EVP_DigestUpdate(blob_id, buf, (size_t)n) != 1) {
-            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-            goto out;
-        }
-    }
-    if (fstat(fd, &after) != 0 || !same_stat(&after, &st))
+    if (fs != HASH_FEED_OK)
+        goto out; /* shrank or unreadable: use the blob */
+    if (fstat(src.fd, &after) != 0 || !same_stat(&after, &st))
         goto out; /* written to while read: use the blob */
-    if (EVP_DigestFinal_ex(blob_id, oid, &oid_len) != 1) {
+    if (EVP_DigestFinal_ex(src.blob_id, oid, &oid_len) != 1) {
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
         goto out;
     }
@@ -605,29 +577,40 @@ static int hash_worktree(hash_job *job, ms_hasher *h, uint8_t **bufp, size_t i, 
         goto out; /* not the commit's blob, whatever the index says: use the blob */
     rc = 1;
 out:
-    EVP_MD_CTX_free(blob_id);
-    if (fd >= 0)
-        close(fd);
+    EVP_MD_CTX_free(src.blob_id);
+    if (src.fd >= 0)
+        close(src.fd);
     free(full);
     return rc;
 }
 
-/* `*repop` is the thread's repository, opened on first need (NULL until then): a thread whose
- * files all come from the working tree never opens one. */
-static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, uint8_t **bufp, size_t i,
-                    ms_error *err)
+/* A blob held in memory as a source: no copy. */
+static ssize_t read_memory(void *src, uint64_t off, uint8_t *buf, size_t want, const uint8_t **data)
 {
+    (void)buf;
+    *data = (const uint8_t *)src + off;
+    return (ssize_t)want;
+}
+
+/* Hash file i on worker `wi`: from the working tree when worktree_mark marked it and its bytes
+ * prove to be the blob, else from a stream of a large loose object, else from the blob. The
+ * worker's repository is opened on first need: a worker whose files all come from the working
+ * tree never opens one. */
+static int hash_one(void *ctx, size_t i, unsigned wi, hash_worker *w, ms_error *err)
+{
+    hash_job *job = ctx;
     const tfile *f = &job->files->items[i];
     git_blob *blob = NULL;
     const ms_serialization *ser = job->ser;
     ms_resource *r = &job->res[job->first_res[i]];
-    shard_feed feed;
-    int rc = f->worktree ? hash_worktree(job, h, bufp, i, err) : 0;
-    if (rc == 0 && !*repop && git_repository_open(repop, job->gitdir) < 0)
+    file_out o;
+    hash_feed_job fj;
+    int rc = f->worktree ? hash_worktree(job, w, i, err) : 0;
+    if (rc == 0 && !job->repos[wi] && git_repository_open(&job->repos[wi], job->gitdir) < 0)
         return lin_git_fail(err, job->gitdir);
-    git_repository *repo = *repop;
+    git_repository *repo = job->repos[wi];
     if (rc == 0)
-        rc = hash_streamed(job, repo, h, bufp, i, err);
+        rc = hash_streamed(job, repo, w, i, err);
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (git_blob_lookup(&blob, repo, &f->oid) < 0)
@@ -647,49 +630,11 @@ static int hash_one(hash_job *job, git_repository **repop, ms_hasher *h, uint8_t
         }
         goto out;
     }
-    if (feed_start(&feed, job, h, i, size)) {
+    if (feed_file(job, w, i, size, read_memory, (void *)data, SIZE_MAX, &o, &fj) != HASH_FEED_OK)
         rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-        goto out;
-    }
-    while (feed.done < feed.len) {
-        size_t n = feed_want(&feed, SIZE_MAX);
-        if (feed_take(&feed, data + feed.done, n)) {
-            rc = ms_error_set(err, MS_EENV, "%s: hashing failed", f->path);
-            goto out;
-        }
-    }
 out:
     git_blob_free(blob);
     return rc;
-}
-
-static void *hash_worker(void *arg)
-{
-    hash_job *job = arg;
-    git_repository *repo = NULL;
-    uint8_t *buf = NULL;
-    ms_hasher *h = ms_hasher_new(job->ser->algorithm);
-    ms_error err;
-    ms_error_clear(&err);
-    if (!h) {
-        ms_error_nomem(&err);
-        job_fail(job, MS_ENOMEM, &err);
-        return NULL;
-    }
-    for (;;) {
-        size_t i = atomic_fetch_add(&job->next, 1);
-        if (i >= job->files->n || atomic_load(&job->failed))
-            break;
-        int rc = hash_one(job, &repo, h, &buf, i, &err);
-        if (rc) {
-            job_fail(job, rc, &err);
-            break;
-        }
-    }
-    git_repository_free(repo);
-    free(buf);
-    ms_hasher_free(h);
-    return NULL;
 }
 
 /* Hash `files` as `ser` says into a new manifest named `model_name`. */
@@ -701,7 +646,6 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
     hash_job job;
     int rc = 0;
     memset(&job, 0, sizeof job);
-    pthread_mutex_init(&job.lock, NULL);
     *out = NULL;
     if (!m || ms_serialization_copy(&m->serialization, ser)) {
         rc = ms_error_nomem(err);
@@ -775,7 +719,6 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
 
     job.gitdir = git_repository_path(repo);
     job.workdir = git_repository_workdir(repo);
-    job.repo = repo;
     job.files = files;
     job.ser = ser;
     job.model = model;
@@ -797,42 +740,27 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
         threads = MAX_THREADS;
     if (threads > files->n)
         threads = (unsigned)files->n;
-    if (total < PARALLEL_MIN_BYTES || threads < 2) {
-        ms_hasher *h = ms_hasher_new(ser->algorithm);
-        if (!h) {
-            rc = ms_error_nomem(err);
-            goto out;
-        }
-        uint8_t *buf = NULL;
-        for (size_t i = 0; i < files->n && rc == 0; i++)
-            rc = hash_one(&job, &repo, h, &buf, i, err);
-        free(buf);
-        ms_hasher_free(h);
-        if (rc)
-            goto out;
-    } else {
-        pthread_t tids[MAX_THREADS];
-        unsigned started = 0;
-        for (; started < threads; started++)
-            if (pthread_create(&tids[started], NULL, hash_worker, &job) != 0)
-                break;
-        if (started == 0) {
-            rc = ms_error_set(err, MS_EENV, "cannot start hashing threads");
-            goto out;
-        }
-        for (unsigned t = 0; t < started; t++)
-            pthread_join(tids[t], NULL);
-        if (job.rc) {
-            if (err)
-                *err = job.err;
-            rc = job.rc;
-            goto out;
-        }
-        if (atomic_load(&job.next) < files->n) {
-            rc = ms_error_set(err, MS_EENV, "hashing stopped early");
-            goto out;
-        }
+    if (total < PARALLEL_MIN_BYTES || threads < 2)
+        threads = 1; /* on this thread, with the caller's repository */
+    if (!(job.repos = calloc(threads, sizeof *job.repos))) {
+        rc = ms_error_nomem(err);
+        goto out;
     }
+    if (threads == 1)
+        job.repos[0] = repo;
+    hash_batch batch = {.algorithm = ser->algorithm,
+                        .threads = threads,
+                        .items = files->n,
+                        .fn = hash_one,
+                        .ctx = &job};
+    rc = files->n ? hash_batch_run(&batch, err) : 0;
+    if (threads > 1) {
+        for (unsigned t = 0; t < threads; t++)
+            git_repository_free(job.repos[t]);
+    }
+    free(job.repos);
+    if (rc)
+        goto out;
     if ((rc = ms_manifest_root(m->resources, m->n_resources, m->root_digest)) != 0) {
         rc = ms_error_set(err, rc, "cannot compute the root digest");
         goto out;
@@ -840,7 +768,6 @@ static int hash_files(git_repository *repo, const tfiles *files, const ms_serial
     *out = m;
     m = NULL;
 out:
-    pthread_mutex_destroy(&job.lock);
     free(job.first_res);
     ms_manifest_free(m);
     return rc;
