@@ -17,6 +17,10 @@ void ms_hex_encode(const uint8_t *data, size_t len, char *out);
  * Returns 0, or MS_EINPUT when the text is not even-length hex or does not fit `out_cap`. */
 int ms_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* The value (0..15) of one hex digit, either case; -1 for any other character. For decoding
+ * that is not a whole hex string (percent-encoding, JSON's \uXXXX); strings: ms_hex_decode. */
+int ms_hex_digit(int c);
+
 /* Base64-encode; returns a malloc'd NUL-terminated string, or NULL when out of memory. */
 char *ms_base64_encode(const uint8_t *data, size_t len);
 

@@ -6,8 +6,9 @@
  *   2  a glob and a path separated by a NUL byte (ms_lineage_glob_match, _prefix)
  *   3  a digest argument (ms_lineage_parse_digest)
  *   4  a lineage note of commit 0123...4567 (parse_note, then the fields `lineage log` reads)
- * The note reader is internal to lineage_notes.c (static), so that file is compiled into this
- * target; its external functions then come from here rather than from the library archive. */
+ * The note reader is internal to lineage_notes.c (static), and what log and find read of a note
+ * to lineage_log.c, so those files are compiled into this target; their external functions then
+ * come from here rather than from the library archive. */
 #include "config.h"
 
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "modelseal/lineage.h"
 
+#include "lineage/lineage_log.c"
 #include "lineage/lineage_notes.c"
 
 #define FUZZ_COMMIT "0123456789abcdef0123456789abcdef01234567"
@@ -90,8 +92,8 @@ static void fuzz_note(const uint8_t *data, size_t size)
         for (const cJSON *a = arts->child; a; a = a->next) {
             const char *fields[] = {"path", "kind", "digest", "previous", "change", "signature"};
             for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
-                (void)str_or_null(a, fields[k]);
-            (void)noted(note, str_or_null(a, "path"));
+                (void)lin_str_or_null(a, fields[k]);
+            (void)noted(note, lin_str_or_null(a, "path"));
         }
         (void)noted(note, "model");
         cJSON_Delete(note);

@@ -65,6 +65,29 @@ static void test_hex_refusals(void **state)
     assert_int_equal(n, 4);
 }
 
+static void test_hex_digit(void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(ms_hex_digit(digits[i]), i);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(ms_hex_digit(upper[i]), 10 + i);
+    /* Every other byte value (and EOF) is not a digit, including the neighbours of the ranges. */
+    int accepted = 0;
+    for (int c = -1; c < 256; c++)
+        accepted += ms_hex_digit(c) >= 0;
+    assert_int_equal(accepted, 22);
+    assert_int_equal(ms_hex_digit('/'), -1);
+    assert_int_equal(ms_hex_digit(':'), -1);
+    assert_int_equal(ms_hex_digit('@'), -1);
+    assert_int_equal(ms_hex_digit('G'), -1);
+    assert_int_equal(ms_hex_digit('`'), -1);
+    assert_int_equal(ms_hex_digit('g'), -1);
+    assert_int_equal(ms_hex_digit(0), -1);
+    assert_int_equal(ms_hex_digit(0xe6), -1);
+}
+
 static const char *const rfc4648[][2] = {
     {"", ""},
     {"f", "Zg=="},
@@ -204,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_hex_round_trip),
         cmocka_unit_test(test_hex_uppercase_accepted),
         cmocka_unit_test(test_hex_refusals),
+        cmocka_unit_test(test_hex_digit),
         cmocka_unit_test(test_base64_known_answers),
         cmocka_unit_test(test_base64_binary_round_trip),
         cmocka_unit_test(test_base64_refusals),

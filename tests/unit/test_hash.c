@@ -1,7 +1,8 @@
-/* Unit tests for hashing (include/modelseal/hash.h): SHA-256 and BLAKE2b-512 known answers,
- * incremental hashing, and the parallel engine on shard ranges at and around shard boundaries,
- * checked against libsodium's own one-shot functions; files that change between the walk and
- * the hashing are refused. */
+/* Unit tests for hashing (include/modelseal/hash.h, src/lib/hash/engine.h): SHA-256 and BLAKE2b-512
+ * known answers, incremental hashing, and the parallel engine on shard ranges at and around shard
+ * boundaries, checked against libsodium's own one-shot functions; files that change between the
+ * walk and the hashing are refused; the worker core (hash_feed from a source callback, with
+ * segments; hash_batch_run). */
 #include "config.h"
 
 #include <sodium.h>
@@ -9,6 +10,7 @@
 
 #include "unit.h"
 
+#include "../../src/lib/hash/engine.h"
 #include "modelseal/error.h"
 #include "modelseal/hash.h"
 #include "modelseal/walk.h"
@@ -698,6 +700,178 @@ static void test_stream_written_while_read(void **state)
     }
 }
 
+/* ---- the worker core (hash_feed, hash_batch_run) ---- */
+
+typedef struct mem_src {
+    const uint8_t *data;
+    uint64_t len;  /* bytes the source has (may be fewer than asked for: it ends early) */
+    size_t most;   /* the most it gives at once (short reads), 0: all asked */
+    int zero_copy; /* give *data instead of copying */
+    int fail_at;   /* > 0: a read at or past this offset fails with EIO */
+} mem_src;
+
+static ssize_t read_mem(void *src, uint64_t off, uint8_t *buf, size_t want, const uint8_t **data)
+{
+    mem_src *m = src;
+    if (m->fail_at > 0 && off >= (uint64_t)m->fail_at)
+        return -EIO;
+    if (off >= m->len)
+        return 0;
+    size_t n = want;
+    if (n > m->len - off)
+        n = (size_t)(m->len - off);
+    if (m->most && n > m->most)
+        n = m->most;
+    if (m->zero_copy)
+        *data = m->data + off;
+    else
+        memcpy(buf, m->data + off, n);
+    return (ssize_t)n;
+}
+
+typedef struct seen_digests {
+    uint8_t d[16][MS_HASH_MAX_SIZE];
+    size_t n;
+} seen_digests;
+
+static int keep_digest(void *ctx, size_t k, const uint8_t *digest)
+{
+    seen_digests *s = ctx;
+    assert_int_equal(k, s->n);
+    assert_true(s->n < 16);
+    memcpy(s->d[s->n++], digest, MS_HASH_MAX_SIZE);
+    return 0;
+}
+
+/* One digest per segment, equal to the one-shot digest of that segment's bytes, however the
+ * source hands the bytes over (copied or not, in short pieces or whole); an empty range has one
+ * digest without segments and none with them. */
+static void test_feed_segments(void **state)
+{
+    (void)state;
+    const uint64_t len = 25000, seg = 10000;
+    uint8_t *data = make_bytes((size_t)len, 7);
+    hash_worker w = {0};
+    ms_error e;
+    w.hasher = ms_hasher_new(MS_HASH_SHA256);
+    assert_non_null(w.hasher);
+    assert_int_equal(hash_worker_grow(&w, 4096, &e), 0);
+    for (int mode = 0; mode < 4; mode++) {
+        mem_src m = {data, len, mode & 1 ? 777 : 0, mode & 2, 0};
+        seen_digests s = {.n = 0};
+        hash_feed_job f = {.read = read_mem,
+                           .src = &m,
+                           .start = 0,
+                           .end = len,
+                           .segment = seg,
+                           .chunk = m.zero_copy ? SIZE_MAX : 0,
+                           .digest = keep_digest,
+                           .ctx = &s};
+        assert_int_equal(hash_feed(&w, &f), HASH_FEED_OK);
+        assert_int_equal(s.n, 3);
+        for (size_t k = 0; k < 3; k++) {
+            uint8_t want[MS_HASH_MAX_SIZE];
+            uint64_t a = k * seg, b = a + seg < len ? a + seg : len;
+            reference_digest(MS_HASH_SHA256, data + a, (size_t)(b - a), want);
+            assert_memory_equal(s.d[k], want, 32);
+        }
+    }
+    /* A range inside the source, no segments: one digest of exactly those bytes. */
+    {
+        mem_src m = {data, len, 0, 0, 0};
+        seen_digests s = {.n = 0};
+        hash_feed_job f = {.read = read_mem,
+                           .src = &m,
+                           .start = 100,
+                           .end = 20100,
+                           .digest = keep_digest,
+                           .ctx = &s};
+        uint8_t want[MS_HASH_MAX_SIZE];
+        assert_int_equal(hash_feed(&w, &f), HASH_FEED_OK);
+        assert_int_equal(s.n, 1);
+        reference_digest(MS_HASH_SHA256, data + 100, 20000, want);
+        assert_memory_equal(s.d[0], want, 32);
+    }
+    /* Empty: one digest (of nothing) without segments, none with. */
+    for (int with_seg = 0; with_seg < 2; with_seg++) {
+        mem_src m = {data, 0, 0, 0, 0};
+        seen_digests s = {.n = 0};
+        hash_feed_job f = {.read = read_mem,
+                           .src = &m,
+                           .segment = with_seg ? seg : 0,
+                           .digest = keep_digest,
+                           .ctx = &s};
+        uint8_t want[MS_HASH_MAX_SIZE];
+        assert_int_equal(hash_feed(&w, &f), HASH_FEED_OK);
+        assert_int_equal(s.n, with_seg ? 0 : 1);
+        reference_digest(MS_HASH_SHA256, data, 0, want);
+        if (!with_seg)
+            assert_memory_equal(s.d[0], want, 32);
+    }
+    /* A source that ends early, and one that fails: where, and why. */
+    {
+        mem_src m = {data, 15000, 0, 0, 0};
+        seen_digests s = {.n = 0};
+        hash_feed_job f = {.read = read_mem,
+                           .src = &m,
+                           .end = len,
+                           .segment = seg,
+                           .digest = keep_digest,
+                           .ctx = &s};
+        assert_int_equal(hash_feed(&w, &f), HASH_FEED_SHORT);
+        assert_int_equal(f.fail_off, 15000);
+        assert_int_equal(s.n, 1); /* the first segment was whole */
+        mem_src m2 = {data, len, 0, 0, 12288};
+        hash_feed_job f2 = {.read = read_mem, .src = &m2, .end = len};
+        assert_int_equal(hash_feed(&w, &f2), HASH_FEED_READ);
+        assert_int_equal(f2.fail_off, 12288);
+        assert_int_equal(f2.read_errno, EIO);
+    }
+    hash_worker_clear(&w);
+    free(data);
+}
+
+typedef struct batch_seen {
+    _Atomic unsigned done[64];
+    unsigned threads;
+} batch_seen;
+
+static int batch_fn(void *ctx, size_t item, unsigned worker, hash_worker *w, ms_error *err)
+{
+    batch_seen *b = ctx;
+    assert_true(worker < b->threads);
+    assert_non_null(w->hasher);
+    assert_true(w->cap >= 8192);
+    if (item == 40)
+        return ms_error_set(err, MS_EINPUT, "item %zu refused", item);
+    b->done[item]++;
+    return 0;
+}
+
+/* Every item once on workers with a hasher and a buffer; the first error stops the batch. */
+static void test_batch_run(void **state)
+{
+    (void)state;
+    for (unsigned threads = 1; threads <= 4; threads++) {
+        batch_seen b;
+        memset(&b, 0, sizeof b);
+        b.threads = threads;
+        ms_error e;
+        hash_batch batch = {.algorithm = MS_HASH_BLAKE2B,
+                            .threads = threads,
+                            .items = 40,
+                            .buffer_size = 8192,
+                            .fn = batch_fn,
+                            .ctx = &b};
+        assert_int_equal(hash_batch_run(&batch, &e), 0);
+        for (size_t i = 0; i < 40; i++)
+            assert_int_equal(b.done[i], 1);
+        batch.items = 64;
+        assert_int_equal(hash_batch_run(&batch, &e), MS_EINPUT);
+        assert_string_equal(e.message, "item 40 refused");
+    }
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -722,6 +896,8 @@ int main(void)
         T(test_stream_matches_engine),
         T(test_stream_file_vanishes),
         T(test_stream_written_while_read),
+        cmocka_unit_test(test_feed_segments),
+        cmocka_unit_test(test_batch_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "hash/engine.h"
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
 #include "modelseal/fs.h"

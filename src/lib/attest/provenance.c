@@ -163,12 +163,8 @@ static int drop_last(ms_provenance *p, int rc, ms_error *err)
 
 static int is_hex(const char *s, size_t n)
 {
-    if (strlen(s) != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            return 0;
-    return 1;
+    uint8_t bin[32];
+    return strlen(s) == n && ms_hex_decode(s, n, bin, sizeof bin, NULL) == 0;
 }
 
 int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *err)

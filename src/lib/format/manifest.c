@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hash/engine.h"
 #include "modelseal/buf.h"
 #include "modelseal/encoding.h"
 #include "modelseal/fs.h"

@@ -342,7 +342,7 @@ const char *ms_key_details(const ms_key *key)
 int ms_key_equal(const ms_key *a, const ms_key *b)
 {
     return a && b && a->type == b->type && a->spki_len == b->spki_len &&
-           CRYPTO_memcmp(a->spki, b->spki, a->spki_len) == 0;
+           sodium_memcmp(a->spki, b->spki, a->spki_len) == 0;
 }
 
 /* Wrap `der` as PEM with the given label, 64 base64 characters a line, into `out`. */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lineage_internal.h"
+#include "modelseal/encoding.h"
 #include "modelseal/json.h"
 #include "modelseal/walk.h"
 
@@ -299,25 +300,7 @@ int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_er
     const char *hex = text;
     if (strncmp(hex, "sha256:", 7) == 0)
         hex += 7;
-    if (strlen(hex) != 64)
+    if (strlen(hex) != 64 || ms_hex_decode(hex, 64, out, MS_SHA256_SIZE, NULL) != 0)
         return ms_error_set(err, MS_EINPUT, "\"%s\": not a SHA-256 digest (sha256:<64 hex>)", text);
-    for (size_t i = 0; i < 32; i++) {
-        int v = 0;
-        for (int k = 0; k < 2; k++) {
-            char c = hex[2 * i + (size_t)k];
-            int d;
-            if (c >= '0' && c <= '9')
-                d = c - '0';
-            else if (c >= 'a' && c <= 'f')
-                d = c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F')
-                d = c - 'A' + 10;
-            else
-                return ms_error_set(err, MS_EINPUT,
-                                    "\"%s\": not a SHA-256 digest (sha256:<64 hex>)", text);
-            v = v * 16 + d;
-        }
-        out[i] = (uint8_t)v;
-    }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <git2.h>
 
 #include "modelseal/lineage.h"
+#include "modelseal/manifest.h"
 
 /* Nothing here is part of the library's interface. */
 #pragma GCC visibility push(hidden)
@@ -157,6 +158,20 @@ int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_
  * odd-sized pieces through the smallest window). */
 int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
                    int *has_attributes, ms_error *err);
+
+/* Shared by the files of lineage/. lineage_repo.c: */
+/* Files at least this large are read from the working tree when the index says they are clean
+ * (and count when their bytes prove to be the blob). */
+#define WORKTREE_MIN_BYTES ((uint64_t)1 << 20)
+/* MS_EENV with "what: " and libgit2's last error message. */
+int lin_git_fail(ms_error *err, const char *what);
+/* a and b concatenated in new memory; NULL when out of memory. */
+char *lin_path_join(const char *a, const char *b);
+/* lineage_tree.c: build the manifest of the model whose tree entry is `e` (a tree, or a blob for
+ * a single file), as `ser` says. */
+int lin_manifest_from_tree(git_repository *repo, const git_tree_entry *e, const char *model,
+                           const ms_serialization *ser, int ignore_git, ms_manifest **out,
+                           ms_error *err);
 
 #pragma GCC visibility pop
 

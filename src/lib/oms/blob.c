@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
@@ -137,7 +137,7 @@ static int subject_matches(const cJSON *subject, const uint8_t want[32])
     size_t n = 0;
     return cJSON_IsString(hex) &&
            ms_hex_decode(hex->valuestring, strlen(hex->valuestring), got, sizeof got, &n) == 0 &&
-           n == 32 && CRYPTO_memcmp(got, want, 32) == 0;
+           n == 32 && sodium_memcmp(got, want, 32) == 0;
 }
 
 int ms_blob_check_statement(const uint8_t *payload, size_t len, const uint8_t *sha256,

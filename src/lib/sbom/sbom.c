@@ -16,6 +16,7 @@
 #include "modelseal/encoding.h"
 #include "modelseal/policy.h"
 #include "modelseal/sbom.h"
+#include "modelseal/walk.h"
 
 #include "sbom_internal.h"
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/encoding.h"
@@ -239,7 +241,7 @@ static int dataset_statement(collect_ctx *ctx, ms_sbom_dataset *ds)
             goto out;
         }
         if (ds->has_manifest_digest &&
-            memcmp(info.manifest_digest, ds->manifest_digest, MS_SHA256_SIZE) != 0) {
+            sodium_memcmp(info.manifest_digest, ds->manifest_digest, MS_SHA256_SIZE) != 0) {
             mismatch_line = cl->line_number;
             ms_dataset_info_clear(&info);
             continue;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "modelseal/encoding.h"
 #include "sigstore_internal.h"
@@ -70,7 +70,7 @@ int ms_merkle_verify_inclusion(uint64_t index, uint64_t tree_size, const uint8_t
     if (sn != 0)
         return ms_error_set(err, MS_EVERIFY,
                             "the audit path has %zu hashes, fewer than the tree needs", n_proof);
-    if (CRYPTO_memcmp(r, root, 32) != 0) {
+    if (sodium_memcmp(r, root, 32) != 0) {
         ms_hex_encode(r, 32, hex);
         return ms_error_set(err, MS_EVERIFY,
                             "the audit path leads to root %s, not the expected one", hex);

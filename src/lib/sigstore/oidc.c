@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "modelseal/encoding.h"
 #include "modelseal/json.h"
@@ -258,14 +259,6 @@ out:
 
 /* ---- interactive flow ---- */
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The percent-decoded value of `name` in an x-www-form-urlencoded query, new; NULL when
  * absent (or malformed: *bad set). */
 static char *query_value(const char *query, const char *name, int *bad)
@@ -284,8 +277,8 @@ static char *query_value(const char *query, const char *name, int *bad)
             }
             for (size_t i = nlen + 1; i < len; i++) {
                 if (p[i] == '%') {
-                    int h = i + 2 < len ? hex_value(p[i + 1]) : -1;
-                    int l = i + 2 < len ? hex_value(p[i + 2]) : -1;
+                    int h = i + 2 < len ? ms_hex_digit((unsigned char)p[i + 1]) : -1;
+                    int l = i + 2 < len ? ms_hex_digit((unsigned char)p[i + 2]) : -1;
                     if (h < 0 || l < 0 || (h == 0 && l == 0)) {
                         free(v);
                         *bad = 1;
@@ -586,7 +579,7 @@ static int interactive_token(const ms_sigstore_sign_options *opts, const char *i
         goto out;
     close(lfd);
     lfd = -1;
-    if (strlen(got_state) != strlen(state) || CRYPTO_memcmp(got_state, state, strlen(state)) != 0) {
+    if (strlen(got_state) != strlen(state) || sodium_memcmp(got_state, state, strlen(state)) != 0) {
         rc = ms_error_set(err, MS_EENV,
                           "OIDC redirect: the state does not match the request (a forged "
                           "redirect?)");

@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 
 #include "modelseal/encoding.h"
 #include "modelseal/json.h"
@@ -72,7 +73,7 @@ static int b64_is(const cJSON *s, const uint8_t *want, size_t want_len)
 {
     size_t n = 0;
     uint8_t *raw = cJSON_IsString(s) ? unb64(s->valuestring, &n) : NULL;
-    int same = raw && n == want_len && CRYPTO_memcmp(raw, want, n) == 0;
+    int same = raw && n == want_len && sodium_memcmp(raw, want, n) == 0;
     free(raw);
     return same;
 }

@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
+#include <sodium.h>
 
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
@@ -413,7 +414,7 @@ static int timestamp(session *s, const ms_sigstore_service *tsa, ms_error *err)
     }
     if (!got_hash || !got_alg || OBJ_obj2nid(got_alg->algorithm) != NID_sha256 ||
         ASN1_STRING_length(got_hash) != 32 ||
-        CRYPTO_memcmp(ASN1_STRING_get0_data(got_hash), hash, 32) != 0) {
+        sodium_memcmp(ASN1_STRING_get0_data(got_hash), hash, 32) != 0) {
         rc = ms_error_set(err, MS_EVERIFY, "%s (%s): the timestamp is for another signature", svc,
                           tsa->url);
         goto out;

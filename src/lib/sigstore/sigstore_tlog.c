@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 
 #include "modelseal/encoding.h"
 #include "modelseal/json.h"
@@ -119,7 +119,7 @@ static int hex_hash_is(const cJSON *h, const uint8_t want[32])
     size_t n;
     return alg && value && strcmp(alg, "sha256") == 0 &&
            ms_hex_decode(value, strlen(value), got, sizeof got, &n) == 0 && n == 32 &&
-           CRYPTO_memcmp(got, want, 32) == 0;
+           sodium_memcmp(got, want, 32) == 0;
 }
 
 /* A HashOutput {algorithm: "SHA2_256", digest: base64} (Rekor v2) equal to `want`. */
@@ -130,7 +130,7 @@ static int hash_output_is(const cJSON *h, const uint8_t want[32])
     size_t n = 0;
     int same = alg && digest && strcmp(alg, "SHA2_256") == 0 &&
                ms_base64_decode(digest, strlen(digest), &got, &n) == 0 && n == 32 &&
-               CRYPTO_memcmp(got, want, 32) == 0;
+               sodium_memcmp(got, want, 32) == 0;
     free(got);
     return same;
 }
@@ -370,7 +370,7 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
         rc = ms_error_set(err, rc, "sigstore %s", msg);
         goto out;
     }
-    if (cp.tree_size != (uint64_t)size || CRYPTO_memcmp(cp.root_hash, root_hash, 32) != 0) {
+    if (cp.tree_size != (uint64_t)size || sodium_memcmp(cp.root_hash, root_hash, 32) != 0) {
         rc = ms_sigstore_fail(
             err, MS_EVERIFY, "checkpoint",
             "the checkpoint (size %llu) commits to another tree than the inclusion proof "

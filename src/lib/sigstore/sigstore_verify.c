@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "modelseal/dsse.h"
 #include "modelseal/encoding.h"
@@ -164,7 +164,7 @@ static int load_content(ms_sigstore_vctx *c, ms_error *err)
     memcpy(c->digest, c->policy->artifact_sha256, 32);
     if (c->msg->digest) {
         if (!c->msg->digest_algorithm || strcmp(c->msg->digest_algorithm, "SHA2_256") != 0 ||
-            c->msg->digest_len != 32 || CRYPTO_memcmp(c->msg->digest, c->digest, 32) != 0)
+            c->msg->digest_len != 32 || sodium_memcmp(c->msg->digest, c->digest, 32) != 0)
             return ms_sigstore_fail(err, MS_EVERIFY, "signature",
                                     "the bundle's message digest is not the artifact's SHA-256");
     }

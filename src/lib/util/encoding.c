@@ -27,6 +27,17 @@ int ms_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap,
     return 0;
 }
 
+int ms_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 char *ms_base64_encode(const uint8_t *data, size_t len)
 {
     if (len > (SIZE_MAX / 4) * 3 - 3)

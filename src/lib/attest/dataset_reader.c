@@ -1,5 +1,5 @@
-/* Reading dataset manifests: a streaming, bounded, canonical reader; the re-hash of a
- * directory against a manifest; and the dataset statement (build, check, read).
+/* Reading dataset manifests: a streaming, bounded, canonical reader. (The re-hash of a
+ * directory against a manifest is dataset_rehash.c; the dataset statement, dataset_statement.c.)
  *
  * A manifest is untrusted. The reader decompresses with a bounded window, bounds every line
  * (MS_DATASET_MAX_LINE) and the whole stream (MS_DATASET_MAX_SIZE), parses each line with a
@@ -11,7 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,6 @@
 #include "modelseal/walk.h"
 
 #define WINDOW_LOG_MAX 27 /* 128 MiB: the decompressor never needs more memory than that */
-#define MAX_JSON_INTEGER (UINT64_C(1) << 53)
 
 struct ms_dataset_reader {
     char *name; /* the manifest path, for messages */
@@ -194,24 +193,13 @@ static int expect(cursor *c, const char *s, const char *field)
     return bad(c, "expected %s", field);
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 static int u4(cursor *c, unsigned *out)
 {
     unsigned v = 0;
     if (c->end - c->p < 4)
         return -1;
     for (int i = 0; i < 4; i++) {
-        int h = hexval(c->p[i]);
+        int h = ms_hex_digit((unsigned char)c->p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;
@@ -332,11 +320,8 @@ static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
             return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
     }
     /* The digits are checked above; a digest is not secret, so no constant-time decoder. */
-    for (size_t i = 0; i < len; i++) {
-        char hi = c->p[2 * i], lo = c->p[2 * i + 1];
-        out[i] = (uint8_t)(((hi <= '9' ? hi - '0' : hi - 'a' + 10) << 4) |
-                           (lo <= '9' ? lo - '0' : lo - 'a' + 10));
-    }
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(ms_hex_digit(c->p[2 * i]) << 4 | ms_hex_digit(c->p[2 * i + 1]));
     c->p += 2 * len;
     return 0;
 }
@@ -677,7 +662,7 @@ static int finish(ms_dataset_reader *r, ms_error *err)
             r->name, (unsigned long long)r->hdr.bytes, (unsigned long long)r->bytes);
     if (ms_hasher_final(r->root, root) != 0 || ms_hasher_final(r->digest, r->manifest_digest) != 0)
         return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
-    if (CRYPTO_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
+    if (sodium_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
         ms_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
         ms_hex_encode(root, MS_SHA256_SIZE, got);
         return ms_error_set(err, MS_EINPUT,
@@ -741,485 +726,5 @@ int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_er
         ms_dataset_info_clear(&tmp);
     }
     ms_dataset_reader_free(r);
-    return rc;
-}
-
-/* ---- re-hashing a directory against a manifest -------------------------------------------- */
-
-enum { REC_MISSING, REC_EXTRA, REC_CHANGED, REC_COMPARE };
-
-#define SPOOL_MEMORY ((size_t)1 << 20) /* differences kept in memory before spilling to a file */
-
-/* What travels with each file through the hash stream. */
-typedef struct record {
-    int kind;
-    uint8_t digest[MS_HASH_MAX_SIZE]; /* REC_COMPARE: the manifest's */
-} record;
-
-typedef struct verifier {
-    const char *dir;
-    const ms_dataset_verify_options *opts;
-    ms_dataset_verify_result *res;
-    ms_dataset_reader *reader;
-    ms_hash_stream *stream;
-    size_t dlen;
-    /* the manifest's current line (lookahead) */
-    int m_have;
-    const char *m_path;
-    uint64_t m_size;
-    uint8_t m_digest[MS_HASH_MAX_SIZE];
-    /* differences, held until the whole manifest has been read and found well formed */
-    ms_buf spool;
-    FILE *spill;
-} verifier;
-
-static int advance(verifier *v, ms_error *err)
-{
-    int rc = ms_dataset_reader_next(v->reader, &v->m_path, &v->m_size, v->m_digest, err);
-    if (rc < 0)
-        return rc;
-    v->m_have = rc;
-    return 0;
-}
-
-/* Count a difference and keep it (kind byte, length, path) for reporting at the end. */
-static int note(verifier *v, int kind, const char *path, ms_error *err)
-{
-    if (kind == REC_MISSING)
-        v->res->missing++;
-    else if (kind == REC_EXTRA)
-        v->res->extra++;
-    else
-        v->res->changed++;
-    if (!v->opts->diff)
-        return 0;
-    uint32_t len = (uint32_t)strlen(path);
-    unsigned char head[5] = {(unsigned char)kind, (unsigned char)(len >> 24),
-                             (unsigned char)(len >> 16), (unsigned char)(len >> 8),
-                             (unsigned char)len};
-    if (ms_buf_append(&v->spool, head, sizeof head) || ms_buf_append(&v->spool, path, len))
-        return ms_error_nomem(err);
-    if (v->spool.len >= SPOOL_MEMORY) {
-        if (!v->spill && !(v->spill = tmpfile()))
-            return ms_error_set(err, MS_EENV, "cannot create a temporary file: %s",
-                                strerror(errno));
-        if (fwrite(v->spool.data, 1, v->spool.len, v->spill) != v->spool.len)
-            return ms_error_set(err, MS_EENV, "cannot write a temporary file: %s", strerror(errno));
-        ms_buf_reset(&v->spool);
-    }
-    return 0;
-}
-
-static void report_one(verifier *v, int kind, const char *path)
-{
-    ms_dataset_diff_kind k = kind == REC_MISSING ? MS_DATASET_MISSING
-                             : kind == REC_EXTRA ? MS_DATASET_EXTRA
-                                                 : MS_DATASET_CHANGED;
-    v->opts->diff(v->opts->diff_ctx, k, path);
-}
-
-/* Report the records in `data` (whole records only). */
-static int replay(verifier *v, const uint8_t *data, size_t len, ms_error *err)
-{
-    char *path = NULL;
-    size_t cap = 0;
-    for (size_t i = 0; i < len;) {
-        uint32_t n = (uint32_t)data[i + 1] << 24 | (uint32_t)data[i + 2] << 16 |
-                     (uint32_t)data[i + 3] << 8 | data[i + 4];
-        if (n + 1 > cap) {
-            char *p = realloc(path, n + 1);
-            if (!p) {
-                free(path);
-                return ms_error_nomem(err);
-            }
-            path = p;
-            cap = n + 1;
-        }
-        memcpy(path, data + i + 5, n);
-        path[n] = '\0';
-        report_one(v, data[i], path);
-        i += 5 + (size_t)n;
-    }
-    free(path);
-    return 0;
-}
-
-/* Report every kept difference, in path order. */
-static int report_all(verifier *v, ms_error *err)
-{
-    int rc = 0;
-    if (!v->opts->diff)
-        return 0;
-    if (v->spill) {
-        ms_buf all = MS_BUF_INIT;
-        uint8_t chunk[65536];
-        size_t n;
-        if (fflush(v->spill) != 0 || fseek(v->spill, 0, SEEK_SET) != 0)
-            return ms_error_set(err, MS_EENV, "temporary file: %s", strerror(errno));
-        /* Records may straddle chunks: keep the unfinished tail for the next round. */
-        while ((n = fread(chunk, 1, sizeof chunk, v->spill)) > 0) {
-            if (ms_buf_append(&all, chunk, n)) {
-                ms_buf_free(&all);
-                return ms_error_nomem(err);
-            }
-            size_t whole = 0;
-            while (all.len - whole >= 5) {
-                size_t rl =
-                    5 + ((size_t)all.data[whole + 1] << 24 | (size_t)all.data[whole + 2] << 16 |
-                         (size_t)all.data[whole + 3] << 8 | all.data[whole + 4]);
-                if (all.len - whole < rl)
-                    break;
-                whole += rl;
-            }
-            if ((rc = replay(v, all.data, whole, err)) != 0)
-                break;
-            memmove(all.data, all.data + whole, all.len - whole);
-            all.len -= whole;
-        }
-        if (rc == 0 && ferror(v->spill))
-            rc = ms_error_set(err, MS_EENV, "temporary file: read error");
-        ms_buf_free(&all);
-        if (rc)
-            return rc;
-    }
-    return replay(v, v->spool.data, v->spool.len, err);
-}
-
-/* A file back from the hash stream, in path order. */
-static int on_result(void *ctx, const ms_hash_stream_file *f, ms_error *err)
-{
-    verifier *v = ctx;
-    const record *rec = f->user;
-    if (rec->kind != REC_COMPARE)
-        return note(v, rec->kind, f->path, err);
-    if (!f->hashed)
-        return note(v, REC_CHANGED, f->path, err); /* another size */
-    v->res->files++;
-    if (CRYPTO_memcmp(rec->digest, f->digest, v->dlen) != 0)
-        return note(v, REC_CHANGED, f->path, err);
-    return 0;
-}
-
-static int pass_through(verifier *v, int kind, const char *path, ms_error *err)
-{
-    ms_file_entry e;
-    record rec;
-    memset(&e, 0, sizeof e);
-    memset(&rec, 0, sizeof rec);
-    e.path = (char *)path; /* only read */
-    e.dir_fd = -1;
-    rec.kind = kind;
-    return ms_hash_stream_add(v->stream, &e, 0, -1, &rec, err);
-}
-
-static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
-{
-    verifier *v = ctx;
-    int rc;
-    for (;;) {
-        if (!v->m_have)
-            return pass_through(v, REC_EXTRA, e->path, err);
-        int cmp = strcmp(v->m_path, e->path);
-        if (cmp > 0)
-            return pass_through(v, REC_EXTRA, e->path, err);
-        if (cmp == 0) {
-            record rec;
-            memset(&rec, 0, sizeof rec);
-            rec.kind = REC_COMPARE;
-            memcpy(rec.digest, v->m_digest, v->dlen);
-            if (v->m_size > INT64_MAX)
-                rc = pass_through(v, REC_CHANGED, e->path, err);
-            else
-                rc = ms_hash_stream_add(v->stream, e, 1, (int64_t)v->m_size, &rec, err);
-            return rc ? rc : advance(v, err);
-        }
-        if ((rc = pass_through(v, REC_MISSING, v->m_path, err)) != 0 || (rc = advance(v, err)) != 0)
-            return rc;
-    }
-}
-
-int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
-                          const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
-                          ms_error *err)
-{
-    verifier v;
-    ms_dataset_info info;
-    const char **ignores = NULL;
-    char *manifest_rel = NULL;
-    size_t n_ignores = 0;
-    int rc = 0;
-    struct stat st;
-
-    memset(&v, 0, sizeof v);
-    memset(&info, 0, sizeof info);
-    memset(res, 0, sizeof *res);
-    v.dir = dir;
-    v.opts = opts;
-    v.res = res;
-    if (stat(dir, &st) != 0)
-        return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
-    if (!(v.reader = ms_dataset_reader_open(manifest_path, &info, err)))
-        return err ? err->code : MS_EINPUT;
-    v.dlen = ms_hash_size(info.algorithm);
-    ms_hash_stream_options so = {
-        .root = dir,
-        .algorithm = info.algorithm,
-        .threads = opts->threads,
-        .window = opts->batch_files,
-        .buffer_size = opts->buffer_size,
-        .user_size = sizeof(record),
-        .done = on_result,
-        .ctx = &v,
-    };
-    if (!(v.stream = ms_hash_stream_new(&so, err))) {
-        rc = err ? err->code : MS_ENOMEM;
-        goto out;
-    }
-    /* The manifest's own "ignore" list (its header is read and checked by now; the rest of it
-     * is before anything is told), the caller's files that are not data, the manifest itself. */
-    ignores = calloc(info.n_ignore_paths + opts->n_ignore_paths + 2, sizeof *ignores);
-    if (!ignores) {
-        rc = ms_error_nomem(err);
-        goto out;
-    }
-    for (size_t i = 0; i < info.n_ignore_paths; i++)
-        ignores[n_ignores++] = info.ignore_paths[i];
-    for (size_t i = 0; i < opts->n_ignore_paths; i++)
-        ignores[n_ignores++] = opts->ignore_paths[i];
-    if ((manifest_rel = ms_path_inside_model(dir, manifest_path)) != NULL)
-        ignores[n_ignores++] = manifest_rel;
-    ms_walk_options wopts = {
-        .ignore_paths = ignores,
-        .n_ignore_paths = n_ignores,
-        .allow_symlinks = 0,
-        .ignore_git_paths = 0,
-        .no_stat = 1,
-    };
-    if ((rc = advance(&v, err)) != 0 || (rc = ms_walk(dir, &wopts, on_disk_file, &v, err)) != 0)
-        goto out;
-    while (v.m_have) {
-        if ((rc = pass_through(&v, REC_MISSING, v.m_path, err)) != 0 ||
-            (rc = advance(&v, err)) != 0)
-            goto out;
-    }
-    if ((rc = ms_hash_stream_finish(v.stream, err)) != 0)
-        goto out;
-    /* The whole manifest has been read and checked: now the differences may be told, once the
-     * caller agrees it is the manifest meant. */
-    ms_dataset_reader_digest(v.reader, info.manifest_digest);
-    if (opts->manifest_check && (rc = opts->manifest_check(opts->check_ctx, &info, err)) != 0)
-        goto out;
-    if (opts->info) {
-        ms_dataset_info_clear(opts->info);
-        *opts->info = info;
-        memset(&info, 0, sizeof info);
-    }
-    if ((rc = report_all(&v, err)) != 0)
-        goto out;
-    if (res->missing || res->extra || res->changed)
-        rc = ms_error_set(err, MS_EVERIFY,
-                          "%s does not match %s: %llu missing, %llu extra, %llu changed", dir,
-                          manifest_path, (unsigned long long)res->missing,
-                          (unsigned long long)res->extra, (unsigned long long)res->changed);
-out:
-    ms_hash_stream_free(v.stream);
-    ms_buf_free(&v.spool);
-    if (v.spill)
-        fclose(v.spill);
-    free(ignores);
-    free(manifest_rel);
-    ms_dataset_reader_free(v.reader);
-    ms_dataset_info_clear(&info);
-    return rc;
-}
-
-/* ---- the dataset statement ---------------------------------------------------------------- */
-
-/* Add `s` (or null) to `obj`; 1 on success. */
-static int add_nullable(cJSON *obj, const char *key, const char *s)
-{
-    cJSON *item = s ? cJSON_CreateString(s) : cJSON_CreateNull();
-    if (!item || !cJSON_AddItemToObject(obj, key, item)) {
-        cJSON_Delete(item);
-        return 0;
-    }
-    return 1;
-}
-
-int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
-{
-    char root[2 * MS_SHA256_SIZE + 1], mdig[2 * MS_SHA256_SIZE + 1];
-    char *text = NULL;
-    int rc = 0;
-    if (!info->name || !info->name[0])
-        return ms_error_set(err, MS_EINPUT, "dataset statement: no name");
-    if (info->files > MAX_JSON_INTEGER || info->bytes > MAX_JSON_INTEGER)
-        return ms_error_set(err, MS_EINPUT,
-                            "dataset statement: files or bytes above 2^53 cannot be stated "
-                            "exactly in JSON");
-    ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
-    ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, mdig);
-    /* Every cJSON call below returns NULL only when out of memory; `ok` collects them. */
-    cJSON *st = cJSON_CreateObject();
-    int ok = st && cJSON_AddStringToObject(st, "_type", MS_INTOTO_STATEMENT_TYPE);
-    cJSON *subjects = ok ? cJSON_AddArrayToObject(st, "subject") : NULL;
-    cJSON *subject = cJSON_CreateObject();
-    ok = ok && subjects && subject && cJSON_AddItemToArray(subjects, subject);
-    if (!ok)
-        cJSON_Delete(subject);
-    ok = ok && cJSON_AddStringToObject(subject, "name", info->name);
-    cJSON *sd = ok ? cJSON_AddObjectToObject(subject, "digest") : NULL;
-    ok = ok && sd && cJSON_AddStringToObject(sd, "sha256", root) &&
-         cJSON_AddStringToObject(st, "predicateType", MS_DATASET_PREDICATE_TYPE);
-    cJSON *pred = ok ? cJSON_AddObjectToObject(st, "predicate") : NULL;
-    ok = ok && pred && cJSON_AddStringToObject(pred, "name", info->name) &&
-         add_nullable(pred, "version", info->version) &&
-         add_nullable(pred, "source", info->source) &&
-         add_nullable(pred, "license", info->license) &&
-         cJSON_AddStringToObject(pred, "algorithm", ms_hash_name(info->algorithm)) &&
-         ms_json_add_uint(pred, "files", info->files) &&
-         ms_json_add_uint(pred, "bytes", info->bytes);
-    cJSON *md = ok ? cJSON_AddObjectToObject(pred, "manifest_digest") : NULL;
-    ok = ok && md && cJSON_AddStringToObject(md, "sha256", mdig);
-    if (!ok || !(text = cJSON_PrintUnformatted(st))) {
-        rc = ms_error_nomem(err);
-        goto out;
-    }
-    ms_buf_reset(payload);
-    if (ms_buf_append_str(payload, text))
-        rc = ms_error_nomem(err);
-out:
-    free(text);
-    cJSON_Delete(st);
-    return rc;
-}
-
-static int pred_text(const cJSON *pred, const char *field, int nullable, char **out, ms_error *err)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(pred, field);
-    *out = NULL;
-    if (!item)
-        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate.%s: missing", field);
-    if (nullable && cJSON_IsNull(item))
-        return 0;
-    if (!cJSON_IsString(item) || !item->valuestring[0])
-        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate.%s: not a%s string",
-                            field, nullable ? " non-empty string or null, nor" : " non-empty");
-    if (!(*out = strdup(item->valuestring)))
-        return ms_error_nomem(err);
-    return 0;
-}
-
-static int pred_count(const cJSON *pred, const char *field, uint64_t *out, ms_error *err)
-{
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(pred, field);
-    double d = item ? item->valuedouble : -1;
-    if (!cJSON_IsNumber(item) || !(d >= 0) || d > (double)MAX_JSON_INTEGER ||
-        (double)(uint64_t)d != d)
-        return ms_error_set(err, MS_EINPUT,
-                            "dataset statement: predicate.%s: not a non-negative integer", field);
-    *out = (uint64_t)d;
-    return 0;
-}
-
-int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info, ms_error *err)
-{
-    ms_dataset_info tmp;
-    char *alg = NULL;
-    int rc = 0;
-    memset(&tmp, 0, sizeof tmp);
-    if (!st->predicate_type || strcmp(st->predicate_type, MS_DATASET_PREDICATE_TYPE) != 0)
-        return ms_error_set(err, MS_EINPUT, "not a dataset statement (predicateType %.200s)",
-                            st->predicate_type ? st->predicate_type : "missing");
-    const cJSON *pred = ms_statement_predicate(st);
-    if (!cJSON_IsObject(pred))
-        return ms_error_set(err, MS_EINPUT, "dataset statement: predicate: missing");
-    if ((rc = pred_text(pred, "name", 0, &tmp.name, err)) != 0 ||
-        (rc = pred_text(pred, "version", 1, &tmp.version, err)) != 0 ||
-        (rc = pred_text(pred, "source", 1, &tmp.source, err)) != 0 ||
-        (rc = pred_text(pred, "license", 1, &tmp.license, err)) != 0 ||
-        (rc = pred_text(pred, "algorithm", 0, &alg, err)) != 0 ||
-        (rc = pred_count(pred, "files", &tmp.files, err)) != 0 ||
-        (rc = pred_count(pred, "bytes", &tmp.bytes, err)) != 0)
-        goto out;
-    if (ms_hash_parse(alg, &tmp.algorithm) != 0) {
-        rc = ms_error_set(err, MS_EINPUT, "dataset statement: predicate.algorithm: unknown %.64s",
-                          alg);
-        goto out;
-    }
-    const cJSON *md = cJSON_GetObjectItemCaseSensitive(pred, "manifest_digest");
-    const cJSON *mh = cJSON_IsObject(md) ? cJSON_GetObjectItemCaseSensitive(md, "sha256") : NULL;
-    size_t n = 0;
-    if (!cJSON_IsString(mh) || strlen(mh->valuestring) != 2 * MS_SHA256_SIZE ||
-        ms_hex_decode(mh->valuestring, 2 * MS_SHA256_SIZE, tmp.manifest_digest, MS_SHA256_SIZE,
-                      &n) != 0) {
-        rc = ms_error_set(err, MS_EINPUT,
-                          "dataset statement: predicate.manifest_digest.sha256: not 64 hex digits");
-        goto out;
-    }
-    if (!st->subject_name || strcmp(st->subject_name, tmp.name) != 0) {
-        rc = ms_error_set(err, MS_EINPUT,
-                          "dataset statement: subject name differs from predicate.name");
-        goto out;
-    }
-    memcpy(tmp.root_digest, st->subject_digest, MS_SHA256_SIZE);
-    ms_dataset_info_clear(info);
-    *info = tmp;
-    memset(&tmp, 0, sizeof tmp);
-out:
-    free(alg);
-    ms_dataset_info_clear(&tmp);
-    return rc;
-}
-
-static int same_text(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *info, ms_error *err)
-{
-    ms_dataset_info s;
-    char a[2 * MS_SHA256_SIZE + 1], b[2 * MS_SHA256_SIZE + 1];
-    int rc;
-    memset(&s, 0, sizeof s);
-    if ((rc = ms_dataset_info_from_statement(st, &s, err)) != 0)
-        return rc;
-    if (strcmp(s.name, info->name) != 0) {
-        rc = ms_error_set(err, MS_EVERIFY,
-                          "the signed statement is for dataset \"%.200s\", the manifest is "
-                          "\"%.200s\"",
-                          s.name, info->name);
-    } else if (CRYPTO_memcmp(s.root_digest, info->root_digest, MS_SHA256_SIZE) != 0) {
-        ms_hex_encode(s.root_digest, MS_SHA256_SIZE, a);
-        ms_hex_encode(info->root_digest, MS_SHA256_SIZE, b);
-        rc = ms_error_set(err, MS_EVERIFY,
-                          "root digest: signed sha256:%s, the manifest's is sha256:%s", a, b);
-    } else if (CRYPTO_memcmp(s.manifest_digest, info->manifest_digest, MS_SHA256_SIZE) != 0) {
-        ms_hex_encode(s.manifest_digest, MS_SHA256_SIZE, a);
-        ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, b);
-        rc = ms_error_set(err, MS_EVERIFY,
-                          "manifest_digest: signed sha256:%s, the manifest's is sha256:%s (the "
-                          "manifest is not the one that was signed)",
-                          a, b);
-    } else if (!same_text(s.version, info->version)) {
-        rc = ms_error_set(err, MS_EVERIFY, "version: the signed statement and the manifest differ");
-    } else if (!same_text(s.source, info->source)) {
-        rc = ms_error_set(err, MS_EVERIFY, "source: the signed statement and the manifest differ");
-    } else if (!same_text(s.license, info->license)) {
-        rc = ms_error_set(err, MS_EVERIFY, "license: the signed statement and the manifest differ");
-    } else if (s.algorithm != info->algorithm) {
-        rc = ms_error_set(err, MS_EVERIFY, "algorithm: signed %s, the manifest's is %s",
-                          ms_hash_name(s.algorithm), ms_hash_name(info->algorithm));
-    } else if (s.files != info->files) {
-        rc = ms_error_set(err, MS_EVERIFY, "files: signed %llu, the manifest lists %llu",
-                          (unsigned long long)s.files, (unsigned long long)info->files);
-    } else if (s.bytes != info->bytes) {
-        rc = ms_error_set(err, MS_EVERIFY, "bytes: signed %llu, the manifest has %llu",
-                          (unsigned long long)s.bytes, (unsigned long long)info->bytes);
-    }
-    ms_dataset_info_clear(&s);
     return rc;
 }
