@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "export.h"
 #include "json.h"
 
 #ifdef __cplusplus
@@ -41,32 +42,33 @@ typedef struct ms_dsse_envelope {
 /* The DSSE pre-authentication encoding, the bytes a signature covers:
  * "DSSEv1" SP len(type) SP type SP len(payload) SP payload, lengths in ASCII decimal.
  * Replaces the contents of `out`. 0 or MS_ENOMEM. */
-int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
+MS_API int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
 
 /* A new envelope holding copies of `payload_type` and the payload, with no signatures (free with
  * ms_dsse_envelope_free). NULL when out of memory or the payload exceeds MS_DSSE_MAX_PAYLOAD. */
-ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload,
-                                       size_t len);
+MS_API ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload,
+                                              size_t len);
 
 /* Append a copy of a signature; `keyid` may be NULL. 0, MS_EINPUT (empty, too large, or more
  * than MS_DSSE_MAX_SIGNATURES) or MS_ENOMEM. */
-int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *sig, size_t len,
-                                   const char *keyid, ms_error *err);
+MS_API int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *sig, size_t len,
+                                          const char *keyid, ms_error *err);
 
 /* Deep copy into *out. 0 or MS_ENOMEM. */
-int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out, ms_error *err);
+MS_API int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out,
+                                 ms_error *err);
 
 /* Read an envelope from its JSON object (untrusted): `payload` and every `sig` must be standard
  * padded base64, `payloadType` a string, `signatures` 1..MS_DSSE_MAX_SIGNATURES objects whose
  * `keyid` is absent, null or a string. Unknown fields are ignored. On success *out is new (free
  * with ms_dsse_envelope_free). Returns 0, MS_EINPUT (message names the field) or MS_ENOMEM. */
-int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
+MS_API int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
 
 /* The envelope as a new JSON object {payload, payloadType, signatures:[{sig, keyid}]}; a NULL
  * keyid is written as "" (as model_signing 1.1 does). NULL when out of memory. */
-cJSON *ms_dsse_to_json(const ms_dsse_envelope *env);
+MS_API cJSON *ms_dsse_to_json(const ms_dsse_envelope *env);
 
-void ms_dsse_envelope_free(ms_dsse_envelope *env);
+MS_API void ms_dsse_envelope_free(ms_dsse_envelope *env);
 
 #ifdef __cplusplus
 }

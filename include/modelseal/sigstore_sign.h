@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,7 +53,7 @@ typedef struct ms_sigstore_sign_options {
  * names services valid now, and an identity token source exists (an explicit token,
  * SIGSTORE_ID_TOKEN, GitHub Actions variables, or the interactive flow with an OIDC issuer).
  * Contacts nothing. 0 or the error signing would give (MS_EINPUT, MS_EENV). */
-int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *err);
+MS_API int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *err);
 
 /* Sign an in-toto statement keylessly: DSSE over PAE("application/vnd.in-toto+json", payload),
  * logged as a Rekor v1 `dsse` 0.0.1 entry or, on a Rekor v2 log, a `hashedrekord` 0.0.2 entry
@@ -63,14 +64,14 @@ int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *e
  * 0; MS_EENV naming the service on network failure or a refused request (exit 3); MS_EVERIFY
  * when a service answers with something for another key or signature; MS_EINPUT for a
  * malformed signing config, token or response; MS_ENOMEM. */
-int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
-                          ms_buf *out, ms_error *err);
+MS_API int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload,
+                                 size_t len, ms_buf *out, ms_error *err);
 
 /* Sign an artifact keylessly as a message signature (ECDSA over the artifact, given by its
  * SHA-256 digest), logged as a `hashedrekord` entry (0.0.1 on Rekor v1, 0.0.2 on v2).
  * Same results as ms_sigstore_sign_dsse. */
-int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
-                             ms_buf *out, ms_error *err);
+MS_API int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
+                                    ms_buf *out, ms_error *err);
 
 #ifdef __cplusplus
 }

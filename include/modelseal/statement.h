@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "bundle.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "manifest.h"
 
@@ -43,30 +44,31 @@ typedef struct ms_statement {
  *  "predicate":{"serialization":..., "resources":[...]}}.
  * Deterministic for a given manifest. Replaces the contents of `payload_out`.
  * 0, MS_EINPUT (no model name) or MS_ENOMEM. */
-int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err);
+MS_API int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err);
 
 /* Parse an OMS statement (untrusted payload bytes): _type must be in-toto Statement v1, exactly
  * one subject with a name and a 64-hex sha256 digest, predicateType the OMS v1.0 one (predicate
  * read by ms_serialization_from_json and ms_resources_from_json) or the legacy v0.1 one (each
  * subject becomes a files/sha256 resource). Any other predicateType: MS_EINPUT "unsupported
  * predicateType". On success *out is new (ms_statement_free). 0, MS_EINPUT or MS_ENOMEM. */
-int ms_statement_parse(const uint8_t *payload, size_t len, ms_statement **out, ms_error *err);
+MS_API int ms_statement_parse(const uint8_t *payload, size_t len, ms_statement **out,
+                              ms_error *err);
 
 /* Parse any in-toto Statement v1 (exactly one subject with a sha256 digest; any predicateType;
  * the predicate, if present, must be an object). No manifest is built. */
-int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_statement **out,
-                               ms_error *err);
+MS_API int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_statement **out,
+                                      ms_error *err);
 
 /* The statement a parsed bundle's DSSE envelope carries: ms_statement_parse (generic = 0) or
  * ms_statement_parse_generic (generic = 1) on the envelope payload. MS_EINPUT when the bundle
  * has no DSSE envelope. The signature is NOT verified here. */
-int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement **out,
-                             ms_error *err);
+MS_API int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement **out,
+                                    ms_error *err);
 
 /* The parsed predicate object (owned by the statement), or NULL when the statement has none. */
-const cJSON *ms_statement_predicate(const ms_statement *st);
+MS_API const cJSON *ms_statement_predicate(const ms_statement *st);
 
-void ms_statement_free(ms_statement *st);
+MS_API void ms_statement_free(ms_statement *st);
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,8 @@
 
 #include "modelseal/lineage.h"
 
-/* Nothing here is part of the library's interface. */
-#pragma GCC visibility push(hidden)
+/* Nothing here is part of the library's interface (nothing is exported without MS_API,
+ * include/modelseal/export.h). */
 
 typedef enum lin_kind { LIN_MODEL = 0, LIN_DATASET = 1 } lin_kind;
 typedef enum lin_sig { LIN_UNSIGNED = 0, LIN_VALID = 1, LIN_INVALID = 2 } lin_sig;
@@ -157,7 +157,5 @@ int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_
  * odd-sized pieces through the smallest window). */
 int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
                    int *has_attributes, ms_error *err);
-
-#pragma GCC visibility pop
 
 #endif
