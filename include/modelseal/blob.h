@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "key.h"
@@ -21,6 +20,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 /* Largest in-toto statement signed or checked, in bytes. */
 #define MS_BLOB_MAX_STATEMENT ((size_t)16 << 20)

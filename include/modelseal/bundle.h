@@ -11,7 +11,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "dsse.h"
 #include "error.h"
 #include "export.h"
@@ -19,6 +18,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_BUNDLE_MEDIA_TYPE_V03 "application/vnd.dev.sigstore.bundle.v0.3+json"
 #define MS_BUNDLE_MEDIA_TYPE_V03_ALT "application/vnd.dev.sigstore.bundle+json;version=0.3"

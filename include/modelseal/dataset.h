@@ -26,7 +26,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -35,6 +34,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_DATASET_PREDICATE_TYPE "https://modelseal/dataset-manifest/v1"
 #define MS_DATASET_MANIFEST_TYPE MS_DATASET_PREDICATE_TYPE

@@ -11,14 +11,14 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
-#include "json.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_DSSE_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define MS_DSSE_MAX_SIGNATURES 16

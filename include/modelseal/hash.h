@@ -13,11 +13,14 @@
 
 #include "error.h"
 #include "export.h"
-#include "walk.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The walk's file list (internal, src/lib/hash/walk.h), for the engine below. */
+typedef struct ms_file_list ms_file_list;
+typedef struct ms_file_entry ms_file_entry;
 
 typedef enum ms_hash_algorithm {
     MS_HASH_SHA256 = 0,

@@ -23,7 +23,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -31,6 +30,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_LINEAGE_CONFIG_FILE ".modelseal.json"
 #define MS_LINEAGE_CONFIG_MAX ((size_t)1 << 20)

@@ -15,7 +15,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -24,6 +23,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_SLSA_PROVENANCE_PREDICATE_TYPE "https://slsa.dev/provenance/v1"
 #define MS_PROVENANCE_DEFAULT_BUILD_TYPE "https://modelseal/training/v1"

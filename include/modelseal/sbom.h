@@ -17,7 +17,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -28,6 +27,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_SBOM_MAX_DEPTH 64 /* base models followed at most this deep (key mode) */
 #define MS_SBOM_CYCLONEDX_SPEC "1.6"

@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 #include "key.h"
@@ -20,6 +19,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 /* The ignore_paths a signature records: model.sig, claims.jsonl and (unless `no_git_paths`)
  * .git, .github, .gitattributes, .gitignore are added to ser's own, then the list is sorted.

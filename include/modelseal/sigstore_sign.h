@@ -13,13 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
 #include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 typedef struct ms_sigstore_sign_options {
     /* The signing config file (required: the CLI passes the installed public-good or staging

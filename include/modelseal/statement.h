@@ -10,7 +10,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "bundle.h"
 #include "error.h"
 #include "export.h"
@@ -20,6 +19,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
 
 #define MS_INTOTO_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 #define MS_OMS_PREDICATE_TYPE "https://model_signing/signature/v1.0"

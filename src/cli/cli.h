@@ -8,6 +8,13 @@
 #include <stdio.h>
 
 #include "modelseal/modelseal.h"
+/* The program links the convenience library (libmscore.la), so it shares the helpers of util/
+ * and the model walk, which are not installed. */
+#include "hash/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 /* Exit statuses (modelseal(1)). */
 enum { EXIT_OK = 0, EXIT_NOT_VERIFIED = 1, EXIT_USAGE = 2, EXIT_ENVIRONMENT = 3 };

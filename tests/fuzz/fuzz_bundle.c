@@ -9,6 +9,7 @@
 
 #include "modelseal/bundle.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

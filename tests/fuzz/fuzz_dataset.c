@@ -19,8 +19,9 @@
 
 #include <zstd.h>
 
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "modelseal/dsse.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

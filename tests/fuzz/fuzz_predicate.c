@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/json.h"
 #include "modelseal/manifest.h"
+#include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

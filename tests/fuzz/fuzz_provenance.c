@@ -11,6 +11,7 @@
 
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

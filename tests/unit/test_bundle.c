@@ -15,9 +15,9 @@
 #include <time.h>
 
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/statement.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define ROOT_DIR "61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
 #define ROOT_ONE "afa48c8674afe334b8a7dea34f7b46ab256e9255edf8da2132792341b667a45b"

@@ -8,12 +8,12 @@
 
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sign.h"
+#include "util/fs.h"
 
 enum { RELEASE, CI, DATA, VENDOR, ROGUE, N_KEYS };
 static const char *const key_names[N_KEYS] = {"release", "ci", "data", "vendor", "rogue"};

@@ -7,9 +7,9 @@
 #include "unit.h"
 
 #include "modelseal/claims.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/sign.h"
+#include "util/fs.h"
 
 static ms_key *test_key;
 

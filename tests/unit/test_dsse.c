@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "modelseal/dsse.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 static void assert_error(int rc, int code, const ms_error *err, const char *needle)
 {

@@ -12,14 +12,14 @@
 
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 enum { OWNER, DATA, ROGUE, N_KEYS };
 static ms_key *keys[N_KEYS];

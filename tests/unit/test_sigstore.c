@@ -10,10 +10,10 @@
 #include <sodium.h>
 
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/sigstore.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define IDENTITY "stefanb@us.ibm.com"
 #define ISSUER "https://sigstore.verify.ibm.com/oauth2"

@@ -19,9 +19,9 @@
 #include <openssl/x509.h>
 
 #include "../../src/lib/sigstore/sigstore_sign_internal.h"
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define T_2026 1780000000LL /* 2026-05-28 */
 

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/statement.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define D11 "1111111111111111111111111111111111111111111111111111111111111111"
 #define D22 "2222222222222222222222222222222222222222222222222222222222222222"

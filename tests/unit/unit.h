@@ -23,7 +23,12 @@
 
 #include <cmocka.h>
 
-#include "modelseal/encoding.h"
+/* The unit tests link the convenience library (libmscore.la): util/ and the walk are theirs too. */
+#include "hash/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 /* Join `dir` and `rel` into `out` (PATH_MAX bytes). */
 static inline const char *unit_path(char *out, const char *dir, const char *rel)

@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define DEFAULT_WINDOW 4096
 #define DEFAULT_LEVEL 1 /* zstd's fastest positive level: the lines compress 60x at any level */

@@ -21,12 +21,12 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define WINDOW_LOG_MAX 27 /* 128 MiB: the decompressor never needs more memory than that */
 #define MAX_JSON_INTEGER (UINT64_C(1) << 53)

@@ -1,6 +1,7 @@
 /* SLSA Provenance v1 statements for trained models: building (attest provenance) and strict
  * reading (the chain policy). */
 #include "config.h"
+#include "util/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -8,10 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "modelseal/provenance.h"
 #include "modelseal/version.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define MAX_PARAMETERS_SIZE ((size_t)16 << 20)
 

@@ -1,13 +1,15 @@
 /* Sigstore bundle JSON: strict reading of any OMS signer's model.sig, writing of ours.
  * The verification material is decoded and kept as data; nothing is verified here. */
 #include "config.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
+#include "util/encoding.h"
 
 #define HINT_MAX 1024
 #define PUBLIC_KEY_MAX ((size_t)1 << 20)

@@ -1,13 +1,15 @@
 /* DSSE: pre-authentication encoding, envelope JSON, and the strict reader for untrusted JSON.
  * No signing or verification here (key.c does that over ms_dsse_pae's output). */
 #include "config.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
+#include "util/encoding.h"
 
 int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
 {

@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
+#include "hash/walk.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MS_MAX_RESOURCES (16u * 1024 * 1024)
 #define MS_MAX_IGNORE_PATHS 4096

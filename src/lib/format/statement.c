@@ -2,14 +2,16 @@
  * The predicate's fields are read and written by manifest.c (serialization and resources);
  * this file handles the statement around them and the legacy v0.1 form. */
 #include "config.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/statement.h"
+#include "util/encoding.h"
 
 int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
 {

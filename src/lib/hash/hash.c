@@ -12,6 +12,7 @@
  * each file is opened by name in its directory's descriptor (one path component), and a small
  * file not written to for a while costs open, one pread, one fstat and close. */
 #include "config.h"
+#include "hash/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@
 #endif
 
 #include "modelseal/hash.h"
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 struct ms_hasher {
     ms_hash_algorithm alg;

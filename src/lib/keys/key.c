@@ -20,8 +20,8 @@
 #include <sodium.h>
 
 #include "key_internal.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
+#include "util/fs.h"
 
 /* DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
 static const uint8_t ed25519_spki_prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,

@@ -12,8 +12,8 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
+#include "util/fs.h"
 
 #include "key_internal.h"
 

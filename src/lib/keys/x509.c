@@ -15,8 +15,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "modelseal/fs.h"
 #include "modelseal/x509.h"
+#include "util/fs.h"
 
 struct ms_x509_chain {
     STACK_OF(X509) * certs;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash/walk.h"
 #include "lineage_internal.h"
-#include "modelseal/json.h"
-#include "modelseal/walk.h"
+#include "util/json.h"
 
 void ms_lineage_config_free(ms_lineage_config *c)
 {

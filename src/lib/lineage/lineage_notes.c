@@ -4,6 +4,7 @@
  * failing it); notes are untrusted input, validated field by field and ignored with a warning
  * when they are not ours. */
 #include "config.h"
+#include "util/buf.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -13,7 +14,7 @@
 #include <time.h>
 
 #include "lineage_internal.h"
-#include "modelseal/json.h"
+#include "util/json.h"
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 

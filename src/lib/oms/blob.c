@@ -17,9 +17,9 @@
 
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define STATEMENT_V01 "https://in-toto.io/Statement/v0.1"

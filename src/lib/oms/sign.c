@@ -1,16 +1,17 @@
 /* Signing statements and model manifests into Sigstore bundles (DSSE, in-toto). */
 #include "config.h"
+#include "util/buf.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hash/walk.h"
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
-#include "modelseal/walk.h"
 
 #define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 

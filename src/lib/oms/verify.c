@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
+#include "hash/walk.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/verify.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 #define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 

@@ -20,15 +20,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #include "chain_internal.h"
 

@@ -14,11 +14,11 @@
 #include <git2.h>
 #include <sodium.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
+#include "util/buf.h"
 
 #include "chain_internal.h"
 

@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/error.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
+#include "util/buf.h"
 
 #define MS_CHAIN_MAX_NAMED_FILES 10 /* differences named in a verdict */
 

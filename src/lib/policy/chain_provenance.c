@@ -12,12 +12,12 @@
 
 #include <sodium.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 
 #include "chain_internal.h"
 

@@ -4,6 +4,8 @@
  * are built by sbom_cyclonedx.c and sbom_spdx.c with the tree builder and writer of
  * sbom_json.c. */
 #include "config.h"
+#include "hash/walk.h"
+#include "util/buf.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,9 +15,9 @@
 
 #include <openssl/evp.h>
 
-#include "modelseal/encoding.h"
 #include "modelseal/policy.h"
 #include "modelseal/sbom.h"
+#include "util/encoding.h"
 
 #include "sbom_internal.h"
 

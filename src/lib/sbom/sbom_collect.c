@@ -14,13 +14,13 @@
 
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #include "sbom_internal.h"
 

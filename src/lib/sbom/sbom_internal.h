@@ -10,8 +10,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/sbom.h"
+#include "util/buf.h"
 
 /* A tree under construction. Every helper is a no-op once `oom` is set (or when its parent is
  * NULL, which then sets it), so a renderer checks `oom` once at the end. */

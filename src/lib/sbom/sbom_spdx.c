@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
 #include "modelseal/hash.h"
 #include "modelseal/sbom.h"
 #include "modelseal/version.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 #include "sbom_internal.h"
 

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
+#include "util/buf.h"
 
 #define MS_HTTP_DEFAULT_TIMEOUT_MS 60000L
 #define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L

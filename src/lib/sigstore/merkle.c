@@ -11,8 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "modelseal/encoding.h"
 #include "sigstore_internal.h"
+#include "util/encoding.h"
 
 /* The signature line prefix: U+2014 EM DASH, then a space. */
 #define EM_DASH "\xe2\x80\x94 "

@@ -21,9 +21,9 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define CALLBACK_PATH "/auth/callback"
 #define REQUEST_MAX 8192

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/json.h"
 #include "modelseal/sigstore.h"
 #include "sigstore_sign_internal.h"
+#include "util/json.h"
 
 static void services_free(ms_sigstore_service *list, size_t n)
 {

@@ -13,9 +13,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define ANSWER_JSON_MAX ((size_t)4 << 20)
 #define FULCIO_MAX_CHAIN 10

@@ -2,6 +2,7 @@
  * material (no root certificate in the bundle), the identity, OIDC issuer and codeSigning usage,
  * the chain to a Fulcio CA at every verified signing time, and the embedded SCT (RFC 6962). */
 #include "config.h"
+#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

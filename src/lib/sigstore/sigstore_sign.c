@@ -23,10 +23,10 @@
 
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define KEY_DETAILS "PKIX_ECDSA_P256_SHA_256"
 

@@ -4,6 +4,7 @@
  * proof, the signed checkpoint and the signed entry timestamp; then every timestamp over the
  * signature. The verified times are collected for the certificate checks. */
 #include "config.h"
+#include "util/buf.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -14,9 +15,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "sigstore_verify_internal.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define MAX_BODY_SIZE ((size_t)96 << 20)
 #define MAX_SIGNATURE_SIZE ((size_t)64 << 10)

@@ -6,6 +6,7 @@
  * checks with the key in place of the certificate. Every check that fails names itself
  * ("sigstore <check>: ..."); nothing is fetched from the network. */
 #include "config.h"
+#include "util/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +19,10 @@
 #include <openssl/sha.h>
 
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/key.h"
 #include "modelseal/x509.h"
 #include "sigstore_verify_internal.h"
+#include "util/encoding.h"
 
 /* "sigstore <check>: <message>" */
 int ms_sigstore_fail(ms_error *err, int code, const char *check, const char *fmt, ...)

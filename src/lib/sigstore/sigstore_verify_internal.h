@@ -15,6 +15,7 @@
 #include "modelseal/sigstore.h"
 #include "modelseal/x509.h"
 #include "sigstore_internal.h"
+#include "util/buf.h"
 
 #define MS_SIGSTORE_MAX_TIMESTAMPS 32
 #define MS_SIGSTORE_MAX_TIMES (MS_BUNDLE_MAX_TLOG_ENTRIES + MS_SIGSTORE_MAX_TIMESTAMPS)

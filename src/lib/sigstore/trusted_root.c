@@ -13,10 +13,10 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "sigstore_internal.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MAX_KEY_SIZE ((size_t)16 << 10)
 #define MAX_CERT_SIZE ((size_t)64 << 10)

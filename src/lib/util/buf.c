@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
+#include "util/buf.h"
 
 int ms_buf_reserve(ms_buf *buf, size_t extra)
 {
