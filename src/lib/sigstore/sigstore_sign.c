@@ -50,8 +50,8 @@ typedef struct session {
 
 static void session_free(session *s)
 {
-    ms_signing_config_free(s->config);
-    ms_oidc_token_free(s->token);
+    signing_config_free(s->config);
+    oidc_token_free(s->token);
     EVP_PKEY_free(s->key); /* OpenSSL clears the private scalar when freeing it */
     free(s->leaf);
     free(s->leaf_pem);
@@ -109,10 +109,10 @@ static int load_config(session *s, const ms_sigstore_sign_options *opts, ms_erro
     if (!opts->signing_config)
         return ms_error_set(err, MS_EINPUT, "no signing config given");
     if ((rc = ms_file_read(opts->signing_config, MS_SIGNING_CONFIG_MAX_SIZE, &text, err)) == 0 &&
-        (rc = ms_signing_config_parse(text.data, text.len, opts->signing_config, &s->config,
-                                      err)) == 0)
-        rc = ms_signing_config_select(s->config, (int64_t)time(NULL), opts->signing_config, &s->svc,
-                                      err);
+        (rc = signing_config_parse(text.data, text.len, opts->signing_config, &s->config, err)) ==
+            0)
+        rc = signing_config_select(s->config, (int64_t)time(NULL), opts->signing_config, &s->svc,
+                                   err);
     ms_buf_free(&text);
     return rc;
 }
@@ -123,8 +123,8 @@ int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *e
     memset(&s, 0, sizeof s);
     int rc = load_config(&s, opts, err);
     if (rc == 0)
-        rc = ms_oidc_token_available(opts, s.svc.oidc ? s.svc.oidc->url : NULL, err);
-    ms_signing_config_free(s.config);
+        rc = oidc_token_available(opts, s.svc.oidc ? s.svc.oidc->url : NULL, err);
+    signing_config_free(s.config);
     return rc;
 }
 
@@ -138,7 +138,7 @@ static int prepare(session *s, const ms_sigstore_sign_options *opts, ms_error *e
     s->http.retries = opts->retries;
     if ((rc = load_config(s, opts, err)) != 0)
         return rc;
-    return ms_oidc_get_token(opts, s->svc.oidc ? s->svc.oidc->url : NULL, &s->http, &s->token, err);
+    return oidc_get_token(opts, s->svc.oidc ? s->svc.oidc->url : NULL, &s->http, &s->token, err);
 }
 
 /* An ephemeral key, certified by Fulcio for the token's identity. */
@@ -153,7 +153,7 @@ static int certify(session *s, ms_error *err)
     X509 *leaf = NULL;
     int rc;
 
-    if ((rc = ms_jwt_claims(s->token, &subject, &issuer, err)) != 0)
+    if ((rc = jwt_claims(s->token, &subject, &issuer, err)) != 0)
         goto out;
     if (!(s->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"))) {
         ERR_clear_error();
@@ -174,7 +174,7 @@ static int certify(session *s, ms_error *err)
         !(pk = cJSON_AddObjectToObject(pkr, "publicKey")) ||
         !cJSON_AddStringToObject(pk, "algorithm", "ECDSA") ||
         !cJSON_AddStringToObject(pk, "content", pem) ||
-        ms_sign_add_base64(pkr, "proofOfPossession", pop, pop_len) != 0)
+        answers_add_base64(pkr, "proofOfPossession", pop, pop_len) != 0)
         goto nomem;
     char *body = cJSON_PrintUnformatted(req);
     if (!body)
@@ -191,11 +191,11 @@ static int certify(session *s, ms_error *err)
                           .content_type = "application/json",
                           .accept = "application/json",
                           .secret = s->token};
-    rc = ms_http_perform(&s->http, &hr, &answer, err);
+    rc = http_perform(&s->http, &hr, &answer, err);
     OPENSSL_cleanse(body, strlen(body));
     free(body);
-    if (rc != 0 || (rc = ms_fulcio_parse_response(answer.data, answer.len, "Fulcio", &s->leaf,
-                                                  &s->leaf_len, err)) != 0)
+    if (rc != 0 || (rc = answers_fulcio_parse_response(answer.data, answer.len, "Fulcio", &s->leaf,
+                                                       &s->leaf_len, err)) != 0)
         goto out;
     const unsigned char *p = s->leaf;
     leaf = d2i_X509(NULL, &p, (long)s->leaf_len);
@@ -265,17 +265,17 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
         if (!(vs = cJSON_AddArrayToObject(o, "verifiers")) || !(one = cJSON_CreateObject()) ||
             !cJSON_AddItemToArray(vs, one) ||
             !(v = cJSON_AddObjectToObject(one, "x509Certificate")) ||
-            ms_sign_add_base64(v, "rawBytes", s->leaf, s->leaf_len) ||
+            answers_add_base64(v, "rawBytes", s->leaf, s->leaf_len) ||
             !cJSON_AddStringToObject(one, "keyDetails", KEY_DETAILS))
             goto nomem;
     } else if (log->major == 2) {
         if (!(o = cJSON_AddObjectToObject(req, "hashedRekordRequestV002")) ||
-            ms_sign_add_base64(o, "digest", signed_digest, 32) ||
+            answers_add_base64(o, "digest", signed_digest, 32) ||
             !(sig = cJSON_AddObjectToObject(o, "signature")) ||
-            ms_sign_add_base64(sig, "content", s->sig, s->sig_len) ||
+            answers_add_base64(sig, "content", s->sig, s->sig_len) ||
             !(v = cJSON_AddObjectToObject(sig, "verifier")) ||
             !(o = cJSON_AddObjectToObject(v, "x509Certificate")) ||
-            ms_sign_add_base64(o, "rawBytes", s->leaf, s->leaf_len) ||
+            answers_add_base64(o, "rawBytes", s->leaf, s->leaf_len) ||
             !cJSON_AddStringToObject(v, "keyDetails", KEY_DETAILS))
             goto nomem;
     } else if (env) {
@@ -309,9 +309,9 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
             !cJSON_AddStringToObject(h, "algorithm", "sha256") ||
             !cJSON_AddStringToObject(h, "value", hex) ||
             !(sig = cJSON_AddObjectToObject(spec, "signature")) ||
-            ms_sign_add_base64(sig, "content", s->sig, s->sig_len) ||
+            answers_add_base64(sig, "content", s->sig, s->sig_len) ||
             !(pk = cJSON_AddObjectToObject(sig, "publicKey")) ||
-            ms_sign_add_base64(pk, "content", s->leaf_pem, strlen(s->leaf_pem)))
+            answers_add_base64(pk, "content", s->leaf_pem, strlen(s->leaf_pem)))
             goto nomem;
     }
     if (!(body = cJSON_PrintUnformatted(req)) ||
@@ -323,14 +323,14 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
                           .body_len = strlen(body),
                           .content_type = "application/json",
                           .accept = "application/json"};
-    if ((rc = ms_http_perform(&s->http, &hr, &answer, err)) != 0)
+    if ((rc = http_perform(&s->http, &hr, &answer, err)) != 0)
         goto out;
     if (log->major == 2)
-        rc = ms_rekor_v2_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
-                                        s->sig_len, s->leaf, s->leaf_len, &entry, err);
+        rc = answers_rekor_v2_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
+                                             s->sig_len, s->leaf, s->leaf_len, &entry, err);
     else
-        rc = ms_rekor_v1_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
-                                        s->sig_len, s->leaf, s->leaf_len, &entry, err);
+        rc = answers_rekor_v1_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
+                                             s->sig_len, s->leaf, s->leaf_len, &entry, err);
     if (rc != 0) {
         /* Name the log: a config may list several. */
         ms_error named;
@@ -386,7 +386,7 @@ static int timestamp(session *s, const ms_sigstore_service *tsa, ms_error *err)
                           .body_len = (size_t)der_len,
                           .content_type = "application/timestamp-query",
                           .accept = "application/timestamp-reply"};
-    if ((rc = ms_http_perform(&s->http, &hr, &answer, err)) != 0)
+    if ((rc = http_perform(&s->http, &hr, &answer, err)) != 0)
         goto out;
     const unsigned char *p = answer.data;
     if (answer.len == 0 || answer.len > LONG_MAX ||
@@ -428,7 +428,7 @@ static int timestamp(session *s, const ms_sigstore_service *tsa, ms_error *err)
             goto nomem;
     }
     if (!(item = cJSON_CreateObject()) || !cJSON_AddItemToArray(list, item) ||
-        ms_sign_add_base64(item, "signedTimestamp", answer.data, answer.len))
+        answers_add_base64(item, "signedTimestamp", answer.data, answer.len))
         goto nomem;
     goto out;
 nomem:
@@ -526,15 +526,15 @@ int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t
         !cJSON_AddStringToObject(root, "mediaType", MS_BUNDLE_MEDIA_TYPE_V03) ||
         !(vm = cJSON_AddObjectToObject(root, "verificationMaterial")) ||
         !(cert = cJSON_AddObjectToObject(vm, "certificate")) ||
-        ms_sign_add_base64(cert, "rawBytes", s.leaf, s.leaf_len) ||
+        answers_add_base64(cert, "rawBytes", s.leaf, s.leaf_len) ||
         !cJSON_AddItemReferenceToObject(vm, "tlogEntries", s.tlog_entries) ||
         (s.timestamps &&
          !cJSON_AddItemReferenceToObject(vm, "timestampVerificationData", s.timestamps)) ||
         !(ms = cJSON_AddObjectToObject(root, "messageSignature")) ||
         !(md = cJSON_AddObjectToObject(ms, "messageDigest")) ||
         !cJSON_AddStringToObject(md, "algorithm", "SHA2_256") ||
-        ms_sign_add_base64(md, "digest", sha256, 32) ||
-        ms_sign_add_base64(ms, "signature", s.sig, s.sig_len) ||
+        answers_add_base64(md, "digest", sha256, 32) ||
+        answers_add_base64(ms, "signature", s.sig, s.sig_len) ||
         !(text = cJSON_PrintUnformatted(root))) {
         rc = ms_error_nomem(err);
         goto out;

@@ -46,34 +46,34 @@ typedef struct ms_sigstore_vctx {
 } ms_sigstore_vctx;
 
 /* "sigstore <check>: <message>" into err; returns `code`. */
-int ms_sigstore_fail(ms_error *err, int code, const char *check, const char *fmt, ...)
+int sv_fail(ms_error *err, int code, const char *check, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* ---- sigstore_cert.c ---- */
 
 /* The bundle's verification material: in managed key mode it must be a public key; otherwise
  * the certificate (or chain without its root) is decoded into the context. */
-int ms_sigstore_load_material(ms_sigstore_vctx *c, ms_error *err);
+int sv_load_material(ms_sigstore_vctx *c, ms_error *err);
 
 /* The leaf's identity (SAN), OIDC issuer and codeSigning usage against the policy. */
-int ms_sigstore_check_identity(ms_sigstore_vctx *c, ms_error *err);
+int sv_check_identity(ms_sigstore_vctx *c, ms_error *err);
 
 /* The leaf chains to a Fulcio CA of the root valid at every verified time; *issuer is the
  * leaf's issuer (up-referenced: X509_free it). */
-int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err);
+int sv_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err);
 
 /* One embedded SCT from a CT log of the root verifies over the precertificate. */
-int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err);
+int sv_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err);
 
 /* ---- sigstore_tlog.c ---- */
 
 /* One transparency log entry (tlogEntries[idx]): its log is in the root, its body is for this
  * bundle, its inclusion proof and checkpoint verify, and its signed entry timestamp (when
  * present) adds a verified time. */
-int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error *err);
+int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error *err);
 
 /* Every RFC 3161 timestamp of the bundle verifies over the signature; each adds a verified
  * time. */
-int ms_sigstore_check_timestamps(ms_sigstore_vctx *c, ms_error *err);
+int sv_check_timestamps(ms_sigstore_vctx *c, ms_error *err);
 
 #endif
