@@ -21,8 +21,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 /* Largest in-toto statement signed or checked, in bytes. */
 #define MS_BLOB_MAX_STATEMENT ((size_t)16 << 20)
 
@@ -55,9 +53,11 @@ MS_API void ms_blob_artifact_close(ms_blob_artifact *a);
 /* Sign the artifact with `key` (a secret key) as a messageSignature bundle (v0.3): messageDigest
  * SHA2_256 and the signature, with publicKey.hint (hex SHA-256 of the public key PEM). ECDSA
  * P-256 signs the SHA-256 digest; Ed25519 signs the artifact's bytes (so `a` must have been
- * opened from a file). Appends the compact JSON to `out`. 0; MS_EINPUT (public key, another
- * key type, digest-only artifact for Ed25519); MS_ENOMEM. */
-MS_API int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err);
+ * opened from a file). The compact JSON goes to *bundle_json (malloc'd, *bundle_len bytes;
+ * release with ms_free). 0; MS_EINPUT (public key, another key type, digest-only artifact for
+ * Ed25519); MS_ENOMEM. */
+MS_API int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, char **bundle_json,
+                        size_t *bundle_len, ms_error *err);
 
 /* Check that `payload` is an in-toto statement (v1 or v0.1: `_type`, a non-empty `subject`
  * array of {name, digest}) and, when `sha256` is non-NULL, that one subject's digest.sha256 is

@@ -19,8 +19,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_BUNDLE_MEDIA_TYPE_V03 "application/vnd.dev.sigstore.bundle.v0.3+json"
 #define MS_BUNDLE_MEDIA_TYPE_V03_ALT "application/vnd.dev.sigstore.bundle+json;version=0.3"
 #define MS_BUNDLE_MEDIA_TYPE_V02 "application/vnd.dev.sigstore.bundle+json;version=0.2"
@@ -85,10 +83,10 @@ MS_API int ms_bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_erro
  * model_signing 1.1 writes for the same content; a claims file adds its own "\n"): mediaType,
  * verificationMaterial
  * (material, then tlogEntries, [] when none was set, then timestampVerificationData if set),
- * then dsseEnvelope or messageSignature. Replaces the contents of `out`. A parsed bundle is
- * written with the fields this module models (unknown fields are dropped).
- * 0, MS_EINPUT (no material or no content) or MS_ENOMEM. */
-MS_API int ms_bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err);
+ * then dsseEnvelope or messageSignature, into *out (malloc'd, NUL-terminated, *out_len bytes;
+ * release with ms_free). A parsed bundle is written with the fields this module models
+ * (unknown fields are dropped). 0, MS_EINPUT (no material or no content) or MS_ENOMEM. */
+MS_API int ms_bundle_serialize(const ms_bundle *b, char **out, size_t *out_len, ms_error *err);
 
 /* Accessors; the returned pointers are owned by the bundle. */
 MS_API const char *ms_bundle_media_type(const ms_bundle *b);

@@ -35,8 +35,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_DATASET_PREDICATE_TYPE "https://modelseal/dataset-manifest/v1"
 #define MS_DATASET_MANIFEST_TYPE MS_DATASET_PREDICATE_TYPE
 /* Default file name suffix: NAME.dsm.jsonl.zst. */
@@ -95,12 +93,6 @@ typedef struct ms_dataset_options {
  * "ignore" list too long for a header line), MS_EENV, MS_ENOMEM. */
 MS_API int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts,
                                      const char *output, ms_dataset_info *info, ms_error *err);
-
-/* The canonical header / file line (with its newline) appended to `out`. 0 or MS_ENOMEM
- * (MS_EINPUT when a string is not valid UTF-8). */
-MS_API int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err);
-MS_API int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest,
-                                size_t digest_len, ms_buf *out, ms_error *err);
 
 /* ---- reading (dataset_verify.c) ----------------------------------------------------------- */
 
@@ -180,8 +172,9 @@ MS_API int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
 /* Build the dataset statement payload (in-toto Statement v1) for info: subject
  * [{"name":NAME,"digest":{"sha256":ROOT}}], predicateType MS_DATASET_PREDICATE_TYPE, predicate
  * {name, version, source, license, algorithm, files, bytes, manifest_digest:{sha256}}.
- * Replaces the contents of `payload`. 0, MS_EINPUT or MS_ENOMEM. */
-MS_API int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err);
+ * *payload is malloc'd (release with ms_free), *len bytes. 0, MS_EINPUT or MS_ENOMEM. */
+MS_API int ms_dataset_statement_build(const ms_dataset_info *info, char **payload, size_t *len,
+                                      ms_error *err);
 
 /* Check a parsed statement (ms_statement_parse_generic) is a dataset statement for exactly this
  * manifest: predicateType, subject name and root digest, manifest_digest,

@@ -18,8 +18,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_DSSE_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 #define MS_DSSE_MAX_SIGNATURES 16
 #define MS_DSSE_MAX_PAYLOAD ((size_t)64 << 20)   /* decoded payload bytes */
@@ -41,8 +39,9 @@ typedef struct ms_dsse_envelope {
 
 /* The DSSE pre-authentication encoding, the bytes a signature covers:
  * "DSSEv1" SP len(type) SP type SP len(payload) SP payload, lengths in ASCII decimal.
- * Replaces the contents of `out`. 0 or MS_ENOMEM. */
-MS_API int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
+ * *out is malloc'd (release with ms_free), *out_len bytes. 0 or MS_ENOMEM. */
+MS_API int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, uint8_t **out,
+                       size_t *out_len);
 
 /* A new envelope holding copies of `payload_type` and the payload, with no signatures (free with
  * ms_dsse_envelope_free). NULL when out of memory or the payload exceeds MS_DSSE_MAX_PAYLOAD. */

@@ -40,6 +40,10 @@ MS_API int ms_error_nomem(ms_error *err);
 /* Reset to "no error". `err` may be NULL. */
 MS_API void ms_error_clear(ms_error *err);
 
+/* Release memory the library allocated and handed over (text, bytes: every `char **out` and
+ * `uint8_t **out` of the API). Accepts NULL. */
+MS_API void ms_free(void *p);
+
 /* The process exit status for a library code: 0, 1 (verification), 2 (input), 3 (environment). */
 MS_API int ms_error_exit_status(int code);
 

@@ -31,8 +31,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_LINEAGE_CONFIG_FILE ".modelseal.json"
 #define MS_LINEAGE_CONFIG_MAX ((size_t)1 << 20)
 #define MS_LINEAGE_MAX_ENTRIES 10000
@@ -94,11 +92,12 @@ typedef struct ms_lineage_options {
 
 /* Build the note for commit `rev` (NULL: HEAD) from its tree and its first parent's, and, when
  * `write` is set, store it under MS_LINEAGE_NOTES_REF (unchanged notes are not rewritten, so
- * recording twice changes nothing). The note text (compact JSON, one line) is put in `note`
- * (optional). `*written` (optional) is 1 when a note was created or replaced.
- * No .modelseal.json in the commit, or a malformed one: MS_EINPUT naming the field. */
+ * recording twice changes nothing). The note text (compact JSON, one line) is put in `*note`
+ * (optional; malloc'd, `*note_len` bytes, release with ms_free). `*written` (optional) is 1 when a
+ * note was created or replaced. No .modelseal.json in the commit, or a malformed one: MS_EINPUT
+ * naming the field. */
 MS_API int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write,
-                             ms_buf *note, int *written, ms_error *err);
+                             char **note, size_t *note_len, int *written, ms_error *err);
 
 /* One commit of `lineage log`. Strings are valid during the callback only. */
 typedef struct ms_lineage_log_entry {

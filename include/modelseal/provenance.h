@@ -24,8 +24,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_SLSA_PROVENANCE_PREDICATE_TYPE "https://slsa.dev/provenance/v1"
 #define MS_PROVENANCE_DEFAULT_BUILD_TYPE "https://modelseal/training/v1"
 #define MS_PROVENANCE_MAX_DEPENDENCIES 100000
@@ -138,9 +136,9 @@ MS_API void ms_provenance_now(char out[64]);
  *   "runDetails":{"builder":{"id","version":{"modelseal":ms_version()}},
  *    "metadata":{"invocationId"?,"startedOn"?,"finishedOn"?}}}}.
  * Dependencies are written name, uri, digest, annotations (each when present). The subject name
- * and builder id are required (MS_EINPUT naming the field). Replaces `payload`'s contents.
- * 0, MS_EINPUT or MS_ENOMEM. */
-MS_API int ms_provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err);
+ * and builder id are required (MS_EINPUT naming the field). *payload is malloc'd (release
+ * with ms_free), *len bytes. 0, MS_EINPUT or MS_ENOMEM. */
+MS_API int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_error *err);
 
 /* Read a provenance statement (from ms_statement_parse_generic; untrusted): predicateType must
  * be SLSA v1, buildDefinition.buildType a string, externalParameters an object,

@@ -28,8 +28,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_SBOM_MAX_DEPTH 64 /* base models followed at most this deep (key mode) */
 #define MS_SBOM_CYCLONEDX_SPEC "1.6"
 #define MS_SBOM_SPDX_SPEC "3.0.1"
@@ -162,13 +160,10 @@ MS_API int ms_sbom_format_parse(const char *text, ms_sbom_format *out, ms_error 
 MS_API int ms_sbom_options_check(const ms_sbom_options *o, ms_error *err);
 
 /* Render the document. Every --dataset-type name must be one of the evidence's datasets
- * (MS_EINPUT otherwise). Replaces the contents of `out`. 0, MS_EINPUT or MS_ENOMEM. */
+ * (MS_EINPUT otherwise). *out is malloc'd (release with ms_free), *out_len bytes.
+ * 0, MS_EINPUT or MS_ENOMEM. */
 MS_API int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev,
-                          const ms_sbom_options *o, ms_buf *out, ms_error *err);
-MS_API int ms_sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                             ms_error *err);
-MS_API int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                        ms_error *err);
+                          const ms_sbom_options *o, char **out, size_t *out_len, ms_error *err);
 
 /* An RFC 4122 version 5 (name-based, SHA-1) UUID of `name` in namespace `ns`, lowercase text
  * (36 characters + NUL). 0, or MS_ENOMEM when the digest cannot be computed. */

@@ -120,15 +120,6 @@ MS_API void ms_checkpoint_clear(ms_checkpoint *cp);
 MS_API int ms_checkpoint_verify(const ms_checkpoint *cp, const ms_trusted_root *root,
                                 const uint8_t *log_id, size_t log_id_len, ms_error *err);
 
-/* ---- signed entry timestamps (sigstore_verify.c) ---- */
-
-/* The bytes a Rekor v1 signed entry timestamp covers: the RFC 8785 canonical JSON of
- * {"body": base64(body), "integratedTime": t, "logID": hex(log_id), "logIndex": i}.
- * Replaces the contents of `out`. 0 or MS_ENOMEM. */
-MS_API int ms_sigstore_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
-                                   const uint8_t *log_id, size_t log_id_len, int64_t log_index,
-                                   ms_buf *out);
-
 /* ---- RFC 3161 timestamps (rfc3161.c) ---- */
 
 /* Verify a DER TimeStampResp (or a bare TimeStampToken) over `data` (the signature bytes)

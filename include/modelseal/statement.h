@@ -20,8 +20,6 @@
 extern "C" {
 #endif
 
-typedef struct ms_buf ms_buf; /* the library's internal growable buffer (src/lib/util/buf.h) */
-
 #define MS_INTOTO_STATEMENT_TYPE "https://in-toto.io/Statement/v1"
 #define MS_OMS_PREDICATE_TYPE "https://model_signing/signature/v1.0"
 /* model_signing 0.2.0: one subject per file, empty predicate. Read-only history. */
@@ -43,9 +41,9 @@ typedef struct ms_statement {
  * {"_type":..., "subject":[{"name":model_name,"digest":{"sha256":hex root}}],
  *  "predicateType":"https://model_signing/signature/v1.0",
  *  "predicate":{"serialization":..., "resources":[...]}}.
- * Deterministic for a given manifest. Replaces the contents of `payload_out`.
+ * Deterministic for a given manifest. *payload is malloc'd (release with ms_free), *len bytes.
  * 0, MS_EINPUT (no model name) or MS_ENOMEM. */
-MS_API int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err);
+MS_API int ms_statement_build(const ms_manifest *m, char **payload, size_t *len, ms_error *err);
 
 /* Parse an OMS statement (untrusted payload bytes): _type must be in-toto Statement v1, exactly
  * one subject with a name and a 64-hex sha256 digest, predicateType the OMS v1.0 one (predicate

@@ -39,6 +39,17 @@ extern const char *cli_current;
  * NULL. */
 const char *cli_quote(const char *s);
 
+/* Append `len` bytes of `text`, which the library handed over, to `out` and release `text` with
+ * ms_free (the API returns malloc'd text; the program keeps working with ms_buf). Accepts NULL
+ * text. 0 or MS_ENOMEM (err set). */
+int cli_take(ms_buf *out, char *text, size_t len, ms_error *err);
+/* The API calls that hand back text, with the text appended to an ms_buf (cli_take). */
+int cli_sign_statement(const uint8_t *payload, size_t len, const ms_key *key, ms_buf *out,
+                       ms_error *err);
+int cli_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err);
+int cli_provenance_build(const ms_provenance *p, ms_buf *out, ms_error *err);
+int cli_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_error *err);
+
 /* Print "modelseal CMD: message" to stderr, the message quoted as cli_quote does (its names
  * may come from outside). */
 void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

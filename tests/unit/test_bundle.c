@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/bundle_json.h"
+#include "format/statement_json.h"
 #include "modelseal/bundle.h"
 #include "modelseal/statement.h"
 #include "util/encoding.h"
@@ -241,7 +243,7 @@ static void test_reserialize_is_identical(void **state)
         ms_bundle *b = NULL;
         read_vector(files[i], &text);
         assert_int_equal(ms_bundle_parse(text.data, text.len, &b, &err), 0);
-        assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+        assert_int_equal(bundle_serialize(b, &out, &err), 0);
         if (i < 2) {
             assert_int_equal(out.len, text.len);
             assert_memory_equal(out.data, text.data, text.len);
@@ -407,7 +409,7 @@ static void test_message_signature_and_media_types(void **state)
     assert_memory_equal(ms_bundle_certificate(b, 0, &len), "\x30\x82\x01", 3);
     assert_int_equal(len, 3);
     ms_buf out = MS_BUF_INIT;
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+    assert_int_equal(bundle_serialize(b, &out, &err), 0);
     assert_string_equal((const char *)out.data,
                         "{\"mediaType\":\"" MS_BUNDLE_MEDIA_TYPE_V01 "\",\"verificationMaterial\":{"
                         "\"x509CertificateChain\":{\"certificates\":[" CERT
@@ -451,9 +453,9 @@ static void test_new_message(void **state)
     ms_buf out = MS_BUF_INIT;
     ms_error err;
     assert_int_equal(ms_bundle_new_message("SHA2_256", digest, 4, sig, 3, &b, &err), 0);
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), MS_EINPUT); /* no material yet */
+    assert_int_equal(bundle_serialize(b, &out, &err), MS_EINPUT); /* no material yet */
     assert_int_equal(ms_bundle_set_key_hint(b, HINT, &err), 0);
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+    assert_int_equal(bundle_serialize(b, &out, &err), 0);
     assert_string_equal((const char *)out.data,
                         "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\","
                         "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"" HINT "\"},"
@@ -492,7 +494,7 @@ static void test_round_trip(void **state)
     ms_error err;
     ms_buf payload = MS_BUF_INIT, out = MS_BUF_INIT;
     ms_manifest *m = small_manifest();
-    assert_int_equal(ms_statement_build(m, &payload, &err), 0);
+    assert_int_equal(statement_build(m, &payload, &err), 0);
     ms_dsse_envelope *env =
         ms_dsse_envelope_new(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload.data, payload.len);
     assert_non_null(env);
@@ -503,7 +505,7 @@ static void test_round_trip(void **state)
         ms_bundle *b = NULL, *back = NULL;
         ms_statement *st = NULL;
         assert_int_equal(ms_bundle_new_dsse(env, &b, &err), 0);
-        assert_error(ms_bundle_serialize(b, &out, &err), MS_EINPUT, &err,
+        assert_error(bundle_serialize(b, &out, &err), MS_EINPUT, &err,
                      "bundle: no verification material");
         const uint8_t leaf[3] = {0x30, 0x01, 0x00}, ca[4] = {0x30, 0x02, 0x05, 0x00};
         const uint8_t *ders[2] = {leaf, ca};
@@ -523,7 +525,7 @@ static void test_round_trip(void **state)
             cJSON_Delete(tlog);
             cJSON_Delete(ts);
         }
-        assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+        assert_int_equal(bundle_serialize(b, &out, &err), 0);
         const char *text = (const char *)out.data;
         assert_null(strchr(text, '\n'));
         static const char *const starts[3] = {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -38,16 +39,16 @@ static void test_pae_known_answer(void **state)
     (void)state;
     ms_buf out = MS_BUF_INIT;
     assert_int_equal(
-        ms_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &out), 0);
+        dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &out), 0);
     assert_string_equal((const char *)out.data,
                         "DSSEv1 29 http://example.com/HelloWorld 11 hello world");
     /* The buffer is replaced, not appended to; an empty payload keeps the trailing space. */
-    assert_int_equal(ms_dsse_pae("t", NULL, 0, &out), 0);
+    assert_int_equal(dsse_pae("t", NULL, 0, &out), 0);
     assert_int_equal(out.len, 13);
     assert_memory_equal(out.data, "DSSEv1 1 t 0 ", 13);
     /* Binary payloads are copied byte for byte, NULs included. */
     const uint8_t bin[3] = {0, 0xff, 0};
-    assert_int_equal(ms_dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, bin, 3, &out), 0);
+    assert_int_equal(dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, bin, 3, &out), 0);
     assert_int_equal(out.len, strlen("DSSEv1 28 application/vnd.in-toto+json 3 ") + 3);
     assert_memory_equal(out.data + out.len - 3, bin, 3);
     ms_buf_free(&out);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/statement_json.h"
 #include "modelseal/statement.h"
 #include "util/encoding.h"
 #include "util/fs.h"
@@ -98,7 +99,7 @@ static void test_build_exact_and_round_trip(void **state)
     ms_error err;
     ms_buf payload = MS_BUF_INIT;
     ms_manifest *m = small_manifest();
-    assert_int_equal(ms_statement_build(m, &payload, &err), 0);
+    assert_int_equal(statement_build(m, &payload, &err), 0);
     assert_string_equal(
         (const char *)payload.data,
         "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\","
@@ -126,7 +127,7 @@ static void test_build_exact_and_round_trip(void **state)
 
     /* Building twice gives the same bytes. */
     ms_buf again = MS_BUF_INIT;
-    assert_int_equal(ms_statement_build(m, &again, &err), 0);
+    assert_int_equal(statement_build(m, &again, &err), 0);
     assert_int_equal(again.len, payload.len);
     assert_memory_equal(again.data, payload.data, payload.len);
     ms_buf_free(&again);
@@ -134,7 +135,7 @@ static void test_build_exact_and_round_trip(void **state)
     /* No model name: refused. */
     free(m->model_name);
     m->model_name = NULL;
-    assert_error(ms_statement_build(m, &payload, &err), MS_EINPUT, &err, "model name");
+    assert_error(statement_build(m, &payload, &err), MS_EINPUT, &err, "model name");
     ms_buf_free(&payload);
     ms_manifest_free(m);
     ms_statement_free(NULL);

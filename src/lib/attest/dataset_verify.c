@@ -21,6 +21,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "dataset_internal.h"
 #include "hash/walk.h"
 #include "modelseal/dataset.h"
 #include "modelseal/manifest.h"
@@ -508,7 +509,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
     ms_buf_reset(&r->canon);
-    if ((rc = ms_dataset_header_line(h, &r->canon, err)) != 0)
+    if ((rc = dataset_header_line(h, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
 }
@@ -560,7 +561,7 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
                                 r->name, (unsigned long long)r->line_no, r->path, r->prev);
     }
     ms_buf_reset(&r->canon);
-    if ((rc = ms_dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
+    if ((rc = dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
         return rc;
     if ((rc = check_canonical(r, err)) != 0)
         return rc;
@@ -1048,7 +1049,7 @@ static int add_nullable(cJSON *obj, const char *key, const char *s)
     return 1;
 }
 
-int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
+int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
 {
     char root[2 * MS_SHA256_SIZE + 1], mdig[2 * MS_SHA256_SIZE + 1];
     char *text = NULL;

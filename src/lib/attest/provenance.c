@@ -1,7 +1,6 @@
 /* SLSA Provenance v1 statements for trained models: building (attest provenance) and strict
  * reading (the chain policy). */
 #include "config.h"
-#include "util/buf.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "modelseal/provenance.h"
 #include "modelseal/version.h"
+#include "util/buf.h"
 #include "util/encoding.h"
 #include "util/json.h"
 
@@ -397,7 +397,7 @@ static cJSON *dependency_json(const ms_provenance_dependency *d)
     return o;
 }
 
-int ms_provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err)
+static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err)
 {
     char hex[2 * MS_SHA256_SIZE + 1];
     if (!p->subject_name || !p->subject_name[0])
@@ -645,4 +645,14 @@ const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i)
             return e->string;
     }
     return NULL;
+}
+
+int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = provenance_build(p, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

@@ -1,15 +1,16 @@
 /* Sigstore bundle JSON: strict reading of any OMS signer's model.sig, writing of ours.
  * The verification material is decoded and kept as data; nothing is verified here. */
 #include "config.h"
-#include "util/buf.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/bundle_json.h"
 #include "modelseal/bundle.h"
+#include "util/buf.h"
 #include "util/encoding.h"
+#include "util/json.h"
 
 #define HINT_MAX 1024
 #define PUBLIC_KEY_MAX ((size_t)1 << 20)
@@ -539,7 +540,7 @@ fail:
     return NULL;
 }
 
-int ms_bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
+int bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
 {
     int rc = 0;
     char *text = NULL;
@@ -643,4 +644,14 @@ const cJSON *ms_bundle_tlog_entries(const ms_bundle *b)
 const cJSON *ms_bundle_timestamp_data(const ms_bundle *b)
 {
     return b->timestamp_data;
+}
+
+int ms_bundle_serialize(const ms_bundle *b, char **out, size_t *out_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = bundle_serialize(b, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, out, out_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

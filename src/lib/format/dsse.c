@@ -1,17 +1,18 @@
 /* DSSE: pre-authentication encoding, envelope JSON, and the strict reader for untrusted JSON.
  * No signing or verification here (key.c does that over ms_dsse_pae's output). */
 #include "config.h"
-#include "util/buf.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
+#include "util/buf.h"
 #include "util/encoding.h"
+#include "util/json.h"
 
-int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
+int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
 {
     size_t type_len = strlen(payload_type);
     ms_buf_reset(out);
@@ -219,3 +220,16 @@ void ms_dsse_envelope_free(ms_dsse_envelope *env)
 }
 
 /* ---- strict JSON ---------------------------------------------------------------------- */
+
+int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, uint8_t **out,
+                size_t *out_len)
+{
+    ms_buf pae = MS_BUF_INIT;
+    char *text = NULL;
+    if (dsse_pae(payload_type, payload, len, &pae) != 0 || ms_buf_export(&pae, &text, out_len)) {
+        ms_buf_free(&pae);
+        return MS_ENOMEM;
+    }
+    *out = (uint8_t *)text;
+    return 0;
+}

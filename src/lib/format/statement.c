@@ -2,18 +2,19 @@
  * The predicate's fields are read and written by manifest.c (serialization and resources);
  * this file handles the statement around them and the legacy v0.1 form. */
 #include "config.h"
-#include "util/buf.h"
-#include "util/json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/statement_json.h"
 #include "modelseal/dsse.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 #include "util/encoding.h"
+#include "util/json.h"
 
-int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
+int statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
 {
     int rc = 0;
     char hex[2 * MS_SHA256_SIZE + 1];
@@ -319,4 +320,14 @@ int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement 
         return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
     return generic ? ms_statement_parse_generic(env->payload, env->payload_len, out, err)
                    : ms_statement_parse(env->payload, env->payload_len, out, err);
+}
+
+int ms_statement_build(const ms_manifest *m, char **payload, size_t *len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = statement_build(m, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

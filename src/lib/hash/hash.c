@@ -12,7 +12,6 @@
  * each file is opened by name in its directory's descriptor (one path component), and a small
  * file not written to for a while costs open, one pread, one fstat and close. */
 #include "config.h"
-#include "hash/walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +30,7 @@
 #include <linux/openat2.h>
 #endif
 
+#include "hash/walk.h"
 #include "modelseal/hash.h"
 #include "util/pool.h"
 

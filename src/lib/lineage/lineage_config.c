@@ -9,6 +9,7 @@
 
 #include "hash/walk.h"
 #include "lineage_internal.h"
+#include "util/buf.h"
 #include "util/json.h"
 
 void ms_lineage_config_free(ms_lineage_config *c)
@@ -320,4 +321,15 @@ int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_er
         out[i] = (uint8_t)v;
     }
     return 0;
+}
+
+int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write, char **note,
+                      size_t *note_len, int *written, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = lin_record(opts, rev, write, note ? &buf : NULL, written, err);
+    if (rc == 0 && note && ms_buf_export(&buf, note, note_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

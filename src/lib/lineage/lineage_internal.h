@@ -8,6 +8,7 @@
 #include <git2.h>
 
 #include "modelseal/lineage.h"
+#include "util/buf.h"
 
 /* Nothing here is part of the library's interface (nothing is exported without MS_API,
  * include/modelseal/export.h). */
@@ -157,5 +158,9 @@ int lin_index_prefetch_answer(git_repository *repo, const struct stat *ist, lin_
  * odd-sized pieces through the smallest window). */
 int lin_index_find(const uint8_t *data, size_t len, lin_index_want *wants, size_t n,
                    int *has_attributes, ms_error *err);
+
+/* ms_lineage_record with the note appended to `note` (optional) (lineage_notes.c). */
+int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
+               int *written, ms_error *err);
 
 #endif

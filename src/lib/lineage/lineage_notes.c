@@ -4,7 +4,6 @@
  * failing it); notes are untrusted input, validated field by field and ignored with a warning
  * when they are not ours. */
 #include "config.h"
-#include "util/buf.h"
 
 #include <limits.h>
 #include <stdarg.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "lineage_internal.h"
+#include "util/buf.h"
 #include "util/json.h"
 
 /* ---- small helpers --------------------------------------------------------------------------- */
@@ -667,8 +667,8 @@ out:
     return rc;
 }
 
-int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
-                      int *written, ms_error *err)
+int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
+               int *written, ms_error *err)
 {
     git_repository *repo = NULL;
     git_commit *c = NULL;

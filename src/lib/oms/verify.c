@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/dsse_json.h"
 #include "hash/walk.h"
 #include "modelseal/dsse.h"
 #include "modelseal/verify.h"
@@ -226,7 +227,7 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
     if (strcmp(env->payload_type, MS_INTOTO_PAYLOAD_TYPE) != 0)
         return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s",
                             env->payload_type, MS_INTOTO_PAYLOAD_TYPE);
-    if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
+    if (dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
         return ms_error_nomem(err);
     switch (ms_bundle_material_kind(bundle)) {
     case MS_MATERIAL_PUBLIC_KEY:

@@ -289,8 +289,7 @@ static int add_dependencies(sbom_tree *t, cJSON *bom, const ms_sbom_model *m)
     return rc;
 }
 
-int ms_sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                      ms_error *err)
+int sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
 {
     const ms_sbom_model *m = &ev->model;
     sbom_tree t = {0};

@@ -59,4 +59,10 @@ int sbom_check_dataset_names(const ms_sbom_evidence *ev, const ms_sbom_options *
 /* The name the document gives the model: --name, else the signed subject name. */
 const char *sbom_model_name(const ms_sbom_evidence *ev, const ms_sbom_options *o);
 
+/* The two renderers behind ms_sbom_render (sbom_cyclonedx.c, sbom_spdx.c): the document
+ * replaces the contents of `out`. 0, MS_EINPUT or MS_ENOMEM. */
+int sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
+                   ms_error *err);
+int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err);
+
 #endif

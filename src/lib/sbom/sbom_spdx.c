@@ -371,7 +371,7 @@ static int make_namespace(spdx_ctx *c)
     return 0;
 }
 
-int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
+int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
 {
     const ms_sbom_model *m = &ev->model;
     spdx_ctx c;

@@ -2,7 +2,6 @@
  * material (no root certificate in the bundle), the identity, OIDC issuer and codeSigning usage,
  * the chain to a Fulcio CA at every verified signing time, and the embedded SCT (RFC 6962). */
 #include "config.h"
-#include "util/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
 
 /* ---- the leaf certificate ---- */
 

@@ -21,9 +21,12 @@
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
 #include "sigstore_sign_internal.h"
+#include "util/buf.h"
 #include "util/encoding.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -460,8 +463,8 @@ static int record(session *s, const ms_dsse_envelope *env, const uint8_t payload
     return rc;
 }
 
-int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
-                          ms_buf *out, ms_error *err)
+static int sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
+                     ms_buf *out, ms_error *err)
 {
     session s;
     ms_buf pae = MS_BUF_INIT, json = MS_BUF_INIT;
@@ -472,7 +475,7 @@ int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *p
 
     if ((rc = prepare(&s, opts, err)) != 0 || (rc = certify(&s, err)) != 0)
         goto out;
-    if (ms_dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload, len, &pae) != 0) {
+    if (dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload, len, &pae) != 0) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -492,7 +495,7 @@ int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *p
         (rc = ms_bundle_set_certificate(bundle, s.leaf, s.leaf_len, err)) != 0 ||
         (rc = ms_bundle_set_tlog_entries(bundle, s.tlog_entries, err)) != 0 ||
         (s.timestamps && (rc = ms_bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
-        (rc = ms_bundle_serialize(bundle, &json, err)) != 0)
+        (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
     rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
@@ -504,8 +507,8 @@ out:
     return rc;
 }
 
-int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
-                             ms_buf *out, ms_error *err)
+static int sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32], ms_buf *out,
+                        ms_error *err)
 {
     session s;
     cJSON *root = NULL, *vm, *cert, *ms, *md;
@@ -540,7 +543,7 @@ int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t
         goto out;
     }
     if ((rc = ms_bundle_parse((const uint8_t *)text, strlen(text), &bundle, err)) != 0 ||
-        (rc = ms_bundle_serialize(bundle, &json, err)) != 0)
+        (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
     rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
@@ -549,5 +552,27 @@ out:
     session_free(&s);
     ms_bundle_free(bundle);
     ms_buf_free(&json);
+    return rc;
+}
+
+int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
+                          char **bundle_json, size_t *bundle_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = sign_dsse(opts, payload, len, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
+}
+
+int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
+                             char **bundle_json, size_t *bundle_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = sign_message(opts, sha256, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
     return rc;
 }

@@ -4,7 +4,6 @@
  * proof, the signed checkpoint and the signed entry timestamp; then every timestamp over the
  * signature. The verified times are collected for the certificate checks. */
 #include "config.h"
-#include "util/buf.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
 #include "util/encoding.h"
 #include "util/json.h"
 
@@ -445,8 +445,7 @@ int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error
         if ((rc = b64_field(promise, "signedEntryTimestamp", where, MAX_SIGNATURE_SIZE, &set,
                             &set_len, err)) != 0)
             goto out;
-        if (ms_sigstore_set_payload(body, body_len, itime, log_id, log_id_len, log_index,
-                                    &payload) != 0) {
+        if (sv_set_payload(body, body_len, itime, log_id, log_id_len, log_index, &payload) != 0) {
             rc = ms_error_nomem(err);
             goto out;
         }

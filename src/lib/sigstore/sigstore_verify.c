@@ -6,7 +6,6 @@
  * checks with the key in place of the certificate. Every check that fails names itself
  * ("sigstore <check>: ..."); nothing is fetched from the network. */
 #include "config.h"
-#include "util/buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,10 +17,12 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
 #include "modelseal/key.h"
 #include "modelseal/x509.h"
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
 #include "util/encoding.h"
 
 /* "sigstore <check>: <message>" */
@@ -45,9 +46,8 @@ void ms_sigstore_result_clear(ms_sigstore_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int ms_sigstore_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
-                            const uint8_t *log_id, size_t log_id_len, int64_t log_index,
-                            ms_buf *out)
+int sv_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
+                   const uint8_t *log_id, size_t log_id_len, int64_t log_index, ms_buf *out)
 {
     /* RFC 8785: keys sorted, no whitespace, integers as digits; base64 and hex need no
      * escaping. */
@@ -146,7 +146,7 @@ static int load_content(ms_sigstore_vctx *c, ms_error *err)
                            c->env->n_signatures);
         c->sig = c->env->signatures[0].sig;
         c->sig_len = c->env->signatures[0].len;
-        if (ms_dsse_pae(c->env->payload_type, c->env->payload, c->env->payload_len, &c->pae))
+        if (dsse_pae(c->env->payload_type, c->env->payload, c->env->payload_len, &c->pae))
             return ms_error_nomem(err);
         SHA256(c->pae.data, c->pae.len, c->digest);
         SHA256(c->env->payload, c->env->payload_len, c->payload_sha256);

@@ -76,4 +76,10 @@ int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error
  * time. */
 int sv_check_timestamps(ms_sigstore_vctx *c, ms_error *err);
 
+/* The bytes a Rekor v1 signed entry timestamp covers: the RFC 8785 canonical JSON of
+ * {"body": base64(body), "integratedTime": t, "logID": hex(log_id), "logIndex": i}.
+ * Replaces the contents of `out`. 0 or MS_ENOMEM (sigstore_verify.c). */
+int sv_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
+                   const uint8_t *log_id, size_t log_id_len, int64_t log_index, ms_buf *out);
+
 #endif

@@ -86,6 +86,20 @@ char *ms_buf_detach(ms_buf *buf)
     return s;
 }
 
+int ms_buf_export(ms_buf *buf, char **out, size_t *out_len)
+{
+    size_t len = buf->len;
+    char *s = ms_buf_detach(buf);
+    if (!s) {
+        ms_buf_free(buf);
+        return MS_ENOMEM;
+    }
+    *out = s;
+    if (out_len)
+        *out_len = len;
+    return 0;
+}
+
 void ms_buf_free(ms_buf *buf)
 {
     free(buf->data);
