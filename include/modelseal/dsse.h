@@ -22,6 +22,7 @@ extern "C" {
 #define MS_DSSE_MAX_SIGNATURES 16
 #define MS_DSSE_MAX_PAYLOAD ((size_t)64 << 20)   /* decoded payload bytes */
 #define MS_DSSE_MAX_SIGNATURE ((size_t)64 << 10) /* decoded signature bytes */
+#define MS_DSSE_MAX_JSON ((size_t)96 << 20)      /* an envelope's JSON text */
 
 typedef struct ms_dsse_signature {
     uint8_t *sig; /* raw signature bytes */
@@ -57,15 +58,19 @@ MS_API int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *
 MS_API int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out,
                                  ms_error *err);
 
-/* Read an envelope from its JSON object (untrusted): `payload` and every `sig` must be standard
+/* Read an envelope from its JSON text (untrusted; strict JSON of at most MS_DSSE_MAX_JSON
+ * bytes): `payload` and every `sig` must be standard
  * padded base64, `payloadType` a string, `signatures` 1..MS_DSSE_MAX_SIGNATURES objects whose
  * `keyid` is absent, null or a string. Unknown fields are ignored. On success *out is new (free
  * with ms_dsse_envelope_free). Returns 0, MS_EINPUT (message names the field) or MS_ENOMEM. */
-MS_API int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
+MS_API int ms_dsse_envelope_parse(const uint8_t *json, size_t len, ms_dsse_envelope **out,
+                                  ms_error *err);
 
-/* The envelope as a new JSON object {payload, payloadType, signatures:[{sig, keyid}]}; a NULL
- * keyid is written as "" (as model_signing 1.1 does). NULL when out of memory. */
-MS_API cJSON *ms_dsse_to_json(const ms_dsse_envelope *env);
+/* The envelope as compact JSON text {payload, payloadType, signatures:[{sig, keyid}]} in *out
+ * (malloc'd, *out_len bytes; release with ms_free); a NULL keyid is written as "" (as
+ * model_signing 1.1 does). 0 or MS_ENOMEM. */
+MS_API int ms_dsse_envelope_serialize(const ms_dsse_envelope *env, char **out, size_t *out_len,
+                                      ms_error *err);
 
 MS_API void ms_dsse_envelope_free(ms_dsse_envelope *env);
 

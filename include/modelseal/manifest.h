@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -127,15 +125,11 @@ MS_API void ms_manifest_diff_clear(ms_manifest_diff *diff);
 /* 1 when `path` is in diff->empty_extra (an extra file because it is empty), else 0. */
 MS_API int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *diff, const char *path);
 
-/* JSON (OMS field names). The *_to_json functions return new cJSON objects or NULL (no memory).
- * The parsers treat input as hostile: types, ranges and names are checked; resource names must
- * be safe relative paths (see ms_path_is_safe) and unique; unknown fields are ignored. */
-MS_API cJSON *ms_serialization_to_json(const ms_serialization *ser);
-MS_API cJSON *ms_resources_to_json(const ms_manifest *m);
-MS_API int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err);
-/* Parse "resources" into m->resources (m->serialization must already be set: it decides how
- * names and algorithms are checked). Recomputes m->root_digest over the listed order. */
-MS_API int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err);
+/* The predicate's "serialization" object and "resources" array (OMS field names) as compact JSON
+ * text, malloc'd (release with ms_free); NULL when out of memory. A statement is read back with
+ * ms_statement_parse. */
+MS_API char *ms_serialization_json(const ms_serialization *ser);
+MS_API char *ms_resources_json(const ms_manifest *m);
 
 /* A file that belongs to a model: MODEL/<inside_name> for a directory model, MODEL<beside_suffix>
  * beside a single-file model (model.sig / MODEL.sig, claims.jsonl / MODEL.claims.jsonl).

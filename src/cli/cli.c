@@ -52,6 +52,13 @@ int cli_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_err
     return rc ? rc : cli_take(out, text, text_len, err);
 }
 
+cJSON *cli_json_take(char *text)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    ms_free(text);
+    return j;
+}
+
 const char *cli_quote(const char *s)
 {
     static char *ring[8];

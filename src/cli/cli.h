@@ -43,6 +43,9 @@ const char *cli_quote(const char *s);
  * ms_free (the API returns malloc'd text; the program keeps working with ms_buf). Accepts NULL
  * text. 0 or MS_ENOMEM (err set). */
 int cli_take(ms_buf *out, char *text, size_t len, ms_error *err);
+/* The JSON text the library handed over, as a new cJSON tree (NULL when text is NULL or does not
+ * parse); `text` is released with ms_free. */
+cJSON *cli_json_take(char *text);
 /* The API calls that hand back text, with the text appended to an ms_buf (cli_take). */
 int cli_sign_statement(const uint8_t *payload, size_t len, const ms_key *key, ms_buf *out,
                        ms_error *err);

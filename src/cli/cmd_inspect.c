@@ -286,7 +286,7 @@ static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspec
              add_string(o, "subject", st->subject_name) && add_string(o, "root_digest", root) &&
              cJSON_AddNumberToObject(o, "signatures", (double)env->n_signatures);
         if (ok && st->manifest) {
-            cJSON *ser = ms_serialization_to_json(&st->manifest->serialization);
+            cJSON *ser = cli_json_take(ms_serialization_json(&st->manifest->serialization));
             ok = ser != NULL;
             if (ok) {
                 cJSON_AddItemToObject(o, "serialization", ser);

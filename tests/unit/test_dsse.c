@@ -29,7 +29,7 @@ static int parse_envelope(const char *text, ms_dsse_envelope **env, ms_error *er
     cJSON *json = NULL;
     int rc = ms_json_parse((const uint8_t *)text, strlen(text), 1 << 20, "envelope", &json, err);
     if (rc == 0)
-        rc = ms_dsse_from_json(json, env, err);
+        rc = dsse_from_json(json, env, err);
     cJSON_Delete(json);
     return rc;
 }
@@ -77,7 +77,7 @@ static void test_envelope_keyid_forms(void **state)
     assert_string_equal(env->signatures[3].keyid, "k1");
 
     /* Out: NULL keyid written as "", order payload, payloadType, signatures. */
-    cJSON *json = ms_dsse_to_json(env);
+    cJSON *json = dsse_to_json(env);
     assert_non_null(json);
     char *printed = cJSON_PrintUnformatted(json);
     assert_string_equal(printed,
@@ -88,7 +88,7 @@ static void test_envelope_keyid_forms(void **state)
 
     /* Round trip through JSON gives the same bytes. */
     ms_dsse_envelope *again = NULL;
-    assert_int_equal(ms_dsse_from_json(json, &again, &err), 0);
+    assert_int_equal(dsse_from_json(json, &again, &err), 0);
     assert_int_equal(again->payload_len, 5);
     assert_memory_equal(again->payload, "hello", 5);
     assert_int_equal(again->n_signatures, 4);

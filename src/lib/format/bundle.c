@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format/bundle_json.h"
+#include "format/dsse_json.h"
 #include "modelseal/bundle.h"
 #include "util/buf.h"
 #include "util/encoding.h"
@@ -310,7 +311,7 @@ int ms_bundle_parse(const uint8_t *json, size_t len, ms_bundle **out, ms_error *
         goto out;
     }
     if (dsse) {
-        rc = ms_dsse_from_json(dsse, &b->envelope, err);
+        rc = dsse_from_json(dsse, &b->envelope, err);
         if (rc != 0)
             goto out;
         if (strcmp(b->envelope->payload_type, MS_DSSE_INTOTO_PAYLOAD_TYPE) != 0) {
@@ -557,7 +558,7 @@ int bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
         goto nomem;
     cJSON_AddItemToObject(root, "verificationMaterial", item);
     if (b->envelope) {
-        item = ms_dsse_to_json(b->envelope);
+        item = dsse_to_json(b->envelope);
         if (!item)
             goto nomem;
         cJSON_AddItemToObject(root, "dsseEnvelope", item);

@@ -90,7 +90,7 @@ out:
     return rc;
 }
 
-int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
+int dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
 {
     int rc = 0;
     ms_dsse_envelope *env = NULL;
@@ -169,7 +169,7 @@ out:
     return rc;
 }
 
-cJSON *ms_dsse_to_json(const ms_dsse_envelope *env)
+cJSON *dsse_to_json(const ms_dsse_envelope *env)
 {
     char *b64 = NULL;
     cJSON *obj = cJSON_CreateObject();
@@ -231,5 +231,29 @@ int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ui
         return MS_ENOMEM;
     }
     *out = (uint8_t *)text;
+    return 0;
+}
+
+int ms_dsse_envelope_parse(const uint8_t *json, size_t len, ms_dsse_envelope **out, ms_error *err)
+{
+    cJSON *root = NULL;
+    int rc = ms_json_parse(json, len, MS_DSSE_MAX_JSON, "DSSE envelope", &root, err);
+    if (rc == 0)
+        rc = dsse_from_json(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ms_dsse_envelope_serialize(const ms_dsse_envelope *env, char **out, size_t *out_len,
+                               ms_error *err)
+{
+    cJSON *obj = dsse_to_json(env);
+    char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    if (!text)
+        return ms_error_nomem(err);
+    *out = text;
+    if (out_len)
+        *out_len = strlen(text);
     return 0;
 }

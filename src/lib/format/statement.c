@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/manifest_json.h"
 #include "format/statement_json.h"
 #include "modelseal/dsse.h"
 #include "modelseal/statement.h"
@@ -43,11 +44,11 @@ int statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
     predicate = cJSON_AddObjectToObject(root, "predicate");
     if (!predicate)
         goto nomem;
-    item = ms_serialization_to_json(&m->serialization);
+    item = serialization_to_json(&m->serialization);
     if (!item)
         goto nomem;
     cJSON_AddItemToObject(predicate, "serialization", item);
-    item = ms_resources_to_json(m);
+    item = resources_to_json(m);
     if (!item)
         goto nomem;
     cJSON_AddItemToObject(predicate, "resources", item);
@@ -165,7 +166,7 @@ static int parse_legacy(ms_statement *st, const cJSON *subjects, ms_error *err)
         }
         i++;
     }
-    rc = ms_resources_from_json(resources, st->manifest, err);
+    rc = resources_from_json(resources, st->manifest, err);
     if (rc != 0)
         goto out;
     memcpy(st->subject_digest, st->manifest->root_digest, MS_SHA256_SIZE);
@@ -274,9 +275,9 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
         rc = ms_error_nomem(err);
         goto out;
     }
-    rc = ms_serialization_from_json(ser, &st->manifest->serialization, err);
+    rc = serialization_from_json(ser, &st->manifest->serialization, err);
     if (rc == 0)
-        rc = ms_resources_from_json(resources, st->manifest, err);
+        rc = resources_from_json(resources, st->manifest, err);
 out:
     if (rc == 0)
         *out = st;

@@ -259,7 +259,7 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
     const uint8_t *logged = env && (log->major == 1 || v2_dsse) ? payload_digest : signed_digest;
     if (v2_dsse) {
         /* A dsse 0.0.2 entry with the envelope and its verifier. */
-        cJSON *ej = ms_dsse_to_json(env), *vs, *one;
+        cJSON *ej = dsse_to_json(env), *vs, *one;
         if (!ej || !(o = cJSON_AddObjectToObject(req, "dsseRequestV002")) ||
             !cJSON_AddItemToObject(o, "envelope", ej)) {
             cJSON_Delete(ej);
@@ -282,7 +282,7 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
             !cJSON_AddStringToObject(v, "keyDetails", KEY_DETAILS))
             goto nomem;
     } else if (env) {
-        cJSON *ej = ms_dsse_to_json(env);
+        cJSON *ej = dsse_to_json(env);
         envelope = ej ? cJSON_PrintUnformatted(ej) : NULL;
         cJSON_Delete(ej);
         cJSON *vs;
