@@ -9,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "dsse.h"
 #include "error.h"
 #include "export.h"
@@ -74,10 +72,13 @@ MS_API int ms_bundle_set_key_hint(ms_bundle *b, const char *hint, ms_error *err)
 MS_API int ms_bundle_set_chain(ms_bundle *b, const uint8_t *const *ders, const size_t *lens,
                                size_t n, ms_error *err);
 MS_API int ms_bundle_set_certificate(ms_bundle *b, const uint8_t *der, size_t len, ms_error *err);
-/* Replace tlogEntries (must be an array) / timestampVerificationData (must be an object) with a
- * deep copy of `json`; NULL removes them. 0, MS_EINPUT or MS_ENOMEM. */
-MS_API int ms_bundle_set_tlog_entries(ms_bundle *b, const cJSON *json, ms_error *err);
-MS_API int ms_bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_error *err);
+/* Replace tlogEntries (must be an array) / timestampVerificationData (must be an object) with
+ * the JSON text `json` (`len` bytes, strict JSON); NULL removes them. 0, MS_EINPUT or
+ * MS_ENOMEM. */
+MS_API int ms_bundle_set_tlog_entries_json(ms_bundle *b, const char *json, size_t len,
+                                           ms_error *err);
+MS_API int ms_bundle_set_timestamp_data_json(ms_bundle *b, const char *json, size_t len,
+                                             ms_error *err);
 
 /* Serialize as one line of compact JSON without a trailing newline (byte for byte what
  * model_signing 1.1 writes for the same content; a claims file adds its own "\n"): mediaType,
@@ -101,8 +102,13 @@ MS_API const char *ms_bundle_key_details(const ms_bundle *b);
 /* Certificates as DER, leaf first: the chain, or the single `certificate` (count 1). */
 MS_API size_t ms_bundle_certificate_count(const ms_bundle *b);
 MS_API const uint8_t *ms_bundle_certificate(const ms_bundle *b, size_t i, size_t *len);
-MS_API const cJSON *ms_bundle_tlog_entries(const ms_bundle *b);   /* NULL when absent */
-MS_API const cJSON *ms_bundle_timestamp_data(const ms_bundle *b); /* NULL when absent */
+/* The number of tlogEntries (0 when absent); 1 when timestampVerificationData is present. */
+MS_API size_t ms_bundle_tlog_entry_count(const ms_bundle *b);
+MS_API int ms_bundle_has_timestamp_data(const ms_bundle *b);
+/* tlogEntries / timestampVerificationData as compact JSON text in *out (malloc'd, release with
+ * ms_free), or *out = NULL when absent. 0 or MS_ENOMEM. */
+MS_API int ms_bundle_tlog_entries_json(const ms_bundle *b, char **out, ms_error *err);
+MS_API int ms_bundle_timestamp_data_json(const ms_bundle *b, char **out, ms_error *err);
 
 MS_API void ms_bundle_free(ms_bundle *b);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/bundle_json.h"
 #include "format/dsse_json.h"
 #include "hash/walk.h"
 #include "modelseal/dsse.h"
@@ -83,8 +84,8 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
             err, MS_EVERIFY,
             "the bundle is signed with a key, but no trusted public key was given (--key)");
     if (trust->sigstore_root &&
-        (trust->key_bundle_logged || cJSON_GetArraySize(ms_bundle_tlog_entries(bundle)) > 0 ||
-         ms_bundle_timestamp_data(bundle)))
+        (trust->key_bundle_logged || cJSON_GetArraySize(bundle_tlog_entries(bundle)) > 0 ||
+         bundle_timestamp_data(bundle)))
         return verify_key_with_sigstore(bundle, trust, info, err);
     for (size_t k = 0; k < trust->n_keys; k++) {
         if (envelope_verifies(env, pae, trust->keys[k])) {
@@ -183,11 +184,11 @@ out:
  * bundle carries log entries or timestamps, or no plain certificate roots were given. */
 static int use_sigstore(const ms_bundle *bundle, const ms_trust *trust)
 {
-    const cJSON *entries = ms_bundle_tlog_entries(bundle);
+    const cJSON *entries = bundle_tlog_entries(bundle);
     if (!trust->sigstore_root)
         return 0;
     return !trust->roots || cJSON_GetArraySize(entries) > 0 ||
-           ms_bundle_timestamp_data(bundle) != NULL;
+           bundle_timestamp_data(bundle) != NULL;
 }
 
 static int verify_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,

@@ -493,8 +493,8 @@ static int sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payloa
         (rc = record(&s, env, payload_digest, pae_digest, err)) != 0 ||
         (rc = ms_bundle_new_dsse(env, &bundle, err)) != 0 ||
         (rc = ms_bundle_set_certificate(bundle, s.leaf, s.leaf_len, err)) != 0 ||
-        (rc = ms_bundle_set_tlog_entries(bundle, s.tlog_entries, err)) != 0 ||
-        (s.timestamps && (rc = ms_bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
+        (rc = bundle_set_tlog_entries(bundle, s.tlog_entries, err)) != 0 ||
+        (s.timestamps && (rc = bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
         (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
     rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "format/bundle_json.h"
 #include "sigstore_verify_internal.h"
 #include "util/buf.h"
 #include "util/encoding.h"
@@ -484,7 +485,7 @@ out:
 
 int sv_check_timestamps(ms_sigstore_vctx *c, ms_error *err)
 {
-    const cJSON *data = ms_bundle_timestamp_data(c->bundle);
+    const cJSON *data = bundle_timestamp_data(c->bundle);
     const cJSON *list = field(data, "rfc3161Timestamps");
     if (!list)
         return 0;

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include "format/bundle_json.h"
 #include "format/dsse_json.h"
 #include "modelseal/dsse.h"
 #include "modelseal/key.h"
@@ -198,9 +199,9 @@ int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *ro
         (!c->key && (rc = sv_check_identity(c, err)) != 0))
         goto out;
 
-    const cJSON *entries = ms_bundle_tlog_entries(bundle);
+    const cJSON *entries = bundle_tlog_entries(bundle);
     int n = cJSON_IsArray(entries) ? cJSON_GetArraySize(entries) : 0;
-    if (!root && (n > 0 || ms_bundle_timestamp_data(bundle))) {
+    if (!root && (n > 0 || bundle_timestamp_data(bundle))) {
         rc = ms_error_set(err, MS_EINPUT,
                           "sigstore: the bundle carries transparency log entries or timestamps; "
                           "checking them needs a trusted root");
