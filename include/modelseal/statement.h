@@ -8,8 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "bundle.h"
 #include "error.h"
 #include "export.h"
@@ -34,7 +32,7 @@ typedef struct ms_statement {
     ms_manifest *manifest; /* OMS predicates only (NULL from ms_statement_parse_generic);
                               model_name = subject name (NULL for legacy) */
     int legacy;            /* 1 when the predicate was MS_OMS_LEGACY_PREDICATE_TYPE */
-    cJSON *json;           /* the whole statement, owned */
+    void *priv;            /* the parsed document (the library's own; do not touch) */
 } ms_statement;
 
 /* The OMS signature payload for `m`: compact JSON
@@ -47,7 +45,7 @@ MS_API int ms_statement_build(const ms_manifest *m, char **payload, size_t *len,
 
 /* Parse an OMS statement (untrusted payload bytes): _type must be in-toto Statement v1, exactly
  * one subject with a name and a 64-hex sha256 digest, predicateType the OMS v1.0 one (predicate
- * read by ms_serialization_from_json and ms_resources_from_json) or the legacy v0.1 one (each
+ * with its serialization and resources) or the legacy v0.1 one (each
  * subject becomes a files/sha256 resource). Any other predicateType: MS_EINPUT "unsupported
  * predicateType". On success *out is new (ms_statement_free). 0, MS_EINPUT or MS_ENOMEM. */
 MS_API int ms_statement_parse(const uint8_t *payload, size_t len, ms_statement **out,
@@ -64,8 +62,9 @@ MS_API int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_sta
 MS_API int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement **out,
                                     ms_error *err);
 
-/* The parsed predicate object (owned by the statement), or NULL when the statement has none. */
-MS_API const cJSON *ms_statement_predicate(const ms_statement *st);
+/* The predicate object as compact JSON text in *out (malloc'd, release with ms_free), or
+ * *out = NULL when the statement has none. 0 or MS_ENOMEM. */
+MS_API int ms_statement_predicate_json(const ms_statement *st, char **out, ms_error *err);
 
 MS_API void ms_statement_free(ms_statement *st);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "format/bundle_json.h"
+#include "format/statement_json.h"
 #include "modelseal/bundle.h"
 #include "modelseal/statement.h"
 #include "util/buf.h"
@@ -29,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     const ms_dsse_envelope *env = ms_bundle_envelope(b);
     if (env && ms_statement_parse(env->payload, env->payload_len, &st, &err) == 0)
-        (void)ms_statement_predicate(st);
+        (void)statement_predicate(st);
     for (size_t i = 0; i < ms_bundle_certificate_count(b); i++) {
         size_t len = 0;
         (void)ms_bundle_certificate(b, i, &len);

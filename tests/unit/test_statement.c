@@ -122,7 +122,7 @@ static void test_build_exact_and_round_trip(void **state)
     assert_string_equal(st->manifest->resources[1].name, "dir/b.bin");
     assert_memory_equal(st->manifest->root_digest, m->root_digest, 32);
     assert_int_equal(st->manifest->serialization.method, MS_METHOD_FILES);
-    assert_non_null(cJSON_GetObjectItem(ms_statement_predicate(st), "resources"));
+    assert_non_null(cJSON_GetObjectItem(statement_predicate(st), "resources"));
     ms_statement_free(st);
 
     /* Building twice gives the same bytes. */
@@ -325,7 +325,7 @@ static void test_generic(void **state)
     assert_string_equal(st->predicate_type, "https://modelseal/dataset-manifest/v1");
     assert_string_equal(st->subject_name, "ds");
     assert_null(st->manifest);
-    assert_int_equal(cJSON_GetObjectItem(ms_statement_predicate(st), "files")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(statement_predicate(st), "files")->valueint, 3);
     ms_statement_free(st);
     st = NULL;
     /* The OMS parser refuses the same statement. */
@@ -338,7 +338,7 @@ static void test_generic(void **state)
     assert_int_equal(
         ms_statement_parse_generic((const uint8_t *)no_predicate, strlen(no_predicate), &st, &err),
         0);
-    assert_null(ms_statement_predicate(st));
+    assert_null(statement_predicate(st));
     ms_statement_free(st);
 
     text = make_statement(MS_INTOTO_STATEMENT_TYPE, "[{\"name\":\"x\",\"digest\":{}}]", "t", "{}");

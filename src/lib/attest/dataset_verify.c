@@ -22,6 +22,7 @@
 #include <zstd_errors.h>
 
 #include "dataset_internal.h"
+#include "format/statement_json.h"
 #include "hash/walk.h"
 #include "modelseal/dataset.h"
 #include "modelseal/manifest.h"
@@ -1134,7 +1135,7 @@ int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info
     if (!st->predicate_type || strcmp(st->predicate_type, MS_DATASET_PREDICATE_TYPE) != 0)
         return ms_error_set(err, MS_EINPUT, "not a dataset statement (predicateType %.200s)",
                             st->predicate_type ? st->predicate_type : "missing");
-    const cJSON *pred = ms_statement_predicate(st);
+    const cJSON *pred = statement_predicate(st);
     if (!cJSON_IsObject(pred))
         return ms_error_set(err, MS_EINPUT, "dataset statement: predicate: missing");
     if ((rc = pred_text(pred, "name", 0, &tmp.name, err)) != 0 ||

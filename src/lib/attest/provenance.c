@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/statement_json.h"
 #include "modelseal/provenance.h"
 #include "modelseal/version.h"
 #include "util/buf.h"
@@ -526,7 +527,7 @@ int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *e
         return ms_error_set(err, MS_EINPUT, "predicateType %s: not %s",
                             st->predicate_type ? st->predicate_type : "(none)",
                             MS_SLSA_PROVENANCE_PREDICATE_TYPE);
-    const cJSON *pred = ms_statement_predicate(st);
+    const cJSON *pred = statement_predicate(st);
     if (!cJSON_IsObject(pred))
         return ms_error_set(err, MS_EINPUT, "predicate: missing or not an object");
     if (!(p = calloc(1, sizeof *p)))

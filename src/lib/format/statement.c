@@ -183,10 +183,12 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
     ms_statement *st = calloc(1, sizeof(*st));
     if (!st)
         return ms_error_nomem(err);
-    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &st->json, err);
+    cJSON *tree = NULL;
+    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &tree, err);
+    st->priv = tree;
     if (rc != 0)
         goto out;
-    const cJSON *root = st->json;
+    const cJSON *root = tree;
     if (!cJSON_IsObject(root)) {
         rc = ms_error_set(err, MS_EINPUT, "statement: not a JSON object");
         goto out;
@@ -297,9 +299,18 @@ int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_statement 
     return parse_statement(payload, len, 0, out, err);
 }
 
-const cJSON *ms_statement_predicate(const ms_statement *st)
+const cJSON *statement_predicate(const ms_statement *st)
 {
-    return cJSON_GetObjectItemCaseSensitive(st->json, "predicate");
+    return cJSON_GetObjectItemCaseSensitive((const cJSON *)st->priv, "predicate");
+}
+
+int ms_statement_predicate_json(const ms_statement *st, char **out, ms_error *err)
+{
+    const cJSON *pred = statement_predicate(st);
+    *out = NULL;
+    if (pred && !(*out = cJSON_PrintUnformatted(pred)))
+        return ms_error_nomem(err);
+    return 0;
 }
 
 void ms_statement_free(ms_statement *st)
@@ -309,7 +320,7 @@ void ms_statement_free(ms_statement *st)
     free(st->subject_name);
     free(st->predicate_type);
     ms_manifest_free(st->manifest);
-    cJSON_Delete(st->json);
+    cJSON_Delete((cJSON *)st->priv);
     free(st);
 }
 
