@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/x509.h>
 
 #include "modelseal/bundle.h"
