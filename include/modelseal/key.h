@@ -28,9 +28,6 @@ typedef enum ms_key_type {
 
 typedef struct ms_key ms_key;
 
-/* OpenSSL's EVP_PKEY, named without including OpenSSL headers. */
-struct evp_pkey_st;
-
 /* Longest passphrase accepted, in bytes, excluding the terminating NUL. */
 #define MS_KEY_PASSPHRASE_MAX 1023
 
@@ -75,10 +72,6 @@ MS_API int ms_key_load_public(const char *path, ms_key **out, ms_error *err);
  * or DER. Only Ed25519 and ECDSA P-256/P-384/P-521 keys are accepted; others (RSA, ...) are
  * MS_EINPUT naming the algorithm. *out is owned by the caller. */
 MS_API int ms_key_parse_public(const uint8_t *pem_or_der, size_t len, ms_key **out, ms_error *err);
-
-/* Copy the public part of an OpenSSL key (e.g. a certificate's subject key) into a new ms_key.
- * Same algorithm restrictions as ms_key_parse_public. The caller keeps `pkey`. */
-MS_API int ms_key_from_evp(struct evp_pkey_st *pkey, ms_key **out, ms_error *err);
 
 /* The public key as canonical SubjectPublicKeyInfo PEM text (64-column base64, trailing newline),
  * byte-identical to `openssl pkey -pubout`. malloc'd (free() it); NULL when out of memory. */

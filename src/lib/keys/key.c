@@ -301,7 +301,7 @@ int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err)
     return key_adopt_evp(pkey, 1, "generated key", out, err);
 }
 
-int ms_key_from_evp(struct evp_pkey_st *pkey, ms_key **out, ms_error *err)
+int key_from_evp(EVP_PKEY *pkey, ms_key **out, ms_error *err)
 {
     int rc = key_crypto_ready(err);
     if (rc < 0)

@@ -45,6 +45,10 @@ const char *key_openssl_reason(void);
 /* A new Ed25519 secret key from a 32-byte seed. */
 int key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err);
 
+/* Copy the public part of an OpenSSL key (e.g. a certificate's subject key) into a new ms_key.
+ * Same algorithm restrictions as ms_key_parse_public. The caller keeps `pkey`. */
+int key_from_evp(EVP_PKEY *pkey, ms_key **out, ms_error *err);
+
 /* An ms_key from an OpenSSL key, taking ownership of `pkey` in every case. With `secret` the
  * private key is kept; otherwise only the public part. `what` names the source in errors. */
 int key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out, ms_error *err);
