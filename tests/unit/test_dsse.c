@@ -54,6 +54,39 @@ static void test_pae_known_answer(void **state)
     ms_buf_free(&out);
 }
 
+/* The public API: envelopes and the PAE as text and malloc'd bytes (released with ms_free). */
+static void test_public_text_api(void **state)
+{
+    (void)state;
+    ms_error err;
+    ms_dsse_envelope *env = NULL, *again = NULL;
+    const char *text = "{\"payload\":\"aGVsbG8=\",\"payloadType\":\"x/y\",\"signatures\":["
+                       "{\"sig\":\"AQID\",\"keyid\":\"k1\"}]}";
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)text, strlen(text), &env, &err), 0);
+    char *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(ms_dsse_envelope_serialize(env, &out, &out_len, &err), 0);
+    assert_string_equal(out, text);
+    assert_int_equal(out_len, strlen(text));
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)out, out_len, &again, &err), 0);
+    assert_int_equal(again->payload_len, 5);
+    ms_dsse_envelope_free(again);
+    again = NULL;
+    ms_free(out);
+    /* Strict JSON, like every reader of outside input: a duplicate key is refused. */
+    const char *dup = "{\"payload\":\"aGVsbG8=\",\"payload\":\"aGVsbG8=\"}";
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)dup, strlen(dup), &again, &err),
+                     MS_EINPUT);
+    uint8_t *pae = NULL;
+    size_t pae_len = 0;
+    assert_int_equal(ms_dsse_pae("t", (const uint8_t *)"ab", 2, &pae, &pae_len), 0);
+    assert_int_equal(pae_len, 15);
+    assert_memory_equal(pae, "DSSEv1 1 t 2 ab", 15);
+    ms_free(pae);
+    ms_dsse_envelope_free(env);
+    ms_dsse_envelope_free(again);
+}
+
 static void test_envelope_keyid_forms(void **state)
 {
     (void)state;
@@ -246,9 +279,10 @@ static void test_deep_nesting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pae_known_answer),  cmocka_unit_test(test_envelope_keyid_forms),
-        cmocka_unit_test(test_envelope_refusals), cmocka_unit_test(test_add_signature_bounds),
-        cmocka_unit_test(test_strict_json),       cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_pae_known_answer),     cmocka_unit_test(test_public_text_api),
+        cmocka_unit_test(test_envelope_keyid_forms), cmocka_unit_test(test_envelope_refusals),
+        cmocka_unit_test(test_add_signature_bounds), cmocka_unit_test(test_strict_json),
+        cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
