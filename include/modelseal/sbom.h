@@ -15,8 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -69,7 +67,8 @@ typedef struct ms_sbom_model {
     int has_provenance; /* a provenance for this digest verified */
     char *builder_id, *build_type;
     char *invocation_id, *started_on, *finished_on; /* NULL when absent */
-    cJSON *external_parameters;                     /* owned; NULL without provenance */
+    char *external_parameters_json; /* compact JSON text (owned); NULL without provenance */
+    void *priv;                     /* the library's own (the parameters, parsed) */
     int has_code;
     ms_sbom_code code;
     ms_sbom_dataset *datasets; /* sorted by name, then digest; one per digest */

@@ -65,4 +65,11 @@ int sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf 
                    ms_error *err);
 int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err);
 
+/* A model's externalParameters as the cJSON tree the collector parsed (NULL without
+ * provenance); ms_sbom_model.external_parameters_json is the same as text. */
+static inline cJSON *sbom_model_parameters(const ms_sbom_model *m)
+{
+    return (cJSON *)m->priv;
+}
+
 #endif

@@ -469,7 +469,7 @@ int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
     sbom_string(&c.t, me, "software_primaryPurpose", "model");
     if (o->type_of_model)
         sbom_string(&c.t, sbom_array(&c.t, me, "ai_typeOfModel"), NULL, o->type_of_model);
-    hyperparameters(&c, me, m->external_parameters);
+    hyperparameters(&c, me, sbom_model_parameters(m));
     if (m->has_provenance)
         training_info(&c, me, m);
     if (m->has_code)
