@@ -18,6 +18,7 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "statement.h"
 
@@ -46,16 +47,16 @@ typedef struct ms_claims {
  * (ms_bundle_parse) with a DSSE envelope whose payload is an in-toto Statement v1. `what` names
  * the file in messages: "claims.jsonl: line 3: dsseEnvelope: missing". Empty text gives zero
  * claims. On success *out is new (ms_claims_free). 0, MS_EINPUT or MS_ENOMEM. */
-int ms_claims_parse(const uint8_t *text, size_t len, const char *what, ms_claims **out,
-                    ms_error *err);
+MS_API int ms_claims_parse(const uint8_t *text, size_t len, const char *what, ms_claims **out,
+                           ms_error *err);
 
 /* Read and parse the claims file `path`. A missing file is zero claims when `missing_ok`,
  * else MS_EINPUT. A file over MS_CLAIMS_MAX_SIZE is MS_EINPUT naming the limit. */
-int ms_claims_read(const char *path, int missing_ok, ms_claims **out, ms_error *err);
+MS_API int ms_claims_read(const char *path, int missing_ok, ms_claims **out, ms_error *err);
 
 /* Check one line that is about to be added (no newline, same rules as a line of the file).
  * `what` names its origin in messages. 0, MS_EINPUT or MS_ENOMEM. */
-int ms_claims_check_line(const char *line, size_t len, const char *what, ms_error *err);
+MS_API int ms_claims_check_line(const char *line, size_t len, const char *what, ms_error *err);
 
 /* Add `n` lines (each without a newline; `lens` their lengths) to the claims file `path`,
  * creating it (mode 0644) if missing: under an exclusive lock, the current file is read and
@@ -64,20 +65,20 @@ int ms_claims_check_line(const char *line, size_t len, const char *what, ms_erro
  * is rewritten only when something is added. `added` (optional) receives the number of new
  * lines. Every new line is checked first (ms_claims_check_line). 0, MS_EINPUT, MS_EENV or
  * MS_ENOMEM; on error the file is unchanged. */
-int ms_claims_append(const char *path, const char *const *lines, const size_t *lens, size_t n,
-                     size_t *added, ms_error *err);
+MS_API int ms_claims_append(const char *path, const char *const *lines, const size_t *lens,
+                            size_t n, size_t *added, ms_error *err);
 
 /* The index of the first claim at or after `start` whose statement subject digest is `digest`
  * (sha256) and, when `predicate_type` is not NULL, whose predicateType equals it; c->n when
  * there is none. */
-size_t ms_claims_find(const ms_claims *c, const uint8_t digest[MS_SHA256_SIZE],
-                      const char *predicate_type, size_t start);
+MS_API size_t ms_claims_find(const ms_claims *c, const uint8_t digest[MS_SHA256_SIZE],
+                             const char *predicate_type, size_t start);
 
 /* The default claims file of a model: MODEL/claims.jsonl for a directory, MODEL.claims.jsonl
  * beside a single file. malloc'd, or NULL with err set (a missing model is MS_EINPUT). */
-char *ms_claims_default_path(const char *model, ms_error *err);
+MS_API char *ms_claims_default_path(const char *model, ms_error *err);
 
-void ms_claims_free(ms_claims *c);
+MS_API void ms_claims_free(ms_claims *c);
 
 #ifdef __cplusplus
 }

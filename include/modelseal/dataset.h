@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "statement.h"
 
@@ -57,7 +57,7 @@ typedef struct ms_dataset_info {
 } ms_dataset_info;
 
 /* Free the strings and zero the struct. Accepts NULL. */
-void ms_dataset_info_clear(ms_dataset_info *info);
+MS_API void ms_dataset_info_clear(ms_dataset_info *info);
 
 /* ---- writing (dataset.c) ------------------------------------------------------------------ */
 
@@ -91,14 +91,8 @@ typedef struct ms_dataset_options {
  * On success `info` (optional) holds the header values; its manifest_digest is left zero (read
  * the file back with ms_dataset_info_load for it). 0, MS_EINPUT (bad dataset or option, or an
  * "ignore" list too long for a header line), MS_EENV, MS_ENOMEM. */
-int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, const char *output,
-                              ms_dataset_info *info, ms_error *err);
-
-/* The canonical header / file line (with its newline) appended to `out`. 0 or MS_ENOMEM
- * (MS_EINPUT when a string is not valid UTF-8). */
-int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err);
-int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
-                         ms_buf *out, ms_error *err);
+MS_API int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts,
+                                     const char *output, ms_dataset_info *info, ms_error *err);
 
 /* ---- reading (dataset_verify.c) ----------------------------------------------------------- */
 
@@ -106,21 +100,22 @@ int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest,
  * the "ignore" list (written before it existed) is not canonical and is refused; so is a file
  * line whose path lies under an ignored path. 0 / MS_EINPUT (malformed: message names the file
  * and line number) / MS_EENV. */
-int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_error *err);
+MS_API int ms_dataset_info_load(const char *manifest_path, ms_dataset_info *info, ms_error *err);
 
 /* Streaming reader of a manifest's file lines (after the header). */
 typedef struct ms_dataset_reader ms_dataset_reader;
 
 /* Open `path` and read its header into `info` (optional). NULL with err set on failure. */
-ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err);
+MS_API ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info,
+                                                 ms_error *err);
 /* The next file line: 1 with *path (valid until the next call), *size and digest (algorithm's
  * size) filled; 0 at the end (after checking that the stream ended cleanly and that counts,
  * bytes and root digest agree with the header); a negative MS_E* code on malformed input. */
-int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *size, uint8_t *digest,
-                           ms_error *err);
+MS_API int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *size,
+                                  uint8_t *digest, ms_error *err);
 /* SHA-256 of the decompressed bytes read so far (complete after next() returned 0). */
-void ms_dataset_reader_digest(const ms_dataset_reader *r, uint8_t out[MS_SHA256_SIZE]);
-void ms_dataset_reader_free(ms_dataset_reader *r);
+MS_API void ms_dataset_reader_digest(const ms_dataset_reader *r, uint8_t out[MS_SHA256_SIZE]);
+MS_API void ms_dataset_reader_free(ms_dataset_reader *r);
 
 /* One difference between a manifest and a directory. */
 typedef enum ms_dataset_diff_kind {
@@ -168,28 +163,31 @@ typedef struct ms_dataset_verify_result {
  * skipped by default: a .git or claims.jsonl inside a dataset is data).
  * 0 when the files match exactly; MS_EVERIFY when any file is missing, extra or changed (each
  * reported through opts->diff, counts in res); MS_EINPUT / MS_EENV / MS_ENOMEM otherwise. */
-int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
-                          const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
-                          ms_error *err);
+MS_API int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
+                                 const ms_dataset_verify_options *opts,
+                                 ms_dataset_verify_result *res, ms_error *err);
 
 /* ---- statements (dataset_verify.c) -------------------------------------------------------- */
 
 /* Build the dataset statement payload (in-toto Statement v1) for info: subject
  * [{"name":NAME,"digest":{"sha256":ROOT}}], predicateType MS_DATASET_PREDICATE_TYPE, predicate
  * {name, version, source, license, algorithm, files, bytes, manifest_digest:{sha256}}.
- * Replaces the contents of `payload`. 0, MS_EINPUT or MS_ENOMEM. */
-int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err);
+ * *payload is malloc'd (release with ms_free), *len bytes. 0, MS_EINPUT or MS_ENOMEM. */
+MS_API int ms_dataset_statement_build(const ms_dataset_info *info, char **payload, size_t *len,
+                                      ms_error *err);
 
 /* Check a parsed statement (ms_statement_parse_generic) is a dataset statement for exactly this
  * manifest: predicateType, subject name and root digest, manifest_digest,
  * name/version/source/license/algorithm/files/bytes. 0, or MS_EVERIFY naming the first mismatch;
  * MS_EINPUT when it is not a dataset statement at all. */
-int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *info, ms_error *err);
+MS_API int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *info,
+                                      ms_error *err);
 
 /* Read a dataset statement (no manifest at hand): fill info from the statement's subject and
  * predicate (manifest_digest from the predicate). For the policy/provenance layers.
  * 0, MS_EINPUT (not a dataset statement, or a field of the wrong type) or MS_ENOMEM. */
-int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info, ms_error *err);
+MS_API int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info,
+                                          ms_error *err);
 
 #ifdef __cplusplus
 }

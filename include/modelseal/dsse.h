@@ -9,11 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
-#include "buf.h"
 #include "error.h"
-#include "json.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +20,7 @@ extern "C" {
 #define MS_DSSE_MAX_SIGNATURES 16
 #define MS_DSSE_MAX_PAYLOAD ((size_t)64 << 20)   /* decoded payload bytes */
 #define MS_DSSE_MAX_SIGNATURE ((size_t)64 << 10) /* decoded signature bytes */
+#define MS_DSSE_MAX_JSON ((size_t)96 << 20)      /* an envelope's JSON text */
 
 typedef struct ms_dsse_signature {
     uint8_t *sig; /* raw signature bytes */
@@ -40,33 +38,39 @@ typedef struct ms_dsse_envelope {
 
 /* The DSSE pre-authentication encoding, the bytes a signature covers:
  * "DSSEv1" SP len(type) SP type SP len(payload) SP payload, lengths in ASCII decimal.
- * Replaces the contents of `out`. 0 or MS_ENOMEM. */
-int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
+ * *out is malloc'd (release with ms_free), *out_len bytes. 0 or MS_ENOMEM. */
+MS_API int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, uint8_t **out,
+                       size_t *out_len);
 
 /* A new envelope holding copies of `payload_type` and the payload, with no signatures (free with
  * ms_dsse_envelope_free). NULL when out of memory or the payload exceeds MS_DSSE_MAX_PAYLOAD. */
-ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload,
-                                       size_t len);
+MS_API ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload,
+                                              size_t len);
 
 /* Append a copy of a signature; `keyid` may be NULL. 0, MS_EINPUT (empty, too large, or more
  * than MS_DSSE_MAX_SIGNATURES) or MS_ENOMEM. */
-int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *sig, size_t len,
-                                   const char *keyid, ms_error *err);
+MS_API int ms_dsse_envelope_add_signature(ms_dsse_envelope *env, const uint8_t *sig, size_t len,
+                                          const char *keyid, ms_error *err);
 
 /* Deep copy into *out. 0 or MS_ENOMEM. */
-int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out, ms_error *err);
+MS_API int ms_dsse_envelope_copy(const ms_dsse_envelope *env, ms_dsse_envelope **out,
+                                 ms_error *err);
 
-/* Read an envelope from its JSON object (untrusted): `payload` and every `sig` must be standard
+/* Read an envelope from its JSON text (untrusted; strict JSON of at most MS_DSSE_MAX_JSON
+ * bytes): `payload` and every `sig` must be standard
  * padded base64, `payloadType` a string, `signatures` 1..MS_DSSE_MAX_SIGNATURES objects whose
  * `keyid` is absent, null or a string. Unknown fields are ignored. On success *out is new (free
  * with ms_dsse_envelope_free). Returns 0, MS_EINPUT (message names the field) or MS_ENOMEM. */
-int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
+MS_API int ms_dsse_envelope_parse(const uint8_t *json, size_t len, ms_dsse_envelope **out,
+                                  ms_error *err);
 
-/* The envelope as a new JSON object {payload, payloadType, signatures:[{sig, keyid}]}; a NULL
- * keyid is written as "" (as model_signing 1.1 does). NULL when out of memory. */
-cJSON *ms_dsse_to_json(const ms_dsse_envelope *env);
+/* The envelope as compact JSON text {payload, payloadType, signatures:[{sig, keyid}]} in *out
+ * (malloc'd, *out_len bytes; release with ms_free); a NULL keyid is written as "" (as
+ * model_signing 1.1 does). 0 or MS_ENOMEM. */
+MS_API int ms_dsse_envelope_serialize(const ms_dsse_envelope *env, char **out, size_t *out_len,
+                                      ms_error *err);
 
-void ms_dsse_envelope_free(ms_dsse_envelope *env);
+MS_API void ms_dsse_envelope_free(ms_dsse_envelope *env);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef MODELSEAL_ERROR_H
 #define MODELSEAL_ERROR_H
 
+#include "export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -29,17 +31,21 @@ typedef struct ms_error {
 
 /* Record an error and return `code`, so callers can write `return ms_error_set(err, ...)`.
  * `err` may be NULL. A message longer than the buffer is truncated. */
-int ms_error_set(ms_error *err, int code, const char *fmt, ...)
+MS_API int ms_error_set(ms_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Record an out-of-memory error and return MS_ENOMEM. */
-int ms_error_nomem(ms_error *err);
+MS_API int ms_error_nomem(ms_error *err);
 
 /* Reset to "no error". `err` may be NULL. */
-void ms_error_clear(ms_error *err);
+MS_API void ms_error_clear(ms_error *err);
+
+/* Release memory the library allocated and handed over (text, bytes: every `char **out` and
+ * `uint8_t **out` of the API). Accepts NULL. */
+MS_API void ms_free(void *p);
 
 /* The process exit status for a library code: 0, 1 (verification), 2 (input), 3 (environment). */
-int ms_error_exit_status(int code);
+MS_API int ms_error_exit_status(int code);
 
 #ifdef __cplusplus
 }

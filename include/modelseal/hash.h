@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,24 +25,24 @@ typedef enum ms_hash_algorithm {
 #define MS_HASH_DEFAULT_BUFFER (4u << 20)
 
 /* Digest length in bytes (32 or 64). */
-size_t ms_hash_size(ms_hash_algorithm alg);
+MS_API size_t ms_hash_size(ms_hash_algorithm alg);
 /* "sha256" or "blake2b" (the OMS hash_type names). */
-const char *ms_hash_name(ms_hash_algorithm alg);
+MS_API const char *ms_hash_name(ms_hash_algorithm alg);
 /* Parse an OMS hash_type name. 0 or MS_EINPUT. */
-int ms_hash_parse(const char *name, ms_hash_algorithm *alg);
+MS_API int ms_hash_parse(const char *name, ms_hash_algorithm *alg);
 
 /* Incremental hashing. */
 typedef struct ms_hasher ms_hasher;
 /* Returns NULL when out of memory or the algorithm is unavailable. Free with ms_hasher_free. */
-ms_hasher *ms_hasher_new(ms_hash_algorithm alg);
-int ms_hasher_reset(ms_hasher *h);
-int ms_hasher_update(ms_hasher *h, const void *data, size_t len);
+MS_API ms_hasher *ms_hasher_new(ms_hash_algorithm alg);
+MS_API int ms_hasher_reset(ms_hasher *h);
+MS_API int ms_hasher_update(ms_hasher *h, const void *data, size_t len);
 /* Writes ms_hash_size(alg) bytes. The hasher must be reset before reuse. */
-int ms_hasher_final(ms_hasher *h, uint8_t *out);
-void ms_hasher_free(ms_hasher *h);
+MS_API int ms_hasher_final(ms_hasher *h, uint8_t *out);
+MS_API void ms_hasher_free(ms_hasher *h);
 
 /* One-shot SHA-256 of a buffer. */
-int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE]);
+MS_API int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE]);
 
 /* Progress of a long hashing job (the engine calls it on the calling thread): bytes hashed so
  * far of the total. */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,9 +28,6 @@ typedef enum ms_key_type {
 
 typedef struct ms_key ms_key;
 
-/* OpenSSL's EVP_PKEY, named without including OpenSSL headers. */
-struct evp_pkey_st;
-
 /* Longest passphrase accepted, in bytes, excluding the terminating NUL. */
 #define MS_KEY_PASSPHRASE_MAX 1023
 
@@ -40,77 +38,73 @@ struct evp_pkey_st;
 typedef int (*ms_passphrase_fn)(void *ctx, char *buf, size_t buf_size, ms_error *err);
 
 /* "ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521"; "unknown" for anything else. */
-const char *ms_key_type_name(ms_key_type type);
+MS_API const char *ms_key_type_name(ms_key_type type);
 
 /* Parse one of the names above into *type. 0, or MS_EINPUT for an unknown name. */
-int ms_key_type_parse(const char *name, ms_key_type *type);
+MS_API int ms_key_type_parse(const char *name, ms_key_type *type);
 
 /* Generate a fresh secret key of `type`. *out is owned by the caller (ms_key_free). 0, MS_EINPUT
  * (unknown type), MS_EENV (randomness / crypto failure) or MS_ENOMEM. */
-int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err);
+MS_API int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err);
 
 /* Write the public part as SubjectPublicKeyInfo PEM (mode 0644, atomic, replaces `path`). */
-int ms_key_save_public(const ms_key *key, const char *path, ms_error *err);
+MS_API int ms_key_save_public(const ms_key *key, const char *path, ms_error *err);
 
 /* Write a secret key in modelseal's format (modelseal-keys(5)), mode 0600. With a non-NULL,
  * non-empty `passphrase` the key material is encrypted (Argon2id + XChaCha20-Poly1305); NULL
  * writes it unencrypted and "" is refused. An existing file is refused (MS_EINPUT) unless
  * `force`. A public-only key is MS_EINPUT. */
-int ms_key_save_secret(const ms_key *key, const char *path, const char *passphrase, int force,
-                       ms_error *err);
+MS_API int ms_key_save_secret(const ms_key *key, const char *path, const char *passphrase,
+                              int force, ms_error *err);
 
 /* Read a secret key: modelseal's format, PKCS#8 PEM ("PRIVATE KEY"), encrypted PKCS#8
  * ("ENCRYPTED PRIVATE KEY") or SEC1 ("EC PRIVATE KEY", legacy PEM encryption too), for the four
  * supported key types. `get_passphrase` (may be NULL) is called only for encrypted files. A wrong
  * passphrase, a damaged file, an unsupported algorithm or a file over 64 KiB are MS_EINPUT naming
  * `path`; errors from get_passphrase are passed on. *out is owned by the caller. */
-int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
-                       ms_error *err);
+MS_API int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx,
+                              ms_key **out, ms_error *err);
 
 /* Read a public key file (see ms_key_parse_public); errors name `path`. */
-int ms_key_load_public(const char *path, ms_key **out, ms_error *err);
+MS_API int ms_key_load_public(const char *path, ms_key **out, ms_error *err);
 
 /* Parse a SubjectPublicKeyInfo public key, PEM ("PUBLIC KEY"; text before the block is ignored)
  * or DER. Only Ed25519 and ECDSA P-256/P-384/P-521 keys are accepted; others (RSA, ...) are
  * MS_EINPUT naming the algorithm. *out is owned by the caller. */
-int ms_key_parse_public(const uint8_t *pem_or_der, size_t len, ms_key **out, ms_error *err);
-
-/* Copy the public part of an OpenSSL key (e.g. a certificate's subject key) into a new ms_key.
- * Same algorithm restrictions as ms_key_parse_public. The caller keeps `pkey`. */
-int ms_key_from_evp(struct evp_pkey_st *pkey, ms_key **out, ms_error *err);
+MS_API int ms_key_parse_public(const uint8_t *pem_or_der, size_t len, ms_key **out, ms_error *err);
 
 /* The public key as canonical SubjectPublicKeyInfo PEM text (64-column base64, trailing newline),
  * byte-identical to `openssl pkey -pubout`. malloc'd (free() it); NULL when out of memory. */
-char *ms_key_public_pem(const ms_key *key);
+MS_API char *ms_key_public_pem(const ms_key *key);
 
 /* Lowercase hex SHA-256 of ms_key_public_pem's text: the OMS `publicKey.hint`. 0 or MS_ENOMEM. */
-int ms_key_hint(const ms_key *key, char hex[65]);
+MS_API int ms_key_hint(const ms_key *key, char hex[65]);
 
 /* The Sigstore `keyDetails` name: "PKIX_ED25519", "PKIX_ECDSA_P256_SHA_256",
  * "PKIX_ECDSA_P384_SHA_384" or "PKIX_ECDSA_P521_SHA_512". */
-const char *ms_key_details(const ms_key *key);
+MS_API const char *ms_key_details(const ms_key *key);
 
-ms_key_type ms_key_get_type(const ms_key *key);
+MS_API ms_key_type ms_key_get_type(const ms_key *key);
 
 /* 1 when the key can sign, 0 for a public key. */
-int ms_key_is_secret(const ms_key *key);
+MS_API int ms_key_is_secret(const ms_key *key);
 
 /* Sign `msg`. Ed25519: pure Ed25519, 64 bytes. ECDSA: the message is hashed with the curve's
  * hash (SHA-256/384/512 for P-256/384/521), DER-encoded signature. *sig is malloc'd (free() it).
  * A public-only key is MS_EINPUT. */
-int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig, size_t *sig_len,
-                ms_error *err);
+MS_API int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig,
+                       size_t *sig_len, ms_error *err);
 
 /* Check a signature made as ms_key_sign does. 0 when valid; MS_EVERIFY when it is not, whatever
  * the signature bytes are ("signature does not verify with key <hint prefix>"). */
-int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
-                  size_t sig_len, ms_error *err);
+MS_API int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+                         size_t sig_len, ms_error *err);
 
 /* 1 when both keys have the same type and public key, else 0. NULL never equals anything. */
-int ms_key_equal(const ms_key *a, const ms_key *b);
+MS_API int ms_key_equal(const ms_key *a, const ms_key *b);
 
 /* Wipe and release. Accepts NULL. */
-void ms_key_free(ms_key *key);
+MS_API void ms_key_free(ms_key *key);
 
 #ifdef __cplusplus
 }

@@ -23,8 +23,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 
 #ifdef __cplusplus
@@ -58,17 +58,17 @@ typedef struct ms_lineage_config {
  * other than 1, or a path that is empty, absolute, has "." / ".." / empty components, a
  * backslash, or otherwise could leave the repository is MS_EINPUT naming the field
  * (".modelseal.json: datasets[0].path: ..."). *out is new (ms_lineage_config_free). */
-int ms_lineage_config_parse(const uint8_t *text, size_t len, ms_lineage_config **out,
-                            ms_error *err);
-void ms_lineage_config_free(ms_lineage_config *c);
+MS_API int ms_lineage_config_parse(const uint8_t *text, size_t len, ms_lineage_config **out,
+                                   ms_error *err);
+MS_API void ms_lineage_config_free(ms_lineage_config *c);
 
 /* 1 when `path` matches the glob `pattern` ('*' and '?' never match '/', '[...]' and '[!...]'
  * classes, '\' is not special), else 0. Both are '/'-separated relative paths. */
-int ms_lineage_glob_match(const char *pattern, const char *path);
+MS_API int ms_lineage_glob_match(const char *pattern, const char *path);
 
 /* The leading components of `pattern` without glob characters ("data" for "data/ *.zst"):
  * the directory to search. Returns its length (0: the repository root). */
-size_t ms_lineage_glob_prefix(const char *pattern);
+MS_API size_t ms_lineage_glob_prefix(const char *pattern);
 
 /* ---- Git LFS pointers (lineage_tree.c) ---------------------------------------------------- */
 
@@ -76,8 +76,8 @@ size_t ms_lineage_glob_prefix(const char *pattern);
  * "version https://git-lfs.github.com/spec/v1", "oid sha256:<64 lowercase hex>", "size <N>"
  * (decimal, no leading zeros), each ending in "\n", at most MS_LFS_POINTER_MAX bytes in all.
  * Returns 1 and fills oid/size when it is one, 0 when it is not (any other content). */
-int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_SIZE],
-                         uint64_t *size);
+MS_API int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_SIZE],
+                                uint64_t *size);
 
 /* ---- operations on a repository ------------------------------------------------------------ */
 
@@ -92,11 +92,12 @@ typedef struct ms_lineage_options {
 
 /* Build the note for commit `rev` (NULL: HEAD) from its tree and its first parent's, and, when
  * `write` is set, store it under MS_LINEAGE_NOTES_REF (unchanged notes are not rewritten, so
- * recording twice changes nothing). The note text (compact JSON, one line) is put in `note`
- * (optional). `*written` (optional) is 1 when a note was created or replaced.
- * No .modelseal.json in the commit, or a malformed one: MS_EINPUT naming the field. */
-int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
-                      int *written, ms_error *err);
+ * recording twice changes nothing). The note text (compact JSON, one line) is put in `*note`
+ * (optional; malloc'd, `*note_len` bytes, release with ms_free). `*written` (optional) is 1 when a
+ * note was created or replaced. No .modelseal.json in the commit, or a malformed one: MS_EINPUT
+ * naming the field. */
+MS_API int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write,
+                             char **note, size_t *note_len, int *written, ms_error *err);
 
 /* One commit of `lineage log`. Strings are valid during the callback only. */
 typedef struct ms_lineage_log_entry {
@@ -120,8 +121,8 @@ typedef int (*ms_lineage_log_fn)(void *ctx, const ms_lineage_log_entry *e, ms_er
  * for each commit that changed the artifact at `path`: from its note when it has a valid one,
  * else from its tree and its first parent's (source "tree"; a malformed or foreign note is
  * reported through opts->warn). Shallow boundaries and missing parents end the walk there. */
-int ms_lineage_log(const ms_lineage_options *opts, const char *path, ms_lineage_log_fn fn,
-                   void *ctx, ms_error *err);
+MS_API int ms_lineage_log(const ms_lineage_options *opts, const char *path, ms_lineage_log_fn fn,
+                          void *ctx, ms_error *err);
 
 /* One place a digest was found. */
 typedef struct ms_lineage_hit {
@@ -137,8 +138,8 @@ typedef int (*ms_lineage_find_fn)(void *ctx, const ms_lineage_hit *hit, ms_error
  * or "<hex>"): notes naming it, and commits whose tree has a tracked artifact signed with that
  * subject digest (or a dataset manifest with that root) where the first parent did not. Newest
  * first. A malformed digest is MS_EINPUT. */
-int ms_lineage_find(const ms_lineage_options *opts, const char *digest, ms_lineage_find_fn fn,
-                    void *ctx, ms_error *err);
+MS_API int ms_lineage_find(const ms_lineage_options *opts, const char *digest,
+                           ms_lineage_find_fn fn, void *ctx, ms_error *err);
 
 /* One refusal of `lineage check`. */
 typedef struct ms_lineage_problem {
@@ -173,11 +174,11 @@ typedef struct ms_lineage_check_options {
  * against HEAD and, while a merge is concluded, each MERGE_HEAD. 0 when all pass; MS_EVERIFY
  * after reporting each problem; MS_EINPUT for a bad range or configuration; `*checked`
  * (optional) counts the commits examined. */
-int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_options *copts,
-                     size_t *checked, ms_error *err);
+MS_API int ms_lineage_check(const ms_lineage_options *opts, const ms_lineage_check_options *copts,
+                            size_t *checked, ms_error *err);
 
 /* Parse "sha256:<hex>" or "<hex>" (64 hex digits, any case) into 32 bytes. 0 or MS_EINPUT. */
-int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_error *err);
+MS_API int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_error *err);
 
 #ifdef __cplusplus
 }

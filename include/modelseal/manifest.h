@@ -10,9 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 
 #ifdef __cplusplus
@@ -71,34 +70,34 @@ typedef struct ms_manifest_options {
 } ms_manifest_options;
 
 /* Serialization defaults: files, sha256, shard size 1e9, no symlinks, no ignore paths. */
-void ms_serialization_init(ms_serialization *ser);
+MS_API void ms_serialization_init(ms_serialization *ser);
 /* Deep copy (dst is overwritten). 0 or MS_ENOMEM. */
-int ms_serialization_copy(ms_serialization *dst, const ms_serialization *src);
+MS_API int ms_serialization_copy(ms_serialization *dst, const ms_serialization *src);
 /* Append one ignore path (copied) unless already present. 0 or MS_ENOMEM. */
-int ms_serialization_add_ignore(ms_serialization *ser, const char *path);
-void ms_serialization_clear(ms_serialization *ser);
+MS_API int ms_serialization_add_ignore(ms_serialization *ser, const char *path);
+MS_API void ms_serialization_clear(ms_serialization *ser);
 /* "files" / "shards"; parse returns 0 or MS_EINPUT. */
-const char *ms_method_name(ms_method method);
-int ms_method_parse(const char *name, ms_method *method);
+MS_API const char *ms_method_name(ms_method method);
+MS_API int ms_method_parse(const char *name, ms_method *method);
 
 /* Hash the model at `path` as `ser` says and return a new manifest in *out (free with
  * ms_manifest_free). The walk skips ser->ignore_paths, model.sig and claims.jsonl at the root,
  * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. Under the shards
  * method the empty files met are listed in (*out)->empty_files (resources and digests are
  * model_signing's: an empty file has no shard). */
-int ms_manifest_build(const char *path, const ms_serialization *ser,
-                      const ms_manifest_options *opts, ms_manifest **out, ms_error *err);
+MS_API int ms_manifest_build(const char *path, const ms_serialization *ser,
+                             const ms_manifest_options *opts, ms_manifest **out, ms_error *err);
 
 /* SHA-256 over the concatenated raw digests of `resources` in listed order. */
-int ms_manifest_root(const ms_resource *resources, size_t n, uint8_t out[MS_SHA256_SIZE]);
+MS_API int ms_manifest_root(const ms_resource *resources, size_t n, uint8_t out[MS_SHA256_SIZE]);
 
 /* The OMS resource "algorithm" string for a serialization: "sha256", "blake2b", or
  * "<hash>-sharded-<shard_size>" for shards. Writes into out (at least 64 bytes). */
-void ms_resource_algorithm(const ms_serialization *ser, char *out, size_t out_size);
+MS_API void ms_resource_algorithm(const ms_serialization *ser, char *out, size_t out_size);
 
 /* The file a resource name refers to: "path" for files, "path" of "path:start:end" for shards.
  * Returns a malloc'd string or NULL (out of memory or not a valid shard name). */
-char *ms_resource_file(const char *name, ms_method method);
+MS_API char *ms_resource_file(const char *name, ms_method method);
 
 /* Differences between what was signed and what is on disk, by file path. */
 typedef struct ms_manifest_diff {
@@ -120,36 +119,32 @@ typedef struct ms_manifest_diff {
 /* Compare by resource name. Returns 0 when identical as sets, MS_EVERIFY when they differ (diff
  * filled, sorted, each file once), MS_EINPUT when `expected` names a resource twice, MS_ENOMEM.
  * Digest comparisons are constant-time. */
-int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
-                        ms_manifest_diff *diff, ms_error *err);
-void ms_manifest_diff_clear(ms_manifest_diff *diff);
+MS_API int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
+                               ms_manifest_diff *diff, ms_error *err);
+MS_API void ms_manifest_diff_clear(ms_manifest_diff *diff);
 /* 1 when `path` is in diff->empty_extra (an extra file because it is empty), else 0. */
-int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *diff, const char *path);
+MS_API int ms_manifest_diff_is_empty_extra(const ms_manifest_diff *diff, const char *path);
 
-/* JSON (OMS field names). The *_to_json functions return new cJSON objects or NULL (no memory).
- * The parsers treat input as hostile: types, ranges and names are checked; resource names must
- * be safe relative paths (see ms_path_is_safe) and unique; unknown fields are ignored. */
-cJSON *ms_serialization_to_json(const ms_serialization *ser);
-cJSON *ms_resources_to_json(const ms_manifest *m);
-int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err);
-/* Parse "resources" into m->resources (m->serialization must already be set: it decides how
- * names and algorithms are checked). Recomputes m->root_digest over the listed order. */
-int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err);
+/* The predicate's "serialization" object and "resources" array (OMS field names) as compact JSON
+ * text, malloc'd (release with ms_free); NULL when out of memory. A statement is read back with
+ * ms_statement_parse. */
+MS_API char *ms_serialization_json(const ms_serialization *ser);
+MS_API char *ms_resources_json(const ms_manifest *m);
 
 /* A file that belongs to a model: MODEL/<inside_name> for a directory model, MODEL<beside_suffix>
  * beside a single-file model (model.sig / MODEL.sig, claims.jsonl / MODEL.claims.jsonl).
  * Returns a malloc'd path, or NULL with err set (a missing model is MS_EINPUT). */
-char *ms_model_companion_path(const char *model, const char *inside_name, const char *beside_suffix,
-                              ms_error *err);
+MS_API char *ms_model_companion_path(const char *model, const char *inside_name,
+                                     const char *beside_suffix, ms_error *err);
 
 /* For a directory model: MODEL/model.sig and MODEL/claims.jsonl, which hashing leaves out, must
  * each be missing or a regular file (not a link); anything else is MS_EINPUT naming the path and
  * what it is. 0 for a single-file model. ms_manifest_build calls it. */
-int ms_model_check_companions(const char *model, ms_error *err);
+MS_API int ms_model_check_companions(const char *model, ms_error *err);
 
 /* A new empty manifest (NULL when out of memory). */
-ms_manifest *ms_manifest_new(void);
-void ms_manifest_free(ms_manifest *m);
+MS_API ms_manifest *ms_manifest_new(void);
+MS_API void ms_manifest_free(ms_manifest *m);
 
 #ifdef __cplusplus
 }

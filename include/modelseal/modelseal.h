@@ -3,21 +3,17 @@
 #define MODELSEAL_MODELSEAL_H
 
 #include "modelseal/blob.h"
-#include "modelseal/buf.h"
 #include "modelseal/bundle.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/error.h"
-#include "modelseal/fs.h"
+#include "modelseal/export.h"
 #include "modelseal/hash.h"
-#include "modelseal/json.h"
 #include "modelseal/key.h"
 #include "modelseal/lineage.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
-#include "modelseal/pool.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
@@ -26,7 +22,6 @@
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
 #include "modelseal/version.h"
-#include "modelseal/walk.h"
 #include "modelseal/x509.h"
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "key.h"
 #include "manifest.h"
@@ -104,20 +105,20 @@ typedef struct ms_policy {
  * missing mandatory field, undefined key name or version other than 1 is MS_EINPUT naming the
  * field path ("policy.provenance.builder_ids[1]: not a string"). *out is new (ms_policy_free).
  * 0, MS_EINPUT or MS_ENOMEM. */
-int ms_policy_parse(const uint8_t *text, size_t len, const char *what, const char *base_dir,
-                    ms_policy **out, ms_error *err);
+MS_API int ms_policy_parse(const uint8_t *text, size_t len, const char *what, const char *base_dir,
+                           ms_policy **out, ms_error *err);
 
 /* Read and parse the policy file `path`; paths inside it are relative to its directory. */
-int ms_policy_load(const char *path, ms_policy **out, ms_error *err);
+MS_API int ms_policy_load(const char *path, ms_policy **out, ms_error *err);
 
-void ms_policy_free(ms_policy *p);
+MS_API void ms_policy_free(ms_policy *p);
 
 /* 1 when the policy has expired at `now` (unix seconds), else 0. */
-int ms_policy_expired(const ms_policy *p, int64_t now);
+MS_API int ms_policy_expired(const ms_policy *p, int64_t now);
 
 /* 1 when `ref` matches `pattern`: equal, or `pattern` ends in '*' and `ref` starts with the
  * part before it. */
-int ms_policy_ref_matches(const char *pattern, const char *ref);
+MS_API int ms_policy_ref_matches(const char *pattern, const char *ref);
 
 /* ---- the chain (chain.c, chain_provenance.c, chain_inputs.c) ------------------------------ */
 
@@ -154,15 +155,15 @@ typedef struct ms_chain_options {
  * ms_chain_result_clear) with one verdict per link. 0 when every link holds; MS_EVERIFY when
  * one fails (err names the first); MS_EINPUT when the claims file, the model's signature or
  * another bundle is malformed or unreadable; MS_EENV / MS_ENOMEM. */
-int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_options *opts,
-                    ms_chain_result *res, ms_error *err);
+MS_API int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_options *opts,
+                           ms_chain_result *res, ms_error *err);
 
-void ms_chain_result_clear(ms_chain_result *res);
+MS_API void ms_chain_result_clear(ms_chain_result *res);
 
 /* The trust a policy key stands for, as ms_verify_bundle_signature takes it: its public key
  * (through *slot, which must live as long as t), its certificate roots and identity, or its
  * Sigstore trusted root, identity and issuer. t->at_time is 0 (the caller sets it). */
-void ms_policy_key_trust(const ms_policy_key *k, const ms_key **slot, ms_trust *t);
+MS_API void ms_policy_key_trust(const ms_policy_key *k, const ms_key **slot, ms_trust *t);
 
 #ifdef __cplusplus
 }

@@ -15,8 +15,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "buf.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "statement.h"
 
@@ -47,10 +47,11 @@ typedef struct ms_git_info {
  * whose URL is recorded (NULL: "origin"); a missing remote gives the file:// form. No repository
  * is MS_EINPUT "<path>: not in a git repository"; an unborn HEAD (no commit yet) is MS_EINPUT.
  * Fill `info` (clear it with ms_git_info_clear). 0, MS_EINPUT, MS_EENV or MS_ENOMEM. */
-int ms_git_info_load(const char *start, const char *remote, ms_git_info *info, ms_error *err);
+MS_API int ms_git_info_load(const char *start, const char *remote, ms_git_info *info,
+                            ms_error *err);
 
 /* Release what `info` holds and zero it. Accepts NULL. */
-void ms_git_info_clear(ms_git_info *info);
+MS_API void ms_git_info_clear(ms_git_info *info);
 
 /* ---- provenance --------------------------------------------------------------------------- */
 
@@ -85,21 +86,21 @@ typedef struct ms_provenance {
 
 /* A new, empty provenance: build type MS_PROVENANCE_DEFAULT_BUILD_TYPE, externalParameters {}.
  * NULL when out of memory. */
-ms_provenance *ms_provenance_new(void);
-void ms_provenance_free(ms_provenance *p);
+MS_API ms_provenance *ms_provenance_new(void);
+MS_API void ms_provenance_free(ms_provenance *p);
 
 /* Set a string field (a copy; NULL clears it). 0 or MS_ENOMEM. */
-int ms_provenance_set_string(char **field, const char *value, ms_error *err);
+MS_API int ms_provenance_set_string(char **field, const char *value, ms_error *err);
 
 /* Replace externalParameters with the JSON text `json` (strict JSON, at most 16 MiB), which must
  * be an object. `what` names the source in messages ("params.json: not a JSON object").
  * 0, MS_EINPUT or MS_ENOMEM. */
-int ms_provenance_set_parameters(ms_provenance *p, const uint8_t *json, size_t len,
-                                 const char *what, ms_error *err);
+MS_API int ms_provenance_set_parameters(ms_provenance *p, const uint8_t *json, size_t len,
+                                        const char *what, ms_error *err);
 
 /* Add "KEY=VALUE" (split at the first '=') to externalParameters as a string, replacing a
  * parameter of the same name. An empty key or no '=' is MS_EINPUT. */
-int ms_provenance_add_parameter(ms_provenance *p, const char *key_value, ms_error *err);
+MS_API int ms_provenance_add_parameter(ms_provenance *p, const char *key_value, ms_error *err);
 
 /* Dependencies, added in the order the statement lists them (code, datasets, base models,
  * packages; the builder does not reorder).
@@ -107,26 +108,27 @@ int ms_provenance_add_parameter(ms_provenance *p, const char *key_value, ms_erro
  * dataset: `source` and `version` may be NULL (uri then absent, annotations.version null).
  * package: `uri` non-empty; `sha256_hex` NULL or 64 hex digits (stored lowercase).
  * 0, MS_EINPUT (malformed value, naming it) or MS_ENOMEM. */
-int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *err);
-int ms_provenance_add_dataset(ms_provenance *p, const char *name, const char *source,
-                              const char *version, const uint8_t root[MS_SHA256_SIZE],
-                              const uint8_t manifest_digest[MS_SHA256_SIZE], ms_error *err);
-int ms_provenance_add_base_model(ms_provenance *p, const char *name,
-                                 const uint8_t root[MS_SHA256_SIZE], ms_error *err);
-int ms_provenance_add_package(ms_provenance *p, const char *uri, const char *sha256_hex,
-                              ms_error *err);
+MS_API int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *err);
+MS_API int ms_provenance_add_dataset(ms_provenance *p, const char *name, const char *source,
+                                     const char *version, const uint8_t root[MS_SHA256_SIZE],
+                                     const uint8_t manifest_digest[MS_SHA256_SIZE], ms_error *err);
+MS_API int ms_provenance_add_base_model(ms_provenance *p, const char *name,
+                                        const uint8_t root[MS_SHA256_SIZE], ms_error *err);
+MS_API int ms_provenance_add_package(ms_provenance *p, const char *uri, const char *sha256_hex,
+                                     ms_error *err);
 
 /* Parse "--dependency URI[=sha256:HEX]": split at the last "=sha256:". *uri and *hex are
  * malloc'd (*hex NULL when no digest is given). 0, MS_EINPUT or MS_ENOMEM. */
-int ms_provenance_split_dependency(const char *arg, char **uri, char **hex, ms_error *err);
+MS_API int ms_provenance_split_dependency(const char *arg, char **uri, char **hex, ms_error *err);
 
 /* Normalise an RFC 3339 date-time ("2025-01-31T12:00:00Z", "...T13:00:00.5+01:00") to UTC with a
  * "Z" (fraction digits kept): `out` needs 64 bytes. `field` names it in messages. 0 or MS_EINPUT.
  */
-int ms_provenance_rfc3339_utc(const char *text, const char *field, char out[64], ms_error *err);
+MS_API int ms_provenance_rfc3339_utc(const char *text, const char *field, char out[64],
+                                     ms_error *err);
 
 /* The current time as RFC 3339 UTC with seconds ("2025-01-31T12:00:00Z"). */
-void ms_provenance_now(char out[64]);
+MS_API void ms_provenance_now(char out[64]);
 
 /* The statement payload, compact JSON, in this key order:
  * {"_type","subject":[{"name","digest":{"sha256"}}],"predicateType":"https://slsa.dev/provenance/v1",
@@ -134,9 +136,9 @@ void ms_provenance_now(char out[64]);
  *   "runDetails":{"builder":{"id","version":{"modelseal":ms_version()}},
  *    "metadata":{"invocationId"?,"startedOn"?,"finishedOn"?}}}}.
  * Dependencies are written name, uri, digest, annotations (each when present). The subject name
- * and builder id are required (MS_EINPUT naming the field). Replaces `payload`'s contents.
- * 0, MS_EINPUT or MS_ENOMEM. */
-int ms_provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err);
+ * and builder id are required (MS_EINPUT naming the field). *payload is malloc'd (release
+ * with ms_free), *len bytes. 0, MS_EINPUT or MS_ENOMEM. */
+MS_API int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_error *err);
 
 /* Read a provenance statement (from ms_statement_parse_generic; untrusted): predicateType must
  * be SLSA v1, buildDefinition.buildType a string, externalParameters an object,
@@ -145,14 +147,14 @@ int ms_provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err);
  * runDetails.builder.id a string. Every type is checked; messages name the field
  * ("predicate.buildDefinition.resolvedDependencies[2].digest.sha256: not a string").
  * On success *out is new (ms_provenance_free). 0, MS_EINPUT or MS_ENOMEM. */
-int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *err);
+MS_API int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *err);
 
 /* The digest value for `algorithm` ("sha256", "gitCommit"), or NULL. */
-const char *ms_provenance_dependency_digest(const ms_provenance_dependency *d,
-                                            const char *algorithm);
+MS_API const char *ms_provenance_dependency_digest(const ms_provenance_dependency *d,
+                                                   const char *algorithm);
 
 /* The names of externalParameters, in document order: the i-th, or NULL past the end. */
-const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i);
+MS_API const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i);
 
 #ifdef __cplusplus
 }

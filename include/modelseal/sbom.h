@@ -15,10 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
-#include "buf.h"
 #include "error.h"
+#include "export.h"
 #include "hash.h"
 #include "manifest.h"
 #include "policy.h"
@@ -69,7 +67,8 @@ typedef struct ms_sbom_model {
     int has_provenance; /* a provenance for this digest verified */
     char *builder_id, *build_type;
     char *invocation_id, *started_on, *finished_on; /* NULL when absent */
-    cJSON *external_parameters;                     /* owned; NULL without provenance */
+    char *external_parameters_json; /* compact JSON text (owned); NULL without provenance */
+    void *priv;                     /* the library's own (the parameters, parsed) */
     int has_code;
     ms_sbom_code code;
     ms_sbom_dataset *datasets; /* sorted by name, then digest; one per digest */
@@ -86,7 +85,7 @@ typedef struct ms_sbom_evidence {
     size_t n_left_out;
 } ms_sbom_evidence;
 
-void ms_sbom_evidence_free(ms_sbom_evidence *ev);
+MS_API void ms_sbom_evidence_free(ms_sbom_evidence *ev);
 
 /* Trusted signers for one role: a claim is used when any entry verifies it. */
 typedef struct ms_sbom_signers {
@@ -118,17 +117,17 @@ typedef struct ms_sbom_collect_options {
  * on one path being a cycle. On success *out is new (ms_sbom_evidence_free).
  * 0; MS_EVERIFY when something it uses does not verify or disagrees (err says what);
  * MS_EINPUT for a malformed signature, claims file or statement; MS_EENV; MS_ENOMEM. */
-int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts, ms_sbom_evidence **out,
-                    ms_error *err);
+MS_API int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts,
+                           ms_sbom_evidence **out, ms_error *err);
 
 /* Policy mode: verify `model`'s whole chain against `policy` (ms_chain_verify; `res` receives
  * the verdicts, clear it with ms_chain_result_clear), then collect the evidence with the
  * policy's signers per role (model.signers; provenance.signers; datasets.signers;
  * base_model.signers). A chain that does not verify is MS_EVERIFY (err names the first failed
  * link) and nothing is collected. */
-int ms_sbom_collect_policy(const ms_policy *policy, const char *model,
-                           const ms_chain_options *chain, ms_chain_result *res,
-                           ms_sbom_evidence **out, ms_error *err);
+MS_API int ms_sbom_collect_policy(const ms_policy *policy, const char *model,
+                                  const ms_chain_options *chain, ms_chain_result *res,
+                                  ms_sbom_evidence **out, ms_error *err);
 
 /* ---- rendering ---------------------------------------------------------------------------- */
 
@@ -152,27 +151,25 @@ typedef struct ms_sbom_options {
 } ms_sbom_options;
 
 /* "cyclonedx" or "spdx". 0, or MS_EINPUT for anything else. */
-int ms_sbom_format_parse(const char *text, ms_sbom_format *out, ms_error *err);
+MS_API int ms_sbom_format_parse(const char *text, ms_sbom_format *out, ms_error *err);
 
 /* Check the options before anything is collected: strings are UTF-8 without control
  * characters, the namespace is an absolute IRI without whitespace, dataset types are SPDX's,
  * the timestamp lies in years 1970..9999. MS_EINPUT naming the option. */
-int ms_sbom_options_check(const ms_sbom_options *o, ms_error *err);
+MS_API int ms_sbom_options_check(const ms_sbom_options *o, ms_error *err);
 
 /* Render the document. Every --dataset-type name must be one of the evidence's datasets
- * (MS_EINPUT otherwise). Replaces the contents of `out`. 0, MS_EINPUT or MS_ENOMEM. */
-int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev, const ms_sbom_options *o,
-                   ms_buf *out, ms_error *err);
-int ms_sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                      ms_error *err);
-int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err);
+ * (MS_EINPUT otherwise). *out is malloc'd (release with ms_free), *out_len bytes.
+ * 0, MS_EINPUT or MS_ENOMEM. */
+MS_API int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev,
+                          const ms_sbom_options *o, char **out, size_t *out_len, ms_error *err);
 
 /* An RFC 4122 version 5 (name-based, SHA-1) UUID of `name` in namespace `ns`, lowercase text
  * (36 characters + NUL). 0, or MS_ENOMEM when the digest cannot be computed. */
-int ms_sbom_uuid_v5(const uint8_t ns[16], const void *name, size_t len, char out[37]);
+MS_API int ms_sbom_uuid_v5(const uint8_t ns[16], const void *name, size_t len, char out[37]);
 
 /* `t` (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ". MS_EINPUT outside years 1970..9999. */
-int ms_sbom_time_text(int64_t t, char out[32], ms_error *err);
+MS_API int ms_sbom_time_text(int64_t t, char out[32], ms_error *err);
 
 #ifdef __cplusplus
 }

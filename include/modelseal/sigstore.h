@@ -17,6 +17,7 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "export.h"
 #include "key.h"
 
 #ifdef __cplusplus
@@ -47,38 +48,38 @@ typedef struct ms_trusted_root ms_trusted_root;
  * (certChain.certificates[].rawBytes, validFor). A validity window needs its start; times are
  * RFC 3339. `what` names the file in messages. *out is new (ms_trusted_root_free).
  * 0, MS_EINPUT naming the field, or MS_ENOMEM. */
-int ms_trusted_root_parse(const uint8_t *json, size_t len, const char *what, ms_trusted_root **out,
-                          ms_error *err);
+MS_API int ms_trusted_root_parse(const uint8_t *json, size_t len, const char *what,
+                                 ms_trusted_root **out, ms_error *err);
 
 /* ms_trusted_root_parse on a file; errors name `path`. MS_EENV when it cannot be read. */
-int ms_trusted_root_load(const char *path, ms_trusted_root **out, ms_error *err);
+MS_API int ms_trusted_root_load(const char *path, ms_trusted_root **out, ms_error *err);
 
 /* Counts of the four lists (for reports and tests). */
-size_t ms_trusted_root_count_tlogs(const ms_trusted_root *root);
-size_t ms_trusted_root_count_ctlogs(const ms_trusted_root *root);
-size_t ms_trusted_root_count_cas(const ms_trusted_root *root);
-size_t ms_trusted_root_count_tsas(const ms_trusted_root *root);
+MS_API size_t ms_trusted_root_count_tlogs(const ms_trusted_root *root);
+MS_API size_t ms_trusted_root_count_ctlogs(const ms_trusted_root *root);
+MS_API size_t ms_trusted_root_count_cas(const ms_trusted_root *root);
+MS_API size_t ms_trusted_root_count_tsas(const ms_trusted_root *root);
 
 /* Release. Accepts NULL. */
-void ms_trusted_root_free(ms_trusted_root *root);
+MS_API void ms_trusted_root_free(ms_trusted_root *root);
 
 /* Parse an RFC 3339 time ("2021-03-07T03:20:29Z", fractions and ±hh:mm offsets accepted;
  * fractions are dropped) into unix seconds. 0 or MS_EINPUT. */
-int ms_rfc3339_parse(const char *text, int64_t *out);
+MS_API int ms_rfc3339_parse(const char *text, int64_t *out);
 
 /* ---- Merkle trees and checkpoints (merkle.c) ---- */
 
 /* RFC 6962 hashes: leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right). */
-void ms_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[32]);
-void ms_merkle_node_hash(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]);
+MS_API void ms_merkle_leaf_hash(const uint8_t *data, size_t len, uint8_t out[32]);
+MS_API void ms_merkle_node_hash(const uint8_t left[32], const uint8_t right[32], uint8_t out[32]);
 
 /* Verify an RFC 6962 / RFC 9162 inclusion proof: the leaf hash at `index` in a tree of
  * `tree_size` leaves, with the audit path `proof` (n_proof hashes of 32 bytes, leaf to root),
  * leads to `root`. 0; MS_EVERIFY naming the cause (index out of range, wrong path length, a
  * different root: the computed root is given in hex). */
-int ms_merkle_verify_inclusion(uint64_t index, uint64_t tree_size, const uint8_t leaf[32],
-                               const uint8_t (*proof)[32], size_t n_proof, const uint8_t root[32],
-                               ms_error *err);
+MS_API int ms_merkle_verify_inclusion(uint64_t index, uint64_t tree_size, const uint8_t leaf[32],
+                                      const uint8_t (*proof)[32], size_t n_proof,
+                                      const uint8_t root[32], ms_error *err);
 
 typedef struct ms_checkpoint_signature {
     char *name;      /* key name */
@@ -106,9 +107,9 @@ typedef struct ms_checkpoint {
  * and at least one signature line must follow the blank line. Unparsable signature lines are
  * errors; lines of unknown signers are kept and ignored by the verifier. 0 or MS_EINPUT naming
  * the line; cp is zeroed first and must be cleared with ms_checkpoint_clear. */
-int ms_checkpoint_parse(const char *text, size_t len, ms_checkpoint *cp, ms_error *err);
+MS_API int ms_checkpoint_parse(const char *text, size_t len, ms_checkpoint *cp, ms_error *err);
 
-void ms_checkpoint_clear(ms_checkpoint *cp);
+MS_API void ms_checkpoint_clear(ms_checkpoint *cp);
 
 /* Verify the checkpoint's signature by the transparency log of `root` whose log ID is `log_id`:
  * a signature line whose name is the log's key name (its baseUrl without the scheme) and whose
@@ -116,17 +117,8 @@ void ms_checkpoint_clear(ms_checkpoint *cp);
  * over SHA-256 for Rekor v1 logs, Ed25519 for v2 logs); other lines (witness cosignatures) are
  * ignored. 0; MS_EVERIFY ("no signature by <name>", "the signature by <name> does not
  * verify"); MS_EINPUT when the log is not in the trusted root. */
-int ms_checkpoint_verify(const ms_checkpoint *cp, const ms_trusted_root *root,
-                         const uint8_t *log_id, size_t log_id_len, ms_error *err);
-
-/* ---- signed entry timestamps (sigstore_verify.c) ---- */
-
-/* The bytes a Rekor v1 signed entry timestamp covers: the RFC 8785 canonical JSON of
- * {"body": base64(body), "integratedTime": t, "logID": hex(log_id), "logIndex": i}.
- * Replaces the contents of `out`. 0 or MS_ENOMEM. */
-int ms_sigstore_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
-                            const uint8_t *log_id, size_t log_id_len, int64_t log_index,
-                            ms_buf *out);
+MS_API int ms_checkpoint_verify(const ms_checkpoint *cp, const ms_trusted_root *root,
+                                const uint8_t *log_id, size_t log_id_len, ms_error *err);
 
 /* ---- RFC 3161 timestamps (rfc3161.c) ---- */
 
@@ -136,8 +128,8 @@ int ms_sigstore_set_payload(const uint8_t *body, size_t body_len, int64_t integr
  * authority's chain, with the timeStamping purpose, the authority valid at genTime. On success
  * *gen_time is genTime in unix seconds. 0; MS_EVERIFY with the cause; MS_EINPUT when the
  * token does not parse. */
-int ms_rfc3161_verify(const uint8_t *token, size_t len, const uint8_t *data, size_t data_len,
-                      const ms_trusted_root *root, int64_t *gen_time, ms_error *err);
+MS_API int ms_rfc3161_verify(const uint8_t *token, size_t len, const uint8_t *data, size_t data_len,
+                             const ms_trusted_root *root, int64_t *gen_time, ms_error *err);
 
 /* ---- bundle verification (sigstore_verify.c) ---- */
 
@@ -171,7 +163,7 @@ typedef struct ms_sigstore_result {
     char hint[65];         /* hex SHA-256 of the leaf public key PEM */
 } ms_sigstore_result;
 
-void ms_sigstore_result_clear(ms_sigstore_result *res);
+MS_API void ms_sigstore_result_clear(ms_sigstore_result *res);
 
 /* Verify a keyless Sigstore bundle (verificationMaterial.certificate, or an
  * x509CertificateChain without its root) offline against `root`; or, with policy->key, a
@@ -195,9 +187,9 @@ void ms_sigstore_result_clear(ms_sigstore_result *res);
  * is refused (MS_EVERIFY) whatever timestamps it carries.
  * Messages start with "sigstore <check>: ". 0; MS_EVERIFY; MS_EINPUT for malformed bundle
  * fields or a missing trusted root; MS_ENOMEM. `res` (optional) is filled on success. */
-int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *root,
-                              const ms_sigstore_policy *policy, ms_sigstore_result *res,
-                              ms_error *err);
+MS_API int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *root,
+                                     const ms_sigstore_policy *policy, ms_sigstore_result *res,
+                                     ms_error *err);
 
 #ifdef __cplusplus
 }

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "error.h"
+#include "export.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,25 +52,26 @@ typedef struct ms_sigstore_sign_options {
  * names services valid now, and an identity token source exists (an explicit token,
  * SIGSTORE_ID_TOKEN, GitHub Actions variables, or the interactive flow with an OIDC issuer).
  * Contacts nothing. 0 or the error signing would give (MS_EINPUT, MS_EENV). */
-int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *err);
+MS_API int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *err);
 
 /* Sign an in-toto statement keylessly: DSSE over PAE("application/vnd.in-toto+json", payload),
  * logged as a Rekor v1 `dsse` 0.0.1 entry or, on a Rekor v2 log, a `hashedrekord` 0.0.2 entry
  * over the SHA-256 of the PAE (or a `dsse` 0.0.2 entry with opts->rekor_v2_dsse; whichever log
  * the signing config selects), with an RFC 3161 timestamp over the
- * signature when the config names a timestamp authority (required for Rekor v2). Appends the
- * compact bundle JSON (v0.3, verificationMaterial.certificate) to `out`.
+ * signature when the config names a timestamp authority (required for Rekor v2). The
+ * compact bundle JSON (v0.3, verificationMaterial.certificate) goes to *bundle_json (malloc'd,
+ * *bundle_len bytes; release with ms_free).
  * 0; MS_EENV naming the service on network failure or a refused request (exit 3); MS_EVERIFY
  * when a service answers with something for another key or signature; MS_EINPUT for a
  * malformed signing config, token or response; MS_ENOMEM. */
-int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
-                          ms_buf *out, ms_error *err);
+MS_API int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload,
+                                 size_t len, char **bundle_json, size_t *bundle_len, ms_error *err);
 
 /* Sign an artifact keylessly as a message signature (ECDSA over the artifact, given by its
  * SHA-256 digest), logged as a `hashedrekord` entry (0.0.1 on Rekor v1, 0.0.2 on v2).
  * Same results as ms_sigstore_sign_dsse. */
-int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
-                             ms_buf *out, ms_error *err);
+MS_API int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
+                                    char **bundle_json, size_t *bundle_len, ms_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 
 #include "bundle.h"
 #include "error.h"
+#include "export.h"
 #include "key.h"
 #include "manifest.h"
 #include "sigstore.h"
@@ -54,14 +55,14 @@ typedef struct ms_signer_info {
     /* -- end Sigstore -- */
 } ms_signer_info;
 
-void ms_signer_info_clear(ms_signer_info *info);
+MS_API void ms_signer_info_clear(ms_signer_info *info);
 
 /* Verify the bundle's DSSE envelope: its payload type must be in-toto, and one of its signatures
  * over the PAE of the exact payload bytes must verify with trusted material. On success, `info`
  * (optional) names the signer. MS_EVERIFY with the reason otherwise; MS_EINPUT when the bundle
  * has no DSSE envelope or its certificates do not parse. */
-int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, ms_signer_info *info,
-                               ms_error *err);
+MS_API int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust,
+                                      ms_signer_info *info, ms_error *err);
 
 typedef struct ms_verify_options {
     ms_manifest_options hash;         /* threads, buffer, progress */
@@ -79,15 +80,15 @@ typedef struct ms_verify_result {
     size_t n_files;        /* files hashed */
 } ms_verify_result;
 
-void ms_verify_result_clear(ms_verify_result *res);
+MS_API void ms_verify_result_clear(ms_verify_result *res);
 
 /* Verify `model` against the bundle JSON text: signature (trusted material), statement, subject
  * digest over the listed resources, then a re-hash of the model with the bundle's serialization
  * (plus opts' extra ignores) compared file by file. 0 = verified; MS_EVERIFY with err naming the
  * first failure and res->diff filled for file differences; MS_EINPUT for malformed input. */
-int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
-                    const ms_trust *trust, const ms_verify_options *opts, ms_verify_result *res,
-                    ms_error *err);
+MS_API int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
+                           const ms_trust *trust, const ms_verify_options *opts,
+                           ms_verify_result *res, ms_error *err);
 
 #ifdef __cplusplus
 }

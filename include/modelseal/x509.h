@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "export.h"
 #include "key.h"
 
 #ifdef __cplusplus
@@ -23,23 +24,25 @@ typedef struct ms_x509_chain ms_x509_chain;
 #define MS_X509_PEM_MAX (1024 * 1024)
 
 /* An empty chain; NULL when out of memory. Free with ms_x509_chain_free. */
-ms_x509_chain *ms_x509_chain_new(void);
+MS_API ms_x509_chain *ms_x509_chain_new(void);
 
 /* Parse one or more PEM certificates ("-----BEGIN CERTIFICATE-----"; text between blocks is
  * ignored) in order. No certificate, a malformed one, more than MS_X509_CHAIN_MAX or more than
  * MS_X509_PEM_MAX bytes are MS_EINPUT. *out is owned by the caller. */
-int ms_x509_parse_pem_chain(const uint8_t *pem, size_t len, ms_x509_chain **out, ms_error *err);
+MS_API int ms_x509_parse_pem_chain(const uint8_t *pem, size_t len, ms_x509_chain **out,
+                                   ms_error *err);
 
 /* ms_x509_parse_pem_chain on a file; errors name `path`. */
-int ms_x509_load_chain_file(const char *path, ms_x509_chain **out, ms_error *err);
+MS_API int ms_x509_load_chain_file(const char *path, ms_x509_chain **out, ms_error *err);
 
 /* Append one DER certificate (e.g. decoded from a bundle's rawBytes). Trailing bytes, a malformed
  * certificate or a full chain are MS_EINPUT. */
 /* Append every certificate of the PEM file at `path` to `chain` (same bounds as
  * ms_x509_load_chain_file). 0, MS_EINPUT naming the file, or MS_ENOMEM. */
-int ms_x509_chain_append_file(ms_x509_chain *chain, const char *path, ms_error *err);
+MS_API int ms_x509_chain_append_file(ms_x509_chain *chain, const char *path, ms_error *err);
 
-int ms_x509_chain_add_der(ms_x509_chain *chain, const uint8_t *der, size_t len, ms_error *err);
+MS_API int ms_x509_chain_add_der(ms_x509_chain *chain, const uint8_t *der, size_t len,
+                                 ms_error *err);
 
 /* Validate the path from the first certificate of `leaf_and_intermediates` to a certificate of
  * `trusted_roots` at `at_time` (unix seconds; 0 = now). Intermediates may be in either list; the
@@ -47,37 +50,37 @@ int ms_x509_chain_add_der(ms_x509_chain *chain, const uint8_t *der, size_t len, 
  * digitalSignature (keyUsage) or codeSigning (extendedKeyUsage). 0 when valid; MS_EVERIFY with
  * "certificate expired at ...", "certificate not yet valid until ...", "certificate chain does
  * not lead to a trusted root: ..." or another reason; MS_EINPUT for an empty chain. */
-int ms_x509_verify_chain(const ms_x509_chain *leaf_and_intermediates,
-                         const ms_x509_chain *trusted_roots, int64_t at_time, ms_error *err);
+MS_API int ms_x509_verify_chain(const ms_x509_chain *leaf_and_intermediates,
+                                const ms_x509_chain *trusted_roots, int64_t at_time, ms_error *err);
 
 /* The leaf's subject public key as an ms_key (Ed25519 or ECDSA P-256/384/521 only). */
-int ms_x509_leaf_public_key(const ms_x509_chain *chain, ms_key **out, ms_error *err);
+MS_API int ms_x509_leaf_public_key(const ms_x509_chain *chain, ms_key **out, ms_error *err);
 
 /* The leaf's first subjectAltName email address or URI, malloc'd; NULL when it has none. */
-char *ms_x509_leaf_identity(const ms_x509_chain *chain);
+MS_API char *ms_x509_leaf_identity(const ms_x509_chain *chain);
 
 /* 1 when `identity` equals (exactly, byte for byte) one of the leaf's subjectAltName email
  * addresses, URIs or DNS names; else 0. */
-int ms_x509_leaf_has_identity(const ms_x509_chain *chain, const char *identity);
+MS_API int ms_x509_leaf_has_identity(const ms_x509_chain *chain, const char *identity);
 
 /* The leaf's subject as one line ("CN=signer, O=Example"), malloc'd; NULL when out of memory or
  * the chain is empty. */
-char *ms_x509_leaf_subject(const ms_x509_chain *chain);
+MS_API char *ms_x509_leaf_subject(const ms_x509_chain *chain);
 
 /* The text value of the leaf's extension `oid` (dotted form), malloc'd; NULL when the extension
  * is absent or its value is not text. Fulcio's 1.3.6.1.4.1.57264.1.1-.6 hold raw strings; later
  * Fulcio extensions (1.3.6.1.4.1.57264.1.8 ...) hold a DER string, which is decoded. */
-char *ms_x509_leaf_extension_string(const ms_x509_chain *chain, const char *oid);
+MS_API char *ms_x509_leaf_extension_string(const ms_x509_chain *chain, const char *oid);
 
 /* Number of certificates in the chain (0 for NULL). */
-size_t ms_x509_chain_count(const ms_x509_chain *chain);
+MS_API size_t ms_x509_chain_count(const ms_x509_chain *chain);
 
 /* The DER encoding of certificate `index`; *der is malloc'd (free() it). 0, MS_EINPUT (no such
  * index) or MS_ENOMEM. */
-int ms_x509_chain_der(const ms_x509_chain *chain, size_t index, uint8_t **der, size_t *len);
+MS_API int ms_x509_chain_der(const ms_x509_chain *chain, size_t index, uint8_t **der, size_t *len);
 
 /* Release. Accepts NULL. */
-void ms_x509_chain_free(ms_x509_chain *chain);
+MS_API void ms_x509_chain_free(ms_x509_chain *chain);
 
 #ifdef __cplusplus
 }

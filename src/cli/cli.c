@@ -12,6 +12,53 @@
 
 const char *cli_current = NULL;
 
+int cli_take(ms_buf *out, char *text, size_t len, ms_error *err)
+{
+    int rc = text && ms_buf_append(out, text, len) != 0 ? ms_error_nomem(err) : 0;
+    ms_free(text);
+    return rc;
+}
+
+int cli_sign_statement(const uint8_t *payload, size_t len, const ms_key *key, ms_buf *out,
+                       ms_error *err)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc = ms_sign_statement(payload, len, key, NULL, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
+}
+
+int cli_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc = ms_blob_sign(a, key, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
+}
+
+int cli_provenance_build(const ms_provenance *p, ms_buf *out, ms_error *err)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc = ms_provenance_build(p, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
+}
+
+int cli_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_error *err)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc = ms_dataset_statement_build(info, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
+}
+
+cJSON *cli_json_take(char *text)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    ms_free(text);
+    return j;
+}
+
 const char *cli_quote(const char *s)
 {
     static char *ring[8];

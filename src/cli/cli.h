@@ -9,6 +9,13 @@
 
 #include "modelseal/modelseal.h"
 #include "options.h"
+/* The program links the convenience library (libmscore.la), so it shares the helpers of util/
+ * and the model walk, which are not installed. */
+#include "hash/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 /* Exit statuses (modelseal(1)). */
 enum { EXIT_OK = 0, EXIT_NOT_VERIFIED = 1, EXIT_USAGE = 2, EXIT_ENVIRONMENT = 3 };
@@ -32,6 +39,20 @@ extern const char *cli_current;
  * thread quotes with ms_quote_encode). "(out of memory)" when there is no memory; NULL gives
  * NULL. */
 const char *cli_quote(const char *s);
+
+/* Append `len` bytes of `text`, which the library handed over, to `out` and release `text` with
+ * ms_free (the API returns malloc'd text; the program keeps working with ms_buf). Accepts NULL
+ * text. 0 or MS_ENOMEM (err set). */
+int cli_take(ms_buf *out, char *text, size_t len, ms_error *err);
+/* The JSON text the library handed over, as a new cJSON tree (NULL when text is NULL or does not
+ * parse); `text` is released with ms_free. */
+cJSON *cli_json_take(char *text);
+/* The API calls that hand back text, with the text appended to an ms_buf (cli_take). */
+int cli_sign_statement(const uint8_t *payload, size_t len, const ms_key *key, ms_buf *out,
+                       ms_error *err);
+int cli_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err);
+int cli_provenance_build(const ms_provenance *p, ms_buf *out, ms_error *err);
+int cli_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_error *err);
 
 /* Print "modelseal CMD: message" to stderr, the message quoted as cli_quote does (its names
  * may come from outside). */

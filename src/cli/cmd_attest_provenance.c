@@ -226,14 +226,14 @@ int cli_attest_provenance(int argc, char **argv)
         goto out;
     }
     memcpy(p->subject_digest, root, MS_SHA256_SIZE);
-    if (gather(&a, p, &lines, &err) != 0 || ms_provenance_build(p, &payload, &err) != 0) {
+    if (gather(&a, p, &lines, &err) != 0 || cli_provenance_build(p, &payload, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
     if (sso.enabled
             ? cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err) != 0
             : (ms_key_load_secret(a.key_path, cli_passphrase_callback, &a.pw, &key, &err) != 0 ||
-               ms_sign_statement(payload.data, payload.len, key, NULL, &bundle, &err) != 0)) {
+               cli_sign_statement(payload.data, payload.len, key, &bundle, &err) != 0)) {
         status = cli_fail(&err);
         goto out;
     }

@@ -140,9 +140,9 @@ static int blob_sign(int argc, char **argv)
     else if (keyless.enabled)
         rc = cli_sigstore_sign_message(&keyless, artifact.sha256, &bundle, &err);
     else if (statement_path)
-        rc = ms_sign_statement(statement.data, statement.len, key, NULL, &bundle, &err);
+        rc = cli_sign_statement(statement.data, statement.len, key, &bundle, &err);
     else
-        rc = ms_blob_sign(&artifact, key, &bundle, &err);
+        rc = cli_blob_sign(&artifact, key, &bundle, &err);
     if (rc == 0)
         rc = ms_file_write_atomic(out_path, bundle.data, bundle.len, 0644, 0, &err);
     if (rc != 0) {

@@ -258,8 +258,8 @@ static int dataset_sign(int argc, char **argv)
     }
     if (ms_dataset_info_load(manifest, &info, &err) != 0 ||
         (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) ||
-        ms_dataset_statement_build(&info, &payload, &err) != 0 ||
-        (key ? ms_sign_statement(payload.data, payload.len, key, NULL, &bundle, &err)
+        cli_dataset_statement_build(&info, &payload, &err) != 0 ||
+        (key ? cli_sign_statement(payload.data, payload.len, key, &bundle, &err)
              : cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err)) != 0 ||
         ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err) != 0) {
         status = cli_fail(&err);

@@ -29,8 +29,8 @@ static cJSON *manifest_json(const ms_manifest *m)
     char root[80];
     cli_format_root(m->root_digest, root);
     cJSON *o = cJSON_CreateObject();
-    cJSON *ser = ms_serialization_to_json(&m->serialization);
-    cJSON *res = ms_resources_to_json(m);
+    cJSON *ser = cli_json_take(ms_serialization_json(&m->serialization));
+    cJSON *res = cli_json_take(ms_resources_json(m));
     if (!o || !ser || !res || !cJSON_AddStringToObject(o, "model", m->model_name) ||
         !cJSON_AddStringToObject(o, "root_digest", root)) {
         cJSON_Delete(o);

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "modelseal/fs.h"
 #include "modelseal/lineage.h"
+#include "util/fs.h"
 
 #ifndef MS_PKGDATADIR
 #define MS_PKGDATADIR "/usr/local/share/modelseal"

@@ -165,8 +165,7 @@ static int inspect_payload(const ms_dsse_envelope *env, inspection *in, ms_error
 
 static size_t tlog_count(const ms_bundle *b)
 {
-    const cJSON *t = ms_bundle_tlog_entries(b);
-    return cJSON_IsArray(t) ? (size_t)cJSON_GetArraySize(t) : 0;
+    return ms_bundle_tlog_entry_count(b);
 }
 
 static void print_field(const char *label, const char *value)
@@ -247,7 +246,7 @@ static void print_text(const char *path, const ms_bundle *b, const inspection *i
     else
         snprintf(buf, sizeof buf, "none");
     print_field("tlog entries:", buf);
-    print_field("timestamps:", ms_bundle_timestamp_data(b) ? "present, not checked" : "none");
+    print_field("timestamps:", ms_bundle_has_timestamp_data(b) ? "present, not checked" : "none");
 }
 
 /* cJSON_Add* that tolerates a NULL value (adds JSON null). */
@@ -291,7 +290,7 @@ static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspec
              add_string(o, "subject", st->subject_name) && add_string(o, "root_digest", root) &&
              cJSON_AddNumberToObject(o, "signatures", (double)env->n_signatures);
         if (ok && st->manifest) {
-            cJSON *ser = ms_serialization_to_json(&st->manifest->serialization);
+            cJSON *ser = cli_json_take(ms_serialization_json(&st->manifest->serialization));
             ok = ser != NULL;
             if (ok) {
                 cJSON_AddItemToObject(o, "serialization", ser);
@@ -304,7 +303,7 @@ static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspec
     }
     if (ok)
         ok = cJSON_AddNumberToObject(o, "tlog_entries", (double)tlog_count(b)) &&
-             cJSON_AddBoolToObject(o, "timestamps", ms_bundle_timestamp_data(b) != NULL);
+             cJSON_AddBoolToObject(o, "timestamps", ms_bundle_has_timestamp_data(b));
     cJSON_Delete(signer);
     if (!ok) {
         cJSON_Delete(o);

@@ -114,7 +114,11 @@ static int lineage_record(int argc, char **argv)
     }
     if (optind != argc)
         return cli_usage_error("unexpected argument '%s'", argv[optind]);
-    int rc = ms_lineage_record(&o, rev, !dry, &note, &written, &err);
+    char *text = NULL;
+    size_t text_len = 0;
+    int rc = ms_lineage_record(&o, rev, !dry, &text, &text_len, &written, &err);
+    if (rc == 0)
+        rc = cli_take(&note, text, text_len, &err);
     if (rc) {
         ms_buf_free(&note);
         return cli_fail(&err);

@@ -289,7 +289,10 @@ int cmd_sbom(int argc, char **argv)
         for (size_t i = 0; i < ev->n_left_out; i++)
             fprintf(stderr, "  %s\n", cli_quote(ev->left_out[i]));
     }
-    if (ms_sbom_render(format, ev, &so, &doc, &err) != 0) {
+    char *text = NULL;
+    size_t text_len = 0;
+    if (ms_sbom_render(format, ev, &so, &text, &text_len, &err) != 0 ||
+        cli_take(&doc, text, text_len, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }

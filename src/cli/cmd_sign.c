@@ -204,18 +204,24 @@ int cmd_sign(int argc, char **argv)
     if (rc == 0 && m->n_empty_files)
         warn_empty_files(model, m);
     if (rc == 0 && sso.enabled) {
-        ms_buf payload = MS_BUF_INIT;
+        char *payload = NULL;
+        size_t payload_len = 0;
         if (m->n_resources == 0 && !allow_empty)
             rc = ms_error_set(
                 &err, MS_EINPUT,
                 "%s: the model has no files to sign (use --allow-empty to sign it anyway)", model);
         if (rc == 0)
-            rc = ms_statement_build(m, &payload, &err);
+            rc = ms_statement_build(m, &payload, &payload_len, &err);
         if (rc == 0)
-            rc = cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err);
-        ms_buf_free(&payload);
+            rc = cli_sigstore_sign_statement(&sso, (const uint8_t *)payload, payload_len, &bundle,
+                                             &err);
+        ms_free(payload);
     } else if (rc == 0) {
-        rc = ms_sign_manifest(m, key, chain, allow_empty, &bundle, &err);
+        char *text = NULL;
+        size_t text_len = 0;
+        rc = ms_sign_manifest(m, key, chain, allow_empty, &text, &text_len, &err);
+        if (rc == 0)
+            rc = cli_take(&bundle, text, text_len, &err);
     }
     if (rc == 0)
         rc = ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err);

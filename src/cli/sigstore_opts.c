@@ -189,7 +189,11 @@ int cli_sigstore_sign_statement(const cli_sigstore_options *o, const uint8_t *pa
     browser_ctx b;
     ms_sigstore_sign_options so;
     int rc = library_options(o, &so, &b, path, err);
-    return rc ? rc : ms_sigstore_sign_dsse(&so, payload, len, out, err);
+    char *text = NULL;
+    size_t text_len = 0;
+    if (rc == 0)
+        rc = ms_sigstore_sign_dsse(&so, payload, len, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
 }
 
 int cli_sigstore_sign_message(const cli_sigstore_options *o, const uint8_t sha256[32], ms_buf *out,
@@ -199,7 +203,11 @@ int cli_sigstore_sign_message(const cli_sigstore_options *o, const uint8_t sha25
     browser_ctx b;
     ms_sigstore_sign_options so;
     int rc = library_options(o, &so, &b, path, err);
-    return rc ? rc : ms_sigstore_sign_message(&so, sha256, out, err);
+    char *text = NULL;
+    size_t text_len = 0;
+    if (rc == 0)
+        rc = ms_sigstore_sign_message(&so, sha256, &text, &text_len, err);
+    return rc ? rc : cli_take(out, text, text_len, err);
 }
 
 char *cli_sigstore_identity(const ms_buf *bundle)

@@ -29,7 +29,7 @@ check_eq "the source tree: nothing on stderr" "$(cat "$ERR")" ""
 fresh
 check_status "an untouched copy passes" 0 sh "$CHECK" "$T/tree"
 
-add_include src/lib/sbom/sbom.c '#include "modelseal/buf.h"'
+add_include src/lib/sbom/sbom.c '#include "util/buf.h"'
 check_status "a downward include (sbom -> util) passes" 0 sh "$CHECK" "$T/tree"
 
 fresh

@@ -18,10 +18,11 @@
 #include <openssl/err.h>
 #include <sodium.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/hash.h"
 #include "modelseal/sigstore.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #include "sigstore/sigstore_internal.h"
 

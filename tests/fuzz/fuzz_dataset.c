@@ -4,7 +4,7 @@
  * target compresses (ZSTD_compress) so that mutations reach the line parser; even, the rest is
  * written as it is (a zstd stream, reaching the decompression and its bounds). The file is a
  * memfd read back by path. A manifest that reads to the end must be canonical: its header and
- * file lines written again by ms_dataset_header_line / ms_dataset_file_line give back exactly
+ * file lines written again by dataset_header_line / dataset_file_line give back exactly
  * the decompressed bytes; its "ignore" list is strictly increasing (sorted, each once) and of
  * safe relative paths; and no file line names an ignored path or a path below one. */
 #include "config.h"
@@ -19,8 +19,10 @@
 
 #include <zstd.h>
 
+#include "attest/dataset_internal.h"
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -53,7 +55,7 @@ static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_
     if (!r)
         return -1;
     size_t dlen = info->algorithm == MS_HASH_BLAKE2B ? 64 : MS_SHA256_SIZE;
-    if (ms_dataset_header_line(info, again, &err) != 0)
+    if (dataset_header_line(info, again, &err) != 0)
         abort(); /* a header that was read must be writable */
     for (size_t i = 0; i < info->n_ignore_paths; i++) {
         const char *ig = info->ignore_paths[i];
@@ -61,7 +63,7 @@ static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_
             abort(); /* an ignore list read must be safe, sorted and each once */
     }
     while ((rc = ms_dataset_reader_next(r, &p, &fsize, digest, &err)) == 1) {
-        if (ms_dataset_file_line(p, fsize, digest, dlen, again, &err) != 0)
+        if (dataset_file_line(p, fsize, digest, dlen, again, &err) != 0)
             abort();
         for (size_t i = 0; i < info->n_ignore_paths; i++)
             if (is_under(p, info->ignore_paths[i]))

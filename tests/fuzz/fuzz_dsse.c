@@ -1,6 +1,6 @@
 /* libFuzzer target: DSSE envelopes, the `dsseEnvelope` object of a bundle, read strictly
- * (ms_json_parse) and then by ms_dsse_from_json; an envelope that parses gets its
- * pre-authentication encoding (ms_dsse_pae) and is written back (ms_dsse_to_json), which must
+ * (ms_json_parse) and then by dsse_from_json; an envelope that parses gets its
+ * pre-authentication encoding (dsse_pae) and is written back (dsse_to_json), which must
  * read again. */
 #include "config.h"
 
@@ -8,7 +8,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,12 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (ms_json_parse(data, size, (size_t)1 << 20, "envelope", &root, &err) != 0)
         return 0;
-    if (ms_dsse_from_json(root, &env, &err) != 0)
+    if (dsse_from_json(root, &env, &err) != 0)
         goto out;
-    if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae) != 0)
+    if (dsse_pae(env->payload_type, env->payload, env->payload_len, &pae) != 0)
         goto out;
-    back = ms_dsse_to_json(env);
-    if (back && ms_dsse_from_json(back, &again, &err) != 0)
+    back = dsse_to_json(env);
+    if (back && dsse_from_json(back, &again, &err) != 0)
         abort();
 out:
     ms_dsse_envelope_free(again);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/json.h"
+#include "util/json.h"
 
 #define FUZZ_JSON_MAX_LEN 4096
 

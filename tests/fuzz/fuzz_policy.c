@@ -15,9 +15,9 @@
 
 #include <openssl/err.h>
 
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/policy.h"
+#include "util/fs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

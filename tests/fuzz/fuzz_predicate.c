@@ -1,7 +1,7 @@
 /* libFuzzer target: the OMS predicate of a signature statement. The input is a predicate object
  * {"serialization": {...}, "resources": [...]}, read strictly (ms_json_parse) and then by
- * ms_serialization_from_json and ms_resources_from_json, as ms_statement_parse does. What parses
- * must read back the same after ms_serialization_to_json / ms_resources_to_json, written out as
+ * serialization_from_json and resources_from_json, as ms_statement_parse does. What parses
+ * must read back the same after serialization_to_json / resources_to_json, written out as
  * text and parsed again (the writers may emit raw JSON number items, which only the text
  * carries). */
 #include "config.h"
@@ -11,17 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/json.h"
+#include "format/manifest_json.h"
 #include "modelseal/manifest.h"
+#include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int read_predicate(const cJSON *root, ms_manifest *m, ms_error *err)
 {
-    int rc = ms_serialization_from_json(cJSON_GetObjectItemCaseSensitive(root, "serialization"),
-                                        &m->serialization, err);
+    int rc = serialization_from_json(cJSON_GetObjectItemCaseSensitive(root, "serialization"),
+                                     &m->serialization, err);
     if (rc == 0)
-        rc = ms_resources_from_json(cJSON_GetObjectItemCaseSensitive(root, "resources"), m, err);
+        rc = resources_from_json(cJSON_GetObjectItemCaseSensitive(root, "resources"), m, err);
     return rc;
 }
 
@@ -41,8 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     back = cJSON_CreateObject();
     if (!back)
         goto out;
-    cJSON *ser = ms_serialization_to_json(&m->serialization);
-    cJSON *res = ms_resources_to_json(m);
+    cJSON *ser = serialization_to_json(&m->serialization);
+    cJSON *res = resources_to_json(m);
     if (ser)
         cJSON_AddItemToObject(back, "serialization", ser);
     if (res)

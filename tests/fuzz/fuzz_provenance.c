@@ -11,6 +11,7 @@
 
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_error err;
     ms_statement *st = NULL, *st2 = NULL;
     ms_provenance *again = NULL;
-    ms_buf out = MS_BUF_INIT;
+    char *text = NULL;
+    size_t text_len = 0;
 
     ms_provenance *p = read_provenance(data, size, &st);
     if (!p)
@@ -46,9 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; ms_provenance_parameter_key(p, i); i++)
         ;
-    if (ms_provenance_build(p, &out, &err) != 0)
+    if (ms_provenance_build(p, &text, &text_len, &err) != 0)
         goto out;
-    if (!(again = read_provenance(out.data, out.len, &st2)))
+    if (!(again = read_provenance((const uint8_t *)text, text_len, &st2)))
         abort(); /* what we write, we read */
     if (again->n_deps != p->n_deps || !same(again->subject_name, p->subject_name) ||
         memcmp(again->subject_digest, p->subject_digest, sizeof p->subject_digest) != 0 ||
@@ -67,6 +69,6 @@ out:
     ms_provenance_free(p);
     ms_statement_free(st2);
     ms_statement_free(st);
-    ms_buf_free(&out);
+    ms_free(text);
     return 0;
 }

@@ -15,8 +15,9 @@
 #include <openssl/err.h>
 
 #include "modelseal/bundle.h"
-#include "modelseal/fs.h"
 #include "modelseal/sigstore.h"
+#include "util/buf.h"
+#include "util/fs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

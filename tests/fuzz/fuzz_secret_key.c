@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         /* 2 passes over 1 MiB: enough to reach the decryption, cheap per input. */
-        ms_key_file_set_kdf_limit_for_testing(2, (uint64_t)1 << 20);
+        keyfile_set_kdf_limit_for_testing(2, (uint64_t)1 << 20);
     }
     if (ftruncate(fd, 0) != 0 || pwrite(fd, data, size, 0) != (ssize_t)size)
         abort();

@@ -34,34 +34,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0: {
         ms_signing_config *c = NULL;
         ms_sigstore_services s;
-        if (ms_signing_config_parse(data, size, "signing_config.json", &c, &err) == 0) {
-            if (ms_signing_config_select(c, 1780000000LL, "sc", &s, &err) == 0 &&
+        if (signing_config_parse(data, size, "signing_config.json", &c, &err) == 0) {
+            if (signing_config_select(c, 1780000000LL, "sc", &s, &err) == 0 &&
                 (!s.ca || s.n_tlogs == 0 || s.n_tlogs > MS_SIGN_MAX_SELECTED))
                 abort();
-            ms_signing_config_free(c);
+            signing_config_free(c);
         }
         break;
     }
     case 1: {
         uint8_t *der = NULL;
         size_t len = 0;
-        if (ms_fulcio_parse_response(data, size, "Fulcio", &der, &len, &err) == 0 && len == 0)
+        if (answers_fulcio_parse_response(data, size, "Fulcio", &der, &len, &err) == 0 && len == 0)
             abort();
         free(der);
         break;
     }
     case 2:
     case 3:
-        (void)ms_rekor_v1_parse_response(data, size, "Rekor", which == 2 ? "dsse" : "hashedrekord",
-                                         digest, sig, sizeof sig, leaf, sizeof leaf, &entry, &err);
+        (void)answers_rekor_v1_parse_response(data, size, "Rekor",
+                                              which == 2 ? "dsse" : "hashedrekord", digest, sig,
+                                              sizeof sig, leaf, sizeof leaf, &entry, &err);
         break;
     case 4:
-        (void)ms_rekor_v2_parse_response(data, size, "Rekor", "dsse", digest, sig, sizeof sig, leaf,
-                                         sizeof leaf, &entry, &err);
+        (void)answers_rekor_v2_parse_response(data, size, "Rekor", "dsse", digest, sig, sizeof sig,
+                                              leaf, sizeof leaf, &entry, &err);
         cJSON_Delete(entry);
         entry = NULL;
-        (void)ms_rekor_v2_parse_response(data, size, "Rekor", "hashedrekord", digest, sig,
-                                         sizeof sig, leaf, sizeof leaf, &entry, &err);
+        (void)answers_rekor_v2_parse_response(data, size, "Rekor", "hashedrekord", digest, sig,
+                                              sizeof sig, leaf, sizeof leaf, &entry, &err);
         break;
     case 5:
     case 6: {
@@ -71,11 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(text, data, size);
         text[size] = '\0';
         if (which == 5) {
-            if (ms_jwt_claims(text, &a, &b, &err) == 0 && (!a || !b))
+            if (jwt_claims(text, &a, &b, &err) == 0 && (!a || !b))
                 abort();
-            free(ms_jwt_claim(text, "nonce"));
+            free(jwt_claim(text, "nonce"));
         } else {
-            (void)ms_oidc_parse_redirect(text, "/auth/callback", &a, &b, &err);
+            (void)oidc_parse_redirect(text, "/auth/callback", &a, &b, &err);
         }
         free(a);
         free(b);

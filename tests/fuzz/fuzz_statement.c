@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "format/statement_json.h"
 #include "modelseal/statement.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int oms = ms_statement_parse(data, size, &st, &err) == 0;
 
     if (ms_statement_parse_generic(data, size, &generic, &err) == 0)
-        (void)ms_statement_predicate(generic);
+        (void)statement_predicate(generic);
     else if (oms && !st->legacy)
         abort(); /* an OMS v1.0 statement is an in-toto statement */
     ms_statement_free(generic);

@@ -1,8 +1,8 @@
 /* libFuzzer target: Sigstore trusted roots (ms_trusted_root_parse, as `modelseal verify
  * --trusted-root` reads trusted_root.json). The keys and certificates a root holds are kept as
  * DER and decoded only when a verification uses them; the target decodes every one of them
- * (ms_log_key, ms_authority_chain) as a verification would. A short input is also read as an
- * RFC 3339 time (ms_rfc3339_parse, the parser of the root's validFor times). */
+ * (sigstore_log_key, sigstore_authority_chain) as a verification would. A short input is also read
+ * as an RFC 3339 time (ms_rfc3339_parse, the parser of the root's validFor times). */
 #include "config.h"
 
 #include <stddef.h>
@@ -22,10 +22,10 @@ static void decode_logs(const ms_log_instance *logs, size_t n)
 {
     ms_error err;
     for (size_t i = 0; i < n; i++) {
-        EVP_PKEY *key = ms_log_key(&logs[i], &err);
+        EVP_PKEY *key = sigstore_log_key(&logs[i], &err);
         EVP_PKEY_free(key);
-        (void)ms_time_in_range(&logs[i].valid, 1700000000);
-        (void)ms_log_find(logs, n, logs[i].log_id, logs[i].log_id_len);
+        (void)sigstore_time_in_range(&logs[i].valid, 1700000000);
+        (void)sigstore_log_find(logs, n, logs[i].log_id, logs[i].log_id_len);
     }
 }
 
@@ -33,9 +33,9 @@ static void decode_authorities(const ms_authority *a, size_t n)
 {
     ms_error err;
     for (size_t i = 0; i < n; i++) {
-        STACK_OF(X509) *chain = ms_authority_chain(&a[i], &err);
+        STACK_OF(X509) *chain = sigstore_authority_chain(&a[i], &err);
         sk_X509_pop_free(chain, X509_free);
-        (void)ms_time_in_range(&a[i].valid, 1700000000);
+        (void)sigstore_time_in_range(&a[i].valid, 1700000000);
     }
 }
 

@@ -11,9 +11,9 @@
 
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define A_TXT_SHA256 "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"
 #define CONFORMANCE_ID                                                                             \
@@ -150,7 +150,7 @@ static void sign_and_verify(ms_key_type type)
     SHA256(changed.data, 1, changed.sha256);
     assert_int_equal(ms_key_generate(type, &key, &err), 0);
     assert_int_equal(ms_key_generate(type, &other, &err), 0);
-    assert_int_equal(ms_blob_sign(&a, key, &bundle, &err), 0);
+    assert_int_equal(t_blob_sign(&a, key, &bundle, &err), 0);
 
     ms_bundle *b = NULL;
     assert_int_equal(ms_bundle_parse(bundle.data, bundle.len, &b, &err), 0);
@@ -188,8 +188,7 @@ static void sign_and_verify(ms_key_type type)
 
     /* A public key cannot sign; an Ed25519 signature needs the bytes. */
     ms_buf ignored = MS_BUF_INIT;
-    assert_error(ms_blob_sign(&digest_only, key, &ignored, &err), MS_EINPUT, &err,
-                 "not its digest");
+    assert_error(t_blob_sign(&digest_only, key, &ignored, &err), MS_EINPUT, &err, "not its digest");
     ms_buf_free(&ignored);
     ms_blob_artifact_close(&a);
     ms_key_free(key);
@@ -218,11 +217,11 @@ static void test_sign_refuses(void **state)
     ms_error err;
     open_a_txt(&a);
     assert_int_equal(ms_key_generate(MS_KEY_ECDSA_P384, &key, &err), 0);
-    assert_error(ms_blob_sign(&a, key, &out, &err), MS_EINPUT, &err,
+    assert_error(t_blob_sign(&a, key, &out, &err), MS_EINPUT, &err,
                  "ECDSA P-256 or Ed25519 key, not ecdsa-p384");
     char *pem = ms_key_public_pem(key);
     assert_int_equal(ms_key_parse_public((const uint8_t *)pem, strlen(pem), &pub, &err), 0);
-    assert_error(ms_blob_sign(&a, pub, &out, &err), MS_EINPUT, &err, "not a public key");
+    assert_error(t_blob_sign(&a, pub, &out, &err), MS_EINPUT, &err, "not a public key");
     assert_int_equal(out.len, 0);
     free(pem);
     ms_key_free(pub);

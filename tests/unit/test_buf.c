@@ -1,10 +1,10 @@
-/* Unit tests for ms_buf (include/modelseal/buf.h): appends, formatted growth, reset, detach. */
+/* Unit tests for ms_buf (src/lib/util/buf.h): appends, formatted growth, reset, detach. */
 #include "config.h"
 
 #include "unit.h"
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
+#include "util/buf.h"
 
 static void test_append(void **state)
 {

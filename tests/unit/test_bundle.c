@@ -14,10 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/bundle_json.h"
+#include "format/statement_json.h"
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/statement.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define ROOT_DIR "61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
 #define ROOT_ONE "afa48c8674afe334b8a7dea34f7b46ab256e9255edf8da2132792341b667a45b"
@@ -94,12 +96,12 @@ static void check_vector(const expected *e)
     } else {
         assert_null(raw);
     }
-    const cJSON *tlog = ms_bundle_tlog_entries(b);
+    const cJSON *tlog = bundle_tlog_entries(b);
     if (e->tlog == NO_TLOG)
         assert_null(tlog);
     else
         assert_int_equal(cJSON_GetArraySize(tlog), e->tlog);
-    assert_int_equal(ms_bundle_timestamp_data(b) != NULL, e->timestamps);
+    assert_int_equal(bundle_timestamp_data(b) != NULL, e->timestamps);
     assert_null(ms_bundle_message_signature(b));
 
     const ms_dsse_envelope *env = ms_bundle_envelope(b);
@@ -241,7 +243,7 @@ static void test_reserialize_is_identical(void **state)
         ms_bundle *b = NULL;
         read_vector(files[i], &text);
         assert_int_equal(ms_bundle_parse(text.data, text.len, &b, &err), 0);
-        assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+        assert_int_equal(bundle_serialize(b, &out, &err), 0);
         if (i < 2) {
             assert_int_equal(out.len, text.len);
             assert_memory_equal(out.data, text.data, text.len);
@@ -407,7 +409,7 @@ static void test_message_signature_and_media_types(void **state)
     assert_memory_equal(ms_bundle_certificate(b, 0, &len), "\x30\x82\x01", 3);
     assert_int_equal(len, 3);
     ms_buf out = MS_BUF_INIT;
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+    assert_int_equal(bundle_serialize(b, &out, &err), 0);
     assert_string_equal((const char *)out.data,
                         "{\"mediaType\":\"" MS_BUNDLE_MEDIA_TYPE_V01 "\",\"verificationMaterial\":{"
                         "\"x509CertificateChain\":{\"certificates\":[" CERT
@@ -451,9 +453,9 @@ static void test_new_message(void **state)
     ms_buf out = MS_BUF_INIT;
     ms_error err;
     assert_int_equal(ms_bundle_new_message("SHA2_256", digest, 4, sig, 3, &b, &err), 0);
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), MS_EINPUT); /* no material yet */
+    assert_int_equal(bundle_serialize(b, &out, &err), MS_EINPUT); /* no material yet */
     assert_int_equal(ms_bundle_set_key_hint(b, HINT, &err), 0);
-    assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+    assert_int_equal(bundle_serialize(b, &out, &err), 0);
     assert_string_equal((const char *)out.data,
                         "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\","
                         "\"verificationMaterial\":{\"publicKey\":{\"hint\":\"" HINT "\"},"
@@ -492,7 +494,7 @@ static void test_round_trip(void **state)
     ms_error err;
     ms_buf payload = MS_BUF_INIT, out = MS_BUF_INIT;
     ms_manifest *m = small_manifest();
-    assert_int_equal(ms_statement_build(m, &payload, &err), 0);
+    assert_int_equal(statement_build(m, &payload, &err), 0);
     ms_dsse_envelope *env =
         ms_dsse_envelope_new(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload.data, payload.len);
     assert_non_null(env);
@@ -503,7 +505,7 @@ static void test_round_trip(void **state)
         ms_bundle *b = NULL, *back = NULL;
         ms_statement *st = NULL;
         assert_int_equal(ms_bundle_new_dsse(env, &b, &err), 0);
-        assert_error(ms_bundle_serialize(b, &out, &err), MS_EINPUT, &err,
+        assert_error(bundle_serialize(b, &out, &err), MS_EINPUT, &err,
                      "bundle: no verification material");
         const uint8_t leaf[3] = {0x30, 0x01, 0x00}, ca[4] = {0x30, 0x02, 0x05, 0x00};
         const uint8_t *ders[2] = {leaf, ca};
@@ -516,14 +518,14 @@ static void test_round_trip(void **state)
             cJSON *tlog = cJSON_Parse("[{\"logIndex\":\"7\"}]");
             cJSON *ts = cJSON_Parse("{\"rfc3161Timestamps\":[]}");
             assert_int_equal(ms_bundle_set_certificate(b, leaf, 3, &err), 0);
-            assert_int_equal(ms_bundle_set_tlog_entries(b, tlog, &err), 0);
-            assert_int_equal(ms_bundle_set_timestamp_data(b, ts, &err), 0);
-            assert_error(ms_bundle_set_tlog_entries(b, ts, &err), MS_EINPUT, &err,
+            assert_int_equal(bundle_set_tlog_entries(b, tlog, &err), 0);
+            assert_int_equal(bundle_set_timestamp_data(b, ts, &err), 0);
+            assert_error(bundle_set_tlog_entries(b, ts, &err), MS_EINPUT, &err,
                          "tlogEntries: not an array");
             cJSON_Delete(tlog);
             cJSON_Delete(ts);
         }
-        assert_int_equal(ms_bundle_serialize(b, &out, &err), 0);
+        assert_int_equal(bundle_serialize(b, &out, &err), 0);
         const char *text = (const char *)out.data;
         assert_null(strchr(text, '\n'));
         static const char *const starts[3] = {

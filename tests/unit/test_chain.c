@@ -8,12 +8,12 @@
 
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sign.h"
+#include "util/fs.h"
 
 enum { RELEASE, CI, DATA, VENDOR, ROGUE, N_KEYS };
 static const char *const key_names[N_KEYS] = {"release", "ci", "data", "vendor", "rogue"};
@@ -41,8 +41,7 @@ static char *sign_line(const ms_buf *payload, int key)
 {
     ms_buf out = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err),
-                     0);
+    assert_int_equal(t_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err), 0);
     return ms_buf_detach(&out);
 }
 
@@ -59,7 +58,7 @@ static char *sign_model(const char *path, int key, uint8_t root[32])
     opts.threads = 1;
     assert_int_equal(ms_sign_record_ignores(&ser, 0, NULL), 0);
     assert_int_equal(ms_manifest_build(path, &ser, &opts, &m, &err), 0);
-    assert_int_equal(ms_sign_manifest(m, keys[key], NULL, 0, &out, &err), 0);
+    assert_int_equal(t_sign_manifest(m, keys[key], NULL, 0, &out, &err), 0);
     memcpy(root, m->root_digest, 32);
     ms_manifest_free(m);
     ms_serialization_clear(&ser);
@@ -100,7 +99,7 @@ static char *provenance_line(const prov_spec *s)
             ms_provenance_add_dataset(p, "pets", NULL, "1", pets_root, pets_manifest, &err), 0);
     if (s->base)
         assert_int_equal(ms_provenance_add_base_model(p, s->base_name, s->base, &err), 0);
-    assert_int_equal(ms_provenance_build(p, &payload, &err), 0);
+    assert_int_equal(t_provenance_build(p, &payload, &err), 0);
     char *line = sign_line(&payload, s->key);
     ms_buf_free(&payload);
     ms_provenance_free(p);
@@ -165,7 +164,7 @@ static int setup(void **state)
     ms_sha256("manifest", 8, pets_manifest);
     memcpy(info.root_digest, pets_root, 32);
     memcpy(info.manifest_digest, pets_manifest, 32);
-    assert_int_equal(ms_dataset_statement_build(&info, &payload, &err), 0);
+    assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
     pets_line = sign_line(&payload, DATA);
     ms_buf_free(&payload);
     return 0;

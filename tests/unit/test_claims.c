@@ -7,9 +7,9 @@
 #include "unit.h"
 
 #include "modelseal/claims.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/sign.h"
+#include "util/fs.h"
 
 static ms_key *test_key;
 
@@ -40,7 +40,7 @@ static char *make_line(uint8_t fill, const char *pt, int n)
              hex, pt, n);
     ms_buf out = MS_BUF_INIT;
     ms_error err;
-    if (ms_sign_statement((const uint8_t *)payload, strlen(payload), test_key, NULL, &out, &err))
+    if (t_sign_statement((const uint8_t *)payload, strlen(payload), test_key, NULL, &out, &err))
         fail_msg("sign: %s", err.message);
     return ms_buf_detach(&out);
 }
@@ -224,8 +224,8 @@ static void test_malformed_lines(void **state)
                               "v1\",\"subject\":[],\"predicateType\":\"x\"}";
         ms_buf line = MS_BUF_INIT;
         ms_error err;
-        assert_int_equal(ms_sign_statement((const uint8_t *)payload, strlen(payload), test_key,
-                                           NULL, &line, &err),
+        assert_int_equal(t_sign_statement((const uint8_t *)payload, strlen(payload), test_key, NULL,
+                                          &line, &err),
                          0);
         ms_buf_printf(&b, "%s\n%s\n", a, (const char *)line.data);
         ms_buf_free(&line);

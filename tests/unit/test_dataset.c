@@ -776,7 +776,7 @@ static void test_statement(void **state)
     info.bytes = 204800000;
     memset(info.root_digest, 0xab, 32);
     memset(info.manifest_digest, 0xcd, 32);
-    assert_int_equal(ms_dataset_statement_build(&info, &payload, &err), 0);
+    assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
     assert_string_equal(
         (char *)payload.data,
         "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"imagenet-mini\","
@@ -865,8 +865,8 @@ static void test_sign_round_trip(void **state)
     assert_int_equal(write_manifest(data, "demo", out, 0, NULL, &err), 0);
     assert_int_equal(ms_dataset_info_load(out, &info, &err), 0);
     assert_int_equal(ms_key_generate(MS_KEY_ED25519, &key, &err), 0);
-    assert_int_equal(ms_dataset_statement_build(&info, &payload, &err), 0);
-    assert_int_equal(ms_sign_statement(payload.data, payload.len, key, NULL, &signed_bundle, &err),
+    assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
+    assert_int_equal(t_sign_statement(payload.data, payload.len, key, NULL, &signed_bundle, &err),
                      0);
     assert_int_equal(ms_bundle_parse(signed_bundle.data, signed_bundle.len, &bundle, &err), 0);
     ms_trust trust = {.keys = (const ms_key *const *)&key, .n_keys = 1};

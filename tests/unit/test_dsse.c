@@ -12,7 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 static void assert_error(int rc, int code, const ms_error *err, const char *needle)
 {
@@ -26,7 +29,7 @@ static int parse_envelope(const char *text, ms_dsse_envelope **env, ms_error *er
     cJSON *json = NULL;
     int rc = ms_json_parse((const uint8_t *)text, strlen(text), 1 << 20, "envelope", &json, err);
     if (rc == 0)
-        rc = ms_dsse_from_json(json, env, err);
+        rc = dsse_from_json(json, env, err);
     cJSON_Delete(json);
     return rc;
 }
@@ -36,19 +39,52 @@ static void test_pae_known_answer(void **state)
     (void)state;
     ms_buf out = MS_BUF_INIT;
     assert_int_equal(
-        ms_dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &out), 0);
+        dsse_pae("http://example.com/HelloWorld", (const uint8_t *)"hello world", 11, &out), 0);
     assert_string_equal((const char *)out.data,
                         "DSSEv1 29 http://example.com/HelloWorld 11 hello world");
     /* The buffer is replaced, not appended to; an empty payload keeps the trailing space. */
-    assert_int_equal(ms_dsse_pae("t", NULL, 0, &out), 0);
+    assert_int_equal(dsse_pae("t", NULL, 0, &out), 0);
     assert_int_equal(out.len, 13);
     assert_memory_equal(out.data, "DSSEv1 1 t 0 ", 13);
     /* Binary payloads are copied byte for byte, NULs included. */
     const uint8_t bin[3] = {0, 0xff, 0};
-    assert_int_equal(ms_dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, bin, 3, &out), 0);
+    assert_int_equal(dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, bin, 3, &out), 0);
     assert_int_equal(out.len, strlen("DSSEv1 28 application/vnd.in-toto+json 3 ") + 3);
     assert_memory_equal(out.data + out.len - 3, bin, 3);
     ms_buf_free(&out);
+}
+
+/* The public API: envelopes and the PAE as text and malloc'd bytes (released with ms_free). */
+static void test_public_text_api(void **state)
+{
+    (void)state;
+    ms_error err;
+    ms_dsse_envelope *env = NULL, *again = NULL;
+    const char *text = "{\"payload\":\"aGVsbG8=\",\"payloadType\":\"x/y\",\"signatures\":["
+                       "{\"sig\":\"AQID\",\"keyid\":\"k1\"}]}";
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)text, strlen(text), &env, &err), 0);
+    char *out = NULL;
+    size_t out_len = 0;
+    assert_int_equal(ms_dsse_envelope_serialize(env, &out, &out_len, &err), 0);
+    assert_string_equal(out, text);
+    assert_int_equal(out_len, strlen(text));
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)out, out_len, &again, &err), 0);
+    assert_int_equal(again->payload_len, 5);
+    ms_dsse_envelope_free(again);
+    again = NULL;
+    ms_free(out);
+    /* Strict JSON, like every reader of outside input: a duplicate key is refused. */
+    const char *dup = "{\"payload\":\"aGVsbG8=\",\"payload\":\"aGVsbG8=\"}";
+    assert_int_equal(ms_dsse_envelope_parse((const uint8_t *)dup, strlen(dup), &again, &err),
+                     MS_EINPUT);
+    uint8_t *pae = NULL;
+    size_t pae_len = 0;
+    assert_int_equal(ms_dsse_pae("t", (const uint8_t *)"ab", 2, &pae, &pae_len), 0);
+    assert_int_equal(pae_len, 15);
+    assert_memory_equal(pae, "DSSEv1 1 t 2 ab", 15);
+    ms_free(pae);
+    ms_dsse_envelope_free(env);
+    ms_dsse_envelope_free(again);
 }
 
 static void test_envelope_keyid_forms(void **state)
@@ -74,7 +110,7 @@ static void test_envelope_keyid_forms(void **state)
     assert_string_equal(env->signatures[3].keyid, "k1");
 
     /* Out: NULL keyid written as "", order payload, payloadType, signatures. */
-    cJSON *json = ms_dsse_to_json(env);
+    cJSON *json = dsse_to_json(env);
     assert_non_null(json);
     char *printed = cJSON_PrintUnformatted(json);
     assert_string_equal(printed,
@@ -85,7 +121,7 @@ static void test_envelope_keyid_forms(void **state)
 
     /* Round trip through JSON gives the same bytes. */
     ms_dsse_envelope *again = NULL;
-    assert_int_equal(ms_dsse_from_json(json, &again, &err), 0);
+    assert_int_equal(dsse_from_json(json, &again, &err), 0);
     assert_int_equal(again->payload_len, 5);
     assert_memory_equal(again->payload, "hello", 5);
     assert_int_equal(again->n_signatures, 4);
@@ -243,9 +279,10 @@ static void test_deep_nesting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pae_known_answer),  cmocka_unit_test(test_envelope_keyid_forms),
-        cmocka_unit_test(test_envelope_refusals), cmocka_unit_test(test_add_signature_bounds),
-        cmocka_unit_test(test_strict_json),       cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_pae_known_answer),     cmocka_unit_test(test_public_text_api),
+        cmocka_unit_test(test_envelope_keyid_forms), cmocka_unit_test(test_envelope_refusals),
+        cmocka_unit_test(test_add_signature_bounds), cmocka_unit_test(test_strict_json),
+        cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,12 @@
-/* Unit tests for hex and base64 (include/modelseal/encoding.h): round trips, RFC 4648 known
+/* Unit tests for hex and base64 (src/lib/util/encoding.h): round trips, RFC 4648 known
  * answers and strict refusal of anything that is not canonical input; and the escaped form of
  * names for terminals (ms_quote_encode). */
 #include "config.h"
 
 #include "unit.h"
 
-#include "modelseal/encoding.h"
 #include "modelseal/error.h"
+#include "util/encoding.h"
 
 static void test_hex_round_trip(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for the whole-file helpers (include/modelseal/fs.h): atomic replacement, exclusive
+/* Unit tests for the whole-file helpers (src/lib/util/fs.h): atomic replacement, exclusive
  * creation, abandoned writes leaving nothing behind, stale temporary files, path limits. */
 #include "config.h"
 
@@ -6,9 +6,9 @@
 
 #include "unit.h"
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
-#include "modelseal/fs.h"
+#include "util/buf.h"
+#include "util/fs.h"
 
 /* Number of entries in `dir` besides . and .. */
 static size_t count_entries(const char *dir)

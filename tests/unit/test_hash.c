@@ -11,9 +11,9 @@
 #include "unit.h"
 
 #include "../../src/lib/hash/engine.h"
+#include "hash/walk.h"
 #include "modelseal/error.h"
 #include "modelseal/hash.h"
-#include "modelseal/walk.h"
 
 #define SHARD 10000u
 

@@ -21,9 +21,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 static char tmpdir[64];
 static const ms_key_type all_types[] = {MS_KEY_ED25519, MS_KEY_ECDSA_P256, MS_KEY_ECDSA_P384,

@@ -298,7 +298,7 @@ static void test_record(void **state)
     expected_root("weights v1", oid_bytes, root1);
 
     ms_lineage_options o = {.repo = f->dir};
-    assert_int_equal(ms_lineage_record(&o, NULL, 0, &note, &written, &err), 0);
+    assert_int_equal(t_lineage_record(&o, NULL, 0, &note, &written, &err), 0);
     assert_int_equal(written, 0);
     git_oid_tostr(hex, sizeof hex, &c1);
     char want[1024];
@@ -310,15 +310,15 @@ static void test_record(void **state)
     assert_string_equal((const char *)note.data, want);
 
     /* Written, then idempotent. */
-    assert_int_equal(ms_lineage_record(&o, "HEAD", 1, &note, &written, &err), 0);
+    assert_int_equal(t_lineage_record(&o, "HEAD", 1, &note, &written, &err), 0);
     assert_int_equal(written, 1);
-    assert_int_equal(ms_lineage_record(&o, "HEAD", 1, &note, &written, &err), 0);
+    assert_int_equal(t_lineage_record(&o, "HEAD", 1, &note, &written, &err), 0);
     assert_int_equal(written, 0);
 
     /* A second commit changing one file: changed, with the previous digest. */
     make_commit(f, config, "weights v2", pointer, &c2, &c1);
     expected_root("weights v2", oid_bytes, root2);
-    assert_int_equal(ms_lineage_record(&o, NULL, 1, &note, &written, &err), 0);
+    assert_int_equal(t_lineage_record(&o, NULL, 1, &note, &written, &err), 0);
     git_oid_tostr(hex, sizeof hex, &c2);
     snprintf(want, sizeof want,
              "{\"version\":1,\"commit\":\"%s\",\"artifacts\":[{\"path\":\"m\",\"kind\":\"model\","
@@ -339,14 +339,14 @@ static void test_record(void **state)
     /* A malformed configuration is MS_EINPUT naming the field and the commit. */
     git_oid c3;
     make_commit(f, "{\"version\": 1, \"model\": []}", "x", pointer, &c3, &c2);
-    assert_int_equal(ms_lineage_record(&o, NULL, 1, &note, &written, &err), MS_EINPUT);
+    assert_int_equal(t_lineage_record(&o, NULL, 1, &note, &written, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "model: unknown field"));
     assert_non_null(strstr(err.message, "commit "));
     ms_buf_free(&note);
 
     /* Not a repository. */
     ms_lineage_options none = {.repo = "/"};
-    assert_int_equal(ms_lineage_record(&none, NULL, 0, NULL, NULL, &err), MS_EINPUT);
+    assert_int_equal(t_lineage_record(&none, NULL, 0, NULL, NULL, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "not in a git repository"));
 }
 

@@ -5,6 +5,7 @@
 
 #include "unit.h"
 
+#include "format/manifest_json.h"
 #include "modelseal/error.h"
 #include "modelseal/manifest.h"
 
@@ -276,9 +277,9 @@ static void test_golden_payloads(void **state)
         ms_error_clear(&err);
         ms_manifest *signed_m = ms_manifest_new();
         assert_non_null(signed_m);
-        if (ms_serialization_from_json(cJSON_GetObjectItem(pred, "serialization"),
-                                       &signed_m->serialization, &err) != 0 ||
-            ms_resources_from_json(cJSON_GetObjectItem(pred, "resources"), signed_m, &err) != 0)
+        if (serialization_from_json(cJSON_GetObjectItem(pred, "serialization"),
+                                    &signed_m->serialization, &err) != 0 ||
+            resources_from_json(cJSON_GetObjectItem(pred, "resources"), signed_m, &err) != 0)
             fail_msg("%s: %s", rel, err.message);
         unit_assert_hex(signed_m->root_digest, 32, root);
 
@@ -292,11 +293,11 @@ static void test_golden_payloads(void **state)
         ms_manifest_diff_clear(&d);
 
         /* Our JSON for the same manifest parses back to the same thing. */
-        cJSON *ser_json = ms_serialization_to_json(&m->serialization);
-        cJSON *res_json = ms_resources_to_json(m);
+        cJSON *ser_json = serialization_to_json(&m->serialization);
+        cJSON *res_json = resources_to_json(m);
         ms_manifest *back = ms_manifest_new();
-        assert_int_equal(ms_serialization_from_json(ser_json, &back->serialization, &err), 0);
-        assert_int_equal(ms_resources_from_json(res_json, back, &err), 0);
+        assert_int_equal(serialization_from_json(ser_json, &back->serialization, &err), 0);
+        assert_int_equal(resources_from_json(res_json, back, &err), 0);
         assert_same_manifest(back, m);
         cJSON *expect_res = cJSON_GetObjectItem(pred, "resources");
         assert_int_equal(cJSON_GetArraySize(res_json), cJSON_GetArraySize(expect_res));
@@ -627,12 +628,12 @@ static void test_serialization_json_round_trip(void **state)
     char *text;
 
     ser_files(&ser);
-    cJSON *j = ms_serialization_to_json(&ser);
+    cJSON *j = serialization_to_json(&ser);
     text = cJSON_PrintUnformatted(j);
     assert_string_equal(text,
                         "{\"method\":\"files\",\"hash_type\":\"sha256\",\"allow_symlinks\":false}");
     free(text);
-    assert_int_equal(ms_serialization_from_json(j, &back, &err), 0);
+    assert_int_equal(serialization_from_json(j, &back, &err), 0);
     assert_int_equal(back.method, MS_METHOD_FILES);
     assert_int_equal(back.has_ignore_paths, 0);
     cJSON_Delete(j);
@@ -641,13 +642,13 @@ static void test_serialization_json_round_trip(void **state)
     ser.algorithm = MS_HASH_BLAKE2B;
     ser.allow_symlinks = 1;
     ser.has_ignore_paths = 1; /* recorded, even though empty */
-    j = ms_serialization_to_json(&ser);
+    j = serialization_to_json(&ser);
     text = cJSON_PrintUnformatted(j);
     assert_string_equal(text,
                         "{\"method\":\"shards\",\"hash_type\":\"blake2b\",\"allow_symlinks\":true,"
                         "\"shard_size\":8,\"ignore_paths\":[]}");
     free(text);
-    assert_int_equal(ms_serialization_from_json(j, &back, &err), 0);
+    assert_int_equal(serialization_from_json(j, &back, &err), 0);
     assert_int_equal(back.method, MS_METHOD_SHARDS);
     assert_int_equal(back.algorithm, MS_HASH_BLAKE2B);
     assert_int_equal(back.shard_size, 8);
@@ -659,13 +660,13 @@ static void test_serialization_json_round_trip(void **state)
     ser_files(&ser);
     assert_int_equal(ms_serialization_add_ignore(&ser, "a"), 0);
     assert_int_equal(ms_serialization_add_ignore(&ser, "b/c"), 0);
-    j = ms_serialization_to_json(&ser);
+    j = serialization_to_json(&ser);
     text = cJSON_PrintUnformatted(j);
     assert_string_equal(text,
                         "{\"method\":\"files\",\"hash_type\":\"sha256\",\"allow_symlinks\":false,"
                         "\"ignore_paths\":[\"a\",\"b/c\"]}");
     free(text);
-    assert_int_equal(ms_serialization_from_json(j, &back, &err), 0);
+    assert_int_equal(serialization_from_json(j, &back, &err), 0);
     assert_int_equal(back.n_ignore_paths, 2);
     assert_string_equal(back.ignore_paths[1], "b/c");
     ms_serialization copy;
@@ -681,12 +682,12 @@ static void test_serialization_json_round_trip(void **state)
     /* shard_size as a float, as the OMS reference implementation writes it; unknown fields are
      * ignored; allow_symlinks may be absent. */
     j = parse("{\"method\":\"shards\",\"hash_type\":\"sha256\",\"shard_size\":8.0,\"x\":1}");
-    assert_int_equal(ms_serialization_from_json(j, &back, &err), 0);
+    assert_int_equal(serialization_from_json(j, &back, &err), 0);
     assert_int_equal(back.shard_size, 8);
     assert_int_equal(back.allow_symlinks, 0);
     cJSON_Delete(j);
     j = parse("{\"method\":\"shards\",\"hash_type\":\"sha256\",\"shard_size\":1000000000.0}");
-    assert_int_equal(ms_serialization_from_json(j, &back, &err), 0);
+    assert_int_equal(serialization_from_json(j, &back, &err), 0);
     assert_int_equal(back.shard_size, MS_DEFAULT_SHARD_SIZE);
     cJSON_Delete(j);
     /* The method name helpers. */
@@ -703,7 +704,7 @@ static void expect_ser_refused(const char *text, const char *needle1, const char
     ms_error err;
     ms_error_clear(&err);
     cJSON *j = parse(text);
-    int rc = ms_serialization_from_json(j, &ser, &err);
+    int rc = serialization_from_json(j, &ser, &err);
     if (rc != MS_EINPUT)
         fail_msg("%s: returned %d, expected MS_EINPUT", text, rc);
     assert_int_equal(err.code, MS_EINPUT);
@@ -754,7 +755,7 @@ static void expect_res_refused(const ms_serialization *ser, const char *text, co
     ms_error_clear(&err);
     assert_int_equal(ms_serialization_copy(&m->serialization, ser), 0);
     cJSON *j = parse(text);
-    int rc = ms_resources_from_json(j, m, &err);
+    int rc = resources_from_json(j, m, &err);
     if (rc != MS_EINPUT)
         fail_msg("%s: returned %d, expected MS_EINPUT", text, rc);
     assert_int_equal(err.code, MS_EINPUT);
@@ -849,7 +850,7 @@ static void test_resources_json_accepts(void **state)
              "{\"name\":\"a:b:8:13\",\"algorithm\":\"sha256-sharded-8\",\"digest\":\"%s\"}]",
              SHA_A, SHA_A);
     cJSON *j = parse(text);
-    assert_int_equal(ms_resources_from_json(j, m, &err), 0);
+    assert_int_equal(resources_from_json(j, m, &err), 0);
     assert_int_equal(m->n_resources, 2);
     assert_string_equal(m->resources[1].name, "a:b:8:13");
     unit_assert_hex(m->resources[1].digest, 32, SHA_A);
@@ -859,7 +860,7 @@ static void test_resources_json_accepts(void **state)
     cJSON_Delete(j);
     /* An empty list is a valid (empty) model: the root is SHA-256 of nothing. */
     j = parse("[]");
-    assert_int_equal(ms_resources_from_json(j, m, &err), 0);
+    assert_int_equal(resources_from_json(j, m, &err), 0);
     assert_int_equal(m->n_resources, 0);
     unit_assert_hex(m->root_digest, 32,
                     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

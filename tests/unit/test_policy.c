@@ -4,9 +4,9 @@
 
 #include "unit.h"
 
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/policy.h"
+#include "util/fs.h"
 
 static char dir[PATH_MAX];
 

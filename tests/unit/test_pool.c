@@ -1,4 +1,4 @@
-/* Unit tests for the worker pool (include/modelseal/pool.h): every item exactly once at several
+/* Unit tests for the worker pool (src/lib/util/pool.h): every item exactly once at several
  * thread counts, first error stops the batch and is reported, ticks, and edge cases. */
 #include "config.h"
 
@@ -8,7 +8,7 @@
 #include "unit.h"
 
 #include "modelseal/error.h"
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 #define N_ITEMS 100000
 

@@ -10,16 +10,17 @@
 
 #include <cjson/cJSON.h>
 
+#include "../../src/lib/sbom/sbom_internal.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 enum { OWNER, DATA, ROGUE, N_KEYS };
 static ms_key *keys[N_KEYS];
@@ -33,8 +34,7 @@ static char *sign_line(const ms_buf *payload, int key)
 {
     ms_buf out = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err),
-                     0);
+    assert_int_equal(t_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err), 0);
     return ms_buf_detach(&out);
 }
 
@@ -50,7 +50,7 @@ static char *sign_dir(const char *path, int key, uint8_t root[32])
     opts.threads = 1;
     assert_int_equal(ms_sign_record_ignores(&ser, 0, NULL), 0);
     assert_int_equal(ms_manifest_build(path, &ser, &opts, &m, &err), 0);
-    assert_int_equal(ms_sign_manifest(m, keys[key], NULL, 0, &out, &err), 0);
+    assert_int_equal(t_sign_manifest(m, keys[key], NULL, 0, &out, &err), 0);
     memcpy(root, m->root_digest, 32);
     ms_manifest_free(m);
     ms_serialization_clear(&ser);
@@ -101,7 +101,7 @@ static char *provenance_line(const prov *s)
         assert_int_equal(ms_provenance_add_package(p, "https://example.com/tool.tgz", NULL, &err),
                          0);
     }
-    assert_int_equal(ms_provenance_build(p, &payload, &err), 0);
+    assert_int_equal(t_provenance_build(p, &payload, &err), 0);
     char *line = sign_line(&payload, s->key);
     ms_buf_free(&payload);
     ms_provenance_free(p);
@@ -129,7 +129,7 @@ static char *dataset_line(int key, const uint8_t manifest[32], uint64_t bytes)
     info.bytes = bytes;
     memcpy(info.root_digest, pets_root, 32);
     memcpy(info.manifest_digest, manifest, 32);
-    assert_int_equal(ms_dataset_statement_build(&info, &payload, &err), 0);
+    assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
     char *line = sign_line(&payload, key);
     ms_buf_free(&payload);
     return line;
@@ -454,8 +454,8 @@ static void test_cyclonedx(void **state)
     o.supplier = "Acme";
     o.license = "Apache-2.0";
     o.version = "1.0";
-    assert_int_equal(ms_sbom_cyclonedx(ev, &o, &a, &err), 0);
-    assert_int_equal(ms_sbom_render(MS_SBOM_CYCLONEDX, ev, &o, &b, &err), 0);
+    assert_int_equal(sbom_cyclonedx(ev, &o, &a, &err), 0);
+    assert_int_equal(t_sbom_render(MS_SBOM_CYCLONEDX, ev, &o, &b, &err), 0);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     assert_int_equal(a.data[a.len - 1], '\n');
@@ -559,8 +559,8 @@ static void test_spdx(void **state)
     o.type_of_model = "transformer";
     o.dataset_types = types;
     o.n_dataset_types = 3;
-    assert_int_equal(ms_sbom_spdx(ev, &o, &a, &err), 0);
-    assert_int_equal(ms_sbom_render(MS_SBOM_SPDX, ev, &o, &b, &err), 0);
+    assert_int_equal(sbom_spdx(ev, &o, &a, &err), 0);
+    assert_int_equal(t_sbom_render(MS_SBOM_SPDX, ev, &o, &b, &err), 0);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     assert_non_null(strstr((const char *)a.data, "\"dataset_datasetSize\": 123456789012345"));
@@ -608,7 +608,7 @@ static void test_spdx(void **state)
     /* Another namespace; no dataset types: noAssertion. */
     o.namespace_iri = "https://example.com/sbom/m1";
     o.n_dataset_types = 0;
-    assert_int_equal(ms_sbom_spdx(ev, &o, &a, &err), 0);
+    assert_int_equal(sbom_spdx(ev, &o, &a, &err), 0);
     doc = cJSON_ParseWithLength((const char *)a.data, a.len);
     assert_non_null(doc);
     assert_string_equal(str(element(doc, "SpdxDocument", 0), "spdxId"),
@@ -621,9 +621,9 @@ static void test_spdx(void **state)
     ms_sbom_dataset_type wrong[] = {{"cats", "image"}};
     o.dataset_types = wrong;
     o.n_dataset_types = 1;
-    assert_int_equal(ms_sbom_spdx(ev, &o, &a, &err), MS_EINPUT);
+    assert_int_equal(sbom_spdx(ev, &o, &a, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "--dataset-type cats=image: "));
-    assert_int_equal(ms_sbom_cyclonedx(ev, &o, &a, &err), MS_EINPUT);
+    assert_int_equal(sbom_cyclonedx(ev, &o, &a, &err), MS_EINPUT);
     ms_buf_free(&a);
     ms_buf_free(&b);
     ms_sbom_evidence_free(ev);
@@ -662,8 +662,8 @@ static void test_policy_mode(void **state)
     assert_int_equal(collect_keys(&kev, &err), 0);
     ms_sbom_options o;
     memset(&o, 0, sizeof o);
-    assert_int_equal(ms_sbom_spdx(ev, &o, &a, &err), 0);
-    assert_int_equal(ms_sbom_spdx(kev, &o, &b, &err), 0);
+    assert_int_equal(sbom_spdx(ev, &o, &a, &err), 0);
+    assert_int_equal(sbom_spdx(kev, &o, &b, &err), 0);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     ms_sbom_evidence_free(ev);

@@ -2,6 +2,7 @@
  * and with a certificate chain, the OMS release vectors, and refusals. */
 #include "unit.h"
 
+#include "format/dsse_json.h"
 #include "modelseal/modelseal.h"
 
 static const char *vectors(void)
@@ -52,7 +53,7 @@ static void round_trip(ms_key_type type, ms_method method)
     ms_manifest *m = build(dir, method);
     assert_int_equal(ms_key_generate(type, &key, &err), 0);
     assert_int_equal(ms_key_generate(type, &other, &err), 0);
-    assert_int_equal(ms_sign_manifest(m, key, NULL, 0, &bundle, &err), 0);
+    assert_int_equal(t_sign_manifest(m, key, NULL, 0, &bundle, &err), 0);
     assert_int_equal(verify(dir, &bundle, key, &err), 0);
     /* Another key: refused, naming the key hint the bundle carries. */
     assert_int_equal(verify(dir, &bundle, other, &err), MS_EVERIFY);
@@ -92,9 +93,9 @@ static void test_empty_model_refused(void **state)
     unit_tmpdir(dir);
     ms_manifest *m = build(dir, MS_METHOD_FILES);
     assert_int_equal(ms_key_generate(MS_KEY_ED25519, &key, &err), 0);
-    assert_int_equal(ms_sign_manifest(m, key, NULL, 0, &bundle, &err), MS_EINPUT);
+    assert_int_equal(t_sign_manifest(m, key, NULL, 0, &bundle, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "no files"));
-    assert_int_equal(ms_sign_manifest(m, key, NULL, 1, &bundle, &err), 0);
+    assert_int_equal(t_sign_manifest(m, key, NULL, 1, &bundle, &err), 0);
     assert_int_equal(verify(dir, &bundle, key, &err), MS_EVERIFY);
     assert_non_null(strstr(err.message, "covers no files"));
     ms_buf_free(&bundle);
@@ -116,7 +117,7 @@ static void test_oversized_statement_refused(void **state)
     assert_non_null(payload);
     memset(payload, ' ', len);
     assert_int_equal(ms_key_generate(MS_KEY_ED25519, &key, &err), 0);
-    assert_int_equal(ms_sign_statement(payload, len, key, NULL, &bundle, &err), MS_EINPUT);
+    assert_int_equal(t_sign_statement(payload, len, key, NULL, &bundle, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "over the limit of 67108864 bytes"));
     assert_null(bundle.data);
     free(payload);
@@ -157,7 +158,7 @@ static void test_certificate_chain(void **state)
     free(der);
     make_model(dir);
     ms_manifest *m = build(dir, MS_METHOD_FILES);
-    assert_int_equal(ms_sign_manifest(m, key, leaf, 0, &bundle, &err), 0);
+    assert_int_equal(t_sign_manifest(m, key, leaf, 0, &bundle, &err), 0);
 
     ms_trust trust = {.roots = root};
     assert_int_equal(ms_verify_model(dir, bundle.data, bundle.len, &trust, &opts, &res, &err), 0);
@@ -186,7 +187,7 @@ static void test_certificate_chain(void **state)
     ms_key *other = NULL;
     ms_buf b2 = MS_BUF_INIT;
     assert_int_equal(ms_key_generate(MS_KEY_ECDSA_P384, &other, &err), 0);
-    assert_int_equal(ms_sign_manifest(m, other, leaf, 0, &b2, &err), MS_EINPUT);
+    assert_int_equal(t_sign_manifest(m, other, leaf, 0, &b2, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "another key"));
     ms_key_free(other);
     ms_buf_free(&b2);
@@ -251,7 +252,7 @@ static void test_sigstore_vectors_dsse(void **state)
         assert_int_equal(ms_x509_chain_add_der(chain, der, len, &err), 0);
         assert_int_equal(ms_x509_leaf_public_key(chain, &leaf, &err), 0);
         const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-        assert_int_equal(ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae), 0);
+        assert_int_equal(dsse_pae(env->payload_type, env->payload, env->payload_len, &pae), 0);
         assert_int_equal(ms_key_verify(leaf, pae.data, pae.len, env->signatures[0].sig,
                                        env->signatures[0].len, &err),
                          0);

@@ -10,10 +10,12 @@
 #include <sodium.h>
 
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/sigstore.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
+
+#include "../../src/lib/sigstore/sigstore_verify_internal.h"
 
 #define IDENTITY "stefanb@us.ibm.com"
 #define ISSUER "https://sigstore.verify.ibm.com/oauth2"
@@ -219,12 +221,12 @@ static void test_set_payload(void **state)
     (void)state;
     ms_buf out = MS_BUF_INIT;
     const uint8_t id[] = {0xc0, 0xd2, 0x3d, 0x6a};
-    assert_int_equal(
-        ms_sigstore_set_payload((const uint8_t *)"abc", 3, 1700000000, id, sizeof id, 42, &out), 0);
+    assert_int_equal(sv_set_payload((const uint8_t *)"abc", 3, 1700000000, id, sizeof id, 42, &out),
+                     0);
     assert_string_equal((char *)out.data, "{\"body\":\"YWJj\",\"integratedTime\":1700000000,"
                                           "\"logID\":\"c0d23d6a\",\"logIndex\":42}");
     /* keys in RFC 8785 order, whatever the values */
-    assert_int_equal(ms_sigstore_set_payload((const uint8_t *)"", 0, 0, id, 1, 0, &out), 0);
+    assert_int_equal(sv_set_payload((const uint8_t *)"", 0, 0, id, 1, 0, &out), 0);
     assert_string_equal((char *)out.data,
                         "{\"body\":\"\",\"integratedTime\":0,\"logID\":\"c0\",\"logIndex\":0}");
     ms_buf_free(&out);

@@ -19,9 +19,9 @@
 #include <openssl/x509.h>
 
 #include "../../src/lib/sigstore/sigstore_sign_internal.h"
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define T_2026 1780000000LL /* 2026-05-28 */
 
@@ -44,7 +44,7 @@ static ms_signing_config *load_config(const char *name)
              name);
     if (ms_file_read(path, 1 << 20, &text, &err) != 0)
         fail_msg("%s", err.message);
-    if (ms_signing_config_parse(text.data, text.len, name, &c, &err) != 0)
+    if (signing_config_parse(text.data, text.len, name, &c, &err) != 0)
         fail_msg("%s: %s", name, err.message);
     ms_buf_free(&text);
     return c;
@@ -56,7 +56,7 @@ static void test_config_public_good(void **state)
     ms_signing_config *c = load_config("signing_config.v0.2.json");
     ms_sigstore_services s;
     ms_error err;
-    assert_int_equal(ms_signing_config_select(c, T_2026, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, T_2026, "sc", &s, &err), 0);
     assert_string_equal(s.ca->url, "https://fulcio.sigstore.dev");
     assert_string_equal(s.oidc->url, "https://oauth2.sigstore.dev/auth");
     assert_int_equal(s.n_tlogs, 1);
@@ -65,12 +65,12 @@ static void test_config_public_good(void **state)
     assert_int_equal(s.n_tsas, 1);
     assert_string_equal(s.tsas[0]->url, "https://timestamp.sigstore.dev/api/v1/timestamp");
     /* Before the TSA's validFor.start (2025-07-04) there is none: Rekor v1 does without. */
-    assert_int_equal(ms_signing_config_select(c, 1735689600LL, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, 1735689600LL, "sc", &s, &err), 0);
     assert_int_equal(s.n_tsas, 0);
     /* Before Fulcio existed: nothing to sign with. */
-    assert_error(ms_signing_config_select(c, 1600000000LL, "sc", &s, &err), MS_EINPUT, &err,
+    assert_error(signing_config_select(c, 1600000000LL, "sc", &s, &err), MS_EINPUT, &err,
                  "sc: caUrls: no Fulcio with majorApiVersion 1 is valid now");
-    ms_signing_config_free(c);
+    signing_config_free(c);
 }
 
 static void test_config_staging(void **state)
@@ -80,19 +80,19 @@ static void test_config_staging(void **state)
     ms_sigstore_services s;
     ms_error err;
     /* Rekor v2 is preferred over v1; the log valid now is chosen. */
-    assert_int_equal(ms_signing_config_select(c, T_2026, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, T_2026, "sc", &s, &err), 0);
     assert_int_equal(s.n_tlogs, 1);
     assert_string_equal(s.tlogs[0]->url, "https://log2025-alpha3.rekor.sigstage.dev");
     assert_int_equal(s.tlogs[0]->major, 2);
     assert_int_equal(s.n_tsas, 1);
     /* 2025-09-01: alpha2's window. */
-    assert_int_equal(ms_signing_config_select(c, 1756684800LL, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, 1756684800LL, "sc", &s, &err), 0);
     assert_string_equal(s.tlogs[0]->url, "https://log2025-alpha2.rekor.sigstage.dev");
     /* 2025-01-01: no v2 log yet, so Rekor v1. */
-    assert_int_equal(ms_signing_config_select(c, 1735689600LL, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, 1735689600LL, "sc", &s, &err), 0);
     assert_string_equal(s.tlogs[0]->url, "https://rekor.sigstage.dev");
     assert_int_equal(s.tlogs[0]->major, 1);
-    ms_signing_config_free(c);
+    signing_config_free(c);
 }
 
 #define SC_HEAD "{\"mediaType\":\"application/vnd.dev.sigstore.signingconfig.v0.2+json\","
@@ -103,7 +103,7 @@ static void test_config_staging(void **state)
 
 static int parse_text(const char *text, ms_signing_config **c, ms_error *err)
 {
-    return ms_signing_config_parse((const uint8_t *)text, strlen(text), "sc.json", c, err);
+    return signing_config_parse((const uint8_t *)text, strlen(text), "sc.json", c, err);
 }
 
 static void test_config_refusals(void **state)
@@ -169,16 +169,16 @@ static void test_config_selection_refusals(void **state)
     assert_int_equal(
         parse_text(SC_HEAD CA ",\"rekorTlogUrls\":[" SVC("https://log.example", 2) "]}", &c, &err),
         0);
-    assert_error(ms_signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
+    assert_error(signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
                  "sc: tsaUrls: a Rekor v2 log needs a timestamp authority");
-    ms_signing_config_free(c);
+    signing_config_free(c);
     /* Only a Rekor version we do not speak. */
     assert_int_equal(
         parse_text(SC_HEAD CA ",\"rekorTlogUrls\":[" SVC("https://log.example", 3) "]}", &c, &err),
         0);
-    assert_error(ms_signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
+    assert_error(signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
                  "no Rekor with majorApiVersion 1 or 2 is valid now");
-    ms_signing_config_free(c);
+    signing_config_free(c);
     /* EXACT 2 with one log. */
     assert_int_equal(parse_text(SC_HEAD CA ",\"rekorTlogUrls\":[" SVC(
                                     "https://log.example",
@@ -186,9 +186,9 @@ static void test_config_selection_refusals(void **state)
                                        "\"rekorTlogConfig\":{\"selector\":\"EXACT\",\"count\":2}}",
                                 &c, &err),
                      0);
-    assert_error(ms_signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
+    assert_error(signing_config_select(c, T_2026, "sc", &s, &err), MS_EINPUT, &err,
                  "rekorTlogConfig: EXACT 2, but only 1 Rekor v1 logs are valid now");
-    ms_signing_config_free(c);
+    signing_config_free(c);
     /* ALL: every log of the chosen version; loopback http is accepted. */
     assert_int_equal(
         parse_text(SC_HEAD CA ",\"rekorTlogUrls\":[" SVC("https://a.example", 1) "," SVC(
@@ -199,11 +199,11 @@ static void test_config_selection_refusals(void **state)
                                                               "\"ALL\"}}",
                    &c, &err),
         0);
-    assert_int_equal(ms_signing_config_select(c, T_2026, "sc", &s, &err), 0);
+    assert_int_equal(signing_config_select(c, T_2026, "sc", &s, &err), 0);
     assert_int_equal(s.n_tlogs, 1);
     assert_string_equal(s.tlogs[0]->url, "https://b.example");
     assert_null(s.oidc);
-    ms_signing_config_free(c);
+    signing_config_free(c);
 }
 
 /* ---- PKCE, tokens, redirect ---- */
@@ -213,10 +213,10 @@ static void test_pkce(void **state)
     (void)state;
     char challenge[44], v1[44], v2[44];
     /* RFC 7636 appendix B. */
-    ms_pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", challenge);
+    pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", challenge);
     assert_string_equal(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-    assert_int_equal(ms_pkce_verifier(v1), 0);
-    assert_int_equal(ms_pkce_verifier(v2), 0);
+    assert_int_equal(pkce_verifier(v1), 0);
+    assert_int_equal(pkce_verifier(v2), 0);
     assert_int_equal(strlen(v1), 43);
     assert_int_equal(strspn(v1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
                      43);
@@ -229,9 +229,9 @@ static char *make_token(const char *payload)
     static const char header[] = "{\"alg\":\"ES256\",\"typ\":\"JWT\"}";
     size_t hl = strlen(header), pl = strlen(payload);
     char *t = malloc(2 * (hl + pl) + 32);
-    ms_base64url_encode((const uint8_t *)header, hl, t);
+    base64url_encode((const uint8_t *)header, hl, t);
     strcat(t, ".");
-    ms_base64url_encode((const uint8_t *)payload, pl, t + strlen(t));
+    base64url_encode((const uint8_t *)payload, pl, t + strlen(t));
     strcat(t, ".c2lnbmF0dXJl");
     return t;
 }
@@ -243,20 +243,20 @@ static void test_jwt_claims(void **state)
     ms_error err;
     char *t = make_token("{\"iss\":\"https://issuer.example\",\"sub\":\"12345\","
                          "\"email\":\"alice@example.com\",\"nonce\":\"n1\"}");
-    assert_int_equal(ms_jwt_claims(t, &sub, &iss, &err), 0);
+    assert_int_equal(jwt_claims(t, &sub, &iss, &err), 0);
     assert_string_equal(sub, "alice@example.com");
     assert_string_equal(iss, "https://issuer.example");
     free(sub);
     free(iss);
-    char *nonce = ms_jwt_claim(t, "nonce");
+    char *nonce = jwt_claim(t, "nonce");
     assert_string_equal(nonce, "n1");
     free(nonce);
-    assert_null(ms_jwt_claim(t, "aud"));
+    assert_null(jwt_claim(t, "aud"));
     free(t);
     /* No email: the subject. */
     t = make_token("{\"iss\":\"https://token.actions.githubusercontent.com\","
                    "\"sub\":\"repo:o/r:ref:refs/heads/main\"}");
-    assert_int_equal(ms_jwt_claims(t, &sub, &iss, &err), 0);
+    assert_int_equal(jwt_claims(t, &sub, &iss, &err), 0);
     assert_string_equal(sub, "repo:o/r:ref:refs/heads/main");
     free(sub);
     free(iss);
@@ -277,7 +277,7 @@ static void test_jwt_claims(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         t = make_token(bad[i].payload);
         sub = iss = (char *)1;
-        int rc = ms_jwt_claims(t, &sub, &iss, &err);
+        int rc = jwt_claims(t, &sub, &iss, &err);
         if (rc != MS_EINPUT)
             fail_msg("case %zu: rc %d", i, rc);
         assert_null(sub);
@@ -287,7 +287,7 @@ static void test_jwt_claims(void **state)
     }
     static const char *const shapes[] = {"", "abc", "a.b", "a.b.c.d", "a..c", "a.b!.c", "a.b.c\n"};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
-        int rc = ms_jwt_claims(shapes[i], &sub, &iss, &err);
+        int rc = jwt_claims(shapes[i], &sub, &iss, &err);
         if (rc != MS_EINPUT)
             fail_msg("shape %zu: rc %d", i, rc);
         unit_assert_contains(err.message, "identity token: ");
@@ -309,22 +309,22 @@ static void test_token_sources(void **state)
     char padded[4096];
     snprintf(padded, sizeof padded, "  %s\n", t);
     o.identity_token = padded;
-    assert_int_equal(ms_oidc_get_token(&o, NULL, NULL, &tok, &err), 0);
+    assert_int_equal(oidc_get_token(&o, NULL, NULL, &tok, &err), 0);
     assert_string_equal(tok, t);
-    ms_oidc_token_free(tok);
+    oidc_token_free(tok);
     o.identity_token = NULL;
-    assert_int_equal(ms_oidc_get_token(&o, NULL, NULL, &tok, &err), 0);
+    assert_int_equal(oidc_get_token(&o, NULL, NULL, &tok, &err), 0);
     assert_string_equal(tok, "x.y.z");
-    ms_oidc_token_free(tok);
+    oidc_token_free(tok);
     setenv("SIGSTORE_ID_TOKEN", "not a token", 1);
-    assert_error(ms_oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
+    assert_error(oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
                  "identity token from SIGSTORE_ID_TOKEN: not a JWT");
     assert_null(strstr(err.message, "not a token"));
     unsetenv("SIGSTORE_ID_TOKEN");
-    assert_error(ms_oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
+    assert_error(oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
                  "no identity token: give --identity-token");
     o.interactive = 1;
-    assert_error(ms_oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
+    assert_error(oidc_get_token(&o, NULL, NULL, &tok, &err), MS_EINPUT, &err,
                  "names no OIDC issuer");
     free(t);
 }
@@ -334,37 +334,37 @@ static void test_redirect(void **state)
     (void)state;
     char *code, *st;
     ms_error err;
-    assert_int_equal(ms_oidc_parse_redirect("GET /auth/callback?code=a%2Fb+c&state=xyz HTTP/1.1",
-                                            "/auth/callback", &code, &st, &err),
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback?code=a%2Fb+c&state=xyz HTTP/1.1",
+                                         "/auth/callback", &code, &st, &err),
                      1);
     assert_string_equal(code, "a/b c");
     assert_string_equal(st, "xyz");
     free(code);
     free(st);
     assert_int_equal(
-        ms_oidc_parse_redirect("GET /favicon.ico HTTP/1.1", "/auth/callback", &code, &st, &err), 0);
+        oidc_parse_redirect("GET /favicon.ico HTTP/1.1", "/auth/callback", &code, &st, &err), 0);
     assert_null(code);
-    assert_int_equal(ms_oidc_parse_redirect("GET /auth/callback?error=access_denied&state=x "
-                                            "HTTP/1.1",
-                                            "/auth/callback", &code, &st, &err),
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback?error=access_denied&state=x "
+                                         "HTTP/1.1",
+                                         "/auth/callback", &code, &st, &err),
                      -1);
     unit_assert_contains(err.message, "OIDC: the authorization was refused: access_denied");
-    assert_int_equal(ms_oidc_parse_redirect("GET /auth/callback?code=abc HTTP/1.1",
-                                            "/auth/callback", &code, &st, &err),
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback?code=abc HTTP/1.1", "/auth/callback",
+                                         &code, &st, &err),
                      -1);
     unit_assert_contains(err.message, "the code or state is missing");
-    assert_int_equal(ms_oidc_parse_redirect("GET /auth/callback?code=a%zz&state=s HTTP/1.1",
-                                            "/auth/callback", &code, &st, &err),
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback?code=a%zz&state=s HTTP/1.1",
+                                         "/auth/callback", &code, &st, &err),
                      -1);
     unit_assert_contains(err.message, "malformed query");
-    assert_int_equal(ms_oidc_parse_redirect("GET /auth/callback?code=a%00&state=s HTTP/1.1",
-                                            "/auth/callback", &code, &st, &err),
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback?code=a%00&state=s HTTP/1.1",
+                                         "/auth/callback", &code, &st, &err),
                      -1);
     assert_int_equal(
-        ms_oidc_parse_redirect("POST /auth/callback HTTP/1.1", "/auth/callback", &code, &st, &err),
+        oidc_parse_redirect("POST /auth/callback HTTP/1.1", "/auth/callback", &code, &st, &err),
         -1);
-    assert_int_equal(
-        ms_oidc_parse_redirect("GET /auth/callback", "/auth/callback", &code, &st, &err), -1);
+    assert_int_equal(oidc_parse_redirect("GET /auth/callback", "/auth/callback", &code, &st, &err),
+                     -1);
 }
 
 /* ---- service answers ---- */
@@ -438,7 +438,7 @@ static void test_fulcio_answer(void **state)
     ms_buf_append_str(&j, "\",\"");
     json_escape(&j, f.pem);
     ms_buf_append_str(&j, "\"]}}}");
-    assert_int_equal(ms_fulcio_parse_response(j.data, j.len, "Fulcio", &der, &len, &err), 0);
+    assert_int_equal(answers_fulcio_parse_response(j.data, j.len, "Fulcio", &der, &len, &err), 0);
     assert_int_equal(len, f.der_len);
     assert_memory_equal(der, f.der, len);
     free(der);
@@ -459,8 +459,8 @@ static void test_fulcio_answer(void **state)
         {"{\"signedCertificateEmbeddedSct\":", "Fulcio answer"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        int rc = ms_fulcio_parse_response((const uint8_t *)bad[i].json, strlen(bad[i].json),
-                                          "Fulcio", &der, &len, &err);
+        int rc = answers_fulcio_parse_response((const uint8_t *)bad[i].json, strlen(bad[i].json),
+                                               "Fulcio", &der, &len, &err);
         if (rc != MS_EINPUT)
             fail_msg("case %zu: rc %d", i, rc);
         assert_null(der);
@@ -510,8 +510,8 @@ static void test_rekor_v1_answer(void **state)
     SHA256((const uint8_t *)"payload", 7, hash);
 
     v1_answer(&j, hash, "AQIDBA==", f.pem, "");
-    assert_int_equal(ms_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 4, f.der,
-                                                f.der_len, &entry, &err),
+    assert_int_equal(answers_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 4,
+                                                     f.der, f.der_len, &entry, &err),
                      0);
     char *text = cJSON_PrintUnformatted(entry);
     unit_assert_contains(text, "\"logIndex\":\"1234\"");
@@ -526,20 +526,20 @@ static void test_rekor_v1_answer(void **state)
     cJSON_Delete(entry);
 
     /* Another signature, another certificate, another payload: not ours. */
-    assert_error(ms_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash,
-                                            (const uint8_t *)"\1\2\3\5", 4, f.der, f.der_len,
-                                            &entry, &err),
+    assert_error(answers_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash,
+                                                 (const uint8_t *)"\1\2\3\5", 4, f.der, f.der_len,
+                                                 &entry, &err),
                  MS_EVERIFY, &err, "Rekor: the log entry is for another signature");
-    assert_error(ms_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 4, other.der,
-                                            other.der_len, &entry, &err),
+    assert_error(answers_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 4,
+                                                 other.der, other.der_len, &entry, &err),
                  MS_EVERIFY, &err, "Rekor: the log entry is for another certificate");
     uint8_t hash2[32];
     SHA256((const uint8_t *)"payload2", 8, hash2);
-    assert_error(ms_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash2, sig, 4, f.der,
-                                            f.der_len, &entry, &err),
+    assert_error(answers_rekor_v1_parse_response(j.data, j.len, "Rekor", "dsse", hash2, sig, 4,
+                                                 f.der, f.der_len, &entry, &err),
                  MS_EVERIFY, &err, "Rekor: the log entry is for another payload");
-    assert_error(ms_rekor_v1_parse_response(j.data, j.len, "Rekor", "hashedrekord", hash, sig, 4,
-                                            f.der, f.der_len, &entry, &err),
+    assert_error(answers_rekor_v1_parse_response(j.data, j.len, "Rekor", "hashedrekord", hash, sig,
+                                                 4, f.der, f.der_len, &entry, &err),
                  MS_EVERIFY, &err, "the log entry is a dsse 0.0.1 entry, not hashedrekord 0.0.1");
     assert_null(entry);
 
@@ -552,7 +552,8 @@ static void test_rekor_v1_answer(void **state)
         "[]",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        int rc = ms_rekor_v1_parse_response((const uint8_t *)bad[i], strlen(bad[i]), "Rekor",
+        int rc =
+            answers_rekor_v1_parse_response((const uint8_t *)bad[i], strlen(bad[i]), "Rekor",
                                             "dsse", hash, sig, 4, f.der, f.der_len, &entry, &err);
         if (rc != MS_EINPUT)
             fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
@@ -588,25 +589,25 @@ static void test_rekor_v2_answer(void **state)
                   "\"logIndex\":\"7\",\"rootHash\":\"AAAA\",\"treeSize\":\"8\",\"hashes\":[],"
                   "\"checkpoint\":{\"envelope\":\"cp\"}},\"canonicalizedBody\":\"%s\"}",
                   body64);
-    assert_int_equal(ms_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 3, f.der,
-                                                f.der_len, &entry, &err),
+    assert_int_equal(answers_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 3,
+                                                     f.der, f.der_len, &entry, &err),
                      0);
     char *text = cJSON_PrintUnformatted(entry);
     assert_string_equal(text, (const char *)j.data); /* placed as answered */
     free(text);
     cJSON_Delete(entry);
-    assert_error(ms_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 2, f.der,
-                                            f.der_len, &entry, &err),
+    assert_error(answers_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 2,
+                                                 f.der, f.der_len, &entry, &err),
                  MS_EVERIFY, &err, "another signature");
-    assert_error(ms_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 3, other.der,
-                                            other.der_len, &entry, &err),
+    assert_error(answers_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 3,
+                                                 other.der, other.der_len, &entry, &err),
                  MS_EVERIFY, &err, "another certificate");
-    assert_error(ms_rekor_v2_parse_response(j.data, j.len, "Rekor", "hashedrekord", hash, sig, 3,
-                                            f.der, f.der_len, &entry, &err),
+    assert_error(answers_rekor_v2_parse_response(j.data, j.len, "Rekor", "hashedrekord", hash, sig,
+                                                 3, f.der, f.der_len, &entry, &err),
                  MS_EVERIFY, &err, "not hashedrekord 0.0.2");
     const char *bad = "{\"logIndex\":7}";
-    assert_error(ms_rekor_v2_parse_response((const uint8_t *)bad, strlen(bad), "Rekor", "dsse",
-                                            hash, sig, 3, f.der, f.der_len, &entry, &err),
+    assert_error(answers_rekor_v2_parse_response((const uint8_t *)bad, strlen(bad), "Rekor", "dsse",
+                                                 hash, sig, 3, f.der, f.der_len, &entry, &err),
                  MS_EINPUT, &err, "Rekor answer: logIndex: missing or malformed");
     free(hash64);
     free(der64);
@@ -622,23 +623,23 @@ static void test_rekor_v2_answer(void **state)
 static void test_url_policy(void **state)
 {
     (void)state;
-    assert_true(ms_http_url_allowed("https://fulcio.sigstore.dev"));
-    assert_true(ms_http_url_allowed("http://127.0.0.1:8080/api"));
-    assert_true(ms_http_url_allowed("http://localhost/x"));
-    assert_true(ms_http_url_allowed("http://[::1]:9/x"));
-    assert_false(ms_http_url_allowed("http://fulcio.sigstore.dev"));
-    assert_false(ms_http_url_allowed("http://127.0.0.1.example.com/"));
-    assert_false(ms_http_url_allowed("ftp://127.0.0.1/"));
-    assert_false(ms_http_url_allowed("file:///etc/passwd"));
-    assert_false(ms_http_url_allowed("not a url"));
+    assert_true(http_url_allowed("https://fulcio.sigstore.dev"));
+    assert_true(http_url_allowed("http://127.0.0.1:8080/api"));
+    assert_true(http_url_allowed("http://localhost/x"));
+    assert_true(http_url_allowed("http://[::1]:9/x"));
+    assert_false(http_url_allowed("http://fulcio.sigstore.dev"));
+    assert_false(http_url_allowed("http://127.0.0.1.example.com/"));
+    assert_false(http_url_allowed("ftp://127.0.0.1/"));
+    assert_false(http_url_allowed("file:///etc/passwd"));
+    assert_false(http_url_allowed("not a url"));
     ms_buf out = MS_BUF_INIT;
     ms_error err;
     ms_http_request req = {.service = "Fulcio", .url = "http://example.com/x?token=secret"};
-    assert_error(ms_http_perform(NULL, &req, &out, &err), MS_EENV, &err,
+    assert_error(http_perform(NULL, &req, &out, &err), MS_EENV, &err,
                  "Fulcio (http://example.com/x): refused");
     assert_null(strstr(err.message, "secret"));
     ms_buf e = MS_BUF_INIT;
-    assert_int_equal(ms_http_append_escaped(&e, "a b/c~d"), 0);
+    assert_int_equal(http_append_escaped(&e, "a b/c~d"), 0);
     assert_string_equal((const char *)e.data, "a%20b%2Fc~d");
     ms_buf_free(&e);
 }
@@ -714,26 +715,26 @@ static void test_http_retries_and_bounds(void **state)
                            .content_type = "application/json",
                            .bearer = "s3cr3t"};
     /* two 5xx, then the answer */
-    assert_int_equal(ms_http_perform(&o, &req, &out, &err), 0);
+    assert_int_equal(http_perform(&o, &req, &out, &err), 0);
     assert_string_equal((const char *)out.data, "hello");
     /* 4xx: no retry, an excerpt unless it holds the token */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/api", port);
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err, "HTTP status 401");
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err, "HTTP status 401");
     assert_null(strstr(err.message, "s3cr3t"));
     unit_assert_contains(err.message, "Rekor (http://127.0.0.1:");
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err,
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err,
                  "HTTP status 400: wrong request");
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err, "truncated answer");
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err,
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err, "truncated answer");
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err,
                  "the answer is larger than 32 bytes");
     assert_int_equal(out.len, 0);
     /* 500 on the last attempt (retries 0): reported with the status */
     o.retries = 0;
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err, "HTTP status 500: down");
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err, "HTTP status 500: down");
     waitpid(pid, &status, 0);
     /* Nobody listening any more: a connection error after the retries, naming the service. */
     o.retries = 1;
-    assert_error(ms_http_perform(&o, &req, &out, &err), MS_EENV, &err, "Rekor (http://127.0.0.1:");
+    assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err, "Rekor (http://127.0.0.1:");
     unit_assert_contains(err.message, "(after retries)");
     ms_buf_free(&out);
 }

@@ -14,9 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
+#include "format/statement_json.h"
 #include "modelseal/statement.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define D11 "1111111111111111111111111111111111111111111111111111111111111111"
 #define D22 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -98,7 +99,7 @@ static void test_build_exact_and_round_trip(void **state)
     ms_error err;
     ms_buf payload = MS_BUF_INIT;
     ms_manifest *m = small_manifest();
-    assert_int_equal(ms_statement_build(m, &payload, &err), 0);
+    assert_int_equal(statement_build(m, &payload, &err), 0);
     assert_string_equal(
         (const char *)payload.data,
         "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\","
@@ -121,12 +122,12 @@ static void test_build_exact_and_round_trip(void **state)
     assert_string_equal(st->manifest->resources[1].name, "dir/b.bin");
     assert_memory_equal(st->manifest->root_digest, m->root_digest, 32);
     assert_int_equal(st->manifest->serialization.method, MS_METHOD_FILES);
-    assert_non_null(cJSON_GetObjectItem(ms_statement_predicate(st), "resources"));
+    assert_non_null(cJSON_GetObjectItem(statement_predicate(st), "resources"));
     ms_statement_free(st);
 
     /* Building twice gives the same bytes. */
     ms_buf again = MS_BUF_INIT;
-    assert_int_equal(ms_statement_build(m, &again, &err), 0);
+    assert_int_equal(statement_build(m, &again, &err), 0);
     assert_int_equal(again.len, payload.len);
     assert_memory_equal(again.data, payload.data, payload.len);
     ms_buf_free(&again);
@@ -134,7 +135,7 @@ static void test_build_exact_and_round_trip(void **state)
     /* No model name: refused. */
     free(m->model_name);
     m->model_name = NULL;
-    assert_error(ms_statement_build(m, &payload, &err), MS_EINPUT, &err, "model name");
+    assert_error(statement_build(m, &payload, &err), MS_EINPUT, &err, "model name");
     ms_buf_free(&payload);
     ms_manifest_free(m);
     ms_statement_free(NULL);
@@ -324,7 +325,7 @@ static void test_generic(void **state)
     assert_string_equal(st->predicate_type, "https://modelseal/dataset-manifest/v1");
     assert_string_equal(st->subject_name, "ds");
     assert_null(st->manifest);
-    assert_int_equal(cJSON_GetObjectItem(ms_statement_predicate(st), "files")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(statement_predicate(st), "files")->valueint, 3);
     ms_statement_free(st);
     st = NULL;
     /* The OMS parser refuses the same statement. */
@@ -337,7 +338,7 @@ static void test_generic(void **state)
     assert_int_equal(
         ms_statement_parse_generic((const uint8_t *)no_predicate, strlen(no_predicate), &st, &err),
         0);
-    assert_null(ms_statement_predicate(st));
+    assert_null(statement_predicate(st));
     ms_statement_free(st);
 
     text = make_statement(MS_INTOTO_STATEMENT_TYPE, "[{\"name\":\"x\",\"digest\":{}}]", "t", "{}");

@@ -1,11 +1,11 @@
-/* Unit tests for the model walk (include/modelseal/walk.h): OMS ordering, default and explicit
+/* Unit tests for the model walk (src/lib/hash/walk.h): OMS ordering, default and explicit
  * ignores, symlink policy, refusal of special files and hostile names, and the path helpers. */
 #include "config.h"
 
 #include "unit.h"
 
+#include "hash/walk.h"
 #include "modelseal/error.h"
-#include "modelseal/walk.h"
 
 typedef struct fixture {
     char dir[PATH_MAX];

@@ -19,10 +19,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
 #include "modelseal/x509.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 /* 2025-04-30, 2036-07-18: before and after the vector certificates' validity. */
 #define BEFORE_VALIDITY 1746000000

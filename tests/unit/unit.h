@@ -23,7 +23,13 @@
 
 #include <cmocka.h>
 
-#include "modelseal/encoding.h"
+/* The unit tests link the convenience library (libmscore.la): util/ and the walk are theirs too. */
+#include "hash/walk.h"
+#include "modelseal/modelseal.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 /* Join `dir` and `rel` into `out` (PATH_MAX bytes). */
 static inline const char *unit_path(char *out, const char *dir, const char *rel)
@@ -143,5 +149,79 @@ static inline const char *unit_vectors_dir(void)
         if (!strstr((msg), (needle)))                                                              \
             fail_msg("message \"%s\" does not contain \"%s\"", (msg), (needle));                   \
     } while (0)
+
+/* The API hands text back malloc'd (released with ms_free); the tests keep it in an ms_buf.
+ * unit_take appends `text` to `out` (after emptying it when `replace`) and frees it. */
+static inline int unit_take(int rc, char *text, size_t len, ms_buf *out, int replace)
+{
+    if (rc == 0 && replace)
+        ms_buf_reset(out);
+    if (rc == 0 && text && ms_buf_append(out, text, len) != 0)
+        rc = MS_ENOMEM;
+    ms_free(text);
+    return rc;
+}
+
+static inline int t_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
+                                   const ms_x509_chain *chain, ms_buf *out, ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_sign_statement(payload, len, key, chain, &t, &n, err);
+    return unit_take(rc, t, n, out, 0);
+}
+
+static inline int t_sign_manifest(const ms_manifest *m, const ms_key *key,
+                                  const ms_x509_chain *chain, int allow_empty, ms_buf *out,
+                                  ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_sign_manifest(m, key, chain, allow_empty, &t, &n, err);
+    return unit_take(rc, t, n, out, 0);
+}
+
+static inline int t_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out,
+                              ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_blob_sign(a, key, &t, &n, err);
+    return unit_take(rc, t, n, out, 0);
+}
+
+static inline int t_provenance_build(const ms_provenance *p, ms_buf *out, ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_provenance_build(p, &t, &n, err);
+    return unit_take(rc, t, n, out, 1);
+}
+
+static inline int t_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_dataset_statement_build(info, &t, &n, err);
+    return unit_take(rc, t, n, out, 1);
+}
+
+static inline int t_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev,
+                                const ms_sbom_options *o, ms_buf *out, ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_sbom_render(format, ev, o, &t, &n, err);
+    return unit_take(rc, t, n, out, 1);
+}
+
+static inline int t_lineage_record(const ms_lineage_options *opts, const char *rev, int write,
+                                   ms_buf *note, int *written, ms_error *err)
+{
+    char *t = NULL;
+    size_t n = 0;
+    int rc = ms_lineage_record(opts, rev, write, note ? &t : NULL, note ? &n : NULL, written, err);
+    return note ? unit_take(rc, t, n, note, 1) : rc;
+}
 
 #endif

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
-#include "modelseal/fs.h"
 #include "modelseal/manifest.h"
+#include "util/buf.h"
+#include "util/fs.h"
 
 void ms_claims_free(ms_claims *c)
 {

@@ -19,12 +19,13 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "dataset_internal.h"
 #include "hash/engine.h"
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #define DEFAULT_WINDOW 4096
 #define DEFAULT_LEVEL 1 /* zstd's fastest positive level: the lines compress 60x at any level */
@@ -122,7 +123,7 @@ static int append_nullable(ms_buf *out, const char *key, const char *value, ms_e
     return append_json_string(out, value, strlen(value), key, err);
 }
 
-int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err)
+int dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err)
 {
     char root[2 * MS_SHA256_SIZE + 1];
     int rc;
@@ -156,8 +157,8 @@ int ms_dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *e
     return 0;
 }
 
-int ms_dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
-                         ms_buf *out, ms_error *err)
+int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
+                      ms_buf *out, ms_error *err)
 {
     static const char hexdigits[] = "0123456789abcdef";
     char tail[64 + 2 * MS_HASH_MAX_SIZE], num[24];
@@ -254,7 +255,7 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
     w->files++;
     if (f->nlink > 1 && w->opts->hard_link)
         w->opts->hard_link(w->opts->hard_link_ctx, f->path, f->nlink);
-    if ((rc = ms_dataset_file_line(f->path, f->size, f->digest, dlen, &w->lines, err)) != 0)
+    if ((rc = dataset_file_line(f->path, f->size, f->digest, dlen, &w->lines, err)) != 0)
         return rc;
     if (ms_hasher_update(w->root, f->digest, dlen) != 0)
         return ms_error_set(err, MS_EENV, "root digest: hashing failed");
@@ -410,7 +411,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         goto out;
     /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
     hdr.files = hdr.bytes = UINT64_MAX;
-    if ((rc = ms_dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
     if (header.len > MS_DATASET_MAX_LINE) {
         rc = ms_error_set(err, MS_EINPUT,
@@ -497,7 +498,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
         goto out;
     }
-    if ((rc = ms_dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
     size_t bound = ZSTD_compressBound(header.len);
     if (!(hframe = malloc(bound))) {
@@ -554,5 +555,16 @@ out:
     free(final_rel);
     free(ignores);
     free_paths(hdr.ignore_paths, hdr.n_ignore_paths);
+    return rc;
+}
+
+int ms_dataset_statement_build(const ms_dataset_info *info, char **payload, size_t *len,
+                               ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = dataset_statement_build(info, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
     return rc;
 }

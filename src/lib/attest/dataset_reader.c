@@ -21,12 +21,14 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "dataset_internal.h"
+#include "format/statement_json.h"
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define WINDOW_LOG_MAX 27 /* 128 MiB: the decompressor never needs more memory than that */
 
@@ -493,7 +495,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
     ms_buf_reset(&r->canon);
-    if ((rc = ms_dataset_header_line(h, &r->canon, err)) != 0)
+    if ((rc = dataset_header_line(h, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
 }
@@ -545,7 +547,7 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
                                 r->name, (unsigned long long)r->line_no, r->path, r->prev);
     }
     ms_buf_reset(&r->canon);
-    if ((rc = ms_dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
+    if ((rc = dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
         return rc;
     if ((rc = check_canonical(r, err)) != 0)
         return rc;

@@ -15,12 +15,12 @@
 #include <zstd_errors.h>
 
 #include "hash/engine.h"
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 /* ---- re-hashing a directory against a manifest -------------------------------------------- */
 

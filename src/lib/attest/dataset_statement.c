@@ -13,12 +13,14 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "dataset_internal.h"
+#include "format/statement_json.h"
+#include "hash/walk.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MAX_JSON_INTEGER (UINT64_C(1) << 53)
 
@@ -35,7 +37,7 @@ static int add_nullable(cJSON *obj, const char *key, const char *s)
     return 1;
 }
 
-int ms_dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
+int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err)
 {
     char root[2 * MS_SHA256_SIZE + 1], mdig[2 * MS_SHA256_SIZE + 1];
     char *text = NULL;
@@ -120,7 +122,7 @@ int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info
     if (!st->predicate_type || strcmp(st->predicate_type, MS_DATASET_PREDICATE_TYPE) != 0)
         return ms_error_set(err, MS_EINPUT, "not a dataset statement (predicateType %.200s)",
                             st->predicate_type ? st->predicate_type : "missing");
-    const cJSON *pred = ms_statement_predicate(st);
+    const cJSON *pred = statement_predicate(st);
     if (!cJSON_IsObject(pred))
         return ms_error_set(err, MS_EINPUT, "dataset statement: predicate: missing");
     if ((rc = pred_text(pred, "name", 0, &tmp.name, err)) != 0 ||

@@ -7,8 +7,8 @@
 
 #include <git2.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/provenance.h"
+#include "util/buf.h"
 
 void ms_git_info_clear(ms_git_info *info)
 {

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
+#include "format/statement_json.h"
 #include "modelseal/provenance.h"
 #include "modelseal/version.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define MAX_PARAMETERS_SIZE ((size_t)16 << 20)
 
@@ -392,7 +394,7 @@ static cJSON *dependency_json(const ms_provenance_dependency *d)
     return o;
 }
 
-int ms_provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err)
+static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *err)
 {
     char hex[2 * MS_SHA256_SIZE + 1];
     if (!p->subject_name || !p->subject_name[0])
@@ -521,7 +523,7 @@ int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *e
         return ms_error_set(err, MS_EINPUT, "predicateType %s: not %s",
                             st->predicate_type ? st->predicate_type : "(none)",
                             MS_SLSA_PROVENANCE_PREDICATE_TYPE);
-    const cJSON *pred = ms_statement_predicate(st);
+    const cJSON *pred = statement_predicate(st);
     if (!cJSON_IsObject(pred))
         return ms_error_set(err, MS_EINPUT, "predicate: missing or not an object");
     if (!(p = calloc(1, sizeof *p)))
@@ -640,4 +642,14 @@ const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i)
             return e->string;
     }
     return NULL;
+}
+
+int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = provenance_build(p, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define HINT_MAX 1024
 #define PUBLIC_KEY_MAX ((size_t)1 << 20)
@@ -307,7 +311,7 @@ int ms_bundle_parse(const uint8_t *json, size_t len, ms_bundle **out, ms_error *
         goto out;
     }
     if (dsse) {
-        rc = ms_dsse_from_json(dsse, &b->envelope, err);
+        rc = dsse_from_json(dsse, &b->envelope, err);
         if (rc != 0)
             goto out;
         if (strcmp(b->envelope->payload_type, MS_DSSE_INTOTO_PAYLOAD_TYPE) != 0) {
@@ -445,12 +449,12 @@ static int replace_json(cJSON **slot, const cJSON *json, int want_array, const c
     return 0;
 }
 
-int ms_bundle_set_tlog_entries(ms_bundle *b, const cJSON *json, ms_error *err)
+int bundle_set_tlog_entries(ms_bundle *b, const cJSON *json, ms_error *err)
 {
     return replace_json(&b->tlog_entries, json, 1, "tlogEntries", err);
 }
 
-int ms_bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_error *err)
+int bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_error *err)
 {
     return replace_json(&b->timestamp_data, json, 0, "timestampVerificationData", err);
 }
@@ -537,7 +541,7 @@ fail:
     return NULL;
 }
 
-int ms_bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
+int bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
 {
     int rc = 0;
     char *text = NULL;
@@ -554,7 +558,7 @@ int ms_bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
         goto nomem;
     cJSON_AddItemToObject(root, "verificationMaterial", item);
     if (b->envelope) {
-        item = ms_dsse_to_json(b->envelope);
+        item = dsse_to_json(b->envelope);
         if (!item)
             goto nomem;
         cJSON_AddItemToObject(root, "dsseEnvelope", item);
@@ -633,12 +637,73 @@ const uint8_t *ms_bundle_certificate(const ms_bundle *b, size_t i, size_t *len)
     return b->certs[i].der;
 }
 
-const cJSON *ms_bundle_tlog_entries(const ms_bundle *b)
+const cJSON *bundle_tlog_entries(const ms_bundle *b)
 {
     return b->tlog_entries;
 }
 
-const cJSON *ms_bundle_timestamp_data(const ms_bundle *b)
+const cJSON *bundle_timestamp_data(const ms_bundle *b)
 {
     return b->timestamp_data;
+}
+
+int ms_bundle_serialize(const ms_bundle *b, char **out, size_t *out_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = bundle_serialize(b, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, out, out_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
+}
+
+static int set_json_text(ms_bundle *b, const char *json, size_t len, int tlog, ms_error *err)
+{
+    cJSON *tree = NULL;
+    int rc = 0;
+    if (json &&
+        (rc = ms_json_parse((const uint8_t *)json, len, MS_BUNDLE_MAX_SIZE,
+                            tlog ? "tlogEntries" : "timestampVerificationData", &tree, err)) != 0)
+        return rc;
+    rc = tlog ? bundle_set_tlog_entries(b, tree, err) : bundle_set_timestamp_data(b, tree, err);
+    cJSON_Delete(tree);
+    return rc;
+}
+
+int ms_bundle_set_tlog_entries_json(ms_bundle *b, const char *json, size_t len, ms_error *err)
+{
+    return set_json_text(b, json, len, 1, err);
+}
+
+int ms_bundle_set_timestamp_data_json(ms_bundle *b, const char *json, size_t len, ms_error *err)
+{
+    return set_json_text(b, json, len, 0, err);
+}
+
+size_t ms_bundle_tlog_entry_count(const ms_bundle *b)
+{
+    return cJSON_IsArray(b->tlog_entries) ? (size_t)cJSON_GetArraySize(b->tlog_entries) : 0;
+}
+
+int ms_bundle_has_timestamp_data(const ms_bundle *b)
+{
+    return b->timestamp_data != NULL;
+}
+
+static int print_json(const cJSON *tree, char **out, ms_error *err)
+{
+    *out = NULL;
+    if (tree && !(*out = cJSON_PrintUnformatted(tree)))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+int ms_bundle_tlog_entries_json(const ms_bundle *b, char **out, ms_error *err)
+{
+    return print_json(b->tlog_entries, out, err);
+}
+
+int ms_bundle_timestamp_data_json(const ms_bundle *b, char **out, ms_error *err)
+{
+    return print_json(b->timestamp_data, out, err);
 }

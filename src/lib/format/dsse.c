@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
-int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
+int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
 {
     size_t type_len = strlen(payload_type);
     ms_buf_reset(out);
@@ -87,7 +90,7 @@ out:
     return rc;
 }
 
-int ms_dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
+int dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
 {
     int rc = 0;
     ms_dsse_envelope *env = NULL;
@@ -166,7 +169,7 @@ out:
     return rc;
 }
 
-cJSON *ms_dsse_to_json(const ms_dsse_envelope *env)
+cJSON *dsse_to_json(const ms_dsse_envelope *env)
 {
     char *b64 = NULL;
     cJSON *obj = cJSON_CreateObject();
@@ -217,3 +220,40 @@ void ms_dsse_envelope_free(ms_dsse_envelope *env)
 }
 
 /* ---- strict JSON ---------------------------------------------------------------------- */
+
+int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, uint8_t **out,
+                size_t *out_len)
+{
+    ms_buf pae = MS_BUF_INIT;
+    char *text = NULL;
+    if (dsse_pae(payload_type, payload, len, &pae) != 0 || ms_buf_export(&pae, &text, out_len)) {
+        ms_buf_free(&pae);
+        return MS_ENOMEM;
+    }
+    *out = (uint8_t *)text;
+    return 0;
+}
+
+int ms_dsse_envelope_parse(const uint8_t *json, size_t len, ms_dsse_envelope **out, ms_error *err)
+{
+    cJSON *root = NULL;
+    int rc = ms_json_parse(json, len, MS_DSSE_MAX_JSON, "DSSE envelope", &root, err);
+    if (rc == 0)
+        rc = dsse_from_json(root, out, err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int ms_dsse_envelope_serialize(const ms_dsse_envelope *env, char **out, size_t *out_len,
+                               ms_error *err)
+{
+    cJSON *obj = dsse_to_json(env);
+    char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    if (!text)
+        return ms_error_nomem(err);
+    *out = text;
+    if (out_len)
+        *out_len = strlen(text);
+    return 0;
+}

@@ -12,13 +12,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "format/manifest_json.h"
 #include "hash/engine.h"
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
+#include "hash/walk.h"
 #include "modelseal/manifest.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MS_MAX_RESOURCES (16u * 1024 * 1024)
 #define MS_MAX_IGNORE_PATHS 4096
@@ -553,7 +554,7 @@ out:
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-cJSON *ms_serialization_to_json(const ms_serialization *ser)
+cJSON *serialization_to_json(const ms_serialization *ser)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o || !cJSON_AddStringToObject(o, "method", ms_method_name(ser->method)) ||
@@ -581,7 +582,7 @@ fail:
     return NULL;
 }
 
-cJSON *ms_resources_to_json(const ms_manifest *m)
+cJSON *resources_to_json(const ms_manifest *m)
 {
     char alg[64];
     char hex[MS_HASH_MAX_SIZE * 2 + 1];
@@ -617,7 +618,7 @@ static int json_uint(const cJSON *v, uint64_t *out)
     return 0;
 }
 
-int ms_serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err)
+int serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err)
 {
     ms_serialization_init(ser);
     if (!cJSON_IsObject(json))
@@ -726,7 +727,7 @@ static int check_resource_name(const ms_serialization *ser, const char *name, ms
                         name);
 }
 
-int ms_resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
+int resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
 {
     char want_alg[64];
     const char *plain_alg = ms_hash_name(m->serialization.algorithm);
@@ -843,4 +844,21 @@ char *ms_model_companion_path(const char *model, const char *inside_name, const 
         return NULL;
     }
     return ms_buf_detach(&b);
+}
+
+static char *print_json(cJSON *obj)
+{
+    char *text = obj ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    return text;
+}
+
+char *ms_serialization_json(const ms_serialization *ser)
+{
+    return print_json(serialization_to_json(ser));
+}
+
+char *ms_resources_json(const ms_manifest *m)
+{
+    return print_json(resources_to_json(m));
 }

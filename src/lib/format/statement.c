@@ -7,11 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/manifest_json.h"
+#include "format/statement_json.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
-int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
+int statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
 {
     int rc = 0;
     char hex[2 * MS_SHA256_SIZE + 1];
@@ -40,11 +44,11 @@ int ms_statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
     predicate = cJSON_AddObjectToObject(root, "predicate");
     if (!predicate)
         goto nomem;
-    item = ms_serialization_to_json(&m->serialization);
+    item = serialization_to_json(&m->serialization);
     if (!item)
         goto nomem;
     cJSON_AddItemToObject(predicate, "serialization", item);
-    item = ms_resources_to_json(m);
+    item = resources_to_json(m);
     if (!item)
         goto nomem;
     cJSON_AddItemToObject(predicate, "resources", item);
@@ -162,7 +166,7 @@ static int parse_legacy(ms_statement *st, const cJSON *subjects, ms_error *err)
         }
         i++;
     }
-    rc = ms_resources_from_json(resources, st->manifest, err);
+    rc = resources_from_json(resources, st->manifest, err);
     if (rc != 0)
         goto out;
     memcpy(st->subject_digest, st->manifest->root_digest, MS_SHA256_SIZE);
@@ -179,10 +183,12 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
     ms_statement *st = calloc(1, sizeof(*st));
     if (!st)
         return ms_error_nomem(err);
-    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &st->json, err);
+    cJSON *tree = NULL;
+    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &tree, err);
+    st->priv = tree;
     if (rc != 0)
         goto out;
-    const cJSON *root = st->json;
+    const cJSON *root = tree;
     if (!cJSON_IsObject(root)) {
         rc = ms_error_set(err, MS_EINPUT, "statement: not a JSON object");
         goto out;
@@ -271,9 +277,9 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
         rc = ms_error_nomem(err);
         goto out;
     }
-    rc = ms_serialization_from_json(ser, &st->manifest->serialization, err);
+    rc = serialization_from_json(ser, &st->manifest->serialization, err);
     if (rc == 0)
-        rc = ms_resources_from_json(resources, st->manifest, err);
+        rc = resources_from_json(resources, st->manifest, err);
 out:
     if (rc == 0)
         *out = st;
@@ -293,9 +299,18 @@ int ms_statement_parse_generic(const uint8_t *payload, size_t len, ms_statement 
     return parse_statement(payload, len, 0, out, err);
 }
 
-const cJSON *ms_statement_predicate(const ms_statement *st)
+const cJSON *statement_predicate(const ms_statement *st)
 {
-    return cJSON_GetObjectItemCaseSensitive(st->json, "predicate");
+    return cJSON_GetObjectItemCaseSensitive((const cJSON *)st->priv, "predicate");
+}
+
+int ms_statement_predicate_json(const ms_statement *st, char **out, ms_error *err)
+{
+    const cJSON *pred = statement_predicate(st);
+    *out = NULL;
+    if (pred && !(*out = cJSON_PrintUnformatted(pred)))
+        return ms_error_nomem(err);
+    return 0;
 }
 
 void ms_statement_free(ms_statement *st)
@@ -305,7 +320,7 @@ void ms_statement_free(ms_statement *st)
     free(st->subject_name);
     free(st->predicate_type);
     ms_manifest_free(st->manifest);
-    cJSON_Delete(st->json);
+    cJSON_Delete((cJSON *)st->priv);
     free(st);
 }
 
@@ -317,4 +332,14 @@ int ms_statement_from_bundle(const ms_bundle *bundle, int generic, ms_statement 
         return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
     return generic ? ms_statement_parse_generic(env->payload, env->payload_len, out, err)
                    : ms_statement_parse(env->payload, env->payload_len, out, err);
+}
+
+int ms_statement_build(const ms_manifest *m, char **payload, size_t *len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = statement_build(m, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "engine.h"
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 int hash_worker_grow(hash_worker *w, size_t want, ms_error *err)
 {

@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "hash/walk.h"
 #include "modelseal/error.h"
 #include "modelseal/hash.h"
-#include "modelseal/walk.h"
 
 /* One unit of work: bytes [start, end) of files->entries[file]. */
 typedef struct ms_hash_item {
@@ -105,7 +105,6 @@ void ms_hash_stream_free(ms_hash_stream *s);
  * one item from a source to its hasher (hash_feed), and a batch of items runs on a fixed set of
  * workers (hash_batch_run). A source is a callback, so bytes come from a file, a git object
  * stream or memory alike. Nothing here is part of the library's interface. */
-#pragma GCC visibility push(hidden)
 
 /* One worker: its hasher and its read buffer (page-aligned; grown on demand). */
 typedef struct hash_worker {
@@ -178,7 +177,5 @@ typedef struct hash_batch {
 } hash_batch;
 
 int hash_batch_run(const hash_batch *b, ms_error *err);
-
-#pragma GCC visibility pop
 
 #endif

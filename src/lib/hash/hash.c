@@ -27,9 +27,10 @@
 #endif
 
 #include "engine.h"
+#include "hash/walk.h"
 #include "hash_internal.h"
 #include "modelseal/hash.h"
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 struct ms_hasher {
     ms_hash_algorithm alg;

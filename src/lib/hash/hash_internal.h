@@ -6,11 +6,10 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "hash/walk.h"
 #include "modelseal/error.h"
-#include "modelseal/walk.h"
 
 /* Nothing here is part of the library's interface. */
-#pragma GCC visibility push(hidden)
 
 /* "root/rel" in buf (n bytes), or root when rel is "."; returns buf. */
 const char *hash_root_path(const char *root, const char *rel, char *buf, size_t n);
@@ -21,7 +20,5 @@ void hash_wait_past_ctime(const struct stat *st);
 /* MS_EINPUT: "root/path: changed <when> (size, mtime, ctime, inode before -> after)". */
 int hash_changed_error_at(const char *root, const ms_file_entry *e, const struct stat *st,
                           const char *when, ms_error *err);
-
-#pragma GCC visibility pop
 
 #endif

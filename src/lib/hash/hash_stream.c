@@ -17,7 +17,7 @@
 #include "engine.h"
 #include "hash_internal.h"
 #include "modelseal/hash.h"
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 /* ---- the streaming engine ----------------------------------------------------------------- */
 

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/walk.h"
+#include "hash/walk.h"
+#include "util/buf.h"
 
 #define MS_WALK_MAX_DEPTH 256
 

@@ -20,14 +20,14 @@
 #include <sodium.h>
 
 #include "key_internal.h"
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
+#include "util/fs.h"
 
 /* DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
 static const uint8_t ed25519_spki_prefix[12] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
                                                 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 
-int ms_key_crypto_ready(ms_error *err)
+int key_crypto_ready(ms_error *err)
 {
     if (sodium_init() < 0)
         return ms_error_set(err, MS_EENV, "cannot initialise libsodium");
@@ -64,7 +64,7 @@ int ms_key_type_parse(const char *name, ms_key_type *type)
     return MS_EINPUT;
 }
 
-int ms_key_type_valid(unsigned t)
+int key_type_valid(unsigned t)
 {
     return t >= MS_KEY_ED25519 && t <= MS_KEY_ECDSA_P521;
 }
@@ -83,7 +83,7 @@ static const EVP_MD *ec_digest(ms_key_type type)
 }
 
 /* The OpenSSL reason for the most recent failure, and an empty error queue afterwards. */
-const char *ms_key_openssl_reason(void)
+const char *key_openssl_reason(void)
 {
     static __thread char text[160];
     unsigned long e = ERR_peek_last_error();
@@ -151,8 +151,7 @@ static int key_set_spki(ms_key *key, ms_error *err)
     unsigned char *der = NULL;
     int n = i2d_PUBKEY(key->pkey, &der);
     if (n <= 0) {
-        return ms_error_set(err, MS_EENV, "cannot encode the public key: %s",
-                            ms_key_openssl_reason());
+        return ms_error_set(err, MS_EENV, "cannot encode the public key: %s", key_openssl_reason());
     }
     key->spki = malloc((size_t)n);
     if (!key->spki) {
@@ -180,7 +179,7 @@ void ms_key_free(ms_key *key)
 }
 
 /* A new Ed25519 key from a 32-byte seed. */
-int ms_key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err)
+int key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err)
 {
     ms_key *key = calloc(1, sizeof *key);
     if (!key)
@@ -204,7 +203,7 @@ int ms_key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err)
 
 /* Make an ms_key from an OpenSSL key, taking ownership of `pkey` in every case. With `secret`,
  * the private key is kept; otherwise only the public part. */
-int ms_key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out, ms_error *err)
+int key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out, ms_error *err)
 {
     ms_key *key = NULL;
     uint8_t *seed = NULL;
@@ -223,7 +222,7 @@ int ms_key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out,
             rc = ms_error_set(err, MS_EINPUT, "%s: malformed Ed25519 private key", what);
             goto out;
         }
-        rc = ms_key_from_seed(seed, &key, err);
+        rc = key_from_seed(seed, &key, err);
         if (rc < 0)
             goto out;
     } else {
@@ -253,7 +252,7 @@ int ms_key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out,
                 OPENSSL_free(der);
                 if (!pub) {
                     rc = ms_error_set(err, MS_EINPUT, "%s: malformed public key: %s", what,
-                                      ms_key_openssl_reason());
+                                      key_openssl_reason());
                     goto out;
                 }
                 EVP_PKEY_free(key->pkey);
@@ -280,17 +279,17 @@ out:
 
 int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err)
 {
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
-    if (!ms_key_type_valid(type))
+    if (!key_type_valid(type))
         return ms_error_set(err, MS_EINPUT, "unknown key type %d", (int)type);
     if (type == MS_KEY_ED25519) {
         uint8_t *seed = sodium_malloc(ED25519_SEED_BYTES);
         if (!seed)
             return ms_error_nomem(err);
         randombytes_buf(seed, ED25519_SEED_BYTES);
-        rc = ms_key_from_seed(seed, out, err);
+        rc = key_from_seed(seed, out, err);
         sodium_memzero(seed, ED25519_SEED_BYTES);
         sodium_free(seed);
         return rc;
@@ -298,20 +297,20 @@ int ms_key_generate(ms_key_type type, ms_key **out, ms_error *err)
     EVP_PKEY *pkey = EVP_EC_gen(ec_curve_name(type));
     if (!pkey)
         return ms_error_set(err, MS_EENV, "cannot generate an %s key: %s", ms_key_type_name(type),
-                            ms_key_openssl_reason());
-    return ms_key_adopt_evp(pkey, 1, "generated key", out, err);
+                            key_openssl_reason());
+    return key_adopt_evp(pkey, 1, "generated key", out, err);
 }
 
-int ms_key_from_evp(struct evp_pkey_st *pkey, ms_key **out, ms_error *err)
+int key_from_evp(EVP_PKEY *pkey, ms_key **out, ms_error *err)
 {
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     if (!pkey)
         return ms_error_set(err, MS_EINPUT, "no public key");
     if (EVP_PKEY_up_ref(pkey) != 1)
         return ms_error_set(err, MS_EENV, "cannot reference the public key");
-    return ms_key_adopt_evp(pkey, 0, "certificate key", out, err);
+    return key_adopt_evp(pkey, 0, "certificate key", out, err);
 }
 
 ms_key_type ms_key_get_type(const ms_key *key)
@@ -346,7 +345,7 @@ int ms_key_equal(const ms_key *a, const ms_key *b)
 }
 
 /* Wrap `der` as PEM with the given label, 64 base64 characters a line, into `out`. */
-int ms_key_pem_armour(const uint8_t *der, size_t len, const char *label, char *out, size_t cap)
+int key_pem_armour(const uint8_t *der, size_t len, const char *label, char *out, size_t cap)
 {
     size_t b64_len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
     char *b64 = sodium_malloc(b64_len);
@@ -368,8 +367,8 @@ int ms_key_pem_armour(const uint8_t *der, size_t len, const char *label, char *o
     return 0;
 }
 
-/* Room ms_key_pem_armour needs for `len` bytes of DER and `label`. */
-size_t ms_key_pem_size(size_t len, const char *label)
+/* Room key_pem_armour needs for `len` bytes of DER and `label`. */
+size_t key_pem_size(size_t len, const char *label)
 {
     size_t b64 = (len + 2) / 3 * 4;
     return b64 + b64 / 64 + 1 + 2 * strlen(label) + 40;
@@ -377,9 +376,9 @@ size_t ms_key_pem_size(size_t len, const char *label)
 
 char *ms_key_public_pem(const ms_key *key)
 {
-    size_t cap = ms_key_pem_size(key->spki_len, "PUBLIC KEY");
+    size_t cap = key_pem_size(key->spki_len, "PUBLIC KEY");
     char *pem = malloc(cap);
-    if (!pem || ms_key_pem_armour(key->spki, key->spki_len, "PUBLIC KEY", pem, cap) < 0) {
+    if (!pem || key_pem_armour(key->spki, key->spki_len, "PUBLIC KEY", pem, cap) < 0) {
         free(pem);
         return NULL;
     }
@@ -418,7 +417,7 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
 {
     EVP_PKEY *pkey = NULL;
     /* Every key object must find libsodium ready: ms_key_hint armours through sodium_malloc. */
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     if (!data || len == 0)
@@ -434,7 +433,7 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
         BIO_free(bio);
         if (!pkey)
             return ms_error_set(err, MS_EINPUT, "%s: no readable PUBLIC KEY PEM block (%s)", what,
-                                ms_key_openssl_reason());
+                                key_openssl_reason());
     } else {
         const unsigned char *p = data;
         pkey = d2i_PUBKEY(NULL, &p, (long)len);
@@ -446,7 +445,7 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
                                 what);
         }
     }
-    return ms_key_adopt_evp(pkey, 0, what, out, err);
+    return key_adopt_evp(pkey, 0, what, out, err);
 }
 
 int ms_key_parse_public(const uint8_t *pem_or_der, size_t len, ms_key **out, ms_error *err)
@@ -481,7 +480,7 @@ static int hint_prefix(const ms_key *key, char out[17])
 int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig, size_t *sig_len,
                 ms_error *err)
 {
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     if (!ms_key_is_secret(key))
@@ -504,7 +503,7 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
     }
     if (EVP_DigestSignInit(ctx, NULL, ec_digest(key->type), NULL, key->pkey) != 1 ||
         EVP_DigestSign(ctx, NULL, &n, msg, len) != 1) {
-        rc = ms_error_set(err, MS_EENV, "cannot sign: %s", ms_key_openssl_reason());
+        rc = ms_error_set(err, MS_EENV, "cannot sign: %s", key_openssl_reason());
         goto out;
     }
     s = malloc(n);
@@ -513,7 +512,7 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
         goto out;
     }
     if (EVP_DigestSign(ctx, s, &n, msg, len) != 1) {
-        rc = ms_error_set(err, MS_EENV, "cannot sign: %s", ms_key_openssl_reason());
+        rc = ms_error_set(err, MS_EENV, "cannot sign: %s", key_openssl_reason());
         goto out;
     }
     *sig = s;
@@ -530,7 +529,7 @@ int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8
                   size_t sig_len, ms_error *err)
 {
     int ok = 0;
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     if (key->type == MS_KEY_ED25519) {
@@ -570,17 +569,17 @@ static int pem_pass_cb(char *buf, int size, int rwflag, void *u)
     pp->called = 1;
     if (pp->rc < 0)
         return -1;
-    pp->rc = ms_key_ask_passphrase(pp->fn, pp->ctx, pp->path, &pass, pp->err);
+    pp->rc = keyfile_ask_passphrase(pp->fn, pp->ctx, pp->path, &pass, pp->err);
     if (pp->rc < 0)
         return -1;
     size_t n = strlen(pass);
     if (size <= 0 || n >= (size_t)size) {
-        ms_key_free_passphrase(pass);
+        keyfile_free_passphrase(pass);
         pp->rc = ms_error_set(pp->err, MS_EINPUT, "%s: passphrase too long", pp->path);
         return -1;
     }
     memcpy(buf, pass, n);
-    ms_key_free_passphrase(pass);
+    keyfile_free_passphrase(pass);
     return (int)n;
 }
 
@@ -725,21 +724,21 @@ static int load_pem_secret(const char *data, size_t len, const char *path,
     EVP_PKEY *pkey = PEM_read_bio_PrivateKey(bio, NULL, pem_pass_cb, &pp);
     BIO_free(bio);
     if (!pkey) {
-        const char *reason = ms_key_openssl_reason();
+        const char *reason = key_openssl_reason();
         if (pp.rc < 0)
             return pp.rc;
         if (pp.called)
             return ms_error_set(err, MS_EINPUT, "%s: wrong passphrase or corrupted key", path);
         return ms_error_set(err, MS_EINPUT, "%s: no readable private key (%s)", path, reason);
     }
-    return ms_key_adopt_evp(pkey, 1, path, out, err);
+    return key_adopt_evp(pkey, 1, path, out, err);
 }
 
 int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
                        ms_error *err)
 {
     ms_buf buf = MS_BUF_INIT;
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     rc = ms_file_read(path, KEY_FILE_MAX, &buf, err);
@@ -747,7 +746,7 @@ int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *
         goto out;
     const char *text = buf.data ? (const char *)buf.data : "";
     if (memmem(text, buf.len, SK_BEGIN, strlen(SK_BEGIN)))
-        rc = ms_key_file_load(text, buf.len, path, get_passphrase, ctx, out, err);
+        rc = keyfile_load(text, buf.len, path, get_passphrase, ctx, out, err);
     else if (memmem(text, buf.len, "-----BEGIN", 10))
         rc = load_pem_secret(text, buf.len, path, get_passphrase, ctx, out, err);
     else

@@ -12,8 +12,8 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
-#include "modelseal/fs.h"
 #include "modelseal/key.h"
+#include "util/fs.h"
 
 #include "key_internal.h"
 
@@ -37,12 +37,12 @@
 #define SK_OPSLIMIT_MAX 64ULL
 #define SK_END "-----END MODELSEAL SECRET KEY-----"
 
-/* Argon2id limits a key file may ask for; only ms_key_file_set_kdf_limit_for_testing lowers
+/* Argon2id limits a key file may ask for; only keyfile_set_kdf_limit_for_testing lowers
  * them. */
 static uint64_t sk_opslimit_max = SK_OPSLIMIT_MAX;
 static uint64_t sk_memlimit_max = SK_MEMLIMIT_MAX;
 
-void ms_key_file_set_kdf_limit_for_testing(uint64_t max_opslimit, uint64_t max_memlimit)
+void keyfile_set_kdf_limit_for_testing(uint64_t max_opslimit, uint64_t max_memlimit)
 {
     sk_opslimit_max =
         max_opslimit && max_opslimit < SK_OPSLIMIT_MAX ? max_opslimit : SK_OPSLIMIT_MAX;
@@ -94,8 +94,7 @@ static int secret_material(const ms_key *key, uint8_t **out, size_t *out_len, ms
     int n = p8 ? i2d_PKCS8_PRIV_KEY_INFO(p8, NULL) : -1;
     if (n <= 0 || n > SK_MATERIAL_MAX) {
         PKCS8_PRIV_KEY_INFO_free(p8);
-        return ms_error_set(err, MS_EENV, "cannot encode the secret key: %s",
-                            ms_key_openssl_reason());
+        return ms_error_set(err, MS_EENV, "cannot encode the secret key: %s", key_openssl_reason());
     }
     uint8_t *m = sodium_malloc((size_t)n);
     if (!m) {
@@ -139,7 +138,7 @@ int ms_key_save_secret(const ms_key *key, const char *path, const char *passphra
     uint8_t *material = NULL, *record = NULL, *dk = NULL;
     char *text = NULL;
     size_t material_len = 0, record_len = 0, text_cap = 0;
-    int rc = ms_key_crypto_ready(err);
+    int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
     if (!ms_key_is_secret(key))
@@ -186,13 +185,13 @@ int ms_key_save_secret(const ms_key *key, const char *path, const char *passphra
         memcpy(record + SK_HEADER_BYTES, material, material_len);
         checksum(record, material, material_len, record + SK_HEADER_BYTES + material_len);
     }
-    text_cap = ms_key_pem_size(record_len, "MODELSEAL SECRET KEY");
+    text_cap = key_pem_size(record_len, "MODELSEAL SECRET KEY");
     text = sodium_malloc(text_cap);
     if (!text) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    if (ms_key_pem_armour(record, record_len, "MODELSEAL SECRET KEY", text, text_cap) < 0) {
+    if (key_pem_armour(record, record_len, "MODELSEAL SECRET KEY", text, text_cap) < 0) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -250,8 +249,8 @@ static int find_armour(const char *data, size_t len, const char *path, const cha
 }
 
 /* Ask for a passphrase into a sodium_malloc'd buffer of MS_KEY_PASSPHRASE_MAX + 1 bytes. */
-int ms_key_ask_passphrase(ms_passphrase_fn fn, void *ctx, const char *path, char **out,
-                          ms_error *err)
+int keyfile_ask_passphrase(ms_passphrase_fn fn, void *ctx, const char *path, char **out,
+                           ms_error *err)
 {
     if (!fn)
         return ms_error_set(err, MS_EINPUT, "%s: the key is encrypted and no passphrase was given",
@@ -273,7 +272,7 @@ int ms_key_ask_passphrase(ms_passphrase_fn fn, void *ctx, const char *path, char
     return 0;
 }
 
-void ms_key_free_passphrase(char *pass)
+void keyfile_free_passphrase(char *pass)
 {
     if (pass) {
         sodium_memzero(pass, MS_KEY_PASSPHRASE_MAX + 1);
@@ -289,7 +288,7 @@ static int key_from_material(ms_key_type type, const uint8_t *m, size_t len, con
         if (len != ED25519_SEED_BYTES)
             return ms_error_set(err, MS_EINPUT, "%s: corrupted key (Ed25519 seed of %zu bytes)",
                                 path, len);
-        return ms_key_from_seed(m, out, err);
+        return key_from_seed(m, out, err);
     }
     const unsigned char *p = m;
     PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, (long)len);
@@ -300,7 +299,7 @@ static int key_from_material(ms_key_type type, const uint8_t *m, size_t len, con
         ERR_clear_error();
         return ms_error_set(err, MS_EINPUT, "%s: corrupted key (malformed PKCS#8 material)", path);
     }
-    int rc = ms_key_adopt_evp(pkey, 1, path, &key, err);
+    int rc = key_adopt_evp(pkey, 1, path, &key, err);
     if (rc < 0)
         return rc;
     if (key->type != type) {
@@ -312,8 +311,8 @@ static int key_from_material(ms_key_type type, const uint8_t *m, size_t len, con
     return 0;
 }
 
-int ms_key_file_load(const char *data, size_t len, const char *path,
-                     ms_passphrase_fn get_passphrase, void *ctx, ms_key **out, ms_error *err)
+int keyfile_load(const char *data, size_t len, const char *path, ms_passphrase_fn get_passphrase,
+                 void *ctx, ms_key **out, ms_error *err)
 {
     const char *body = NULL;
     size_t body_len = 0, rec_len = 0;
@@ -345,7 +344,7 @@ int ms_key_file_load(const char *data, size_t len, const char *path,
     uint64_t ops = get_u64(rec + SK_OFF_OPSLIMIT), mem = get_u64(rec + SK_OFF_MEMLIMIT);
     size_t mlen = get_u32(rec + SK_OFF_LENGTH);
     size_t trailer = kdf == SK_KDF_ARGON2ID ? SK_TAG_BYTES : SK_CHECKSUM_BYTES;
-    if (!ms_key_type_valid(type) || (kdf != SK_KDF_NONE && kdf != SK_KDF_ARGON2ID) || rec[7] != 0 ||
+    if (!key_type_valid(type) || (kdf != SK_KDF_NONE && kdf != SK_KDF_ARGON2ID) || rec[7] != 0 ||
         mlen == 0 || mlen > SK_MATERIAL_MAX || rec_len != SK_HEADER_BYTES + mlen + trailer) {
         rc = ms_error_set(err, MS_EINPUT, "%s: corrupted key (bad header or length)", path);
         goto out;
@@ -373,7 +372,7 @@ int ms_key_file_load(const char *data, size_t len, const char *path,
                               path, (unsigned long long)ops, (unsigned long long)mem);
             goto out;
         }
-        rc = ms_key_ask_passphrase(get_passphrase, ctx, path, &pass, err);
+        rc = keyfile_ask_passphrase(get_passphrase, ctx, path, &pass, err);
         if (rc < 0)
             goto out;
         dk = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
@@ -405,6 +404,6 @@ out:
         sodium_memzero(dk, crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
         sodium_free(dk);
     }
-    ms_key_free_passphrase(pass);
+    keyfile_free_passphrase(pass);
     return rc;
 }

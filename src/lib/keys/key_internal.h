@@ -13,8 +13,6 @@
 #include "modelseal/error.h"
 #include "modelseal/key.h"
 
-#define MS_KEY_HIDDEN __attribute__((visibility("hidden")))
-
 #define ED25519_SEED_BYTES 32
 
 /* Largest key file we read; real keys are well under 4 KiB. */
@@ -36,48 +34,48 @@ struct ms_key {
 /* ---- key.c ---- */
 
 /* sodium_init(); MS_EENV when it fails. */
-MS_KEY_HIDDEN int ms_key_crypto_ready(ms_error *err);
+int key_crypto_ready(ms_error *err);
 
 /* 1 when `t` is one of the ms_key_type values. */
-MS_KEY_HIDDEN int ms_key_type_valid(unsigned t);
+int key_type_valid(unsigned t);
 
 /* The OpenSSL reason for the most recent failure (thread-local text); clears the error queue. */
-MS_KEY_HIDDEN const char *ms_key_openssl_reason(void);
+const char *key_openssl_reason(void);
 
 /* A new Ed25519 secret key from a 32-byte seed. */
-MS_KEY_HIDDEN int ms_key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err);
+int key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err);
+
+/* Copy the public part of an OpenSSL key (e.g. a certificate's subject key) into a new ms_key.
+ * Same algorithm restrictions as ms_key_parse_public. The caller keeps `pkey`. */
+int key_from_evp(EVP_PKEY *pkey, ms_key **out, ms_error *err);
 
 /* An ms_key from an OpenSSL key, taking ownership of `pkey` in every case. With `secret` the
  * private key is kept; otherwise only the public part. `what` names the source in errors. */
-MS_KEY_HIDDEN int ms_key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out,
-                                   ms_error *err);
+int key_adopt_evp(EVP_PKEY *pkey, int secret, const char *what, ms_key **out, ms_error *err);
 
 /* Wrap `der` as PEM under `label`, 64 base64 characters a line, into `out` of `cap` bytes
- * (at least ms_key_pem_size(len, label)). 0 or MS_ENOMEM. */
-MS_KEY_HIDDEN int ms_key_pem_armour(const uint8_t *der, size_t len, const char *label, char *out,
-                                    size_t cap);
-MS_KEY_HIDDEN size_t ms_key_pem_size(size_t len, const char *label);
+ * (at least key_pem_size(len, label)). 0 or MS_ENOMEM. */
+int key_pem_armour(const uint8_t *der, size_t len, const char *label, char *out, size_t cap);
+size_t key_pem_size(size_t len, const char *label);
 
 /* ---- key_file.c ---- */
 
 /* Ask `fn` for a passphrase into a new sodium_malloc'd buffer of MS_KEY_PASSPHRASE_MAX + 1 bytes
- * (*out; release with ms_key_free_passphrase). No callback, or an unterminated answer, is
+ * (*out; release with keyfile_free_passphrase). No callback, or an unterminated answer, is
  * MS_EINPUT naming `path`; the callback's errors are passed on. */
-MS_KEY_HIDDEN int ms_key_ask_passphrase(ms_passphrase_fn fn, void *ctx, const char *path,
-                                        char **out, ms_error *err);
-/* Wipe and release a buffer from ms_key_ask_passphrase. Accepts NULL. */
-MS_KEY_HIDDEN void ms_key_free_passphrase(char *pass);
+int keyfile_ask_passphrase(ms_passphrase_fn fn, void *ctx, const char *path, char **out,
+                           ms_error *err);
+/* Wipe and release a buffer from keyfile_ask_passphrase. Accepts NULL. */
+void keyfile_free_passphrase(char *pass);
 
 /* Read modelseal's armoured secret key record from `data` (the text of file `path`). */
-MS_KEY_HIDDEN int ms_key_file_load(const char *data, size_t len, const char *path,
-                                   ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
-                                   ms_error *err);
+int keyfile_load(const char *data, size_t len, const char *path, ms_passphrase_fn get_passphrase,
+                 void *ctx, ms_key **out, ms_error *err);
 
 /* Testing hook (fuzz targets): lower the largest Argon2id opslimit / memlimit (bytes) a key file
  * may ask for, process-wide, so that hostile inputs stay fast; a file asking for more is refused
  * as out of range. 0 (or a value above the built-in bound) restores the built-in bound. Not
  * thread-safe; never called by the library or the CLI. */
-MS_KEY_HIDDEN void ms_key_file_set_kdf_limit_for_testing(uint64_t max_opslimit,
-                                                         uint64_t max_memlimit);
+void keyfile_set_kdf_limit_for_testing(uint64_t max_opslimit, uint64_t max_memlimit);
 
 #endif

@@ -15,8 +15,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "modelseal/fs.h"
+#include "key_internal.h"
 #include "modelseal/x509.h"
+#include "util/fs.h"
 
 struct ms_x509_chain {
     STACK_OF(X509) * certs;
@@ -319,7 +320,7 @@ int ms_x509_leaf_public_key(const ms_x509_chain *chain, ms_key **out, ms_error *
     ERR_clear_error();
     if (!pkey)
         return ms_error_set(err, MS_EINPUT, "certificate: unreadable subject public key");
-    return ms_key_from_evp(pkey, out, err);
+    return key_from_evp(pkey, out, err);
 }
 
 /* A SAN entry's string when it is an email address or URI (or DNS name, `with_dns`), else NULL.

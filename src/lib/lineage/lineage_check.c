@@ -11,7 +11,7 @@
 
 #include "lineage_internal.h"
 #include "lineage_notes_internal.h"
-#include "modelseal/json.h"
+#include "util/json.h"
 
 /* ---- check ----------------------------------------------------------------------------------- */
 

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash/walk.h"
 #include "lineage_internal.h"
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 void ms_lineage_config_free(ms_lineage_config *c)
 {
@@ -303,4 +304,15 @@ int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_er
     if (strlen(hex) != 64 || ms_hex_decode(hex, 64, out, MS_SHA256_SIZE, NULL) != 0)
         return ms_error_set(err, MS_EINPUT, "\"%s\": not a SHA-256 digest (sha256:<64 hex>)", text);
     return 0;
+}
+
+int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write, char **note,
+                      size_t *note_len, int *written, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = lin_record(opts, rev, write, note ? &buf : NULL, written, err);
+    if (rc == 0 && note && ms_buf_export(&buf, note, note_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }

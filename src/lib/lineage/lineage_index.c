@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "lineage_internal.h"
-#include "modelseal/fs.h"
+#include "util/fs.h"
 
 /* ---- the index, read for a few paths ----
  * libgit2 loads the whole index (every entry allocated): for 100,000 files that is most of the

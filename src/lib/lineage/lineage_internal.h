@@ -9,9 +9,10 @@
 
 #include "modelseal/lineage.h"
 #include "modelseal/manifest.h"
+#include "util/buf.h"
 
-/* Nothing here is part of the library's interface. */
-#pragma GCC visibility push(hidden)
+/* Nothing here is part of the library's interface (nothing is exported without MS_API,
+ * include/modelseal/export.h). */
 
 typedef enum lin_kind { LIN_MODEL = 0, LIN_DATASET = 1 } lin_kind;
 typedef enum lin_sig { LIN_UNSIGNED = 0, LIN_VALID = 1, LIN_INVALID = 2 } lin_sig;
@@ -173,6 +174,8 @@ int lin_manifest_from_tree(git_repository *repo, const git_tree_entry *e, const 
                            const ms_serialization *ser, int ignore_git, ms_manifest **out,
                            ms_error *err);
 
-#pragma GCC visibility pop
+/* ms_lineage_record with the note appended to `note` (optional) (lineage_notes.c). */
+int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
+               int *written, ms_error *err);
 
 #endif

@@ -13,7 +13,8 @@
 
 #include "lineage_internal.h"
 #include "lineage_notes_internal.h"
-#include "modelseal/json.h"
+#include "util/buf.h"
+#include "util/json.h"
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
@@ -236,8 +237,8 @@ out:
     return rc;
 }
 
-int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
-                      int *written, ms_error *err)
+int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,
+               int *written, ms_error *err)
 {
     git_repository *repo = NULL;
     git_commit *c = NULL;

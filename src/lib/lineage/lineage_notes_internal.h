@@ -7,7 +7,6 @@
 #include "lineage_internal.h"
 
 /* Nothing here is part of the library's interface. */
-#pragma GCC visibility push(hidden)
 
 /* ---- lineage_walk.c ---- */
 
@@ -83,7 +82,5 @@ int lin_read_note(git_repository *repo, git_commit *notes, const git_oid *oid,
                   const ms_lineage_options *opts, cJSON **out);
 int lin_walker_start_head(walker *w, ms_error *err);
 const char *lin_str_or_null(const cJSON *o, const char *name);
-
-#pragma GCC visibility pop
 
 #endif

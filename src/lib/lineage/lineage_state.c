@@ -20,18 +20,18 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "hash/walk.h"
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
-#include "modelseal/walk.h"
 #include "modelseal/x509.h"
+#include "util/encoding.h"
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 

@@ -23,18 +23,18 @@
 #include <sodium.h>
 
 #include "hash/engine.h"
+#include "hash/walk.h"
 #include "lineage_internal.h"
 #include "modelseal/bundle.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
 #include "modelseal/key.h"
 #include "modelseal/manifest.h"
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
-#include "modelseal/walk.h"
 #include "modelseal/x509.h"
+#include "util/encoding.h"
 
 /* Blobs larger than this in total are hashed on several threads. */
 #define PARALLEL_MIN_BYTES ((uint64_t)16 << 20)

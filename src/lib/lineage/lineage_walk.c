@@ -12,7 +12,7 @@
 
 #include "lineage_internal.h"
 #include "lineage_notes_internal.h"
-#include "modelseal/json.h"
+#include "util/json.h"
 
 /* ---- the commit walker ----------------------------------------------------------------------- */
 

@@ -15,11 +15,13 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "format/bundle_json.h"
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define STATEMENT_V1 "https://in-toto.io/Statement/v1"
 #define STATEMENT_V01 "https://in-toto.io/Statement/v0.1"
@@ -87,7 +89,7 @@ void ms_blob_artifact_close(ms_blob_artifact *a)
     memset(a, 0, sizeof *a);
 }
 
-int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err)
+static int sign_blob(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_error *err)
 {
     uint8_t *sig = NULL;
     size_t sig_len = 0;
@@ -117,7 +119,7 @@ int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, ms_e
     }
     if ((rc = ms_bundle_new_message("SHA2_256", a->sha256, 32, sig, sig_len, &b, err)) != 0 ||
         (rc = ms_bundle_set_key_hint(b, hint, err)) != 0 ||
-        (rc = ms_bundle_serialize(b, &json, err)) != 0)
+        (rc = bundle_serialize(b, &json, err)) != 0)
         goto out;
     if (ms_buf_append(out, json.data, json.len) != 0)
         rc = ms_error_nomem(err);
@@ -243,5 +245,16 @@ int ms_blob_verify(const uint8_t *bundle_json, size_t len, const ms_blob_artifac
 out:
     ms_sigstore_result_clear(&sres);
     ms_bundle_free(b);
+    return rc;
+}
+
+int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, char **bundle_json,
+                 size_t *bundle_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = sign_blob(a, key, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
     return rc;
 }

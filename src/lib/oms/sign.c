@@ -6,11 +6,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
+#include "format/statement_json.h"
+#include "hash/walk.h"
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
 
 #define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 
@@ -35,8 +39,8 @@ int ms_sign_record_ignores(ms_serialization *ser, int no_git_paths, const char *
     return 0;
 }
 
-int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
-                      const ms_x509_chain *chain, ms_buf *out, ms_error *err)
+static int sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
+                          const ms_x509_chain *chain, ms_buf *out, ms_error *err)
 {
     ms_buf pae = MS_BUF_INIT;
     uint8_t *sig = NULL, **ders = NULL;
@@ -64,7 +68,7 @@ int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
             goto out;
         }
     }
-    if (ms_dsse_pae(MS_INTOTO_PAYLOAD_TYPE, payload, len, &pae)) {
+    if (dsse_pae(MS_INTOTO_PAYLOAD_TYPE, payload, len, &pae)) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -101,7 +105,7 @@ int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
         rc = ms_bundle_set_key_hint(bundle, hint, err);
     }
     if (rc == 0)
-        rc = ms_bundle_serialize(bundle, out, err);
+        rc = bundle_serialize(bundle, out, err);
 out:
     if (ders) {
         for (size_t i = 0; i < n_certs; i++)
@@ -117,19 +121,34 @@ out:
     return rc;
 }
 
-int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chain *chain,
-                     int allow_empty, ms_buf *out, ms_error *err)
+int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
+                      const ms_x509_chain *chain, char **bundle_json, size_t *bundle_len,
+                      ms_error *err)
 {
-    ms_buf payload = MS_BUF_INIT;
+    ms_buf out = MS_BUF_INIT;
+    int rc = sign_statement(payload, len, key, chain, &out, err);
+    if (rc == 0 && ms_buf_export(&out, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&out);
+    return rc;
+}
+
+int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chain *chain,
+                     int allow_empty, char **bundle_json, size_t *bundle_len, ms_error *err)
+{
+    ms_buf payload = MS_BUF_INIT, out = MS_BUF_INIT;
     if (m->n_resources == 0 && !allow_empty)
         return ms_error_set(
             err, MS_EINPUT,
             "%s: the model has no files to sign (use --allow-empty to sign it anyway)",
             m->model_name ? m->model_name : "model");
-    int rc = ms_statement_build(m, &payload, err);
+    int rc = statement_build(m, &payload, err);
     if (rc == 0)
-        rc = ms_sign_statement(payload.data, payload.len, key, chain, out, err);
+        rc = sign_statement(payload.data, payload.len, key, chain, &out, err);
+    if (rc == 0 && ms_buf_export(&out, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
     ms_buf_free(&payload);
+    ms_buf_free(&out);
     return rc;
 }
 

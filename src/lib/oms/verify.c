@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
+#include "hash/walk.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/verify.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 #define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 
@@ -82,8 +84,8 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
             err, MS_EVERIFY,
             "the bundle is signed with a key, but no trusted public key was given (--key)");
     if (trust->sigstore_root &&
-        (trust->key_bundle_logged || cJSON_GetArraySize(ms_bundle_tlog_entries(bundle)) > 0 ||
-         ms_bundle_timestamp_data(bundle)))
+        (trust->key_bundle_logged || cJSON_GetArraySize(bundle_tlog_entries(bundle)) > 0 ||
+         bundle_timestamp_data(bundle)))
         return verify_key_with_sigstore(bundle, trust, info, err);
     for (size_t k = 0; k < trust->n_keys; k++) {
         if (envelope_verifies(env, pae, trust->keys[k])) {
@@ -182,11 +184,11 @@ out:
  * bundle carries log entries or timestamps, or no plain certificate roots were given. */
 static int use_sigstore(const ms_bundle *bundle, const ms_trust *trust)
 {
-    const cJSON *entries = ms_bundle_tlog_entries(bundle);
+    const cJSON *entries = bundle_tlog_entries(bundle);
     if (!trust->sigstore_root)
         return 0;
     return !trust->roots || cJSON_GetArraySize(entries) > 0 ||
-           ms_bundle_timestamp_data(bundle) != NULL;
+           bundle_timestamp_data(bundle) != NULL;
 }
 
 static int verify_with_sigstore(const ms_bundle *bundle, const ms_trust *trust,
@@ -226,7 +228,7 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
     if (strcmp(env->payload_type, MS_INTOTO_PAYLOAD_TYPE) != 0)
         return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s",
                             env->payload_type, MS_INTOTO_PAYLOAD_TYPE);
-    if (ms_dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
+    if (dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
         return ms_error_nomem(err);
     switch (ms_bundle_material_kind(bundle)) {
     case MS_MATERIAL_PUBLIC_KEY:

@@ -20,27 +20,27 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #include "chain_internal.h"
 
 /* ---- links and small helpers ------------------------------------------------------------- */
 
-void ms_chain_clear_link(ms_chain_link *l)
+void chain_clear_link(ms_chain_link *l)
 {
     free(l->link);
     free(l->name);
     free(l->reason);
     for (size_t i = 0; i < l->n_links; i++)
-        ms_chain_clear_link(&l->links[i]);
+        chain_clear_link(&l->links[i]);
     free(l->links);
     memset(l, 0, sizeof *l);
 }
@@ -50,15 +50,15 @@ void ms_chain_result_clear(ms_chain_result *res)
     if (!res)
         return;
     for (size_t i = 0; i < res->n_links; i++)
-        ms_chain_clear_link(&res->links[i]);
+        chain_clear_link(&res->links[i]);
     free(res->links);
     free(res->model_name);
     memset(res, 0, sizeof *res);
 }
 
 /* Append a verdict; NULL when out of memory (ctx->err set). */
-ms_chain_link *ms_chain_add_link(chain_ctx *ctx, link_list *list, const char *link,
-                                 const char *name, int ok, const char *fmt, ...)
+ms_chain_link *chain_add_link(chain_ctx *ctx, link_list *list, const char *link, const char *name,
+                              int ok, const char *fmt, ...)
 {
     ms_buf reason = MS_BUF_INIT;
     va_list ap;
@@ -73,7 +73,7 @@ ms_chain_link *ms_chain_add_link(chain_ctx *ctx, link_list *list, const char *li
     va_end(ap);
     if (rc || !(l->link = strdup(link)) || (name && !(l->name = strdup(name))) ||
         !(l->reason = ms_buf_detach(&reason))) {
-        ms_chain_clear_link(l);
+        chain_clear_link(l);
         goto nomem;
     }
     l->ok = ok;
@@ -85,14 +85,14 @@ nomem:
     return NULL;
 }
 
-void ms_chain_root_text(const uint8_t d[MS_SHA256_SIZE], char out[72])
+void chain_root_text(const uint8_t d[MS_SHA256_SIZE], char out[72])
 {
     memcpy(out, "sha256:", 7);
     ms_hex_encode(d, MS_SHA256_SIZE, out + 7);
 }
 
 /* A lowercase hex string of exactly `n` digits decoded into out (n / 2 bytes). */
-int ms_chain_parse_hex(const char *s, size_t n, uint8_t *out)
+int chain_parse_hex(const char *s, size_t n, uint8_t *out)
 {
     size_t got;
     if (!s || strlen(s) != n)
@@ -103,7 +103,7 @@ int ms_chain_parse_hex(const char *s, size_t n, uint8_t *out)
     return ms_hex_decode(s, n, out, n / 2, &got) == 0 && got == n / 2 ? 0 : -1;
 }
 
-int ms_chain_list_has(const ms_policy_strings *s, const char *v)
+int chain_list_has(const ms_policy_strings *s, const char *v)
 {
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->items[i], v) == 0)
@@ -111,13 +111,13 @@ int ms_chain_list_has(const ms_policy_strings *s, const char *v)
     return 0;
 }
 
-int ms_chain_is_role(const ms_provenance_dependency *d, const char *role)
+int chain_is_role(const ms_provenance_dependency *d, const char *role)
 {
     return d->role && strcmp(d->role, role) == 0;
 }
 
 /* A dependency's label: its name, else "<role>[i]". */
-const char *ms_chain_dep_label(const ms_provenance_dependency *d, size_t i, char *buf, size_t size)
+const char *chain_dep_label(const ms_provenance_dependency *d, size_t i, char *buf, size_t size)
 {
     if (d->name && d->name[0])
         return d->name;
@@ -125,7 +125,7 @@ const char *ms_chain_dep_label(const ms_provenance_dependency *d, size_t i, char
     return buf;
 }
 
-const char *ms_chain_signer_list(const ms_policy_signers *s, ms_buf *b)
+const char *chain_signer_list(const ms_policy_signers *s, ms_buf *b)
 {
     ms_buf_reset(b);
     for (size_t i = 0; i < s->names.n; i++)
@@ -210,7 +210,7 @@ static int note_ignored(chain_ctx *ctx, size_t c, const char *field, ms_buf *not
     return rc ? ms_error_nomem(ctx->err) : 0;
 }
 
-void ms_chain_trusted_clear(trusted_set *t)
+void chain_trusted_clear(trusted_set *t)
 {
     free(t->claims);
     free(t->signer);
@@ -220,8 +220,8 @@ void ms_chain_trusted_clear(trusted_set *t)
 
 /* Every claim about `digest` of `type`, split into those a signer of `s` verifies and those
  * ignored. 0 or a fatal code. */
-int ms_chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], const char *type,
-                     const ms_policy_signers *s, const char *field, trusted_set *out)
+int chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], const char *type,
+                  const ms_policy_signers *s, const char *field, trusted_set *out)
 {
     memset(out, 0, sizeof *out);
     for (size_t c = ms_claims_find(ctx->claims, digest, type, 0); c < ctx->claims->n;
@@ -251,7 +251,7 @@ int ms_chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], const
 }
 
 /* " (ignored: ...)" when claims were ignored, else "". Points into t->ignored or a literal. */
-const char *ms_chain_ignored_suffix(trusted_set *t, ms_buf *tmp)
+const char *chain_ignored_suffix(trusted_set *t, ms_buf *tmp)
 {
     ms_buf_reset(tmp);
     if (!t->ignored.len || ms_buf_printf(tmp, " (ignored: %s)", (const char *)t->ignored.data))
@@ -266,13 +266,13 @@ static int link_policy(chain_ctx *ctx, link_list *links)
     const ms_policy *p = ctx->policy;
     ms_chain_link *l;
     if (!p->has_expires)
-        l = ms_chain_add_link(ctx, links, "policy", NULL, 1, "%s: valid, no expiry date", p->file);
+        l = chain_add_link(ctx, links, "policy", NULL, 1, "%s: valid, no expiry date", p->file);
     else if (ms_policy_expired(p, ctx->now))
-        l = ms_chain_add_link(ctx, links, "policy", NULL, 0, "%s: expired at %s", p->file,
-                              p->expires_text);
+        l = chain_add_link(ctx, links, "policy", NULL, 0, "%s: expired at %s", p->file,
+                           p->expires_text);
     else
-        l = ms_chain_add_link(ctx, links, "policy", NULL, 1, "%s: valid until %s", p->file,
-                              p->expires_text);
+        l = chain_add_link(ctx, links, "policy", NULL, 1, "%s: valid until %s", p->file,
+                           p->expires_text);
     return l ? 0 : MS_ENOMEM;
 }
 
@@ -291,7 +291,7 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
     else if (!(sig_path = ms_sign_default_signature_path(model, &e))) {
         if (e.code == MS_ENOMEM)
             return ms_error_nomem(ctx->err);
-        return ms_chain_add_link(ctx, links, "model", NULL, 0, "%s", e.message) ? 0 : MS_ENOMEM;
+        return chain_add_link(ctx, links, "model", NULL, 0, "%s", e.message) ? 0 : MS_ENOMEM;
     }
     if (!sig_path)
         return ms_error_nomem(ctx->err);
@@ -301,8 +301,8 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
             goto out;
         }
     if (access(sig_path, F_OK) != 0) {
-        rc = ms_chain_add_link(ctx, links, "model", NULL, 0,
-                               "%s: missing (the model is not signed)", sig_path)
+        rc = chain_add_link(ctx, links, "model", NULL, 0, "%s: missing (the model is not signed)",
+                            sig_path)
                  ? 0
                  : MS_ENOMEM;
         goto out;
@@ -331,9 +331,9 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
             which = (long)i;
     }
     if (which < 0) {
-        rc = ms_chain_add_link(ctx, links, "model", NULL, 0,
-                               "%s: not signed by a key in policy.model.signers (%s)", sig_path,
-                               (const char *)names.data)
+        rc = chain_add_link(ctx, links, "model", NULL, 0,
+                            "%s: not signed by a key in policy.model.signers (%s)", sig_path,
+                            (const char *)names.data)
                  ? 0
                  : MS_ENOMEM;
         goto out;
@@ -384,18 +384,18 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
                             : "");
         if (named > MS_CHAIN_MAX_NAMED_FILES)
             brc |= ms_buf_append_str(&files, ", ...");
-        rc = !brc && ms_chain_add_link(ctx, links, "model", NULL, 0, "%s%s", e.message,
-                                       files.len ? (const char *)files.data : "")
+        rc = !brc && chain_add_link(ctx, links, "model", NULL, 0, "%s%s", e.message,
+                                    files.len ? (const char *)files.data : "")
                  ? 0
                  : ms_error_nomem(ctx->err);
         ms_buf_free(&files);
         goto out;
     }
-    ms_chain_root_text(vr.statement->subject_digest, root);
-    rc = ms_chain_add_link(ctx, links, "model", NULL, 1,
-                           "%s signed by \"%s\"; %zu file%s re-hashed, root %s", sig_path,
-                           p->model_signers.names.items[which], vr.n_files,
-                           vr.n_files == 1 ? "" : "s", root)
+    chain_root_text(vr.statement->subject_digest, root);
+    rc = chain_add_link(ctx, links, "model", NULL, 1,
+                        "%s signed by \"%s\"; %zu file%s re-hashed, root %s", sig_path,
+                        p->model_signers.names.items[which], vr.n_files, vr.n_files == 1 ? "" : "s",
+                        root)
              ? 0
              : MS_ENOMEM;
 out:
@@ -443,10 +443,10 @@ int ms_chain_verify(const ms_policy *policy, const char *model, const ms_chain_o
         goto out;
     }
     if ((rc = link_policy(&ctx, &links)) != 0 || (rc = link_model(&ctx, model, &links, res)) != 0 ||
-        (rc = ms_chain_link_provenance(&ctx, res, &links, &pv, &state)) != 0 ||
-        (rc = ms_chain_links_datasets(&ctx, pv, state, &links)) != 0 ||
-        (rc = ms_chain_link_code(&ctx, pv, state, &links)) != 0 ||
-        (rc = ms_chain_links_base(&ctx, res, pv, state, &links)) != 0)
+        (rc = chain_link_provenance(&ctx, res, &links, &pv, &state)) != 0 ||
+        (rc = chain_links_datasets(&ctx, pv, state, &links)) != 0 ||
+        (rc = chain_link_code(&ctx, pv, state, &links)) != 0 ||
+        (rc = chain_links_base(&ctx, res, pv, state, &links)) != 0)
         goto out;
     for (size_t i = 0; i < links.n; i++) {
         if (links.items[i].ok)

@@ -14,11 +14,11 @@
 #include <git2.h>
 #include <sodium.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
+#include "util/buf.h"
 
 #include "chain_internal.h"
 
@@ -130,29 +130,28 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
     int rc = 0;
     memset(&info, 0, sizeof info);
     const char *digest = ms_provenance_dependency_digest(dep, "sha256");
-    if (ms_chain_parse_hex(digest, 64, root) != 0) {
-        l = ms_chain_add_link(ctx, links, "dataset", name, 0,
-                              "the provenance gives no sha256 digest (64 lowercase hex) for it");
+    if (chain_parse_hex(digest, 64, root) != 0) {
+        l = chain_add_link(ctx, links, "dataset", name, 0,
+                           "the provenance gives no sha256 digest (64 lowercase hex) for it");
         goto out;
     }
-    ms_chain_root_text(root, root_hex);
+    chain_root_text(root, root_hex);
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(dep->annotations, "manifest_sha256");
-    if (!cJSON_IsString(ms) || ms_chain_parse_hex(ms->valuestring, 64, want) != 0) {
-        l = ms_chain_add_link(
+    if (!cJSON_IsString(ms) || chain_parse_hex(ms->valuestring, 64, want) != 0) {
+        l = chain_add_link(
             ctx, links, "dataset", name, 0,
             "the provenance gives no annotations.manifest_sha256 (64 lowercase hex)");
         goto out;
     }
-    if ((rc = ms_chain_collect(ctx, root, MS_DATASET_PREDICATE_TYPE, &p->dataset_signers,
-                               "policy.datasets.signers", &t)) != 0)
+    if ((rc = chain_collect(ctx, root, MS_DATASET_PREDICATE_TYPE, &p->dataset_signers,
+                            "policy.datasets.signers", &t)) != 0)
         goto out;
     if (t.n == 0) {
-        l = ms_chain_add_link(
-            ctx, links, "dataset", name, 0,
-            "no dataset statement for %s signed by a key in policy.datasets.signers "
-            "(%s)%s",
-            root_hex, ms_chain_signer_list(&p->dataset_signers, &names),
-            ms_chain_ignored_suffix(&t, &tmp));
+        l = chain_add_link(ctx, links, "dataset", name, 0,
+                           "no dataset statement for %s signed by a key in policy.datasets.signers "
+                           "(%s)%s",
+                           root_hex, chain_signer_list(&p->dataset_signers, &names),
+                           chain_ignored_suffix(&t, &tmp));
         goto out;
     }
     for (size_t i = 0; i < t.n; i++) {
@@ -166,16 +165,15 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
         }
         if (rc) {
             rc = 0;
-            l = ms_chain_add_link(ctx, links, "dataset", name, 0, "line %zu: %s", c->line_number,
-                                  e.message);
+            l = chain_add_link(ctx, links, "dataset", name, 0, "line %zu: %s", c->line_number,
+                               e.message);
             goto out;
         }
         if (sodium_memcmp(info.manifest_digest, want, MS_SHA256_SIZE) != 0) {
-            l = ms_chain_add_link(
-                ctx, links, "dataset", name, 0,
-                "line %zu: the signed manifest digest differs from the provenance's "
-                "manifest_sha256 (the manifest was changed)",
-                c->line_number);
+            l = chain_add_link(ctx, links, "dataset", name, 0,
+                               "line %zu: the signed manifest digest differs from the provenance's "
+                               "manifest_sha256 (the manifest was changed)",
+                               c->line_number);
             goto out;
         }
     }
@@ -187,7 +185,7 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
         rc = check_data(ctx, d, root, want, &why, &files);
         if (rc == MS_EVERIFY) {
             rc = 0;
-            l = ms_chain_add_link(ctx, links, "dataset", name, 0, "%s", (const char *)why.data);
+            l = chain_add_link(ctx, links, "dataset", name, 0, "%s", (const char *)why.data);
             goto out;
         }
         if (rc)
@@ -196,41 +194,41 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
     char files_text[64];
     if (d)
         snprintf(files_text, sizeof files_text, "%llu files re-hashed", (unsigned long long)files);
-    l = ms_chain_add_link(ctx, links, "dataset", name, 1, "%s signed by \"%s\" (line %zu); %s%s",
-                          root_hex, p->dataset_signers.names.items[t.signer[0]],
-                          ctx->claims->items[t.claims[0]].line_number,
-                          d ? files_text : "data not re-hashed (no policy.datasets.data entry)",
-                          ms_chain_ignored_suffix(&t, &tmp));
+    l = chain_add_link(ctx, links, "dataset", name, 1, "%s signed by \"%s\" (line %zu); %s%s",
+                       root_hex, p->dataset_signers.names.items[t.signer[0]],
+                       ctx->claims->items[t.claims[0]].line_number,
+                       d ? files_text : "data not re-hashed (no policy.datasets.data entry)",
+                       chain_ignored_suffix(&t, &tmp));
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;
     ms_dataset_info_clear(&info);
-    ms_chain_trusted_clear(&t);
+    chain_trusted_clear(&t);
     ms_buf_free(&why);
     ms_buf_free(&tmp);
     ms_buf_free(&names);
     return rc;
 }
 
-int ms_chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links)
+int chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links)
 {
     const ms_policy *p = ctx->policy;
     size_t before = links->n;
     char label[64];
     if (!p->has_datasets)
-        return ms_chain_add_link(ctx, links, "dataset", NULL, 1, "not required by the policy")
+        return chain_add_link(ctx, links, "dataset", NULL, 1, "not required by the policy")
                    ? 0
                    : MS_ENOMEM;
     if (state < 0)
-        return ms_chain_add_link(ctx, links, "dataset", NULL, 0,
-                                 "no trusted provenance to name the datasets")
+        return chain_add_link(ctx, links, "dataset", NULL, 0,
+                              "no trusted provenance to name the datasets")
                    ? 0
                    : MS_ENOMEM;
     for (size_t i = 0; pv && i < pv->n_deps; i++) {
-        if (!ms_chain_is_role(&pv->deps[i], "dataset"))
+        if (!chain_is_role(&pv->deps[i], "dataset"))
             continue;
         int rc = link_dataset(ctx, &pv->deps[i],
-                              ms_chain_dep_label(&pv->deps[i], i, label, sizeof label), links);
+                              chain_dep_label(&pv->deps[i], i, label, sizeof label), links);
         if (rc)
             return rc;
     }
@@ -240,9 +238,9 @@ int ms_chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, 
         int found = 0;
         for (size_t i = before; i < links->n; i++)
             found |= links->items[i].name && strcmp(links->items[i].name, want) == 0;
-        if (!found && !ms_chain_add_link(ctx, links, "dataset", want, 0,
-                                         "required by policy.datasets.required, not in the %s",
-                                         pv ? "provenance" : "claims (no provenance)"))
+        if (!found && !chain_add_link(ctx, links, "dataset", want, 0,
+                                      "required by policy.datasets.required, not in the %s",
+                                      pv ? "provenance" : "claims (no provenance)"))
             return MS_ENOMEM;
     }
     for (size_t k = 0; k < p->n_datasets_data; k++) {
@@ -250,14 +248,14 @@ int ms_chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, 
         int found = 0;
         for (size_t i = before; i < links->n; i++)
             found |= links->items[i].name && strcmp(links->items[i].name, want) == 0;
-        if (!found && !ms_chain_add_link(ctx, links, "dataset", want, 0,
-                                         "listed in policy.datasets.data, not in the provenance"))
+        if (!found && !chain_add_link(ctx, links, "dataset", want, 0,
+                                      "listed in policy.datasets.data, not in the provenance"))
             return MS_ENOMEM;
     }
     if (links->n == before &&
-        !ms_chain_add_link(ctx, links, "dataset", NULL, 1,
-                           pv ? "the provenance names no datasets; none required"
-                              : "no provenance (not required); no datasets required"))
+        !chain_add_link(ctx, links, "dataset", NULL, 1,
+                        pv ? "the provenance names no datasets; none required"
+                           : "no provenance (not required); no datasets required"))
         return MS_ENOMEM;
     return 0;
 }
@@ -334,7 +332,7 @@ out:
     return rc == MS_ENOMEM ? ms_error_nomem(ctx->err) : rc;
 }
 
-int ms_chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links)
+int chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links)
 {
     const ms_policy *p = ctx->policy;
     const ms_provenance_dependency *code = NULL;
@@ -344,33 +342,31 @@ int ms_chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_
     size_t n = 0;
     int rc = 0;
     if (!p->has_code) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 1, "not required by the policy");
+        l = chain_add_link(ctx, links, "code", NULL, 1, "not required by the policy");
         goto out;
     }
     if (state < 0) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0,
-                              "no trusted provenance to name the code");
+        l = chain_add_link(ctx, links, "code", NULL, 0, "no trusted provenance to name the code");
         goto out;
     }
     for (size_t i = 0; pv && i < pv->n_deps; i++)
-        if (ms_chain_is_role(&pv->deps[i], "code")) {
+        if (chain_is_role(&pv->deps[i], "code")) {
             code = &pv->deps[i];
             n++;
         }
     if (n == 0) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, !p->code_required, "%s%s",
-                              pv ? "the provenance names no code dependency" : "no provenance",
-                              p->code_required ? "" : "; not required");
+        l = chain_add_link(ctx, links, "code", NULL, !p->code_required, "%s%s",
+                           pv ? "the provenance names no code dependency" : "no provenance",
+                           p->code_required ? "" : "; not required");
         goto out;
     }
     if (n > 1) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0,
-                              "the provenance names %zu code dependencies (exactly one expected)",
-                              n);
+        l = chain_add_link(ctx, links, "code", NULL, 0,
+                           "the provenance names %zu code dependencies (exactly one expected)", n);
         goto out;
     }
     if (!code->uri) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0, "the code dependency has no uri");
+        l = chain_add_link(ctx, links, "code", NULL, 0, "the code dependency has no uri");
         goto out;
     }
     /* git+<url>@<ref>: split at the last "@refs/" (a URL may contain '@'). */
@@ -382,35 +378,34 @@ int ms_chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_
         rc = ms_error_nomem(ctx->err);
         goto out;
     }
-    if (!ms_chain_list_has(&p->code_uris, base)) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0, "uri \"%s\" is not in policy.code.uris",
-                              base);
+    if (!chain_list_has(&p->code_uris, base)) {
+        l = chain_add_link(ctx, links, "code", NULL, 0, "uri \"%s\" is not in policy.code.uris",
+                           base);
         goto out;
     }
     int ref_ok = 0;
     for (size_t i = 0; ref && i < p->code_refs.n && !ref_ok; i++)
         ref_ok = ms_policy_ref_matches(p->code_refs.items[i], ref);
     if (!ref) {
-        l = ms_chain_add_link(
-            ctx, links, "code", NULL, 0,
-            "no ref recorded (detached HEAD): policy.code.refs cannot be checked");
+        l = chain_add_link(ctx, links, "code", NULL, 0,
+                           "no ref recorded (detached HEAD): policy.code.refs cannot be checked");
         goto out;
     }
     if (!ref_ok) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0, "ref %s does not match policy.code.refs",
-                              ref);
+        l = chain_add_link(ctx, links, "code", NULL, 0, "ref %s does not match policy.code.refs",
+                           ref);
         goto out;
     }
     const char *commit = ms_provenance_dependency_digest(code, "gitCommit");
     uint8_t raw[20];
-    if (ms_chain_parse_hex(commit, 40, raw) != 0) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0,
-                              "no digest.gitCommit (40 lowercase hex) in the code dependency");
+    if (chain_parse_hex(commit, 40, raw) != 0) {
+        l = chain_add_link(ctx, links, "code", NULL, 0,
+                           "no digest.gitCommit (40 lowercase hex) in the code dependency");
         goto out;
     }
     const cJSON *dirty = cJSON_GetObjectItemCaseSensitive(code->annotations, "dirty");
     if (!p->allow_dirty && !cJSON_IsFalse(dirty)) {
-        l = ms_chain_add_link(
+        l = chain_add_link(
             ctx, links, "code", NULL, 0, "%s",
             cJSON_IsTrue(dirty)
                 ? "built from a dirty working tree (policy.code.allow_dirty is false)"
@@ -418,23 +413,23 @@ int ms_chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_
         goto out;
     }
     if (!p->code_repository) {
-        l = ms_chain_add_link(ctx, links, "code", NULL, 1,
-                              "%s at %s, commit %s%s (commit not checked against a repository: no "
-                              "policy.code.repository)",
-                              base, ref, commit, cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "");
+        l = chain_add_link(ctx, links, "code", NULL, 1,
+                           "%s at %s, commit %s%s (commit not checked against a repository: no "
+                           "policy.code.repository)",
+                           base, ref, commit, cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "");
         goto out;
     }
     rc = check_repository(ctx, p->code_repository, commit, &why, &via);
     if (rc == MS_EVERIFY) {
         rc = 0;
-        l = ms_chain_add_link(ctx, links, "code", NULL, 0, "%s", (const char *)why.data);
+        l = chain_add_link(ctx, links, "code", NULL, 0, "%s", (const char *)why.data);
         goto out;
     }
     if (rc)
         goto out;
-    l = ms_chain_add_link(ctx, links, "code", NULL, 1,
-                          "%s at %s, commit %s%s: in %s, reachable from %s", base, ref, commit,
-                          cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "", p->code_repository, via);
+    l = chain_add_link(ctx, links, "code", NULL, 1,
+                       "%s at %s, commit %s%s: in %s, reachable from %s", base, ref, commit,
+                       cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "", p->code_repository, via);
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;

@@ -8,13 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/error.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
-
-#define MS_CHAIN_HIDDEN __attribute__((visibility("hidden")))
+#include "util/buf.h"
 
 #define MS_CHAIN_MAX_NAMED_FILES 10 /* differences named in a verdict */
 
@@ -48,54 +46,49 @@ typedef struct trusted_set {
 /* ---- links (chain.c) ---------------------------------------------------------------------- */
 
 /* Append a verdict; NULL when out of memory (ctx->err set). */
-MS_CHAIN_HIDDEN ms_chain_link *ms_chain_add_link(chain_ctx *ctx, link_list *list, const char *link,
-                                                 const char *name, int ok, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+ms_chain_link *chain_add_link(chain_ctx *ctx, link_list *list, const char *link, const char *name,
+                              int ok, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Free a link's strings and nested links, and zero it. */
-MS_CHAIN_HIDDEN void ms_chain_clear_link(ms_chain_link *l);
+void chain_clear_link(ms_chain_link *l);
 
 /* ---- small helpers (chain.c) -------------------------------------------------------------- */
 
 /* "sha256:<hex>" into out. */
-MS_CHAIN_HIDDEN void ms_chain_root_text(const uint8_t d[MS_SHA256_SIZE], char out[72]);
+void chain_root_text(const uint8_t d[MS_SHA256_SIZE], char out[72]);
 /* A lowercase hex string of exactly `n` digits decoded into out (n / 2 bytes); 0 or -1. */
-MS_CHAIN_HIDDEN int ms_chain_parse_hex(const char *s, size_t n, uint8_t *out);
+int chain_parse_hex(const char *s, size_t n, uint8_t *out);
 /* 1 when `v` is one of the strings of `s`. */
-MS_CHAIN_HIDDEN int ms_chain_list_has(const ms_policy_strings *s, const char *v);
+int chain_list_has(const ms_policy_strings *s, const char *v);
 /* 1 when the dependency has this role. */
-MS_CHAIN_HIDDEN int ms_chain_is_role(const ms_provenance_dependency *d, const char *role);
+int chain_is_role(const ms_provenance_dependency *d, const char *role);
 /* A dependency's label: its name, else "<role>[i]" written into buf. */
-MS_CHAIN_HIDDEN const char *ms_chain_dep_label(const ms_provenance_dependency *d, size_t i,
-                                               char *buf, size_t size);
+const char *chain_dep_label(const ms_provenance_dependency *d, size_t i, char *buf, size_t size);
 /* The signers' names, comma-separated, in b (or "" when out of memory). */
-MS_CHAIN_HIDDEN const char *ms_chain_signer_list(const ms_policy_signers *s, ms_buf *b);
+const char *chain_signer_list(const ms_policy_signers *s, ms_buf *b);
 
 /* ---- trust (chain.c) ---------------------------------------------------------------------- */
 
 /* Every claim about `digest` of `type`, split into those a signer of `s` verifies and those
  * ignored (said so with the policy field `field`). 0 or a fatal code. */
-MS_CHAIN_HIDDEN int ms_chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE],
-                                     const char *type, const ms_policy_signers *s,
-                                     const char *field, trusted_set *out);
-MS_CHAIN_HIDDEN void ms_chain_trusted_clear(trusted_set *t);
+int chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], const char *type,
+                  const ms_policy_signers *s, const char *field, trusted_set *out);
+void chain_trusted_clear(trusted_set *t);
 /* " (ignored: ...)" when claims were ignored, else "". Points into t->ignored or a literal. */
-MS_CHAIN_HIDDEN const char *ms_chain_ignored_suffix(trusted_set *t, ms_buf *tmp);
+const char *chain_ignored_suffix(trusted_set *t, ms_buf *tmp);
 
 /* ---- the links after the model's own ------------------------------------------------------ */
 /* Each appends its verdicts to `links`; 0 or a fatal code (ctx->err set). */
 
 /* The provenance link (chain_provenance.c). *prov receives the trusted provenance when the
  * link holds; *state is 1 (holds, prov set), 0 (absent, not required) or -1 (failed). */
-MS_CHAIN_HIDDEN int ms_chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res,
-                                             link_list *links, ms_provenance **prov, int *state);
+int chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_list *links,
+                          ms_provenance **prov, int *state);
 /* One link per dataset the provenance names or the policy requires (chain_inputs.c). */
-MS_CHAIN_HIDDEN int ms_chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state,
-                                            link_list *links);
+int chain_links_datasets(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links);
 /* The code link: the training commit (chain_inputs.c). */
-MS_CHAIN_HIDDEN int ms_chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state,
-                                       link_list *links);
+int chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_list *links);
 /* One link per base model, each with its own chain nested (chain_provenance.c). */
-MS_CHAIN_HIDDEN int ms_chain_links_base(chain_ctx *ctx, const ms_chain_result *res,
-                                        const ms_provenance *pv, int state, link_list *links);
+int chain_links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_provenance *pv, int state,
+                     link_list *links);
 
 #endif

@@ -12,12 +12,12 @@
 
 #include <sodium.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/claims.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
 #include "modelseal/provenance.h"
 #include "modelseal/statement.h"
+#include "util/buf.h"
 
 #include "chain_internal.h"
 
@@ -30,12 +30,12 @@
 /* The allow-lists of policy.provenance (top model only). 0 or MS_EVERIFY with `why`. */
 static int check_allow_lists(const ms_policy *p, const ms_provenance *pv, ms_buf *why)
 {
-    if (!ms_chain_list_has(&p->builder_ids, pv->builder_id))
+    if (!chain_list_has(&p->builder_ids, pv->builder_id))
         return ms_buf_printf(why, "builder id \"%s\" is not in policy.provenance.builder_ids",
                              pv->builder_id)
                    ? MS_ENOMEM
                    : MS_EVERIFY;
-    if (p->has_build_types && !ms_chain_list_has(&p->build_types, pv->build_type))
+    if (p->has_build_types && !chain_list_has(&p->build_types, pv->build_type))
         return ms_buf_printf(why, "build type \"%s\" is not in policy.provenance.build_types",
                              pv->build_type)
                    ? MS_ENOMEM
@@ -43,7 +43,7 @@ static int check_allow_lists(const ms_policy *p, const ms_provenance *pv, ms_buf
     if (p->has_allowed_parameters) {
         const char *k;
         for (size_t i = 0; (k = ms_provenance_parameter_key(pv, i)) != NULL; i++)
-            if (!ms_chain_list_has(&p->allowed_parameters, k))
+            if (!chain_list_has(&p->allowed_parameters, k))
                 return ms_buf_printf(why,
                                      "parameter \"%s\" is not in "
                                      "policy.provenance.allowed_parameters",
@@ -129,8 +129,8 @@ out:
 
 /* The provenance link. *prov receives the trusted provenance when the link holds; *state is
  * 1 (holds, prov set), 0 (absent, not required) or -1 (failed). */
-int ms_chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_list *links,
-                             ms_provenance **prov, int *state)
+int chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_list *links,
+                          ms_provenance **prov, int *state)
 {
     const ms_policy *p = ctx->policy;
     trusted_set t = {0};
@@ -141,34 +141,34 @@ int ms_chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_li
     *prov = NULL;
     *state = 0;
     if (!p->has_provenance) {
-        l = ms_chain_add_link(ctx, links, "provenance", NULL, 1, "not required by the policy");
+        l = chain_add_link(ctx, links, "provenance", NULL, 1, "not required by the policy");
         goto out;
     }
     if (!res->has_digest) {
         *state = -1;
-        l = ms_chain_add_link(ctx, links, "provenance", NULL, 0,
-                              "no verified model digest to look up (the model link failed)");
+        l = chain_add_link(ctx, links, "provenance", NULL, 0,
+                           "no verified model digest to look up (the model link failed)");
         goto out;
     }
-    ms_chain_root_text(res->model_digest, root);
-    if ((rc = ms_chain_collect(ctx, res->model_digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE,
-                               &p->provenance_signers, "policy.provenance.signers", &t)) != 0)
+    chain_root_text(res->model_digest, root);
+    if ((rc = chain_collect(ctx, res->model_digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE,
+                            &p->provenance_signers, "policy.provenance.signers", &t)) != 0)
         goto out;
     if (t.n == 0) {
         *state = p->provenance_required ? -1 : 0;
-        l = ms_chain_add_link(ctx, links, "provenance", NULL, !p->provenance_required,
-                              "no provenance for %s signed by a key in policy.provenance.signers "
-                              "(%s)%s%s",
-                              root, ms_chain_signer_list(&p->provenance_signers, &names),
-                              p->provenance_required ? "" : "; not required",
-                              ms_chain_ignored_suffix(&t, &tmp));
+        l = chain_add_link(ctx, links, "provenance", NULL, !p->provenance_required,
+                           "no provenance for %s signed by a key in policy.provenance.signers "
+                           "(%s)%s%s",
+                           root, chain_signer_list(&p->provenance_signers, &names),
+                           p->provenance_required ? "" : "; not required",
+                           chain_ignored_suffix(&t, &tmp));
         goto out;
     }
     rc = read_provenances(ctx, &t, 1, prov, &why);
     if (rc == MS_EVERIFY) {
         *state = -1;
-        l = ms_chain_add_link(ctx, links, "provenance", NULL, 0, "%s%s", (const char *)why.data,
-                              ms_chain_ignored_suffix(&t, &tmp));
+        l = chain_add_link(ctx, links, "provenance", NULL, 0, "%s%s", (const char *)why.data,
+                           chain_ignored_suffix(&t, &tmp));
         rc = 0;
         goto out;
     }
@@ -176,15 +176,15 @@ int ms_chain_link_provenance(chain_ctx *ctx, const ms_chain_result *res, link_li
         goto out;
     *state = 1;
     size_t line = ctx->claims->items[t.claims[0]].line_number;
-    l = ms_chain_add_link(ctx, links, "provenance", NULL, 1,
-                          "line %zu signed by \"%s\"%s: builder %s, build type %s%s", line,
-                          p->provenance_signers.names.items[t.signer[0]],
-                          t.n > 1 ? " (and agreeing lines)" : "", (*prov)->builder_id,
-                          (*prov)->build_type, ms_chain_ignored_suffix(&t, &tmp));
+    l = chain_add_link(ctx, links, "provenance", NULL, 1,
+                       "line %zu signed by \"%s\"%s: builder %s, build type %s%s", line,
+                       p->provenance_signers.names.items[t.signer[0]],
+                       t.n > 1 ? " (and agreeing lines)" : "", (*prov)->builder_id,
+                       (*prov)->build_type, chain_ignored_suffix(&t, &tmp));
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;
-    ms_chain_trusted_clear(&t);
+    chain_trusted_clear(&t);
     ms_buf_free(&why);
     ms_buf_free(&tmp);
     ms_buf_free(&names);
@@ -225,46 +225,45 @@ static int base_nested(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], uns
     ms_buf why = MS_BUF_INIT, tmp = MS_BUF_INIT;
     char root[72], label[64];
     int rc;
-    ms_chain_root_text(digest, root);
-    if ((rc = ms_chain_collect(ctx, digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE,
-                               &p->base_model_signers, "policy.base_model.signers", &t)) != 0)
+    chain_root_text(digest, root);
+    if ((rc = chain_collect(ctx, digest, MS_SLSA_PROVENANCE_PREDICATE_TYPE, &p->base_model_signers,
+                            "policy.base_model.signers", &t)) != 0)
         goto out;
     if (t.n == 0) {
         if (p->require_provenance &&
-            !ms_chain_add_link(ctx, nested, "provenance", NULL, 0,
-                               "no provenance for %s signed by a key in policy.base_model.signers "
-                               "(policy.base_model.require_provenance)%s",
-                               root, ms_chain_ignored_suffix(&t, &tmp)))
+            !chain_add_link(ctx, nested, "provenance", NULL, 0,
+                            "no provenance for %s signed by a key in policy.base_model.signers "
+                            "(policy.base_model.require_provenance)%s",
+                            root, chain_ignored_suffix(&t, &tmp)))
             rc = MS_ENOMEM;
         goto out;
     }
     rc = read_provenances(ctx, &t, 0, &pv, &why);
     if (rc == MS_EVERIFY) {
-        rc = ms_chain_add_link(ctx, nested, "provenance", NULL, 0, "%s", (const char *)why.data)
+        rc = chain_add_link(ctx, nested, "provenance", NULL, 0, "%s", (const char *)why.data)
                  ? 0
                  : MS_ENOMEM;
         goto out;
     }
     if (rc)
         goto out;
-    if (!ms_chain_add_link(ctx, nested, "provenance", NULL, 1,
-                           "line %zu signed by \"%s\": builder %s",
-                           ctx->claims->items[t.claims[0]].line_number,
-                           p->base_model_signers.names.items[t.signer[0]], pv->builder_id)) {
+    if (!chain_add_link(ctx, nested, "provenance", NULL, 1, "line %zu signed by \"%s\": builder %s",
+                        ctx->claims->items[t.claims[0]].line_number,
+                        p->base_model_signers.names.items[t.signer[0]], pv->builder_id)) {
         rc = MS_ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < pv->n_deps; i++) {
-        if (!ms_chain_is_role(&pv->deps[i], "base-model"))
+        if (!chain_is_role(&pv->deps[i], "base-model"))
             continue;
-        if ((rc = link_base(ctx, &pv->deps[i],
-                            ms_chain_dep_label(&pv->deps[i], i, label, sizeof label), depth + 1,
-                            seen, nested)) != 0)
+        if ((rc =
+                 link_base(ctx, &pv->deps[i], chain_dep_label(&pv->deps[i], i, label, sizeof label),
+                           depth + 1, seen, nested)) != 0)
             goto out;
     }
 out:
     ms_provenance_free(pv);
-    ms_chain_trusted_clear(&t);
+    chain_trusted_clear(&t);
     ms_buf_free(&why);
     ms_buf_free(&tmp);
     return rc;
@@ -281,20 +280,19 @@ static int link_base(chain_ctx *ctx, const ms_provenance_dependency *dep, const 
     char root[72];
     ms_chain_link *l = NULL;
     int rc = 0, pushed = 0;
-    if (ms_chain_parse_hex(ms_provenance_dependency_digest(dep, "sha256"), 64, digest) != 0) {
-        l = ms_chain_add_link(ctx, links, "base-model", name, 0,
-                              "the provenance gives no sha256 digest (64 lowercase hex) for it");
+    if (chain_parse_hex(ms_provenance_dependency_digest(dep, "sha256"), 64, digest) != 0) {
+        l = chain_add_link(ctx, links, "base-model", name, 0,
+                           "the provenance gives no sha256 digest (64 lowercase hex) for it");
         goto out;
     }
-    ms_chain_root_text(digest, root);
+    chain_root_text(digest, root);
     if (++ctx->base_links > MAX_BASE_LINKS) {
-        l = ms_chain_add_link(ctx, links, "base-model", name, 0,
-                              "%s: more than %d base-model links in the chain", root,
-                              MAX_BASE_LINKS);
+        l = chain_add_link(ctx, links, "base-model", name, 0,
+                           "%s: more than %d base-model links in the chain", root, MAX_BASE_LINKS);
         goto out;
     }
     if (depth > p->max_depth) {
-        l = ms_chain_add_link(
+        l = chain_add_link(
             ctx, links, "base-model", name, 0,
             "%s: the chain of base models is deeper than policy.base_model.max_depth "
             "(%u)",
@@ -303,25 +301,24 @@ static int link_base(chain_ctx *ctx, const ms_provenance_dependency *dep, const 
     }
     for (size_t i = 0; i < seen->n; i++)
         if (memcmp(seen->digests[i], digest, MS_SHA256_SIZE) == 0) {
-            l = ms_chain_add_link(ctx, links, "base-model", name, 0,
-                                  "%s: cycle (this digest already appears in the chain)", root);
+            l = chain_add_link(ctx, links, "base-model", name, 0,
+                               "%s: cycle (this digest already appears in the chain)", root);
             goto out;
         }
-    if ((rc = ms_chain_collect(ctx, digest, MS_OMS_PREDICATE_TYPE, &p->base_model_signers,
-                               "policy.base_model.signers", &t)) != 0)
+    if ((rc = chain_collect(ctx, digest, MS_OMS_PREDICATE_TYPE, &p->base_model_signers,
+                            "policy.base_model.signers", &t)) != 0)
         goto out;
     size_t good = t.n;
     for (size_t i = 0; i < t.n; i++)
         if (!oms_consistent(&ctx->claims->items[t.claims[i]]))
             good = i;
     if (t.n == 0 || good != t.n) {
-        l = ms_chain_add_link(ctx, links, "base-model", name, 0,
-                              t.n == 0
-                                  ? "no model signature for %s signed by a key in "
-                                    "policy.base_model.signers (%s)%s"
-                                  : "%s: a trusted model signature for it is inconsistent%.0s%s",
-                              root, ms_chain_signer_list(&p->base_model_signers, &names),
-                              ms_chain_ignored_suffix(&t, &tmp));
+        l = chain_add_link(ctx, links, "base-model", name, 0,
+                           t.n == 0 ? "no model signature for %s signed by a key in "
+                                      "policy.base_model.signers (%s)%s"
+                                    : "%s: a trusted model signature for it is inconsistent%.0s%s",
+                           root, chain_signer_list(&p->base_model_signers, &names),
+                           chain_ignored_suffix(&t, &tmp));
         goto out;
     }
     uint8_t(*grown)[MS_SHA256_SIZE] = realloc(seen->digests, (seen->n + 1) * sizeof *grown);
@@ -337,11 +334,11 @@ static int link_base(chain_ctx *ctx, const ms_provenance_dependency *dep, const 
     size_t failed = 0;
     for (size_t i = 0; i < nested.n; i++)
         failed += !nested.items[i].ok;
-    l = ms_chain_add_link(ctx, links, "base-model", name, failed == 0,
-                          "%s signed by \"%s\" (line %zu; files not present, not re-hashed)%s%s",
-                          root, p->base_model_signers.names.items[t.signer[0]],
-                          ctx->claims->items[t.claims[0]].line_number,
-                          failed ? "; its own chain fails" : "", ms_chain_ignored_suffix(&t, &tmp));
+    l = chain_add_link(ctx, links, "base-model", name, failed == 0,
+                       "%s signed by \"%s\" (line %zu; files not present, not re-hashed)%s%s", root,
+                       p->base_model_signers.names.items[t.signer[0]],
+                       ctx->claims->items[t.claims[0]].line_number,
+                       failed ? "; its own chain fails" : "", chain_ignored_suffix(&t, &tmp));
     if (l) {
         l->links = nested.items;
         l->n_links = nested.n;
@@ -354,16 +351,16 @@ out:
     if (!rc && !l)
         rc = MS_ENOMEM;
     for (size_t i = 0; i < nested.n; i++)
-        ms_chain_clear_link(&nested.items[i]);
+        chain_clear_link(&nested.items[i]);
     free(nested.items);
-    ms_chain_trusted_clear(&t);
+    chain_trusted_clear(&t);
     ms_buf_free(&tmp);
     ms_buf_free(&names);
     return rc;
 }
 
-int ms_chain_links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_provenance *pv,
-                        int state, link_list *links)
+int chain_links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_provenance *pv, int state,
+                     link_list *links)
 {
     const ms_policy *p = ctx->policy;
     seen_list seen = {0};
@@ -371,12 +368,12 @@ int ms_chain_links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_pro
     size_t n = 0;
     int rc = 0;
     if (!p->has_base_model)
-        return ms_chain_add_link(ctx, links, "base-model", NULL, 1, "not required by the policy")
+        return chain_add_link(ctx, links, "base-model", NULL, 1, "not required by the policy")
                    ? 0
                    : MS_ENOMEM;
     if (state < 0)
-        return ms_chain_add_link(ctx, links, "base-model", NULL, 0,
-                                 "no trusted provenance to name the base model")
+        return chain_add_link(ctx, links, "base-model", NULL, 0,
+                              "no trusted provenance to name the base model")
                    ? 0
                    : MS_ENOMEM;
     if (!(seen.digests = malloc(sizeof *seen.digests)))
@@ -384,17 +381,17 @@ int ms_chain_links_base(chain_ctx *ctx, const ms_chain_result *res, const ms_pro
     memcpy(seen.digests[0], res->model_digest, MS_SHA256_SIZE);
     seen.n = 1;
     for (size_t i = 0; pv && i < pv->n_deps && !rc; i++) {
-        if (!ms_chain_is_role(&pv->deps[i], "base-model"))
+        if (!chain_is_role(&pv->deps[i], "base-model"))
             continue;
         n++;
-        rc = link_base(ctx, &pv->deps[i], ms_chain_dep_label(&pv->deps[i], i, label, sizeof label),
-                       1, &seen, links);
+        rc = link_base(ctx, &pv->deps[i], chain_dep_label(&pv->deps[i], i, label, sizeof label), 1,
+                       &seen, links);
     }
     if (!rc && n == 0 &&
-        !ms_chain_add_link(ctx, links, "base-model", NULL, !p->base_model_required, "%s%s",
-                           pv ? "the provenance names no base model" : "no provenance",
-                           p->base_model_required ? " (policy.base_model.required)"
-                                                  : "; none required"))
+        !chain_add_link(ctx, links, "base-model", NULL, !p->base_model_required, "%s%s",
+                        pv ? "the provenance names no base model" : "no provenance",
+                        p->base_model_required ? " (policy.base_model.required)"
+                                               : "; none required"))
         rc = MS_ENOMEM;
     free(seen.digests);
     return rc;

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "modelseal/policy.h"
 #include "modelseal/sigstore.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MAX_LIST 4096 /* entries in any list of a policy */
 #define MAX_KEYS 256  /* keys in a policy */

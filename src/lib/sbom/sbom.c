@@ -13,10 +13,11 @@
 
 #include <openssl/evp.h>
 
-#include "modelseal/encoding.h"
+#include "hash/walk.h"
 #include "modelseal/policy.h"
 #include "modelseal/sbom.h"
-#include "modelseal/walk.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 #include "sbom_internal.h"
 
@@ -173,15 +174,25 @@ int ms_sbom_uuid_v5(const uint8_t ns[16], const void *name, size_t len, char out
 }
 
 int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev, const ms_sbom_options *o,
-                   ms_buf *out, ms_error *err)
+                   char **out, size_t *out_len, ms_error *err)
 {
+    ms_buf buf = MS_BUF_INIT;
+    int rc;
     switch (format) {
     case MS_SBOM_CYCLONEDX:
-        return ms_sbom_cyclonedx(ev, o, out, err);
+        rc = sbom_cyclonedx(ev, o, &buf, err);
+        break;
     case MS_SBOM_SPDX:
-        return ms_sbom_spdx(ev, o, out, err);
+        rc = sbom_spdx(ev, o, &buf, err);
+        break;
+    default:
+        rc = ms_error_set(err, MS_EINPUT, "unknown SBOM format %d", (int)format);
+        break;
     }
-    return ms_error_set(err, MS_EINPUT, "unknown SBOM format %d", (int)format);
+    if (rc == 0 && ms_buf_export(&buf, out, out_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
 }
 
 /* ---- policy mode -------------------------------------------------------------------------- */

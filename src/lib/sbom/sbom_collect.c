@@ -16,13 +16,13 @@
 
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
 #include "modelseal/provenance.h"
 #include "modelseal/sbom.h"
 #include "modelseal/sign.h"
 #include "modelseal/statement.h"
 #include "modelseal/verify.h"
+#include "util/encoding.h"
+#include "util/fs.h"
 
 #include "sbom_internal.h"
 
@@ -36,7 +36,8 @@ static void model_clear(ms_sbom_model *m)
     free(m->invocation_id);
     free(m->started_on);
     free(m->finished_on);
-    cJSON_Delete(m->external_parameters);
+    cJSON_Delete(sbom_model_parameters(m));
+    free(m->external_parameters_json);
     free(m->code.url);
     free(m->code.ref);
     for (size_t i = 0; i < m->n_datasets; i++) {
@@ -468,7 +469,8 @@ static int model_fill(collect_ctx *ctx, ms_sbom_model *m, const ms_sbom_signers 
         goto out;
     }
     if (pv->external_parameters &&
-        !(m->external_parameters = cJSON_Duplicate(pv->external_parameters, 1))) {
+        (!(m->priv = cJSON_Duplicate(pv->external_parameters, 1)) ||
+         !(m->external_parameters_json = cJSON_PrintUnformatted(sbom_model_parameters(m))))) {
         rc = ms_error_nomem(ctx->err);
         goto out;
     }

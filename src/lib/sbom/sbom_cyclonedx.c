@@ -138,7 +138,7 @@ static int add_model_card(sbom_tree *t, cJSON *component, const ms_sbom_model *m
                           const ms_sbom_options *o)
 {
     size_t n_params = 0;
-    for (const cJSON *c = m->external_parameters ? m->external_parameters->child : NULL; c;
+    for (const cJSON *c = sbom_model_parameters(m) ? sbom_model_parameters(m)->child : NULL; c;
          c = c->next)
         n_params++;
     if (!o->type_of_model && !m->n_datasets && !n_params)
@@ -163,7 +163,7 @@ static int add_model_card(sbom_tree *t, cJSON *component, const ms_sbom_model *m
     if (!params)
         return MS_ENOMEM;
     size_t i = 0;
-    for (const cJSON *c = m->external_parameters->child; c; c = c->next)
+    for (const cJSON *c = sbom_model_parameters(m)->child; c; c = c->next)
         params[i++] = c;
     qsort(params, n_params, sizeof *params, cmp_key);
     cJSON *props = sbom_array(t, card, "properties");
@@ -289,8 +289,7 @@ static int add_dependencies(sbom_tree *t, cJSON *bom, const ms_sbom_model *m)
     return rc;
 }
 
-int ms_sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
-                      ms_error *err)
+int sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
 {
     const ms_sbom_model *m = &ev->model;
     sbom_tree t = {0};

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/encoding.h"
+#include "util/encoding.h"
 
 #include "sbom_internal.h"
 

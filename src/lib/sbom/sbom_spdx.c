@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/encoding.h"
 #include "modelseal/hash.h"
 #include "modelseal/sbom.h"
 #include "modelseal/version.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 #include "sbom_internal.h"
 
@@ -371,7 +371,7 @@ static int make_namespace(spdx_ctx *c)
     return 0;
 }
 
-int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
+int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out, ms_error *err)
 {
     const ms_sbom_model *m = &ev->model;
     spdx_ctx c;
@@ -469,7 +469,7 @@ int ms_sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *o
     sbom_string(&c.t, me, "software_primaryPurpose", "model");
     if (o->type_of_model)
         sbom_string(&c.t, sbom_array(&c.t, me, "ai_typeOfModel"), NULL, o->type_of_model);
-    hyperparameters(&c, me, m->external_parameters);
+    hyperparameters(&c, me, sbom_model_parameters(m));
     if (m->has_provenance)
         training_info(&c, me, m);
     if (m->has_code)

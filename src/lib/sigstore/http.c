@@ -41,7 +41,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-int ms_http_url_allowed(const char *url)
+int http_url_allowed(const char *url)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
@@ -106,7 +106,7 @@ static void sleep_ms(long ms)
         ;
 }
 
-int ms_http_append_escaped(ms_buf *out, const char *s)
+int http_append_escaped(ms_buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
@@ -150,8 +150,8 @@ static int retryable(CURLcode code)
            code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING;
 }
 
-int ms_http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
-                           ms_buf *response, ms_error *err)
+int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
+                        ms_buf *response, ms_error *err)
 {
     ms_http_options o = {0, 0, -1, 0};
     struct curl_slist *headers = NULL;
@@ -175,7 +175,7 @@ int ms_http_perform_status(const ms_http_options *opts, const ms_http_request *r
     if (status)
         *status = 0;
     display_url(req->url, where, sizeof where);
-    if (!ms_http_url_allowed(req->url))
+    if (!http_url_allowed(req->url))
         return ms_error_set(err, MS_EENV,
                             "%s (%s): refused: only https:// URLs, or http:// to 127.0.0.1, ::1 "
                             "or localhost",
@@ -277,8 +277,8 @@ out:
     return rc;
 }
 
-int ms_http_perform(const ms_http_options *opts, const ms_http_request *req, ms_buf *response,
-                    ms_error *err)
+int http_perform(const ms_http_options *opts, const ms_http_request *req, ms_buf *response,
+                 ms_error *err)
 {
-    return ms_http_perform_status(opts, req, NULL, response, err);
+    return http_perform_status(opts, req, NULL, response, err);
 }

@@ -8,10 +8,8 @@
 
 #include <stddef.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
-
-#define MS_HTTP_HIDDEN __attribute__((visibility("hidden")))
+#include "util/buf.h"
 
 #define MS_HTTP_DEFAULT_TIMEOUT_MS 60000L
 #define MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -39,23 +37,23 @@ typedef struct ms_http_request {
 
 /* 1 when `url` may be requested: https://HOST..., or http:// with HOST 127.0.0.1, ::1 or
  * localhost. */
-MS_HTTP_HIDDEN int ms_http_url_allowed(const char *url);
+int http_url_allowed(const char *url);
 
 /* Perform the request. On 2xx the body replaces the contents of `response` and 0 is returned.
  * Anything else is MS_EENV with "<service> (<url>): <cause>" (the URL without its query):
  * refused URL, connection failure or timeout after the retries, HTTP status >= 300 (with a
  * short printable excerpt of the answer that never includes the bearer token or `secret`),
  * a truncated or oversized body. MS_ENOMEM. */
-MS_HTTP_HIDDEN int ms_http_perform(const ms_http_options *opts, const ms_http_request *req,
-                                   ms_buf *response, ms_error *err);
+int http_perform(const ms_http_options *opts, const ms_http_request *req, ms_buf *response,
+                 ms_error *err);
 
 /* The same with the final HTTP status in *status (when not NULL) and 0 also for 4xx answers
  * (their body in `response`), for callers that interpret error answers (OAuth token endpoint). */
-MS_HTTP_HIDDEN int ms_http_perform_status(const ms_http_options *opts, const ms_http_request *req,
-                                          long *status, ms_buf *response, ms_error *err);
+int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
+                        ms_buf *response, ms_error *err);
 
 /* Percent-encode `s` for a URL query or an application/x-www-form-urlencoded body
  * (unreserved characters kept). 0 or MS_ENOMEM. */
-MS_HTTP_HIDDEN int ms_http_append_escaped(ms_buf *out, const char *s);
+int http_append_escaped(ms_buf *out, const char *s);
 
 #endif

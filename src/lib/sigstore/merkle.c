@@ -11,8 +11,8 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
-#include "modelseal/encoding.h"
 #include "sigstore_internal.h"
+#include "util/encoding.h"
 
 /* The signature line prefix: U+2014 EM DASH, then a space. */
 #define EM_DASH "\xe2\x80\x94 "
@@ -260,8 +260,8 @@ out:
     return rc;
 }
 
-int ms_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log, EVP_PKEY *key,
-                             ms_error *err)
+int sigstore_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log,
+                                   EVP_PKEY *key, ms_error *err)
 {
     int named = 0;
     if (log->log_id_len < 4)
@@ -272,7 +272,8 @@ int ms_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log
         if (strcmp(s->name, log->key_name) != 0 || memcmp(s->hint, log->log_id, 4) != 0)
             continue;
         named = 1;
-        if (ms_log_key_verify(key, (const uint8_t *)cp->text, cp->text_len, s->sig, s->sig_len))
+        if (sigstore_log_key_verify(key, (const uint8_t *)cp->text, cp->text_len, s->sig,
+                                    s->sig_len))
             return 0;
     }
     if (!named)
@@ -285,13 +286,13 @@ int ms_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log
 int ms_checkpoint_verify(const ms_checkpoint *cp, const ms_trusted_root *root,
                          const uint8_t *log_id, size_t log_id_len, ms_error *err)
 {
-    const ms_log_instance *log = ms_log_find(root->tlogs, root->n_tlogs, log_id, log_id_len);
+    const ms_log_instance *log = sigstore_log_find(root->tlogs, root->n_tlogs, log_id, log_id_len);
     if (!log)
         return ms_error_set(err, MS_EINPUT, "the log is not in the trusted root");
-    EVP_PKEY *key = ms_log_key(log, err);
+    EVP_PKEY *key = sigstore_log_key(log, err);
     if (!key)
         return MS_EINPUT;
-    int rc = ms_checkpoint_verify_log(cp, log, key, err);
+    int rc = sigstore_checkpoint_verify_log(cp, log, key, err);
     EVP_PKEY_free(key);
     return rc;
 }

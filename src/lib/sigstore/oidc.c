@@ -22,16 +22,16 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define CALLBACK_PATH "/auth/callback"
 #define REQUEST_MAX 8192
 #define DISCOVERY_MAX ((size_t)256 << 10)
 #define INTERACTIVE_TIMEOUT_MS (300L * 1000)
 
-void ms_oidc_token_free(char *token)
+void oidc_token_free(char *token)
 {
     if (!token)
         return;
@@ -39,7 +39,7 @@ void ms_oidc_token_free(char *token)
     free(token);
 }
 
-void ms_base64url_encode(const uint8_t *data, size_t len, char *out)
+void base64url_encode(const uint8_t *data, size_t len, char *out)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -64,21 +64,21 @@ void ms_base64url_encode(const uint8_t *data, size_t len, char *out)
     out[o] = '\0';
 }
 
-int ms_pkce_verifier(char out[44])
+int pkce_verifier(char out[44])
 {
     uint8_t r[32];
     if (RAND_bytes(r, sizeof r) != 1)
         return MS_EENV;
-    ms_base64url_encode(r, sizeof r, out);
+    base64url_encode(r, sizeof r, out);
     OPENSSL_cleanse(r, sizeof r);
     return 0;
 }
 
-void ms_pkce_challenge(const char *verifier, char out[44])
+void pkce_challenge(const char *verifier, char out[44])
 {
     uint8_t d[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)verifier, strlen(verifier), d);
-    ms_base64url_encode(d, sizeof d, out);
+    base64url_encode(d, sizeof d, out);
 }
 
 /* ---- token shape and claims ---- */
@@ -151,7 +151,7 @@ out:
     return rc;
 }
 
-char *ms_jwt_claim(const char *token, const char *name)
+char *jwt_claim(const char *token, const char *name)
 {
     cJSON *claims = NULL;
     char *value = NULL;
@@ -164,7 +164,7 @@ char *ms_jwt_claim(const char *token, const char *name)
     return value;
 }
 
-int ms_jwt_claims(const char *token, char **subject, char **issuer, ms_error *err)
+int jwt_claims(const char *token, char **subject, char **issuer, ms_error *err)
 {
     cJSON *claims = NULL;
     *subject = *issuer = NULL;
@@ -212,7 +212,7 @@ static int adopt(const char *t, const char *source, char **out, ms_error *err)
     ms_error shape;
     int rc = check_shape(copy, &shape);
     if (rc != 0) {
-        ms_oidc_token_free(copy);
+        oidc_token_free(copy);
         return ms_error_set(err, rc, "identity token from %s: %s", source,
                             shape.message + strlen("identity token: "));
     }
@@ -237,7 +237,7 @@ static int github_token(const char *url, const char *bearer, const ms_http_optio
                            .url = (const char *)full.data,
                            .accept = "application/json",
                            .bearer = bearer};
-    if ((rc = ms_http_perform(http, &req, &body, err)) != 0)
+    if ((rc = http_perform(http, &req, &body, err)) != 0)
         goto out;
     if ((rc = ms_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 2,
                             "GitHub Actions OIDC answer", &json, err)) != 0)
@@ -298,8 +298,8 @@ static char *query_value(const char *query, const char *name, int *bad)
     return NULL;
 }
 
-int ms_oidc_parse_redirect(const char *line, const char *path, char **code, char **state,
-                           ms_error *err)
+int oidc_parse_redirect(const char *line, const char *path, char **code, char **state,
+                        ms_error *err)
 {
     int bad = 0, rc = -1;
     char *target = NULL, *error = NULL;
@@ -422,7 +422,7 @@ static int receive_redirect(int lfd, long timeout_ms, char **code, char **state,
             continue;
         }
         *eol = '\0';
-        int got = ms_oidc_parse_redirect(buf, CALLBACK_PATH, code, state, err);
+        int got = oidc_parse_redirect(buf, CALLBACK_PATH, code, state, err);
         reply(fd, got == 1);
         OPENSSL_cleanse(buf, sizeof buf);
         close(fd);
@@ -450,14 +450,14 @@ static int discover(const char *issuer, const ms_http_options *http, char **auth
     }
     ms_http_request req = {
         .service = "OIDC discovery", .url = (const char *)url.data, .accept = "application/json"};
-    if ((rc = ms_http_perform(http, &req, &body, err)) != 0 ||
+    if ((rc = http_perform(http, &req, &body, err)) != 0 ||
         (rc = ms_json_parse(body.data, body.len, DISCOVERY_MAX, "OIDC discovery document", &json,
                             err)) != 0)
         goto out;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(json, "authorization_endpoint");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "token_endpoint");
-    if (!cJSON_IsString(a) || !cJSON_IsString(t) || !ms_http_url_allowed(a->valuestring) ||
-        !ms_http_url_allowed(t->valuestring)) {
+    if (!cJSON_IsString(a) || !cJSON_IsString(t) || !http_url_allowed(a->valuestring) ||
+        !http_url_allowed(t->valuestring)) {
         rc = ms_error_set(err, MS_EINPUT,
                           "OIDC discovery document (%s): authorization_endpoint or "
                           "token_endpoint missing or not an https:// URL",
@@ -484,10 +484,10 @@ static int exchange_code(const char *token_ep, const char *client_id, const char
     long status = 0;
     int rc;
     if (ms_buf_append_str(&form, "grant_type=authorization_code&code=") ||
-        ms_http_append_escaped(&form, code) || ms_buf_append_str(&form, "&redirect_uri=") ||
-        ms_http_append_escaped(&form, redirect_uri) || ms_buf_append_str(&form, "&client_id=") ||
-        ms_http_append_escaped(&form, client_id) || ms_buf_append_str(&form, "&code_verifier=") ||
-        ms_http_append_escaped(&form, verifier)) {
+        http_append_escaped(&form, code) || ms_buf_append_str(&form, "&redirect_uri=") ||
+        http_append_escaped(&form, redirect_uri) || ms_buf_append_str(&form, "&client_id=") ||
+        http_append_escaped(&form, client_id) || ms_buf_append_str(&form, "&code_verifier=") ||
+        http_append_escaped(&form, verifier)) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -498,7 +498,7 @@ static int exchange_code(const char *token_ep, const char *client_id, const char
                            .content_type = "application/x-www-form-urlencoded",
                            .accept = "application/json",
                            .secret = code};
-    if ((rc = ms_http_perform_status(http, &req, &status, &body, err)) != 0)
+    if ((rc = http_perform_status(http, &req, &status, &body, err)) != 0)
         goto out;
     if ((rc = ms_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 4, "OIDC token answer", &json,
                             err)) != 0)
@@ -540,13 +540,13 @@ static int interactive_token(const ms_sigstore_sign_options *opts, const char *i
 
     if ((rc = discover(issuer, http, &auth_ep, &token_ep, err)) != 0)
         goto out;
-    if (ms_pkce_verifier(verifier) != 0 || RAND_bytes(r, sizeof r) != 1) {
+    if (pkce_verifier(verifier) != 0 || RAND_bytes(r, sizeof r) != 1) {
         rc = ms_error_set(err, MS_EENV, "OIDC: no randomness for PKCE");
         goto out;
     }
-    ms_base64url_encode(r, 16, state);
-    ms_base64url_encode(r + 16, 16, nonce);
-    ms_pkce_challenge(verifier, challenge);
+    base64url_encode(r, 16, state);
+    base64url_encode(r + 16, 16, nonce);
+    pkce_challenge(verifier, challenge);
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -561,8 +561,8 @@ static int interactive_token(const ms_sigstore_sign_options *opts, const char *i
     if (ms_buf_append_str(&url, auth_ep) ||
         ms_buf_append_str(&url, strchr(auth_ep, '?') ? "&" : "?") ||
         ms_buf_append_str(&url, "response_type=code&client_id=") ||
-        ms_http_append_escaped(&url, client_id) || ms_buf_append_str(&url, "&redirect_uri=") ||
-        ms_http_append_escaped(&url, redirect) ||
+        http_append_escaped(&url, client_id) || ms_buf_append_str(&url, "&redirect_uri=") ||
+        http_append_escaped(&url, redirect) ||
         ms_buf_append_str(&url, "&scope=openid%20email&state=") || ms_buf_append_str(&url, state) ||
         ms_buf_append_str(&url, "&nonce=") || ms_buf_append_str(&url, nonce) ||
         ms_buf_append_str(&url, "&code_challenge=") || ms_buf_append_str(&url, challenge) ||
@@ -587,9 +587,9 @@ static int interactive_token(const ms_sigstore_sign_options *opts, const char *i
     }
     if ((rc = exchange_code(token_ep, client_id, code, redirect, verifier, http, out, err)) != 0)
         goto out;
-    tok_nonce = ms_jwt_claim(*out, "nonce");
+    tok_nonce = jwt_claim(*out, "nonce");
     if (tok_nonce && strcmp(tok_nonce, nonce) != 0) {
-        ms_oidc_token_free(*out);
+        oidc_token_free(*out);
         *out = NULL;
         rc = ms_error_set(err, MS_EENV, "OIDC: the identity token's nonce is not ours");
     }
@@ -609,7 +609,7 @@ out:
     return rc;
 }
 
-int ms_oidc_token_available(const ms_sigstore_sign_options *opts, const char *issuer, ms_error *err)
+int oidc_token_available(const ms_sigstore_sign_options *opts, const char *issuer, ms_error *err)
 {
     const char *env = getenv("SIGSTORE_ID_TOKEN");
     const char *gh_url = getenv("ACTIONS_ID_TOKEN_REQUEST_URL");
@@ -627,8 +627,8 @@ int ms_oidc_token_available(const ms_sigstore_sign_options *opts, const char *is
     return 0;
 }
 
-int ms_oidc_get_token(const ms_sigstore_sign_options *opts, const char *issuer,
-                      const ms_http_options *http, char **token, ms_error *err)
+int oidc_get_token(const ms_sigstore_sign_options *opts, const char *issuer,
+                   const ms_http_options *http, char **token, ms_error *err)
 {
     const char *env;
     *token = NULL;
@@ -640,7 +640,7 @@ int ms_oidc_get_token(const ms_sigstore_sign_options *opts, const char *issuer,
     const char *gh_tok = getenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN");
     if (gh_url && *gh_url && gh_tok && *gh_tok)
         return github_token(gh_url, gh_tok, http, token, err);
-    int rc = ms_oidc_token_available(opts, issuer, err);
+    int rc = oidc_token_available(opts, issuer, err);
     if (rc != 0)
         return rc;
     return interactive_token(opts, issuer, http, token, err);

@@ -92,7 +92,7 @@ int ms_rfc3161_verify(const uint8_t *der, size_t len, const uint8_t *data, size_
         }
         tst = TS_RESP_get_tst_info(resp);
     }
-    if (!tst || ms_asn1_time_unix(TS_TST_INFO_get_time(tst), &t) != 0) {
+    if (!tst || sigstore_asn1_time_unix(TS_TST_INFO_get_time(tst), &t) != 0) {
         rc = ms_error_set(err, MS_EINPUT, "no readable TSTInfo genTime");
         goto out;
     }
@@ -103,10 +103,10 @@ int ms_rfc3161_verify(const uint8_t *der, size_t len, const uint8_t *data, size_
     int in_window = 0;
     for (size_t i = 0; i < root->n_tsas; i++) {
         const ms_authority *tsa = &root->tsas[i];
-        if (!ms_time_in_range(&tsa->valid, t))
+        if (!sigstore_time_in_range(&tsa->valid, t))
             continue;
         in_window = 1;
-        STACK_OF(X509) *chain = ms_authority_chain(tsa, err);
+        STACK_OF(X509) *chain = sigstore_authority_chain(tsa, err);
         if (!chain) {
             rc = MS_EINPUT;
             goto out;
@@ -122,7 +122,7 @@ int ms_rfc3161_verify(const uint8_t *der, size_t len, const uint8_t *data, size_
     if (!in_window)
         rc = ms_error_set(err, MS_EVERIFY,
                           "genTime %s is outside every trusted timestamp authority's validity",
-                          ms_time_format(t, when, sizeof when));
+                          sigstore_time_format(t, when, sizeof when));
     else
         rc = ms_error_set(err, MS_EVERIFY,
                           "not signed over this signature by a trusted timestamp authority (%s)",

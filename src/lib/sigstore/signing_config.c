@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/json.h"
 #include "modelseal/sigstore.h"
 #include "sigstore_sign_internal.h"
+#include "util/json.h"
 
 static void services_free(ms_sigstore_service *list, size_t n)
 {
@@ -19,7 +19,7 @@ static void services_free(ms_sigstore_service *list, size_t n)
     free(list);
 }
 
-void ms_signing_config_free(ms_signing_config *c)
+void signing_config_free(ms_signing_config *c)
 {
     if (!c)
         return;
@@ -75,7 +75,7 @@ static int parse_service(const cJSON *obj, ms_sigstore_service *s, const char *w
     if (strlen(url->valuestring) > MS_SIGNING_CONFIG_URL_MAX)
         return ms_error_set(err, MS_EINPUT, "%s: %s.url: longer than %d characters", what, where,
                             MS_SIGNING_CONFIG_URL_MAX);
-    if (!ms_http_url_allowed(url->valuestring))
+    if (!http_url_allowed(url->valuestring))
         return ms_error_set(err, MS_EINPUT,
                             "%s: %s.url: not https:// (plain http:// only to a loopback host)",
                             what, where);
@@ -170,8 +170,8 @@ static int parse_selector(const cJSON *root, const char *name, ms_service_select
     return 0;
 }
 
-int ms_signing_config_parse(const uint8_t *json, size_t len, const char *what,
-                            ms_signing_config **out, ms_error *err)
+int signing_config_parse(const uint8_t *json, size_t len, const char *what, ms_signing_config **out,
+                         ms_error *err)
 {
     static const char *const known[] = {"mediaType",     "caUrls",  "oidcUrls",
                                         "rekorTlogUrls", "tsaUrls", "rekorTlogConfig",
@@ -209,7 +209,7 @@ int ms_signing_config_parse(const uint8_t *json, size_t len, const char *what,
     *out = c;
     c = NULL;
 out:
-    ms_signing_config_free(c);
+    signing_config_free(c);
     cJSON_Delete(root);
     return rc;
 }
@@ -233,8 +233,8 @@ static int pick(const ms_sigstore_service *list, size_t n, long major, int64_t n
     return sel == MS_SELECT_EXACT && *n_out < count ? -1 : 0;
 }
 
-int ms_signing_config_select(const ms_signing_config *c, int64_t now, const char *what,
-                             ms_sigstore_services *out, ms_error *err)
+int signing_config_select(const ms_signing_config *c, int64_t now, const char *what,
+                          ms_sigstore_services *out, ms_error *err)
 {
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < c->n_cas && !out->ca; i++) {

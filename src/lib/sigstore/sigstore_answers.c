@@ -14,9 +14,9 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define ANSWER_JSON_MAX ((size_t)4 << 20)
 #define FULCIO_MAX_CHAIN 10
@@ -29,7 +29,7 @@ static char *b64(const void *data, size_t len)
     return ms_base64_encode(data, len);
 }
 
-int ms_sign_add_base64(cJSON *obj, const char *name, const void *data, size_t len)
+int answers_add_base64(cJSON *obj, const char *name, const void *data, size_t len)
 {
     char *s = b64(data, len);
     int ok = s && cJSON_AddStringToObject(obj, name, s);
@@ -112,8 +112,8 @@ static const char *string_member(const cJSON *obj, const char *name)
 
 /* ---- Fulcio ---- */
 
-int ms_fulcio_parse_response(const uint8_t *json, size_t len, const char *service,
-                             uint8_t **leaf_der, size_t *leaf_len, ms_error *err)
+int answers_fulcio_parse_response(const uint8_t *json, size_t len, const char *service,
+                                  uint8_t **leaf_der, size_t *leaf_len, ms_error *err)
 {
     cJSON *root = NULL;
     BIO *bio = NULL;
@@ -227,7 +227,7 @@ static int add_hex_as_b64(cJSON *obj, const char *name, const char *hex, size_t 
     if (!hex || strlen(hex) > 2 * max || ms_hex_decode(hex, strlen(hex), raw, max, &n) != 0 ||
         n == 0)
         return MS_EINPUT;
-    return ms_sign_add_base64(obj, name, raw, n) ? MS_ENOMEM : 0;
+    return answers_add_base64(obj, name, raw, n) ? MS_ENOMEM : 0;
 }
 
 static cJSON *add_decimal(cJSON *obj, const char *name, uint64_t v)
@@ -237,10 +237,11 @@ static cJSON *add_decimal(cJSON *obj, const char *name, uint64_t v)
     return cJSON_AddStringToObject(obj, name, s);
 }
 
-int ms_rekor_v1_parse_response(const uint8_t *json, size_t len, const char *service,
-                               const char *kind, const uint8_t digest[32], const uint8_t *signature,
-                               size_t sig_len, const uint8_t *leaf_der, size_t leaf_len,
-                               cJSON **entry, ms_error *err)
+int answers_rekor_v1_parse_response(const uint8_t *json, size_t len, const char *service,
+                                    const char *kind, const uint8_t digest[32],
+                                    const uint8_t *signature, size_t sig_len,
+                                    const uint8_t *leaf_der, size_t leaf_len, cJSON **entry,
+                                    ms_error *err)
 {
     cJSON *root = NULL, *body = NULL, *e = NULL;
     uint8_t *body_raw = NULL;
@@ -362,10 +363,11 @@ out:
 
 /* ---- Rekor v2 ---- */
 
-int ms_rekor_v2_parse_response(const uint8_t *json, size_t len, const char *service,
-                               const char *want_kind, const uint8_t digest[32],
-                               const uint8_t *signature, size_t sig_len, const uint8_t *leaf_der,
-                               size_t leaf_len, cJSON **entry, ms_error *err)
+int answers_rekor_v2_parse_response(const uint8_t *json, size_t len, const char *service,
+                                    const char *want_kind, const uint8_t digest[32],
+                                    const uint8_t *signature, size_t sig_len,
+                                    const uint8_t *leaf_der, size_t leaf_len, cJSON **entry,
+                                    ms_error *err)
 {
     cJSON *root = NULL, *body = NULL;
     uint8_t *body_raw = NULL;

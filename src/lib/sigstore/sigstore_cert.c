@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
 
 /* ---- the leaf certificate ---- */
 
@@ -21,26 +22,24 @@ static int is_self_signed(X509 *x)
     return (X509_get_extension_flags(x) & EXFLAG_SS) != 0;
 }
 
-int ms_sigstore_load_material(ms_sigstore_vctx *c, ms_error *err)
+int sv_load_material(ms_sigstore_vctx *c, ms_error *err)
 {
     size_t n = ms_bundle_certificate_count(c->bundle);
     ms_bundle_material kind = ms_bundle_material_kind(c->bundle);
     if (c->key) {
         if (kind != MS_MATERIAL_PUBLIC_KEY)
-            return ms_sigstore_fail(
-                err, MS_EVERIFY, "public key",
-                "the bundle is signed with a certificate, not with a managed key");
+            return sv_fail(err, MS_EVERIFY, "public key",
+                           "the bundle is signed with a certificate, not with a managed key");
         return 0;
     }
     if (kind == MS_MATERIAL_PUBLIC_KEY)
-        return ms_sigstore_fail(err, MS_EVERIFY, "certificate chain",
-                                "the bundle is signed with a managed key, not with a certificate");
+        return sv_fail(err, MS_EVERIFY, "certificate chain",
+                       "the bundle is signed with a managed key, not with a certificate");
     if (kind != MS_MATERIAL_CERTIFICATE && kind != MS_MATERIAL_X509_CHAIN)
-        return ms_sigstore_fail(err, MS_EINPUT, "certificate chain",
-                                "the bundle carries no certificate");
+        return sv_fail(err, MS_EINPUT, "certificate chain", "the bundle carries no certificate");
     if (n == 0)
-        return ms_sigstore_fail(err, MS_EINPUT, "certificate chain",
-                                "the bundle's certificate chain is empty");
+        return sv_fail(err, MS_EINPUT, "certificate chain",
+                       "the bundle's certificate chain is empty");
     if (!(c->intermediates = sk_X509_new_null()) || !(c->leaf_chain = ms_x509_chain_new()))
         return ms_error_nomem(err);
     for (size_t i = 0; i < n; i++) {
@@ -51,8 +50,7 @@ int ms_sigstore_load_material(ms_sigstore_vctx *c, ms_error *err)
         ERR_clear_error();
         if (!x || p != der + len) {
             X509_free(x);
-            return ms_sigstore_fail(err, MS_EINPUT, "certificate chain",
-                                    "certificate %zu is not DER", i);
+            return sv_fail(err, MS_EINPUT, "certificate chain", "certificate %zu is not DER", i);
         }
         if (i == 0) {
             c->leaf = x;
@@ -65,24 +63,24 @@ int ms_sigstore_load_material(ms_sigstore_vctx *c, ms_error *err)
             return ms_error_nomem(err);
         }
         if (is_self_signed(x))
-            return ms_sigstore_fail(
+            return sv_fail(
                 err, MS_EVERIFY, "certificate chain",
                 "the bundle carries a root certificate; trust comes from the trusted root");
     }
     if (is_self_signed(c->leaf))
-        return ms_sigstore_fail(err, MS_EVERIFY, "certificate chain",
-                                "the signing certificate is self-signed");
+        return sv_fail(err, MS_EVERIFY, "certificate chain",
+                       "the signing certificate is self-signed");
     return ms_x509_chain_add_der(c->leaf_chain, c->leaf_der, c->leaf_der_len, err);
 }
 
-int ms_sigstore_check_identity(ms_sigstore_vctx *c, ms_error *err)
+int sv_check_identity(ms_sigstore_vctx *c, ms_error *err)
 {
     const char *want_issuer = c->policy->issuer;
     if (!ms_x509_leaf_has_identity(c->leaf_chain, c->policy->identity)) {
         char *id = ms_x509_leaf_identity(c->leaf_chain);
-        int rc = ms_sigstore_fail(err, MS_EVERIFY, "certificate identity",
-                                  "the certificate is for %s, not %s", id ? id : "no identity",
-                                  c->policy->identity);
+        int rc =
+            sv_fail(err, MS_EVERIFY, "certificate identity", "the certificate is for %s, not %s",
+                    id ? id : "no identity", c->policy->identity);
         free(id);
         return rc;
     }
@@ -90,21 +88,20 @@ int ms_sigstore_check_identity(ms_sigstore_vctx *c, ms_error *err)
     if (!issuer)
         issuer = ms_x509_leaf_extension_string(c->leaf_chain, MS_FULCIO_OID_ISSUER_V1);
     if (!issuer || strcmp(issuer, want_issuer) != 0) {
-        int rc =
-            ms_sigstore_fail(err, MS_EVERIFY, "certificate issuer", "the OIDC issuer is %s, not %s",
-                             issuer ? issuer : "absent", want_issuer);
+        int rc = sv_fail(err, MS_EVERIFY, "certificate issuer", "the OIDC issuer is %s, not %s",
+                         issuer ? issuer : "absent", want_issuer);
         free(issuer);
         return rc;
     }
     free(issuer);
     uint32_t xku = X509_get_extended_key_usage(c->leaf);
     if (!(X509_get_extension_flags(c->leaf) & EXFLAG_XKUSAGE) || !(xku & XKU_CODE_SIGN))
-        return ms_sigstore_fail(err, MS_EVERIFY, "certificate usage",
-                                "the certificate lacks the codeSigning extended key usage");
+        return sv_fail(err, MS_EVERIFY, "certificate usage",
+                       "the certificate lacks the codeSigning extended key usage");
     if ((X509_get_extension_flags(c->leaf) & EXFLAG_KUSAGE) &&
         !(X509_get_key_usage(c->leaf) & KU_DIGITAL_SIGNATURE))
-        return ms_sigstore_fail(err, MS_EVERIFY, "certificate usage",
-                                "the certificate's key usage lacks digitalSignature");
+        return sv_fail(err, MS_EVERIFY, "certificate usage",
+                       "the certificate's key usage lacks digitalSignature");
     return 0;
 }
 
@@ -114,27 +111,26 @@ int ms_sigstore_check_identity(ms_sigstore_vctx *c, ms_error *err)
  * on the time, so the path is built and checked once, at the earliest time; then every
  * certificate of the path must be valid at each other time. On success *issuer is the leaf's
  * issuer (up-referenced). */
-int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err)
+int sv_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err)
 {
     char when[40], detail[160] = "no certificate authority of the trusted root was valid then";
     int64_t nb, na, first = c->times[0];
-    if (ms_asn1_time_unix(X509_get0_notBefore(c->leaf), &nb) != 0 ||
-        ms_asn1_time_unix(X509_get0_notAfter(c->leaf), &na) != 0)
-        return ms_sigstore_fail(err, MS_EINPUT, "certificate chain",
-                                "unreadable certificate validity");
+    if (sigstore_asn1_time_unix(X509_get0_notBefore(c->leaf), &nb) != 0 ||
+        sigstore_asn1_time_unix(X509_get0_notAfter(c->leaf), &na) != 0)
+        return sv_fail(err, MS_EINPUT, "certificate chain", "unreadable certificate validity");
     for (size_t i = 0; i < c->n_times; i++) {
         int64_t t = c->times[i];
         first = t < first ? t : first;
         if (t < nb || t > na) {
             char b[40], a[40];
-            return ms_sigstore_fail(
-                err, MS_EVERIFY, "signing time",
-                "the verified time %s is outside the certificate's validity (%s to %s)",
-                ms_time_format(t, when, sizeof when), ms_time_format(nb, b, sizeof b),
-                ms_time_format(na, a, sizeof a));
+            return sv_fail(err, MS_EVERIFY, "signing time",
+                           "the verified time %s is outside the certificate's validity (%s to %s)",
+                           sigstore_time_format(t, when, sizeof when),
+                           sigstore_time_format(nb, b, sizeof b),
+                           sigstore_time_format(na, a, sizeof a));
         }
     }
-    ms_time_format(first, when, sizeof when);
+    sigstore_time_format(first, when, sizeof when);
     for (size_t i = 0; i < c->root->n_cas; i++) {
         const ms_authority *ca = &c->root->cas[i];
         STACK_OF(X509) *ca_chain = NULL, *untrusted = NULL;
@@ -142,11 +138,11 @@ int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err)
         X509_STORE_CTX *ctx = NULL;
         int ok = 1, n;
         for (size_t k = 0; k < c->n_times; k++)
-            ok = ok && ms_time_in_range(&ca->valid, c->times[k]);
+            ok = ok && sigstore_time_in_range(&ca->valid, c->times[k]);
         if (!ok)
             continue;
         ok = 0;
-        if (!(ca_chain = ms_authority_chain(ca, err)))
+        if (!(ca_chain = sigstore_authority_chain(ca, err)))
             return MS_EINPUT;
         n = sk_X509_num(ca_chain);
         if (!(store = X509_STORE_new()) || !(ctx = X509_STORE_CTX_new()) ||
@@ -174,15 +170,15 @@ int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err)
         ok = sk_X509_num(path) >= 2;
         for (int k = 0; ok && k < sk_X509_num(path); k++) {
             X509 *x = sk_X509_value(path, k);
-            if (ms_asn1_time_unix(X509_get0_notBefore(x), &nb) != 0 ||
-                ms_asn1_time_unix(X509_get0_notAfter(x), &na) != 0) {
+            if (sigstore_asn1_time_unix(X509_get0_notBefore(x), &nb) != 0 ||
+                sigstore_asn1_time_unix(X509_get0_notAfter(x), &na) != 0) {
                 ok = 0;
                 break;
             }
             for (size_t m = 0; ok && m < c->n_times; m++) {
                 if (c->times[m] < nb || c->times[m] > na) {
                     snprintf(detail, sizeof detail, "a CA certificate was not valid at %s",
-                             ms_time_format(c->times[m], when, sizeof when));
+                             sigstore_time_format(c->times[m], when, sizeof when));
                     ok = 0;
                 }
             }
@@ -200,10 +196,9 @@ int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err)
         if (ok)
             return 0;
     }
-    return ms_sigstore_fail(
-        err, MS_EVERIFY, "certificate chain",
-        "the certificate does not chain to a Fulcio CA of the trusted root at %s (%s)", when,
-        detail);
+    return sv_fail(err, MS_EVERIFY, "certificate chain",
+                   "the certificate does not chain to a Fulcio CA of the trusted root at %s (%s)",
+                   when, detail);
 }
 
 static int put_be(uint8_t *p, uint64_t v, int n)
@@ -241,7 +236,7 @@ static int sct_signed_data(const SCT *sct, const uint8_t issuer_hash[32], const 
     return 0;
 }
 
-int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
+int sv_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
 {
     STACK_OF(SCT) *scts = X509_get_ext_d2i(c->leaf, NID_ct_precert_scts, NULL, NULL);
     X509 *pre = NULL;
@@ -252,7 +247,7 @@ int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
     int rc, idx, tbs_len, spki_len;
     ERR_clear_error();
     if (!scts || sk_SCT_num(scts) == 0) {
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "SCT", "the certificate carries no embedded SCT");
+        rc = sv_fail(err, MS_EVERIFY, "SCT", "the certificate carries no embedded SCT");
         goto out;
     }
     /* The precertificate's TBSCertificate: the leaf's, without the SCT list (and poison). */
@@ -278,7 +273,7 @@ int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
         size_t sig_len = SCT_get0_signature(sct, &sig);
         const ms_log_instance *log =
             SCT_get_version(sct) == SCT_VERSION_V1
-                ? ms_log_find(c->root->ctlogs, c->root->n_ctlogs, id, id_len)
+                ? sigstore_log_find(c->root->ctlogs, c->root->n_ctlogs, id, id_len)
                 : NULL;
         if (!log) {
             unknown++;
@@ -288,33 +283,31 @@ int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
             rc = ms_error_nomem(err);
             goto out;
         }
-        EVP_PKEY *key = ms_log_key(log, err);
+        EVP_PKEY *key = sigstore_log_key(log, err);
         if (!key) {
             rc = MS_EINPUT;
             goto out;
         }
-        int valid = ms_log_key_verify(key, data.data, data.len, sig, sig_len);
+        int valid = sigstore_log_key_verify(key, data.data, data.len, sig, sig_len);
         EVP_PKEY_free(key);
         if (!valid) {
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "SCT", "the SCT of %s does not verify",
-                                  log->key_name);
+            rc = sv_fail(err, MS_EVERIFY, "SCT", "the SCT of %s does not verify", log->key_name);
             goto out;
         }
         int64_t t = (int64_t)(SCT_get_timestamp(sct) / 1000);
-        if (!ms_time_in_range(&log->valid, t)) {
+        if (!sigstore_time_in_range(&log->valid, t)) {
             char when[40];
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "SCT",
-                                  "the key of %s was not valid at the SCT's time %s", log->key_name,
-                                  ms_time_format(t, when, sizeof when));
+            rc = sv_fail(err, MS_EVERIFY, "SCT", "the key of %s was not valid at the SCT's time %s",
+                         log->key_name, sigstore_time_format(t, when, sizeof when));
             goto out;
         }
         verified++;
     }
     if (verified == 0) {
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "SCT",
-                              "none of the %zu embedded SCT%s is from a CT log of "
-                              "the trusted root",
-                              unknown, unknown == 1 ? "" : "s");
+        rc = sv_fail(err, MS_EVERIFY, "SCT",
+                     "none of the %zu embedded SCT%s is from a CT log of "
+                     "the trusted root",
+                     unknown, unknown == 1 ? "" : "s");
         goto out;
     }
     rc = 0;

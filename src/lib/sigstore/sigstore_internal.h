@@ -13,8 +13,6 @@
 #include "modelseal/error.h"
 #include "modelseal/sigstore.h"
 
-#define MS_SIGSTORE_HIDDEN __attribute__((visibility("hidden")))
-
 #define MS_LOG_ID_MAX 64
 
 /* A closed interval of unix seconds; `end` is INT64_MAX when open. */
@@ -62,33 +60,33 @@ struct ms_trusted_root {
 };
 
 /* The log of `list` with this log ID, or NULL. */
-MS_SIGSTORE_HIDDEN const ms_log_instance *ms_log_find(const ms_log_instance *list, size_t n,
-                                                      const uint8_t *log_id, size_t log_id_len);
+const ms_log_instance *sigstore_log_find(const ms_log_instance *list, size_t n,
+                                         const uint8_t *log_id, size_t log_id_len);
 
 /* 1 when t is in the closed interval. */
-MS_SIGSTORE_HIDDEN int ms_time_in_range(const ms_time_range *r, int64_t t);
+int sigstore_time_in_range(const ms_time_range *r, int64_t t);
 
 /* The log's key, decoded (EVP_PKEY_free it); NULL with err set (MS_EINPUT naming the trusted
  * root field) when it is not an ECDSA, Ed25519 or RSA public key. */
-MS_SIGSTORE_HIDDEN EVP_PKEY *ms_log_key(const ms_log_instance *log, ms_error *err);
+EVP_PKEY *sigstore_log_key(const ms_log_instance *log, ms_error *err);
 
 /* The authority's chain, decoded (sk_X509_pop_free it); NULL with err set when a certificate
  * does not decode. */
-MS_SIGSTORE_HIDDEN STACK_OF(X509) * ms_authority_chain(const ms_authority *a, ms_error *err);
+STACK_OF(X509) * sigstore_authority_chain(const ms_authority *a, ms_error *err);
 
 /* Verify `sig` over `msg` with a log key: ECDSA hashes the message with the curve's hash
  * (SHA-256/384/512), RSA with SHA-256 (PKCS#1 v1.5), Ed25519 signs it as is. 1 when valid. */
-MS_SIGSTORE_HIDDEN int ms_log_key_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                                         const uint8_t *sig, size_t sig_len);
+int sigstore_log_key_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+                            size_t sig_len);
 
 /* ms_checkpoint_verify with the log and its decoded key. */
-MS_SIGSTORE_HIDDEN int ms_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log,
-                                                EVP_PKEY *key, ms_error *err);
+int sigstore_checkpoint_verify_log(const ms_checkpoint *cp, const ms_log_instance *log,
+                                   EVP_PKEY *key, ms_error *err);
 
 /* An ASN.1 UTCTime / GeneralizedTime as unix seconds. 0 or -1. */
-MS_SIGSTORE_HIDDEN int ms_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
+int sigstore_asn1_time_unix(const ASN1_TIME *t, int64_t *out);
 
 /* "2023-07-12T15:56:36Z" for messages (buf of at least 32 bytes). */
-MS_SIGSTORE_HIDDEN const char *ms_time_format(int64_t t, char *buf, size_t size);
+const char *sigstore_time_format(int64_t t, char *buf, size_t size);
 
 #endif

@@ -22,12 +22,15 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
 #include "modelseal/bundle.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "sigstore_sign_internal.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define KEY_DETAILS "PKIX_ECDSA_P256_SHA_256"
 
@@ -51,8 +54,8 @@ typedef struct session {
 
 static void session_free(session *s)
 {
-    ms_signing_config_free(s->config);
-    ms_oidc_token_free(s->token);
+    signing_config_free(s->config);
+    oidc_token_free(s->token);
     EVP_PKEY_free(s->key); /* OpenSSL clears the private scalar when freeing it */
     free(s->leaf);
     free(s->leaf_pem);
@@ -110,10 +113,10 @@ static int load_config(session *s, const ms_sigstore_sign_options *opts, ms_erro
     if (!opts->signing_config)
         return ms_error_set(err, MS_EINPUT, "no signing config given");
     if ((rc = ms_file_read(opts->signing_config, MS_SIGNING_CONFIG_MAX_SIZE, &text, err)) == 0 &&
-        (rc = ms_signing_config_parse(text.data, text.len, opts->signing_config, &s->config,
-                                      err)) == 0)
-        rc = ms_signing_config_select(s->config, (int64_t)time(NULL), opts->signing_config, &s->svc,
-                                      err);
+        (rc = signing_config_parse(text.data, text.len, opts->signing_config, &s->config, err)) ==
+            0)
+        rc = signing_config_select(s->config, (int64_t)time(NULL), opts->signing_config, &s->svc,
+                                   err);
     ms_buf_free(&text);
     return rc;
 }
@@ -124,8 +127,8 @@ int ms_sigstore_sign_preflight(const ms_sigstore_sign_options *opts, ms_error *e
     memset(&s, 0, sizeof s);
     int rc = load_config(&s, opts, err);
     if (rc == 0)
-        rc = ms_oidc_token_available(opts, s.svc.oidc ? s.svc.oidc->url : NULL, err);
-    ms_signing_config_free(s.config);
+        rc = oidc_token_available(opts, s.svc.oidc ? s.svc.oidc->url : NULL, err);
+    signing_config_free(s.config);
     return rc;
 }
 
@@ -139,7 +142,7 @@ static int prepare(session *s, const ms_sigstore_sign_options *opts, ms_error *e
     s->http.retries = opts->retries;
     if ((rc = load_config(s, opts, err)) != 0)
         return rc;
-    return ms_oidc_get_token(opts, s->svc.oidc ? s->svc.oidc->url : NULL, &s->http, &s->token, err);
+    return oidc_get_token(opts, s->svc.oidc ? s->svc.oidc->url : NULL, &s->http, &s->token, err);
 }
 
 /* An ephemeral key, certified by Fulcio for the token's identity. */
@@ -154,7 +157,7 @@ static int certify(session *s, ms_error *err)
     X509 *leaf = NULL;
     int rc;
 
-    if ((rc = ms_jwt_claims(s->token, &subject, &issuer, err)) != 0)
+    if ((rc = jwt_claims(s->token, &subject, &issuer, err)) != 0)
         goto out;
     if (!(s->key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"))) {
         ERR_clear_error();
@@ -175,7 +178,7 @@ static int certify(session *s, ms_error *err)
         !(pk = cJSON_AddObjectToObject(pkr, "publicKey")) ||
         !cJSON_AddStringToObject(pk, "algorithm", "ECDSA") ||
         !cJSON_AddStringToObject(pk, "content", pem) ||
-        ms_sign_add_base64(pkr, "proofOfPossession", pop, pop_len) != 0)
+        answers_add_base64(pkr, "proofOfPossession", pop, pop_len) != 0)
         goto nomem;
     char *body = cJSON_PrintUnformatted(req);
     if (!body)
@@ -192,11 +195,11 @@ static int certify(session *s, ms_error *err)
                           .content_type = "application/json",
                           .accept = "application/json",
                           .secret = s->token};
-    rc = ms_http_perform(&s->http, &hr, &answer, err);
+    rc = http_perform(&s->http, &hr, &answer, err);
     OPENSSL_cleanse(body, strlen(body));
     free(body);
-    if (rc != 0 || (rc = ms_fulcio_parse_response(answer.data, answer.len, "Fulcio", &s->leaf,
-                                                  &s->leaf_len, err)) != 0)
+    if (rc != 0 || (rc = answers_fulcio_parse_response(answer.data, answer.len, "Fulcio", &s->leaf,
+                                                       &s->leaf_len, err)) != 0)
         goto out;
     const unsigned char *p = s->leaf;
     leaf = d2i_X509(NULL, &p, (long)s->leaf_len);
@@ -257,7 +260,7 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
     const uint8_t *logged = env && (log->major == 1 || v2_dsse) ? payload_digest : signed_digest;
     if (v2_dsse) {
         /* A dsse 0.0.2 entry with the envelope and its verifier. */
-        cJSON *ej = ms_dsse_to_json(env), *vs, *one;
+        cJSON *ej = dsse_to_json(env), *vs, *one;
         if (!ej || !(o = cJSON_AddObjectToObject(req, "dsseRequestV002")) ||
             !cJSON_AddItemToObject(o, "envelope", ej)) {
             cJSON_Delete(ej);
@@ -266,21 +269,21 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
         if (!(vs = cJSON_AddArrayToObject(o, "verifiers")) || !(one = cJSON_CreateObject()) ||
             !cJSON_AddItemToArray(vs, one) ||
             !(v = cJSON_AddObjectToObject(one, "x509Certificate")) ||
-            ms_sign_add_base64(v, "rawBytes", s->leaf, s->leaf_len) ||
+            answers_add_base64(v, "rawBytes", s->leaf, s->leaf_len) ||
             !cJSON_AddStringToObject(one, "keyDetails", KEY_DETAILS))
             goto nomem;
     } else if (log->major == 2) {
         if (!(o = cJSON_AddObjectToObject(req, "hashedRekordRequestV002")) ||
-            ms_sign_add_base64(o, "digest", signed_digest, 32) ||
+            answers_add_base64(o, "digest", signed_digest, 32) ||
             !(sig = cJSON_AddObjectToObject(o, "signature")) ||
-            ms_sign_add_base64(sig, "content", s->sig, s->sig_len) ||
+            answers_add_base64(sig, "content", s->sig, s->sig_len) ||
             !(v = cJSON_AddObjectToObject(sig, "verifier")) ||
             !(o = cJSON_AddObjectToObject(v, "x509Certificate")) ||
-            ms_sign_add_base64(o, "rawBytes", s->leaf, s->leaf_len) ||
+            answers_add_base64(o, "rawBytes", s->leaf, s->leaf_len) ||
             !cJSON_AddStringToObject(v, "keyDetails", KEY_DETAILS))
             goto nomem;
     } else if (env) {
-        cJSON *ej = ms_dsse_to_json(env);
+        cJSON *ej = dsse_to_json(env);
         envelope = ej ? cJSON_PrintUnformatted(ej) : NULL;
         cJSON_Delete(ej);
         cJSON *vs;
@@ -310,9 +313,9 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
             !cJSON_AddStringToObject(h, "algorithm", "sha256") ||
             !cJSON_AddStringToObject(h, "value", hex) ||
             !(sig = cJSON_AddObjectToObject(spec, "signature")) ||
-            ms_sign_add_base64(sig, "content", s->sig, s->sig_len) ||
+            answers_add_base64(sig, "content", s->sig, s->sig_len) ||
             !(pk = cJSON_AddObjectToObject(sig, "publicKey")) ||
-            ms_sign_add_base64(pk, "content", s->leaf_pem, strlen(s->leaf_pem)))
+            answers_add_base64(pk, "content", s->leaf_pem, strlen(s->leaf_pem)))
             goto nomem;
     }
     if (!(body = cJSON_PrintUnformatted(req)) ||
@@ -324,14 +327,14 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
                           .body_len = strlen(body),
                           .content_type = "application/json",
                           .accept = "application/json"};
-    if ((rc = ms_http_perform(&s->http, &hr, &answer, err)) != 0)
+    if ((rc = http_perform(&s->http, &hr, &answer, err)) != 0)
         goto out;
     if (log->major == 2)
-        rc = ms_rekor_v2_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
-                                        s->sig_len, s->leaf, s->leaf_len, &entry, err);
+        rc = answers_rekor_v2_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
+                                             s->sig_len, s->leaf, s->leaf_len, &entry, err);
     else
-        rc = ms_rekor_v1_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
-                                        s->sig_len, s->leaf, s->leaf_len, &entry, err);
+        rc = answers_rekor_v1_parse_response(answer.data, answer.len, "Rekor", kind, logged, s->sig,
+                                             s->sig_len, s->leaf, s->leaf_len, &entry, err);
     if (rc != 0) {
         /* Name the log: a config may list several. */
         ms_error named;
@@ -387,7 +390,7 @@ static int timestamp(session *s, const ms_sigstore_service *tsa, ms_error *err)
                           .body_len = (size_t)der_len,
                           .content_type = "application/timestamp-query",
                           .accept = "application/timestamp-reply"};
-    if ((rc = ms_http_perform(&s->http, &hr, &answer, err)) != 0)
+    if ((rc = http_perform(&s->http, &hr, &answer, err)) != 0)
         goto out;
     const unsigned char *p = answer.data;
     if (answer.len == 0 || answer.len > LONG_MAX ||
@@ -429,7 +432,7 @@ static int timestamp(session *s, const ms_sigstore_service *tsa, ms_error *err)
             goto nomem;
     }
     if (!(item = cJSON_CreateObject()) || !cJSON_AddItemToArray(list, item) ||
-        ms_sign_add_base64(item, "signedTimestamp", answer.data, answer.len))
+        answers_add_base64(item, "signedTimestamp", answer.data, answer.len))
         goto nomem;
     goto out;
 nomem:
@@ -461,8 +464,8 @@ static int record(session *s, const ms_dsse_envelope *env, const uint8_t payload
     return rc;
 }
 
-int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
-                          ms_buf *out, ms_error *err)
+static int sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
+                     ms_buf *out, ms_error *err)
 {
     session s;
     ms_buf pae = MS_BUF_INIT, json = MS_BUF_INIT;
@@ -473,7 +476,7 @@ int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *p
 
     if ((rc = prepare(&s, opts, err)) != 0 || (rc = certify(&s, err)) != 0)
         goto out;
-    if (ms_dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload, len, &pae) != 0) {
+    if (dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, payload, len, &pae) != 0) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -491,9 +494,9 @@ int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *p
         (rc = record(&s, env, payload_digest, pae_digest, err)) != 0 ||
         (rc = ms_bundle_new_dsse(env, &bundle, err)) != 0 ||
         (rc = ms_bundle_set_certificate(bundle, s.leaf, s.leaf_len, err)) != 0 ||
-        (rc = ms_bundle_set_tlog_entries(bundle, s.tlog_entries, err)) != 0 ||
-        (s.timestamps && (rc = ms_bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
-        (rc = ms_bundle_serialize(bundle, &json, err)) != 0)
+        (rc = bundle_set_tlog_entries(bundle, s.tlog_entries, err)) != 0 ||
+        (s.timestamps && (rc = bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
+        (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
     rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
@@ -505,8 +508,8 @@ out:
     return rc;
 }
 
-int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
-                             ms_buf *out, ms_error *err)
+static int sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32], ms_buf *out,
+                        ms_error *err)
 {
     session s;
     cJSON *root = NULL, *vm, *cert, *ms, *md;
@@ -527,21 +530,21 @@ int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t
         !cJSON_AddStringToObject(root, "mediaType", MS_BUNDLE_MEDIA_TYPE_V03) ||
         !(vm = cJSON_AddObjectToObject(root, "verificationMaterial")) ||
         !(cert = cJSON_AddObjectToObject(vm, "certificate")) ||
-        ms_sign_add_base64(cert, "rawBytes", s.leaf, s.leaf_len) ||
+        answers_add_base64(cert, "rawBytes", s.leaf, s.leaf_len) ||
         !cJSON_AddItemReferenceToObject(vm, "tlogEntries", s.tlog_entries) ||
         (s.timestamps &&
          !cJSON_AddItemReferenceToObject(vm, "timestampVerificationData", s.timestamps)) ||
         !(ms = cJSON_AddObjectToObject(root, "messageSignature")) ||
         !(md = cJSON_AddObjectToObject(ms, "messageDigest")) ||
         !cJSON_AddStringToObject(md, "algorithm", "SHA2_256") ||
-        ms_sign_add_base64(md, "digest", sha256, 32) ||
-        ms_sign_add_base64(ms, "signature", s.sig, s.sig_len) ||
+        answers_add_base64(md, "digest", sha256, 32) ||
+        answers_add_base64(ms, "signature", s.sig, s.sig_len) ||
         !(text = cJSON_PrintUnformatted(root))) {
         rc = ms_error_nomem(err);
         goto out;
     }
     if ((rc = ms_bundle_parse((const uint8_t *)text, strlen(text), &bundle, err)) != 0 ||
-        (rc = ms_bundle_serialize(bundle, &json, err)) != 0)
+        (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
     rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
@@ -550,5 +553,27 @@ out:
     session_free(&s);
     ms_bundle_free(bundle);
     ms_buf_free(&json);
+    return rc;
+}
+
+int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payload, size_t len,
+                          char **bundle_json, size_t *bundle_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = sign_dsse(opts, payload, len, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
+    return rc;
+}
+
+int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha256[32],
+                             char **bundle_json, size_t *bundle_len, ms_error *err)
+{
+    ms_buf buf = MS_BUF_INIT;
+    int rc = sign_message(opts, sha256, &buf, err);
+    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+        rc = ms_error_nomem(err);
+    ms_buf_free(&buf);
     return rc;
 }

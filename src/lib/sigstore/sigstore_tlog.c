@@ -14,9 +14,11 @@
 #include <openssl/pem.h>
 #include <sodium.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
+#include "format/bundle_json.h"
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 #define MAX_BODY_SIZE ((size_t)96 << 20)
 #define MAX_SIGNATURE_SIZE ((size_t)64 << 10)
@@ -191,24 +193,22 @@ static int match_body(ms_sigstore_vctx *c, const cJSON *body, const char *kind, 
     const cJSON *spec = field(body, "spec");
     const char *bkind = string_field(body, "kind"), *bver = string_field(body, "apiVersion");
     if (!bkind || !bver || strcmp(bkind, kind) != 0 || strcmp(bver, version) != 0)
-        return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                "the body is a %s %s entry, but kindVersion says %s %s",
-                                bkind ? bkind : "?", bver ? bver : "?", kind, version);
+        return sv_fail(err, MS_EVERIFY, what,
+                       "the body is a %s %s entry, but kindVersion says %s %s", bkind ? bkind : "?",
+                       bver ? bver : "?", kind, version);
     if (strcmp(kind, "dsse") == 0 && strcmp(version, "0.0.1") == 0) {
         const cJSON *sigs = field(spec, "signatures");
         if (!c->env)
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "a dsse entry for a bundle without DSSE envelope");
+            return sv_fail(err, MS_EVERIFY, what,
+                           "a dsse entry for a bundle without DSSE envelope");
         if (!hex_hash_is(field(spec, "payloadHash"), c->payload_sha256))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged payload hash is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged payload hash is not this envelope's");
         if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) != 1 ||
             !b64_equals(cJSON_GetArrayItem(sigs, 0), "signature", sig_is_ours, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged signature is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged signature is not this envelope's");
         if (!b64_equals(cJSON_GetArrayItem(sigs, 0), "verifier", pem_is_signer, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
-                                    signer_kind(c));
+            return sv_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
+                           signer_kind(c));
         return 0;
     }
     if (strcmp(kind, "intoto") == 0 && strcmp(version, "0.0.2") == 0) {
@@ -217,72 +217,64 @@ static int match_body(ms_sigstore_vctx *c, const cJSON *body, const char *kind, 
         const cJSON *sigs = field(env, "signatures");
         const char *type = string_field(env, "payloadType");
         if (!c->env)
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "an intoto entry for a bundle without DSSE envelope");
+            return sv_fail(err, MS_EVERIFY, what,
+                           "an intoto entry for a bundle without DSSE envelope");
         if (!hex_hash_is(field(content, "payloadHash"), c->payload_sha256) || !type ||
             strcmp(type, c->env->payload_type) != 0 ||
             (field(env, "payload") && !b64b64_equals(env, "payload", payload_is_ours, c)))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged payload is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged payload is not this envelope's");
         if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) != 1 ||
             !b64b64_equals(cJSON_GetArrayItem(sigs, 0), "sig", sig_is_ours, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged signature is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged signature is not this envelope's");
         if (!b64_equals(cJSON_GetArrayItem(sigs, 0), "publicKey", pem_is_signer, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
-                                    signer_kind(c));
+            return sv_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
+                           signer_kind(c));
         return 0;
     }
     if (strcmp(kind, "hashedrekord") == 0 && strcmp(version, "0.0.1") == 0) {
         const cJSON *sig = field(spec, "signature");
         if (!c->msg)
-            return ms_sigstore_fail(
-                err, MS_EVERIFY, what,
-                "a hashedrekord 0.0.1 entry for a bundle without message signature");
+            return sv_fail(err, MS_EVERIFY, what,
+                           "a hashedrekord 0.0.1 entry for a bundle without message signature");
         if (!hex_hash_is(field(field(spec, "data"), "hash"), c->digest))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged digest is not the artifact's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged digest is not the artifact's");
         if (!b64_equals(sig, "content", sig_is_ours, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged signature is not this bundle's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged signature is not this bundle's");
         if (!b64_equals(field(sig, "publicKey"), "content", pem_is_signer, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
-                                    signer_kind(c));
+            return sv_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
+                           signer_kind(c));
         return 0;
     }
     if (strcmp(kind, "hashedrekord") == 0 && strcmp(version, "0.0.2") == 0) {
         const cJSON *v2 = field(spec, "hashedRekordV002");
         const cJSON *sig = field(v2, "signature");
         if (!hash_output_is(field(v2, "data"), c->digest))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged digest is not this %s's",
-                                    c->env ? "envelope's PAE" : "artifact");
+            return sv_fail(err, MS_EVERIFY, what, "the logged digest is not this %s's",
+                           c->env ? "envelope's PAE" : "artifact");
         if (!b64_equals(sig, "content", sig_is_ours, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged signature is not this bundle's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged signature is not this bundle's");
         if (!verifier_is_signer(field(sig, "verifier"), c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
-                                    signer_kind(c));
+            return sv_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
+                           signer_kind(c));
         return 0;
     }
     if (strcmp(kind, "dsse") == 0 && strcmp(version, "0.0.2") == 0) {
         const cJSON *v2 = field(spec, "dsseV002");
         const cJSON *sigs = field(v2, "signatures");
         if (!c->env)
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "a dsse entry for a bundle without DSSE envelope");
+            return sv_fail(err, MS_EVERIFY, what,
+                           "a dsse entry for a bundle without DSSE envelope");
         if (!hash_output_is(field(v2, "payloadHash"), c->payload_sha256))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged payload hash is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged payload hash is not this envelope's");
         if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) != 1 ||
             !b64_equals(cJSON_GetArrayItem(sigs, 0), "content", sig_is_ours, c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what,
-                                    "the logged signature is not this envelope's");
+            return sv_fail(err, MS_EVERIFY, what, "the logged signature is not this envelope's");
         if (!verifier_is_signer(field(cJSON_GetArrayItem(sigs, 0), "verifier"), c))
-            return ms_sigstore_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
-                                    signer_kind(c));
+            return sv_fail(err, MS_EVERIFY, what, "the logged %s is not this bundle's",
+                           signer_kind(c));
         return 0;
     }
-    return ms_sigstore_fail(err, MS_EVERIFY, what, "unsupported entry kind %s %s", kind, version);
+    return sv_fail(err, MS_EVERIFY, what, "unsupported entry kind %s %s", kind, version);
 }
 
 /* ---- one transparency log entry ---- */
@@ -302,25 +294,24 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
     memset(&cp, 0, sizeof cp);
     snprintf(where, sizeof where, "tlogEntries[%zu].inclusionProof", idx);
     if (int_field(proof, "logIndex", &index) != 1)
-        return ms_sigstore_fail(err, MS_EINPUT, "inclusion proof",
-                                "%s.logIndex: missing, " INT_FIELD_PROBLEMS, where);
+        return sv_fail(err, MS_EINPUT, "inclusion proof",
+                       "%s.logIndex: missing, " INT_FIELD_PROBLEMS, where);
     if (int_field(proof, "treeSize", &size) != 1)
-        return ms_sigstore_fail(err, MS_EINPUT, "inclusion proof",
-                                "%s.treeSize: missing, " INT_FIELD_PROBLEMS, where);
+        return sv_fail(err, MS_EINPUT, "inclusion proof",
+                       "%s.treeSize: missing, " INT_FIELD_PROBLEMS, where);
     if ((rc = b64_field(proof, "rootHash", where, 32, &root_hash, &root_len, err)) != 0)
         return rc;
     if (root_len != 32) {
-        rc = ms_sigstore_fail(err, MS_EINPUT, "inclusion proof", "rootHash is not a SHA-256 hash");
+        rc = sv_fail(err, MS_EINPUT, "inclusion proof", "rootHash is not a SHA-256 hash");
         goto out;
     }
     if (hashes && !cJSON_IsArray(hashes)) {
-        rc = ms_sigstore_fail(err, MS_EINPUT, "inclusion proof", "hashes is not an array");
+        rc = sv_fail(err, MS_EINPUT, "inclusion proof", "hashes is not an array");
         goto out;
     }
     n = hashes ? (size_t)cJSON_GetArraySize(hashes) : 0;
     if (n > MS_MERKLE_MAX_PROOF) {
-        rc = ms_sigstore_fail(err, MS_EINPUT, "inclusion proof", "more than %d hashes",
-                              MS_MERKLE_MAX_PROOF);
+        rc = sv_fail(err, MS_EINPUT, "inclusion proof", "more than %d hashes", MS_MERKLE_MAX_PROOF);
         goto out;
     }
     if (n && !(path = calloc(n, sizeof *path))) {
@@ -335,8 +326,7 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
             ms_base64_decode(h->valuestring, strlen(h->valuestring), &raw, &len) != 0 ||
             len != 32) {
             free(raw);
-            rc = ms_sigstore_fail(err, MS_EINPUT, "inclusion proof",
-                                  "hashes[%zu] is not a SHA-256 hash", i);
+            rc = sv_fail(err, MS_EINPUT, "inclusion proof", "hashes[%zu] is not a SHA-256 hash", i);
             goto out;
         }
         memcpy(path[i], raw, 32);
@@ -345,7 +335,7 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
     ms_merkle_leaf_hash(body, body_len, leaf);
     if ((rc = ms_merkle_verify_inclusion((uint64_t)index, (uint64_t)size, leaf,
                                          (const uint8_t(*)[32])path, n, root_hash, err)) != 0) {
-        rc = ms_sigstore_fail(err, rc, "inclusion proof", "%s", err ? err->message : "invalid");
+        rc = sv_fail(err, rc, "inclusion proof", "%s", err ? err->message : "invalid");
         goto out;
     }
     const cJSON *checkpoint = field(proof, "checkpoint");
@@ -354,13 +344,12 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
             rc = 0; /* a v0.1 bundle: the signed entry timestamp vouches for the entry */
             goto out;
         }
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "checkpoint",
-                              "the inclusion proof has no checkpoint");
+        rc = sv_fail(err, MS_EVERIFY, "checkpoint", "the inclusion proof has no checkpoint");
         goto out;
     }
     const char *env = string_field(checkpoint, "envelope");
     if (!env) {
-        rc = ms_sigstore_fail(err, MS_EINPUT, "checkpoint", "checkpoint.envelope is not a string");
+        rc = sv_fail(err, MS_EINPUT, "checkpoint", "checkpoint.envelope is not a string");
         goto out;
     }
     if ((rc = ms_checkpoint_parse(env, strlen(env), &cp, err)) != 0) {
@@ -371,15 +360,14 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
         goto out;
     }
     if (cp.tree_size != (uint64_t)size || sodium_memcmp(cp.root_hash, root_hash, 32) != 0) {
-        rc = ms_sigstore_fail(
-            err, MS_EVERIFY, "checkpoint",
-            "the checkpoint (size %llu) commits to another tree than the inclusion proof "
-            "(size %lld)",
-            (unsigned long long)cp.tree_size, (long long)size);
+        rc = sv_fail(err, MS_EVERIFY, "checkpoint",
+                     "the checkpoint (size %llu) commits to another tree than the inclusion proof "
+                     "(size %lld)",
+                     (unsigned long long)cp.tree_size, (long long)size);
         goto out;
     }
-    if ((rc = ms_checkpoint_verify_log(&cp, log, key, err)) != 0) {
-        rc = ms_sigstore_fail(err, rc, "checkpoint", "%s", err ? err->message : "invalid");
+    if ((rc = sigstore_checkpoint_verify_log(&cp, log, key, err)) != 0) {
+        rc = sv_fail(err, rc, "checkpoint", "%s", err ? err->message : "invalid");
         goto out;
     }
 out:
@@ -389,7 +377,7 @@ out:
     return rc;
 }
 
-int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error *err)
+int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error *err)
 {
     char where[64];
     uint8_t *log_id = NULL, *body = NULL, *set = NULL;
@@ -403,29 +391,29 @@ int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx,
 
     snprintf(where, sizeof where, "tlogEntries[%zu]", idx);
     if (!cJSON_IsObject(entry))
-        return ms_sigstore_fail(err, MS_EINPUT, "tlog entry", "%s is not an object", where);
+        return sv_fail(err, MS_EINPUT, "tlog entry", "%s is not an object", where);
     if (int_field(entry, "logIndex", &log_index) != 1)
-        return ms_sigstore_fail(err, MS_EINPUT, "tlog entry",
-                                "%s.logIndex: missing, " INT_FIELD_PROBLEMS, where);
+        return sv_fail(err, MS_EINPUT, "tlog entry", "%s.logIndex: missing, " INT_FIELD_PROBLEMS,
+                       where);
     if ((has_time = int_field(entry, "integratedTime", &itime)) < 0)
-        return ms_sigstore_fail(err, MS_EINPUT, "tlog entry",
-                                "%s.integratedTime: " INT_FIELD_PROBLEMS, where);
+        return sv_fail(err, MS_EINPUT, "tlog entry", "%s.integratedTime: " INT_FIELD_PROBLEMS,
+                       where);
     const cJSON *kv = field(entry, "kindVersion");
     const char *kind = string_field(kv, "kind"), *version = string_field(kv, "version");
     if (!kind || !version)
-        return ms_sigstore_fail(err, MS_EINPUT, "tlog entry", "%s.kindVersion: missing", where);
+        return sv_fail(err, MS_EINPUT, "tlog entry", "%s.kindVersion: missing", where);
     snprintf(where, sizeof where, "tlogEntries[%zu].logId", idx);
     if ((rc = b64_field(field(entry, "logId"), "keyId", where, MS_LOG_ID_MAX, &log_id, &log_id_len,
                         err)) != 0)
         goto out;
-    const ms_log_instance *log = ms_log_find(c->root->tlogs, c->root->n_tlogs, log_id, log_id_len);
+    const ms_log_instance *log =
+        sigstore_log_find(c->root->tlogs, c->root->n_tlogs, log_id, log_id_len);
     if (!log) {
         ms_hex_encode(log_id, log_id_len < 8 ? log_id_len : 8, hex);
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "tlog entry", "log %s... is not in the trusted root",
-                              hex);
+        rc = sv_fail(err, MS_EVERIFY, "tlog entry", "log %s... is not in the trusted root", hex);
         goto out;
     }
-    if (!(key = ms_log_key(log, err))) {
+    if (!(key = sigstore_log_key(log, err))) {
         rc = MS_EINPUT;
         goto out;
     }
@@ -443,45 +431,43 @@ int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx,
         if ((rc = check_inclusion(c, proof, idx, body, body_len, log, key, err)) != 0)
             goto out;
     } else if (!c->v01) {
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "inclusion proof", "%s has no inclusion proof",
-                              where);
+        rc = sv_fail(err, MS_EVERIFY, "inclusion proof", "%s has no inclusion proof", where);
         goto out;
     }
 
     const cJSON *promise = field(entry, "inclusionPromise");
     if (promise) {
         if (has_time != 1 || itime == 0) {
-            rc = ms_sigstore_fail(err, MS_EINPUT, "signed entry timestamp",
-                                  "%s has no integratedTime", where);
+            rc = sv_fail(err, MS_EINPUT, "signed entry timestamp", "%s has no integratedTime",
+                         where);
             goto out;
         }
         snprintf(where, sizeof where, "tlogEntries[%zu].inclusionPromise", idx);
         if ((rc = b64_field(promise, "signedEntryTimestamp", where, MAX_SIGNATURE_SIZE, &set,
                             &set_len, err)) != 0)
             goto out;
-        if (ms_sigstore_set_payload(body, body_len, itime, log_id, log_id_len, log_index,
-                                    &payload) != 0) {
+        if (sv_set_payload(body, body_len, itime, log_id, log_id_len, log_index, &payload) != 0) {
             rc = ms_error_nomem(err);
             goto out;
         }
-        if (!ms_log_key_verify(key, payload.data, payload.len, set, set_len)) {
-            rc = ms_sigstore_fail(
-                err, MS_EVERIFY, "signed entry timestamp",
-                "the signature by %s over the entry and its integratedTime does not verify",
-                log->key_name);
+        if (!sigstore_log_key_verify(key, payload.data, payload.len, set, set_len)) {
+            rc =
+                sv_fail(err, MS_EVERIFY, "signed entry timestamp",
+                        "the signature by %s over the entry and its integratedTime does not verify",
+                        log->key_name);
             goto out;
         }
-        if (!ms_time_in_range(&log->valid, itime)) {
+        if (!sigstore_time_in_range(&log->valid, itime)) {
             char when[40];
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "signed entry timestamp",
-                                  "the key of %s was not valid at the integratedTime %s",
-                                  log->key_name, ms_time_format(itime, when, sizeof when));
+            rc = sv_fail(err, MS_EVERIFY, "signed entry timestamp",
+                         "the key of %s was not valid at the integratedTime %s", log->key_name,
+                         sigstore_time_format(itime, when, sizeof when));
             goto out;
         }
         c->times[c->n_times++] = itime;
     } else if (c->v01) {
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "signed entry timestamp",
-                              "a v0.1 bundle's %s needs an inclusion promise", where);
+        rc = sv_fail(err, MS_EVERIFY, "signed entry timestamp",
+                     "a v0.1 bundle's %s needs an inclusion promise", where);
         goto out;
     } else
         c->untimed[c->n_untimed++] = log;
@@ -497,19 +483,18 @@ out:
     return rc;
 }
 
-int ms_sigstore_check_timestamps(ms_sigstore_vctx *c, ms_error *err)
+int sv_check_timestamps(ms_sigstore_vctx *c, ms_error *err)
 {
-    const cJSON *data = ms_bundle_timestamp_data(c->bundle);
+    const cJSON *data = bundle_timestamp_data(c->bundle);
     const cJSON *list = field(data, "rfc3161Timestamps");
     if (!list)
         return 0;
     if (!cJSON_IsArray(list))
-        return ms_sigstore_fail(err, MS_EINPUT, "RFC 3161 timestamp",
-                                "rfc3161Timestamps is not an array");
+        return sv_fail(err, MS_EINPUT, "RFC 3161 timestamp", "rfc3161Timestamps is not an array");
     int n = cJSON_GetArraySize(list);
     if (n > MS_SIGSTORE_MAX_TIMESTAMPS)
-        return ms_sigstore_fail(err, MS_EINPUT, "RFC 3161 timestamp", "more than %d timestamps",
-                                MS_SIGSTORE_MAX_TIMESTAMPS);
+        return sv_fail(err, MS_EINPUT, "RFC 3161 timestamp", "more than %d timestamps",
+                       MS_SIGSTORE_MAX_TIMESTAMPS);
     for (int i = 0; i < n; i++) {
         char where[64];
         uint8_t *der = NULL;
@@ -519,13 +504,12 @@ int ms_sigstore_check_timestamps(ms_sigstore_vctx *c, ms_error *err)
         int rc = b64_field(cJSON_GetArrayItem(list, i), "signedTimestamp", where, 256 << 10, &der,
                            &len, err);
         if (rc != 0)
-            return ms_sigstore_fail(err, rc, "RFC 3161 timestamp", "%s",
-                                    err ? err->message : "invalid");
+            return sv_fail(err, rc, "RFC 3161 timestamp", "%s", err ? err->message : "invalid");
         rc = ms_rfc3161_verify(der, len, c->sig, c->sig_len, c->root, &t, err);
         free(der);
         if (rc != 0)
-            return ms_sigstore_fail(err, rc, "RFC 3161 timestamp", "%s: %s", where,
-                                    err ? err->message : "invalid");
+            return sv_fail(err, rc, "RFC 3161 timestamp", "%s: %s", where,
+                           err ? err->message : "invalid");
         c->times[c->n_times++] = t;
     }
     return 0;

@@ -17,14 +17,17 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "format/bundle_json.h"
+#include "format/dsse_json.h"
 #include "modelseal/dsse.h"
-#include "modelseal/encoding.h"
 #include "modelseal/key.h"
 #include "modelseal/x509.h"
 #include "sigstore_verify_internal.h"
+#include "util/buf.h"
+#include "util/encoding.h"
 
 /* "sigstore <check>: <message>" */
-int ms_sigstore_fail(ms_error *err, int code, const char *check, const char *fmt, ...)
+int sv_fail(ms_error *err, int code, const char *check, const char *fmt, ...)
 {
     char msg[MS_ERROR_MESSAGE_MAX];
     va_list ap;
@@ -44,9 +47,8 @@ void ms_sigstore_result_clear(ms_sigstore_result *res)
     memset(res, 0, sizeof *res);
 }
 
-int ms_sigstore_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
-                            const uint8_t *log_id, size_t log_id_len, int64_t log_index,
-                            ms_buf *out)
+int sv_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
+                   const uint8_t *log_id, size_t log_id_len, int64_t log_index, ms_buf *out)
 {
     /* RFC 8785: keys sorted, no whitespace, integers as digits; base64 and hex need no
      * escaping. */
@@ -107,28 +109,25 @@ static int check_signature(ms_sigstore_vctx *c, ms_sigstore_result *res, ms_erro
     int rc = 0;
     if (!key) {
         if ((rc = ms_x509_leaf_public_key(c->leaf_chain, &leaf_key, err)) != 0)
-            return ms_sigstore_fail(err, rc, "signature", "%s",
-                                    err ? err->message : "unusable key");
+            return sv_fail(err, rc, "signature", "%s", err ? err->message : "unusable key");
         key = leaf_key;
     }
     if (c->env) {
         ms_error ignored;
         if (ms_key_verify(key, c->pae.data, c->pae.len, c->sig, c->sig_len, &ignored) != 0)
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "signature",
-                                  "the DSSE signature does not verify with %s", whose);
+            rc = sv_fail(err, MS_EVERIFY, "signature", "the DSSE signature does not verify with %s",
+                         whose);
     } else {
         int ed25519 = ms_key_get_type(key) == MS_KEY_ED25519;
         if (ed25519 && !c->policy->artifact)
-            rc = ms_sigstore_fail(
-                err, MS_EINPUT, "signature",
-                "an Ed25519 message signature is checked over the artifact itself, not "
-                "its digest");
+            rc = sv_fail(err, MS_EINPUT, "signature",
+                         "an Ed25519 message signature is checked over the artifact itself, not "
+                         "its digest");
         else if (!ed25519 && !(pkey = c->key ? managed_evp(key) : X509_get_pubkey(c->leaf)))
             rc = ms_error_nomem(err);
         else if (!message_verifies(c, key, pkey))
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "signature",
-                                  "the message signature does not verify with %s over the artifact",
-                                  whose);
+            rc = sv_fail(err, MS_EVERIFY, "signature",
+                         "the message signature does not verify with %s over the artifact", whose);
     }
     if (rc == 0 && res && ms_key_hint(key, res->hint) != 0)
         rc = ms_error_nomem(err);
@@ -143,35 +142,33 @@ static int load_content(ms_sigstore_vctx *c, ms_error *err)
     c->msg = ms_bundle_message_signature(c->bundle);
     if (c->env) {
         if (c->env->n_signatures != 1)
-            return ms_sigstore_fail(
-                err, MS_EVERIFY, "signature",
-                "the DSSE envelope has %zu signatures; Sigstore signs with exactly one",
-                c->env->n_signatures);
+            return sv_fail(err, MS_EVERIFY, "signature",
+                           "the DSSE envelope has %zu signatures; Sigstore signs with exactly one",
+                           c->env->n_signatures);
         c->sig = c->env->signatures[0].sig;
         c->sig_len = c->env->signatures[0].len;
-        if (ms_dsse_pae(c->env->payload_type, c->env->payload, c->env->payload_len, &c->pae))
+        if (dsse_pae(c->env->payload_type, c->env->payload, c->env->payload_len, &c->pae))
             return ms_error_nomem(err);
         SHA256(c->pae.data, c->pae.len, c->digest);
         SHA256(c->env->payload, c->env->payload_len, c->payload_sha256);
         return 0;
     }
     if (!c->msg)
-        return ms_sigstore_fail(err, MS_EINPUT, "signature",
-                                "the bundle has no DSSE envelope or message");
+        return sv_fail(err, MS_EINPUT, "signature", "the bundle has no DSSE envelope or message");
     if (!c->policy->artifact_sha256)
-        return ms_sigstore_fail(err, MS_EINPUT, "signature",
-                                "a message signature bundle needs the artifact's SHA-256 digest");
+        return sv_fail(err, MS_EINPUT, "signature",
+                       "a message signature bundle needs the artifact's SHA-256 digest");
     memcpy(c->digest, c->policy->artifact_sha256, 32);
     if (c->msg->digest) {
         if (!c->msg->digest_algorithm || strcmp(c->msg->digest_algorithm, "SHA2_256") != 0 ||
             c->msg->digest_len != 32 || sodium_memcmp(c->msg->digest, c->digest, 32) != 0)
-            return ms_sigstore_fail(err, MS_EVERIFY, "signature",
-                                    "the bundle's message digest is not the artifact's SHA-256");
+            return sv_fail(err, MS_EVERIFY, "signature",
+                           "the bundle's message digest is not the artifact's SHA-256");
     }
     c->sig = c->msg->signature;
     c->sig_len = c->msg->signature_len;
     if (!c->sig || c->sig_len == 0)
-        return ms_sigstore_fail(err, MS_EINPUT, "signature", "the message signature is empty");
+        return sv_fail(err, MS_EINPUT, "signature", "the message signature is empty");
     return 0;
 }
 
@@ -198,62 +195,59 @@ int ms_sigstore_verify_bundle(const ms_bundle *bundle, const ms_trusted_root *ro
     }
     c->key = policy->key;
     c->v01 = strcmp(ms_bundle_media_type(bundle), MS_BUNDLE_MEDIA_TYPE_V01) == 0;
-    if ((rc = ms_sigstore_load_material(c, err)) != 0 || (rc = load_content(c, err)) != 0 ||
-        (!c->key && (rc = ms_sigstore_check_identity(c, err)) != 0))
+    if ((rc = sv_load_material(c, err)) != 0 || (rc = load_content(c, err)) != 0 ||
+        (!c->key && (rc = sv_check_identity(c, err)) != 0))
         goto out;
 
-    const cJSON *entries = ms_bundle_tlog_entries(bundle);
+    const cJSON *entries = bundle_tlog_entries(bundle);
     int n = cJSON_IsArray(entries) ? cJSON_GetArraySize(entries) : 0;
-    if (!root && (n > 0 || ms_bundle_timestamp_data(bundle))) {
+    if (!root && (n > 0 || bundle_timestamp_data(bundle))) {
         rc = ms_error_set(err, MS_EINPUT,
                           "sigstore: the bundle carries transparency log entries or timestamps; "
                           "checking them needs a trusted root");
         goto out;
     }
     if (n == 0 && !c->key) {
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "tlog entry",
-                              "the bundle has no transparency log entry");
+        rc = sv_fail(err, MS_EVERIFY, "tlog entry", "the bundle has no transparency log entry");
         goto out;
     }
     if (n == 0 && policy->require_tlog_entry) {
         /* A timestamp alone shows when the signature existed, not that it was published. */
-        rc = ms_sigstore_fail(err, MS_EVERIFY, "tlog entry",
-                              "the key bundle carries no transparency log entry to verify "
-                              "against the trusted root (a timestamp alone does not count)");
+        rc = sv_fail(err, MS_EVERIFY, "tlog entry",
+                     "the key bundle carries no transparency log entry to verify "
+                     "against the trusted root (a timestamp alone does not count)");
         goto out;
     }
     if (n > MS_BUNDLE_MAX_TLOG_ENTRIES) {
-        rc = ms_sigstore_fail(err, MS_EINPUT, "tlog entry", "more than %d entries",
-                              MS_BUNDLE_MAX_TLOG_ENTRIES);
+        rc = sv_fail(err, MS_EINPUT, "tlog entry", "more than %d entries",
+                     MS_BUNDLE_MAX_TLOG_ENTRIES);
         goto out;
     }
     for (int i = 0; i < n; i++) {
-        if ((rc = ms_sigstore_check_entry(c, cJSON_GetArrayItem(entries, i), (size_t)i, err)) != 0)
+        if ((rc = sv_check_entry(c, cJSON_GetArrayItem(entries, i), (size_t)i, err)) != 0)
             goto out;
     }
-    if ((rc = ms_sigstore_check_timestamps(c, err)) != 0)
+    if ((rc = sv_check_timestamps(c, err)) != 0)
         goto out;
     /* A managed key has no validity window: a time is needed only to check log keys. */
     if (c->n_times == 0 && (!c->key || c->n_untimed > 0)) {
-        rc = ms_sigstore_fail(
-            err, MS_EVERIFY, "signing time",
-            "no verified timestamp (a signed entry timestamp or an RFC 3161 timestamp)");
+        rc = sv_fail(err, MS_EVERIFY, "signing time",
+                     "no verified timestamp (a signed entry timestamp or an RFC 3161 timestamp)");
         goto out;
     }
     int64_t first = c->n_times ? c->times[0] : 0;
     for (size_t i = 1; i < c->n_times; i++)
         first = c->times[i] < first ? c->times[i] : first;
     for (size_t i = 0; i < c->n_untimed; i++) {
-        if (!ms_time_in_range(&c->untimed[i]->valid, first)) {
+        if (!sigstore_time_in_range(&c->untimed[i]->valid, first)) {
             char when[40];
-            rc = ms_sigstore_fail(err, MS_EVERIFY, "signing time",
-                                  "the key of %s was not valid at %s", c->untimed[i]->key_name,
-                                  ms_time_format(first, when, sizeof when));
+            rc = sv_fail(err, MS_EVERIFY, "signing time", "the key of %s was not valid at %s",
+                         c->untimed[i]->key_name, sigstore_time_format(first, when, sizeof when));
             goto out;
         }
     }
-    if (!c->key && ((rc = ms_sigstore_verify_chain(c, &issuer, err)) != 0 ||
-                    (rc = ms_sigstore_check_sct(c, issuer, err)) != 0))
+    if (!c->key &&
+        ((rc = sv_verify_chain(c, &issuer, err)) != 0 || (rc = sv_check_sct(c, issuer, err)) != 0))
         goto out;
     if ((rc = check_signature(c, res, err)) != 0)
         goto out;

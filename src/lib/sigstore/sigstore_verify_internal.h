@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <openssl/x509.h>
 
 #include "modelseal/bundle.h"
@@ -15,6 +16,7 @@
 #include "modelseal/sigstore.h"
 #include "modelseal/x509.h"
 #include "sigstore_internal.h"
+#include "util/buf.h"
 
 #define MS_SIGSTORE_MAX_TIMESTAMPS 32
 #define MS_SIGSTORE_MAX_TIMES (MS_BUNDLE_MAX_TLOG_ENTRIES + MS_SIGSTORE_MAX_TIMESTAMPS)
@@ -45,35 +47,40 @@ typedef struct ms_sigstore_vctx {
 } ms_sigstore_vctx;
 
 /* "sigstore <check>: <message>" into err; returns `code`. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_fail(ms_error *err, int code, const char *check, const char *fmt,
-                                        ...) __attribute__((format(printf, 4, 5)));
+int sv_fail(ms_error *err, int code, const char *check, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* ---- sigstore_cert.c ---- */
 
 /* The bundle's verification material: in managed key mode it must be a public key; otherwise
  * the certificate (or chain without its root) is decoded into the context. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_load_material(ms_sigstore_vctx *c, ms_error *err);
+int sv_load_material(ms_sigstore_vctx *c, ms_error *err);
 
 /* The leaf's identity (SAN), OIDC issuer and codeSigning usage against the policy. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_check_identity(ms_sigstore_vctx *c, ms_error *err);
+int sv_check_identity(ms_sigstore_vctx *c, ms_error *err);
 
 /* The leaf chains to a Fulcio CA of the root valid at every verified time; *issuer is the
  * leaf's issuer (up-referenced: X509_free it). */
-MS_SIGSTORE_HIDDEN int ms_sigstore_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err);
+int sv_verify_chain(ms_sigstore_vctx *c, X509 **issuer, ms_error *err);
 
 /* One embedded SCT from a CT log of the root verifies over the precertificate. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err);
+int sv_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err);
 
 /* ---- sigstore_tlog.c ---- */
 
 /* One transparency log entry (tlogEntries[idx]): its log is in the root, its body is for this
  * bundle, its inclusion proof and checkpoint verify, and its signed entry timestamp (when
  * present) adds a verified time. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx,
-                                               ms_error *err);
+int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error *err);
 
 /* Every RFC 3161 timestamp of the bundle verifies over the signature; each adds a verified
  * time. */
-MS_SIGSTORE_HIDDEN int ms_sigstore_check_timestamps(ms_sigstore_vctx *c, ms_error *err);
+int sv_check_timestamps(ms_sigstore_vctx *c, ms_error *err);
+
+/* The bytes a Rekor v1 signed entry timestamp covers: the RFC 8785 canonical JSON of
+ * {"body": base64(body), "integratedTime": t, "logID": hex(log_id), "logIndex": i}.
+ * Replaces the contents of `out`. 0 or MS_ENOMEM (sigstore_verify.c). */
+int sv_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time,
+                   const uint8_t *log_id, size_t log_id_len, int64_t log_index, ms_buf *out);
 
 #endif

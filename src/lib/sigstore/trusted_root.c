@@ -13,10 +13,10 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
-#include "modelseal/buf.h"
-#include "modelseal/fs.h"
-#include "modelseal/json.h"
 #include "sigstore_internal.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/json.h"
 
 #define MAX_KEY_SIZE ((size_t)16 << 10)
 #define MAX_CERT_SIZE ((size_t)64 << 10)
@@ -94,7 +94,7 @@ int ms_rfc3339_parse(const char *text, int64_t *out)
     return 0;
 }
 
-const char *ms_time_format(int64_t t, char *buf, size_t size)
+const char *sigstore_time_format(int64_t t, char *buf, size_t size)
 {
     struct tm tm;
     time_t tt = (time_t)t;
@@ -103,7 +103,7 @@ const char *ms_time_format(int64_t t, char *buf, size_t size)
     return buf;
 }
 
-int ms_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
+int sigstore_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
 {
     struct tm tm;
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
@@ -115,7 +115,7 @@ int ms_asn1_time_unix(const ASN1_TIME *t, int64_t *out)
     return 0;
 }
 
-int ms_time_in_range(const ms_time_range *r, int64_t t)
+int sigstore_time_in_range(const ms_time_range *r, int64_t t)
 {
     return t >= r->start && t <= r->end;
 }
@@ -450,8 +450,8 @@ void ms_trusted_root_free(ms_trusted_root *root)
     free(root);
 }
 
-const ms_log_instance *ms_log_find(const ms_log_instance *list, size_t n, const uint8_t *log_id,
-                                   size_t log_id_len)
+const ms_log_instance *sigstore_log_find(const ms_log_instance *list, size_t n,
+                                         const uint8_t *log_id, size_t log_id_len)
 {
     for (size_t i = 0; i < n; i++) {
         if (list[i].log_id_len == log_id_len && memcmp(list[i].log_id, log_id, log_id_len) == 0)
@@ -460,7 +460,7 @@ const ms_log_instance *ms_log_find(const ms_log_instance *list, size_t n, const 
     return NULL;
 }
 
-EVP_PKEY *ms_log_key(const ms_log_instance *log, ms_error *err)
+EVP_PKEY *sigstore_log_key(const ms_log_instance *log, ms_error *err)
 {
     const unsigned char *p = log->key_der;
     EVP_PKEY *key = d2i_PUBKEY(NULL, &p, (long)log->key_der_len);
@@ -483,7 +483,7 @@ EVP_PKEY *ms_log_key(const ms_log_instance *log, ms_error *err)
     return key;
 }
 
-STACK_OF(X509) * ms_authority_chain(const ms_authority *a, ms_error *err)
+STACK_OF(X509) * sigstore_authority_chain(const ms_authority *a, ms_error *err)
 {
     STACK_OF(X509) *chain = sk_X509_new_null();
     if (!chain) {
@@ -507,8 +507,8 @@ STACK_OF(X509) * ms_authority_chain(const ms_authority *a, ms_error *err)
     return chain;
 }
 
-int ms_log_key_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
-                      size_t sig_len)
+int sigstore_log_key_verify(EVP_PKEY *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+                            size_t sig_len)
 {
     const EVP_MD *md = NULL;
     EVP_MD_CTX *ctx;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/buf.h"
 #include "modelseal/error.h"
+#include "util/buf.h"
 
 int ms_buf_reserve(ms_buf *buf, size_t extra)
 {
@@ -84,6 +84,20 @@ char *ms_buf_detach(ms_buf *buf)
     buf->data = NULL;
     buf->len = buf->cap = 0;
     return s;
+}
+
+int ms_buf_export(ms_buf *buf, char **out, size_t *out_len)
+{
+    size_t len = buf->len;
+    char *s = ms_buf_detach(buf);
+    if (!s) {
+        ms_buf_free(buf);
+        return MS_ENOMEM;
+    }
+    *out = s;
+    if (out_len)
+        *out_len = len;
+    return 0;
 }
 
 void ms_buf_free(ms_buf *buf)

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/encoding.h"
 #include "modelseal/error.h"
+#include "util/encoding.h"
 
 void ms_hex_encode(const uint8_t *data, size_t len, char *out)
 {

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "modelseal/error.h"
@@ -30,6 +31,11 @@ void ms_error_clear(ms_error *err)
         err->code = MS_OK;
         err->message[0] = '\0';
     }
+}
+
+void ms_free(void *p)
+{
+    free(p);
 }
 
 int ms_error_exit_status(int code)

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "modelseal/fs.h"
+#include "util/fs.h"
 
 const char *ms_file_kind(mode_t mode)
 {

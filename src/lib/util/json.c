@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelseal/encoding.h"
-#include "modelseal/json.h"
+#include "util/encoding.h"
+#include "util/json.h"
 
 /* Length of the well-formed UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0. */
 static size_t utf8_sequence(const uint8_t *s, size_t avail)

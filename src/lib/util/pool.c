@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "modelseal/pool.h"
+#include "util/pool.h"
 
 typedef struct pool_state {
     const ms_pool_batch *batch;

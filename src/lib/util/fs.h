@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
-#include "error.h"
+#include "modelseal/error.h"
 
 #ifdef __cplusplus
 extern "C" {

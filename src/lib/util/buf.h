@@ -35,6 +35,10 @@ void ms_buf_reset(ms_buf *buf);
 /* Hand the contents to the caller (free() it; never NULL on success: an empty buffer gives "").
  * Returns NULL only when out of memory. The buffer is left empty. */
 char *ms_buf_detach(ms_buf *buf);
+/* Hand the contents over as the API does (*out released with ms_free, never NULL on success,
+ * NUL-terminated; *out_len its length, may be NULL). 0 or MS_ENOMEM; the buffer is left empty
+ * either way. */
+int ms_buf_export(ms_buf *buf, char **out, size_t *out_len);
 /* Release the memory. */
 void ms_buf_free(ms_buf *buf);
 

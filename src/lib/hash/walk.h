@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "modelseal/error.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "error.h"
+#include "modelseal/error.h"
 
 #ifdef __cplusplus
 extern "C" {
