@@ -21,8 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -99,20 +97,30 @@ typedef struct ms_lineage_options {
 MS_API int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write,
                              char **note, size_t *note_len, int *written, ms_error *err);
 
-/* One commit of `lineage log`. Strings are valid during the callback only. */
+/* A dataset an entry names (its provenance's "dataset" dependencies): NULL where the record has
+ * JSON null. */
+typedef struct ms_lineage_dataset_ref {
+    const char *name;
+    const char *digest; /* "sha256:<hex>" */
+} ms_lineage_dataset_ref;
+
+/* One commit of `lineage log`. Strings and arrays are valid during the callback only. */
 typedef struct ms_lineage_log_entry {
     char commit[41];
     int64_t time;       /* committer time, unix seconds */
     int offset_minutes; /* committer time zone */
     const char *author; /* "Name <email>" */
     const char *path;
-    const char *kind;      /* "model" / "dataset" */
-    const char *digest;    /* "sha256:<hex>" or NULL (removed) */
-    const char *previous;  /* "sha256:<hex>" or NULL */
-    const char *change;    /* "added" / "changed" / "removed" */
-    const char *signature; /* "valid" / "invalid" / "unsigned" */
-    const cJSON *datasets; /* array of {"name","digest"} */
-    const char *source;    /* "note" / "tree" */
+    const char *kind;                       /* "model" / "dataset" */
+    const char *digest;                     /* "sha256:<hex>" or NULL (removed) */
+    const char *previous;                   /* "sha256:<hex>" or NULL */
+    const char *change;                     /* "added" / "changed" / "removed" */
+    const char *signature;                  /* "valid" / "invalid" / "unsigned" */
+    const ms_lineage_dataset_ref *datasets; /* in recorded order */
+    size_t n_datasets;
+    const char *datasets_json; /* the same as recorded: a JSON array of {"name","digest"}, with
+                                  any other keys a note carries ("[]" when none) */
+    const char *source;        /* "note" / "tree" */
 } ms_lineage_log_entry;
 
 typedef int (*ms_lineage_log_fn)(void *ctx, const ms_lineage_log_entry *e, ms_error *err);

@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -67,14 +65,20 @@ typedef struct ms_provenance_dependency {
     char *uri;  /* NULL when absent */
     ms_provenance_digest *digests; /* in document order */
     size_t n_digests;
-    cJSON *annotations; /* the annotations object (owned); NULL when absent */
+    /* From the annotations object (read them; the library keeps them in step with it): */
+    char *manifest_sha256;  /* annotations.manifest_sha256; NULL when absent or not a string */
+    char *version;          /* annotations.version; NULL when absent or not a string */
+    int dirty;              /* annotations.dirty: 1, 0, or -1 when absent or not a boolean */
+    char *annotations_json; /* the annotations object as compact JSON; NULL when absent */
+    void *priv;             /* the library's own (the annotations, parsed) */
 } ms_provenance_dependency;
 
 typedef struct ms_provenance {
     char *subject_name;
     uint8_t subject_digest[MS_SHA256_SIZE];
-    char *build_type;           /* buildDefinition.buildType */
-    cJSON *external_parameters; /* buildDefinition.externalParameters: an object (owned) */
+    char *build_type; /* buildDefinition.buildType */
+    void *priv;       /* the library's own (externalParameters, parsed; see
+                         ms_provenance_parameters_json) */
     ms_provenance_dependency *deps;
     size_t n_deps;
     char *builder_id;      /* runDetails.builder.id */
@@ -155,6 +159,10 @@ MS_API const char *ms_provenance_dependency_digest(const ms_provenance_dependenc
 
 /* The names of externalParameters, in document order: the i-th, or NULL past the end. */
 MS_API const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i);
+
+/* buildDefinition.externalParameters as compact JSON text (an object; "{}" when there are no
+ * parameters). *out is malloc'd (release with ms_free). 0 or MS_ENOMEM. */
+MS_API int ms_provenance_parameters_json(const ms_provenance *p, char **out, ms_error *err);
 
 #ifdef __cplusplus
 }

@@ -185,7 +185,7 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
             !cJSON_AddItemToObject(o, "previous", str_or_null(e->previous)) ||
             !cJSON_AddStringToObject(o, "change", e->change) ||
             !cJSON_AddStringToObject(o, "signature", e->signature) ||
-            !cJSON_AddItemToObject(o, "datasets", cJSON_Duplicate(e->datasets, 1)) ||
+            !cJSON_AddItemToObject(o, "datasets", cJSON_Parse(e->datasets_json)) ||
             !cJSON_AddStringToObject(o, "source", e->source)) {
             cJSON_Delete(o);
             return ms_error_nomem(err);
@@ -205,12 +205,10 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
             printf(" (was %s)", cli_quote(e->previous));
         printf(", signature %s%s\n", cli_quote(e->signature),
                strcmp(e->source, "tree") == 0 ? " [no note: read from the tree]" : "");
-        for (const cJSON *d = e->datasets ? e->datasets->child : NULL; d; d = d->next) {
-            const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "name");
-            const cJSON *g = cJSON_GetObjectItemCaseSensitive(d, "digest");
-            printf("    dataset %s %s\n",
-                   cJSON_IsString(n) ? cli_quote(n->valuestring) : "(unnamed)",
-                   cJSON_IsString(g) ? cli_quote(g->valuestring) : "(no digest)");
+        for (size_t i = 0; i < e->n_datasets; i++) {
+            const ms_lineage_dataset_ref *d = &e->datasets[i];
+            printf("    dataset %s %s\n", d->name ? cli_quote(d->name) : "(unnamed)",
+                   d->digest ? cli_quote(d->digest) : "(no digest)");
         }
     }
     lo->count++;

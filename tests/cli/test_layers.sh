@@ -86,6 +86,16 @@ mkdir "$T/tree/src/lib/extra"
 check_fails "a folder the table does not know" 1 \
     "src/lib/extra/thing.c:1: folder extra/ is not in the ARROWS table" sh "$CHECK" "$T/tree"
 
+fresh
+add_include include/modelseal/provenance.h '#include <cjson/cJSON.h>'
+check_fails "an installed header includes cJSON" 1 \
+    "$AT: the installed header mentions cJSON" sh "$CHECK" "$T/tree"
+
+fresh
+add_include include/modelseal/lineage.h '/* const cJSON *datasets; */'
+check_fails "an installed header mentions cJSON in a comment" 1 \
+    "$AT: the installed header mentions cJSON" sh "$CHECK" "$T/tree"
+
 check_fails "not a source tree" 2 "no src/lib or include/modelseal" sh "$CHECK" "$T/nothing"
 
 finish

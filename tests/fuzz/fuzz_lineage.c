@@ -5,7 +5,8 @@
  *   1  a Git LFS pointer (ms_lfs_pointer_parse)
  *   2  a glob and a path separated by a NUL byte (ms_lineage_glob_match, _prefix)
  *   3  a digest argument (ms_lineage_parse_digest)
- *   4  a lineage note of commit 0123...4567 (parse_note, then the fields `lineage log` reads)
+ *   4  a lineage note of commit 0123...4567 (parse_note, then the fields `lineage log` reads,
+ *      the datasets as log hands them out included)
  * The note reader is internal to lineage_notes.c (static), and what log and find read of a note
  * to lineage_log.c, so those files are compiled into this target; their external functions then
  * come from here rather than from the library archive. */
@@ -94,6 +95,24 @@ static void fuzz_note(const uint8_t *data, size_t size)
             for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
                 (void)lin_str_or_null(a, fields[k]);
             (void)noted(note, lin_str_or_null(a, "path"));
+            /* The entry's datasets: typed references and the text, which the program parses
+             * back for `log --json` and must print as it was recorded. */
+            ms_lineage_log_entry e;
+            log_datasets ds = {NULL, NULL};
+            ms_error err;
+            memset(&e, 0, sizeof e);
+            if (log_datasets_set(&e, cJSON_GetObjectItemCaseSensitive(a, "datasets"), &ds, &err) ==
+                0) {
+                cJSON *back = cJSON_Parse(e.datasets_json);
+                char *again = back ? cJSON_PrintUnformatted(back) : NULL;
+                if (back &&
+                    (!cJSON_IsArray(back) || (size_t)cJSON_GetArraySize(back) != e.n_datasets ||
+                     (again && strcmp(again, e.datasets_json) != 0)))
+                    abort();
+                cJSON_free(again);
+                cJSON_Delete(back);
+            }
+            log_datasets_clear(&ds);
         }
         (void)noted(note, "model");
         cJSON_Delete(note);

@@ -1,7 +1,8 @@
 /* libFuzzer target: SLSA provenance statements (ms_statement_parse_generic then
  * ms_provenance_parse, as `modelseal verify --policy`, `sbom` and `lineage` read a claims
  * file's provenance). A provenance that parses has its accessors run, and when it can be built
- * again (ms_provenance_build) the result must read back with the same values. */
+ * again (ms_provenance_build) the result must read back with the same values (the typed
+ * annotation fields, annotations_json and the parameters' text included). */
 #include "config.h"
 
 #include <stddef.h>
@@ -36,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_error err;
     ms_statement *st = NULL, *st2 = NULL;
     ms_provenance *again = NULL;
-    char *text = NULL;
+    char *text = NULL, *params = NULL, *params2 = NULL;
     size_t text_len = 0;
 
     ms_provenance *p = read_provenance(data, size, &st);
@@ -61,14 +62,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < p->n_deps; i++) {
         const ms_provenance_dependency *a = &p->deps[i], *b = &again->deps[i];
         if (!same(a->name, b->name) || !same(a->uri, b->uri) || !same(a->role, b->role) ||
-            a->n_digests != b->n_digests)
+            a->n_digests != b->n_digests || !same(a->annotations_json, b->annotations_json) ||
+            !same(a->manifest_sha256, b->manifest_sha256) || !same(a->version, b->version) ||
+            a->dirty != b->dirty || a->dirty < -1 || a->dirty > 1)
             abort();
     }
+    if (ms_provenance_parameters_json(p, &params, &err) == 0 &&
+        ms_provenance_parameters_json(again, &params2, &err) == 0 && !same(params, params2))
+        abort();
 out:
     ms_provenance_free(again);
     ms_provenance_free(p);
     ms_statement_free(st2);
     ms_statement_free(st);
     ms_free(text);
+    ms_free(params);
+    ms_free(params2);
     return 0;
 }

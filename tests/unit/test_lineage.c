@@ -350,6 +350,82 @@ static void test_record(void **state)
     assert_non_null(strstr(err.message, "not in a git repository"));
 }
 
+/* What the log callback saw, copied. */
+typedef struct log_seen {
+    size_t n;
+    char source[2][8];
+    size_t n_datasets[2];
+    char json[2][256];
+    char name0[2][16], digest0[2][80];
+    int name1_null, digest1_null;
+} log_seen;
+
+static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
+{
+    log_seen *s = ctx;
+    (void)err;
+    assert_true(s->n < 2);
+    snprintf(s->source[s->n], sizeof s->source[0], "%s", e->source);
+    s->n_datasets[s->n] = e->n_datasets;
+    snprintf(s->json[s->n], sizeof s->json[0], "%s", e->datasets_json);
+    if (e->n_datasets > 0) {
+        snprintf(s->name0[s->n], sizeof s->name0[0], "%s", e->datasets[0].name);
+        snprintf(s->digest0[s->n], sizeof s->digest0[0], "%s", e->datasets[0].digest);
+    }
+    if (e->n_datasets > 1) {
+        s->name1_null = e->datasets[1].name == NULL;
+        s->digest1_null = e->datasets[1].digest == NULL;
+    }
+    s->n++;
+    return 0;
+}
+
+/* lineage log hands out a note's datasets as typed references and as the array recorded
+ * (other keys kept); a commit read from its tree has none ("[]"). */
+static void test_log_datasets(void **state)
+{
+    repo_fixture *f = *state;
+    const char *config = "{\"version\": 1, \"models\": [{\"path\": \"m\"}]}";
+    const char *pointer =
+        "version https://git-lfs.github.com/spec/v1\noid sha256:" OID "\nsize 5\n";
+    const char *datasets = "[{\"name\":\"pets\",\"digest\":\"sha256:" OID "\","
+                           "\"extra\":{\"k\":[1,2]}},{\"name\":null,\"digest\":null}]";
+    git_oid c1, c2, noid;
+    ms_buf note = MS_BUF_INIT, edited = MS_BUF_INIT;
+    ms_error err;
+    make_commit(f, config, "weights v1", pointer, &c1, NULL);
+    ms_lineage_options o = {.repo = f->dir};
+    assert_int_equal(t_lineage_record(&o, NULL, 0, &note, NULL, &err), 0);
+    const char *text = (const char *)note.data, *at = strstr(text, "\"datasets\":[]");
+    assert_non_null(at);
+    ms_buf_printf(&edited, "%.*s\"datasets\":%s%s", (int)(at - text), text, datasets,
+                  at + strlen("\"datasets\":[]"));
+    git_signature *sig = NULL;
+    assert_int_equal(git_signature_new(&sig, "T", "t@example.com", 1700000000, 0), 0);
+    assert_int_equal(git_note_create(&noid, f->repo, MS_LINEAGE_NOTES_REF, sig, sig, &c1,
+                                     (const char *)edited.data, 0),
+                     0);
+    git_signature_free(sig);
+    make_commit(f, config, "weights v2", pointer, &c2, &c1);
+
+    log_seen seen;
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(ms_lineage_log(&o, "m", log_cb, &seen, &err), 0);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.source[0], "tree");
+    assert_int_equal(seen.n_datasets[0], 0);
+    assert_string_equal(seen.json[0], "[]");
+    assert_string_equal(seen.source[1], "note");
+    assert_int_equal(seen.n_datasets[1], 2);
+    assert_string_equal(seen.json[1], datasets);
+    assert_string_equal(seen.name0[1], "pets");
+    assert_string_equal(seen.digest0[1], "sha256:" OID);
+    assert_true(seen.name1_null);
+    assert_true(seen.digest1_null);
+    ms_buf_free(&note);
+    ms_buf_free(&edited);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_lfs_pointer),
         cmocka_unit_test(test_parse_digest),
         cmocka_unit_test_setup_teardown(test_record, setup_repo, teardown_repo),
+        cmocka_unit_test_setup_teardown(test_log_datasets, setup_repo, teardown_repo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

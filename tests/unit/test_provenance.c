@@ -108,6 +108,7 @@ static void test_build_minimal(void **state)
     git.url = "file:///src/repo";
     git.dirty = 1;
     assert_int_equal(ms_provenance_add_code(p, &git, &err), 0);
+    assert_int_equal(p->deps[0].dirty, 1);
     assert_int_equal(t_provenance_build(p, &payload, &err), 0);
     ms_buf_printf(&want,
                   "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\","
@@ -172,13 +173,31 @@ static void test_parse_round_trip(void **state)
     assert_string_equal(q->deps[0].uri, "git+https://github.com/org/train.git@refs/heads/main");
     assert_string_equal(ms_provenance_dependency_digest(&q->deps[0], "gitCommit"), COMMIT);
     assert_null(ms_provenance_dependency_digest(&q->deps[0], "sha256"));
-    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(q->deps[0].annotations, "dirty")));
+    assert_int_equal(q->deps[0].dirty, 0);
+    assert_string_equal(q->deps[0].annotations_json, "{\"role\":\"code\",\"dirty\":false}");
+    assert_null(q->deps[0].manifest_sha256);
+    assert_null(q->deps[0].version);
     assert_string_equal(q->deps[1].name, "cats");
     assert_string_equal(ms_provenance_dependency_digest(&q->deps[1], "sha256"), HEX_B);
-    assert_string_equal(
-        cJSON_GetObjectItemCaseSensitive(q->deps[1].annotations, "manifest_sha256")->valuestring,
-        HEX_C);
+    assert_string_equal(q->deps[1].manifest_sha256, HEX_C);
+    assert_string_equal(q->deps[1].version, "1.0");
+    assert_int_equal(q->deps[1].dirty, -1);
     assert_null(q->deps[2].uri);
+    assert_null(q->deps[2].version); /* null */
+    assert_string_equal(q->deps[2].manifest_sha256, HEX_D);
+    assert_string_equal(q->deps[3].annotations_json, "{\"role\":\"base-model\"}");
+    /* The builder fills the same fields as the parser. */
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(p->deps[i].annotations_json, q->deps[i].annotations_json);
+        assert_int_equal(p->deps[i].dirty, q->deps[i].dirty);
+    }
+    assert_string_equal(p->deps[1].manifest_sha256, HEX_C);
+    assert_string_equal(p->deps[1].version, "1.0");
+    char *params = NULL;
+    assert_int_equal(ms_provenance_parameters_json(q, &params, &err), 0);
+    assert_string_equal(params, "{\"epochs\":\"4\",\"lr\":0.5,\"tags\":[\"a\"],\"seed\":\"42\","
+                                "\"expr\":\"a=b\"}");
+    ms_free(params);
     assert_string_equal(q->deps[4].uri, "pkg:pypi/torch@2.5.1");
     assert_int_equal(q->deps[5].n_digests, 0);
     /* Rebuilding what was parsed gives the same bytes. */
@@ -194,6 +213,47 @@ static void test_parse_round_trip(void **state)
     "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\",\"digest\":{"     \
     "\"sha256\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}],"
 #define SLSA "\"predicateType\":\"https://slsa.dev/provenance/v1\","
+
+/* The typed annotation fields: a value of another type counts as absent; annotations_json is
+ * the object as written (other keys kept). */
+static void test_parse_annotation_fields(void **state)
+{
+    (void)state;
+    ms_provenance *p = parse_text(
+        STMT_HEAD SLSA "\"predicate\":{\"buildDefinition\":{\"buildType\":\"t\","
+                       "\"externalParameters\":{\"k\":[1,{\"a\":null}]},"
+                       "\"resolvedDependencies\":[{\"uri\":\"u\",\"annotations\":{"
+                       "\"dirty\":\"no\",\"version\":2,\"manifest_sha256\":null,\"x\":[true]}},"
+                       "{\"uri\":\"v\"}]},"
+                       "\"runDetails\":{\"builder\":{\"id\":\"b\"}}}}",
+        0, NULL);
+    assert_int_equal(p->n_deps, 2);
+    assert_int_equal(p->deps[0].dirty, -1);
+    assert_null(p->deps[0].version);
+    assert_null(p->deps[0].manifest_sha256);
+    assert_null(p->deps[0].role);
+    assert_string_equal(p->deps[0].annotations_json,
+                        "{\"dirty\":\"no\",\"version\":2,\"manifest_sha256\":null,\"x\":[true]}");
+    assert_null(p->deps[1].annotations_json);
+    assert_int_equal(p->deps[1].dirty, -1);
+    char *params = NULL;
+    ms_error err;
+    assert_int_equal(ms_provenance_parameters_json(p, &params, &err), 0);
+    assert_string_equal(params, "{\"k\":[1,{\"a\":null}]}");
+    ms_free(params);
+    ms_provenance_free(p);
+
+    /* A new provenance has empty parameters; add_parameter shows in the text. */
+    p = ms_provenance_new();
+    assert_int_equal(ms_provenance_parameters_json(p, &params, &err), 0);
+    assert_string_equal(params, "{}");
+    ms_free(params);
+    assert_int_equal(ms_provenance_add_parameter(p, "a=1", &err), 0);
+    assert_int_equal(ms_provenance_parameters_json(p, &params, &err), 0);
+    assert_string_equal(params, "{\"a\":\"1\"}");
+    ms_free(params);
+    ms_provenance_free(p);
+}
 
 static void test_parse_refusals(void **state)
 {
@@ -460,9 +520,9 @@ int main(void)
     /* The repositories live under a temporary directory that must not itself be in a repo. */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build_exact),      cmocka_unit_test(test_build_minimal),
-        cmocka_unit_test(test_parse_round_trip), cmocka_unit_test(test_parse_refusals),
-        cmocka_unit_test(test_arguments),        cmocka_unit_test(test_rfc3339),
-        cmocka_unit_test(test_gitinfo),
+        cmocka_unit_test(test_parse_round_trip), cmocka_unit_test(test_parse_annotation_fields),
+        cmocka_unit_test(test_parse_refusals),   cmocka_unit_test(test_arguments),
+        cmocka_unit_test(test_rfc3339),          cmocka_unit_test(test_gitinfo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

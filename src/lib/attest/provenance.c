@@ -15,7 +15,20 @@
 #include "util/encoding.h"
 #include "util/json.h"
 
+#include "provenance_json.h"
+
 #define MAX_PARAMETERS_SIZE ((size_t)16 << 20)
+
+/* The trees behind the priv fields, writable (provenance_json.h gives them read-only). */
+static cJSON *params_tree(const ms_provenance *p)
+{
+    return (cJSON *)p->priv;
+}
+
+static cJSON *annotations_tree(const ms_provenance_dependency *d)
+{
+    return (cJSON *)d->priv;
+}
 
 ms_provenance *ms_provenance_new(void)
 {
@@ -23,8 +36,8 @@ ms_provenance *ms_provenance_new(void)
     if (!p)
         return NULL;
     p->build_type = strdup(MS_PROVENANCE_DEFAULT_BUILD_TYPE);
-    p->external_parameters = cJSON_CreateObject();
-    if (!p->build_type || !p->external_parameters) {
+    p->priv = cJSON_CreateObject();
+    if (!p->build_type || !p->priv) {
         ms_provenance_free(p);
         return NULL;
     }
@@ -41,8 +54,39 @@ static void dependency_clear(ms_provenance_dependency *d)
         free(d->digests[i].value);
     }
     free(d->digests);
-    cJSON_Delete(d->annotations);
+    free(d->manifest_sha256);
+    free(d->version);
+    free(d->annotations_json);
+    cJSON_Delete(annotations_tree(d));
     memset(d, 0, sizeof *d);
+}
+
+static int dup_string_member(const cJSON *obj, const char *key, char **out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    *out = NULL;
+    return cJSON_IsString(v) && !(*out = strdup(v->valuestring)) ? MS_ENOMEM : 0;
+}
+
+/* Fill the dependency's typed annotation fields and annotations_json from its tree (after the
+ * tree is complete). 0 or MS_ENOMEM. */
+static int annotations_sync(ms_provenance_dependency *d)
+{
+    const cJSON *a = annotations_tree(d);
+    free(d->manifest_sha256);
+    free(d->version);
+    free(d->annotations_json);
+    d->manifest_sha256 = d->version = d->annotations_json = NULL;
+    d->dirty = -1;
+    if (!a)
+        return 0;
+    const cJSON *dirty = cJSON_GetObjectItemCaseSensitive(a, "dirty");
+    d->dirty = cJSON_IsTrue(dirty) ? 1 : cJSON_IsFalse(dirty) ? 0 : -1;
+    if (dup_string_member(a, "manifest_sha256", &d->manifest_sha256) != 0 ||
+        dup_string_member(a, "version", &d->version) != 0 ||
+        !(d->annotations_json = cJSON_PrintUnformatted(a)))
+        return MS_ENOMEM;
+    return 0;
 }
 
 void ms_provenance_free(ms_provenance *p)
@@ -51,7 +95,7 @@ void ms_provenance_free(ms_provenance *p)
         return;
     free(p->subject_name);
     free(p->build_type);
-    cJSON_Delete(p->external_parameters);
+    cJSON_Delete(params_tree(p));
     for (size_t i = 0; i < p->n_deps; i++)
         dependency_clear(&p->deps[i]);
     free(p->deps);
@@ -84,8 +128,8 @@ int ms_provenance_set_parameters(ms_provenance *p, const uint8_t *json, size_t l
         cJSON_Delete(obj);
         return ms_error_set(err, MS_EINPUT, "%s: not a JSON object", what);
     }
-    cJSON_Delete(p->external_parameters);
-    p->external_parameters = obj;
+    cJSON_Delete(params_tree(p));
+    p->priv = obj;
     return 0;
 }
 
@@ -102,10 +146,14 @@ int ms_provenance_add_parameter(ms_provenance *p, const char *key_value, ms_erro
         rc = ms_error_nomem(err);
         goto out;
     }
-    if (cJSON_GetObjectItemCaseSensitive(p->external_parameters, key)) {
-        if (!cJSON_ReplaceItemInObjectCaseSensitive(p->external_parameters, key, value))
+    if (!p->priv && !(p->priv = cJSON_CreateObject())) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(params_tree(p), key)) {
+        if (!cJSON_ReplaceItemInObjectCaseSensitive(params_tree(p), key, value))
             rc = ms_error_nomem(err);
-    } else if (!cJSON_AddItemToObject(p->external_parameters, key, value)) {
+    } else if (!cJSON_AddItemToObject(params_tree(p), key, value)) {
         rc = ms_error_nomem(err);
     }
     if (rc == 0)
@@ -131,6 +179,7 @@ static ms_provenance_dependency *new_dependency(ms_provenance *p, ms_error *err)
     p->deps = d;
     d = &p->deps[p->n_deps++];
     memset(d, 0, sizeof *d);
+    d->dirty = -1;
     return d;
 }
 
@@ -150,15 +199,18 @@ static int add_digest(ms_provenance_dependency *d, const char *algorithm, const 
 /* role into d->role and annotations {"role": role}. */
 static int set_role(ms_provenance_dependency *d, const char *role)
 {
-    if (!(d->role = strdup(role)) || !(d->annotations = cJSON_CreateObject()) ||
-        !cJSON_AddStringToObject(d->annotations, "role", role))
+    if (!(d->role = strdup(role)) || !(d->priv = cJSON_CreateObject()) ||
+        !cJSON_AddStringToObject(annotations_tree(d), "role", role))
         return MS_ENOMEM;
     return 0;
 }
 
-/* Drop the last dependency after a failure and return the error. */
-static int drop_last(ms_provenance *p, int rc, ms_error *err)
+/* The last dependency is complete: fill its annotation fields, or drop it after a failure (of
+ * its building or of this) and return the error. */
+static int finish_last(ms_provenance *p, int rc, ms_error *err)
 {
+    if (rc == 0 && (rc = annotations_sync(&p->deps[p->n_deps - 1])) == 0)
+        return 0;
     dependency_clear(&p->deps[--p->n_deps]);
     return rc == MS_ENOMEM ? ms_error_nomem(err) : rc;
 }
@@ -189,9 +241,9 @@ int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *e
         rc = add_digest(d, "gitCommit", git->commit);
     if (rc == 0)
         rc = set_role(d, "code");
-    if (rc == 0 && !cJSON_AddBoolToObject(d->annotations, "dirty", git->dirty != 0))
+    if (rc == 0 && !cJSON_AddBoolToObject(annotations_tree(d), "dirty", git->dirty != 0))
         rc = MS_ENOMEM;
-    return rc ? drop_last(p, rc, err) : 0;
+    return finish_last(p, rc, err);
 }
 
 int ms_provenance_add_dataset(ms_provenance *p, const char *name, const char *source,
@@ -213,12 +265,12 @@ int ms_provenance_add_dataset(ms_provenance *p, const char *name, const char *so
         rc = add_digest(d, "sha256", root_hex);
     if (rc == 0)
         rc = set_role(d, "dataset");
-    if (rc == 0 && !(version ? cJSON_AddStringToObject(d->annotations, "version", version)
-                             : cJSON_AddNullToObject(d->annotations, "version")))
+    if (rc == 0 && !(version ? cJSON_AddStringToObject(annotations_tree(d), "version", version)
+                             : cJSON_AddNullToObject(annotations_tree(d), "version")))
         rc = MS_ENOMEM;
-    if (rc == 0 && !cJSON_AddStringToObject(d->annotations, "manifest_sha256", manifest_hex))
+    if (rc == 0 && !cJSON_AddStringToObject(annotations_tree(d), "manifest_sha256", manifest_hex))
         rc = MS_ENOMEM;
-    return rc ? drop_last(p, rc, err) : 0;
+    return finish_last(p, rc, err);
 }
 
 int ms_provenance_add_base_model(ms_provenance *p, const char *name,
@@ -236,7 +288,7 @@ int ms_provenance_add_base_model(ms_provenance *p, const char *name,
         rc = add_digest(d, "sha256", root_hex);
     if (rc == 0)
         rc = set_role(d, "base-model");
-    return rc ? drop_last(p, rc, err) : 0;
+    return finish_last(p, rc, err);
 }
 
 int ms_provenance_add_package(ms_provenance *p, const char *uri, const char *sha256_hex,
@@ -260,7 +312,7 @@ int ms_provenance_add_package(ms_provenance *p, const char *uri, const char *sha
     }
     if (rc == 0)
         rc = set_role(d, "package");
-    return rc ? drop_last(p, rc, err) : 0;
+    return finish_last(p, rc, err);
 }
 
 int ms_provenance_split_dependency(const char *arg, char **uri, char **hex, ms_error *err)
@@ -381,8 +433,8 @@ static cJSON *dependency_json(const ms_provenance_dependency *d)
         for (size_t i = 0; ok && i < d->n_digests; i++)
             ok = cJSON_AddStringToObject(dg, d->digests[i].algorithm, d->digests[i].value) != NULL;
     }
-    if (ok && d->annotations) {
-        cJSON *a = cJSON_Duplicate(d->annotations, 1);
+    if (ok && provenance_annotations(d)) {
+        cJSON *a = cJSON_Duplicate(provenance_annotations(d), 1);
         ok = a && cJSON_AddItemToObject(o, "annotations", a);
         if (!ok)
             cJSON_Delete(a);
@@ -403,7 +455,7 @@ static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *e
         return ms_error_set(err, MS_EINPUT, "runDetails.builder.id: required (--builder-id)");
     if (!p->build_type || !p->build_type[0])
         return ms_error_set(err, MS_EINPUT, "buildDefinition.buildType: empty");
-    if (p->external_parameters && !cJSON_IsObject(p->external_parameters))
+    if (provenance_parameters(p) && !cJSON_IsObject(provenance_parameters(p)))
         return ms_error_set(err, MS_EINPUT, "buildDefinition.externalParameters: not an object");
 
     ms_hex_encode(p->subject_digest, MS_SHA256_SIZE, hex);
@@ -420,8 +472,8 @@ static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *e
              (bd = cJSON_AddObjectToObject(pred, "buildDefinition")) &&
              cJSON_AddStringToObject(bd, "buildType", p->build_type);
     if (ok) {
-        cJSON *params = p->external_parameters ? cJSON_Duplicate(p->external_parameters, 1)
-                                               : cJSON_CreateObject();
+        cJSON *params = provenance_parameters(p) ? cJSON_Duplicate(provenance_parameters(p), 1)
+                                                 : cJSON_CreateObject();
         ok = params && cJSON_AddItemToObject(bd, "externalParameters", params);
         if (!ok)
             cJSON_Delete(params);
@@ -506,12 +558,12 @@ static int parse_dependency(const cJSON *o, size_t i, ms_provenance_dependency *
         snprintf(afield, sizeof afield, "%s.annotations", field);
         if ((rc = opt_string(a, "role", afield, &d->role, err)) != 0)
             return rc;
-        if (!(d->annotations = cJSON_Duplicate(a, 1)))
+        if (!(d->priv = cJSON_Duplicate(a, 1)))
             return ms_error_nomem(err);
     }
     if (!d->name && !d->uri && d->n_digests == 0)
         return ms_error_set(err, MS_EINPUT, "%s: has none of name, uri, digest", field);
-    return 0;
+    return annotations_sync(d) != 0 ? ms_error_nomem(err) : 0;
 }
 
 int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *err)
@@ -552,7 +604,7 @@ int ms_provenance_parse(const ms_statement *st, ms_provenance **out, ms_error *e
         rc = ms_error_set(err, MS_EINPUT, BD ".externalParameters: missing or not an object");
         goto out;
     }
-    if (!(p->external_parameters = cJSON_Duplicate(ep, 1))) {
+    if (!(p->priv = cJSON_Duplicate(ep, 1))) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -634,9 +686,9 @@ const char *ms_provenance_parameter_key(const ms_provenance *p, size_t i)
 {
     const cJSON *e;
     size_t k = 0;
-    if (!p->external_parameters)
+    if (!provenance_parameters(p))
         return NULL;
-    cJSON_ArrayForEach(e, p->external_parameters)
+    cJSON_ArrayForEach(e, provenance_parameters(p))
     {
         if (k++ == i)
             return e->string;
@@ -652,4 +704,11 @@ int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_
         rc = ms_error_nomem(err);
     ms_buf_free(&buf);
     return rc;
+}
+
+int ms_provenance_parameters_json(const ms_provenance *p, char **out, ms_error *err)
+{
+    const cJSON *params = provenance_parameters(p);
+    *out = params ? cJSON_PrintUnformatted(params) : strdup("{}");
+    return *out ? 0 : ms_error_nomem(err);
 }

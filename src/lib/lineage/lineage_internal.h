@@ -7,6 +7,8 @@
 
 #include <git2.h>
 
+#include <cjson/cJSON.h>
+
 #include "modelseal/lineage.h"
 #include "modelseal/manifest.h"
 #include "util/buf.h"

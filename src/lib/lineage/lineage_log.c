@@ -44,6 +44,49 @@ const char *lin_str_or_null(const cJSON *o, const char *name)
     return cJSON_IsString(f) ? f->valuestring : NULL;
 }
 
+/* The datasets of a log entry, made from the recorded array (NULL: none) and owned here until
+ * log_datasets_clear. */
+typedef struct log_datasets {
+    ms_lineage_dataset_ref *refs;
+    char *json;
+} log_datasets;
+
+static void log_datasets_clear(log_datasets *h)
+{
+    free(h->refs);
+    free(h->json);
+    h->refs = NULL;
+    h->json = NULL;
+}
+
+static int log_datasets_set(ms_lineage_log_entry *e, const cJSON *arr, log_datasets *h,
+                            ms_error *err)
+{
+    size_t n = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, arr)
+    {
+        n++;
+    }
+    h->refs = n ? calloc(n, sizeof *h->refs) : NULL;
+    h->json = arr ? cJSON_PrintUnformatted(arr) : strdup("[]");
+    if ((n && !h->refs) || !h->json) {
+        log_datasets_clear(h);
+        return ms_error_nomem(err);
+    }
+    n = 0;
+    cJSON_ArrayForEach(d, arr)
+    {
+        h->refs[n].name = lin_str_or_null(d, "name");
+        h->refs[n].digest = lin_str_or_null(d, "digest");
+        n++;
+    }
+    e->datasets = h->refs;
+    e->n_datasets = n;
+    e->datasets_json = h->json;
+    return 0;
+}
+
 typedef struct log_tree_ctx {
     const lin_view *v, *pv;
     const char *path;
@@ -77,15 +120,12 @@ static int log_tree_one(void *ctx, const lin_change *c, ms_error *err)
     l->e->previous = before.present && before.has_digest ? d2 : NULL;
     l->e->change = !c->before.present ? "added" : !c->now.present ? "removed" : "changed";
     l->e->signature = now.present ? lin_sig_name(now.sig) : "unsigned";
-    l->e->datasets = now.datasets;
     l->e->source = "tree";
-    cJSON *empty = NULL;
-    if (!l->e->datasets && !(l->e->datasets = empty = cJSON_CreateArray())) {
-        rc = ms_error_nomem(err);
+    log_datasets ds = {NULL, NULL};
+    if ((rc = log_datasets_set(l->e, now.datasets, &ds, err)) != 0)
         goto out;
-    }
     rc = l->fn(l->fn_ctx, l->e, err);
-    cJSON_Delete(empty);
+    log_datasets_clear(&ds);
 out:
     lin_state_clear(&now);
     lin_state_clear(&before);
@@ -256,14 +296,13 @@ int ms_lineage_log(const ms_lineage_options *opts, const char *path_in, ms_linea
                 e.previous = lin_str_or_null(a, "previous");
                 e.change = lin_str_or_null(a, "change");
                 e.signature = lin_str_or_null(a, "signature");
-                e.datasets = cJSON_GetObjectItemCaseSensitive(a, "datasets");
                 e.source = "note";
-                cJSON *empty = NULL;
-                if (!e.datasets && !(e.datasets = empty = cJSON_CreateArray()))
-                    rc = ms_error_nomem(err);
-                else
+                log_datasets ds = {NULL, NULL};
+                rc =
+                    log_datasets_set(&e, cJSON_GetObjectItemCaseSensitive(a, "datasets"), &ds, err);
+                if (rc == 0)
                     rc = fn(ctx, &e, err);
-                cJSON_Delete(empty);
+                log_datasets_clear(&ds);
                 if (rc > 0)
                     rc = 0;
                 if (rc)

@@ -136,8 +136,7 @@ static int link_dataset(chain_ctx *ctx, const ms_provenance_dependency *dep, con
         goto out;
     }
     chain_root_text(root, root_hex);
-    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(dep->annotations, "manifest_sha256");
-    if (!cJSON_IsString(ms) || chain_parse_hex(ms->valuestring, 64, want) != 0) {
+    if (!dep->manifest_sha256 || chain_parse_hex(dep->manifest_sha256, 64, want) != 0) {
         l = chain_add_link(
             ctx, links, "dataset", name, 0,
             "the provenance gives no annotations.manifest_sha256 (64 lowercase hex)");
@@ -403,20 +402,18 @@ int chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_lis
                            "no digest.gitCommit (40 lowercase hex) in the code dependency");
         goto out;
     }
-    const cJSON *dirty = cJSON_GetObjectItemCaseSensitive(code->annotations, "dirty");
-    if (!p->allow_dirty && !cJSON_IsFalse(dirty)) {
+    if (!p->allow_dirty && code->dirty != 0) {
         l = chain_add_link(
             ctx, links, "code", NULL, 0, "%s",
-            cJSON_IsTrue(dirty)
-                ? "built from a dirty working tree (policy.code.allow_dirty is false)"
-                : "the code dependency does not record annotations.dirty = false");
+            code->dirty == 1 ? "built from a dirty working tree (policy.code.allow_dirty is false)"
+                             : "the code dependency does not record annotations.dirty = false");
         goto out;
     }
     if (!p->code_repository) {
         l = chain_add_link(ctx, links, "code", NULL, 1,
                            "%s at %s, commit %s%s (commit not checked against a repository: no "
                            "policy.code.repository)",
-                           base, ref, commit, cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "");
+                           base, ref, commit, code->dirty == 1 ? " (dirty, allowed)" : "");
         goto out;
     }
     rc = check_repository(ctx, p->code_repository, commit, &why, &via);
@@ -429,7 +426,7 @@ int chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_lis
         goto out;
     l = chain_add_link(ctx, links, "code", NULL, 1,
                        "%s at %s, commit %s%s: in %s, reachable from %s", base, ref, commit,
-                       cJSON_IsTrue(dirty) ? " (dirty, allowed)" : "", p->code_repository, via);
+                       code->dirty == 1 ? " (dirty, allowed)" : "", p->code_repository, via);
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "attest/provenance_json.h"
 #include "modelseal/claims.h"
 #include "modelseal/manifest.h"
 #include "modelseal/policy.h"
@@ -58,15 +59,18 @@ static int check_allow_lists(const ms_policy *p, const ms_provenance *pv, ms_buf
 static int provenances_agree(const ms_provenance *a, const ms_provenance *b)
 {
     if (strcmp(a->build_type, b->build_type) != 0 ||
-        !cJSON_Compare(a->external_parameters, b->external_parameters, 1) || a->n_deps != b->n_deps)
+        !cJSON_Compare(provenance_parameters(a), provenance_parameters(b), 1) ||
+        a->n_deps != b->n_deps)
         return 0;
     for (size_t i = 0; i < a->n_deps; i++) {
         const ms_provenance_dependency *x = &a->deps[i], *y = &b->deps[i];
         if (!x->role != !y->role || (x->role && strcmp(x->role, y->role) != 0) ||
             !x->name != !y->name || (x->name && strcmp(x->name, y->name) != 0) ||
             !x->uri != !y->uri || (x->uri && strcmp(x->uri, y->uri) != 0) ||
-            x->n_digests != y->n_digests || !x->annotations != !y->annotations ||
-            (x->annotations && !cJSON_Compare(x->annotations, y->annotations, 1)))
+            x->n_digests != y->n_digests ||
+            !provenance_annotations(x) != !provenance_annotations(y) ||
+            (provenance_annotations(x) &&
+             !cJSON_Compare(provenance_annotations(x), provenance_annotations(y), 1)))
             return 0;
         for (size_t j = 0; j < x->n_digests; j++)
             if (strcmp(x->digests[j].algorithm, y->digests[j].algorithm) != 0 ||

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "attest/provenance_json.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/provenance.h"
@@ -216,7 +217,7 @@ static int code_from(collect_ctx *ctx, const ms_claim *cl, const ms_provenance_d
     if (!m->code.url || (at && !(m->code.ref = strdup(at + 1))))
         return ms_error_nomem(ctx->err);
     memcpy(m->code.commit, commit, 41);
-    m->code.dirty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d->annotations, "dirty"));
+    m->code.dirty = d->dirty == 1;
     m->has_code = 1;
     return 0;
 }
@@ -298,11 +299,8 @@ static int dataset_from(collect_ctx *ctx, const ms_claim *cl, const ms_provenanc
     ms_sbom_dataset *ds = &p[m->n_datasets++];
     memset(ds, 0, sizeof *ds);
     memcpy(ds->root_digest, root, MS_SHA256_SIZE);
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(d->annotations, "version");
-    const cJSON *manifest = cJSON_GetObjectItemCaseSensitive(d->annotations, "manifest_sha256");
-    if (manifest) {
-        if (!cJSON_IsString(manifest) ||
-            hex_field(manifest->valuestring, 64, ds->manifest_digest) != 0)
+    if (cJSON_GetObjectItemCaseSensitive(provenance_annotations(d), "manifest_sha256")) {
+        if (!d->manifest_sha256 || hex_field(d->manifest_sha256, 64, ds->manifest_digest) != 0)
             return ms_error_set(ctx->err, MS_EINPUT,
                                 "%s: line %zu: dataset \"%s\": annotations.manifest_sha256 is not "
                                 "64 lowercase hex digits",
@@ -310,7 +308,7 @@ static int dataset_from(collect_ctx *ctx, const ms_claim *cl, const ms_provenanc
         ds->has_manifest_digest = 1;
     }
     if (dup_or_null(&ds->name, d->name, ctx->err) || dup_or_null(&ds->source, d->uri, ctx->err) ||
-        dup_or_null(&ds->version, cJSON_IsString(version) ? version->valuestring : NULL, ctx->err))
+        dup_or_null(&ds->version, d->version, ctx->err))
         return MS_ENOMEM;
     return dataset_statement(ctx, ds);
 }
@@ -468,8 +466,8 @@ static int model_fill(collect_ctx *ctx, ms_sbom_model *m, const ms_sbom_signers 
         rc = MS_ENOMEM;
         goto out;
     }
-    if (pv->external_parameters &&
-        (!(m->priv = cJSON_Duplicate(pv->external_parameters, 1)) ||
+    if (provenance_parameters(pv) &&
+        (!(m->priv = cJSON_Duplicate(provenance_parameters(pv), 1)) ||
          !(m->external_parameters_json = cJSON_PrintUnformatted(sbom_model_parameters(m))))) {
         rc = ms_error_nomem(ctx->err);
         goto out;
