@@ -45,8 +45,8 @@ typedef struct ms_message_signature {
 typedef struct ms_bundle ms_bundle;
 
 /* Parse a bundle (untrusted). Checks: size <= MS_BUNDLE_MAX_SIZE, strict JSON (see
- * ms_json_parse), a known mediaType, exactly one of dsseEnvelope (payloadType must be
- * in-toto) / messageSignature, verificationMaterial with exactly one of publicKey,
+ * no duplicate keys, bounded depth), a known mediaType, exactly one of dsseEnvelope (payloadType
+ * must be in-toto) / messageSignature, verificationMaterial with exactly one of publicKey,
  * x509CertificateChain (1..16 certificates), certificate; a `certificate` (Sigstore keyless)
  * needs at least one tlogEntries entry. Base64 fields are decoded. On success *out is new
  * (ms_bundle_free). 0, MS_EINPUT (message names the field) or MS_ENOMEM. */

@@ -69,9 +69,9 @@ typedef struct ms_dataset_options {
     ms_hash_algorithm algorithm;
     unsigned threads;   /* 0: online CPUs */
     size_t buffer_size; /* 0: default */
-    /* Paths relative to DIR (normalised: ms_path_normalize_ignore) left out of the dataset and
-     * recorded in the header's "ignore" list, byte-sorted; a path given twice is recorded
-     * once. Each must be a safe relative path (MS_EINPUT otherwise). */
+    /* Paths relative to DIR (normalised: no ".", "..", doubled or trailing slashes) left out of the
+     * dataset and recorded in the header's "ignore" list, byte-sorted; a path given twice is
+     * recorded once. Each must be a safe relative path (MS_EINPUT otherwise). */
     const char *const *ignore_paths;
     size_t n_ignore_paths;
     size_t batch_files;   /* files in flight (walked, not yet written); 0: 4096 */
@@ -85,7 +85,7 @@ typedef struct ms_dataset_options {
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
  * the output's directory, fsync, rename; nothing is left behind on failure). The walk follows
- * the model rules (ms_walk: regular files only, no symlinks, UTF-8 names) and lists every file
+ * the model rules (regular files only, no symlinks, UTF-8 names) and lists every file
  * except opts->ignore_paths (recorded in the header) and the output and temporary files when
  * they lie inside `dir`: no name is skipped by default (not model.sig, claims.jsonl or .git).
  * On success `info` (optional) holds the header values; its manifest_digest is left zero (read

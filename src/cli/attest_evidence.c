@@ -57,7 +57,7 @@ static int read_bundle_line(const char *path, size_t max, char **line, size_t *l
 {
     ms_buf data = MS_BUF_INIT;
     cJSON *json = NULL;
-    int rc = ms_file_read(path, max, &data, err);
+    int rc = msx_file_read(path, max, &data, err);
     *line = NULL;
     *bundle = NULL;
     *st = NULL;
@@ -67,7 +67,7 @@ static int read_bundle_line(const char *path, size_t max, char **line, size_t *l
     while (n > 0 && strchr(" \t\r\n", data.data[n - 1]))
         n--;
     if (memchr(data.data, '\n', n) || memchr(data.data, '\r', n)) {
-        if ((rc = ms_json_parse(data.data, n, max, path, &json, err)) != 0)
+        if ((rc = msx_json_parse(data.data, n, max, path, &json, err)) != 0)
             goto out;
         if (!(*line = cJSON_PrintUnformatted(json))) {
             rc = ms_error_nomem(err);
@@ -98,7 +98,7 @@ out:
         *st = NULL;
     }
     cJSON_Delete(json);
-    ms_buf_free(&data);
+    msx_buf_free(&data);
     return rc;
 }
 
@@ -171,9 +171,9 @@ int attest_add_dataset(ms_provenance *p, const char *arg, attest_strlist *lines,
         sig = strdup(eq + 1);
     } else {
         ms_buf b2 = MS_BUF_INIT;
-        if (ms_buf_printf(&b2, "%s.sig", manifest) == 0)
-            sig = ms_buf_detach(&b2);
-        ms_buf_free(&b2);
+        if (msx_buf_printf(&b2, "%s.sig", manifest) == 0)
+            sig = msx_buf_detach(&b2);
+        msx_buf_free(&b2);
         if (sig && !attest_file_exists(sig)) {
             free(sig);
             sig = NULL;
@@ -236,27 +236,27 @@ static int base_model_paths(const char *path, char **sig, char **claims, ms_erro
     while (n > 1 && path[n - 1] == '/')
         n--;
     if (S_ISDIR(st.st_mode)) {
-        rc = ms_buf_printf(&s, "%.*s/%s", (int)n, path, MS_SIGNATURE_FILE) ||
-             ms_buf_printf(&c, "%.*s/%s", (int)n, path, MS_CLAIMS_FILE);
+        rc = msx_buf_printf(&s, "%.*s/%s", (int)n, path, MS_SIGNATURE_FILE) ||
+             msx_buf_printf(&c, "%.*s/%s", (int)n, path, MS_CLAIMS_FILE);
     } else if (ends_with(path, "/" MS_SIGNATURE_FILE) || strcmp(path, MS_SIGNATURE_FILE) == 0) {
         size_t dir = n - strlen(MS_SIGNATURE_FILE);
-        rc = ms_buf_printf(&s, "%s", path) ||
-             ms_buf_printf(&c, "%.*s%s", (int)dir, path, MS_CLAIMS_FILE);
+        rc = msx_buf_printf(&s, "%s", path) ||
+             msx_buf_printf(&c, "%.*s%s", (int)dir, path, MS_CLAIMS_FILE);
     } else if (ends_with(path, ".sig")) {
-        rc = ms_buf_printf(&s, "%s", path) ||
-             ms_buf_printf(&c, "%.*s.claims.jsonl", (int)(n - 4), path);
+        rc = msx_buf_printf(&s, "%s", path) ||
+             msx_buf_printf(&c, "%.*s.claims.jsonl", (int)(n - 4), path);
     } else {
-        rc = ms_buf_printf(&s, "%s.sig", path) || ms_buf_printf(&c, "%s.claims.jsonl", path);
+        rc = msx_buf_printf(&s, "%s.sig", path) || msx_buf_printf(&c, "%s.claims.jsonl", path);
     }
     if (rc) {
-        ms_buf_free(&s);
-        ms_buf_free(&c);
+        msx_buf_free(&s);
+        msx_buf_free(&c);
         return ms_error_nomem(err);
     }
-    *sig = ms_buf_detach(&s);
-    *claims = ms_buf_detach(&c);
-    ms_buf_free(&s);
-    ms_buf_free(&c);
+    *sig = msx_buf_detach(&s);
+    *claims = msx_buf_detach(&c);
+    msx_buf_free(&s);
+    msx_buf_free(&c);
     if (!*sig || !*claims)
         return ms_error_nomem(err);
     if (!attest_file_exists(*sig))

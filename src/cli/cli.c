@@ -14,7 +14,7 @@ const char *cli_current = NULL;
 
 int cli_take(ms_buf *out, char *text, size_t len, ms_error *err)
 {
-    int rc = text && ms_buf_append(out, text, len) != 0 ? ms_error_nomem(err) : 0;
+    int rc = text && msx_buf_append(out, text, len) != 0 ? ms_error_nomem(err) : 0;
     ms_free(text);
     return rc;
 }
@@ -65,7 +65,7 @@ const char *cli_quote(const char *s)
     static unsigned next;
     if (!s)
         return NULL;
-    char *q = ms_quote_encode(s, strlen(s));
+    char *q = msx_quote_encode(s, strlen(s));
     if (!q)
         return "(out of memory)";
     free(ring[next]);
@@ -75,7 +75,7 @@ const char *cli_quote(const char *s)
 }
 
 /* "modelseal CMD: message" on stderr, without the newline; the message quoted as cli_quote does
- * (here with ms_quote_encode: messages may come from any thread). */
+ * (here with msx_quote_encode: messages may come from any thread). */
 __attribute__((format(printf, 1, 0))) static void vmessage(const char *fmt, va_list ap)
 {
     char *text = NULL, *quoted = NULL;
@@ -85,7 +85,7 @@ __attribute__((format(printf, 1, 0))) static void vmessage(const char *fmt, va_l
     fputs(": ", stderr);
     int n = vasprintf(&text, fmt, ap);
     if (n >= 0)
-        quoted = ms_quote_encode(text, (size_t)n);
+        quoted = msx_quote_encode(text, (size_t)n);
     fputs(quoted ? quoted : "out of memory", stderr);
     if (n >= 0)
         free(text);
@@ -264,8 +264,8 @@ void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink)
 {
     cli_hard_links *h = ctx;
     /* quoted here, not with cli_quote: this may run on a hashing thread */
-    char *root = ms_quote_encode(h->root, strlen(h->root));
-    char *name = ms_quote_encode(path, strlen(path));
+    char *root = msx_quote_encode(h->root, strlen(h->root));
+    char *name = msx_quote_encode(path, strlen(path));
     if (!root || !name)
         fputs("modelseal: warning: (out of memory)", stderr);
     else if (strcmp(path, ".") == 0)
@@ -419,7 +419,7 @@ int cli_hash_options_finish(cli_hash_options *o, const char *model)
     for (size_t i = 0; i < o->n_user_ignores; i++) {
         ms_error err;
         ms_error_clear(&err);
-        char *rel = ms_path_normalize_ignore(model, o->user_ignores[i], &err);
+        char *rel = msx_path_normalize_ignore(model, o->user_ignores[i], &err);
         if (!rel)
             return cli_fail(&err);
         int rc = ms_serialization_add_ignore(&o->ser, rel);
@@ -448,5 +448,5 @@ int cli_print_json(cJSON *json)
 void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out)
 {
     memcpy(out, "sha256:", 7);
-    ms_hex_encode(digest, MS_SHA256_SIZE, out + 7);
+    msx_hex_encode(digest, MS_SHA256_SIZE, out + 7);
 }

@@ -33,10 +33,10 @@ extern const size_t cli_commands_count;
 /* The running command's name, for messages ("modelseal hash: ..."). */
 extern const char *cli_current;
 
-/* `s` as ms_quote_encode shows it (control characters, C1 and invalid UTF-8 escaped), for
+/* `s` as msx_quote_encode shows it (control characters, C1 and invalid UTF-8 escaped), for
  * printing a name from outside (file and resource names, identities, URIs, reasons) in human
  * output. The string lives until eight more calls. Main thread only (a callback on a hashing
- * thread quotes with ms_quote_encode). "(out of memory)" when there is no memory; NULL gives
+ * thread quotes with msx_quote_encode). "(out of memory)" when there is no memory; NULL gives
  * NULL. */
 const char *cli_quote(const char *s);
 

@@ -34,7 +34,7 @@ static int gather(const provenance_args *a, ms_provenance *p, attest_strlist *li
     if (a->build_type && (rc = ms_provenance_set_string(&p->build_type, a->build_type, err)) != 0)
         goto out;
     if (a->params_path) {
-        if ((rc = ms_file_read(a->params_path, MAX_PARAMS_FILE, &params, err)) != 0 ||
+        if ((rc = msx_file_read(a->params_path, MAX_PARAMS_FILE, &params, err)) != 0 ||
             (rc = ms_provenance_set_parameters(p, params.data, params.len, a->params_path, err)) !=
                 0)
             goto out;
@@ -87,7 +87,7 @@ static int gather(const provenance_args *a, ms_provenance *p, attest_strlist *li
     }
 out:
     ms_git_info_clear(&git);
-    ms_buf_free(&params);
+    msx_buf_free(&params);
     return rc;
 }
 
@@ -272,8 +272,8 @@ int cli_attest_provenance(int argc, char **argv)
            cli_quote(model), cli_quote(name), rootstr, cli_quote(signer), cli_quote(claims_path),
            added, added == 1 ? "" : "s", total - added);
 out:
-    ms_buf_free(&payload);
-    ms_buf_free(&bundle);
+    msx_buf_free(&payload);
+    msx_buf_free(&bundle);
     ms_key_free(key);
     free(identity);
     ms_provenance_free(p);

@@ -122,7 +122,7 @@ static int blob_sign(int argc, char **argv)
     if (n_operands == 1 && (status = open_artifact(argv[optind], &artifact)) != EXIT_OK)
         goto out;
     if (statement_path) {
-        if (ms_file_read(statement_path, MS_BLOB_MAX_STATEMENT, &statement, &err) != 0 ||
+        if (msx_file_read(statement_path, MS_BLOB_MAX_STATEMENT, &statement, &err) != 0 ||
             ms_blob_check_statement(statement.data, statement.len,
                                     n_operands ? artifact.sha256 : NULL, statement_path,
                                     &err) != 0) {
@@ -144,7 +144,7 @@ static int blob_sign(int argc, char **argv)
     else
         rc = cli_blob_sign(&artifact, key, &bundle, &err);
     if (rc == 0)
-        rc = ms_file_write_atomic(out_path, bundle.data, bundle.len, 0644, 0, &err);
+        rc = msx_file_write_atomic(out_path, bundle.data, bundle.len, 0644, 0, &err);
     if (rc != 0) {
         status = cli_fail(&err);
         goto out;
@@ -169,8 +169,8 @@ static int blob_sign(int argc, char **argv)
 out:
     ms_key_free(key);
     ms_blob_artifact_close(&artifact);
-    ms_buf_free(&statement);
-    ms_buf_free(&bundle);
+    msx_buf_free(&statement);
+    msx_buf_free(&bundle);
     return status;
 }
 
@@ -263,7 +263,7 @@ static int blob_verify(int argc, char **argv)
         goto out;
     if ((status = open_artifact(operand, &artifact)) != EXIT_OK)
         goto out;
-    if (ms_file_read(bundle_path, MS_BUNDLE_MAX_SIZE, &bundle, &err) != 0) {
+    if (msx_file_read(bundle_path, MS_BUNDLE_MAX_SIZE, &bundle, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -296,7 +296,7 @@ static int blob_verify(int argc, char **argv)
 out:
     ms_blob_result_clear(&res);
     ms_blob_artifact_close(&artifact);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     cli_keys_free(&keys);
     ms_trusted_root_free(root);
     return status;

@@ -261,7 +261,7 @@ static int dataset_sign(int argc, char **argv)
         cli_dataset_statement_build(&info, &payload, &err) != 0 ||
         (key ? cli_sign_statement(payload.data, payload.len, key, &bundle, &err)
              : cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err)) != 0 ||
-        ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err) != 0) {
+        msx_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -282,8 +282,8 @@ static int dataset_sign(int argc, char **argv)
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
-    ms_buf_free(&payload);
-    ms_buf_free(&bundle);
+    msx_buf_free(&payload);
+    msx_buf_free(&bundle);
     ms_key_free(key);
     free(sig_path);
     free(identity);
@@ -297,7 +297,7 @@ static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
 {
     (void)ctx;
     static const char *const names[] = {"missing: ", "extra:   ", "changed: "};
-    char *quoted = ms_quote_encode(path, strlen(path)); /* may be on a hashing thread */
+    char *quoted = msx_quote_encode(path, strlen(path)); /* may be on a hashing thread */
     fprintf(stderr, "  %s%s\n", names[kind], quoted ? quoted : "(out of memory)");
     free(quoted);
 }
@@ -312,7 +312,7 @@ static int check_signature(const char *sig_path, const cli_keys *keys, const ms_
     int rc;
     ms_trust trust = {.keys = cli_keys_trusted(keys), .n_keys = keys->n};
     *st = NULL;
-    if ((rc = ms_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &text, err)) != 0)
+    if ((rc = msx_file_read(sig_path, MS_BUNDLE_MAX_SIZE, &text, err)) != 0)
         goto out;
     if ((rc = ms_bundle_parse(text.data, text.len, &bundle, err)) != 0 ||
         (rc = ms_verify_bundle_signature(bundle, &trust, signer, err)) != 0) {
@@ -330,7 +330,7 @@ static int check_signature(const char *sig_path, const cli_keys *keys, const ms_
     }
 out:
     ms_bundle_free(bundle);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }
 
@@ -436,7 +436,7 @@ static int dataset_verify(int argc, char **argv)
     /* 3. The data. */
     if (dir) {
         /* The signature, when it lies inside DIR, is not data. */
-        sig_rel = sig_path ? ms_path_inside_model(dir, sig_path) : NULL;
+        sig_rel = sig_path ? msx_path_inside_model(dir, sig_path) : NULL;
         const char *not_data[] = {sig_rel};
         signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {

@@ -127,7 +127,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
     } else {
         char hex[MS_HASH_MAX_SIZE * 2 + 1];
         for (size_t i = 0; i < m->n_resources; i++) {
-            ms_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
+            msx_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
             print_sum_line(hex, m->resources[i].name);
         }
         print_sum_line(root, m->model_name);

@@ -179,8 +179,8 @@ static int mkdir_p(const char *path)
 static int read_text(const char *path, ms_buf *out)
 {
     ms_error err;
-    ms_buf_reset(out);
-    if (ms_file_read(path, SCRIPT_MAX, out, &err) != 0)
+    msx_buf_reset(out);
+    if (msx_file_read(path, SCRIPT_MAX, out, &err) != 0)
         return -1;
     return 0;
 }
@@ -197,10 +197,10 @@ static int render_script(const char *template_path, const char *program, ms_buf 
     int status = 0;
     if (read_text(template_path, &t) != 0) {
         cli_message("%s: cannot read the hook script", template_path);
-        ms_buf_free(&t);
+        msx_buf_free(&t);
         return EXIT_ENVIRONMENT;
     }
-    ms_buf_reset(out);
+    msx_buf_reset(out);
     const char *p = (const char *)t.data, *end = p + t.len;
     int replaced = 0;
     while (p < end) {
@@ -208,17 +208,17 @@ static int render_script(const char *template_path, const char *program, ms_buf 
         size_t len = nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
         if (!replaced && memmem(p, len, PROGRAM_MARKER, sizeof PROGRAM_MARKER - 1)) {
             /* [ -n "${MODELSEAL:-}" ] || MODELSEAL='<program>' # modelseal-program */
-            ms_buf_append_str(out, "[ -n \"${MODELSEAL:-}\" ] || MODELSEAL='");
+            msx_buf_append_str(out, "[ -n \"${MODELSEAL:-}\" ] || MODELSEAL='");
             for (const char *c = program; *c; c++) {
                 if (*c == '\'')
-                    ms_buf_append_str(out, "'\\''");
+                    msx_buf_append_str(out, "'\\''");
                 else
-                    ms_buf_append(out, c, 1);
+                    msx_buf_append(out, c, 1);
             }
-            ms_buf_append_str(out, "' " PROGRAM_MARKER "\n");
+            msx_buf_append_str(out, "' " PROGRAM_MARKER "\n");
             replaced = 1;
         } else {
-            ms_buf_append(out, p, len);
+            msx_buf_append(out, p, len);
         }
         p += len;
     }
@@ -226,7 +226,7 @@ static int render_script(const char *template_path, const char *program, ms_buf 
         cli_message("%s: not a modelseal hook script", template_path);
         status = EXIT_ENVIRONMENT;
     }
-    ms_buf_free(&t);
+    msx_buf_free(&t);
     return status;
 }
 
@@ -517,7 +517,7 @@ static int hooks_run(int argc, char **argv, int install)
         struct stat st;
         p->exists = lstat(p->target, &st) == 0;
         if (p->exists && read_text(p->target, &p->current) != 0)
-            ms_buf_reset(&p->current); /* unreadable or not a file: treat as foreign */
+            msx_buf_reset(&p->current); /* unreadable or not a file: treat as foreign */
         p->ours = p->exists && is_ours(&p->current);
         if (!install)
             continue;
@@ -527,7 +527,7 @@ static int hooks_run(int argc, char **argv, int install)
         if (p->exists && !p->ours && is_file(p->saved) && !force) {
             ms_buf saved = MS_BUF_INIT;
             int same = read_text(p->saved, &saved) == 0 && same_text(&saved, &p->current);
-            ms_buf_free(&saved);
+            msx_buf_free(&saved);
             if (!same) {
                 cli_message("%s: a hook is there and %s already holds a different one: moving "
                             "it would lose that one (use --force to replace it)",
@@ -561,7 +561,7 @@ static int hooks_run(int argc, char **argv, int install)
                 }
                 note = " (the hook that was there is kept as NAME" SAVED_SUFFIX " and runs first)";
             }
-            if (ms_file_write_atomic(p->target, p->script.data, p->script.len, 0755, 0, &err) !=
+            if (msx_file_write_atomic(p->target, p->script.data, p->script.len, 0755, 0, &err) !=
                 0) {
                 status = cli_fail(&err);
                 goto out;
@@ -594,8 +594,8 @@ static int hooks_run(int argc, char **argv, int install)
         printf("hooks directory: %s\n", cli_quote(dir));
 out:
     for (size_t i = 0; i < n_plans; i++) {
-        ms_buf_free(&plans[i].script);
-        ms_buf_free(&plans[i].current);
+        msx_buf_free(&plans[i].script);
+        msx_buf_free(&plans[i].current);
     }
     git_repository_free(repo);
     git_libgit2_shutdown();

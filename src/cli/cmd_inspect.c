@@ -333,7 +333,7 @@ int cmd_inspect(int argc, char **argv)
         return EXIT_USAGE;
     const char *path = argv[optind];
 
-    int rc = ms_file_read(path, MS_BUNDLE_MAX_SIZE, &data, &err);
+    int rc = msx_file_read(path, MS_BUNDLE_MAX_SIZE, &data, &err);
     if (rc == 0)
         rc = ms_bundle_parse(data.data, data.len, &b, &err);
     if (rc == 0)
@@ -341,7 +341,7 @@ int cmd_inspect(int argc, char **argv)
     if (rc == 0 && ms_bundle_envelope(b))
         rc = inspect_payload(ms_bundle_envelope(b), &in, &err);
     if (rc != 0) {
-        /* ms_file_read names the file already; the parsers name the field. */
+        /* msx_file_read names the file already; the parsers name the field. */
         if (strncmp(err.message, path, strlen(path)) != 0) {
             ms_error prefixed;
             ms_error_set(&prefixed, rc, "%s: %s", path, err.message);
@@ -364,6 +364,6 @@ int cmd_inspect(int argc, char **argv)
 out:
     inspection_clear(&in);
     ms_bundle_free(b);
-    ms_buf_free(&data);
+    msx_buf_free(&data);
     return status;
 }

@@ -163,7 +163,7 @@ int cmd_keygen(int argc, char **argv)
     /* The public half first, then the secret half; if the second write fails, the first is
      * undone, so the pair on disk always matches (and --force never loses the old secret key
      * to a failed write). */
-    if (ms_file_read(pub, 1 << 16, &old_pub, &err) != 0) {
+    if (msx_file_read(pub, 1 << 16, &old_pub, &err) != 0) {
         if (access(pub, F_OK) == 0) {
             status = cli_fail(&err);
             goto out;
@@ -181,7 +181,7 @@ int cmd_keygen(int argc, char **argv)
         ms_error_clear(&undo_err);
         if (!had_pub)
             unlink(pub);
-        else if (ms_file_write_atomic(pub, old_pub.data, old_pub.len, 0644, 0, &undo_err) != 0)
+        else if (msx_file_write_atomic(pub, old_pub.data, old_pub.len, 0644, 0, &undo_err) != 0)
             cli_message("%s: cannot restore the previous public key: %s", pub, undo_err.message);
         goto out;
     }
@@ -195,7 +195,7 @@ int cmd_keygen(int argc, char **argv)
 out:
     cli_passphrase_free(passphrase);
     ms_key_free(key);
-    ms_buf_free(&old_pub);
+    msx_buf_free(&old_pub);
     free(pub);
     free(sec);
     return status;

@@ -120,7 +120,7 @@ static int lineage_record(int argc, char **argv)
     if (rc == 0)
         rc = cli_take(&note, text, text_len, &err);
     if (rc) {
-        ms_buf_free(&note);
+        msx_buf_free(&note);
         return cli_fail(&err);
     }
     if (print)
@@ -137,7 +137,7 @@ static int lineage_record(int argc, char **argv)
                          : "unchanged");
         cJSON_Delete(j);
     }
-    ms_buf_free(&note);
+    msx_buf_free(&note);
     if (fflush(stdout) != 0) {
         cli_message("cannot write to standard output");
         return EXIT_ENVIRONMENT;

@@ -163,7 +163,7 @@ static int add_json_string(ms_buf *b, const char *s)
 {
     cJSON *item = cJSON_CreateString(s);
     char *text = item ? cJSON_PrintUnformatted(item) : NULL;
-    int rc = text ? ms_buf_append_str(b, text) : MS_ENOMEM;
+    int rc = text ? msx_buf_append_str(b, text) : MS_ENOMEM;
     free(text);
     cJSON_Delete(item);
     return rc;
@@ -233,45 +233,45 @@ static int policy_init(int argc, char **argv)
     struct tm tm;
     gmtime_r(&later, &tm);
     strftime(expires, sizeof expires, "%Y-%m-%dT00:00:00Z", &tm);
-    rc |= ms_buf_printf(&b,
-                        "{\n  \"version\": 1,\n  \"expires\": \"%s\",\n  \"keys\": {\n"
-                        "    \"release\": {\"public_key\": ",
-                        expires);
+    rc |= msx_buf_printf(&b,
+                         "{\n  \"version\": 1,\n  \"expires\": \"%s\",\n  \"keys\": {\n"
+                         "    \"release\": {\"public_key\": ",
+                         expires);
     rc |= add_json_string(&b, model_key);
-    rc |= ms_buf_append_str(&b, "}");
+    rc |= msx_buf_append_str(&b, "}");
     if (prov_key) {
-        rc |= ms_buf_append_str(&b, ",\n    \"ci\": {\"public_key\": ");
+        rc |= msx_buf_append_str(&b, ",\n    \"ci\": {\"public_key\": ");
         rc |= add_json_string(&b, prov_key);
-        rc |= ms_buf_append_str(&b, "}");
+        rc |= msx_buf_append_str(&b, "}");
     }
     if (data_key) {
-        rc |= ms_buf_append_str(&b, ",\n    \"data\": {\"public_key\": ");
+        rc |= msx_buf_append_str(&b, ",\n    \"data\": {\"public_key\": ");
         rc |= add_json_string(&b, data_key);
-        rc |= ms_buf_append_str(&b, "}");
+        rc |= msx_buf_append_str(&b, "}");
     }
-    rc |= ms_buf_append_str(&b, "\n  },\n  \"model\": {\"signers\": [\"release\"]}");
+    rc |= msx_buf_append_str(&b, "\n  },\n  \"model\": {\"signers\": [\"release\"]}");
     if (prov_key) {
-        rc |= ms_buf_append_str(&b, ",\n  \"provenance\": {\"required\": true, \"signers\": "
-                                    "[\"ci\"], \"builder_ids\": [");
+        rc |= msx_buf_append_str(&b, ",\n  \"provenance\": {\"required\": true, \"signers\": "
+                                     "[\"ci\"], \"builder_ids\": [");
         rc |= add_json_string(&b, builder);
-        rc |= ms_buf_append_str(&b, "]}");
+        rc |= msx_buf_append_str(&b, "]}");
     }
     if (data_key)
-        rc |= ms_buf_append_str(&b, ",\n  \"datasets\": {\"signers\": [\"data\"], "
-                                    "\"required\": []}");
+        rc |= msx_buf_append_str(&b, ",\n  \"datasets\": {\"signers\": [\"data\"], "
+                                     "\"required\": []}");
     if (repo) {
         ms_buf uri = MS_BUF_INIT;
-        rc |= ms_buf_printf(&uri, "git+%s", git.url);
-        rc |= ms_buf_append_str(&b, ",\n  \"code\": {\"required\": true, \"uris\": [");
+        rc |= msx_buf_printf(&uri, "git+%s", git.url);
+        rc |= msx_buf_append_str(&b, ",\n  \"code\": {\"required\": true, \"uris\": [");
         rc |= add_json_string(&b, uri.data ? (const char *)uri.data : "");
-        rc |= ms_buf_append_str(&b, "], \"refs\": [");
+        rc |= msx_buf_append_str(&b, "], \"refs\": [");
         rc |= add_json_string(&b, git.ref ? git.ref : "refs/heads/main");
-        rc |= ms_buf_append_str(&b, "],\n           \"repository\": ");
+        rc |= msx_buf_append_str(&b, "],\n           \"repository\": ");
         rc |= add_json_string(&b, repo);
-        rc |= ms_buf_append_str(&b, ", \"allow_dirty\": false}");
-        ms_buf_free(&uri);
+        rc |= msx_buf_append_str(&b, ", \"allow_dirty\": false}");
+        msx_buf_free(&uri);
     }
-    rc |= ms_buf_append_str(&b, "\n}\n");
+    rc |= msx_buf_append_str(&b, "\n}\n");
     if (rc) {
         cli_message("out of memory");
         status = EXIT_ENVIRONMENT;
@@ -286,7 +286,7 @@ static int policy_init(int argc, char **argv)
 out:
     ms_policy_free(check);
     ms_git_info_clear(&git);
-    ms_buf_free(&b);
+    msx_buf_free(&b);
     return status;
 }
 

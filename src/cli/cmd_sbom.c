@@ -297,7 +297,7 @@ int cmd_sbom(int argc, char **argv)
         goto out;
     }
     if (output) {
-        if (ms_file_write_atomic(output, doc.data, doc.len, 0644, 0, &err) != 0) {
+        if (msx_file_write_atomic(output, doc.data, doc.len, 0644, 0, &err) != 0) {
             status = cli_fail(&err);
             goto out;
         }
@@ -315,7 +315,7 @@ int cmd_sbom(int argc, char **argv)
         status = EXIT_ENVIRONMENT;
     }
 out:
-    ms_buf_free(&doc);
+    msx_buf_free(&doc);
     ms_sbom_evidence_free(ev);
     ms_chain_result_clear(&chain_res);
     ms_policy_free(policy);

@@ -150,7 +150,7 @@ int cmd_sign(int argc, char **argv)
     }
     /* A signature written inside the model under another name is left out of the hash. */
     {
-        sig_rel = ms_path_inside_model(model, sig_path);
+        sig_rel = msx_path_inside_model(model, sig_path);
         if (sig_rel && strcmp(sig_rel, MS_SIGNATURE_FILE) == 0) {
             free(sig_rel);
             sig_rel = NULL;
@@ -186,13 +186,13 @@ int cmd_sign(int argc, char **argv)
     }
     ho.opts.signature_path = sig_path;
     /* Two signers of one model take turns: hash and write under the signature directory's lock. */
-    if ((lock_fd = ms_file_lock_dir(sig_path, &err)) < 0) {
+    if ((lock_fd = msx_file_lock_dir(sig_path, &err)) < 0) {
         status = cli_fail(&err);
         goto out;
     }
     /* A signer killed between naming its temporary file and renaming it leaves the name behind:
      * remove it before hashing, or it would be signed as part of the model. */
-    if (ms_file_remove_stale_temps(sig_path, NULL, &err) != 0) {
+    if (msx_file_remove_stale_temps(sig_path, NULL, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -224,7 +224,7 @@ int cmd_sign(int argc, char **argv)
             rc = cli_take(&bundle, text, text_len, &err);
     }
     if (rc == 0)
-        rc = ms_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err);
+        rc = msx_file_write_atomic(sig_path, bundle.data, bundle.len, 0644, 0, &err);
     if (rc) {
         status = cli_fail(&err);
         goto out;
@@ -262,7 +262,7 @@ int cmd_sign(int argc, char **argv)
 out:
     if (lock_fd >= 0)
         close(lock_fd);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     ms_manifest_free(m);
     ms_key_free(key);
     ms_x509_chain_free(chain);

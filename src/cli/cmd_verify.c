@@ -249,8 +249,8 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     /* The default model.sig is inside the model, where a link is not expected. */
-    if (ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE, sig_arg ? 0 : MS_FILE_NOFOLLOW, &bundle,
-                             &err) != 0) {
+    if (msx_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE, sig_arg ? 0 : MS_FILE_NOFOLLOW, &bundle,
+                              &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -325,7 +325,7 @@ int cmd_verify(int argc, char **argv)
         printf("Signer: key %s\n", cli_quote(res.signer.hint));
 out:
     ms_verify_result_clear(&res);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     cli_keys_free(&keys);
     ms_x509_chain_free(roots);
     ms_trusted_root_free(sigstore_root);

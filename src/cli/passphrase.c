@@ -71,7 +71,7 @@ static int from_file(const char *path, char *buf, size_t size, ms_error *err)
     if (!line)
         return ms_error_nomem(err);
     int fd = -1;
-    if ((rc = ms_file_open_regular(path, 0, &fd, NULL, err)) != 0)
+    if ((rc = msx_file_open_regular(path, 0, &fd, NULL, err)) != 0)
         goto out;
     if (read_line(fd, line, cap, &len, &overlong, &got_any) < 0) {
         rc = ms_error_set(err, errno == EISDIR ? MS_EINPUT : MS_EENV, "%s: cannot read: %s", path,

@@ -38,6 +38,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_statement_free(st);
     ms_bundle_free(again);
     ms_bundle_free(b);
-    ms_buf_free(&out);
+    msx_buf_free(&out);
     return 0;
 }

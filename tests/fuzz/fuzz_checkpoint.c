@@ -43,7 +43,8 @@ static void add_test_log(cJSON *doc)
     memcpy(spki + sizeof prefix, pk, sizeof pk);
     if (ms_sha256(spki, sizeof spki, id) != 0)
         abort();
-    char *key_b64 = ms_base64_encode(spki, sizeof spki), *id_b64 = ms_base64_encode(id, sizeof id);
+    char *key_b64 = msx_base64_encode(spki, sizeof spki),
+         *id_b64 = msx_base64_encode(id, sizeof id);
     cJSON *tlogs = cJSON_GetObjectItemCaseSensitive(doc, "tlogs");
     cJSON *log = cJSON_CreateObject(), *pub, *valid, *lid;
     if (!key_b64 || !id_b64 || !cJSON_IsArray(tlogs) || !log ||
@@ -70,7 +71,7 @@ static void load_root(void)
     ms_error err;
     snprintf(path, sizeof path, "%s/sigstore/sigstore.trusted_root.json",
              vec && *vec ? vec : FUZZ_VECTORS);
-    if (ms_file_read(path, MS_TRUSTED_ROOT_MAX_SIZE, &text, &err) != 0) {
+    if (msx_file_read(path, MS_TRUSTED_ROOT_MAX_SIZE, &text, &err) != 0) {
         fprintf(stderr, "fuzz_checkpoint: %s\n", err.message);
         abort();
     }
@@ -85,7 +86,7 @@ static void load_root(void)
     }
     cJSON_free(out);
     cJSON_Delete(doc);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -59,7 +59,7 @@ static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_
         abort(); /* a header that was read must be writable */
     for (size_t i = 0; i < info->n_ignore_paths; i++) {
         const char *ig = info->ignore_paths[i];
-        if (!ms_path_is_safe(ig, strlen(ig)) || (i && strcmp(info->ignore_paths[i - 1], ig) >= 0))
+        if (!msx_path_is_safe(ig, strlen(ig)) || (i && strcmp(info->ignore_paths[i - 1], ig) >= 0))
             abort(); /* an ignore list read must be safe, sorted and each once */
     }
     while ((rc = ms_dataset_reader_next(r, &p, &fsize, digest, &err)) == 1) {
@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     ms_dataset_info_clear(&loaded);
     ms_dataset_info_clear(&info);
-    ms_buf_free(&again);
+    msx_buf_free(&again);
     free(packed);
     return 0;
 }

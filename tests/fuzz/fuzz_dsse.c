@@ -1,5 +1,5 @@
 /* libFuzzer target: DSSE envelopes, the `dsseEnvelope` object of a bundle, read strictly
- * (ms_json_parse) and then by dsse_from_json; an envelope that parses gets its
+ * (msx_json_parse) and then by dsse_from_json; an envelope that parses gets its
  * pre-authentication encoding (dsse_pae) and is written back (dsse_to_json), which must
  * read again. */
 #include "config.h"
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_dsse_envelope *env = NULL, *again = NULL;
     ms_buf pae = MS_BUF_INIT;
 
-    if (ms_json_parse(data, size, (size_t)1 << 20, "envelope", &root, &err) != 0)
+    if (msx_json_parse(data, size, (size_t)1 << 20, "envelope", &root, &err) != 0)
         return 0;
     if (dsse_from_json(root, &env, &err) != 0)
         goto out;
@@ -36,6 +36,6 @@ out:
     ms_dsse_envelope_free(env);
     cJSON_Delete(back);
     cJSON_Delete(root);
-    ms_buf_free(&pae);
+    msx_buf_free(&pae);
     return 0;
 }

@@ -67,7 +67,7 @@ static void make_dir(void)
         ms_key_free(k);
     }
     snprintf(path, sizeof path, "%s/%s", dir, ca_file);
-    if (ms_file_write_atomic(path, ca_pem, strlen(ca_pem), 0644, 0, &err) != 0)
+    if (msx_file_write_atomic(path, ca_pem, strlen(ca_pem), 0644, 0, &err) != 0)
         abort();
 }
 

@@ -1,5 +1,5 @@
 /* libFuzzer target: the OMS predicate of a signature statement. The input is a predicate object
- * {"serialization": {...}, "resources": [...]}, read strictly (ms_json_parse) and then by
+ * {"serialization": {...}, "resources": [...]}, read strictly (msx_json_parse) and then by
  * serialization_from_json and resources_from_json, as ms_statement_parse does. What parses
  * must read back the same after serialization_to_json / resources_to_json, written out as
  * text and parsed again (the writers may emit raw JSON number items, which only the text
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_manifest *m = NULL, *again = NULL;
     char *text = NULL;
 
-    if (ms_json_parse(data, size, (size_t)1 << 20, "predicate", &root, &err) != 0)
+    if (msx_json_parse(data, size, (size_t)1 << 20, "predicate", &root, &err) != 0)
         return 0;
     m = ms_manifest_new();
     again = ms_manifest_new();
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = cJSON_PrintUnformatted(back);
     if (!text)
         goto out;
-    if (ms_json_parse((const uint8_t *)text, strlen(text), SIZE_MAX, "again", &reread, &err) != 0)
+    if (msx_json_parse((const uint8_t *)text, strlen(text), SIZE_MAX, "again", &reread, &err) != 0)
         abort();
     if (read_predicate(reread, again, &err) != 0 || again->n_resources != m->n_resources ||
         memcmp(again->root_digest, m->root_digest, sizeof m->root_digest) != 0)

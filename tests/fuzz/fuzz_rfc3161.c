@@ -39,7 +39,7 @@ static void load(void)
         goto fail;
     snprintf(path, sizeof path, "%s/oms/model-transparency-releases/v1.1.0-sigstore/model.sig",
              vec);
-    if (ms_file_read(path, (size_t)1 << 20, &text, &err) != 0 ||
+    if (msx_file_read(path, (size_t)1 << 20, &text, &err) != 0 ||
         ms_bundle_parse(text.data, text.len, &b, &err) != 0)
         goto fail;
     const ms_dsse_envelope *env = ms_bundle_envelope(b);
@@ -48,7 +48,7 @@ static void load(void)
     memcpy(signature, env->signatures[0].sig, env->signatures[0].len);
     signature_len = env->signatures[0].len;
     ms_bundle_free(b);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return;
 fail:
     fprintf(stderr, "fuzz_rfc3161: %s\n", err.message);

@@ -37,7 +37,7 @@ static void load_vector(const char *rel, ms_buf *out)
     const char *vec = getenv("MS_VECTORS");
     ms_error err;
     snprintf(path, sizeof path, "%s/%s", vec && *vec ? vec : FUZZ_VECTORS, rel);
-    if (ms_file_read(path, (size_t)1 << 20, out, &err) != 0) {
+    if (msx_file_read(path, (size_t)1 << 20, out, &err) != 0) {
         fprintf(stderr, "fuzz_sigstore_bundle: %s\n", err.message);
         abort();
     }
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_sigstore_bundle: %s\n", err.message);
             abort();
         }
-        ms_buf_free(&pem);
+        msx_buf_free(&pem);
     }
     if (ms_bundle_parse(data, size, &b, &err) != 0)
         goto out;

@@ -37,7 +37,7 @@ static void read_vector(const char *rel, ms_buf *out)
 {
     char path[PATH_MAX];
     ms_error err;
-    if (ms_file_read(vector(rel, path), MS_BUNDLE_MAX_SIZE, out, &err) != 0)
+    if (msx_file_read(vector(rel, path), MS_BUNDLE_MAX_SIZE, out, &err) != 0)
         fail_msg("%s: %s", path, err.message);
 }
 
@@ -130,7 +130,7 @@ static void test_statement(void **state)
         if (rc != MS_EINPUT)
             fail_msg("statement %zu: rc %d (%s)", i, rc, err.message);
     }
-    ms_buf_free(&stmt);
+    msx_buf_free(&stmt);
 }
 
 /* Sign a.txt with a fresh key of `type` and verify it: from the file, from the digest (P-256
@@ -189,11 +189,11 @@ static void sign_and_verify(ms_key_type type)
     /* A public key cannot sign; an Ed25519 signature needs the bytes. */
     ms_buf ignored = MS_BUF_INIT;
     assert_error(t_blob_sign(&digest_only, key, &ignored, &err), MS_EINPUT, &err, "not its digest");
-    ms_buf_free(&ignored);
+    msx_buf_free(&ignored);
     ms_blob_artifact_close(&a);
     ms_key_free(key);
     ms_key_free(other);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
 }
 
 static void test_sign_p256(void **state)
@@ -227,7 +227,7 @@ static void test_sign_refuses(void **state)
     ms_key_free(pub);
     ms_key_free(key);
     ms_blob_artifact_close(&a);
-    ms_buf_free(&out);
+    msx_buf_free(&out);
 }
 
 /* The conformance suite's managed-key bundles: a P-256 message signature with a Rekor v1
@@ -278,8 +278,8 @@ static void test_managed_key_with_log_entry(void **state)
     ms_key_free(other);
     ms_trusted_root_free(root);
     ms_trusted_root_free(staging);
-    ms_buf_free(&bundle);
-    ms_buf_free(&pem);
+    msx_buf_free(&bundle);
+    msx_buf_free(&pem);
 }
 
 /* Keyless: a message signature bundle (Rekor v1 hashedrekord) and a DSSE one, by identity. */
@@ -327,8 +327,8 @@ static void test_keyless(void **state)
                  "bundle");
     ms_blob_artifact_close(&a);
     ms_trusted_root_free(root);
-    ms_buf_free(&msg);
-    ms_buf_free(&dsse);
+    msx_buf_free(&msg);
+    msx_buf_free(&dsse);
 }
 
 int main(void)

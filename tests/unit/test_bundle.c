@@ -45,7 +45,7 @@ static void read_vector(const char *rel, ms_buf *out)
     char path[1024];
     ms_error err;
     snprintf(path, sizeof(path), "%s/oms/%s", vectors_dir(), rel);
-    if (ms_file_read(path, MS_BUNDLE_MAX_SIZE, out, &err) != 0)
+    if (msx_file_read(path, MS_BUNDLE_MAX_SIZE, out, &err) != 0)
         fail_msg("%s: %s", path, err.message);
 }
 
@@ -117,7 +117,7 @@ static void check_vector(const expected *e)
     if (ms_statement_parse(env->payload, env->payload_len, &st, &err) != 0)
         fail_msg("%s: %s", e->file, err.message);
     char hex[65];
-    ms_hex_encode(st->subject_digest, 32, hex);
+    msx_hex_encode(st->subject_digest, 32, hex);
     if (e->subject) {
         assert_int_equal(st->legacy, 0);
         assert_string_equal(st->subject_name, e->subject);
@@ -133,7 +133,7 @@ static void check_vector(const expected *e)
     assert_memory_equal(st->manifest->root_digest, st->subject_digest, 32);
     ms_statement_free(st);
     ms_bundle_free(b);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static void test_release_vectors(void **state)
@@ -209,7 +209,7 @@ static void test_spec_invalid_vectors(void **state)
         assert_error(ms_bundle_parse(text.data, text.len, &b, &err), MS_EINPUT, &err,
                      invalid[i].needle);
         assert_null(b);
-        ms_buf_free(&text);
+        msx_buf_free(&text);
     }
 
     /* The wrong predicate is a well-formed bundle; its statement is refused. */
@@ -225,7 +225,7 @@ static void test_spec_invalid_vectors(void **state)
         "statement: unsupported predicateType \"https://example.com/wrong-predicate/v1.0\"");
     assert_null(st);
     ms_bundle_free(b);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 /* Parsing then serializing model_signing 1.1's key and certificate bundles gives their bytes. */
@@ -256,8 +256,8 @@ static void test_reserialize_is_identical(void **state)
             cJSON_Delete(y);
         }
         ms_bundle_free(b);
-        ms_buf_free(&text);
-        ms_buf_free(&out);
+        msx_buf_free(&text);
+        msx_buf_free(&out);
     }
 }
 
@@ -366,7 +366,7 @@ static void test_hostile_sizes(void **state)
                      "bundle: not valid JSON");
         assert_null(b);
     }
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 
     /* A 200 MiB claim is refused on its length alone: nothing past the first byte is read. */
     static const uint8_t one[1] = {'{'};
@@ -414,7 +414,7 @@ static void test_message_signature_and_media_types(void **state)
                         "{\"mediaType\":\"" MS_BUNDLE_MEDIA_TYPE_V01 "\",\"verificationMaterial\":{"
                         "\"x509CertificateChain\":{\"certificates\":[" CERT
                         "]},\"tlogEntries\":[{}]}," MSG "}");
-    ms_buf_free(&out);
+    msx_buf_free(&out);
     ms_bundle_free(b);
 
     const char *v02 = "{\"mediaType\":\"" MS_BUNDLE_MEDIA_TYPE_V02 "\"," KEY_VM "," ENV "}";
@@ -473,7 +473,7 @@ static void test_new_message(void **state)
     assert_memory_equal(m->signature, sig, 3);
     ms_bundle_free(back);
     ms_bundle_free(b);
-    ms_buf_free(&out);
+    msx_buf_free(&out);
 
     b = NULL;
     assert_int_equal(ms_bundle_new_message("", digest, 4, sig, 3, &b, &err), MS_EINPUT);
@@ -581,8 +581,8 @@ static void test_round_trip(void **state)
 
     ms_dsse_envelope_free(env);
     ms_manifest_free(m);
-    ms_buf_free(&payload);
-    ms_buf_free(&out);
+    msx_buf_free(&payload);
+    msx_buf_free(&out);
 }
 
 int main(void)

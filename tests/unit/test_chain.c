@@ -42,7 +42,7 @@ static char *sign_line(const ms_buf *payload, int key)
     ms_buf out = MS_BUF_INIT;
     ms_error err;
     assert_int_equal(t_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err), 0);
-    return ms_buf_detach(&out);
+    return msx_buf_detach(&out);
 }
 
 /* A signed model.sig for the directory `path`; its root into root. Returns the bundle text. */
@@ -62,7 +62,7 @@ static char *sign_model(const char *path, int key, uint8_t root[32])
     memcpy(root, m->root_digest, 32);
     ms_manifest_free(m);
     ms_serialization_clear(&ser);
-    return ms_buf_detach(&out);
+    return msx_buf_detach(&out);
 }
 
 typedef struct prov_spec {
@@ -101,7 +101,7 @@ static char *provenance_line(const prov_spec *s)
         assert_int_equal(ms_provenance_add_base_model(p, s->base_name, s->base, &err), 0);
     assert_int_equal(t_provenance_build(p, &payload, &err), 0);
     char *line = sign_line(&payload, s->key);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     ms_provenance_free(p);
     return line;
 }
@@ -120,13 +120,13 @@ static void write_claims(const char *first, ...)
     va_list ap;
     va_start(ap, first);
     for (const char *l = first; l; l = va_arg(ap, const char *))
-        assert_int_equal(ms_buf_printf(&text, "%s\n", l), 0);
+        assert_int_equal(msx_buf_printf(&text, "%s\n", l), 0);
     va_end(ap);
     ms_error err;
-    assert_int_equal(ms_file_write_atomic(claims, text.data ? text.data : (unsigned char *)"",
-                                          text.len, 0644, 0, &err),
+    assert_int_equal(msx_file_write_atomic(claims, text.data ? text.data : (unsigned char *)"",
+                                           text.len, 0644, 0, &err),
                      0);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static int setup(void **state)
@@ -166,7 +166,7 @@ static int setup(void **state)
     memcpy(info.manifest_digest, pets_manifest, 32);
     assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
     pets_line = sign_line(&payload, DATA);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     return 0;
 }
 
@@ -185,13 +185,13 @@ static int teardown(void **state)
 static void verdicts(const ms_chain_link *links, size_t n, ms_buf *out)
 {
     for (size_t i = 0; i < n; i++) {
-        ms_buf_printf(out, "%s%s%s%s%s", out->len && out->data[out->len - 1] != '[' ? " " : "",
-                      links[i].link, links[i].name ? ":" : "", links[i].name ? links[i].name : "",
-                      links[i].ok ? "+" : "-");
+        msx_buf_printf(out, "%s%s%s%s%s", out->len && out->data[out->len - 1] != '[' ? " " : "",
+                       links[i].link, links[i].name ? ":" : "", links[i].name ? links[i].name : "",
+                       links[i].ok ? "+" : "-");
         if (links[i].n_links) {
-            ms_buf_append_str(out, "[");
+            msx_buf_append_str(out, "[");
             verdicts(links[i].links, links[i].n_links, out);
-            ms_buf_append_str(out, "]");
+            msx_buf_append_str(out, "]");
         }
     }
 }
@@ -214,7 +214,7 @@ static void expect_with(const char *text, int64_t now, int rc, const char *want,
     if (got_rc != rc || strcmp(got.data ? (char *)got.data : "", want) != 0)
         fail_msg("rc %d (expected %d), verdicts '%s' (expected '%s'), error '%s'", got_rc, rc,
                  got.data ? (char *)got.data : "", want, err.message);
-    ms_buf_free(&got);
+    msx_buf_free(&got);
     ms_policy_free(p);
 }
 

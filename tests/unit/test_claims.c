@@ -42,17 +42,17 @@ static char *make_line(uint8_t fill, const char *pt, int n)
     ms_error err;
     if (t_sign_statement((const uint8_t *)payload, strlen(payload), test_key, NULL, &out, &err))
         fail_msg("sign: %s", err.message);
-    return ms_buf_detach(&out);
+    return msx_buf_detach(&out);
 }
 
 static char *slurp(const char *path, size_t *len)
 {
     ms_buf b = MS_BUF_INIT;
     ms_error err;
-    if (ms_file_read(path, (size_t)1 << 30, &b, &err) != 0)
+    if (msx_file_read(path, (size_t)1 << 30, &b, &err) != 0)
         fail_msg("read %s: %s", path, err.message);
     *len = b.len;
-    return ms_buf_detach(&b);
+    return msx_buf_detach(&b);
 }
 
 static int append1(const char *path, const char *line, size_t *added, ms_error *err)
@@ -205,20 +205,20 @@ static void test_malformed_lines(void **state)
     unit_tmpdir(dir);
     char *a = make_line(1, "x", 1), *c = make_line(2, "x", 2);
 
-    ms_buf_printf(&b, "%s\n{not json\n%s\n", a, c);
+    msx_buf_printf(&b, "%s\n{not json\n%s\n", a, c);
     expect_bad_file(dir, (const char *)b.data, "line 2: ");
-    ms_buf_reset(&b);
-    ms_buf_printf(&b, "%s\n%s\n\n", a, c);
+    msx_buf_reset(&b);
+    msx_buf_printf(&b, "%s\n%s\n\n", a, c);
     expect_bad_file(dir, (const char *)b.data, "line 3: empty line");
-    ms_buf_reset(&b);
-    ms_buf_printf(&b, "%s\n%s\n{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}\n",
-                  a, c);
+    msx_buf_reset(&b);
+    msx_buf_printf(
+        &b, "%s\n%s\n{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}\n", a, c);
     expect_bad_file(dir, (const char *)b.data, "line 3: ");
-    ms_buf_reset(&b);
-    ms_buf_printf(&b, "[1,2]\n%s\n", a);
+    msx_buf_reset(&b);
+    msx_buf_printf(&b, "[1,2]\n%s\n", a);
     expect_bad_file(dir, (const char *)b.data, "line 1: ");
     /* A statement with two subjects is not a claim. */
-    ms_buf_reset(&b);
+    msx_buf_reset(&b);
     {
         const char *payload = "{\"_type\":\"https://in-toto.io/Statement/"
                               "v1\",\"subject\":[],\"predicateType\":\"x\"}";
@@ -227,11 +227,11 @@ static void test_malformed_lines(void **state)
         assert_int_equal(t_sign_statement((const uint8_t *)payload, strlen(payload), test_key, NULL,
                                           &line, &err),
                          0);
-        ms_buf_printf(&b, "%s\n%s\n", a, (const char *)line.data);
-        ms_buf_free(&line);
+        msx_buf_printf(&b, "%s\n%s\n", a, (const char *)line.data);
+        msx_buf_free(&line);
     }
     expect_bad_file(dir, (const char *)b.data, "line 2: ");
-    ms_buf_free(&b);
+    msx_buf_free(&b);
     free(a);
     free(c);
     unit_rmtree(dir);

@@ -18,7 +18,7 @@ static void decompress_file(const char *path, ms_buf *out)
 {
     ms_buf in = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_file_read(path, (size_t)1 << 30, &in, &err), 0);
+    assert_int_equal(msx_file_read(path, (size_t)1 << 30, &in, &err), 0);
     ZSTD_DCtx *d = ZSTD_createDCtx();
     ZSTD_inBuffer zi = {in.data, in.len, 0};
     uint8_t buf[4096];
@@ -28,12 +28,12 @@ static void decompress_file(const char *path, ms_buf *out)
         ZSTD_outBuffer zo = {buf, sizeof buf, 0};
         ret = ZSTD_decompressStream(d, &zo, &zi);
         assert_false(ZSTD_isError(ret));
-        assert_int_equal(ms_buf_append(out, buf, zo.pos), 0);
+        assert_int_equal(msx_buf_append(out, buf, zo.pos), 0);
         full = zo.pos == sizeof buf;
     }
     assert_int_equal(ret, 0);
     ZSTD_freeDCtx(d);
-    ms_buf_free(&in);
+    msx_buf_free(&in);
 }
 
 /* Number of zstd frames in a file. */
@@ -42,14 +42,14 @@ static size_t count_frames(const char *path)
     ms_buf in = MS_BUF_INIT;
     ms_error err;
     size_t n = 0, off = 0;
-    assert_int_equal(ms_file_read(path, (size_t)1 << 30, &in, &err), 0);
+    assert_int_equal(msx_file_read(path, (size_t)1 << 30, &in, &err), 0);
     while (off < in.len) {
         size_t f = ZSTD_findFrameCompressedSize(in.data + off, in.len - off);
         assert_false(ZSTD_isError(f));
         off += f;
         n++;
     }
-    ms_buf_free(&in);
+    msx_buf_free(&in);
     return n;
 }
 
@@ -114,7 +114,7 @@ static void test_exact_bytes_and_order(void **state)
     unit_unhex(SHA_X, digests + 96, 32);
     unit_unhex(SHA_EMPTY, digests + 128, 32);
     assert_int_equal(ms_sha256(digests, sizeof digests, root), 0);
-    ms_hex_encode(root, 32, root_hex);
+    msx_hex_encode(root, 32, root_hex);
     snprintf(want, sizeof want,
              "{\"_type\":\"https://modelseal/dataset-manifest/v1\",\"name\":\"demo\","
              "\"version\":null,\"source\":null,\"license\":null,\"ignore\":[],"
@@ -172,7 +172,7 @@ static void test_exact_bytes_and_order(void **state)
     assert_memory_equal(back.manifest_digest, md, 32);
     ms_dataset_info_clear(&back);
     ms_dataset_info_clear(&info);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     unit_rmtree(dir);
 }
 
@@ -213,9 +213,9 @@ static void test_determinism_and_batches(void **state)
         prev = line;
     }
     assert_int_equal(n, 40);
-    ms_buf_free(&t1);
-    ms_buf_free(&t2);
-    ms_buf_free(&t3);
+    msx_buf_free(&t1);
+    msx_buf_free(&t2);
+    msx_buf_free(&t3);
     unit_rmtree(dir);
 }
 
@@ -244,7 +244,7 @@ static void manifest_text(char *out, size_t cap, const char *type, const fline *
         total += lines[i].size;
     }
     assert_int_equal(ms_sha256(buf, 32 * n, root), 0);
-    ms_hex_encode(root, 32, hex);
+    msx_hex_encode(root, 32, hex);
     off = (size_t)snprintf(out, cap,
                            "{\"_type\":\"%s\",\"name\":\"t\",\"version\":\"1\",\"source\":null,"
                            "\"license\":\"MIT\",\"ignore\":%s,\"algorithm\":\"sha256\","
@@ -385,11 +385,11 @@ static void test_refusals(void **state)
         ms_buf whole = MS_BUF_INIT;
         unit_path(path, dir, "cut.zst");
         write_frames(path, parts, 1, NULL, 0);
-        assert_int_equal(ms_file_read(path, 1 << 20, &whole, &err), 0);
+        assert_int_equal(msx_file_read(path, 1 << 20, &whole, &err), 0);
         unit_write(dir, "cut.zst", whole.data, whole.len - 5);
         assert_int_equal(ms_dataset_info_load(path, &info, &err), MS_EINPUT);
         unit_assert_contains(err.message, "cut.zst: truncated zstd stream");
-        ms_buf_free(&whole);
+        msx_buf_free(&whole);
         unit_path(path, dir, "trail.zst");
         write_frames(path, parts, 1, "garbage after the frame", 23);
         assert_int_equal(ms_dataset_info_load(path, &info, &err), MS_EINPUT);
@@ -744,7 +744,7 @@ static void test_ignore_list(void **state)
     expect_refused(dir, text, "line 2: path \"a.txt\" is one the header's \"ignore\" list");
     text_ignore = "[]";
 
-    ms_buf_free(&whole);
+    msx_buf_free(&whole);
     ms_dataset_info_clear(&info);
     ms_dataset_info_clear(&back);
     unit_rmtree(dir);
@@ -844,7 +844,7 @@ static void test_statement(void **state)
     ms_statement_free(st);
     ms_dataset_info_clear(&back);
     ms_dataset_info_clear(&info);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
 }
 
 /* Sign a manifest's statement and check the signature and the binding end to end. */
@@ -877,8 +877,8 @@ static void test_sign_round_trip(void **state)
     ms_statement_free(st);
     ms_bundle_free(bundle);
     ms_key_free(key);
-    ms_buf_free(&payload);
-    ms_buf_free(&signed_bundle);
+    msx_buf_free(&payload);
+    msx_buf_free(&signed_bundle);
     ms_dataset_info_clear(&info);
     unit_rmtree(dir);
 }

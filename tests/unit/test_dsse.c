@@ -27,7 +27,7 @@ static void assert_error(int rc, int code, const ms_error *err, const char *need
 static int parse_envelope(const char *text, ms_dsse_envelope **env, ms_error *err)
 {
     cJSON *json = NULL;
-    int rc = ms_json_parse((const uint8_t *)text, strlen(text), 1 << 20, "envelope", &json, err);
+    int rc = msx_json_parse((const uint8_t *)text, strlen(text), 1 << 20, "envelope", &json, err);
     if (rc == 0)
         rc = dsse_from_json(json, env, err);
     cJSON_Delete(json);
@@ -51,7 +51,7 @@ static void test_pae_known_answer(void **state)
     assert_int_equal(dsse_pae(MS_DSSE_INTOTO_PAYLOAD_TYPE, bin, 3, &out), 0);
     assert_int_equal(out.len, strlen("DSSEv1 28 application/vnd.in-toto+json 3 ") + 3);
     assert_memory_equal(out.data + out.len - 3, bin, 3);
-    ms_buf_free(&out);
+    msx_buf_free(&out);
 }
 
 /* The public API: envelopes and the PAE as text and malloc'd bytes (released with ms_free). */
@@ -208,7 +208,7 @@ static int json_refused(const char *text, size_t len, const char *needle)
 {
     ms_error err;
     cJSON *json = NULL;
-    int rc = ms_json_parse((const uint8_t *)text, len, 1 << 20, "doc", &json, &err);
+    int rc = msx_json_parse((const uint8_t *)text, len, 1 << 20, "doc", &json, &err);
     assert_null(json);
     assert_error(rc, MS_EINPUT, &err, needle);
     return rc;
@@ -221,7 +221,7 @@ static void test_strict_json(void **state)
     cJSON *json = NULL;
     const char *ok = " {\"a\":[1,{\"b\":\"\\u00e9\\n\\\"\"}],\"c\":"
                      "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}\r\n";
-    assert_int_equal(ms_json_parse((const uint8_t *)ok, strlen(ok), 1 << 20, "doc", &json, &err),
+    assert_int_equal(msx_json_parse((const uint8_t *)ok, strlen(ok), 1 << 20, "doc", &json, &err),
                      0);
     assert_string_equal(cJSON_GetObjectItem(json, "c")->valuestring,
                         "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
@@ -243,7 +243,7 @@ static void test_strict_json(void **state)
     json_refused("{\"a\":\"\xc0\xaf\"}", 10, "invalid UTF-8");     /* overlong '/' */
     json_refused("{\"a\":\"\xed\xa0\x80\"}", 11, "invalid UTF-8"); /* surrogate */
     json_refused("{\"a\":\"\xf4\x90\x80\x80\"}", 12, "invalid UTF-8");
-    assert_int_equal(ms_json_parse((const uint8_t *)"{}", 2, 1, "doc", &json, &err), MS_EINPUT);
+    assert_int_equal(msx_json_parse((const uint8_t *)"{}", 2, 1, "doc", &json, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "doc: larger than 1 bytes"));
 }
 
@@ -256,7 +256,7 @@ static void test_deep_nesting(void **state)
     memset(ok + 64, ']', 64);
     ms_error err;
     cJSON *json = NULL;
-    assert_int_equal(ms_json_parse((const uint8_t *)ok, 128, 1 << 20, "doc", &json, &err), 0);
+    assert_int_equal(msx_json_parse((const uint8_t *)ok, 128, 1 << 20, "doc", &json, &err), 0);
     cJSON_Delete(json);
     char deep65[140];
     memset(deep65, '[', 65);

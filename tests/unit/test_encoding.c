@@ -1,6 +1,6 @@
 /* Unit tests for hex and base64 (src/lib/util/encoding.h): round trips, RFC 4648 known
  * answers and strict refusal of anything that is not canonical input; and the escaped form of
- * names for terminals (ms_quote_encode). */
+ * names for terminals (msx_quote_encode). */
 #include "config.h"
 
 #include "unit.h"
@@ -17,19 +17,19 @@ static void test_hex_round_trip(void **state)
     size_t n = 0;
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)i;
-    ms_hex_encode(all, sizeof all, hex);
+    msx_hex_encode(all, sizeof all, hex);
     assert_int_equal(strlen(hex), 512);
     assert_memory_equal(hex, "000102030405060708090a0b0c0d0e0f", 32);
     assert_string_equal(hex + 480, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
-    assert_int_equal(ms_hex_decode(hex, strlen(hex), back, sizeof back, &n), 0);
+    assert_int_equal(msx_hex_decode(hex, strlen(hex), back, sizeof back, &n), 0);
     assert_int_equal(n, 256);
     assert_memory_equal(back, all, 256);
 
     /* The empty string encodes and decodes to nothing. */
-    ms_hex_encode(all, 0, hex);
+    msx_hex_encode(all, 0, hex);
     assert_string_equal(hex, "");
     n = 99;
-    assert_int_equal(ms_hex_decode("", 0, back, sizeof back, &n), 0);
+    assert_int_equal(msx_hex_decode("", 0, back, sizeof back, &n), 0);
     assert_int_equal(n, 0);
 }
 
@@ -38,11 +38,11 @@ static void test_hex_uppercase_accepted(void **state)
     (void)state;
     uint8_t out[4];
     size_t n = 0;
-    assert_int_equal(ms_hex_decode("DEADbeef", 8, out, sizeof out, &n), 0);
+    assert_int_equal(msx_hex_decode("DEADbeef", 8, out, sizeof out, &n), 0);
     assert_int_equal(n, 4);
     assert_memory_equal(out, "\xde\xad\xbe\xef", 4);
     /* out_len may be NULL. */
-    assert_int_equal(ms_hex_decode("00FF", 4, out, sizeof out, NULL), 0);
+    assert_int_equal(msx_hex_decode("00FF", 4, out, sizeof out, NULL), 0);
     assert_memory_equal(out, "\x00\xff", 2);
 }
 
@@ -51,17 +51,17 @@ static void test_hex_refusals(void **state)
     (void)state;
     uint8_t out[4];
     size_t n = 0;
-    assert_int_equal(ms_hex_decode("abc", 3, out, sizeof out, &n), MS_EINPUT);   /* odd */
-    assert_int_equal(ms_hex_decode("zz", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
-    assert_int_equal(ms_hex_decode("0g", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
-    assert_int_equal(ms_hex_decode("00 1", 4, out, sizeof out, &n), MS_EINPUT);  /* space */
-    assert_int_equal(ms_hex_decode("0x00", 4, out, sizeof out, &n), MS_EINPUT);  /* prefix */
-    assert_int_equal(ms_hex_decode("00:11", 5, out, sizeof out, &n), MS_EINPUT); /* separator */
-    assert_int_equal(ms_hex_decode("0011223344", 10, out, sizeof out, &n), MS_EINPUT); /* 5 > 4 */
+    assert_int_equal(msx_hex_decode("abc", 3, out, sizeof out, &n), MS_EINPUT);   /* odd */
+    assert_int_equal(msx_hex_decode("zz", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
+    assert_int_equal(msx_hex_decode("0g", 2, out, sizeof out, &n), MS_EINPUT);    /* non-hex */
+    assert_int_equal(msx_hex_decode("00 1", 4, out, sizeof out, &n), MS_EINPUT);  /* space */
+    assert_int_equal(msx_hex_decode("0x00", 4, out, sizeof out, &n), MS_EINPUT);  /* prefix */
+    assert_int_equal(msx_hex_decode("00:11", 5, out, sizeof out, &n), MS_EINPUT); /* separator */
+    assert_int_equal(msx_hex_decode("0011223344", 10, out, sizeof out, &n), MS_EINPUT); /* 5 > 4 */
     /* The length given is what counts: an embedded NUL inside it is not hex. */
-    assert_int_equal(ms_hex_decode("00\0\0", 4, out, sizeof out, &n), MS_EINPUT);
+    assert_int_equal(msx_hex_decode("00\0\0", 4, out, sizeof out, &n), MS_EINPUT);
     /* Exactly filling the buffer is fine. */
-    assert_int_equal(ms_hex_decode("00112233", 8, out, sizeof out, &n), 0);
+    assert_int_equal(msx_hex_decode("00112233", 8, out, sizeof out, &n), 0);
     assert_int_equal(n, 4);
 }
 
@@ -70,22 +70,22 @@ static void test_hex_digit(void **state)
     (void)state;
     const char *digits = "0123456789abcdef", *upper = "ABCDEF";
     for (int i = 0; i < 16; i++)
-        assert_int_equal(ms_hex_digit(digits[i]), i);
+        assert_int_equal(msx_hex_digit(digits[i]), i);
     for (int i = 0; i < 6; i++)
-        assert_int_equal(ms_hex_digit(upper[i]), 10 + i);
+        assert_int_equal(msx_hex_digit(upper[i]), 10 + i);
     /* Every other byte value (and EOF) is not a digit, including the neighbours of the ranges. */
     int accepted = 0;
     for (int c = -1; c < 256; c++)
-        accepted += ms_hex_digit(c) >= 0;
+        accepted += msx_hex_digit(c) >= 0;
     assert_int_equal(accepted, 22);
-    assert_int_equal(ms_hex_digit('/'), -1);
-    assert_int_equal(ms_hex_digit(':'), -1);
-    assert_int_equal(ms_hex_digit('@'), -1);
-    assert_int_equal(ms_hex_digit('G'), -1);
-    assert_int_equal(ms_hex_digit('`'), -1);
-    assert_int_equal(ms_hex_digit('g'), -1);
-    assert_int_equal(ms_hex_digit(0), -1);
-    assert_int_equal(ms_hex_digit(0xe6), -1);
+    assert_int_equal(msx_hex_digit('/'), -1);
+    assert_int_equal(msx_hex_digit(':'), -1);
+    assert_int_equal(msx_hex_digit('@'), -1);
+    assert_int_equal(msx_hex_digit('G'), -1);
+    assert_int_equal(msx_hex_digit('`'), -1);
+    assert_int_equal(msx_hex_digit('g'), -1);
+    assert_int_equal(msx_hex_digit(0), -1);
+    assert_int_equal(msx_hex_digit(0xe6), -1);
 }
 
 static const char *const rfc4648[][2] = {
@@ -103,13 +103,13 @@ static void test_base64_known_answers(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof rfc4648 / sizeof rfc4648[0]; i++) {
         const char *plain = rfc4648[i][0], *b64 = rfc4648[i][1];
-        char *enc = ms_base64_encode((const uint8_t *)plain, strlen(plain));
+        char *enc = msx_base64_encode((const uint8_t *)plain, strlen(plain));
         assert_non_null(enc);
         assert_string_equal(enc, b64);
         free(enc);
         uint8_t *dec = NULL;
         size_t n = 99;
-        assert_int_equal(ms_base64_decode(b64, strlen(b64), &dec, &n), 0);
+        assert_int_equal(msx_base64_decode(b64, strlen(b64), &dec, &n), 0);
         assert_non_null(dec);
         assert_int_equal(n, strlen(plain));
         assert_memory_equal(dec, plain, n);
@@ -125,12 +125,12 @@ static void test_base64_binary_round_trip(void **state)
     for (int i = 0; i < 256; i++)
         all[i] = (uint8_t)(255 - i);
     for (size_t len = 0; len <= sizeof all; len += 37) {
-        char *enc = ms_base64_encode(all, len);
+        char *enc = msx_base64_encode(all, len);
         assert_non_null(enc);
         assert_int_equal(strlen(enc), (len + 2) / 3 * 4);
         uint8_t *dec = NULL;
         size_t n = 0;
-        assert_int_equal(ms_base64_decode(enc, strlen(enc), &dec, &n), 0);
+        assert_int_equal(msx_base64_decode(enc, strlen(enc), &dec, &n), 0);
         assert_int_equal(n, len);
         if (len)
             assert_memory_equal(dec, all, len);
@@ -138,7 +138,7 @@ static void test_base64_binary_round_trip(void **state)
         free(enc);
     }
     /* '+' and '/' are the standard alphabet's last two characters. */
-    char *enc = ms_base64_encode((const uint8_t *)"\xfb\xff", 2);
+    char *enc = msx_base64_encode((const uint8_t *)"\xfb\xff", 2);
     assert_string_equal(enc, "+/8=");
     free(enc);
 }
@@ -168,7 +168,7 @@ static void test_base64_refusals(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t *dec = (uint8_t *)"untouched";
         size_t n = 12345;
-        int rc = ms_base64_decode(bad[i], strlen(bad[i]), &dec, &n);
+        int rc = msx_base64_decode(bad[i], strlen(bad[i]), &dec, &n);
         if (rc != MS_EINPUT)
             fail_msg("\"%s\" gave %d, expected MS_EINPUT", bad[i], rc);
         assert_string_equal((const char *)dec, "untouched");
@@ -176,13 +176,13 @@ static void test_base64_refusals(void **state)
     /* The declared length is authoritative: a NUL inside it is refused. */
     uint8_t *dec = NULL;
     size_t n = 0;
-    assert_int_equal(ms_base64_decode("Zm9v\0\0\0\0", 8, &dec, &n), MS_EINPUT);
+    assert_int_equal(msx_base64_decode("Zm9v\0\0\0\0", 8, &dec, &n), MS_EINPUT);
 }
 
-/* ms_quote_encode on `len` bytes equals `want`. */
+/* msx_quote_encode on `len` bytes equals `want`. */
 static void check_quote(const char *in, size_t len, const char *want)
 {
-    char *got = ms_quote_encode(in, len);
+    char *got = msx_quote_encode(in, len);
     assert_non_null(got);
     if (strcmp(got, want) != 0)
         fail_msg("quoted \"%s\", expected \"%s\"", got, want);

@@ -37,7 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    ms_file_list_free(&f->list);
+    msx_file_list_free(&f->list);
     unit_rmtree(f->dir);
     free(f);
     return 0;
@@ -203,7 +203,7 @@ static void test_engine_shards(void **state)
         snprintf(name, sizeof name, "d/size_%06zu", file_sizes[i]);
         unit_write(f->dir, name, content[i], file_sizes[i]);
     }
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     assert_int_equal(f->list.count, N_FILES);
     /* The walk order is the names' order, which is the sizes' order (zero-padded). */
 
@@ -241,9 +241,9 @@ static void test_engine_shards(void **state)
                                .progress = on_progress,
                                .progress_ctx = &seen};
             ms_error_clear(&f->err);
-            int rc = ms_hash_run(&job, &f->err);
+            int rc = hash_run(&job, &f->err);
             if (rc != 0)
-                fail_msg("ms_hash_run: %d %s", rc, f->err.message);
+                fail_msg("hash_run: %d %s", rc, f->err.message);
             for (size_t k = 0; k < n; k++) {
                 uint8_t want[MS_HASH_MAX_SIZE];
                 reference_digest(alg, content[items[k].file] + items[k].start,
@@ -268,16 +268,16 @@ static void test_engine_default_buffer_and_threads(void **state)
     fixture *f = *state;
     uint8_t *data = make_bytes(50000, 3);
     unit_write(f->dir, "w", data, 50000);
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     ms_hash_item item = {.file = 0, .start = 0, .end = 50000};
     ms_hash_job job = {.root = f->dir, .files = &f->list, .items = &item, .n_items = 1};
-    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    assert_int_equal(hash_run(&job, &f->err), 0);
     uint8_t want[32];
     reference_digest(MS_HASH_SHA256, data, 50000, want);
     assert_memory_equal(item.digest, want, 32);
     /* No items at all is fine. */
     job.n_items = 0;
-    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    assert_int_equal(hash_run(&job, &f->err), 0);
     free(data);
 }
 
@@ -287,13 +287,13 @@ static void test_engine_single_file_model(void **state)
     char path[PATH_MAX];
     unit_write_str(f->dir, "model.bin", "This is a simple model");
     unit_path(path, f->dir, "model.bin");
-    assert_int_equal(ms_walk_collect(path, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(path, &walk_opts, &f->list, &f->err), 0);
     assert_string_equal(f->list.entries[0].path, ".");
     ms_hash_item items[3] = {{.file = 0, .start = 0, .end = 8},
                              {.file = 0, .start = 8, .end = 16},
                              {.file = 0, .start = 16, .end = 22}};
     ms_hash_job job = {.root = path, .files = &f->list, .items = items, .n_items = 3, .threads = 2};
-    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    assert_int_equal(hash_run(&job, &f->err), 0);
     /* The OMS golden digests of this model's 8-byte shards. */
     unit_assert_hex(items[0].digest, 32,
                     "a37010c994067764d86540bf479d93b4d0c3bb3955de7b61f951caf2fd0301b0");
@@ -311,7 +311,7 @@ static void expect_changed(fixture *f, void (*change)(fixture *), int code, cons
     char path[PATH_MAX];
     unit_write(f->dir, "a", data, 20000);
     unit_write(f->dir, "b", data, 20000);
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     assert_int_equal(f->list.count, 2);
     change(f);
     ms_hash_item items[2] = {{.file = 0, .start = 0, .end = 20000},
@@ -324,9 +324,9 @@ static void expect_changed(fixture *f, void (*change)(fixture *), int code, cons
                            .threads = threads,
                            .buffer_size = 4096};
         ms_error_clear(&f->err);
-        int rc = ms_hash_run(&job, &f->err);
+        int rc = hash_run(&job, &f->err);
         if (rc != code)
-            fail_msg("ms_hash_run returned %d (%s), expected %d", rc, f->err.message, code);
+            fail_msg("hash_run returned %d (%s), expected %d", rc, f->err.message, code);
         assert_int_equal(f->err.code, code);
         unit_assert_contains(f->err.message, unit_path(path, f->dir, "b"));
         unit_assert_contains(f->err.message, needle);
@@ -417,7 +417,7 @@ static void remove_b(fixture *f)
 static void test_changed_size(void **state)
 {
     expect_changed(*state, grow_b, MS_EINPUT, "changed");
-    ms_file_list_free(&((fixture *)*state)->list);
+    msx_file_list_free(&((fixture *)*state)->list);
     expect_changed(*state, shrink_b, MS_EINPUT, "changed");
 }
 
@@ -451,13 +451,13 @@ static void test_range_outside_file(void **state)
     fixture *f = *state;
     char path[PATH_MAX];
     unit_write_str(f->dir, "small", "0123456789");
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     ms_hash_item items[2] = {{.file = 0, .start = 0, .end = 11}, {.file = 0, .start = 6, .end = 5}};
     for (size_t i = 0; i < 2; i++) {
         ms_hash_job job = {
             .root = f->dir, .files = &f->list, .items = &items[i], .n_items = 1, .threads = 1};
         ms_error_clear(&f->err);
-        assert_int_equal(ms_hash_run(&job, &f->err), MS_EINPUT);
+        assert_int_equal(hash_run(&job, &f->err), MS_EINPUT);
         unit_assert_contains(f->err.message, unit_path(path, f->dir, "small"));
         unit_assert_contains(f->err.message, "outside the file");
     }
@@ -468,11 +468,11 @@ static void test_missing_root(void **state)
     fixture *f = *state;
     char path[PATH_MAX];
     unit_write_str(f->dir, "w", "x");
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     ms_hash_item item = {.file = 0, .start = 0, .end = 1};
     ms_hash_job job = {
         .root = unit_path(path, f->dir, "gone"), .files = &f->list, .items = &item, .n_items = 1};
-    assert_int_equal(ms_hash_run(&job, &f->err), MS_EINPUT);
+    assert_int_equal(hash_run(&job, &f->err), MS_EINPUT);
     unit_assert_contains(f->err.message, "gone");
 }
 
@@ -511,7 +511,7 @@ static int stream_add(const ms_file_entry *e, void *ctx, ms_error *err)
     static unsigned tag;
     tag++;
     int hash = !(seen->pass_every && tag % (unsigned)seen->pass_every == 0);
-    return ms_hash_stream_add(seen->s, e, hash, -1, &tag, err);
+    return hash_stream_add(seen->s, e, hash, -1, &tag, err);
 }
 
 /* Files come back in walk order with the digests the batch engine computes, whatever the thread
@@ -530,7 +530,7 @@ static void test_stream_matches_engine(void **state)
         free(data);
     }
     assert_int_equal(link(unit_path(a, f->dir, "d1/f05"), unit_path(b, f->dir, "linked")), 0);
-    assert_int_equal(ms_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
     size_t n = f->list.count;
     assert_int_equal(n, 21);
     ms_hash_item *items = calloc(n, sizeof *items);
@@ -545,7 +545,7 @@ static void test_stream_matches_engine(void **state)
                        .n_items = n,
                        .algorithm = MS_HASH_SHA256,
                        .threads = 2};
-    assert_int_equal(ms_hash_run(&job, &f->err), 0);
+    assert_int_equal(hash_run(&job, &f->err), 0);
     static const struct {
         unsigned threads;
         size_t window;
@@ -563,13 +563,13 @@ static void test_stream_matches_engine(void **state)
                                      .user_size = sizeof(unsigned),
                                      .done = stream_done,
                                      .ctx = &seen};
-        seen.s = ms_hash_stream_new(&so, &f->err);
+        seen.s = hash_stream_new(&so, &f->err);
         assert_non_null(seen.s);
         ms_walk_options wo = walk_opts;
         wo.no_stat = r % 2; /* both ways of walking give the stream what it needs */
-        assert_int_equal(ms_walk(f->dir, &wo, stream_add, &seen, &f->err), 0);
-        assert_int_equal(ms_hash_stream_finish(seen.s, &f->err), 0);
-        ms_hash_stream_free(seen.s);
+        assert_int_equal(msx_walk(f->dir, &wo, stream_add, &seen, &f->err), 0);
+        assert_int_equal(hash_stream_finish(seen.s, &f->err), 0);
+        hash_stream_free(seen.s);
         assert_int_equal(seen.n, n);
         for (size_t i = 0; i < n; i++) {
             assert_string_equal(seen.paths[i], f->list.entries[i].path);
@@ -596,7 +596,7 @@ static int stream_add_then_remove(const ms_file_entry *e, void *ctx, ms_error *e
     stream_seen *seen = ctx;
     if (strcmp(e->name, "gone") == 0 && unlinkat(e->dir_fd, e->name, 0) != 0)
         return ms_error_set(err, MS_EENV, "unlink failed");
-    return ms_hash_stream_add(seen->s, e, 1, -1, NULL, err);
+    return hash_stream_add(seen->s, e, 1, -1, NULL, err);
 }
 
 static void test_stream_file_vanishes(void **state)
@@ -611,14 +611,14 @@ static void test_stream_file_vanishes(void **state)
                                  .threads = 2,
                                  .done = stream_done,
                                  .ctx = &seen};
-    seen.s = ms_hash_stream_new(&so, &f->err);
+    seen.s = hash_stream_new(&so, &f->err);
     assert_non_null(seen.s);
     ms_walk_options wo = walk_opts;
     wo.no_stat = 1;
-    int rc = ms_walk(f->dir, &wo, stream_add_then_remove, &seen, &f->err);
+    int rc = msx_walk(f->dir, &wo, stream_add_then_remove, &seen, &f->err);
     if (rc == 0)
-        rc = ms_hash_stream_finish(seen.s, &f->err);
-    ms_hash_stream_free(seen.s);
+        rc = hash_stream_finish(seen.s, &f->err);
+    hash_stream_free(seen.s);
     assert_int_equal(rc, MS_EINPUT);
     assert_non_null(strstr(f->err.message, "gone: cannot open"));
 }
@@ -673,14 +673,14 @@ static void test_stream_written_while_read(void **state)
                                      .ctx = &seen,
                                      .after_read = race_after_read,
                                      .after_read_ctx = &r};
-        seen.s = ms_hash_stream_new(&so, &f->err);
+        seen.s = hash_stream_new(&so, &f->err);
         assert_non_null(seen.s);
         ms_walk_options wo = walk_opts;
         wo.no_stat = 1;
-        int rc = ms_walk(f->dir, &wo, stream_add, &seen, &f->err);
+        int rc = msx_walk(f->dir, &wo, stream_add, &seen, &f->err);
         if (rc == 0)
-            rc = ms_hash_stream_finish(seen.s, &f->err);
-        ms_hash_stream_free(seen.s);
+            rc = hash_stream_finish(seen.s, &f->err);
+        hash_stream_free(seen.s);
         assert_true(r.calls >= r.fire_at);
         if (rc == 0) {
             uint8_t now[MS_SHA256_SIZE];

@@ -70,7 +70,7 @@ static ms_buf read_file(const char *path)
 {
     ms_buf buf = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_file_read(path, 1 << 20, &buf, &err), 0);
+    assert_int_equal(msx_file_read(path, 1 << 20, &buf, &err), 0);
     return buf;
 }
 
@@ -185,7 +185,7 @@ static void test_round_trips(void **state)
         assert_int_equal(st.st_mode & 0777, 0600);
         ms_buf text = read_file(plain);
         assert_non_null(strstr((char *)text.data, "-----BEGIN MODELSEAL SECRET KEY-----\n"));
-        ms_buf_free(&text);
+        msx_buf_free(&text);
 
         /* unencrypted: the passphrase callback is never called */
         assert_int_equal(ms_key_load_secret(plain, get_pass, &pc, &loaded, &err), 0);
@@ -233,7 +233,7 @@ static void test_round_trips(void **state)
         char *pem = ms_key_public_pem(pub);
         ms_buf file = read_file(pubp);
         assert_string_equal(pem, (char *)file.data);
-        ms_buf_free(&file);
+        msx_buf_free(&file);
         free(pem);
 
         /* a public key cannot sign or be saved as a secret key */
@@ -269,16 +269,16 @@ static void edit_record(const char *src, const char *dst, void (*edit)(uint8_t *
             b64[n++] = *p;
     uint8_t *rec = NULL;
     size_t rec_len = 0;
-    assert_int_equal(ms_base64_decode(b64, n, &rec, &rec_len), 0);
+    assert_int_equal(msx_base64_decode(b64, n, &rec, &rec_len), 0);
     edit(rec, &rec_len);
-    char *enc = ms_base64_encode(rec, rec_len);
+    char *enc = msx_base64_encode(rec, rec_len);
     char out[9000];
     snprintf(out, sizeof out,
              "-----BEGIN MODELSEAL SECRET KEY-----\n%s\n-----END MODELSEAL SECRET KEY-----\n", enc);
     write_file(dst, out, strlen(out));
     free(enc);
     free(rec);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static void edit_none(uint8_t *rec, size_t *len)
@@ -376,13 +376,13 @@ static void test_damaged_files(void **state)
     write_file(bad, text.data, text.len);
     assert_int_equal(ms_key_load_secret(bad, NULL, NULL, &loaded, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "invalid base64"));
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 
     text = read_file(plain);
     write_file(bad, text.data, text.len / 2);
     assert_int_equal(ms_key_load_secret(bad, NULL, NULL, &loaded, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "truncated"));
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 
     write_file(bad, "hello\n", 6);
     assert_int_equal(ms_key_load_secret(bad, NULL, NULL, &loaded, &err), MS_EINPUT);
@@ -426,7 +426,7 @@ static void test_ed25519_known_answer(void **state)
     assert_int_equal(ms_key_get_type(key), MS_KEY_ED25519);
     assert_int_equal(ms_key_sign(key, (const uint8_t *)"", 0, &sig, &sig_len, &err), 0);
     assert_int_equal(sig_len, 64);
-    ms_hex_encode(sig, sig_len, hex);
+    msx_hex_encode(sig, sig_len, hex);
     assert_string_equal(hex, want_sig);
     char *pub = ms_key_public_pem(key);
     assert_string_equal(pub, want_pub);
@@ -472,7 +472,7 @@ static void test_openssl_interop(void **state)
         char *pem = ms_key_public_pem(key);
         assert_string_equal(pem, (char *)file.data);
         free(pem);
-        ms_buf_free(&file);
+        msx_buf_free(&file);
         sign_and_verify(key, pub);
         if (gen[i].pass) {
             pc.pass = "y";
@@ -497,7 +497,7 @@ static void test_openssl_interop(void **state)
             run("openssl ec -in %s -aes256 -passout pass:x -out %s 2>/dev/null", kp, ep), 0);
         ms_buf text = read_file(ep);
         assert_non_null(strstr((char *)text.data, "DEK-Info"));
-        ms_buf_free(&text);
+        msx_buf_free(&text);
         assert_int_equal(ms_key_load_secret(ep, get_pass, &pc, &key, &err), 0);
         assert_int_equal(pc.calls, 1);
         assert_int_equal(ms_key_get_type(key), MS_KEY_ECDSA_P384);
@@ -569,16 +569,17 @@ static void bundle_pae(const char *path, uint8_t **pae, size_t *pae_len, uint8_t
         snprintf(hint, 65, "%s", cJSON_GetObjectItemCaseSensitive(pk, "hint")->valuestring);
     uint8_t *payload = NULL;
     size_t payload_len = 0;
-    assert_int_equal(ms_base64_decode(payload64, strlen(payload64), &payload, &payload_len), 0);
-    assert_int_equal(ms_base64_decode(sig64, strlen(sig64), sig, sig_len), 0);
+    assert_int_equal(msx_base64_decode(payload64, strlen(payload64), &payload, &payload_len), 0);
+    assert_int_equal(msx_base64_decode(sig64, strlen(sig64), sig, sig_len), 0);
     ms_buf out = MS_BUF_INIT;
-    assert_int_equal(ms_buf_printf(&out, "DSSEv1 %zu %s %zu ", strlen(type), type, payload_len), 0);
-    assert_int_equal(ms_buf_append(&out, payload, payload_len), 0);
+    assert_int_equal(msx_buf_printf(&out, "DSSEv1 %zu %s %zu ", strlen(type), type, payload_len),
+                     0);
+    assert_int_equal(msx_buf_append(&out, payload, payload_len), 0);
     *pae_len = out.len;
     *pae = out.data;
     free(payload);
     cJSON_Delete(root);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static void test_oms_vectors(void **state)
@@ -725,20 +726,20 @@ static void test_pkcs8_kdf_cost(void **state)
         "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n";
     ms_buf hostile = read_file(enc);
     ms_buf both = MS_BUF_INIT;
-    assert_int_equal(ms_buf_append(&both, bad_block, strlen(bad_block)), 0);
-    assert_int_equal(ms_buf_append(&both, hostile.data, hostile.len), 0);
+    assert_int_equal(msx_buf_append(&both, bad_block, strlen(bad_block)), 0);
+    assert_int_equal(msx_buf_append(&both, hostile.data, hostile.len), 0);
     write_file(enc, both.data, both.len);
     assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "asks for 100000000 PBE iterations"));
     /* and a file of many blocks is refused as a whole */
-    ms_buf_reset(&both);
+    msx_buf_reset(&both);
     for (int i = 0; i < 17; i++)
-        assert_int_equal(ms_buf_append(&both, bad_block, strlen(bad_block)), 0);
+        assert_int_equal(msx_buf_append(&both, bad_block, strlen(bad_block)), 0);
     write_file(enc, both.data, both.len);
     assert_int_equal(ms_key_load_secret(enc, get_pass, &pc, &key, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "p8-enc.pem: more than 16 PEM blocks"));
-    ms_buf_free(&both);
-    ms_buf_free(&hostile);
+    msx_buf_free(&both);
+    msx_buf_free(&hostile);
     assert_int_equal(pc.calls, 0);
     assert_int_equal(ERR_peek_error(), 0);
 }
@@ -761,7 +762,7 @@ static void test_parse_public(void **state)
             b64[n++] = *p;
     uint8_t *der = NULL;
     size_t der_len = 0;
-    assert_int_equal(ms_base64_decode(b64, n, &der, &der_len), 0);
+    assert_int_equal(msx_base64_decode(b64, n, &der, &der_len), 0);
     assert_int_equal(ms_key_parse_public(der, der_len, &again, &err), 0);
     assert_true(ms_key_equal(key, again));
     ms_key_free(again);
@@ -798,7 +799,7 @@ static void test_parse_public(void **state)
     ms_buf cert = read_file(vector("keys/certificate/ca-cert.pem"));
     assert_int_equal(ms_key_parse_public(cert.data, cert.len, &again, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "PUBLIC KEY"));
-    ms_buf_free(&cert);
+    msx_buf_free(&cert);
     assert_int_equal(ms_key_load_public(vector("keys/certificate/signing-key.pem"), &again, &err),
                      MS_EINPUT);
     assert_non_null(strstr(err.message, "signing-key.pem: "));
@@ -807,7 +808,7 @@ static void test_parse_public(void **state)
 
     free(der);
     free(pem);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     ms_key_free(key);
 }
 

@@ -342,7 +342,7 @@ static void test_record(void **state)
     assert_int_equal(t_lineage_record(&o, NULL, 1, &note, &written, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "model: unknown field"));
     assert_non_null(strstr(err.message, "commit "));
-    ms_buf_free(&note);
+    msx_buf_free(&note);
 
     /* Not a repository. */
     ms_lineage_options none = {.repo = "/"};
@@ -398,8 +398,8 @@ static void test_log_datasets(void **state)
     assert_int_equal(t_lineage_record(&o, NULL, 0, &note, NULL, &err), 0);
     const char *text = (const char *)note.data, *at = strstr(text, "\"datasets\":[]");
     assert_non_null(at);
-    ms_buf_printf(&edited, "%.*s\"datasets\":%s%s", (int)(at - text), text, datasets,
-                  at + strlen("\"datasets\":[]"));
+    msx_buf_printf(&edited, "%.*s\"datasets\":%s%s", (int)(at - text), text, datasets,
+                   at + strlen("\"datasets\":[]"));
     git_signature *sig = NULL;
     assert_int_equal(git_signature_new(&sig, "T", "t@example.com", 1700000000, 0), 0);
     assert_int_equal(git_note_create(&noid, f->repo, MS_LINEAGE_NOTES_REF, sig, sig, &c1,
@@ -422,8 +422,8 @@ static void test_log_datasets(void **state)
     assert_string_equal(seen.digest0[1], "sha256:" OID);
     assert_true(seen.name1_null);
     assert_true(seen.digest1_null);
-    ms_buf_free(&note);
-    ms_buf_free(&edited);
+    msx_buf_free(&note);
+    msx_buf_free(&edited);
 }
 
 int main(void)

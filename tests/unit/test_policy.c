@@ -29,9 +29,9 @@ static int setup(void **state)
              unit_vectors_dir());
     ms_buf pem = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_file_read(ca, 1 << 20, &pem, &err), 0);
+    assert_int_equal(msx_file_read(ca, 1 << 20, &pem, &err), 0);
     unit_write(dir, "keys/vendor-ca.pem", pem.data, pem.len);
-    ms_buf_free(&pem);
+    msx_buf_free(&pem);
     (void)dst;
     return 0;
 }

@@ -77,7 +77,7 @@ static void run_all_once(unsigned threads)
                        .tick_ms = 1};
     ms_error err;
     ms_error_clear(&err);
-    assert_int_equal(ms_pool_run(&b, &err), 0);
+    assert_int_equal(msx_pool_run(&b, &err), 0);
     assert_int_equal(err.code, MS_OK);
     assert_int_equal(atomic_load(&c->calls), N_ITEMS);
     for (size_t i = 0; i < N_ITEMS; i++) {
@@ -122,7 +122,7 @@ static void test_single_thread_in_order(void **state)
     (void)state;
     size_t next = 0;
     ms_pool_batch b = {.threads = 1, .items = 1000, .fn = order_item, .ctx = &next};
-    assert_int_equal(ms_pool_run(&b, NULL), 0);
+    assert_int_equal(msx_pool_run(&b, NULL), 0);
     assert_int_equal(next, 1000);
 }
 
@@ -133,7 +133,7 @@ static void run_first_error(unsigned threads)
     ms_pool_batch b = {.threads = threads, .items = N_ITEMS, .fn = count_item, .ctx = c};
     ms_error err;
     ms_error_clear(&err);
-    assert_int_equal(ms_pool_run(&b, &err), MS_EINPUT);
+    assert_int_equal(msx_pool_run(&b, &err), MS_EINPUT);
     assert_int_equal(err.code, MS_EINPUT);
     assert_string_equal(err.message, "item 1234: refused on purpose");
     assert_int_equal(atomic_load(&c->seen[1234]), 1);
@@ -173,7 +173,7 @@ static void test_error_without_message(void **state)
     ms_error err;
     ms_error_clear(&err);
     ms_pool_batch b = {.threads = 2, .items = 10, .fn = fail_silently};
-    assert_int_equal(ms_pool_run(&b, &err), MS_EENV);
+    assert_int_equal(msx_pool_run(&b, &err), MS_EENV);
     assert_int_equal(err.code, MS_EENV);
     unit_assert_contains(err.message, "3");
 }
@@ -200,7 +200,7 @@ static void test_tick_called(void **state)
                            .ctx = c,
                            .tick = count_tick,
                            .tick_ms = 5};
-        assert_int_equal(ms_pool_run(&b, NULL), 0);
+        assert_int_equal(msx_pool_run(&b, NULL), 0);
         assert_true(atomic_load(&c->ticks) >= 2); /* periodic ticks plus the final one */
         count_free(c);
     }
@@ -213,7 +213,7 @@ static void test_zero_items(void **state)
     ms_pool_batch b = {.threads = 4, .items = 0, .fn = count_item, .ctx = c, .tick = count_tick};
     ms_error err;
     ms_error_clear(&err);
-    assert_int_equal(ms_pool_run(&b, &err), 0);
+    assert_int_equal(msx_pool_run(&b, &err), 0);
     assert_int_equal(atomic_load(&c->calls), 0);
     assert_int_equal(err.code, MS_OK);
     count_free(c);
@@ -224,7 +224,7 @@ static void test_more_threads_than_items(void **state)
     (void)state;
     count_ctx *c = count_new(64, 3);
     ms_pool_batch b = {.threads = 64, .items = 3, .fn = count_item, .ctx = c};
-    assert_int_equal(ms_pool_run(&b, NULL), 0);
+    assert_int_equal(msx_pool_run(&b, NULL), 0);
     assert_int_equal(atomic_load(&c->calls), 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(atomic_load(&c->seen[i]), 1);
@@ -237,14 +237,14 @@ static void test_zero_threads_means_one(void **state)
     (void)state;
     size_t next = 0;
     ms_pool_batch b = {.threads = 0, .items = 5, .fn = order_item, .ctx = &next};
-    assert_int_equal(ms_pool_run(&b, NULL), 0);
+    assert_int_equal(msx_pool_run(&b, NULL), 0);
     assert_int_equal(next, 5);
 }
 
 static void test_default_threads(void **state)
 {
     (void)state;
-    unsigned n = ms_pool_default_threads();
+    unsigned n = msx_pool_default_threads();
     assert_true(n >= 1 && n <= 1024);
 }
 

@@ -61,7 +61,7 @@ static void test_build_exact(void **state)
     (void)state;
     ms_provenance *p = fixed_provenance();
     assert_int_equal(t_provenance_build(p, &payload, &err), 0);
-    ms_buf_printf(
+    msx_buf_printf(
         &want,
         "{\"_type\":\"https://in-toto.io/Statement/v1\","
         "\"subject\":[{\"name\":\"my-model\",\"digest\":{\"sha256\":\"%s\"}}],"
@@ -88,8 +88,8 @@ static void test_build_exact(void **state)
         HEX_A, COMMIT, HEX_B, HEX_C, HEX_C, HEX_D, HEX_D, HEX_A, ms_version());
     assert_string_equal((const char *)payload.data, (const char *)want.data);
     ms_provenance_free(p);
-    ms_buf_free(&payload);
-    ms_buf_free(&want);
+    msx_buf_free(&payload);
+    msx_buf_free(&want);
 }
 
 /* Detached HEAD: no @ref; dirty recorded; no metadata fields when none are set. */
@@ -110,17 +110,17 @@ static void test_build_minimal(void **state)
     assert_int_equal(ms_provenance_add_code(p, &git, &err), 0);
     assert_int_equal(p->deps[0].dirty, 1);
     assert_int_equal(t_provenance_build(p, &payload, &err), 0);
-    ms_buf_printf(&want,
-                  "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\","
-                  "\"digest\":{\"sha256\":\"%064d\"}}],"
-                  "\"predicateType\":\"https://slsa.dev/provenance/v1\","
-                  "\"predicate\":{\"buildDefinition\":{\"buildType\":\"https://example/bt\","
-                  "\"externalParameters\":{},\"resolvedDependencies\":[{\"name\":\"code\","
-                  "\"uri\":\"git+file:///src/repo\",\"digest\":{\"gitCommit\":\"%s\"},"
-                  "\"annotations\":{\"role\":\"code\",\"dirty\":true}}]},"
-                  "\"runDetails\":{\"builder\":{\"id\":\"b\",\"version\":{\"modelseal\":\"%s\"}},"
-                  "\"metadata\":{}}}}",
-                  0, COMMIT, ms_version());
+    msx_buf_printf(&want,
+                   "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{\"name\":\"m\","
+                   "\"digest\":{\"sha256\":\"%064d\"}}],"
+                   "\"predicateType\":\"https://slsa.dev/provenance/v1\","
+                   "\"predicate\":{\"buildDefinition\":{\"buildType\":\"https://example/bt\","
+                   "\"externalParameters\":{},\"resolvedDependencies\":[{\"name\":\"code\","
+                   "\"uri\":\"git+file:///src/repo\",\"digest\":{\"gitCommit\":\"%s\"},"
+                   "\"annotations\":{\"role\":\"code\",\"dirty\":true}}]},"
+                   "\"runDetails\":{\"builder\":{\"id\":\"b\",\"version\":{\"modelseal\":\"%s\"}},"
+                   "\"metadata\":{}}}}",
+                   0, COMMIT, ms_version());
     assert_string_equal((const char *)payload.data, (const char *)want.data);
 
     /* The builder id is required. */
@@ -128,8 +128,8 @@ static void test_build_minimal(void **state)
     assert_int_equal(t_provenance_build(p, &payload, &err), MS_EINPUT);
     unit_assert_contains(err.message, "runDetails.builder.id");
     ms_provenance_free(p);
-    ms_buf_free(&payload);
-    ms_buf_free(&want);
+    msx_buf_free(&payload);
+    msx_buf_free(&want);
 }
 
 static ms_provenance *parse_text(const char *text, int want_rc, const char *needle)
@@ -205,8 +205,8 @@ static void test_parse_round_trip(void **state)
     assert_string_equal((const char *)again.data, (const char *)payload.data);
     ms_provenance_free(p);
     ms_provenance_free(q);
-    ms_buf_free(&payload);
-    ms_buf_free(&again);
+    msx_buf_free(&payload);
+    msx_buf_free(&again);
 }
 
 #define STMT_HEAD                                                                                  \

@@ -35,7 +35,7 @@ static char *sign_line(const ms_buf *payload, int key)
     ms_buf out = MS_BUF_INIT;
     ms_error err;
     assert_int_equal(t_sign_statement(payload->data, payload->len, keys[key], NULL, &out, &err), 0);
-    return ms_buf_detach(&out);
+    return msx_buf_detach(&out);
 }
 
 static char *sign_dir(const char *path, int key, uint8_t root[32])
@@ -54,7 +54,7 @@ static char *sign_dir(const char *path, int key, uint8_t root[32])
     memcpy(root, m->root_digest, 32);
     ms_manifest_free(m);
     ms_serialization_clear(&ser);
-    return ms_buf_detach(&out);
+    return msx_buf_detach(&out);
 }
 
 typedef struct prov {
@@ -103,7 +103,7 @@ static char *provenance_line(const prov *s)
     }
     assert_int_equal(t_provenance_build(p, &payload, &err), 0);
     char *line = sign_line(&payload, s->key);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     ms_provenance_free(p);
     return line;
 }
@@ -131,7 +131,7 @@ static char *dataset_line(int key, const uint8_t manifest[32], uint64_t bytes)
     memcpy(info.manifest_digest, manifest, 32);
     assert_int_equal(t_dataset_statement_build(&info, &payload, &err), 0);
     char *line = sign_line(&payload, key);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     return line;
 }
 
@@ -142,13 +142,13 @@ static void write_claims(const char *first, ...)
     va_list ap;
     va_start(ap, first);
     for (const char *l = first; l; l = va_arg(ap, const char *))
-        assert_int_equal(ms_buf_printf(&text, "%s\n", l), 0);
+        assert_int_equal(msx_buf_printf(&text, "%s\n", l), 0);
     va_end(ap);
     ms_error err;
-    assert_int_equal(ms_file_write_atomic(claims, text.data ? text.data : (unsigned char *)"",
-                                          text.len, 0644, 0, &err),
+    assert_int_equal(msx_file_write_atomic(claims, text.data ? text.data : (unsigned char *)"",
+                                           text.len, 0644, 0, &err),
                      0);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 /* A copy of a claims line whose payload has one byte changed (the signature no longer fits). */
@@ -161,11 +161,11 @@ static char *tamper_line(const char *line)
     uint8_t *raw = NULL;
     size_t len = 0;
     assert_int_equal(
-        ms_base64_decode(payload->valuestring, strlen(payload->valuestring), &raw, &len), 0);
+        msx_base64_decode(payload->valuestring, strlen(payload->valuestring), &raw, &len), 0);
     char *at = strstr((char *)raw, "https://ci.example/b");
     assert_non_null(at);
     at[8] = 'X';
-    char *enc = ms_base64_encode(raw, len);
+    char *enc = msx_base64_encode(raw, len);
     cJSON_SetValuestring(payload, enc);
     char *out = cJSON_PrintUnformatted(b);
     free(enc);
@@ -231,7 +231,7 @@ static int collect_keys(ms_sbom_evidence **ev, ms_error *err)
 
 static void hex_of(const uint8_t d[32], char out[65])
 {
-    ms_hex_encode(d, 32, out);
+    msx_hex_encode(d, 32, out);
 }
 
 /* A full chain: model with provenance, dataset statement, base model signature and provenance. */
@@ -514,8 +514,8 @@ static void test_cyclonedx(void **state)
     assert_int_equal(cJSON_GetArraySize(get(doc, "dependencies.0.dependsOn")), 4);
     assert_string_equal(str(doc, "dependencies.0.dependsOn.0"), want);
     cJSON_Delete(doc);
-    ms_buf_free(&a);
-    ms_buf_free(&b);
+    msx_buf_free(&a);
+    msx_buf_free(&b);
     ms_sbom_evidence_free(ev);
 }
 
@@ -624,8 +624,8 @@ static void test_spdx(void **state)
     assert_int_equal(sbom_spdx(ev, &o, &a, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "--dataset-type cats=image: "));
     assert_int_equal(sbom_cyclonedx(ev, &o, &a, &err), MS_EINPUT);
-    ms_buf_free(&a);
-    ms_buf_free(&b);
+    msx_buf_free(&a);
+    msx_buf_free(&b);
     ms_sbom_evidence_free(ev);
 }
 
@@ -681,8 +681,8 @@ static void test_policy_mode(void **state)
     ms_chain_result_clear(&res);
     free(rogue);
     ms_policy_free(policy);
-    ms_buf_free(&a);
-    ms_buf_free(&b);
+    msx_buf_free(&a);
+    msx_buf_free(&b);
 }
 
 static void test_helpers(void **state)

@@ -66,7 +66,7 @@ static void round_trip(ms_key_type type, ms_method method)
     ms_manifest_free(m);
     ms_key_free(key);
     ms_key_free(other);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
 }
 
 static void test_round_trip_ed25519(void **state)
@@ -98,7 +98,7 @@ static void test_empty_model_refused(void **state)
     assert_int_equal(t_sign_manifest(m, key, NULL, 1, &bundle, &err), 0);
     assert_int_equal(verify(dir, &bundle, key, &err), MS_EVERIFY);
     assert_non_null(strstr(err.message, "covers no files"));
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     ms_manifest_free(m);
     ms_key_free(key);
     unit_rmtree(dir);
@@ -190,9 +190,9 @@ static void test_certificate_chain(void **state)
     assert_int_equal(t_sign_manifest(m, other, leaf, 0, &b2, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "another key"));
     ms_key_free(other);
-    ms_buf_free(&b2);
+    msx_buf_free(&b2);
 
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     ms_manifest_free(m);
     ms_key_free(key);
     ms_x509_chain_free(leaf);
@@ -216,7 +216,7 @@ static void test_release_vector(void **state)
     snprintf(model, sizeof model, "%s/oms/model-transparency-releases/v1.1.0-elliptic-key",
              vectors());
     snprintf(path, sizeof path, "%s/model.sig", model);
-    assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &bundle, &err), 0);
+    assert_int_equal(msx_file_read(path, MS_BUNDLE_MAX_SIZE, &bundle, &err), 0);
     assert_int_equal(verify(model, &bundle, pub, &err), 0);
     /* The same bytes with one payload character changed: the signature no longer holds. */
     char *p = strstr((char *)bundle.data, "\"payload\":\"");
@@ -224,7 +224,7 @@ static void test_release_vector(void **state)
     p += 11;
     *p = *p == 'e' ? 'f' : 'e';
     assert_int_equal(verify(model, &bundle, pub, &err), MS_EVERIFY);
-    ms_buf_free(&bundle);
+    msx_buf_free(&bundle);
     ms_key_free(pub);
 }
 
@@ -244,7 +244,7 @@ static void test_sigstore_vectors_dsse(void **state)
         ms_error err;
         snprintf(path, sizeof path, "%s/oms/model-transparency-releases/%s/model.sig", vectors(),
                  dirs[d]);
-        assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
+        assert_int_equal(msx_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
         assert_int_equal(ms_bundle_parse(text.data, text.len, &bundle, &err), 0);
         assert_true(ms_bundle_certificate_count(bundle) >= 1);
         size_t len;
@@ -264,8 +264,8 @@ static void test_sigstore_vectors_dsse(void **state)
         ms_key_free(leaf);
         ms_x509_chain_free(chain);
         ms_bundle_free(bundle);
-        ms_buf_free(&text);
-        ms_buf_free(&pae);
+        msx_buf_free(&text);
+        msx_buf_free(&pae);
     }
 }
 

@@ -32,7 +32,7 @@ static void read_vector(const char *rel, ms_buf *out)
     char path[PATH_MAX];
     ms_error err;
     unit_path(path, unit_vectors_dir(), rel);
-    if (ms_file_read(path, MS_BUNDLE_MAX_SIZE, out, &err) != 0)
+    if (msx_file_read(path, MS_BUNDLE_MAX_SIZE, out, &err) != 0)
         fail_msg("%s: %s", path, err.message);
 }
 
@@ -229,7 +229,7 @@ static void test_set_payload(void **state)
     assert_int_equal(sv_set_payload((const uint8_t *)"", 0, 0, id, 1, 0, &out), 0);
     assert_string_equal((char *)out.data,
                         "{\"body\":\"\",\"integratedTime\":0,\"logID\":\"c0\",\"logIndex\":0}");
-    ms_buf_free(&out);
+    msx_buf_free(&out);
 }
 
 /* ---- trusted roots and times ---- */
@@ -286,14 +286,14 @@ static int parse_edited(void (*edit)(cJSON *), ms_error *err)
     cJSON *doc = NULL;
     ms_trusted_root *root = NULL;
     read_vector("sigstore/sigstore.trusted_root.json", &text);
-    assert_int_equal(ms_json_parse(text.data, text.len, 1 << 20, "root", &doc, err), 0);
+    assert_int_equal(msx_json_parse(text.data, text.len, 1 << 20, "root", &doc, err), 0);
     edit(doc);
     char *out = cJSON_PrintUnformatted(doc);
     int rc = ms_trusted_root_parse((const uint8_t *)out, strlen(out), "edited", &root, err);
     ms_trusted_root_free(root);
     free(out);
     cJSON_Delete(doc);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }
 
@@ -469,9 +469,9 @@ static void test_checkpoint_hostile(void **state)
     snprintf(text, sizeof text, "o\n7\n%s%s", root, sig);
     assert_error(ms_checkpoint_parse(text, strlen(text) + 1, &cp, &err), MS_EINPUT, &err, "NUL");
     ms_buf many = MS_BUF_INIT;
-    ms_buf_printf(&many, "o\n7\n%s\n", root);
+    msx_buf_printf(&many, "o\n7\n%s\n", root);
     for (int i = 0; i <= MS_CHECKPOINT_MAX_SIGNATURES; i++)
-        ms_buf_append_str(&many, "\xe2\x80\x94 o wNI9ajBFAiEA\n");
+        msx_buf_append_str(&many, "\xe2\x80\x94 o wNI9ajBFAiEA\n");
     assert_error(ms_checkpoint_parse((char *)many.data, many.len, &cp, &err), MS_EINPUT, &err,
                  "more than 64 signatures");
     char *big = calloc(1, MS_CHECKPOINT_MAX_SIZE + 2);
@@ -479,7 +479,7 @@ static void test_checkpoint_hostile(void **state)
     assert_error(ms_checkpoint_parse(big, MS_CHECKPOINT_MAX_SIZE + 1, &cp, &err), MS_EINPUT, &err,
                  "larger than");
     free(big);
-    ms_buf_free(&many);
+    msx_buf_free(&many);
 }
 
 /* A trusted root whose only tlog is an Ed25519 log named `name` with public key `pk`. */
@@ -503,17 +503,17 @@ static ms_trusted_root *root_with_ed25519_log(const char *name, const uint8_t pk
     memcpy(idin + n + 2, pk, 32);
     SHA256(idin, n + 34, log_id);
     read_vector("sigstore/sigstore.trusted_root.json", &text);
-    assert_int_equal(ms_json_parse(text.data, text.len, 1 << 20, "root", &doc, &err), 0);
+    assert_int_equal(msx_json_parse(text.data, text.len, 1 << 20, "root", &doc, &err), 0);
     cJSON *tlogs = cJSON_CreateArray(), *log = cJSON_CreateObject(), *key = cJSON_CreateObject();
     snprintf(url, sizeof url, "https://%s", name);
     cJSON_AddStringToObject(log, "baseUrl", url);
-    char *b64 = ms_base64_encode(spki, sizeof spki);
+    char *b64 = msx_base64_encode(spki, sizeof spki);
     cJSON_AddStringToObject(key, "rawBytes", b64);
     free(b64);
     cJSON_AddStringToObject(key, "keyDetails", "PKIX_ED25519");
     cJSON_AddItemToObject(key, "validFor", cJSON_Parse("{\"start\":\"2020-01-01T00:00:00Z\"}"));
     cJSON_AddItemToObject(log, "publicKey", key);
-    b64 = ms_base64_encode(log_id, 32);
+    b64 = msx_base64_encode(log_id, 32);
     cJSON *lid = cJSON_CreateObject();
     cJSON_AddStringToObject(lid, "keyId", b64);
     free(b64);
@@ -525,7 +525,7 @@ static ms_trusted_root *root_with_ed25519_log(const char *name, const uint8_t pk
         fail_msg("%s", err.message);
     free(out);
     cJSON_Delete(doc);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return root;
 }
 
@@ -536,8 +536,8 @@ static void sign_line(ms_buf *out, const char *name, const uint8_t hint[4], cons
     uint8_t raw[4 + crypto_sign_BYTES];
     memcpy(raw, hint, 4);
     crypto_sign_detached(raw + 4, NULL, (const uint8_t *)note, strlen(note), sk);
-    char *b64 = ms_base64_encode(raw, sizeof raw);
-    ms_buf_printf(out, "\xe2\x80\x94 %s %s\n", name, b64);
+    char *b64 = msx_base64_encode(raw, sizeof raw);
+    msx_buf_printf(out, "\xe2\x80\x94 %s %s\n", name, b64);
     free(b64);
 }
 
@@ -552,13 +552,13 @@ static void test_checkpoint_verify_ed25519(void **state)
     crypto_sign_keypair(pk, sk);
     crypto_sign_keypair(other_pk, other_sk);
     ms_trusted_root *root = root_with_ed25519_log("log.example", pk, log_id);
-    char *b64 = ms_base64_encode(root_hash, 32);
-    ms_buf_printf(&note, "log.example\n12\n%s\n", b64);
+    char *b64 = msx_base64_encode(root_hash, 32);
+    msx_buf_printf(&note, "log.example\n12\n%s\n", b64);
     free(b64);
     const uint8_t witness_hint[4] = {1, 2, 3, 4};
 
     /* a witness cosignature first, then the log's own: the log's verifies */
-    ms_buf_printf(&text, "%s\n", (char *)note.data);
+    msx_buf_printf(&text, "%s\n", (char *)note.data);
     sign_line(&text, "witness.example", witness_hint, (char *)note.data, other_sk);
     sign_line(&text, "log.example", log_id, (char *)note.data, sk);
     assert_int_equal(ms_checkpoint_parse((char *)text.data, text.len, &cp, &err), 0);
@@ -567,8 +567,8 @@ static void test_checkpoint_verify_ed25519(void **state)
     ms_checkpoint_clear(&cp);
 
     /* the log's name with another key: no valid signature */
-    ms_buf_reset(&text);
-    ms_buf_printf(&text, "%s\n", (char *)note.data);
+    msx_buf_reset(&text);
+    msx_buf_printf(&text, "%s\n", (char *)note.data);
     sign_line(&text, "log.example", log_id, (char *)note.data, other_sk);
     assert_int_equal(ms_checkpoint_parse((char *)text.data, text.len, &cp, &err), 0);
     assert_error(ms_checkpoint_verify(&cp, root, log_id, 32, &err), MS_EVERIFY, &err,
@@ -576,8 +576,8 @@ static void test_checkpoint_verify_ed25519(void **state)
     ms_checkpoint_clear(&cp);
 
     /* the right key under another name, or another key ID: no signature by the log */
-    ms_buf_reset(&text);
-    ms_buf_printf(&text, "%s\n", (char *)note.data);
+    msx_buf_reset(&text);
+    msx_buf_printf(&text, "%s\n", (char *)note.data);
     sign_line(&text, "log.example.evil", log_id, (char *)note.data, sk);
     sign_line(&text, "log.example", witness_hint, (char *)note.data, sk);
     assert_int_equal(ms_checkpoint_parse((char *)text.data, text.len, &cp, &err), 0);
@@ -586,8 +586,8 @@ static void test_checkpoint_verify_ed25519(void **state)
     ms_checkpoint_clear(&cp);
 
     /* a changed tree size after signing */
-    ms_buf_reset(&text);
-    ms_buf_printf(&text, "%s\n", (char *)note.data);
+    msx_buf_reset(&text);
+    msx_buf_printf(&text, "%s\n", (char *)note.data);
     sign_line(&text, "log.example", log_id, (char *)note.data, sk);
     ((char *)text.data)[strlen("log.example\n1")] = '3';
     assert_int_equal(ms_checkpoint_parse((char *)text.data, text.len, &cp, &err), 0);
@@ -598,8 +598,8 @@ static void test_checkpoint_verify_ed25519(void **state)
     assert_int_equal(ms_checkpoint_verify(&cp, root, log_id, 32, &err), MS_EINPUT);
     ms_checkpoint_clear(&cp);
 
-    ms_buf_free(&note);
-    ms_buf_free(&text);
+    msx_buf_free(&note);
+    msx_buf_free(&text);
     ms_trusted_root_free(root);
 }
 
@@ -616,9 +616,9 @@ static cJSON *load_bundle_json(const char *rel)
     cJSON *doc = NULL;
     ms_error err;
     read_vector(rel, &text);
-    if (ms_json_parse(text.data, text.len, MS_BUNDLE_MAX_SIZE, "bundle", &doc, &err) != 0)
+    if (msx_json_parse(text.data, text.len, MS_BUNDLE_MAX_SIZE, "bundle", &doc, &err) != 0)
         fail_msg("%s", err.message);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return doc;
 }
 
@@ -704,11 +704,11 @@ static void flip_b64(cJSON *it, long at)
     uint8_t *raw = NULL;
     size_t n = 0;
     assert_true(cJSON_IsString(it));
-    assert_int_equal(ms_base64_decode(it->valuestring, strlen(it->valuestring), &raw, &n), 0);
+    assert_int_equal(msx_base64_decode(it->valuestring, strlen(it->valuestring), &raw, &n), 0);
     size_t pos = at < 0 ? n - (size_t)-at : (size_t)at;
     assert_true(pos < n);
     raw[pos] ^= 0x01;
-    char *b64 = ms_base64_encode(raw, n);
+    char *b64 = msx_base64_encode(raw, n);
     assert_non_null(cJSON_SetValuestring(it, b64));
     free(b64);
     free(raw);
@@ -936,7 +936,7 @@ static void expect_with_root(fixture *f, void (*edit)(cJSON *), int code, const 
     ms_sigstore_result res;
     ms_error err;
     read_vector("sigstore/sigstore.trusted_root.json", &text);
-    assert_int_equal(ms_json_parse(text.data, text.len, 1 << 20, "root", &doc, &err), 0);
+    assert_int_equal(msx_json_parse(text.data, text.len, 1 << 20, "root", &doc, &err), 0);
     edit(doc);
     char *out = cJSON_PrintUnformatted(doc);
     assert_int_equal(ms_trusted_root_parse((const uint8_t *)out, strlen(out), "r", &root, &err), 0);
@@ -944,7 +944,7 @@ static void expect_with_root(fixture *f, void (*edit)(cJSON *), int code, const 
     ms_trusted_root_free(root);
     free(out);
     cJSON_Delete(doc);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static void test_roots_lacking(void **state)
@@ -992,10 +992,10 @@ static void test_rfc3161_direct(void **state)
         cJSON_GetArrayItem(
             cJSON_GetObjectItem(cJSON_GetObjectItem(f->doc, "dsseEnvelope"), "signatures"), 0),
         "sig");
-    assert_int_equal(ms_json_base64_field(cJSON_GetObjectItem(ts, "signedTimestamp"), "t", 1 << 20,
-                                          0, &token, &token_len, &err),
+    assert_int_equal(msx_json_base64_field(cJSON_GetObjectItem(ts, "signedTimestamp"), "t", 1 << 20,
+                                           0, &token, &token_len, &err),
                      0);
-    assert_int_equal(ms_json_base64_field(s, "s", 1 << 20, 0, &sig, &sig_len, &err), 0);
+    assert_int_equal(msx_json_base64_field(s, "s", 1 << 20, 0, &sig, &sig_len, &err), 0);
     assert_int_equal(ms_rfc3161_verify(token, token_len, sig, sig_len, f->root, &t, &err), 0);
     assert_int_equal(t, 1760062340);
     assert_error(ms_rfc3161_verify(token, token_len, sig, sig_len - 1, f->root, &t, &err),

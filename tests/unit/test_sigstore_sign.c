@@ -42,11 +42,11 @@ static ms_signing_config *load_config(const char *name)
     ms_error err;
     snprintf(path, sizeof path, "%s/keys/%s", getenv("SRCDIR") ? getenv("SRCDIR") : MS_SRCDIR,
              name);
-    if (ms_file_read(path, 1 << 20, &text, &err) != 0)
+    if (msx_file_read(path, 1 << 20, &text, &err) != 0)
         fail_msg("%s", err.message);
     if (signing_config_parse(text.data, text.len, name, &c, &err) != 0)
         fail_msg("%s: %s", name, err.message);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return c;
 }
 
@@ -418,9 +418,9 @@ static void json_escape(ms_buf *out, const char *s)
 {
     for (; *s; s++) {
         if (*s == '\n')
-            ms_buf_append_str(out, "\\n");
+            msx_buf_append_str(out, "\\n");
         else
-            ms_buf_append(out, s, 1);
+            msx_buf_append(out, s, 1);
     }
 }
 
@@ -433,11 +433,11 @@ static void test_fulcio_answer(void **state)
     size_t len = 0;
     ms_error err;
     make_fixture(&f, "leaf");
-    ms_buf_append_str(&j, "{\"signedCertificateEmbeddedSct\":{\"chain\":{\"certificates\":[\"");
+    msx_buf_append_str(&j, "{\"signedCertificateEmbeddedSct\":{\"chain\":{\"certificates\":[\"");
     json_escape(&j, f.pem);
-    ms_buf_append_str(&j, "\",\"");
+    msx_buf_append_str(&j, "\",\"");
     json_escape(&j, f.pem);
-    ms_buf_append_str(&j, "\"]}}}");
+    msx_buf_append_str(&j, "\"]}}}");
     assert_int_equal(answers_fulcio_parse_response(j.data, j.len, "Fulcio", &der, &len, &err), 0);
     assert_int_equal(len, f.der_len);
     assert_memory_equal(der, f.der, len);
@@ -466,7 +466,7 @@ static void test_fulcio_answer(void **state)
         assert_null(der);
         unit_assert_contains(err.message, bad[i].needle);
     }
-    ms_buf_free(&j);
+    msx_buf_free(&j);
     free_fixture(&f);
 }
 
@@ -474,27 +474,27 @@ static void test_fulcio_answer(void **state)
 static void v1_answer(ms_buf *out, const uint8_t payload_hash[32], const char *sig_b64,
                       const char *pem, const char *extra)
 {
-    char hex[65], *pem64 = ms_base64_encode((const uint8_t *)pem, strlen(pem));
+    char hex[65], *pem64 = msx_base64_encode((const uint8_t *)pem, strlen(pem));
     ms_buf body = MS_BUF_INIT;
-    ms_hex_encode(payload_hash, 32, hex);
-    ms_buf_printf(&body,
-                  "{\"apiVersion\":\"0.0.1\",\"kind\":\"dsse\",\"spec\":{\"envelopeHash\":{"
-                  "\"algorithm\":\"sha256\",\"value\":\"00\"},\"payloadHash\":{\"algorithm\":"
-                  "\"sha256\",\"value\":\"%s\"},\"signatures\":[{\"signature\":\"%s\","
-                  "\"verifier\":\"%s\"}]}}",
-                  hex, sig_b64, pem64);
-    char *body64 = ms_base64_encode(body.data, body.len);
-    ms_buf_reset(out);
-    ms_buf_printf(out,
-                  "{\"24296fb24b8ad77a\":{\"body\":\"%s\",\"integratedTime\":1700000000,"
-                  "\"logID\":\"c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d\","
-                  "\"logIndex\":1234,\"verification\":{\"inclusionProof\":{\"checkpoint\":"
-                  "\"cp\\n\",\"hashes\":[\"%064d\"],\"logIndex\":34,\"rootHash\":\"%064d\","
-                  "\"treeSize\":35},\"signedEntryTimestamp\":\"TUVVQ0lR\"}%s}}",
-                  body64, 1, 2, extra);
+    msx_hex_encode(payload_hash, 32, hex);
+    msx_buf_printf(&body,
+                   "{\"apiVersion\":\"0.0.1\",\"kind\":\"dsse\",\"spec\":{\"envelopeHash\":{"
+                   "\"algorithm\":\"sha256\",\"value\":\"00\"},\"payloadHash\":{\"algorithm\":"
+                   "\"sha256\",\"value\":\"%s\"},\"signatures\":[{\"signature\":\"%s\","
+                   "\"verifier\":\"%s\"}]}}",
+                   hex, sig_b64, pem64);
+    char *body64 = msx_base64_encode(body.data, body.len);
+    msx_buf_reset(out);
+    msx_buf_printf(out,
+                   "{\"24296fb24b8ad77a\":{\"body\":\"%s\",\"integratedTime\":1700000000,"
+                   "\"logID\":\"c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d\","
+                   "\"logIndex\":1234,\"verification\":{\"inclusionProof\":{\"checkpoint\":"
+                   "\"cp\\n\",\"hashes\":[\"%064d\"],\"logIndex\":34,\"rootHash\":\"%064d\","
+                   "\"treeSize\":35},\"signedEntryTimestamp\":\"TUVVQ0lR\"}%s}}",
+                   body64, 1, 2, extra);
     free(pem64);
     free(body64);
-    ms_buf_free(&body);
+    msx_buf_free(&body);
 }
 
 static void test_rekor_v1_answer(void **state)
@@ -559,7 +559,7 @@ static void test_rekor_v1_answer(void **state)
             fail_msg("case %zu: rc %d (%s)", i, rc, err.message);
         unit_assert_contains(err.message, "Rekor answer");
     }
-    ms_buf_free(&j);
+    msx_buf_free(&j);
     free_fixture(&f);
     free_fixture(&other);
 }
@@ -575,20 +575,20 @@ static void test_rekor_v2_answer(void **state)
     make_fixture(&f, "leaf");
     make_fixture(&other, "other");
     SHA256((const uint8_t *)"payload", 7, hash);
-    char *hash64 = ms_base64_encode(hash, 32), *der64 = ms_base64_encode(f.der, f.der_len);
-    ms_buf_printf(&body,
-                  "{\"apiVersion\":\"0.0.2\",\"kind\":\"dsse\",\"spec\":{\"dsseV002\":{"
-                  "\"payloadHash\":{\"algorithm\":\"SHA2_256\",\"digest\":\"%s\"},\"signatures\":"
-                  "[{\"content\":\"CQgH\",\"verifier\":{\"x509Certificate\":{\"rawBytes\":\"%s\"},"
-                  "\"keyDetails\":\"PKIX_ECDSA_P256_SHA_256\"}}]}}}",
-                  hash64, der64);
-    char *body64 = ms_base64_encode(body.data, body.len);
-    ms_buf_printf(&j,
-                  "{\"logIndex\":\"7\",\"logId\":{\"keyId\":\"AAAA\"},\"kindVersion\":{\"kind\":"
-                  "\"dsse\",\"version\":\"0.0.2\"},\"integratedTime\":\"0\",\"inclusionProof\":{"
-                  "\"logIndex\":\"7\",\"rootHash\":\"AAAA\",\"treeSize\":\"8\",\"hashes\":[],"
-                  "\"checkpoint\":{\"envelope\":\"cp\"}},\"canonicalizedBody\":\"%s\"}",
-                  body64);
+    char *hash64 = msx_base64_encode(hash, 32), *der64 = msx_base64_encode(f.der, f.der_len);
+    msx_buf_printf(&body,
+                   "{\"apiVersion\":\"0.0.2\",\"kind\":\"dsse\",\"spec\":{\"dsseV002\":{"
+                   "\"payloadHash\":{\"algorithm\":\"SHA2_256\",\"digest\":\"%s\"},\"signatures\":"
+                   "[{\"content\":\"CQgH\",\"verifier\":{\"x509Certificate\":{\"rawBytes\":\"%s\"},"
+                   "\"keyDetails\":\"PKIX_ECDSA_P256_SHA_256\"}}]}}}",
+                   hash64, der64);
+    char *body64 = msx_base64_encode(body.data, body.len);
+    msx_buf_printf(&j,
+                   "{\"logIndex\":\"7\",\"logId\":{\"keyId\":\"AAAA\"},\"kindVersion\":{\"kind\":"
+                   "\"dsse\",\"version\":\"0.0.2\"},\"integratedTime\":\"0\",\"inclusionProof\":{"
+                   "\"logIndex\":\"7\",\"rootHash\":\"AAAA\",\"treeSize\":\"8\",\"hashes\":[],"
+                   "\"checkpoint\":{\"envelope\":\"cp\"}},\"canonicalizedBody\":\"%s\"}",
+                   body64);
     assert_int_equal(answers_rekor_v2_parse_response(j.data, j.len, "Rekor", "dsse", hash, sig, 3,
                                                      f.der, f.der_len, &entry, &err),
                      0);
@@ -612,8 +612,8 @@ static void test_rekor_v2_answer(void **state)
     free(hash64);
     free(der64);
     free(body64);
-    ms_buf_free(&body);
-    ms_buf_free(&j);
+    msx_buf_free(&body);
+    msx_buf_free(&j);
     free_fixture(&f);
     free_fixture(&other);
 }
@@ -641,7 +641,7 @@ static void test_url_policy(void **state)
     ms_buf e = MS_BUF_INIT;
     assert_int_equal(http_append_escaped(&e, "a b/c~d"), 0);
     assert_string_equal((const char *)e.data, "a%20b%2Fc~d");
-    ms_buf_free(&e);
+    msx_buf_free(&e);
 }
 
 /* A server on 127.0.0.1 answering each connection with the next of `answers` (then closing). */
@@ -736,7 +736,7 @@ static void test_http_retries_and_bounds(void **state)
     o.retries = 1;
     assert_error(http_perform(&o, &req, &out, &err), MS_EENV, &err, "Rekor (http://127.0.0.1:");
     unit_assert_contains(err.message, "(after retries)");
-    ms_buf_free(&out);
+    msx_buf_free(&out);
 }
 
 int main(void)

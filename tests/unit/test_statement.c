@@ -41,7 +41,7 @@ static void assert_error(int rc, int code, const ms_error *err, const char *need
 
 static void hex_of(const uint8_t *d, char out[65])
 {
-    ms_hex_encode(d, 32, out);
+    msx_hex_encode(d, 32, out);
 }
 
 /* A statement text around the given parts; the caller frees it. */
@@ -130,13 +130,13 @@ static void test_build_exact_and_round_trip(void **state)
     assert_int_equal(statement_build(m, &again, &err), 0);
     assert_int_equal(again.len, payload.len);
     assert_memory_equal(again.data, payload.data, payload.len);
-    ms_buf_free(&again);
+    msx_buf_free(&again);
 
     /* No model name: refused. */
     free(m->model_name);
     m->model_name = NULL;
     assert_error(statement_build(m, &payload, &err), MS_EINPUT, &err, "model name");
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     ms_manifest_free(m);
     ms_statement_free(NULL);
 }
@@ -385,7 +385,7 @@ static void test_goldens(void **state)
         snprintf(path, sizeof(path),
                  "%s/oms/model-transparency-goldens/_signing/testdata/signing/TestPayload/%s",
                  vectors_dir(), goldens[i].file);
-        assert_int_equal(ms_file_read(path, 1 << 20, &text, &err), 0);
+        assert_int_equal(msx_file_read(path, 1 << 20, &text, &err), 0);
         if (ms_statement_parse(text.data, text.len, &st, &err) != 0)
             fail_msg("%s: %s", goldens[i].file, err.message);
         assert_string_equal(st->subject_name, goldens[i].name);
@@ -393,7 +393,7 @@ static void test_goldens(void **state)
         /* The root computed over the listed resources is the signed subject digest. */
         assert_memory_equal(st->manifest->root_digest, st->subject_digest, 32);
         ms_statement_free(st);
-        ms_buf_free(&text);
+        msx_buf_free(&text);
     }
 }
 
@@ -408,7 +408,7 @@ static void test_from_bundle(void **state)
     ms_error err;
     snprintf(path, sizeof path, "%s/oms/model-transparency-releases/v1.1.0-elliptic-key/model.sig",
              vectors_dir());
-    assert_int_equal(ms_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
+    assert_int_equal(msx_file_read(path, MS_BUNDLE_MAX_SIZE, &text, &err), 0);
     assert_int_equal(ms_bundle_parse(text.data, text.len, &b, &err), 0);
     assert_int_equal(ms_statement_from_bundle(b, 0, &st, &err), 0);
     assert_non_null(st->manifest);
@@ -432,7 +432,7 @@ static void test_from_bundle(void **state)
     assert_null(st);
     assert_non_null(strstr(err.message, "no DSSE envelope"));
     ms_bundle_free(b);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 int main(void)

@@ -27,7 +27,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    ms_file_list_free(&f->list);
+    msx_file_list_free(&f->list);
     unit_rmtree(f->dir);
     free(f);
     return 0;
@@ -37,9 +37,9 @@ static const ms_walk_options default_opts = {NULL, 0, 0, 1, 0};
 
 static int walk(fixture *f, const ms_walk_options *opts)
 {
-    ms_file_list_free(&f->list);
+    msx_file_list_free(&f->list);
     ms_error_clear(&f->err);
-    return ms_walk_collect(f->dir, opts ? opts : &default_opts, &f->list, &f->err);
+    return msx_walk_collect(f->dir, opts ? opts : &default_opts, &f->list, &f->err);
 }
 
 /* Assert the walk listed exactly `names` (NULL-terminated), in that order. */
@@ -148,7 +148,7 @@ static void test_git_paths_ignored_at_root_only(void **state)
     assert_int_equal(walk(f, NULL), 0);
     static const char *const expect[] = {".gitmodules", "d/.git/HEAD", "d/.gitignore", "w", NULL};
     assert_names(f, expect);
-    assert_int_equal(ms_walk_git_paths_count, 4);
+    assert_int_equal(msx_walk_git_paths_count, 4);
 }
 
 static void test_git_paths_kept_when_asked(void **state)
@@ -217,7 +217,8 @@ static void test_single_file_model(void **state)
     unit_write_str(f->dir, "model.bin", "0123456789");
     ms_error_clear(&f->err);
     assert_int_equal(
-        ms_walk_collect(unit_path(path, f->dir, "model.bin"), &default_opts, &f->list, &f->err), 0);
+        msx_walk_collect(unit_path(path, f->dir, "model.bin"), &default_opts, &f->list, &f->err),
+        0);
     assert_int_equal(f->list.count, 1);
     assert_string_equal(f->list.entries[0].path, ".");
     assert_null(f->list.entries[0].target);
@@ -238,7 +239,7 @@ static void test_missing_root(void **state)
     char path[PATH_MAX];
     unit_path(path, f->dir, "no-such-model");
     ms_error_clear(&f->err);
-    assert_int_equal(ms_walk_collect(path, &default_opts, &f->list, &f->err), MS_EINPUT);
+    assert_int_equal(msx_walk_collect(path, &default_opts, &f->list, &f->err), MS_EINPUT);
     assert_int_equal(f->err.code, MS_EINPUT);
     unit_assert_contains(f->err.message, "no-such-model");
     unit_assert_contains(f->err.message, "No such file");
@@ -255,7 +256,7 @@ static void test_fifo_refused(void **state)
 
     /* A FIFO given as the model itself is refused too. */
     ms_error_clear(&f->err);
-    assert_int_equal(ms_walk_collect(path, &default_opts, &f->list, &f->err), MS_EINPUT);
+    assert_int_equal(msx_walk_collect(path, &default_opts, &f->list, &f->err), MS_EINPUT);
     unit_assert_contains(f->err.message, "my.pipe");
     unit_assert_contains(f->err.message, "FIFO");
 }
@@ -303,7 +304,7 @@ static void test_symlink_outside_refused(void **state)
     symlink_in(f, "../secret", "model/link");
     ms_walk_options o = {NULL, 0, 1, 1, 0};
     ms_error_clear(&f->err);
-    assert_int_equal(ms_walk_collect(unit_path(outside, f->dir, "model"), &o, &f->list, &f->err),
+    assert_int_equal(msx_walk_collect(unit_path(outside, f->dir, "model"), &o, &f->list, &f->err),
                      MS_EINPUT);
     unit_assert_contains(f->err.message, "model/link");
     unit_assert_contains(f->err.message, "outside");
@@ -313,7 +314,7 @@ static void test_symlink_outside_refused(void **state)
     assert_int_equal(unlink(unit_path(outside, f->dir, "model/link")), 0);
     assert_int_equal(symlink("/etc/passwd", outside), 0);
     ms_error_clear(&f->err);
-    assert_int_equal(ms_walk_collect(unit_path(outside, f->dir, "model"), &o, &f->list, &f->err),
+    assert_int_equal(msx_walk_collect(unit_path(outside, f->dir, "model"), &o, &f->list, &f->err),
                      MS_EINPUT);
     unit_assert_contains(f->err.message, "outside");
 }
@@ -403,7 +404,7 @@ static void test_callback_stops_walk(void **state)
     unit_write_str(f->dir, "d", "x");
     int calls = 0;
     ms_error_clear(&f->err);
-    assert_int_equal(ms_walk(f->dir, &default_opts, stop_at_second, &calls, &f->err), MS_EENV);
+    assert_int_equal(msx_walk(f->dir, &default_opts, stop_at_second, &calls, &f->err), MS_EENV);
     assert_int_equal(calls, 2);
     assert_string_equal(f->err.message, "b/c: stop here");
 }
@@ -444,7 +445,7 @@ static void run_swap(fixture *f, int no_stat)
     unit_write_str(f->dir, "b/inner", "inside");
     ms_walk_options o = {NULL, 0, 0, 1, no_stat};
     ms_error_clear(&f->err);
-    int rc = ms_walk(f->dir, &o, swap_dir_for_symlink, &c, &f->err);
+    int rc = msx_walk(f->dir, &o, swap_dir_for_symlink, &c, &f->err);
     assert_int_equal(rc, MS_EINPUT);
     unit_assert_contains(f->err.message, "b");
     assert_int_equal(c.calls, 1); /* a.txt only: nothing under the swapped-in link */
@@ -470,16 +471,16 @@ static void test_path_is_safe(void **state)
     static const char *const safe[] = {"a",   "a/b",  "a..b",    ".hidden",
                                        "...", "a/.b", "d0/d1/f", "\xc3\xa9"};
     for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
-        if (ms_path_is_safe(unsafe[i], strlen(unsafe[i])))
+        if (msx_path_is_safe(unsafe[i], strlen(unsafe[i])))
             fail_msg("\"%s\" accepted as safe", unsafe[i]);
     }
     for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++) {
-        if (!ms_path_is_safe(safe[i], strlen(safe[i])))
+        if (!msx_path_is_safe(safe[i], strlen(safe[i])))
             fail_msg("\"%s\" refused as unsafe", safe[i]);
     }
     /* An embedded NUL within the given length is unsafe; the length bounds the check. */
-    assert_false(ms_path_is_safe("a\0b", 3));
-    assert_true(ms_path_is_safe("ab/../c", 2));
+    assert_false(msx_path_is_safe("a\0b", 3));
+    assert_true(msx_path_is_safe("ab/../c", 2));
 }
 
 static void test_utf8_valid(void **state)
@@ -524,22 +525,22 @@ static void test_utf8_valid(void **state)
         "sixteen-bytes-ab",
     };
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
-        if (ms_utf8_valid(invalid[i], strlen(invalid[i])))
+        if (msx_utf8_valid(invalid[i], strlen(invalid[i])))
             fail_msg("invalid UTF-8 #%zu accepted", i);
     }
     for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
-        if (!ms_utf8_valid(valid[i], strlen(valid[i])))
+        if (!msx_utf8_valid(valid[i], strlen(valid[i])))
             fail_msg("valid UTF-8 #%zu refused", i);
     }
     /* The length bounds the check: a sequence cut by `len` is invalid. */
-    assert_false(ms_utf8_valid("\xc3\xa9", 1));
+    assert_false(msx_utf8_valid("\xc3\xa9", 1));
 }
 
 static void expect_normalized(const char *root, const char *in, const char *out)
 {
     ms_error err;
     ms_error_clear(&err);
-    char *got = ms_path_normalize_ignore(root, in, &err);
+    char *got = msx_path_normalize_ignore(root, in, &err);
     if (!got)
         fail_msg("\"%s\" refused: %s", in, err.message);
     assert_string_equal(got, out);
@@ -550,7 +551,7 @@ static void expect_not_normalized(const char *root, const char *in, const char *
 {
     ms_error err;
     ms_error_clear(&err);
-    char *got = ms_path_normalize_ignore(root, in, &err);
+    char *got = msx_path_normalize_ignore(root, in, &err);
     if (got)
         fail_msg("\"%s\" accepted as \"%s\"", in, got);
     assert_int_equal(err.code, MS_EINPUT);

@@ -47,7 +47,7 @@ static ms_buf read_file(const char *path)
 {
     ms_buf buf = MS_BUF_INIT;
     ms_error err;
-    assert_int_equal(ms_file_read(path, 1 << 22, &buf, &err), 0);
+    assert_int_equal(msx_file_read(path, 1 << 22, &buf, &err), 0);
     return buf;
 }
 
@@ -66,11 +66,11 @@ static ms_x509_chain *vector_chain(void)
     ms_buf inter = read_file(vector("keys/certificate/int-ca-cert.pem"));
     ms_x509_chain *chain = NULL;
     ms_error err;
-    assert_int_equal(ms_buf_append(&pem, inter.data, inter.len), 0);
+    assert_int_equal(msx_buf_append(&pem, inter.data, inter.len), 0);
     assert_int_equal(ms_x509_parse_pem_chain(pem.data, pem.len, &chain, &err), 0);
     assert_int_equal(ms_x509_chain_count(chain), 2);
-    ms_buf_free(&pem);
-    ms_buf_free(&inter);
+    msx_buf_free(&pem);
+    msx_buf_free(&inter);
     return chain;
 }
 
@@ -143,7 +143,7 @@ static void test_vector_chain_validity(void **state)
     assert_non_null(strstr(err.message, "certificate chain does not lead to a trusted root: "));
     ms_buf pem = read_file(vector("keys/certificate/ca-cert.pem"));
     ms_buf inter = read_file(vector("keys/certificate/int-ca-cert.pem"));
-    assert_int_equal(ms_buf_append(&pem, inter.data, inter.len), 0);
+    assert_int_equal(msx_buf_append(&pem, inter.data, inter.len), 0);
     ms_x509_chain *both = NULL;
     assert_int_equal(ms_x509_parse_pem_chain(pem.data, pem.len, &both, &err), 0);
     assert_int_equal(ms_x509_verify_chain(leaf_only, both, 0, &err), 0);
@@ -162,8 +162,8 @@ static void test_vector_chain_validity(void **state)
 
     ms_x509_chain_free(inter_only);
     ms_x509_chain_free(both);
-    ms_buf_free(&pem);
-    ms_buf_free(&inter);
+    msx_buf_free(&pem);
+    msx_buf_free(&inter);
     ms_x509_chain_free(leaf_only);
     ms_x509_chain_free(roots);
     ms_x509_chain_free(chain);
@@ -249,7 +249,7 @@ static void test_certificate_bundle(void **state)
         const char *b64 = cJSON_GetObjectItemCaseSensitive(c, "rawBytes")->valuestring;
         uint8_t *der = NULL, *back = NULL;
         size_t der_len = 0, back_len = 0;
-        assert_int_equal(ms_base64_decode(b64, strlen(b64), &der, &der_len), 0);
+        assert_int_equal(msx_base64_decode(b64, strlen(b64), &der, &der_len), 0);
         assert_int_equal(ms_x509_chain_add_der(chain, der, der_len, &err), 0);
         assert_int_equal(ms_x509_chain_der(chain, index++, &back, &back_len), 0);
         assert_int_equal(back_len, der_len);
@@ -280,16 +280,17 @@ static void test_certificate_bundle(void **state)
             ->valuestring;
     uint8_t *payload = NULL, *sig = NULL;
     size_t payload_len = 0, sig_len = 0;
-    assert_int_equal(ms_base64_decode(payload64, strlen(payload64), &payload, &payload_len), 0);
-    assert_int_equal(ms_base64_decode(sig64, strlen(sig64), &sig, &sig_len), 0);
+    assert_int_equal(msx_base64_decode(payload64, strlen(payload64), &payload, &payload_len), 0);
+    assert_int_equal(msx_base64_decode(sig64, strlen(sig64), &sig, &sig_len), 0);
     ms_buf pae = MS_BUF_INIT;
-    assert_int_equal(ms_buf_printf(&pae, "DSSEv1 %zu %s %zu ", strlen(type), type, payload_len), 0);
-    assert_int_equal(ms_buf_append(&pae, payload, payload_len), 0);
+    assert_int_equal(msx_buf_printf(&pae, "DSSEv1 %zu %s %zu ", strlen(type), type, payload_len),
+                     0);
+    assert_int_equal(msx_buf_append(&pae, payload, payload_len), 0);
     assert_int_equal(ms_key_verify(key, pae.data, pae.len, sig, sig_len, &err), 0);
     pae.data[pae.len - 2] ^= 1;
     assert_int_equal(ms_key_verify(key, pae.data, pae.len, sig, sig_len, &err), MS_EVERIFY);
 
-    ms_buf_free(&pae);
+    msx_buf_free(&pae);
     free(payload);
     free(sig);
     ms_key_free(key);
@@ -297,7 +298,7 @@ static void test_certificate_bundle(void **state)
     ms_x509_chain_free(roots);
     ms_x509_chain_free(chain);
     cJSON_Delete(root);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 /* A Fulcio certificate: SAN email, issuer extensions, and its chain to the public-good CA at the
@@ -322,7 +323,7 @@ static void test_fulcio_certificate(void **state)
     uint8_t *der = NULL;
     size_t der_len = 0;
     ms_error err;
-    assert_int_equal(ms_base64_decode(b64, strlen(b64), &der, &der_len), 0);
+    assert_int_equal(msx_base64_decode(b64, strlen(b64), &der, &der_len), 0);
     ms_x509_chain *chain = ms_x509_chain_new();
     assert_int_equal(ms_x509_chain_add_der(chain, der, der_len, &err), 0);
 
@@ -368,7 +369,7 @@ static void test_fulcio_certificate(void **state)
                 const char *raw = cJSON_GetObjectItemCaseSensitive(cert, "rawBytes")->valuestring;
                 uint8_t *d = NULL;
                 size_t dl = 0;
-                assert_int_equal(ms_base64_decode(raw, strlen(raw), &d, &dl), 0);
+                assert_int_equal(msx_base64_decode(raw, strlen(raw), &d, &dl), 0);
                 assert_int_equal(ms_x509_chain_add_der(roots, d, dl, &err), 0);
                 free(d);
             }
@@ -382,13 +383,13 @@ static void test_fulcio_certificate(void **state)
             strstr(err.message, "certificate not yet valid until 2025-10-10T02:12:19Z"));
         ms_x509_chain_free(roots);
         cJSON_Delete(troot);
-        ms_buf_free(&tr);
+        msx_buf_free(&tr);
     }
 
     free(der);
     ms_x509_chain_free(chain);
     cJSON_Delete(root);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
 }
 
 static void test_refusals(void **state)
@@ -408,24 +409,24 @@ static void test_refusals(void **state)
     /* a good certificate followed by a damaged one */
     ms_buf pem = read_file(vector("keys/certificate/ca-cert.pem"));
     ms_buf two = MS_BUF_INIT;
-    assert_int_equal(ms_buf_append(&two, pem.data, pem.len), 0);
-    assert_int_equal(ms_buf_append_str(&two, bad_pem), 0);
+    assert_int_equal(msx_buf_append(&two, pem.data, pem.len), 0);
+    assert_int_equal(msx_buf_append_str(&two, bad_pem), 0);
     assert_int_equal(ms_x509_parse_pem_chain(two.data, two.len, &chain, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "malformed certificate 2"));
-    ms_buf_free(&two);
+    msx_buf_free(&two);
 
     /* at most MS_X509_CHAIN_MAX certificates */
     ms_buf many = MS_BUF_INIT;
     for (int i = 0; i < MS_X509_CHAIN_MAX; i++)
-        assert_int_equal(ms_buf_append(&many, pem.data, pem.len), 0);
+        assert_int_equal(msx_buf_append(&many, pem.data, pem.len), 0);
     assert_int_equal(ms_x509_parse_pem_chain(many.data, many.len, &chain, &err), 0);
     assert_int_equal(ms_x509_chain_count(chain), MS_X509_CHAIN_MAX);
     ms_x509_chain_free(chain);
     chain = NULL;
-    assert_int_equal(ms_buf_append(&many, pem.data, pem.len), 0);
+    assert_int_equal(msx_buf_append(&many, pem.data, pem.len), 0);
     assert_int_equal(ms_x509_parse_pem_chain(many.data, many.len, &chain, &err), MS_EINPUT);
     assert_non_null(strstr(err.message, "more than 16 certificates"));
-    ms_buf_free(&many);
+    msx_buf_free(&many);
 
     /* DER: exact length only */
     ms_x509_chain *one = load("keys/certificate/ca-cert.pem");
@@ -460,7 +461,7 @@ static void test_refusals(void **state)
 
     ms_x509_chain_free(c2);
     ms_x509_chain_free(one);
-    ms_buf_free(&pem);
+    msx_buf_free(&pem);
 }
 
 int main(void)

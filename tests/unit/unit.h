@@ -123,7 +123,7 @@ static inline void unit_rmtree(const char *path)
     do {                                                                                           \
         char unit_hex_buf_[2 * 128 + 1];                                                           \
         assert_true((len) <= 128);                                                                 \
-        ms_hex_encode((bin), (len), unit_hex_buf_);                                                \
+        msx_hex_encode((bin), (len), unit_hex_buf_);                                               \
         assert_string_equal(unit_hex_buf_, (hex));                                                 \
     } while (0)
 
@@ -131,7 +131,7 @@ static inline void unit_rmtree(const char *path)
 static inline size_t unit_unhex(const char *hex, uint8_t *out, size_t cap)
 {
     size_t n = 0;
-    if (ms_hex_decode(hex, strlen(hex), out, cap, &n) != 0)
+    if (msx_hex_decode(hex, strlen(hex), out, cap, &n) != 0)
         fail_msg("bad hex in test data: %s", hex);
     return n;
 }
@@ -155,8 +155,8 @@ static inline const char *unit_vectors_dir(void)
 static inline int unit_take(int rc, char *text, size_t len, ms_buf *out, int replace)
 {
     if (rc == 0 && replace)
-        ms_buf_reset(out);
-    if (rc == 0 && text && ms_buf_append(out, text, len) != 0)
+        msx_buf_reset(out);
+    if (rc == 0 && text && msx_buf_append(out, text, len) != 0)
         rc = MS_ENOMEM;
     ms_free(text);
     return rc;

@@ -130,7 +130,7 @@ out:
 /* Read `path` into `buf`; a missing file leaves it empty and sets *missing. */
 static int read_claims_text(const char *path, ms_buf *buf, int *missing, ms_error *err)
 {
-    int rc = ms_file_read_regular(path, MS_CLAIMS_MAX_SIZE, MS_FILE_MISSING_OK, buf, err);
+    int rc = msx_file_read_regular(path, MS_CLAIMS_MAX_SIZE, MS_FILE_MISSING_OK, buf, err);
     *missing = rc == 1;
     return rc == 1 ? 0 : rc;
 }
@@ -145,7 +145,7 @@ int ms_claims_read(const char *path, int missing_ok, ms_claims **out, ms_error *
         rc = ms_error_set(err, MS_EINPUT, "%s: no such claims file", path);
     if (rc == 0)
         rc = ms_claims_parse(buf.data, buf.len, path, out, err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 
@@ -178,14 +178,14 @@ int ms_claims_append(const char *path, const char *const *lines, const size_t *l
         if ((rc = ms_claims_check_line(lines[i], lens[i], what, err)) != 0)
             return rc;
     }
-    if ((lock_fd = ms_file_lock_dir(path, err)) < 0)
+    if ((lock_fd = msx_file_lock_dir(path, err)) < 0)
         return err ? err->code : MS_EENV;
-    if ((rc = ms_file_remove_stale_temps(path, NULL, err)) != 0 ||
+    if ((rc = msx_file_remove_stale_temps(path, NULL, err)) != 0 ||
         (rc = read_claims_text(path, &text, &missing, err)) != 0)
         goto out;
     if ((rc = ms_claims_parse(text.data, text.len, path, &current, err)) != 0)
         goto out;
-    if (text.len > 0 && text.data[text.len - 1] != '\n' && ms_buf_append(&text, "\n", 1)) {
+    if (text.len > 0 && text.data[text.len - 1] != '\n' && msx_buf_append(&text, "\n", 1)) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -198,21 +198,21 @@ int ms_claims_append(const char *path, const char *const *lines, const size_t *l
                               MS_CLAIMS_MAX_SIZE);
             goto out;
         }
-        if (ms_buf_append(&text, lines[i], lens[i]) || ms_buf_append(&text, "\n", 1)) {
+        if (msx_buf_append(&text, lines[i], lens[i]) || msx_buf_append(&text, "\n", 1)) {
             rc = ms_error_nomem(err);
             goto out;
         }
         n_added++;
     }
     if (n_added > 0)
-        rc = ms_file_write_atomic(path, text.data, text.len, 0644, 0, err);
+        rc = msx_file_write_atomic(path, text.data, text.len, 0644, 0, err);
     if (rc == 0 && added)
         *added = n_added;
 out:
     if (lock_fd >= 0)
         close(lock_fd); /* releases the lock */
     ms_claims_free(current);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }
 

@@ -1,6 +1,6 @@
 /* Writing dataset manifests: a streaming walk, pipelined hashing, and a two-frame zstd file.
  *
- * The walk (ms_walk, without a stat per entry) calls back per file in full-path byte order
+ * The walk (msx_walk, without a stat per entry) calls back per file in full-path byte order
  * while holding one directory's names per level. Each file goes straight into a hash stream
  * (ms_hash_stream): worker threads hash the files queued so far while the walk reads on, and
  * the lines come back in order, on this thread, to be compressed into a body frame in a
@@ -53,9 +53,9 @@ static int append_json_string(ms_buf *out, const char *s, size_t len, const char
                               ms_error *err)
 {
     static const char hex[] = "0123456789abcdef";
-    if (!ms_utf8_valid(s, len))
+    if (!msx_utf8_valid(s, len))
         return ms_error_set(err, MS_EINPUT, "%s: not valid UTF-8", field);
-    if (ms_buf_reserve(out, len + 2))
+    if (msx_buf_reserve(out, len + 2))
         return ms_error_nomem(err);
     out->data[out->len++] = '"';
     size_t plain = 0; /* the common case: nothing to escape */
@@ -103,23 +103,23 @@ static int append_json_string(ms_buf *out, const char *s, size_t len, const char
             }
         }
         if (n == 0) {
-            if (ms_buf_append(out, &s[i], 1))
+            if (msx_buf_append(out, &s[i], 1))
                 return ms_error_nomem(err);
-        } else if (ms_buf_append(out, esc, n)) {
+        } else if (msx_buf_append(out, esc, n)) {
             return ms_error_nomem(err);
         }
     }
-    if (ms_buf_append(out, "\"", 1))
+    if (msx_buf_append(out, "\"", 1))
         return ms_error_nomem(err);
     return 0;
 }
 
 static int append_nullable(ms_buf *out, const char *key, const char *value, ms_error *err)
 {
-    if (ms_buf_printf(out, ",\"%s\":", key))
+    if (msx_buf_printf(out, ",\"%s\":", key))
         return ms_error_nomem(err);
     if (!value)
-        return ms_buf_append_str(out, "null") ? ms_error_nomem(err) : 0;
+        return msx_buf_append_str(out, "null") ? ms_error_nomem(err) : 0;
     return append_json_string(out, value, strlen(value), key, err);
 }
 
@@ -129,30 +129,30 @@ int dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err)
     int rc;
     if (!info->name)
         return ms_error_set(err, MS_EINPUT, "name: missing");
-    if (ms_buf_append_str(out, "{\"_type\":\"" MS_DATASET_MANIFEST_TYPE "\",\"name\":"))
+    if (msx_buf_append_str(out, "{\"_type\":\"" MS_DATASET_MANIFEST_TYPE "\",\"name\":"))
         return ms_error_nomem(err);
     if ((rc = append_json_string(out, info->name, strlen(info->name), "name", err)) != 0 ||
         (rc = append_nullable(out, "version", info->version, err)) != 0 ||
         (rc = append_nullable(out, "source", info->source, err)) != 0 ||
         (rc = append_nullable(out, "license", info->license, err)) != 0)
         return rc;
-    if (ms_buf_append_str(out, ",\"ignore\":["))
+    if (msx_buf_append_str(out, ",\"ignore\":["))
         return ms_error_nomem(err);
     for (size_t i = 0; i < info->n_ignore_paths; i++) {
         const char *p = info->ignore_paths[i];
-        if (i && ms_buf_append_str(out, ","))
+        if (i && msx_buf_append_str(out, ","))
             return ms_error_nomem(err);
         if ((rc = append_json_string(out, p, strlen(p), "ignore", err)) != 0)
             return rc;
     }
-    if (ms_buf_append_str(out, "]"))
+    if (msx_buf_append_str(out, "]"))
         return ms_error_nomem(err);
-    ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
-    if (ms_buf_printf(out,
-                      ",\"algorithm\":\"%s\",\"files\":%llu,\"bytes\":%llu,"
-                      "\"root_digest\":\"sha256:%s\"}\n",
-                      ms_hash_name(info->algorithm), (unsigned long long)info->files,
-                      (unsigned long long)info->bytes, root))
+    msx_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
+    if (msx_buf_printf(out,
+                       ",\"algorithm\":\"%s\",\"files\":%llu,\"bytes\":%llu,"
+                       "\"root_digest\":\"sha256:%s\"}\n",
+                       ms_hash_name(info->algorithm), (unsigned long long)info->files,
+                       (unsigned long long)info->bytes, root))
         return ms_error_nomem(err);
     return 0;
 }
@@ -166,7 +166,7 @@ int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, si
     int rc;
     if (digest_len > MS_HASH_MAX_SIZE)
         return ms_error_set(err, MS_EINPUT, "%s: digest too long", path);
-    if (ms_buf_append_str(out, "{\"path\":"))
+    if (msx_buf_append_str(out, "{\"path\":"))
         return ms_error_nomem(err);
     if ((rc = append_json_string(out, path, strlen(path), path, err)) != 0)
         return rc;
@@ -187,7 +187,7 @@ int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, si
     }
     memcpy(tail + n, "\"}\n", 3);
     n += 3;
-    if (ms_buf_append(out, tail, n))
+    if (msx_buf_append(out, tail, n))
         return ms_error_nomem(err);
     return 0;
 }
@@ -261,7 +261,7 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
         return ms_error_set(err, MS_EENV, "root digest: hashing failed");
     if (w->lines.len >= LINES_FLUSH) {
         rc = compress_to_body(w, w->lines.data, w->lines.len, ZSTD_e_continue, err);
-        ms_buf_reset(&w->lines);
+        msx_buf_reset(&w->lines);
     }
     return rc;
 }
@@ -272,7 +272,7 @@ static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
     if (e->target)
         return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
                             w->dir, e->path);
-    return ms_hash_stream_add(w->stream, e, 1, -1, NULL, err);
+    return hash_stream_add(w->stream, e, 1, -1, NULL, err);
 }
 
 static int check_text(const char *value, const char *field, ms_error *err)
@@ -283,7 +283,7 @@ static int check_text(const char *value, const char *field, ms_error *err)
     if (len > MS_DATASET_MAX_FIELD)
         return ms_error_set(err, MS_EINPUT, "%s: longer than %zu bytes", field,
                             MS_DATASET_MAX_FIELD);
-    if (!ms_utf8_valid(value, len))
+    if (!msx_utf8_valid(value, len))
         return ms_error_set(err, MS_EINPUT, "%s: not valid UTF-8", field);
     for (size_t i = 0; i < len; i++) {
         if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f)
@@ -316,13 +316,13 @@ static int header_ignores(const ms_dataset_options *opts, ms_dataset_info *hdr, 
     for (size_t i = 0; i < opts->n_ignore_paths; i++) {
         const char *p = opts->ignore_paths[i];
         size_t len = strlen(p);
-        if (!ms_path_is_safe(p, len) || !ms_path_fits_limits(p, len))
+        if (!msx_path_is_safe(p, len) || !msx_path_fits_limits(p, len))
             return ms_error_set(
                 err, MS_EINPUT,
                 "--ignore %.200s: not a relative path inside the dataset (absolute, "
                 "empty, '.', '..', backslash or too long)",
                 p);
-        if (!ms_utf8_valid(p, len))
+        if (!msx_utf8_valid(p, len))
             return ms_error_set(err, MS_EINPUT, "--ignore %.200s: not valid UTF-8", p);
         if (!(hdr->ignore_paths[hdr->n_ignore_paths] = strdup(p)))
             return ms_error_nomem(err);
@@ -420,7 +420,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
                           hdr.n_ignore_paths, MS_DATASET_MAX_LINE);
         goto out;
     }
-    ms_buf_reset(&header);
+    msx_buf_reset(&header);
 
     ms_hash_stream_options so = {
         .root = dir,
@@ -431,7 +431,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         .done = on_hashed,
         .ctx = &w,
     };
-    if (!(w.stream = ms_hash_stream_new(&so, err))) {
+    if (!(w.stream = hash_stream_new(&so, err))) {
         rc = err ? err->code : MS_ENOMEM;
         goto out;
     }
@@ -452,13 +452,13 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
 
     /* Both temporary files exist before the walk, so that when they (or the output) lie inside
      * the dataset they can be left out of it. */
-    if ((rc = ms_file_temp_open(&body, output, 0600, err)) != 0 ||
-        (rc = ms_file_temp_open(&fin, output, 0644, err)) != 0)
+    if ((rc = msx_file_temp_open(&body, output, 0600, err)) != 0 ||
+        (rc = msx_file_temp_open(&fin, output, 0644, err)) != 0)
         goto out;
     w.body_fd = body.fd;
-    out_rel = ms_path_inside_model(dir, output);
-    body_rel = body.temp_path ? ms_path_inside_model(dir, body.temp_path) : NULL;
-    final_rel = fin.temp_path ? ms_path_inside_model(dir, fin.temp_path) : NULL;
+    out_rel = msx_path_inside_model(dir, output);
+    body_rel = body.temp_path ? msx_path_inside_model(dir, body.temp_path) : NULL;
+    final_rel = fin.temp_path ? msx_path_inside_model(dir, fin.temp_path) : NULL;
     /* What the header records, and the files this run makes; nothing else (a dataset has no
      * names skipped whatever they are, unlike a model's model.sig, claims.jsonl and .git). */
     for (size_t i = 0; i < hdr.n_ignore_paths; i++) {
@@ -480,8 +480,8 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         .ignore_git_paths = 0,
         .no_stat = 1,
     };
-    if ((rc = ms_walk(dir, &wopts, on_file, &w, err)) != 0 ||
-        (rc = ms_hash_stream_finish(w.stream, err)) != 0 ||
+    if ((rc = msx_walk(dir, &wopts, on_file, &w, err)) != 0 ||
+        (rc = hash_stream_finish(w.stream, err)) != 0 ||
         (rc = compress_to_body(&w, w.lines.data, w.lines.len, ZSTD_e_continue, err)) != 0)
         goto out;
     if (w.files == 0) {
@@ -517,7 +517,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         goto out;
     }
     if ((rc = copy_body(w.body_fd, fin.fd, output, err)) != 0 ||
-        (rc = ms_file_temp_commit(&fin, 0, err)) != 0)
+        (rc = msx_file_temp_commit(&fin, 0, err)) != 0)
         goto out;
     if (info) {
         ms_dataset_info_clear(info);
@@ -541,15 +541,15 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         memcpy(info->root_digest, hdr.root_digest, MS_SHA256_SIZE);
     }
 out:
-    ms_hash_stream_free(w.stream);
+    hash_stream_free(w.stream);
     ms_hasher_free(w.root);
     ZSTD_freeCCtx(w.cctx);
     free(w.zout);
-    ms_buf_free(&w.lines);
-    ms_buf_free(&header);
+    msx_buf_free(&w.lines);
+    msx_buf_free(&header);
     free(hframe);
-    ms_file_temp_discard(&body);
-    ms_file_temp_discard(&fin);
+    msx_file_temp_discard(&body);
+    msx_file_temp_discard(&fin);
     free(out_rel);
     free(body_rel);
     free(final_rel);
@@ -563,8 +563,8 @@ int ms_dataset_statement_build(const ms_dataset_info *info, char **payload, size
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = dataset_statement_build(info, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, payload, len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -201,7 +201,7 @@ static int u4(cursor *c, unsigned *out)
     if (c->end - c->p < 4)
         return -1;
     for (int i = 0; i < 4; i++) {
-        int h = ms_hex_digit((unsigned char)c->p[i]);
+        int h = msx_hex_digit((unsigned char)c->p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | (unsigned)h;
@@ -323,7 +323,7 @@ static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
     }
     /* The digits are checked above; a digest is not secret, so no constant-time decoder. */
     for (size_t i = 0; i < len; i++)
-        out[i] = (uint8_t)(ms_hex_digit(c->p[2 * i]) << 4 | ms_hex_digit(c->p[2 * i + 1]));
+        out[i] = (uint8_t)(msx_hex_digit(c->p[2 * i]) << 4 | msx_hex_digit(c->p[2 * i + 1]));
     c->p += 2 * len;
     return 0;
 }
@@ -368,7 +368,7 @@ static int header_ignores(cursor *c)
         if ((rc = parse_string(c, "ignore", c->r->path, &len)) != 0)
             return rc;
         const char *p = c->r->path;
-        if (!ms_path_is_safe(p, len) || !ms_path_fits_limits(p, len))
+        if (!msx_path_is_safe(p, len) || !msx_path_fits_limits(p, len))
             return bad(c,
                        "ignore: \"%.200s\" is not a safe relative path (absolute, empty, '.', "
                        "'..', backslash or too long)",
@@ -448,7 +448,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
     ms_dataset_info *h = &r->hdr;
     size_t len;
     int rc;
-    if (!ms_utf8_valid(r->line, r->line_len))
+    if (!msx_utf8_valid(r->line, r->line_len))
         return bad(&c, "%s", "not valid UTF-8");
     if (!lit(&c, "{\"_type\":")) {
         if (lit(&c, "{\"path\":"))
@@ -494,7 +494,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
     if (c.p != c.end)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
-    ms_buf_reset(&r->canon);
+    msx_buf_reset(&r->canon);
     if ((rc = dataset_header_line(h, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
@@ -505,7 +505,7 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
     cursor c = {r, r->line, r->line + r->line_len, err};
     size_t len;
     int rc;
-    if (!ms_utf8_valid(r->line, r->line_len))
+    if (!msx_utf8_valid(r->line, r->line_len))
         return bad(&c, "%s", "not valid UTF-8");
     if (!lit(&c, "{\"path\":")) {
         if (lit(&c, "{\"_type\":"))
@@ -521,12 +521,12 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
         return rc;
     if (c.p != c.end)
         return bad(&c, "%s", "unexpected data after the object");
-    if (!ms_path_is_safe(r->path, len))
+    if (!msx_path_is_safe(r->path, len))
         return ms_error_set(err, MS_EINPUT,
                             "%s: line %llu: path \"%.200s\" is not a safe relative path (absolute, "
                             "empty, '.', '..' or backslash)",
                             r->name, (unsigned long long)r->line_no, r->path);
-    if (!ms_path_fits_limits(r->path, len))
+    if (!msx_path_fits_limits(r->path, len))
         return ms_error_set(err, MS_EINPUT,
                             "%s: line %llu: path \"%.200s...\" is longer than a file name "
                             "(NAME_MAX) or path (PATH_MAX) can be",
@@ -546,7 +546,7 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
                                 "%s: line %llu: not sorted: \"%.200s\" comes after \"%.200s\"",
                                 r->name, (unsigned long long)r->line_no, r->path, r->prev);
     }
-    ms_buf_reset(&r->canon);
+    msx_buf_reset(&r->canon);
     if ((rc = dataset_file_line(r->path, *size, digest, r->dlen, &r->canon, err)) != 0)
         return rc;
     if ((rc = check_canonical(r, err)) != 0)
@@ -573,7 +573,7 @@ void ms_dataset_reader_free(ms_dataset_reader *r)
     free(r->line);
     free(r->path);
     free(r->prev);
-    ms_buf_free(&r->canon);
+    msx_buf_free(&r->canon);
     ms_dataset_info_clear(&r->hdr);
     free(r->name);
     free(r);
@@ -629,7 +629,7 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         rc = ms_error_set(err, MS_EENV, "zstd: cannot bound the window size");
         goto out;
     }
-    if ((rc = ms_file_open_regular(path, 0, &r->fd, NULL, err)) != 0)
+    if ((rc = msx_file_open_regular(path, 0, &r->fd, NULL, err)) != 0)
         goto out;
     if ((rc = next_line(r, err)) < 0)
         goto out;
@@ -665,8 +665,8 @@ static int finish(ms_dataset_reader *r, ms_error *err)
     if (ms_hasher_final(r->root, root) != 0 || ms_hasher_final(r->digest, r->manifest_digest) != 0)
         return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
     if (sodium_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
-        ms_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
-        ms_hex_encode(root, MS_SHA256_SIZE, got);
+        msx_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
+        msx_hex_encode(root, MS_SHA256_SIZE, got);
         return ms_error_set(err, MS_EINPUT,
                             "%s: root_digest sha256:%s in the header does not match its file "
                             "lines (sha256:%s)",

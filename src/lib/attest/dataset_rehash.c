@@ -75,7 +75,7 @@ static int note(verifier *v, int kind, const char *path, ms_error *err)
     unsigned char head[5] = {(unsigned char)kind, (unsigned char)(len >> 24),
                              (unsigned char)(len >> 16), (unsigned char)(len >> 8),
                              (unsigned char)len};
-    if (ms_buf_append(&v->spool, head, sizeof head) || ms_buf_append(&v->spool, path, len))
+    if (msx_buf_append(&v->spool, head, sizeof head) || msx_buf_append(&v->spool, path, len))
         return ms_error_nomem(err);
     if (v->spool.len >= SPOOL_MEMORY) {
         if (!v->spill && !(v->spill = tmpfile()))
@@ -83,7 +83,7 @@ static int note(verifier *v, int kind, const char *path, ms_error *err)
                                 strerror(errno));
         if (fwrite(v->spool.data, 1, v->spool.len, v->spill) != v->spool.len)
             return ms_error_set(err, MS_EENV, "cannot write a temporary file: %s", strerror(errno));
-        ms_buf_reset(&v->spool);
+        msx_buf_reset(&v->spool);
     }
     return 0;
 }
@@ -136,8 +136,8 @@ static int report_all(verifier *v, ms_error *err)
             return ms_error_set(err, MS_EENV, "temporary file: %s", strerror(errno));
         /* Records may straddle chunks: keep the unfinished tail for the next round. */
         while ((n = fread(chunk, 1, sizeof chunk, v->spill)) > 0) {
-            if (ms_buf_append(&all, chunk, n)) {
-                ms_buf_free(&all);
+            if (msx_buf_append(&all, chunk, n)) {
+                msx_buf_free(&all);
                 return ms_error_nomem(err);
             }
             size_t whole = 0;
@@ -156,7 +156,7 @@ static int report_all(verifier *v, ms_error *err)
         }
         if (rc == 0 && ferror(v->spill))
             rc = ms_error_set(err, MS_EENV, "temporary file: read error");
-        ms_buf_free(&all);
+        msx_buf_free(&all);
         if (rc)
             return rc;
     }
@@ -187,7 +187,7 @@ static int pass_through(verifier *v, int kind, const char *path, ms_error *err)
     e.path = (char *)path; /* only read */
     e.dir_fd = -1;
     rec.kind = kind;
-    return ms_hash_stream_add(v->stream, &e, 0, -1, &rec, err);
+    return hash_stream_add(v->stream, &e, 0, -1, &rec, err);
 }
 
 static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
@@ -208,7 +208,7 @@ static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
             if (v->m_size > INT64_MAX)
                 rc = pass_through(v, REC_CHANGED, e->path, err);
             else
-                rc = ms_hash_stream_add(v->stream, e, 1, (int64_t)v->m_size, &rec, err);
+                rc = hash_stream_add(v->stream, e, 1, (int64_t)v->m_size, &rec, err);
             return rc ? rc : advance(v, err);
         }
         if ((rc = pass_through(v, REC_MISSING, v->m_path, err)) != 0 || (rc = advance(v, err)) != 0)
@@ -251,7 +251,7 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         .done = on_result,
         .ctx = &v,
     };
-    if (!(v.stream = ms_hash_stream_new(&so, err))) {
+    if (!(v.stream = hash_stream_new(&so, err))) {
         rc = err ? err->code : MS_ENOMEM;
         goto out;
     }
@@ -266,7 +266,7 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         ignores[n_ignores++] = info.ignore_paths[i];
     for (size_t i = 0; i < opts->n_ignore_paths; i++)
         ignores[n_ignores++] = opts->ignore_paths[i];
-    if ((manifest_rel = ms_path_inside_model(dir, manifest_path)) != NULL)
+    if ((manifest_rel = msx_path_inside_model(dir, manifest_path)) != NULL)
         ignores[n_ignores++] = manifest_rel;
     ms_walk_options wopts = {
         .ignore_paths = ignores,
@@ -275,14 +275,14 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         .ignore_git_paths = 0,
         .no_stat = 1,
     };
-    if ((rc = advance(&v, err)) != 0 || (rc = ms_walk(dir, &wopts, on_disk_file, &v, err)) != 0)
+    if ((rc = advance(&v, err)) != 0 || (rc = msx_walk(dir, &wopts, on_disk_file, &v, err)) != 0)
         goto out;
     while (v.m_have) {
         if ((rc = pass_through(&v, REC_MISSING, v.m_path, err)) != 0 ||
             (rc = advance(&v, err)) != 0)
             goto out;
     }
-    if ((rc = ms_hash_stream_finish(v.stream, err)) != 0)
+    if ((rc = hash_stream_finish(v.stream, err)) != 0)
         goto out;
     /* The whole manifest has been read and checked: now the differences may be told, once the
      * caller agrees it is the manifest meant. */
@@ -302,8 +302,8 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
                           manifest_path, (unsigned long long)res->missing,
                           (unsigned long long)res->extra, (unsigned long long)res->changed);
 out:
-    ms_hash_stream_free(v.stream);
-    ms_buf_free(&v.spool);
+    hash_stream_free(v.stream);
+    msx_buf_free(&v.spool);
     if (v.spill)
         fclose(v.spill);
     free(ignores);

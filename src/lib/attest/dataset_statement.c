@@ -48,8 +48,8 @@ int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_err
         return ms_error_set(err, MS_EINPUT,
                             "dataset statement: files or bytes above 2^53 cannot be stated "
                             "exactly in JSON");
-    ms_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
-    ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, mdig);
+    msx_hex_encode(info->root_digest, MS_SHA256_SIZE, root);
+    msx_hex_encode(info->manifest_digest, MS_SHA256_SIZE, mdig);
     /* Every cJSON call below returns NULL only when out of memory; `ok` collects them. */
     cJSON *st = cJSON_CreateObject();
     int ok = st && cJSON_AddStringToObject(st, "_type", MS_INTOTO_STATEMENT_TYPE);
@@ -68,16 +68,16 @@ int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_err
          add_nullable(pred, "source", info->source) &&
          add_nullable(pred, "license", info->license) &&
          cJSON_AddStringToObject(pred, "algorithm", ms_hash_name(info->algorithm)) &&
-         ms_json_add_uint(pred, "files", info->files) &&
-         ms_json_add_uint(pred, "bytes", info->bytes);
+         msx_json_add_uint(pred, "files", info->files) &&
+         msx_json_add_uint(pred, "bytes", info->bytes);
     cJSON *md = ok ? cJSON_AddObjectToObject(pred, "manifest_digest") : NULL;
     ok = ok && md && cJSON_AddStringToObject(md, "sha256", mdig);
     if (!ok || !(text = cJSON_PrintUnformatted(st))) {
         rc = ms_error_nomem(err);
         goto out;
     }
-    ms_buf_reset(payload);
-    if (ms_buf_append_str(payload, text))
+    msx_buf_reset(payload);
+    if (msx_buf_append_str(payload, text))
         rc = ms_error_nomem(err);
 out:
     free(text);
@@ -142,8 +142,8 @@ int ms_dataset_info_from_statement(const ms_statement *st, ms_dataset_info *info
     const cJSON *mh = cJSON_IsObject(md) ? cJSON_GetObjectItemCaseSensitive(md, "sha256") : NULL;
     size_t n = 0;
     if (!cJSON_IsString(mh) || strlen(mh->valuestring) != 2 * MS_SHA256_SIZE ||
-        ms_hex_decode(mh->valuestring, 2 * MS_SHA256_SIZE, tmp.manifest_digest, MS_SHA256_SIZE,
-                      &n) != 0) {
+        msx_hex_decode(mh->valuestring, 2 * MS_SHA256_SIZE, tmp.manifest_digest, MS_SHA256_SIZE,
+                       &n) != 0) {
         rc = ms_error_set(err, MS_EINPUT,
                           "dataset statement: predicate.manifest_digest.sha256: not 64 hex digits");
         goto out;
@@ -182,13 +182,13 @@ int ms_dataset_statement_check(const ms_statement *st, const ms_dataset_info *in
                           "\"%.200s\"",
                           s.name, info->name);
     } else if (sodium_memcmp(s.root_digest, info->root_digest, MS_SHA256_SIZE) != 0) {
-        ms_hex_encode(s.root_digest, MS_SHA256_SIZE, a);
-        ms_hex_encode(info->root_digest, MS_SHA256_SIZE, b);
+        msx_hex_encode(s.root_digest, MS_SHA256_SIZE, a);
+        msx_hex_encode(info->root_digest, MS_SHA256_SIZE, b);
         rc = ms_error_set(err, MS_EVERIFY,
                           "root digest: signed sha256:%s, the manifest's is sha256:%s", a, b);
     } else if (sodium_memcmp(s.manifest_digest, info->manifest_digest, MS_SHA256_SIZE) != 0) {
-        ms_hex_encode(s.manifest_digest, MS_SHA256_SIZE, a);
-        ms_hex_encode(info->manifest_digest, MS_SHA256_SIZE, b);
+        msx_hex_encode(s.manifest_digest, MS_SHA256_SIZE, a);
+        msx_hex_encode(info->manifest_digest, MS_SHA256_SIZE, b);
         rc = ms_error_set(err, MS_EVERIFY,
                           "manifest_digest: signed sha256:%s, the manifest's is sha256:%s (the "
                           "manifest is not the one that was signed)",

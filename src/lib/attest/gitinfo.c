@@ -44,7 +44,7 @@ static int read_remote_url(git_repository *repo, const char *remote, ms_git_info
     ms_buf key = MS_BUF_INIT;
     int rc = 0;
 
-    if (ms_buf_printf(&key, "remote.%s.url", remote)) {
+    if (msx_buf_printf(&key, "remote.%s.url", remote)) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -59,9 +59,9 @@ static int read_remote_url(git_repository *repo, const char *remote, ms_git_info
         info->has_remote = 1;
     } else if (grc == 0 || grc == GIT_ENOTFOUND) {
         ms_buf file = MS_BUF_INIT;
-        if (ms_buf_printf(&file, "file://%s", info->path) == 0)
-            info->url = ms_buf_detach(&file);
-        ms_buf_free(&file);
+        if (msx_buf_printf(&file, "file://%s", info->path) == 0)
+            info->url = msx_buf_detach(&file);
+        msx_buf_free(&file);
     } else {
         rc = ms_error_set(err, MS_EINPUT, "%s: remote %s: %s", info->path, remote, git_message());
         goto out;
@@ -71,7 +71,7 @@ static int read_remote_url(git_repository *repo, const char *remote, ms_git_info
 out:
     git_buf_dispose(&value);
     git_config_free(cfg);
-    ms_buf_free(&key);
+    msx_buf_free(&key);
     return rc;
 }
 

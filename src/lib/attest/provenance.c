@@ -121,7 +121,7 @@ int ms_provenance_set_parameters(ms_provenance *p, const uint8_t *json, size_t l
                                  const char *what, ms_error *err)
 {
     cJSON *obj = NULL;
-    int rc = ms_json_parse(json, len, MAX_PARAMETERS_SIZE, what, &obj, err);
+    int rc = msx_json_parse(json, len, MAX_PARAMETERS_SIZE, what, &obj, err);
     if (rc != 0)
         return rc;
     if (!cJSON_IsObject(obj)) {
@@ -218,7 +218,7 @@ static int finish_last(ms_provenance *p, int rc, ms_error *err)
 static int is_hex(const char *s, size_t n)
 {
     uint8_t bin[32];
-    return strlen(s) == n && ms_hex_decode(s, n, bin, sizeof bin, NULL) == 0;
+    return strlen(s) == n && msx_hex_decode(s, n, bin, sizeof bin, NULL) == 0;
 }
 
 int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *err)
@@ -231,12 +231,12 @@ int ms_provenance_add_code(ms_provenance *p, const ms_git_info *git, ms_error *e
     if (!d)
         return err ? err->code : MS_ENOMEM;
     ms_buf uri = MS_BUF_INIT;
-    int rc = ms_buf_printf(&uri, "git+%s", git->url);
+    int rc = msx_buf_printf(&uri, "git+%s", git->url);
     if (rc == 0 && git->ref)
-        rc = ms_buf_printf(&uri, "@%s", git->ref);
-    if (rc == 0 && (!(d->name = strdup("code")) || !(d->uri = ms_buf_detach(&uri))))
+        rc = msx_buf_printf(&uri, "@%s", git->ref);
+    if (rc == 0 && (!(d->name = strdup("code")) || !(d->uri = msx_buf_detach(&uri))))
         rc = MS_ENOMEM;
-    ms_buf_free(&uri);
+    msx_buf_free(&uri);
     if (rc == 0)
         rc = add_digest(d, "gitCommit", git->commit);
     if (rc == 0)
@@ -256,8 +256,8 @@ int ms_provenance_add_dataset(ms_provenance *p, const char *name, const char *so
     ms_provenance_dependency *d = new_dependency(p, err);
     if (!d)
         return err ? err->code : MS_ENOMEM;
-    ms_hex_encode(root, MS_SHA256_SIZE, root_hex);
-    ms_hex_encode(manifest_digest, MS_SHA256_SIZE, manifest_hex);
+    msx_hex_encode(root, MS_SHA256_SIZE, root_hex);
+    msx_hex_encode(manifest_digest, MS_SHA256_SIZE, manifest_hex);
     int rc = 0;
     if (!(d->name = strdup(name)) || (source && !(d->uri = strdup(source))))
         rc = MS_ENOMEM;
@@ -282,7 +282,7 @@ int ms_provenance_add_base_model(ms_provenance *p, const char *name,
     ms_provenance_dependency *d = new_dependency(p, err);
     if (!d)
         return err ? err->code : MS_ENOMEM;
-    ms_hex_encode(root, MS_SHA256_SIZE, root_hex);
+    msx_hex_encode(root, MS_SHA256_SIZE, root_hex);
     int rc = (d->name = strdup(name)) ? 0 : MS_ENOMEM;
     if (rc == 0)
         rc = add_digest(d, "sha256", root_hex);
@@ -458,7 +458,7 @@ static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *e
     if (provenance_parameters(p) && !cJSON_IsObject(provenance_parameters(p)))
         return ms_error_set(err, MS_EINPUT, "buildDefinition.externalParameters: not an object");
 
-    ms_hex_encode(p->subject_digest, MS_SHA256_SIZE, hex);
+    msx_hex_encode(p->subject_digest, MS_SHA256_SIZE, hex);
     cJSON *st = cJSON_CreateObject(), *subjects, *subject, *digest, *pred, *bd, *deps, *rd,
           *builder, *version, *meta;
     int ok = st && cJSON_AddStringToObject(st, "_type", MS_INTOTO_STATEMENT_TYPE) &&
@@ -501,8 +501,8 @@ static int provenance_build(const ms_provenance *p, ms_buf *payload, ms_error *e
     cJSON_Delete(st);
     if (!text)
         return ms_error_nomem(err);
-    ms_buf_reset(payload);
-    int rc = ms_buf_append_str(payload, text);
+    msx_buf_reset(payload);
+    int rc = msx_buf_append_str(payload, text);
     free(text);
     return rc ? ms_error_nomem(err) : 0;
 }
@@ -700,9 +700,9 @@ int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = provenance_build(p, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, payload, len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 

@@ -108,9 +108,9 @@ static int parse_message_signature(ms_bundle *b, const cJSON *obj, ms_error *err
     if (!b->message_signature)
         return ms_error_nomem(err);
     ms_message_signature *m = b->message_signature;
-    int rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "signature"),
-                                  "bundle messageSignature.signature", MS_DSSE_MAX_SIGNATURE, 0,
-                                  &m->signature, &m->signature_len, err);
+    int rc = msx_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "signature"),
+                                   "bundle messageSignature.signature", MS_DSSE_MAX_SIGNATURE, 0,
+                                   &m->signature, &m->signature_len, err);
     if (rc != 0)
         return rc;
     const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "messageDigest");
@@ -122,9 +122,9 @@ static int parse_message_signature(ms_bundle *b, const cJSON *obj, ms_error *err
                               64, &m->digest_algorithm, err);
     if (rc != 0)
         return rc;
-    return ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(md, "digest"),
-                                "bundle messageSignature.messageDigest.digest", 1024, 0, &m->digest,
-                                &m->digest_len, err);
+    return msx_json_base64_field(cJSON_GetObjectItemCaseSensitive(md, "digest"),
+                                 "bundle messageSignature.messageDigest.digest", 1024, 0,
+                                 &m->digest, &m->digest_len, err);
 }
 
 static int add_certificate(ms_bundle *b, const uint8_t *der, size_t len, ms_error *err)
@@ -156,8 +156,8 @@ static int parse_certificate(ms_bundle *b, const cJSON *obj, const char *field, 
     if (!cJSON_IsObject(obj))
         return ms_error_set(err, MS_EINPUT, "%s: not an object", field);
     snprintf(sub, sizeof(sub), "%s.rawBytes", field);
-    int rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "rawBytes"), sub,
-                                  MS_BUNDLE_MAX_CERTIFICATE_SIZE, 0, &der, &len, err);
+    int rc = msx_json_base64_field(cJSON_GetObjectItemCaseSensitive(obj, "rawBytes"), sub,
+                                   MS_BUNDLE_MAX_CERTIFICATE_SIZE, 0, &der, &len, err);
     if (rc == 0)
         rc = add_certificate(b, der, len, err);
     free(der);
@@ -176,8 +176,8 @@ static int parse_public_key(ms_bundle *b, const cJSON *pk, ms_error *err)
                                   &b->key_details, err);
     const cJSON *raw = cJSON_GetObjectItemCaseSensitive(pk, "rawBytes");
     if (rc == 0 && raw)
-        rc = ms_json_base64_field(raw, "bundle verificationMaterial.publicKey.rawBytes",
-                                  PUBLIC_KEY_MAX, 0, &b->key_raw, &b->key_raw_len, err);
+        rc = msx_json_base64_field(raw, "bundle verificationMaterial.publicKey.rawBytes",
+                                   PUBLIC_KEY_MAX, 0, &b->key_raw, &b->key_raw_len, err);
     return rc;
 }
 
@@ -280,7 +280,7 @@ int ms_bundle_parse(const uint8_t *json, size_t len, ms_bundle **out, ms_error *
     ms_bundle *b = calloc(1, sizeof(*b));
     if (!b)
         return ms_error_nomem(err);
-    rc = ms_json_parse(json, len, MS_BUNDLE_MAX_SIZE, "bundle", &root, err);
+    rc = msx_json_parse(json, len, MS_BUNDLE_MAX_SIZE, "bundle", &root, err);
     if (rc != 0)
         goto out;
     if (!cJSON_IsObject(root)) {
@@ -462,7 +462,7 @@ int bundle_set_timestamp_data(ms_bundle *b, const cJSON *json, ms_error *err)
 /* Add {"<key>": base64(data)} to obj. 0 or -1 (out of memory). */
 static int add_base64(cJSON *obj, const char *key, const uint8_t *data, size_t len)
 {
-    char *b64 = ms_base64_encode(data, len);
+    char *b64 = msx_base64_encode(data, len);
     int ok = b64 && cJSON_AddStringToObject(obj, key, b64);
     free(b64);
     return ok ? 0 : -1;
@@ -569,8 +569,8 @@ int bundle_serialize(const ms_bundle *b, ms_buf *out, ms_error *err)
         cJSON_AddItemToObject(root, "messageSignature", item);
     }
     text = cJSON_PrintUnformatted(root);
-    ms_buf_reset(out);
-    if (!text || ms_buf_append_str(out, text) != 0)
+    msx_buf_reset(out);
+    if (!text || msx_buf_append_str(out, text) != 0)
         goto nomem;
     goto out;
 nomem:
@@ -651,9 +651,9 @@ int ms_bundle_serialize(const ms_bundle *b, char **out, size_t *out_len, ms_erro
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = bundle_serialize(b, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, out, out_len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, out, out_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 
@@ -662,8 +662,8 @@ static int set_json_text(ms_bundle *b, const char *json, size_t len, int tlog, m
     cJSON *tree = NULL;
     int rc = 0;
     if (json &&
-        (rc = ms_json_parse((const uint8_t *)json, len, MS_BUNDLE_MAX_SIZE,
-                            tlog ? "tlogEntries" : "timestampVerificationData", &tree, err)) != 0)
+        (rc = msx_json_parse((const uint8_t *)json, len, MS_BUNDLE_MAX_SIZE,
+                             tlog ? "tlogEntries" : "timestampVerificationData", &tree, err)) != 0)
         return rc;
     rc = tlog ? bundle_set_tlog_entries(b, tree, err) : bundle_set_timestamp_data(b, tree, err);
     cJSON_Delete(tree);

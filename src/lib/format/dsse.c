@@ -15,10 +15,10 @@
 int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
 {
     size_t type_len = strlen(payload_type);
-    ms_buf_reset(out);
-    if (ms_buf_printf(out, "DSSEv1 %zu %s %zu ", type_len, payload_type, len) != 0)
+    msx_buf_reset(out);
+    if (msx_buf_printf(out, "DSSEv1 %zu %s %zu ", type_len, payload_type, len) != 0)
         return MS_ENOMEM;
-    if (len > 0 && ms_buf_append(out, payload, len) != 0)
+    if (len > 0 && msx_buf_append(out, payload, len) != 0)
         return MS_ENOMEM;
     return 0;
 }
@@ -125,8 +125,8 @@ int dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
         rc = ms_error_nomem(err);
         goto out;
     }
-    rc = ms_json_base64_field(payload, "dsseEnvelope.payload", MS_DSSE_MAX_PAYLOAD, 1,
-                              &env->payload, &env->payload_len, err);
+    rc = msx_json_base64_field(payload, "dsseEnvelope.payload", MS_DSSE_MAX_PAYLOAD, 1,
+                               &env->payload, &env->payload_len, err);
     if (rc != 0)
         goto out;
 
@@ -139,8 +139,8 @@ int dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err)
             goto out;
         }
         snprintf(field, sizeof(field), "dsseEnvelope.signatures[%d].sig", i);
-        rc = ms_json_base64_field(cJSON_GetObjectItemCaseSensitive(s, "sig"), field,
-                                  MS_DSSE_MAX_SIGNATURE, 0, &sig, &sig_len, err);
+        rc = msx_json_base64_field(cJSON_GetObjectItemCaseSensitive(s, "sig"), field,
+                                   MS_DSSE_MAX_SIGNATURE, 0, &sig, &sig_len, err);
         if (rc != 0)
             goto out;
         if (sig_len == 0) {
@@ -176,7 +176,7 @@ cJSON *dsse_to_json(const ms_dsse_envelope *env)
     cJSON *sigs = NULL;
     if (!obj)
         goto fail;
-    b64 = ms_base64_encode(env->payload, env->payload_len);
+    b64 = msx_base64_encode(env->payload, env->payload_len);
     if (!b64 || !cJSON_AddStringToObject(obj, "payload", b64) ||
         !cJSON_AddStringToObject(obj, "payloadType", env->payload_type))
         goto fail;
@@ -190,7 +190,7 @@ cJSON *dsse_to_json(const ms_dsse_envelope *env)
         if (!s)
             goto fail;
         cJSON_AddItemToArray(sigs, s);
-        b64 = ms_base64_encode(env->signatures[i].sig, env->signatures[i].len);
+        b64 = msx_base64_encode(env->signatures[i].sig, env->signatures[i].len);
         if (!b64 || !cJSON_AddStringToObject(s, "sig", b64) ||
             !cJSON_AddStringToObject(s, "keyid",
                                      env->signatures[i].keyid ? env->signatures[i].keyid : ""))
@@ -226,8 +226,8 @@ int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ui
 {
     ms_buf pae = MS_BUF_INIT;
     char *text = NULL;
-    if (dsse_pae(payload_type, payload, len, &pae) != 0 || ms_buf_export(&pae, &text, out_len)) {
-        ms_buf_free(&pae);
+    if (dsse_pae(payload_type, payload, len, &pae) != 0 || msx_buf_export(&pae, &text, out_len)) {
+        msx_buf_free(&pae);
         return MS_ENOMEM;
     }
     *out = (uint8_t *)text;
@@ -237,7 +237,7 @@ int ms_dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ui
 int ms_dsse_envelope_parse(const uint8_t *json, size_t len, ms_dsse_envelope **out, ms_error *err)
 {
     cJSON *root = NULL;
-    int rc = ms_json_parse(json, len, MS_DSSE_MAX_JSON, "DSSE envelope", &root, err);
+    int rc = msx_json_parse(json, len, MS_DSSE_MAX_JSON, "DSSE envelope", &root, err);
     if (rc == 0)
         rc = dsse_from_json(root, out, err);
     cJSON_Delete(root);

@@ -192,13 +192,13 @@ int ms_model_check_companions(const char *model, ms_error *err)
         n--;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ms_buf p = MS_BUF_INIT;
-        if (ms_buf_printf(&p, "%.*s/%s", (int)n, model, names[i]))
+        if (msx_buf_printf(&p, "%.*s/%s", (int)n, model, names[i]))
             return ms_error_nomem(err);
         int rc = 0;
         if (lstat((const char *)p.data, &st) == 0 && !S_ISREG(st.st_mode))
             rc = ms_error_set(err, MS_EINPUT, "%s: is %s, not a regular file", (const char *)p.data,
-                              ms_file_kind(st.st_mode));
-        ms_buf_free(&p);
+                              msx_file_kind(st.st_mode));
+        msx_buf_free(&p);
         if (rc)
             return rc;
     }
@@ -208,11 +208,11 @@ int ms_model_check_companions(const char *model, ms_error *err)
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
     ms_buf b = MS_BUF_INIT;
-    if (ms_buf_printf(&b, "%s:%" PRIu64 ":%" PRIu64, path, start, end)) {
-        ms_buf_free(&b);
+    if (msx_buf_printf(&b, "%s:%" PRIu64 ":%" PRIu64, path, start, end)) {
+        msx_buf_free(&b);
         return NULL;
     }
-    return ms_buf_detach(&b);
+    return msx_buf_detach(&b);
 }
 
 int ms_manifest_build(const char *path, const ms_serialization *ser,
@@ -254,7 +254,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         goto out;
     }
     if (opts->signature_path) {
-        sig_rel = ms_path_inside_model(path, opts->signature_path);
+        sig_rel = msx_path_inside_model(path, opts->signature_path);
         if (sig_rel && add_walk_ignore(&ignores, &n_ignores, sig_rel)) {
             rc = ms_error_nomem(err);
             goto out;
@@ -266,7 +266,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         .allow_symlinks = ser->allow_symlinks,
         .ignore_git_paths = !opts->no_ignore_git_paths,
     };
-    if ((rc = ms_walk_collect(path, &wopts, &files, err)) != 0)
+    if ((rc = msx_walk_collect(path, &wopts, &files, err)) != 0)
         goto out;
 
     if (opts->include) {
@@ -294,7 +294,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         if (ser->method == MS_METHOD_SHARDS)
             k = files.entries[i].size / ser->shard_size +
                 (files.entries[i].size % ser->shard_size != 0);
-        if (k == 0 && ms_strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
+        if (k == 0 && msx_strlist_add(&m->empty_files, &m->n_empty_files, files.entries[i].path)) {
             rc = ms_error_nomem(err);
             goto out;
         }
@@ -340,7 +340,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         .progress = opts->progress,
         .progress_ctx = opts->progress_ctx,
     };
-    if ((rc = ms_hash_run(&job, err)) != 0)
+    if ((rc = hash_run(&job, err)) != 0)
         goto out;
     size_t dlen = ms_hash_size(ser->algorithm);
     for (size_t i = 0; i < n_items; i++) {
@@ -361,7 +361,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         goto out;
     }
 out:
-    ms_file_list_free(&files);
+    msx_file_list_free(&files);
     free(items);
     free(ignores);
     free(sig_rel);
@@ -481,8 +481,8 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         const ms_manifest *m = side ? actual : expected;
         for (size_t i = 0; i < m->n_resources; i++) {
             char *f = ms_resource_file(m->resources[i].name, method);
-            int e = !f || ms_strlist_add(side ? &ac_files : &ex_files,
-                                         side ? &n_ac_files : &n_ex_files, f);
+            int e = !f || msx_strlist_add(side ? &ac_files : &ex_files,
+                                          side ? &n_ac_files : &n_ex_files, f);
             free(f);
             if (e) {
                 rc = ms_error_nomem(err);
@@ -510,7 +510,7 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         }
         if (differs) {
             char *f = ms_resource_file(name, method);
-            int e = !f || ms_strlist_add(&touched, &n_touched, f);
+            int e = !f || msx_strlist_add(&touched, &n_touched, f);
             free(f);
             if (e) {
                 rc = ms_error_nomem(err);
@@ -528,7 +528,7 @@ int ms_manifest_compare(const ms_manifest *expected, const ms_manifest *actual,
         int in_ac = in_sorted(ac_files, n_ac_files, touched[k]);
         char ***list = in_ex && in_ac ? &diff->changed : (in_ex ? &diff->missing : &diff->extra);
         size_t *n = in_ex && in_ac ? &diff->n_changed : (in_ex ? &diff->n_missing : &diff->n_extra);
-        if (ms_strlist_add(list, n, touched[k])) {
+        if (msx_strlist_add(list, n, touched[k])) {
             rc = ms_error_nomem(err);
             goto out;
         }
@@ -592,7 +592,7 @@ cJSON *resources_to_json(const ms_manifest *m)
     ms_resource_algorithm(&m->serialization, alg, sizeof alg);
     for (size_t i = 0; i < m->n_resources; i++) {
         cJSON *r = cJSON_CreateObject();
-        ms_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
+        msx_hex_encode(m->resources[i].digest, m->resources[i].digest_len, hex);
         if (!r || !cJSON_AddItemToArray(a, r) ||
             !cJSON_AddStringToObject(r, "name", m->resources[i].name) ||
             !cJSON_AddStringToObject(r, "algorithm", alg) ||
@@ -655,7 +655,7 @@ int serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *
         const cJSON *p;
         cJSON_ArrayForEach(p, ignores)
         {
-            if (!cJSON_IsString(p) || !ms_path_is_safe(p->valuestring, strlen(p->valuestring))) {
+            if (!cJSON_IsString(p) || !msx_path_is_safe(p->valuestring, strlen(p->valuestring))) {
                 ms_serialization_clear(ser);
                 return ms_error_set(
                     err, MS_EINPUT,
@@ -714,12 +714,12 @@ static int check_resource_name(const ms_serialization *ser, const char *name, ms
                 "predicate.resources: \"%s\" is not a valid shard name (path:start:end)", name);
         path_len = (size_t)(c1 - name);
     }
-    if (!ms_path_fits_limits(name, path_len))
+    if (!msx_path_fits_limits(name, path_len))
         return ms_error_set(err, MS_EINPUT,
                             "predicate.resources: \"%.200s...\" is longer than a file name "
                             "(NAME_MAX) or path (PATH_MAX) can be",
                             name);
-    if ((path_len == 1 && name[0] == '.') || ms_path_is_safe(name, path_len))
+    if ((path_len == 1 && name[0] == '.') || msx_path_is_safe(name, path_len))
         return 0;
     return ms_error_set(err, MS_EINPUT,
                         "predicate.resources: \"%s\" is not a relative path inside the model "
@@ -772,7 +772,7 @@ int resources_from_json(const cJSON *json, ms_manifest *m, ms_error *err)
         for (size_t i = 0; i < hl; i++)
             lower &= !(digest->valuestring[i] >= 'A' && digest->valuestring[i] <= 'F');
         if (hl != dlen * 2 || !lower ||
-            ms_hex_decode(digest->valuestring, hl, res[k].digest, sizeof res[k].digest, NULL)) {
+            msx_hex_decode(digest->valuestring, hl, res[k].digest, sizeof res[k].digest, NULL)) {
             rc = ms_error_set(
                 err, MS_EINPUT,
                 "predicate.resources[%zu] (%s): digest is not %zu lowercase hex digits", k,
@@ -836,14 +836,14 @@ char *ms_model_companion_path(const char *model, const char *inside_name, const 
     size_t n = strlen(model);
     while (n > 1 && model[n - 1] == '/')
         n--;
-    int rc = S_ISDIR(st.st_mode) ? ms_buf_printf(&b, "%.*s/%s", (int)n, model, inside_name)
-                                 : ms_buf_printf(&b, "%.*s%s", (int)n, model, beside_suffix);
+    int rc = S_ISDIR(st.st_mode) ? msx_buf_printf(&b, "%.*s/%s", (int)n, model, inside_name)
+                                 : msx_buf_printf(&b, "%.*s%s", (int)n, model, beside_suffix);
     if (rc) {
-        ms_buf_free(&b);
+        msx_buf_free(&b);
         ms_error_nomem(err);
         return NULL;
     }
-    return ms_buf_detach(&b);
+    return msx_buf_detach(&b);
 }
 
 static char *print_json(cJSON *obj)

@@ -12,7 +12,7 @@
 cJSON *serialization_to_json(const ms_serialization *ser);
 cJSON *resources_to_json(const ms_manifest *m);
 /* The parsers treat input as hostile: types, ranges and names are checked; resource names must
- * be safe relative paths (see ms_path_is_safe) and unique; unknown fields are ignored. */
+ * be safe relative paths (see msx_path_is_safe) and unique; unknown fields are ignored. */
 int serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *err);
 /* Parse "resources" into m->resources (m->serialization must already be set: it decides how
  * names and algorithms are checked). Recomputes m->root_digest over the listed order. */

@@ -24,7 +24,7 @@ int statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
 
     if (!m->model_name || !m->model_name[0])
         return ms_error_set(err, MS_EINPUT, "statement subject: the model name is empty");
-    ms_hex_encode(m->root_digest, MS_SHA256_SIZE, hex);
+    msx_hex_encode(m->root_digest, MS_SHA256_SIZE, hex);
 
     root = cJSON_CreateObject();
     if (!root || !cJSON_AddStringToObject(root, "_type", MS_INTOTO_STATEMENT_TYPE))
@@ -56,8 +56,8 @@ int statement_build(const ms_manifest *m, ms_buf *payload_out, ms_error *err)
     text = cJSON_PrintUnformatted(root);
     if (!text)
         goto nomem;
-    ms_buf_reset(payload_out);
-    if (ms_buf_append_str(payload_out, text) != 0)
+    msx_buf_reset(payload_out);
+    if (msx_buf_append_str(payload_out, text) != 0)
         goto nomem;
     goto out;
 nomem_subject:
@@ -87,7 +87,7 @@ static int parse_subject_digest(const cJSON *subject, const char *where, uint8_t
     for (size_t i = 0; i < len; i++)
         lower &= !(sha->valuestring[i] >= 'A' && sha->valuestring[i] <= 'F');
     if (len != 2 * MS_SHA256_SIZE || !lower ||
-        ms_hex_decode(sha->valuestring, len, out, MS_SHA256_SIZE, &got) != 0 ||
+        msx_hex_decode(sha->valuestring, len, out, MS_SHA256_SIZE, &got) != 0 ||
         got != MS_SHA256_SIZE)
         return ms_error_set(err, MS_EINPUT,
                             "statement %s.digest.sha256: not 64 lowercase hex digits", where);
@@ -184,7 +184,7 @@ static int parse_statement(const uint8_t *payload, size_t len, int oms, ms_state
     if (!st)
         return ms_error_nomem(err);
     cJSON *tree = NULL;
-    rc = ms_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &tree, err);
+    rc = msx_json_parse(payload, len, MS_STATEMENT_MAX_SIZE, "statement", &tree, err);
     st->priv = tree;
     if (rc != 0)
         goto out;
@@ -338,8 +338,8 @@ int ms_statement_build(const ms_manifest *m, char **payload, size_t *len, ms_err
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = statement_build(m, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, payload, len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, payload, len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -135,7 +135,7 @@ int hash_batch_run(const hash_batch *b, ms_error *err)
         .tick = b->tick ? batch_tick : NULL,
         .tick_ms = 200,
     };
-    rc = ms_pool_run(&batch, err);
+    rc = msx_pool_run(&batch, err);
 out:
     for (unsigned t = 0; t < threads; t++)
         hash_worker_clear(&c.workers[t]);

@@ -1,5 +1,5 @@
 /* The hashing engines (internal to the library, not installed): the parallel, chunked engine
- * (ms_hash_run) and the streaming engine (ms_hash_stream_*).
+ * (hash_run) and the streaming engine (ms_hash_stream_*).
  *
  * The engine hashes work items (whole files or byte ranges of files) on a fixed pool of
  * threads, each reading with pread into its own buffer: memory is O(threads x buffer) for any
@@ -22,12 +22,12 @@ typedef struct ms_hash_item {
     size_t file;
     uint64_t start;
     uint64_t end;
-    uint8_t digest[MS_HASH_MAX_SIZE]; /* filled by ms_hash_run */
+    uint8_t digest[MS_HASH_MAX_SIZE]; /* filled by hash_run */
 } ms_hash_item;
 
 typedef struct ms_hash_job {
-    const char *root;          /* the model path given to ms_walk */
-    const ms_file_list *files; /* from ms_walk */
+    const char *root;          /* the model path given to msx_walk */
+    const ms_file_list *files; /* from msx_walk */
     ms_hash_item *items;       /* in/out */
     size_t n_items;
     ms_hash_algorithm algorithm;
@@ -39,7 +39,7 @@ typedef struct ms_hash_job {
 
 /* Hash every item. Returns 0, MS_EINPUT (a file vanished, changed, or is not what the walk saw),
  * MS_EENV (read error) or MS_ENOMEM. */
-int ms_hash_run(const ms_hash_job *job, ms_error *err);
+int hash_run(const ms_hash_job *job, ms_error *err);
 
 /* ---- streaming: hash files as a walk finds them ---------------------------------------------
  *
@@ -60,7 +60,7 @@ typedef struct ms_hash_stream_file {
     uint64_t size;         /* hashed: the file's size */
     uint64_t nlink;        /* hashed: its hard link count (above 1: it has other names) */
     const uint8_t *digest; /* hashed: ms_hash_size(algorithm) bytes */
-    const void *user;      /* the user_size bytes given to ms_hash_stream_add */
+    const void *user;      /* the user_size bytes given to hash_stream_add */
 } ms_hash_stream_file;
 
 /* Called on the adding thread, once per file, in the order added. 0 or an MS_E* code. */
@@ -82,25 +82,25 @@ typedef struct ms_hash_stream_options {
 } ms_hash_stream_options;
 
 /* NULL with err set (MS_EINPUT for bad options, MS_ENOMEM, MS_EENV when no thread starts). */
-ms_hash_stream *ms_hash_stream_new(const ms_hash_stream_options *opts, ms_error *err);
+ms_hash_stream *hash_stream_new(const ms_hash_stream_options *opts, ms_error *err);
 
-/* Add one file found by ms_walk (it needs e->path, and with `hash`, e->dir_fd and e->name; an
+/* Add one file found by msx_walk (it needs e->path, and with `hash`, e->dir_fd and e->name; an
  * entry with dir_fd < 0 cannot be hashed). With hash = 0 the file is only passed through, in
  * order, to the callback. With expect_size >= 0 a file of another size is not read (hashed = 0,
  * size set). `user` (opts->user_size bytes, may be NULL) is copied. May call the callback for
  * earlier files. 0 or the first error of a file or of the callback. */
-int ms_hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t expect_size,
-                       const void *user, ms_error *err);
+int hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t expect_size,
+                    const void *user, ms_error *err);
 
 /* Wait for every file added and hand the rest to the callback. 0 or the first error. */
-int ms_hash_stream_finish(ms_hash_stream *s, ms_error *err);
+int hash_stream_finish(ms_hash_stream *s, ms_error *err);
 
 /* Stop the workers (abandoning files not yet handed back) and free. Accepts NULL. */
-void ms_hash_stream_free(ms_hash_stream *s);
+void hash_stream_free(ms_hash_stream *s);
 
 /* ---- the worker core: what every engine hashes with ------------------------------------------
  *
- * The batch engine (ms_hash_run), the streaming engine (ms_hash_stream_*) and lineage's hashing
+ * The batch engine (hash_run), the streaming engine (ms_hash_stream_*) and lineage's hashing
  * of git blobs all hash through this: a worker (a hasher and a read buffer) feeds the bytes of
  * one item from a source to its hasher (hash_feed), and a batch of items runs on a fixed set of
  * workers (hash_batch_run). A source is a callback, so bytes come from a file, a git object

@@ -437,7 +437,7 @@ static void engine_tick(void *ctx)
         en->job->progress(en->job->progress_ctx, atomic_load(&en->bytes_done), en->bytes_total);
 }
 
-int ms_hash_run(const ms_hash_job *job, ms_error *err)
+int hash_run(const ms_hash_job *job, ms_error *err)
 {
     engine en;
     int rc = 0;
@@ -450,7 +450,7 @@ int ms_hash_run(const ms_hash_job *job, ms_error *err)
     for (size_t i = 0; i < job->n_items; i++)
         en.bytes_total += job->items[i].end - job->items[i].start;
 
-    unsigned threads = job->threads ? job->threads : ms_pool_default_threads();
+    unsigned threads = job->threads ? job->threads : msx_pool_default_threads();
     /* Cores beyond one per item become read-ahead helpers for large items. */
     int assist = job->n_items > 0 && (size_t)threads >= 2 * job->n_items;
     if ((size_t)threads > job->n_items)

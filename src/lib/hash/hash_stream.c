@@ -409,7 +409,7 @@ static int stream_drain(ms_hash_stream *s, int (*until)(const ms_hash_stream *),
     return atomic_load(&s->failed) ? stream_failed(s, err) : 0;
 }
 
-ms_hash_stream *ms_hash_stream_new(const ms_hash_stream_options *opts, ms_error *err)
+ms_hash_stream *hash_stream_new(const ms_hash_stream_options *opts, ms_error *err)
 {
     ms_hash_stream *s = NULL;
     int ok = 0;
@@ -432,7 +432,7 @@ ms_hash_stream *ms_hash_stream_new(const ms_hash_stream_options *opts, ms_error 
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
-    unsigned threads = opts->threads ? opts->threads : ms_pool_default_threads();
+    unsigned threads = opts->threads ? opts->threads : msx_pool_default_threads();
     s->n_threads = threads;
     if (!(s->slots = calloc(s->window, sizeof *s->slots)) ||
         (opts->user_size && !(s->user = calloc(s->window, opts->user_size))) ||
@@ -461,15 +461,15 @@ ms_hash_stream *ms_hash_stream_new(const ms_hash_stream_options *opts, ms_error 
     ok = 1;
 out:
     if (!ok) {
-        ms_hash_stream_free(s);
+        hash_stream_free(s);
         s = NULL;
         ms_error_nomem(err);
     }
     return s;
 }
 
-int ms_hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t expect_size,
-                       const void *user, ms_error *err)
+int hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t expect_size,
+                    const void *user, ms_error *err)
 {
     int rc;
     if (atomic_load(&s->failed))
@@ -538,7 +538,7 @@ int ms_hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int6
     return stream_drain(s, NULL, err);
 }
 
-int ms_hash_stream_finish(ms_hash_stream *s, ms_error *err)
+int hash_stream_finish(ms_hash_stream *s, ms_error *err)
 {
     int rc = stream_drain(s, stream_never, err);
     if (rc == 0) {
@@ -548,7 +548,7 @@ int ms_hash_stream_finish(ms_hash_stream *s, ms_error *err)
     return rc;
 }
 
-void ms_hash_stream_free(ms_hash_stream *s)
+void hash_stream_free(ms_hash_stream *s)
 {
     if (!s)
         return;

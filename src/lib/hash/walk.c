@@ -1,4 +1,4 @@
-/* ms_walk: enumerate a model's regular files in OMS order, one directory at a time.
+/* msx_walk: enumerate a model's regular files in OMS order, one directory at a time.
  *
  * Directories are opened relative to their parent's descriptor with O_NOFOLLOW, so a directory
  * swapped for a symlink during the walk is refused rather than followed. Entries of each
@@ -21,8 +21,8 @@
 
 #define MS_WALK_MAX_DEPTH 256
 
-const char *const ms_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore"};
-const size_t ms_walk_git_paths_count = sizeof ms_walk_git_paths / sizeof ms_walk_git_paths[0];
+const char *const msx_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore"};
+const size_t msx_walk_git_paths_count = sizeof msx_walk_git_paths / sizeof msx_walk_git_paths[0];
 
 typedef struct dir_item {
     char *key; /* the name, plus "/" for a directory */
@@ -42,7 +42,7 @@ typedef struct walk_state {
     char path[PATH_MAX]; /* current relative path */
 } walk_state;
 
-int ms_utf8_valid(const char *s, size_t len)
+int msx_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -86,7 +86,7 @@ int ms_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
-int ms_path_is_safe(const char *path, size_t len)
+int msx_path_is_safe(const char *path, size_t len)
 {
     if (len == 0 || path[0] == '/')
         return 0;
@@ -105,7 +105,7 @@ int ms_path_is_safe(const char *path, size_t len)
     return 1;
 }
 
-char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err)
+char *msx_path_normalize_ignore(const char *root, const char *path, ms_error *err)
 {
     char *copy = NULL;
     const char *p = path;
@@ -134,7 +134,7 @@ char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err
     size_t n = strlen(copy);
     while (n > 1 && copy[n - 1] == '/')
         copy[--n] = '\0';
-    if (!ms_path_is_safe(copy, n)) {
+    if (!msx_path_is_safe(copy, n)) {
         ms_error_set(err, MS_EINPUT, "%s: ignore path must be a relative path inside the model",
                      path);
         free(copy);
@@ -143,7 +143,7 @@ char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err
     return copy;
 }
 
-char *ms_path_inside_model(const char *root, const char *path)
+char *msx_path_inside_model(const char *root, const char *path)
 {
     char *root_real = realpath(root, NULL);
     char *copy = strdup(path), *copy2 = strdup(path), *dir_real = NULL, *result = NULL;
@@ -159,9 +159,9 @@ char *ms_path_inside_model(const char *root, const char *path)
         result = strdup(base);
     } else if (strncmp(dir_real, root_real, rl) == 0 && dir_real[rl] == '/') {
         ms_buf b = MS_BUF_INIT;
-        if (ms_buf_printf(&b, "%s/%s", dir_real + rl + 1, base) == 0)
-            result = ms_buf_detach(&b);
-        ms_buf_free(&b);
+        if (msx_buf_printf(&b, "%s/%s", dir_real + rl + 1, base) == 0)
+            result = msx_buf_detach(&b);
+        msx_buf_free(&b);
     }
 out:
     free(root_real);
@@ -179,8 +179,8 @@ static int is_ignored(const walk_state *ws, const char *rel)
             return 1;
     }
     if (o->ignore_git_paths && !strchr(rel, '/')) {
-        for (size_t i = 0; i < ms_walk_git_paths_count; i++) {
-            if (strcmp(ms_walk_git_paths[i], rel) == 0)
+        for (size_t i = 0; i < msx_walk_git_paths_count; i++) {
+            if (strcmp(msx_walk_git_paths[i], rel) == 0)
                 return 1;
         }
     }
@@ -247,7 +247,7 @@ static int resolve_symlink(walk_state *ws, const char *rel, ms_file_entry *e, ch
     int rc = 0;
     char *real = NULL;
     struct stat st;
-    if (ms_buf_printf(&full, "%s/%s", ws->root, rel)) {
+    if (msx_buf_printf(&full, "%s/%s", ws->root, rel)) {
         rc = ms_error_nomem(ws->err);
         goto out;
     }
@@ -283,7 +283,7 @@ static int resolve_symlink(walk_state *ws, const char *rel, ms_file_entry *e, ch
         rc = ms_error_nomem(ws->err);
 out:
     free(real);
-    ms_buf_free(&full);
+    msx_buf_free(&full);
     return rc;
 }
 
@@ -369,7 +369,7 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
         const char *rel = ws->path;
         if (is_ignored(ws, rel))
             continue;
-        if (!ms_utf8_valid(it->key, it->name_len)) {
+        if (!msx_utf8_valid(it->key, it->name_len)) {
             rc = ms_error_set(ws->err, MS_EINPUT, "%s/%s: file name is not valid UTF-8", ws->root,
                               rel);
             break;
@@ -448,7 +448,7 @@ out:
     return rc;
 }
 
-int ms_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx, ms_error *err)
+int msx_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx, ms_error *err)
 {
     walk_state ws;
     struct stat st;
@@ -515,15 +515,16 @@ static int collect_one(const ms_file_entry *e, void *ctx, ms_error *err)
     return 0;
 }
 
-int ms_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out, ms_error *err)
+int msx_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out,
+                     ms_error *err)
 {
-    int rc = ms_walk(root, opts, collect_one, out, err);
+    int rc = msx_walk(root, opts, collect_one, out, err);
     if (rc)
-        ms_file_list_free(out);
+        msx_file_list_free(out);
     return rc;
 }
 
-void ms_file_list_free(ms_file_list *list)
+void msx_file_list_free(ms_file_list *list)
 {
     if (!list)
         return;

@@ -31,10 +31,10 @@ typedef struct ms_file_entry {
     uint64_t dev; /* identity at walk time: the file hashed must be this one */
     uint64_t ino;
     uint64_t nlink; /* hard links at walk time: above 1, the file also has a name elsewhere */
-    /* Where the file is: its directory (open, valid only during the ms_walk callback; -1 for a
+    /* Where the file is: its directory (open, valid only during the msx_walk callback; -1 for a
      * single-file model), its name in that directory, and a number that is the same for every
      * file of one directory visit and different for the next directory (0 for a single-file
-     * model). Not kept by ms_walk_collect. */
+     * model). Not kept by msx_walk_collect. */
     int dir_fd;
     const char *name;
     uint64_t dir_serial;
@@ -46,15 +46,15 @@ typedef struct ms_file_list {
     size_t cap;
 } ms_file_list;
 
-/* Paths that ms_walk skips by default at the model root (unless ignore_git_paths is off). */
-extern const char *const ms_walk_git_paths[];
-extern const size_t ms_walk_git_paths_count;
+/* Paths that msx_walk skips by default at the model root (unless ignore_git_paths is off). */
+extern const char *const msx_walk_git_paths[];
+extern const size_t msx_walk_git_paths_count;
 
 typedef struct ms_walk_options {
     const char *const *ignore_paths; /* relative to the root; a directory hides all below it */
     size_t n_ignore_paths;
     int allow_symlinks;   /* follow symlinks to files inside the root */
-    int ignore_git_paths; /* skip ms_walk_git_paths at the root */
+    int ignore_git_paths; /* skip msx_walk_git_paths at the root */
     /* Take the kind of each entry from the directory listing (d_type) instead of an lstat per
      * entry: files then carry only path, name, dir_fd and dir_serial (size, mtime, dev, ino and
      * nlink are 0) and whoever opens them takes those from the open file. Directories are still
@@ -69,31 +69,32 @@ typedef int (*ms_walk_fn)(const ms_file_entry *entry, void *ctx, ms_error *err);
 /* Walk `root` calling `fn` per regular file, in OMS order. Memory is bounded by the largest
  * single directory. Errors name the path and the cause (MS_EINPUT for bad model content or a
  * missing root, MS_EENV for I/O failures). */
-int ms_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx, ms_error *err);
+int msx_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void *ctx,
+             ms_error *err);
 
 /* Walk `root` and keep every entry in `out` (which must be zeroed or freshly freed). */
-int ms_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out,
-                    ms_error *err);
+int msx_walk_collect(const char *root, const ms_walk_options *opts, ms_file_list *out,
+                     ms_error *err);
 
 /* Free the entries (the list itself is caller-owned). Accepts an empty list. */
-void ms_file_list_free(ms_file_list *list);
+void msx_file_list_free(ms_file_list *list);
 
 /* 1 when `path` is a relative path safe to join under a model root: not empty, no leading '/',
  * no "." or ".." or empty components, no NUL, no backslash. (Length is bounded by `len`.) */
-int ms_path_is_safe(const char *path, size_t len);
+int msx_path_is_safe(const char *path, size_t len);
 
 /* 1 when the `len` bytes at `s` are well-formed UTF-8 (no overlong forms, no surrogates). */
-int ms_utf8_valid(const char *s, size_t len);
+int msx_utf8_valid(const char *s, size_t len);
 
 /* Normalise a user-supplied ignore path: strips "./" prefixes and trailing '/', makes an absolute
  * path under `root` relative. Returns a malloc'd string, or NULL with err set (MS_EINPUT when it
  * escapes the root or is unsafe). */
-char *ms_path_normalize_ignore(const char *root, const char *path, ms_error *err);
+char *msx_path_normalize_ignore(const char *root, const char *path, ms_error *err);
 
 /* If `path` (a file name as the user gave it, relative to the current directory) lies inside
  * the model directory `root`, return its path relative to the root (malloc'd); otherwise, or
  * when `root` is not a directory, NULL. The file itself need not exist yet. */
-char *ms_path_inside_model(const char *root, const char *path);
+char *msx_path_inside_model(const char *root, const char *path);
 
 #ifdef __cplusplus
 }

@@ -407,7 +407,7 @@ int ms_key_save_public(const ms_key *key, const char *path, ms_error *err)
     char *pem = ms_key_public_pem(key);
     if (!pem)
         return ms_error_nomem(err);
-    int rc = ms_file_write_atomic(path, pem, strlen(pem), 0644, 0, err);
+    int rc = msx_file_write_atomic(path, pem, strlen(pem), 0644, 0, err);
     free(pem);
     return rc;
 }
@@ -456,10 +456,10 @@ int ms_key_parse_public(const uint8_t *pem_or_der, size_t len, ms_key **out, ms_
 int ms_key_load_public(const char *path, ms_key **out, ms_error *err)
 {
     ms_buf buf = MS_BUF_INIT;
-    int rc = ms_file_read(path, KEY_FILE_MAX, &buf, err);
+    int rc = msx_file_read(path, KEY_FILE_MAX, &buf, err);
     if (rc == 0)
         rc = parse_public(buf.data ? buf.data : (const uint8_t *)"", buf.len, path, out, err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 
@@ -741,7 +741,7 @@ int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *
     int rc = key_crypto_ready(err);
     if (rc < 0)
         return rc;
-    rc = ms_file_read(path, KEY_FILE_MAX, &buf, err);
+    rc = msx_file_read(path, KEY_FILE_MAX, &buf, err);
     if (rc < 0)
         goto out;
     const char *text = buf.data ? (const char *)buf.data : "";
@@ -754,6 +754,6 @@ int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *
 out:
     if (buf.data)
         sodium_memzero(buf.data, buf.cap);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -195,7 +195,7 @@ int ms_key_save_secret(const ms_key *key, const char *path, const char *passphra
         rc = ms_error_nomem(err);
         goto out;
     }
-    rc = ms_file_write_atomic(path, text, strlen(text), 0600, !force, err);
+    rc = msx_file_write_atomic(path, text, strlen(text), 0600, !force, err);
 out:
     if (material) {
         sodium_memzero(material, material_len);

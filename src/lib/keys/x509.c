@@ -121,10 +121,10 @@ int ms_x509_parse_pem_chain(const uint8_t *pem, size_t len, ms_x509_chain **out,
 int ms_x509_load_chain_file(const char *path, ms_x509_chain **out, ms_error *err)
 {
     ms_buf buf = MS_BUF_INIT;
-    int rc = ms_file_read(path, MS_X509_PEM_MAX, &buf, err);
+    int rc = msx_file_read(path, MS_X509_PEM_MAX, &buf, err);
     if (rc == 0)
         rc = parse_pem(buf.data ? buf.data : (const uint8_t *)"", buf.len, path, out, err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 

@@ -73,7 +73,7 @@ static char *normalise_path(const char *raw, const char *field, int glob_ok, ms_
         }
         i = j + 1;
     }
-    if (!ms_path_is_safe(p, len)) {
+    if (!msx_path_is_safe(p, len)) {
         ms_error_set(err, MS_EINPUT,
                      "%s: %s: \"%s\" is not a plain relative path inside the repository",
                      MS_LINEAGE_CONFIG_FILE, field, raw);
@@ -159,8 +159,8 @@ int ms_lineage_config_parse(const uint8_t *text, size_t len, ms_lineage_config *
     int rc;
 
     *out = NULL;
-    if ((rc = ms_json_parse(text, len, MS_LINEAGE_CONFIG_MAX, MS_LINEAGE_CONFIG_FILE, &root,
-                            err)) != 0)
+    if ((rc = msx_json_parse(text, len, MS_LINEAGE_CONFIG_MAX, MS_LINEAGE_CONFIG_FILE, &root,
+                             err)) != 0)
         return rc;
     if (!cJSON_IsObject(root)) {
         rc = ms_error_set(err, MS_EINPUT, "%s: not a JSON object", MS_LINEAGE_CONFIG_FILE);
@@ -301,7 +301,7 @@ int ms_lineage_parse_digest(const char *text, uint8_t out[MS_SHA256_SIZE], ms_er
     const char *hex = text;
     if (strncmp(hex, "sha256:", 7) == 0)
         hex += 7;
-    if (strlen(hex) != 64 || ms_hex_decode(hex, 64, out, MS_SHA256_SIZE, NULL) != 0)
+    if (strlen(hex) != 64 || msx_hex_decode(hex, 64, out, MS_SHA256_SIZE, NULL) != 0)
         return ms_error_set(err, MS_EINPUT, "\"%s\": not a SHA-256 digest (sha256:<64 hex>)", text);
     return 0;
 }
@@ -311,8 +311,8 @@ int ms_lineage_record(const ms_lineage_options *opts, const char *rev, int write
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = lin_record(opts, rev, write, note ? &buf : NULL, written, err);
-    if (rc == 0 && note && ms_buf_export(&buf, note, note_len) != 0)
+    if (rc == 0 && note && msx_buf_export(&buf, note, note_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -490,9 +490,9 @@ static char *guess_index(const char *start)
             ms_buf text = MS_BUF_INIT;
             char line[4096];
             size_t got = 0;
-            if (ms_file_read_regular(dotgit, sizeof line - 1, MS_FILE_NOFOLLOW, &text, NULL) == 0)
+            if (msx_file_read_regular(dotgit, sizeof line - 1, MS_FILE_NOFOLLOW, &text, NULL) == 0)
                 memcpy(line, text.data, got = text.len);
-            ms_buf_free(&text);
+            msx_buf_free(&text);
             line[got] = '\0';
             line[strcspn(line, "\r\n")] = '\0';
             if (strncmp(line, "gitdir: ", 8) == 0 && line[8] &&

@@ -183,8 +183,8 @@ static int build_note(git_repository *repo, const git_commit *c, const ms_lineag
         rc = ms_error_nomem(err);
         goto out;
     }
-    ms_buf_reset(text);
-    rc = ms_buf_append_str(text, s) || ms_buf_append(text, "\n", 1) ? ms_error_nomem(err) : 0;
+    msx_buf_reset(text);
+    rc = msx_buf_append_str(text, s) || msx_buf_append(text, "\n", 1) ? ms_error_nomem(err) : 0;
     free(s);
 out:
     cJSON_Delete(note);
@@ -256,7 +256,7 @@ int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_bu
     if (write)
         rc = write_note(repo, git_commit_id(c), text, written, err);
 out:
-    ms_buf_free(&local);
+    msx_buf_free(&local);
     git_commit_free(c);
     lin_close(repo);
     return rc;
@@ -286,7 +286,7 @@ static cJSON *parse_note(const char *text, const char *commit_hex, char *why, si
     cJSON *root = NULL;
     ms_error perr;
     size_t len = strlen(text);
-    if (ms_json_parse((const uint8_t *)text, len, MS_LINEAGE_NOTE_MAX, "note", &root, &perr)) {
+    if (msx_json_parse((const uint8_t *)text, len, MS_LINEAGE_NOTE_MAX, "note", &root, &perr)) {
         snprintf(why, why_size, "%s", perr.message);
         return NULL;
     }

@@ -128,7 +128,7 @@ int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_
         return 0;
     if (p >= end || *p != '\n' || p + 1 != end)
         return 0;
-    if (ms_hex_decode(hex, 2 * MS_SHA256_SIZE, oid, MS_SHA256_SIZE, NULL) != 0)
+    if (msx_hex_decode(hex, 2 * MS_SHA256_SIZE, oid, MS_SHA256_SIZE, NULL) != 0)
         return 0;
     if (size)
         *size = n;
@@ -350,7 +350,7 @@ static int glob_cb(const char *root, const git_tree_entry *entry, void *payload)
         return 0;
     if (!ms_lineage_glob_match(g->pattern, full))
         return 0;
-    if (!ms_utf8_valid(full, len)) {
+    if (!msx_utf8_valid(full, len)) {
         if (g->warn)
             g->warn(g->warn_ctx, "skipping a dataset manifest whose path is not valid UTF-8");
         return 0;

@@ -71,9 +71,9 @@ static int ignored_path(const char *path, const ms_serialization *ser, int ignor
     if (strcmp(path, MS_SIGNATURE_FILE) == 0 || strcmp(path, MS_CLAIMS_FILE) == 0)
         return 1;
     if (ignore_git) {
-        for (size_t i = 0; i < ms_walk_git_paths_count; i++) {
-            size_t l = strlen(ms_walk_git_paths[i]);
-            if (strncmp(path, ms_walk_git_paths[i], l) == 0 && (path[l] == 0 || path[l] == '/'))
+        for (size_t i = 0; i < msx_walk_git_paths_count; i++) {
+            size_t l = strlen(msx_walk_git_paths[i]);
+            if (strncmp(path, msx_walk_git_paths[i], l) == 0 && (path[l] == 0 || path[l] == '/'))
                 return 1;
         }
     }
@@ -133,7 +133,7 @@ static int collect_tree(git_repository *repo, const git_tree *tree, const char *
         if (ignored_path(full, ser, ignore_git) &&
             (prefix == NULL || (strcmp(full, MS_SIGNATURE_FILE) && strcmp(full, MS_CLAIMS_FILE))))
             continue;
-        if (!ms_utf8_valid(name, nl) || strchr(name, '\\')) {
+        if (!msx_utf8_valid(name, nl) || strchr(name, '\\')) {
             rc = ms_error_set(err, MS_EINPUT,
                               "%s: a file name in the model is not valid UTF-8 or has a backslash",
                               model);

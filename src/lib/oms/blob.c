@@ -32,7 +32,7 @@ int ms_blob_artifact_open(const char *path, ms_blob_artifact *a, ms_error *err)
     struct stat st;
     int fd, rc = 0;
     memset(a, 0, sizeof *a);
-    if ((rc = ms_file_open_regular(path, 0, &fd, &st, err)) != 0)
+    if ((rc = msx_file_open_regular(path, 0, &fd, &st, err)) != 0)
         return rc;
     if ((uint64_t)st.st_size > SIZE_MAX) {
         rc = ms_error_set(err, MS_EINPUT, "%s: too large to map", path);
@@ -74,7 +74,7 @@ int ms_blob_artifact_from_digest(const char *text, ms_blob_artifact *a, ms_error
 {
     size_t n = 0;
     memset(a, 0, sizeof *a);
-    if (!ms_blob_is_digest(text) || ms_hex_decode(text + 7, 64, a->sha256, 32, &n) != 0 || n != 32)
+    if (!ms_blob_is_digest(text) || msx_hex_decode(text + 7, 64, a->sha256, 32, &n) != 0 || n != 32)
         return ms_error_set(err, MS_EINPUT,
                             "%.80s: not a digest of the form sha256:<64 hex digits>", text);
     return 0;
@@ -121,10 +121,10 @@ static int sign_blob(const ms_blob_artifact *a, const ms_key *key, ms_buf *out, 
         (rc = ms_bundle_set_key_hint(b, hint, err)) != 0 ||
         (rc = bundle_serialize(b, &json, err)) != 0)
         goto out;
-    if (ms_buf_append(out, json.data, json.len) != 0)
+    if (msx_buf_append(out, json.data, json.len) != 0)
         rc = ms_error_nomem(err);
 out:
-    ms_buf_free(&json);
+    msx_buf_free(&json);
     ms_bundle_free(b);
     free(sig);
     return rc;
@@ -138,7 +138,7 @@ static int subject_matches(const cJSON *subject, const uint8_t want[32])
     uint8_t got[32];
     size_t n = 0;
     return cJSON_IsString(hex) &&
-           ms_hex_decode(hex->valuestring, strlen(hex->valuestring), got, sizeof got, &n) == 0 &&
+           msx_hex_decode(hex->valuestring, strlen(hex->valuestring), got, sizeof got, &n) == 0 &&
            n == 32 && sodium_memcmp(got, want, 32) == 0;
 }
 
@@ -147,7 +147,7 @@ int ms_blob_check_statement(const uint8_t *payload, size_t len, const uint8_t *s
 {
     cJSON *doc = NULL;
     int rc, found = 0;
-    if ((rc = ms_json_parse(payload, len, MS_BLOB_MAX_STATEMENT, what, &doc, err)) != 0)
+    if ((rc = msx_json_parse(payload, len, MS_BLOB_MAX_STATEMENT, what, &doc, err)) != 0)
         return rc;
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "_type");
     const cJSON *subjects = cJSON_GetObjectItemCaseSensitive(doc, "subject");
@@ -181,7 +181,7 @@ int ms_blob_check_statement(const uint8_t *payload, size_t len, const uint8_t *s
     }
     if (sha256 && !found) {
         char hex[65];
-        ms_hex_encode(sha256, 32, hex);
+        msx_hex_encode(sha256, 32, hex);
         rc = ms_error_set(err, MS_EVERIFY, "%s: no subject has the artifact's digest sha256:%s",
                           what, hex);
         goto out;
@@ -253,8 +253,8 @@ int ms_blob_sign(const ms_blob_artifact *a, const ms_key *key, char **bundle_jso
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = sign_blob(a, key, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, bundle_json, bundle_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -30,8 +30,8 @@ int ms_sign_record_ignores(ms_serialization *ser, int no_git_paths, const char *
         return MS_ENOMEM;
     if (signature_rel && ms_serialization_add_ignore(ser, signature_rel))
         return MS_ENOMEM;
-    for (size_t i = 0; !no_git_paths && i < ms_walk_git_paths_count; i++) {
-        if (ms_serialization_add_ignore(ser, ms_walk_git_paths[i]))
+    for (size_t i = 0; !no_git_paths && i < msx_walk_git_paths_count; i++) {
+        if (ms_serialization_add_ignore(ser, msx_walk_git_paths[i]))
             return MS_ENOMEM;
     }
     qsort(ser->ignore_paths, ser->n_ignore_paths, sizeof *ser->ignore_paths, cmp_str);
@@ -114,7 +114,7 @@ out:
     free(ders);
     free(der_lens);
     free(sig);
-    ms_buf_free(&pae);
+    msx_buf_free(&pae);
     ms_dsse_envelope_free(env);
     ms_bundle_free(bundle);
     ms_key_free(leaf_key);
@@ -127,9 +127,9 @@ int ms_sign_statement(const uint8_t *payload, size_t len, const ms_key *key,
 {
     ms_buf out = MS_BUF_INIT;
     int rc = sign_statement(payload, len, key, chain, &out, err);
-    if (rc == 0 && ms_buf_export(&out, bundle_json, bundle_len) != 0)
+    if (rc == 0 && msx_buf_export(&out, bundle_json, bundle_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&out);
+    msx_buf_free(&out);
     return rc;
 }
 
@@ -145,10 +145,10 @@ int ms_sign_manifest(const ms_manifest *m, const ms_key *key, const ms_x509_chai
     int rc = statement_build(m, &payload, err);
     if (rc == 0)
         rc = sign_statement(payload.data, payload.len, key, chain, &out, err);
-    if (rc == 0 && ms_buf_export(&out, bundle_json, bundle_len) != 0)
+    if (rc == 0 && msx_buf_export(&out, bundle_json, bundle_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&payload);
-    ms_buf_free(&out);
+    msx_buf_free(&payload);
+    msx_buf_free(&out);
     return rc;
 }
 

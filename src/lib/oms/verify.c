@@ -244,7 +244,7 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
     default:
         rc = ms_error_set(err, MS_EINPUT, "the bundle has no verification material");
     }
-    ms_buf_free(&pae);
+    msx_buf_free(&pae);
     return rc;
 }
 
@@ -296,13 +296,13 @@ static int add_empty_files(ms_manifest_diff *d, const ms_manifest *actual)
             free(*was);
             memmove(was, was + 1, (size_t)(d->missing + d->n_missing - was - 1) * sizeof *was);
             d->n_missing--;
-            if (ms_strlist_add(&d->changed, &d->n_changed, f))
+            if (msx_strlist_add(&d->changed, &d->n_changed, f))
                 return MS_ENOMEM;
             qsort(d->changed, d->n_changed, sizeof *d->changed, cmp_str);
             continue;
         }
-        if (ms_strlist_add(&d->extra, &d->n_extra, f) ||
-            ms_strlist_add(&d->empty_extra, &d->n_empty_extra, f))
+        if (msx_strlist_add(&d->extra, &d->n_extra, f) ||
+            msx_strlist_add(&d->empty_extra, &d->n_empty_extra, f))
             return MS_ENOMEM;
         more_extra = 1;
     }

@@ -69,10 +69,10 @@ ms_chain_link *chain_add_link(chain_ctx *ctx, link_list *list, const char *link,
     ms_chain_link *l = &p[list->n];
     memset(l, 0, sizeof *l);
     va_start(ap, fmt);
-    int rc = ms_buf_vprintf(&reason, fmt, ap);
+    int rc = msx_buf_vprintf(&reason, fmt, ap);
     va_end(ap);
     if (rc || !(l->link = strdup(link)) || (name && !(l->name = strdup(name))) ||
-        !(l->reason = ms_buf_detach(&reason))) {
+        !(l->reason = msx_buf_detach(&reason))) {
         chain_clear_link(l);
         goto nomem;
     }
@@ -80,7 +80,7 @@ ms_chain_link *chain_add_link(chain_ctx *ctx, link_list *list, const char *link,
     list->n++;
     return l;
 nomem:
-    ms_buf_free(&reason);
+    msx_buf_free(&reason);
     ms_error_nomem(ctx->err);
     return NULL;
 }
@@ -88,7 +88,7 @@ nomem:
 void chain_root_text(const uint8_t d[MS_SHA256_SIZE], char out[72])
 {
     memcpy(out, "sha256:", 7);
-    ms_hex_encode(d, MS_SHA256_SIZE, out + 7);
+    msx_hex_encode(d, MS_SHA256_SIZE, out + 7);
 }
 
 /* A lowercase hex string of exactly `n` digits decoded into out (n / 2 bytes). */
@@ -100,7 +100,7 @@ int chain_parse_hex(const char *s, size_t n, uint8_t *out)
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return -1;
-    return ms_hex_decode(s, n, out, n / 2, &got) == 0 && got == n / 2 ? 0 : -1;
+    return msx_hex_decode(s, n, out, n / 2, &got) == 0 && got == n / 2 ? 0 : -1;
 }
 
 int chain_list_has(const ms_policy_strings *s, const char *v)
@@ -127,9 +127,9 @@ const char *chain_dep_label(const ms_provenance_dependency *d, size_t i, char *b
 
 const char *chain_signer_list(const ms_policy_signers *s, ms_buf *b)
 {
-    ms_buf_reset(b);
+    msx_buf_reset(b);
     for (size_t i = 0; i < s->names.n; i++)
-        if (ms_buf_printf(b, "%s%s", i ? ", " : "", s->names.items[i]))
+        if (msx_buf_printf(b, "%s%s", i ? ", " : "", s->names.items[i]))
             return "";
     return b->len ? (const char *)b->data : "";
 }
@@ -201,12 +201,12 @@ static int note_ignored(chain_ctx *ctx, size_t c, const char *field, ms_buf *not
         if (rc == 1)
             other = ctx->policy->keys[k].name;
     }
-    int rc = ms_buf_printf(note, "%sline %zu signed by %s%s%s", note->len ? "; " : "",
-                           ctx->claims->items[c].line_number,
-                           other ? "key \"" : "a key the policy does not name", other ? other : "",
-                           other ? "\", not one of " : "");
+    int rc = msx_buf_printf(note, "%sline %zu signed by %s%s%s", note->len ? "; " : "",
+                            ctx->claims->items[c].line_number,
+                            other ? "key \"" : "a key the policy does not name", other ? other : "",
+                            other ? "\", not one of " : "");
     if (!rc && other)
-        rc = ms_buf_append_str(note, field);
+        rc = msx_buf_append_str(note, field);
     return rc ? ms_error_nomem(ctx->err) : 0;
 }
 
@@ -214,7 +214,7 @@ void chain_trusted_clear(trusted_set *t)
 {
     free(t->claims);
     free(t->signer);
-    ms_buf_free(&t->ignored);
+    msx_buf_free(&t->ignored);
     memset(t, 0, sizeof *t);
 }
 
@@ -253,8 +253,8 @@ int chain_collect(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], const ch
 /* " (ignored: ...)" when claims were ignored, else "". Points into t->ignored or a literal. */
 const char *chain_ignored_suffix(trusted_set *t, ms_buf *tmp)
 {
-    ms_buf_reset(tmp);
-    if (!t->ignored.len || ms_buf_printf(tmp, " (ignored: %s)", (const char *)t->ignored.data))
+    msx_buf_reset(tmp);
+    if (!t->ignored.len || msx_buf_printf(tmp, " (ignored: %s)", (const char *)t->ignored.data))
         return "";
     return (const char *)tmp->data;
 }
@@ -296,7 +296,7 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
     if (!sig_path)
         return ms_error_nomem(ctx->err);
     for (size_t i = 0; i < p->model_signers.names.n; i++)
-        if (ms_buf_printf(&names, "%s%s", i ? ", " : "", p->model_signers.names.items[i])) {
+        if (msx_buf_printf(&names, "%s%s", i ? ", " : "", p->model_signers.names.items[i])) {
             rc = ms_error_nomem(ctx->err);
             goto out;
         }
@@ -308,9 +308,9 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
         goto out;
     }
     /* The default model.sig is inside the model, where a link is not expected. */
-    if ((rc = ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
-                                   ctx->opts->signature_path ? 0 : MS_FILE_NOFOLLOW, &bundle_json,
-                                   &e)) != 0 ||
+    if ((rc = msx_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
+                                    ctx->opts->signature_path ? 0 : MS_FILE_NOFOLLOW, &bundle_json,
+                                    &e)) != 0 ||
         (rc = ms_bundle_parse(bundle_json.data, bundle_json.len, &bundle, &e)) != 0) {
         rc = ms_error_set(ctx->err, rc, "%s: %s", sig_path, e.message);
         goto out;
@@ -376,19 +376,19 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
         for (size_t k = 0; k < 3; k++)
             for (size_t i = 0; i < kinds[k].n; i++)
                 if (named++ < MS_CHAIN_MAX_NAMED_FILES)
-                    brc |= ms_buf_printf(
+                    brc |= msx_buf_printf(
                         &files, "%s%s %s%s", files.len ? ", " : ": ", kinds[k].kind,
                         kinds[k].paths[i],
                         k == 2 && ms_manifest_diff_is_empty_extra(&vr.diff, kinds[k].paths[i])
                             ? " " MS_EMPTY_FILE_NOTE
                             : "");
         if (named > MS_CHAIN_MAX_NAMED_FILES)
-            brc |= ms_buf_append_str(&files, ", ...");
+            brc |= msx_buf_append_str(&files, ", ...");
         rc = !brc && chain_add_link(ctx, links, "model", NULL, 0, "%s%s", e.message,
                                     files.len ? (const char *)files.data : "")
                  ? 0
                  : ms_error_nomem(ctx->err);
-        ms_buf_free(&files);
+        msx_buf_free(&files);
         goto out;
     }
     chain_root_text(vr.statement->subject_digest, root);
@@ -401,8 +401,8 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
 out:
     ms_verify_result_clear(&vr);
     ms_bundle_free(bundle);
-    ms_buf_free(&bundle_json);
-    ms_buf_free(&names);
+    msx_buf_free(&bundle_json);
+    msx_buf_free(&names);
     free(sig_path);
     return rc;
 }

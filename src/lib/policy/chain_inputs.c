@@ -36,7 +36,7 @@ static void on_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
     diff_names *d = ctx;
     if (d->named++ >= MS_CHAIN_MAX_NAMED_FILES)
         return;
-    if (ms_buf_printf(&d->text, "%s%s %s", d->text.len ? ", " : "", kinds[kind], path))
+    if (msx_buf_printf(&d->text, "%s%s %s", d->text.len ? ", " : "", kinds[kind], path))
         d->nomem = 1;
 }
 
@@ -96,23 +96,23 @@ static int check_data(chain_ctx *ctx, const ms_policy_dataset_data *d,
         goto nomem;
     *files = binding.failed ? 0 : vr.files;
     if (rc == MS_EVERIFY && !binding.failed) {
-        rc = ms_buf_printf(why, "%s: %llu changed, %llu missing, %llu extra: %s%s", d->path,
-                           (unsigned long long)vr.changed, (unsigned long long)vr.missing,
-                           (unsigned long long)vr.extra, (const char *)names.text.data,
-                           names.named > MS_CHAIN_MAX_NAMED_FILES ? ", ..." : "")
+        rc = msx_buf_printf(why, "%s: %llu changed, %llu missing, %llu extra: %s%s", d->path,
+                            (unsigned long long)vr.changed, (unsigned long long)vr.missing,
+                            (unsigned long long)vr.extra, (const char *)names.text.data,
+                            names.named > MS_CHAIN_MAX_NAMED_FILES ? ", ..." : "")
                  ? MS_ENOMEM
                  : MS_EVERIFY;
         goto out;
     }
     if (rc) {
-        rc = ms_buf_printf(why, "%s", e.message) ? MS_ENOMEM : MS_EVERIFY;
+        rc = msx_buf_printf(why, "%s", e.message) ? MS_ENOMEM : MS_EVERIFY;
         goto out;
     }
     goto out;
 nomem:
     rc = MS_ENOMEM;
 out:
-    ms_buf_free(&names.text);
+    msx_buf_free(&names.text);
     return rc == MS_ENOMEM ? ms_error_nomem(ctx->err) : rc;
 }
 
@@ -203,9 +203,9 @@ out:
         rc = MS_ENOMEM;
     ms_dataset_info_clear(&info);
     chain_trusted_clear(&t);
-    ms_buf_free(&why);
-    ms_buf_free(&tmp);
-    ms_buf_free(&names);
+    msx_buf_free(&why);
+    msx_buf_free(&tmp);
+    msx_buf_free(&names);
     return rc;
 }
 
@@ -282,17 +282,17 @@ static int check_repository(chain_ctx *ctx, const char *repo_path, const char *h
     if (git_libgit2_init() < 0)
         return ms_error_set(ctx->err, MS_EENV, "cannot initialise libgit2: %s", git_message());
     if (git_repository_open_ext(&repo, repo_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-        if (ms_buf_printf(why, "%s: cannot open the git repository: %s", repo_path, git_message()))
+        if (msx_buf_printf(why, "%s: cannot open the git repository: %s", repo_path, git_message()))
             rc = MS_ENOMEM;
         goto out;
     }
     if (git_oid_fromstr(&oid, hex) < 0 || git_commit_lookup(&commit, repo, &oid) < 0) {
-        if (ms_buf_printf(why, "commit %s is not in %s", hex, repo_path))
+        if (msx_buf_printf(why, "commit %s is not in %s", hex, repo_path))
             rc = MS_ENOMEM;
         goto out;
     }
     if (git_reference_iterator_new(&it, repo) < 0) {
-        if (ms_buf_printf(why, "%s: cannot list references: %s", repo_path, git_message()))
+        if (msx_buf_printf(why, "%s: cannot list references: %s", repo_path, git_message()))
             rc = MS_ENOMEM;
         goto out;
     }
@@ -319,9 +319,9 @@ static int check_repository(chain_ctx *ctx, const char *repo_path, const char *h
     }
     if (*via)
         rc = 0;
-    else if (ms_buf_printf(why,
-                           "commit %s is not reachable from a ref matching policy.code.refs in %s",
-                           hex, repo_path))
+    else if (msx_buf_printf(why,
+                            "commit %s is not reachable from a ref matching policy.code.refs in %s",
+                            hex, repo_path))
         rc = MS_ENOMEM;
 out:
     git_reference_iterator_free(it);
@@ -430,7 +430,7 @@ int chain_link_code(chain_ctx *ctx, const ms_provenance *pv, int state, link_lis
 out:
     if (!rc && !l)
         rc = MS_ENOMEM;
-    ms_buf_free(&why);
+    msx_buf_free(&why);
     free(base);
     free(via);
     return rc;

@@ -32,23 +32,23 @@
 static int check_allow_lists(const ms_policy *p, const ms_provenance *pv, ms_buf *why)
 {
     if (!chain_list_has(&p->builder_ids, pv->builder_id))
-        return ms_buf_printf(why, "builder id \"%s\" is not in policy.provenance.builder_ids",
-                             pv->builder_id)
+        return msx_buf_printf(why, "builder id \"%s\" is not in policy.provenance.builder_ids",
+                              pv->builder_id)
                    ? MS_ENOMEM
                    : MS_EVERIFY;
     if (p->has_build_types && !chain_list_has(&p->build_types, pv->build_type))
-        return ms_buf_printf(why, "build type \"%s\" is not in policy.provenance.build_types",
-                             pv->build_type)
+        return msx_buf_printf(why, "build type \"%s\" is not in policy.provenance.build_types",
+                              pv->build_type)
                    ? MS_ENOMEM
                    : MS_EVERIFY;
     if (p->has_allowed_parameters) {
         const char *k;
         for (size_t i = 0; (k = ms_provenance_parameter_key(pv, i)) != NULL; i++)
             if (!chain_list_has(&p->allowed_parameters, k))
-                return ms_buf_printf(why,
-                                     "parameter \"%s\" is not in "
-                                     "policy.provenance.allowed_parameters",
-                                     k)
+                return msx_buf_printf(why,
+                                      "parameter \"%s\" is not in "
+                                      "policy.provenance.allowed_parameters",
+                                      k)
                            ? MS_ENOMEM
                            : MS_EVERIFY;
     }
@@ -96,21 +96,21 @@ static int read_provenances(chain_ctx *ctx, const trusted_set *t, int allow, ms_
         if (rc == MS_ENOMEM)
             goto nomem;
         if (rc) {
-            rc = ms_buf_printf(why, "line %zu: %s", c->line_number, e.message) ? MS_ENOMEM
-                                                                               : MS_EVERIFY;
+            rc = msx_buf_printf(why, "line %zu: %s", c->line_number, e.message) ? MS_ENOMEM
+                                                                                : MS_EVERIFY;
             goto out;
         }
         ms_buf detail = MS_BUF_INIT;
         rc = allow ? check_allow_lists(ctx->policy, pv, &detail) : 0;
         if (rc == MS_EVERIFY &&
-            ms_buf_printf(why, "line %zu: %s", c->line_number, (const char *)detail.data))
+            msx_buf_printf(why, "line %zu: %s", c->line_number, (const char *)detail.data))
             rc = MS_ENOMEM;
-        ms_buf_free(&detail);
+        msx_buf_free(&detail);
         if (!rc && first && !provenances_agree(first, pv))
-            rc = ms_buf_printf(why,
-                               "lines %zu and %zu: two trusted provenances for this digest "
-                               "disagree",
-                               ctx->claims->items[t->claims[0]].line_number, c->line_number)
+            rc = msx_buf_printf(why,
+                                "lines %zu and %zu: two trusted provenances for this digest "
+                                "disagree",
+                                ctx->claims->items[t->claims[0]].line_number, c->line_number)
                      ? MS_ENOMEM
                      : MS_EVERIFY;
         if (!first)
@@ -189,9 +189,9 @@ out:
     if (!rc && !l)
         rc = MS_ENOMEM;
     chain_trusted_clear(&t);
-    ms_buf_free(&why);
-    ms_buf_free(&tmp);
-    ms_buf_free(&names);
+    msx_buf_free(&why);
+    msx_buf_free(&tmp);
+    msx_buf_free(&names);
     return rc;
 }
 
@@ -268,8 +268,8 @@ static int base_nested(chain_ctx *ctx, const uint8_t digest[MS_SHA256_SIZE], uns
 out:
     ms_provenance_free(pv);
     chain_trusted_clear(&t);
-    ms_buf_free(&why);
-    ms_buf_free(&tmp);
+    msx_buf_free(&why);
+    msx_buf_free(&tmp);
     return rc;
 }
 
@@ -358,8 +358,8 @@ out:
         chain_clear_link(&nested.items[i]);
     free(nested.items);
     chain_trusted_clear(&t);
-    ms_buf_free(&tmp);
-    ms_buf_free(&names);
+    msx_buf_free(&tmp);
+    msx_buf_free(&names);
     return rc;
 }
 

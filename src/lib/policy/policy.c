@@ -233,11 +233,11 @@ static int get_path(parser *ps, const cJSON *obj, const char *parent, const char
         return 0;
     }
     ms_buf b = MS_BUF_INIT;
-    rc = ms_buf_printf(&b, "%s/%s", ps->base_dir, raw);
+    rc = msx_buf_printf(&b, "%s/%s", ps->base_dir, raw);
     free(raw);
     if (rc)
         return ms_error_nomem(ps->err);
-    *out = ms_buf_detach(&b);
+    *out = msx_buf_detach(&b);
     return *out ? 0 : ms_error_nomem(ps->err);
 }
 
@@ -322,22 +322,22 @@ static int parse_key(parser *ps, ms_policy *p, const cJSON *item, const char *pa
         ms_buf full = MS_BUF_INIT;
         path_printf(elem, sizeof elem, "%s[%zu]", sub, i);
         if (files.items[i][0] == '/' || !ps->base_dir)
-            rc = ms_buf_append_str(&full, files.items[i]);
+            rc = msx_buf_append_str(&full, files.items[i]);
         else
-            rc = ms_buf_printf(&full, "%s/%s", ps->base_dir, files.items[i]);
+            rc = msx_buf_printf(&full, "%s/%s", ps->base_dir, files.items[i]);
         if (rc) {
-            ms_buf_free(&full);
+            msx_buf_free(&full);
             rc = ms_error_nomem(ps->err);
             goto out;
         }
         ms_error cerr;
         rc = ms_x509_chain_append_file(k->roots, (const char *)full.data, &cerr);
         if (rc == 0 && !k->path) {
-            k->path = ms_buf_detach(&full);
+            k->path = msx_buf_detach(&full);
             if (!k->path)
                 rc = ms_error_nomem(ps->err);
         }
-        ms_buf_free(&full);
+        msx_buf_free(&full);
         if (rc) {
             if (rc != MS_ENOMEM)
                 rc = fail(ps, elem, "%s", cerr.message);
@@ -588,7 +588,7 @@ int ms_policy_parse(const uint8_t *text, size_t len, const char *what, const cha
     cJSON *root = NULL;
     ms_policy *p = NULL;
     *out = NULL;
-    int rc = ms_json_parse(text, len, MS_POLICY_MAX_SIZE, ps.what, &root, err);
+    int rc = msx_json_parse(text, len, MS_POLICY_MAX_SIZE, ps.what, &root, err);
     if (rc)
         return rc;
     if (!(p = calloc(1, sizeof *p)) || !(p->file = strdup(ps.what))) {
@@ -613,7 +613,7 @@ int ms_policy_load(const char *path, ms_policy **out, ms_error *err)
     ms_buf text = MS_BUF_INIT;
     char *dir = NULL;
     *out = NULL;
-    int rc = ms_file_read(path, MS_POLICY_MAX_SIZE, &text, err);
+    int rc = msx_file_read(path, MS_POLICY_MAX_SIZE, &text, err);
     if (rc)
         goto out;
     const char *slash = strrchr(path, '/');
@@ -624,6 +624,6 @@ int ms_policy_load(const char *path, ms_policy **out, ms_error *err)
     rc = ms_policy_parse(text.data, text.len, path, dir, out, err);
 out:
     free(dir);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }

@@ -48,7 +48,7 @@ static int check_text(const char *what, const char *s, ms_error *err)
         return ms_error_set(err, MS_EINPUT, "%s: empty", what);
     if (len > 4096)
         return ms_error_set(err, MS_EINPUT, "%s: longer than 4096 bytes", what);
-    if (!ms_utf8_valid(s, len))
+    if (!msx_utf8_valid(s, len))
         return ms_error_set(err, MS_EINPUT, "%s: not valid UTF-8", what);
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -168,7 +168,7 @@ int ms_sbom_uuid_v5(const uint8_t ns[16], const void *name, size_t len, char out
     md[6] = (uint8_t)((md[6] & 0x0f) | 0x50); /* version 5 */
     md[8] = (uint8_t)((md[8] & 0x3f) | 0x80); /* RFC 4122 variant */
     char hex[33];
-    ms_hex_encode(md, 16, hex);
+    msx_hex_encode(md, 16, hex);
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
     return 0;
 }
@@ -189,9 +189,9 @@ int ms_sbom_render(ms_sbom_format format, const ms_sbom_evidence *ev, const ms_s
         rc = ms_error_set(err, MS_EINPUT, "unknown SBOM format %d", (int)format);
         break;
     }
-    if (rc == 0 && ms_buf_export(&buf, out, out_len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, out, out_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 

@@ -99,7 +99,7 @@ static int left_out_add(collect_ctx *ctx, ms_buf *line)
     if (!p)
         return ms_error_nomem(ctx->err);
     ctx->ev->left_out = p;
-    if (!(p[ctx->ev->n_left_out] = ms_buf_detach(line)))
+    if (!(p[ctx->ev->n_left_out] = msx_buf_detach(line)))
         return ms_error_nomem(ctx->err);
     ctx->ev->n_left_out++;
     return 0;
@@ -133,17 +133,18 @@ static int not_trusted(collect_ctx *ctx, size_t c, const ms_sbom_signers *s, con
     ms_buf line = MS_BUF_INIT;
     int rc;
     if (hint)
-        rc = ms_buf_printf(&line, "%s: line %zu: %s for %s: signed by key %.16s, not a trusted key",
+        rc =
+            msx_buf_printf(&line, "%s: line %zu: %s for %s: signed by key %.16s, not a trusted key",
                            ctx->claims_path, cl->line_number, what, root, hint);
     else
-        rc = ms_buf_printf(&line, "%s: line %zu: %s for %s: not signed by a trusted key",
-                           ctx->claims_path, cl->line_number, what, root);
+        rc = msx_buf_printf(&line, "%s: line %zu: %s for %s: not signed by a trusted key",
+                            ctx->claims_path, cl->line_number, what, root);
     if (rc) {
-        ms_buf_free(&line);
+        msx_buf_free(&line);
         return ms_error_nomem(ctx->err);
     }
     rc = left_out_add(ctx, &line);
-    ms_buf_free(&line);
+    msx_buf_free(&line);
     return rc;
 }
 
@@ -190,7 +191,7 @@ static int hex_field(const char *s, size_t n, uint8_t *out)
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return -1;
-    return out ? (ms_hex_decode(s, n, out, n / 2, &got) == 0 && got == n / 2 ? 0 : -1) : 0;
+    return out ? (msx_hex_decode(s, n, out, n / 2, &got) == 0 && got == n / 2 ? 0 : -1) : 0;
 }
 
 static int code_from(collect_ctx *ctx, const ms_claim *cl, const ms_provenance_dependency *d,
@@ -527,8 +528,8 @@ static int model_signature(collect_ctx *ctx, const char *model, ms_sbom_model *m
         goto out;
     }
     /* The default model.sig is inside the model, where a link is not expected. */
-    if ((rc = ms_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
-                                   o->signature_path ? 0 : MS_FILE_NOFOLLOW, &json, &e)) != 0 ||
+    if ((rc = msx_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE,
+                                    o->signature_path ? 0 : MS_FILE_NOFOLLOW, &json, &e)) != 0 ||
         (rc = ms_bundle_parse(json.data, json.len, &bundle, &e)) != 0) {
         rc = ms_error_set(ctx->err, rc, "%s: %s", sig_path, e.message);
         goto out;
@@ -575,7 +576,7 @@ out:
     ms_statement_free(st);
     ms_verify_result_clear(&vr);
     ms_bundle_free(bundle);
-    ms_buf_free(&json);
+    msx_buf_free(&json);
     free(sig_path);
     return rc;
 }

@@ -303,12 +303,12 @@ int sbom_cyclonedx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf 
         return rc;
     sbom_digest_text(m->digest, root);
     /* The serial number names this model at this time. */
-    if (ms_buf_printf(&name, "modelseal:cyclonedx:%s:%s", root, when) ||
+    if (msx_buf_printf(&name, "modelseal:cyclonedx:%s:%s", root, when) ||
         ms_sbom_uuid_v5(uuid_ns_url, name.data, name.len, uuid) != 0) {
-        ms_buf_free(&name);
+        msx_buf_free(&name);
         return ms_error_nomem(err);
     }
-    ms_buf_free(&name);
+    msx_buf_free(&name);
     snprintf(serial, sizeof serial, "urn:uuid:%s", uuid);
     if (!(bom = cJSON_CreateObject()))
         return ms_error_nomem(err);

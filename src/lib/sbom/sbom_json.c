@@ -77,31 +77,31 @@ cJSON *sbom_copy(sbom_tree *t, cJSON *parent, const char *key, const cJSON *item
 
 static int write_string(ms_buf *out, const char *s)
 {
-    int rc = ms_buf_append(out, "\"", 1);
+    int rc = msx_buf_append(out, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
         if (*p == '"')
-            rc = ms_buf_append(out, "\\\"", 2);
+            rc = msx_buf_append(out, "\\\"", 2);
         else if (*p == '\\')
-            rc = ms_buf_append(out, "\\\\", 2);
+            rc = msx_buf_append(out, "\\\\", 2);
         else if (*p == '\n')
-            rc = ms_buf_append(out, "\\n", 2);
+            rc = msx_buf_append(out, "\\n", 2);
         else if (*p == '\t')
-            rc = ms_buf_append(out, "\\t", 2);
+            rc = msx_buf_append(out, "\\t", 2);
         else if (*p == '\r')
-            rc = ms_buf_append(out, "\\r", 2);
+            rc = msx_buf_append(out, "\\r", 2);
         else if (*p < 0x20 || *p == 0x7f)
-            rc = ms_buf_printf(out, "\\u%04x", *p);
+            rc = msx_buf_printf(out, "\\u%04x", *p);
         else
-            rc = ms_buf_append(out, p, 1);
+            rc = msx_buf_append(out, p, 1);
     }
-    return rc ? rc : ms_buf_append(out, "\"", 1);
+    return rc ? rc : msx_buf_append(out, "\"", 1);
 }
 
 static int write_indent(ms_buf *out, unsigned depth)
 {
-    int rc = ms_buf_append(out, "\n", 1);
+    int rc = msx_buf_append(out, "\n", 1);
     for (unsigned i = 0; !rc && i < depth; i++)
-        rc = ms_buf_append(out, "  ", 2);
+        rc = msx_buf_append(out, "  ", 2);
     return rc;
 }
 
@@ -112,48 +112,48 @@ static int write_value(ms_buf *out, const cJSON *v, unsigned depth)
         int obj = cJSON_IsObject(v);
         const cJSON *c = v->child;
         if (!c)
-            return ms_buf_append_str(out, obj ? "{}" : "[]");
-        rc = ms_buf_append(out, obj ? "{" : "[", 1);
+            return msx_buf_append_str(out, obj ? "{}" : "[]");
+        rc = msx_buf_append(out, obj ? "{" : "[", 1);
         for (; !rc && c; c = c->next) {
             rc = write_indent(out, depth + 1);
             if (!rc && obj) {
                 rc = write_string(out, c->string);
                 if (!rc)
-                    rc = ms_buf_append(out, ": ", 2);
+                    rc = msx_buf_append(out, ": ", 2);
             }
             if (!rc)
                 rc = write_value(out, c, depth + 1);
             if (!rc && c->next)
-                rc = ms_buf_append(out, ",", 1);
+                rc = msx_buf_append(out, ",", 1);
         }
         if (!rc)
             rc = write_indent(out, depth);
-        return rc ? rc : ms_buf_append(out, obj ? "}" : "]", 1);
+        return rc ? rc : msx_buf_append(out, obj ? "}" : "]", 1);
     }
     if (cJSON_IsString(v))
         return write_string(out, v->valuestring);
     if (cJSON_IsRaw(v))
-        return ms_buf_append_str(out, v->valuestring);
+        return msx_buf_append_str(out, v->valuestring);
     if (cJSON_IsTrue(v))
-        return ms_buf_append_str(out, "true");
+        return msx_buf_append_str(out, "true");
     if (cJSON_IsFalse(v))
-        return ms_buf_append_str(out, "false");
+        return msx_buf_append_str(out, "false");
     if (cJSON_IsNumber(v)) {
         /* Copied values (externalParameters): integers exactly, others with round-trip digits. */
         double d = v->valuedouble;
         if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(int64_t)d)
-            return ms_buf_printf(out, "%" PRId64, (int64_t)d);
-        return ms_buf_printf(out, "%.17g", d);
+            return msx_buf_printf(out, "%" PRId64, (int64_t)d);
+        return msx_buf_printf(out, "%.17g", d);
     }
-    return ms_buf_append_str(out, "null");
+    return msx_buf_append_str(out, "null");
 }
 
 int sbom_json_write(const cJSON *root, ms_buf *out)
 {
-    ms_buf_reset(out);
+    msx_buf_reset(out);
     int rc = write_value(out, root, 0);
     if (!rc)
-        rc = ms_buf_append(out, "\n", 1);
+        rc = msx_buf_append(out, "\n", 1);
     return rc ? MS_ENOMEM : 0;
 }
 
@@ -177,13 +177,13 @@ char *sbom_value_text(const cJSON *v)
 
 void sbom_hex(const uint8_t d[MS_SHA256_SIZE], char out[65])
 {
-    ms_hex_encode(d, MS_SHA256_SIZE, out);
+    msx_hex_encode(d, MS_SHA256_SIZE, out);
 }
 
 void sbom_digest_text(const uint8_t d[MS_SHA256_SIZE], char out[72])
 {
     memcpy(out, "sha256:", 7);
-    ms_hex_encode(d, MS_SHA256_SIZE, out + 7);
+    msx_hex_encode(d, MS_SHA256_SIZE, out + 7);
 }
 
 int sbom_is_purl(const char *uri)

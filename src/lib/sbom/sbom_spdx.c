@@ -153,7 +153,7 @@ static void declared_license(spdx_ctx *c, const char *from, const char *expressi
 static void vcs_ref(spdx_ctx *c, cJSON *e, const ms_sbom_code *code)
 {
     ms_buf locator = MS_BUF_INIT;
-    if (ms_buf_printf(&locator, "git+%s@%s", code->url, code->commit)) {
+    if (msx_buf_printf(&locator, "git+%s@%s", code->url, code->commit)) {
         c->oom = 1;
         return;
     }
@@ -163,33 +163,33 @@ static void vcs_ref(spdx_ctx *c, cJSON *e, const ms_sbom_code *code)
     sbom_string(&c->t, sbom_array(&c->t, x, "locator"), NULL, (const char *)locator.data);
     if (code->ref)
         sbom_string(&c->t, x, "comment", code->ref);
-    ms_buf_free(&locator);
+    msx_buf_free(&locator);
 }
 
 /* The training facts in words (builder, build type, times, commit). */
 static void training_info(spdx_ctx *c, cJSON *e, const ms_sbom_model *m)
 {
     ms_buf b = MS_BUF_INIT;
-    int rc = ms_buf_printf(&b, "SLSA provenance: builder %s, build type %s",
-                           m->builder_id ? m->builder_id : "(none)",
-                           m->build_type ? m->build_type : "(none)");
+    int rc = msx_buf_printf(&b, "SLSA provenance: builder %s, build type %s",
+                            m->builder_id ? m->builder_id : "(none)",
+                            m->build_type ? m->build_type : "(none)");
     if (!rc && m->invocation_id)
-        rc = ms_buf_printf(&b, ", invocation %s", m->invocation_id);
+        rc = msx_buf_printf(&b, ", invocation %s", m->invocation_id);
     if (!rc && m->started_on)
-        rc = ms_buf_printf(&b, ", started %s", m->started_on);
+        rc = msx_buf_printf(&b, ", started %s", m->started_on);
     if (!rc && m->finished_on)
-        rc = ms_buf_printf(&b, ", finished %s", m->finished_on);
+        rc = msx_buf_printf(&b, ", finished %s", m->finished_on);
     if (!rc && m->has_code)
-        rc = ms_buf_printf(&b, "; code git+%s@%s%s%s%s", m->code.url, m->code.commit,
-                           m->code.ref ? " (" : "", m->code.ref ? m->code.ref : "",
-                           m->code.ref ? ")" : "");
+        rc = msx_buf_printf(&b, "; code git+%s@%s%s%s%s", m->code.url, m->code.commit,
+                            m->code.ref ? " (" : "", m->code.ref ? m->code.ref : "",
+                            m->code.ref ? ")" : "");
     if (!rc && m->has_code && m->code.dirty)
-        rc = ms_buf_append_str(&b, ", built from a dirty working tree");
+        rc = msx_buf_append_str(&b, ", built from a dirty working tree");
     if (rc)
         c->oom = 1;
     else
         sbom_string(&c->t, e, "ai_informationAboutTraining", (const char *)b.data);
-    ms_buf_free(&b);
+    msx_buf_free(&b);
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -358,14 +358,14 @@ static int make_namespace(spdx_ctx *c)
     if (c->o->namespace_iri) {
         const char *ns = c->o->namespace_iri;
         char last = ns[strlen(ns) - 1];
-        rc = ms_buf_printf(&b, "%s%s", ns, last == '/' || last == '#' || last == ':' ? "" : "#");
+        rc = msx_buf_printf(&b, "%s%s", ns, last == '/' || last == '#' || last == ':' ? "" : "#");
     } else {
         char hex[65];
         sbom_hex(c->ev->model.digest, hex);
-        rc = ms_buf_printf(&b, "urn:modelseal:sbom:sha256:%s#", hex);
+        rc = msx_buf_printf(&b, "urn:modelseal:sbom:sha256:%s#", hex);
     }
-    if (rc || !(c->ns = ms_buf_detach(&b))) {
-        ms_buf_free(&b);
+    if (rc || !(c->ns = msx_buf_detach(&b))) {
+        msx_buf_free(&b);
         return MS_ENOMEM;
     }
     return 0;
@@ -411,22 +411,22 @@ int sbom_spdx(const ms_sbom_evidence *ev, const ms_sbom_options *o, ms_buf *out,
     sbom_string(&c.t, element(&c, "SoftwareAgent", "agent-modelseal"), "name", "modelseal");
     cJSON *t = element(&c, "Tool", "tool-modelseal");
     ms_buf tool_name = MS_BUF_INIT;
-    if (ms_buf_printf(&tool_name, "modelseal %s", ms_version()))
+    if (msx_buf_printf(&tool_name, "modelseal %s", ms_version()))
         c.oom = 1;
     else
         sbom_string(&c.t, t, "name", (const char *)tool_name.data);
-    ms_buf_free(&tool_name);
+    msx_buf_free(&tool_name);
 
     /* The document. Its element list is filled as the graph grows and attached at the end. */
     model_local(m->digest, model_id_local);
     const char *model_name = sbom_model_name(ev, o);
     cJSON *sd = element(&c, "SpdxDocument", "document");
     ms_buf doc_name = MS_BUF_INIT;
-    if (ms_buf_printf(&doc_name, "AI bill of materials: %s", model_name))
+    if (msx_buf_printf(&doc_name, "AI bill of materials: %s", model_name))
         c.oom = 1;
     else
         sbom_string(&c.t, sd, "name", (const char *)doc_name.data);
-    ms_buf_free(&doc_name);
+    msx_buf_free(&doc_name);
     cJSON *profiles = sbom_array(&c.t, sd, "profileConformance");
     static const char *const profile_names[] = {"ai", "core", "dataset", "simpleLicensing",
                                                 "software"};

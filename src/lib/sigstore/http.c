@@ -34,7 +34,7 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
         s->too_big = 1;
         return 0;
     }
-    if (ms_buf_append(s->buf, data, len) != 0) {
+    if (msx_buf_append(s->buf, data, len) != 0) {
         s->nomem = 1;
         return 0;
     }
@@ -113,10 +113,10 @@ int http_append_escaped(ms_buf *out, const char *s)
         unsigned char c = (unsigned char)*s;
         int rc;
         if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-            rc = ms_buf_append(out, s, 1);
+            rc = msx_buf_append(out, s, 1);
         } else {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            rc = ms_buf_append(out, e, 3);
+            rc = msx_buf_append(out, e, 3);
         }
         if (rc != 0)
             return MS_ENOMEM;
@@ -129,10 +129,10 @@ int http_append_escaped(ms_buf *out, const char *s)
 static int add_header(struct curl_slist **list, ms_buf *scratch, const char *name,
                       const char *value)
 {
-    ms_buf_reset(scratch);
-    int rc = value ? ms_buf_printf(scratch, "%s: %s%s", name,
-                                   strcmp(name, "Authorization") == 0 ? "Bearer " : "", value)
-                   : ms_buf_printf(scratch, "%s:", name);
+    msx_buf_reset(scratch);
+    int rc = value ? msx_buf_printf(scratch, "%s: %s%s", name,
+                                    strcmp(name, "Authorization") == 0 ? "Bearer " : "", value)
+                   : msx_buf_printf(scratch, "%s:", name);
     struct curl_slist *grown =
         rc == 0 ? curl_slist_append(*list, (const char *)scratch->data) : NULL;
     if (scratch->data)
@@ -215,7 +215,7 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
         sink s = {response, o.max_response, 0, 0};
         long code = 0;
         int last = attempt >= o.retries;
-        ms_buf_reset(response);
+        msx_buf_reset(response);
         errbuf[0] = '\0';
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
         CURLcode cc = curl_easy_perform(curl);
@@ -265,10 +265,10 @@ nomem:
     rc = ms_error_nomem(err);
 out:
     if (rc != 0)
-        ms_buf_reset(response);
+        msx_buf_reset(response);
     if (hdr.data)
         OPENSSL_cleanse(hdr.data, hdr.cap);
-    ms_buf_free(&hdr);
+    msx_buf_free(&hdr);
     /* The Authorization header holds a token: wipe libcurl's copies before freeing them. */
     for (struct curl_slist *h = headers; h; h = h->next)
         OPENSSL_cleanse(h->data, strlen(h->data));

@@ -71,7 +71,7 @@ int ms_merkle_verify_inclusion(uint64_t index, uint64_t tree_size, const uint8_t
         return ms_error_set(err, MS_EVERIFY,
                             "the audit path has %zu hashes, fewer than the tree needs", n_proof);
     if (sodium_memcmp(r, root, 32) != 0) {
-        ms_hex_encode(r, 32, hex);
+        msx_hex_encode(r, 32, hex);
         return ms_error_set(err, MS_EVERIFY,
                             "the audit path leads to root %s, not the expected one", hex);
     }
@@ -144,7 +144,7 @@ static int parse_signature_line(const char *line, size_t len, ms_checkpoint_sign
     }
     uint8_t *raw = NULL;
     size_t raw_len = 0;
-    int rc = ms_base64_decode(b64, b64_len, &raw, &raw_len);
+    int rc = msx_base64_decode(b64, b64_len, &raw, &raw_len);
     if (rc == MS_ENOMEM)
         return ms_error_nomem(err);
     if (rc != 0 || raw_len < 5) {
@@ -208,7 +208,7 @@ int ms_checkpoint_parse(const char *text, size_t len, ms_checkpoint *cp, ms_erro
     }
     lineno = 3;
     if (next_line(text, text_end, &pos, &line, &line_len) != 0 ||
-        ms_base64_decode(line, line_len, &root, &root_len) != 0 || root_len != 32) {
+        msx_base64_decode(line, line_len, &root, &root_len) != 0 || root_len != 32) {
         rc = ms_error_set(err, MS_EINPUT, "checkpoint line 3: not a base64 SHA-256 root hash");
         goto out;
     }

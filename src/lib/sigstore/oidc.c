@@ -123,7 +123,7 @@ static int payload_json(const char *token, cJSON **out, ms_error *err)
         rc = ms_error_set(err, MS_EINPUT, "identity token: the payload is not base64url");
         goto out;
     }
-    if (ms_buf_append(&b64, p, n) != 0 || ms_buf_append(&b64, "==", (4 - n % 4) % 4) != 0) {
+    if (msx_buf_append(&b64, p, n) != 0 || msx_buf_append(&b64, "==", (4 - n % 4) % 4) != 0) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -133,18 +133,18 @@ static int payload_json(const char *token, cJSON **out, ms_error *err)
         else if (b64.data[i] == '_')
             b64.data[i] = '/';
     }
-    if (ms_base64_decode((const char *)b64.data, b64.len, &raw, &raw_len) != 0) {
+    if (msx_base64_decode((const char *)b64.data, b64.len, &raw, &raw_len) != 0) {
         rc = ms_error_set(err, MS_EINPUT, "identity token: the payload is not base64url");
         goto out;
     }
-    rc = ms_json_parse(raw, raw_len, MS_OIDC_TOKEN_MAX, "identity token payload", out, err);
+    rc = msx_json_parse(raw, raw_len, MS_OIDC_TOKEN_MAX, "identity token payload", out, err);
     if (rc == 0 && !cJSON_IsObject(*out)) {
         cJSON_Delete(*out);
         *out = NULL;
         rc = ms_error_set(err, MS_EINPUT, "identity token: the payload is not a JSON object");
     }
 out:
-    ms_buf_free(&b64);
+    msx_buf_free(&b64);
     if (raw)
         OPENSSL_cleanse(raw, raw_len);
     free(raw);
@@ -228,8 +228,8 @@ static int github_token(const char *url, const char *bearer, const ms_http_optio
     ms_buf full = MS_BUF_INIT, body = MS_BUF_INIT;
     cJSON *json = NULL;
     int rc;
-    if (ms_buf_append_str(&full, url) != 0 ||
-        ms_buf_append_str(&full, strchr(url, '?') ? "&audience=sigstore" : "?audience=sigstore")) {
+    if (msx_buf_append_str(&full, url) != 0 ||
+        msx_buf_append_str(&full, strchr(url, '?') ? "&audience=sigstore" : "?audience=sigstore")) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -239,8 +239,8 @@ static int github_token(const char *url, const char *bearer, const ms_http_optio
                            .bearer = bearer};
     if ((rc = http_perform(http, &req, &body, err)) != 0)
         goto out;
-    if ((rc = ms_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 2,
-                            "GitHub Actions OIDC answer", &json, err)) != 0)
+    if ((rc = msx_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 2,
+                             "GitHub Actions OIDC answer", &json, err)) != 0)
         goto out;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, "value");
     if (!cJSON_IsString(v)) {
@@ -251,8 +251,8 @@ static int github_token(const char *url, const char *bearer, const ms_http_optio
 out:
     if (body.data)
         OPENSSL_cleanse(body.data, body.len);
-    ms_buf_free(&body);
-    ms_buf_free(&full);
+    msx_buf_free(&body);
+    msx_buf_free(&full);
     cJSON_Delete(json);
     return rc;
 }
@@ -277,8 +277,8 @@ static char *query_value(const char *query, const char *name, int *bad)
             }
             for (size_t i = nlen + 1; i < len; i++) {
                 if (p[i] == '%') {
-                    int h = i + 2 < len ? ms_hex_digit((unsigned char)p[i + 1]) : -1;
-                    int l = i + 2 < len ? ms_hex_digit((unsigned char)p[i + 2]) : -1;
+                    int h = i + 2 < len ? msx_hex_digit((unsigned char)p[i + 1]) : -1;
+                    int l = i + 2 < len ? msx_hex_digit((unsigned char)p[i + 2]) : -1;
                     if (h < 0 || l < 0 || (h == 0 && l == 0)) {
                         free(v);
                         *bad = 1;
@@ -443,16 +443,16 @@ static int discover(const char *issuer, const ms_http_options *http, char **auth
     int rc;
     while (n > 0 && issuer[n - 1] == '/')
         n--;
-    if (ms_buf_append(&url, issuer, n) != 0 ||
-        ms_buf_append_str(&url, "/.well-known/openid-configuration") != 0) {
+    if (msx_buf_append(&url, issuer, n) != 0 ||
+        msx_buf_append_str(&url, "/.well-known/openid-configuration") != 0) {
         rc = ms_error_nomem(err);
         goto out;
     }
     ms_http_request req = {
         .service = "OIDC discovery", .url = (const char *)url.data, .accept = "application/json"};
     if ((rc = http_perform(http, &req, &body, err)) != 0 ||
-        (rc = ms_json_parse(body.data, body.len, DISCOVERY_MAX, "OIDC discovery document", &json,
-                            err)) != 0)
+        (rc = msx_json_parse(body.data, body.len, DISCOVERY_MAX, "OIDC discovery document", &json,
+                             err)) != 0)
         goto out;
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(json, "authorization_endpoint");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "token_endpoint");
@@ -469,8 +469,8 @@ static int discover(const char *issuer, const ms_http_options *http, char **auth
     if (!*auth_ep || !*token_ep)
         rc = ms_error_nomem(err);
 out:
-    ms_buf_free(&url);
-    ms_buf_free(&body);
+    msx_buf_free(&url);
+    msx_buf_free(&body);
     cJSON_Delete(json);
     return rc;
 }
@@ -483,10 +483,10 @@ static int exchange_code(const char *token_ep, const char *client_id, const char
     cJSON *json = NULL;
     long status = 0;
     int rc;
-    if (ms_buf_append_str(&form, "grant_type=authorization_code&code=") ||
-        http_append_escaped(&form, code) || ms_buf_append_str(&form, "&redirect_uri=") ||
-        http_append_escaped(&form, redirect_uri) || ms_buf_append_str(&form, "&client_id=") ||
-        http_append_escaped(&form, client_id) || ms_buf_append_str(&form, "&code_verifier=") ||
+    if (msx_buf_append_str(&form, "grant_type=authorization_code&code=") ||
+        http_append_escaped(&form, code) || msx_buf_append_str(&form, "&redirect_uri=") ||
+        http_append_escaped(&form, redirect_uri) || msx_buf_append_str(&form, "&client_id=") ||
+        http_append_escaped(&form, client_id) || msx_buf_append_str(&form, "&code_verifier=") ||
         http_append_escaped(&form, verifier)) {
         rc = ms_error_nomem(err);
         goto out;
@@ -500,8 +500,8 @@ static int exchange_code(const char *token_ep, const char *client_id, const char
                            .secret = code};
     if ((rc = http_perform_status(http, &req, &status, &body, err)) != 0)
         goto out;
-    if ((rc = ms_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 4, "OIDC token answer", &json,
-                            err)) != 0)
+    if ((rc = msx_json_parse(body.data, body.len, MS_OIDC_TOKEN_MAX * 4, "OIDC token answer", &json,
+                             err)) != 0)
         goto out;
     if (status >= 400) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(json, "error");
@@ -520,8 +520,8 @@ out:
         OPENSSL_cleanse(form.data, form.len);
     if (body.data)
         OPENSSL_cleanse(body.data, body.len);
-    ms_buf_free(&form);
-    ms_buf_free(&body);
+    msx_buf_free(&form);
+    msx_buf_free(&body);
     cJSON_Delete(json);
     return rc;
 }
@@ -558,15 +558,16 @@ static int interactive_token(const ms_sigstore_sign_options *opts, const char *i
     }
     snprintf(redirect, sizeof redirect, "http://127.0.0.1:%u" CALLBACK_PATH,
              (unsigned)ntohs(sa.sin_port));
-    if (ms_buf_append_str(&url, auth_ep) ||
-        ms_buf_append_str(&url, strchr(auth_ep, '?') ? "&" : "?") ||
-        ms_buf_append_str(&url, "response_type=code&client_id=") ||
-        http_append_escaped(&url, client_id) || ms_buf_append_str(&url, "&redirect_uri=") ||
+    if (msx_buf_append_str(&url, auth_ep) ||
+        msx_buf_append_str(&url, strchr(auth_ep, '?') ? "&" : "?") ||
+        msx_buf_append_str(&url, "response_type=code&client_id=") ||
+        http_append_escaped(&url, client_id) || msx_buf_append_str(&url, "&redirect_uri=") ||
         http_append_escaped(&url, redirect) ||
-        ms_buf_append_str(&url, "&scope=openid%20email&state=") || ms_buf_append_str(&url, state) ||
-        ms_buf_append_str(&url, "&nonce=") || ms_buf_append_str(&url, nonce) ||
-        ms_buf_append_str(&url, "&code_challenge=") || ms_buf_append_str(&url, challenge) ||
-        ms_buf_append_str(&url, "&code_challenge_method=S256")) {
+        msx_buf_append_str(&url, "&scope=openid%20email&state=") ||
+        msx_buf_append_str(&url, state) || msx_buf_append_str(&url, "&nonce=") ||
+        msx_buf_append_str(&url, nonce) || msx_buf_append_str(&url, "&code_challenge=") ||
+        msx_buf_append_str(&url, challenge) ||
+        msx_buf_append_str(&url, "&code_challenge_method=S256")) {
         rc = ms_error_nomem(err);
         goto out;
     }
@@ -605,7 +606,7 @@ out:
     free(tok_nonce);
     free(auth_ep);
     free(token_ep);
-    ms_buf_free(&url);
+    msx_buf_free(&url);
     return rc;
 }
 

@@ -180,7 +180,7 @@ int signing_config_parse(const uint8_t *json, size_t len, const char *what, ms_s
     ms_signing_config *c = NULL;
     int rc;
     *out = NULL;
-    if ((rc = ms_json_parse(json, len, MS_SIGNING_CONFIG_MAX_SIZE, what, &root, err)) != 0)
+    if ((rc = msx_json_parse(json, len, MS_SIGNING_CONFIG_MAX_SIZE, what, &root, err)) != 0)
         return rc;
     if (!cJSON_IsObject(root)) {
         rc = ms_error_set(err, MS_EINPUT, "%s: not a JSON object", what);

@@ -26,7 +26,7 @@
 
 static char *b64(const void *data, size_t len)
 {
-    return ms_base64_encode(data, len);
+    return msx_base64_encode(data, len);
 }
 
 int answers_add_base64(cJSON *obj, const char *name, const void *data, size_t len)
@@ -63,7 +63,7 @@ static int is_decimal(const cJSON *s)
 static uint8_t *unb64(const char *s, size_t *len)
 {
     uint8_t *out = NULL;
-    if (!s || ms_base64_decode(s, strlen(s), &out, len) != 0)
+    if (!s || msx_base64_decode(s, strlen(s), &out, len) != 0)
         return NULL;
     return out;
 }
@@ -119,7 +119,7 @@ int answers_fulcio_parse_response(const uint8_t *json, size_t len, const char *s
     BIO *bio = NULL;
     X509 *leaf = NULL;
     unsigned char *der = NULL;
-    int rc = ms_json_parse(json, len, ANSWER_JSON_MAX, "Fulcio answer", &root, err);
+    int rc = msx_json_parse(json, len, ANSWER_JSON_MAX, "Fulcio answer", &root, err);
     *leaf_der = NULL;
     *leaf_len = 0;
     if (rc != 0)
@@ -186,7 +186,7 @@ static int check_v1_body(const cJSON *body, const char *service, const char *kin
     const char *k = string_member(body, "kind"), *v = string_member(body, "apiVersion");
     const cJSON *spec = member(body, "spec");
     char hex[65];
-    ms_hex_encode(digest, 32, hex);
+    msx_hex_encode(digest, 32, hex);
     if (!k || !v || strcmp(k, kind) != 0 || strcmp(v, "0.0.1") != 0)
         return ms_error_set(err, MS_EVERIFY, "%s: the log entry is a %s %s entry, not %s 0.0.1",
                             service, k ? k : "?", v ? v : "?", kind);
@@ -224,7 +224,7 @@ static int add_hex_as_b64(cJSON *obj, const char *name, const char *hex, size_t 
 {
     uint8_t raw[64];
     size_t n = 0;
-    if (!hex || strlen(hex) > 2 * max || ms_hex_decode(hex, strlen(hex), raw, max, &n) != 0 ||
+    if (!hex || strlen(hex) > 2 * max || msx_hex_decode(hex, strlen(hex), raw, max, &n) != 0 ||
         n == 0)
         return MS_EINPUT;
     return answers_add_base64(obj, name, raw, n) ? MS_ENOMEM : 0;
@@ -247,7 +247,7 @@ int answers_rekor_v1_parse_response(const uint8_t *json, size_t len, const char 
     uint8_t *body_raw = NULL;
     size_t body_len = 0;
     uint64_t integrated, index, p_index, p_size;
-    int rc = ms_json_parse(json, len, ANSWER_JSON_MAX, "Rekor answer", &root, err);
+    int rc = msx_json_parse(json, len, ANSWER_JSON_MAX, "Rekor answer", &root, err);
     *entry = NULL;
     if (rc != 0)
         return rc;
@@ -295,8 +295,8 @@ int answers_rekor_v1_parse_response(const uint8_t *json, size_t len, const char 
         rc = ms_error_set(err, MS_EINPUT, "%s answer: body: not base64", service);
         goto out;
     }
-    if ((rc = ms_json_parse(body_raw, body_len, ANSWER_JSON_MAX, "Rekor entry body", &body, err)) !=
-            0 ||
+    if ((rc = msx_json_parse(body_raw, body_len, ANSWER_JSON_MAX, "Rekor entry body", &body,
+                             err)) != 0 ||
         (rc = check_v1_body(body, service, kind, digest, signature, sig_len, leaf_der, leaf_len,
                             err)) != 0)
         goto out;
@@ -327,7 +327,7 @@ int answers_rekor_v1_parse_response(const uint8_t *json, size_t len, const char 
         uint8_t raw[32];
         size_t n = 0;
         if (!cJSON_IsString(h) || strlen(h->valuestring) != 64 ||
-            ms_hex_decode(h->valuestring, 64, raw, sizeof raw, &n) != 0 || n != 32)
+            msx_hex_decode(h->valuestring, 64, raw, sizeof raw, &n) != 0 || n != 32)
             goto bad_hex;
         char *s = b64(raw, 32);
         cJSON *item = s ? cJSON_CreateString(s) : NULL;
@@ -372,7 +372,7 @@ int answers_rekor_v2_parse_response(const uint8_t *json, size_t len, const char 
     cJSON *root = NULL, *body = NULL;
     uint8_t *body_raw = NULL;
     size_t body_len = 0;
-    int rc = ms_json_parse(json, len, ANSWER_JSON_MAX, "Rekor answer", &root, err);
+    int rc = msx_json_parse(json, len, ANSWER_JSON_MAX, "Rekor answer", &root, err);
     *entry = NULL;
     if (rc != 0)
         return rc;
@@ -407,8 +407,8 @@ int answers_rekor_v2_parse_response(const uint8_t *json, size_t len, const char 
         rc = ms_error_set(err, MS_EINPUT, "%s answer: canonicalizedBody: not base64", service);
         goto out;
     }
-    if ((rc = ms_json_parse(body_raw, body_len, ANSWER_JSON_MAX, "Rekor entry body", &body, err)) !=
-        0)
+    if ((rc = msx_json_parse(body_raw, body_len, ANSWER_JSON_MAX, "Rekor entry body", &body,
+                             err)) != 0)
         goto out;
     const char *bk = string_member(body, "kind"), *bv = string_member(body, "apiVersion");
     int dsse = strcmp(want_kind, "dsse") == 0;

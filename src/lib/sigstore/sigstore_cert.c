@@ -229,9 +229,9 @@ static int sct_signed_data(const SCT *sct, const uint8_t issuer_hash[32], const 
     n += (size_t)put_be(head + n, tbs_len, 3);
     uint8_t ext_head[2];
     put_be(ext_head, ext_len, 2);
-    ms_buf_reset(out);
-    if (ms_buf_append(out, head, n) || ms_buf_append(out, tbs, tbs_len) ||
-        ms_buf_append(out, ext_head, 2) || (ext_len && ms_buf_append(out, ext, ext_len)))
+    msx_buf_reset(out);
+    if (msx_buf_append(out, head, n) || msx_buf_append(out, tbs, tbs_len) ||
+        msx_buf_append(out, ext_head, 2) || (ext_len && msx_buf_append(out, ext, ext_len)))
         return -1;
     return 0;
 }
@@ -313,7 +313,7 @@ int sv_check_sct(ms_sigstore_vctx *c, X509 *issuer, ms_error *err)
     rc = 0;
 out:
     ERR_clear_error();
-    ms_buf_free(&data);
+    msx_buf_free(&data);
     OPENSSL_free(tbs);
     OPENSSL_free(spki);
     X509_free(pre);

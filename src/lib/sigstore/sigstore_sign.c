@@ -70,8 +70,8 @@ static int join_url(ms_buf *out, const char *base, const char *path)
     size_t n = strlen(base);
     while (n > 0 && base[n - 1] == '/')
         n--;
-    ms_buf_reset(out);
-    return ms_buf_append(out, base, n) || ms_buf_append_str(out, path) ? MS_ENOMEM : 0;
+    msx_buf_reset(out);
+    return msx_buf_append(out, base, n) || msx_buf_append_str(out, path) ? MS_ENOMEM : 0;
 }
 
 /* ECDSA-SHA256 over a message (prehashed: data is the 32-byte digest). */
@@ -112,12 +112,12 @@ static int load_config(session *s, const ms_sigstore_sign_options *opts, ms_erro
     int rc;
     if (!opts->signing_config)
         return ms_error_set(err, MS_EINPUT, "no signing config given");
-    if ((rc = ms_file_read(opts->signing_config, MS_SIGNING_CONFIG_MAX_SIZE, &text, err)) == 0 &&
+    if ((rc = msx_file_read(opts->signing_config, MS_SIGNING_CONFIG_MAX_SIZE, &text, err)) == 0 &&
         (rc = signing_config_parse(text.data, text.len, opts->signing_config, &s->config, err)) ==
             0)
         rc = signing_config_select(s->config, (int64_t)time(NULL), opts->signing_config, &s->svc,
                                    err);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }
 
@@ -233,8 +233,8 @@ out:
     free(issuer);
     free(pem);
     free(pop);
-    ms_buf_free(&url);
-    ms_buf_free(&answer);
+    msx_buf_free(&url);
+    msx_buf_free(&answer);
     return rc;
 }
 
@@ -294,7 +294,7 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
             !cJSON_AddStringToObject(o, "envelope", envelope) ||
             !(vs = cJSON_AddArrayToObject(o, "verifiers")))
             goto nomem;
-        char *pem64 = ms_base64_encode((const uint8_t *)s->leaf_pem, strlen(s->leaf_pem));
+        char *pem64 = msx_base64_encode((const uint8_t *)s->leaf_pem, strlen(s->leaf_pem));
         cJSON *item = pem64 ? cJSON_CreateString(pem64) : NULL;
         free(pem64);
         if (!item || !cJSON_AddItemToArray(vs, item)) {
@@ -304,7 +304,7 @@ static int log_entry(session *s, const ms_sigstore_service *log, const ms_dsse_e
     } else {
         char hex[65];
         cJSON *h, *pk;
-        ms_hex_encode(signed_digest, 32, hex);
+        msx_hex_encode(signed_digest, 32, hex);
         if (!cJSON_AddStringToObject(req, "apiVersion", "0.0.1") ||
             !cJSON_AddStringToObject(req, "kind", "hashedrekord") ||
             !(spec = cJSON_AddObjectToObject(req, "spec")) ||
@@ -354,8 +354,8 @@ out:
     cJSON_Delete(req);
     free(body);
     free(envelope);
-    ms_buf_free(&url);
-    ms_buf_free(&answer);
+    msx_buf_free(&url);
+    msx_buf_free(&answer);
     return rc;
 }
 
@@ -446,7 +446,7 @@ out:
     BN_free(bn);
     TS_RESP_free(resp);
     OPENSSL_free(der);
-    ms_buf_free(&answer);
+    msx_buf_free(&answer);
     return rc;
 }
 
@@ -498,11 +498,11 @@ static int sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *payloa
         (s.timestamps && (rc = bundle_set_timestamp_data(bundle, s.timestamps, err)) != 0) ||
         (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
-    rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
+    rc = msx_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
     session_free(&s);
-    ms_buf_free(&pae);
-    ms_buf_free(&json);
+    msx_buf_free(&pae);
+    msx_buf_free(&json);
     ms_dsse_envelope_free(env);
     ms_bundle_free(bundle);
     return rc;
@@ -546,13 +546,13 @@ static int sign_message(const ms_sigstore_sign_options *opts, const uint8_t sha2
     if ((rc = ms_bundle_parse((const uint8_t *)text, strlen(text), &bundle, err)) != 0 ||
         (rc = bundle_serialize(bundle, &json, err)) != 0)
         goto out;
-    rc = ms_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
+    rc = msx_buf_append(out, json.data, json.len) ? ms_error_nomem(err) : 0;
 out:
     cJSON_Delete(root);
     free(text);
     session_free(&s);
     ms_bundle_free(bundle);
-    ms_buf_free(&json);
+    msx_buf_free(&json);
     return rc;
 }
 
@@ -561,9 +561,9 @@ int ms_sigstore_sign_dsse(const ms_sigstore_sign_options *opts, const uint8_t *p
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = sign_dsse(opts, payload, len, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, bundle_json, bundle_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }
 
@@ -572,8 +572,8 @@ int ms_sigstore_sign_message(const ms_sigstore_sign_options *opts, const uint8_t
 {
     ms_buf buf = MS_BUF_INIT;
     int rc = sign_message(opts, sha256, &buf, err);
-    if (rc == 0 && ms_buf_export(&buf, bundle_json, bundle_len) != 0)
+    if (rc == 0 && msx_buf_export(&buf, bundle_json, bundle_len) != 0)
         rc = ms_error_nomem(err);
-    ms_buf_free(&buf);
+    msx_buf_free(&buf);
     return rc;
 }

@@ -70,7 +70,7 @@ static int b64_field(const cJSON *obj, const char *name, const char *where, size
 {
     char w[192];
     snprintf(w, sizeof w, "%s.%s", where, name);
-    return ms_json_base64_field(field(obj, name), w, max, 0, out, len, err);
+    return msx_json_base64_field(field(obj, name), w, max, 0, out, len, err);
 }
 
 /* ---- transparency log entry bodies ---- */
@@ -120,7 +120,7 @@ static int hex_hash_is(const cJSON *h, const uint8_t want[32])
     uint8_t got[32];
     size_t n;
     return alg && value && strcmp(alg, "sha256") == 0 &&
-           ms_hex_decode(value, strlen(value), got, sizeof got, &n) == 0 && n == 32 &&
+           msx_hex_decode(value, strlen(value), got, sizeof got, &n) == 0 && n == 32 &&
            sodium_memcmp(got, want, 32) == 0;
 }
 
@@ -131,7 +131,7 @@ static int hash_output_is(const cJSON *h, const uint8_t want[32])
     uint8_t *got = NULL;
     size_t n = 0;
     int same = alg && digest && strcmp(alg, "SHA2_256") == 0 &&
-               ms_base64_decode(digest, strlen(digest), &got, &n) == 0 && n == 32 &&
+               msx_base64_decode(digest, strlen(digest), &got, &n) == 0 && n == 32 &&
                sodium_memcmp(got, want, 32) == 0;
     free(got);
     return same;
@@ -145,7 +145,7 @@ static int b64_equals(const cJSON *obj, const char *name,
     const char *s = string_field(obj, name);
     uint8_t *raw = NULL;
     size_t n = 0;
-    int ok = s && ms_base64_decode(s, strlen(s), &raw, &n) == 0 && same(c, raw, n);
+    int ok = s && msx_base64_decode(s, strlen(s), &raw, &n) == 0 && same(c, raw, n);
     free(raw);
     return ok;
 }
@@ -158,8 +158,8 @@ static int b64b64_equals(const cJSON *obj, const char *name,
     const char *s = string_field(obj, name);
     uint8_t *once = NULL, *twice = NULL;
     size_t n1 = 0, n2 = 0;
-    int ok = s && ms_base64_decode(s, strlen(s), &once, &n1) == 0 &&
-             ms_base64_decode((const char *)once, n1, &twice, &n2) == 0 && same(c, twice, n2);
+    int ok = s && msx_base64_decode(s, strlen(s), &once, &n1) == 0 &&
+             msx_base64_decode((const char *)once, n1, &twice, &n2) == 0 && same(c, twice, n2);
     free(once);
     free(twice);
     return ok;
@@ -323,7 +323,7 @@ static int check_inclusion(ms_sigstore_vctx *c, const cJSON *proof, size_t idx, 
         uint8_t *raw = NULL;
         size_t len = 0;
         if (!cJSON_IsString(h) ||
-            ms_base64_decode(h->valuestring, strlen(h->valuestring), &raw, &len) != 0 ||
+            msx_base64_decode(h->valuestring, strlen(h->valuestring), &raw, &len) != 0 ||
             len != 32) {
             free(raw);
             rc = sv_fail(err, MS_EINPUT, "inclusion proof", "hashes[%zu] is not a SHA-256 hash", i);
@@ -409,7 +409,7 @@ int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error
     const ms_log_instance *log =
         sigstore_log_find(c->root->tlogs, c->root->n_tlogs, log_id, log_id_len);
     if (!log) {
-        ms_hex_encode(log_id, log_id_len < 8 ? log_id_len : 8, hex);
+        msx_hex_encode(log_id, log_id_len < 8 ? log_id_len : 8, hex);
         rc = sv_fail(err, MS_EVERIFY, "tlog entry", "log %s... is not in the trusted root", hex);
         goto out;
     }
@@ -421,7 +421,7 @@ int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error
     if ((rc = b64_field(entry, "canonicalizedBody", where, MAX_BODY_SIZE, &body, &body_len, err)) !=
         0)
         goto out;
-    if ((rc = ms_json_parse(body, body_len, MAX_BODY_SIZE, "tlog entry body", &doc, err)) != 0)
+    if ((rc = msx_json_parse(body, body_len, MAX_BODY_SIZE, "tlog entry body", &doc, err)) != 0)
         goto out;
     if ((rc = match_body(c, doc, kind, version, err)) != 0)
         goto out;
@@ -475,7 +475,7 @@ int sv_check_entry(ms_sigstore_vctx *c, const cJSON *entry, size_t idx, ms_error
     rc = 0;
 out:
     EVP_PKEY_free(key);
-    ms_buf_free(&payload);
+    msx_buf_free(&payload);
     cJSON_Delete(doc);
     free(set);
     free(body);

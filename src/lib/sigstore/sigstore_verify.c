@@ -52,18 +52,18 @@ int sv_set_payload(const uint8_t *body, size_t body_len, int64_t integrated_time
 {
     /* RFC 8785: keys sorted, no whitespace, integers as digits; base64 and hex need no
      * escaping. */
-    char *b64 = ms_base64_encode(body, body_len);
+    char *b64 = msx_base64_encode(body, body_len);
     char hex[2 * MS_LOG_ID_MAX + 1];
     if (!b64 || log_id_len > MS_LOG_ID_MAX) {
         free(b64);
         return MS_ENOMEM;
     }
-    ms_hex_encode(log_id, log_id_len, hex);
-    ms_buf_reset(out);
-    int rc = ms_buf_printf(out,
-                           "{\"body\":\"%s\",\"integratedTime\":%lld,\"logID\":\"%s\","
-                           "\"logIndex\":%lld}",
-                           b64, (long long)integrated_time, hex, (long long)log_index);
+    msx_hex_encode(log_id, log_id_len, hex);
+    msx_buf_reset(out);
+    int rc = msx_buf_printf(out,
+                            "{\"body\":\"%s\",\"integratedTime\":%lld,\"logID\":\"%s\","
+                            "\"logIndex\":%lld}",
+                            b64, (long long)integrated_time, hex, (long long)log_index);
     free(b64);
     return rc ? MS_ENOMEM : 0;
 }
@@ -274,7 +274,7 @@ out:
     X509_free(c->leaf);
     sk_X509_pop_free(c->intermediates, X509_free);
     ms_x509_chain_free(c->leaf_chain);
-    ms_buf_free(&c->pae);
+    msx_buf_free(&c->pae);
     free(c);
     return rc;
 }

@@ -206,8 +206,8 @@ static int parse_log_key(const cJSON *pk, const char *where, ms_log_instance *lo
     if ((rc = parse_range(field(pk, "validFor"), w, &log->valid, err)) != 0)
         return rc;
     snprintf(w, sizeof w, "%s.publicKey.rawBytes", where);
-    if ((rc = ms_json_base64_field(field(pk, "rawBytes"), w, MAX_KEY_SIZE, 0, &log->key_der,
-                                   &log->key_der_len, err)))
+    if ((rc = msx_json_base64_field(field(pk, "rawBytes"), w, MAX_KEY_SIZE, 0, &log->key_der,
+                                    &log->key_der_len, err)))
         return rc;
     if (!der_sequence(log->key_der, log->key_der_len))
         return ms_error_set(err, MS_EINPUT, "%s: not a DER public key", w);
@@ -239,7 +239,7 @@ static int parse_log(const cJSON *obj, const char *where, ms_log_instance *log, 
         return ms_error_set(err, MS_EINPUT, "%s.logId: %s", where,
                             lid ? "not an object" : "missing");
     snprintf(w, sizeof w, "%s.logId.keyId", where);
-    if ((rc = ms_json_base64_field(field(lid, "keyId"), w, MS_LOG_ID_MAX, 0, &id, &id_len, err)))
+    if ((rc = msx_json_base64_field(field(lid, "keyId"), w, MS_LOG_ID_MAX, 0, &id, &id_len, err)))
         return rc;
     memcpy(log->log_id, id, id_len);
     log->log_id_len = id_len;
@@ -274,8 +274,8 @@ static int parse_authority(const cJSON *obj, const char *where, ms_authority *a,
         snprintf(w, sizeof w, "%s.certChain.certificates[%d].rawBytes", where, i);
         if (!cJSON_IsObject(c))
             return ms_error_set(err, MS_EINPUT, "%s: not an object", w);
-        if ((rc = ms_json_base64_field(field(c, "rawBytes"), w, MAX_CERT_SIZE, 0, &a->certs[i],
-                                       &a->cert_lens[i], err)))
+        if ((rc = msx_json_base64_field(field(c, "rawBytes"), w, MAX_CERT_SIZE, 0, &a->certs[i],
+                                        &a->cert_lens[i], err)))
             return rc;
         a->n_certs++;
         if (!der_sequence(a->certs[i], a->cert_lens[i]))
@@ -331,7 +331,7 @@ int ms_trusted_root_parse(const uint8_t *json, size_t len, const char *what, ms_
     *out = NULL;
     if (!what)
         what = "trusted root";
-    if ((rc = ms_json_parse(json, len, MS_TRUSTED_ROOT_MAX_SIZE, what, &doc, err)) != 0)
+    if ((rc = msx_json_parse(json, len, MS_TRUSTED_ROOT_MAX_SIZE, what, &doc, err)) != 0)
         return rc;
     if (!cJSON_IsObject(doc)) {
         rc = ms_error_set(err, MS_EINPUT, "%s: not a JSON object", what);
@@ -404,10 +404,10 @@ out:
 int ms_trusted_root_load(const char *path, ms_trusted_root **out, ms_error *err)
 {
     ms_buf text = MS_BUF_INIT;
-    int rc = ms_file_read(path, MS_TRUSTED_ROOT_MAX_SIZE, &text, err);
+    int rc = msx_file_read(path, MS_TRUSTED_ROOT_MAX_SIZE, &text, err);
     if (rc == 0)
         rc = ms_trusted_root_parse(text.data, text.len, path, out, err);
-    ms_buf_free(&text);
+    msx_buf_free(&text);
     return rc;
 }
 

@@ -8,7 +8,7 @@
 #include "modelseal/error.h"
 #include "util/buf.h"
 
-int ms_buf_reserve(ms_buf *buf, size_t extra)
+int msx_buf_reserve(ms_buf *buf, size_t extra)
 {
     size_t need;
     if (__builtin_add_overflow(buf->len, extra, &need) || __builtin_add_overflow(need, 1, &need))
@@ -28,9 +28,9 @@ int ms_buf_reserve(ms_buf *buf, size_t extra)
     return 0;
 }
 
-int ms_buf_append(ms_buf *buf, const void *data, size_t len)
+int msx_buf_append(ms_buf *buf, const void *data, size_t len)
 {
-    if (ms_buf_reserve(buf, len))
+    if (msx_buf_reserve(buf, len))
         return MS_ENOMEM;
     if (len)
         memcpy(buf->data + buf->len, data, len);
@@ -39,44 +39,44 @@ int ms_buf_append(ms_buf *buf, const void *data, size_t len)
     return 0;
 }
 
-int ms_buf_append_str(ms_buf *buf, const char *s)
+int msx_buf_append_str(ms_buf *buf, const char *s)
 {
-    return ms_buf_append(buf, s, strlen(s));
+    return msx_buf_append(buf, s, strlen(s));
 }
 
-int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap)
+int msx_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
     int n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
-    if (n < 0 || ms_buf_reserve(buf, (size_t)n))
+    if (n < 0 || msx_buf_reserve(buf, (size_t)n))
         return MS_ENOMEM;
     vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
     buf->len += (size_t)n;
     return 0;
 }
 
-int ms_buf_printf(ms_buf *buf, const char *fmt, ...)
+int msx_buf_printf(ms_buf *buf, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = ms_buf_vprintf(buf, fmt, ap);
+    int rc = msx_buf_vprintf(buf, fmt, ap);
     va_end(ap);
     return rc;
 }
 
-void ms_buf_reset(ms_buf *buf)
+void msx_buf_reset(ms_buf *buf)
 {
     buf->len = 0;
     if (buf->data)
         buf->data[0] = '\0';
 }
 
-char *ms_buf_detach(ms_buf *buf)
+char *msx_buf_detach(ms_buf *buf)
 {
     if (!buf->data) {
-        if (ms_buf_reserve(buf, 0))
+        if (msx_buf_reserve(buf, 0))
             return NULL;
         buf->data[0] = '\0';
     }
@@ -86,12 +86,12 @@ char *ms_buf_detach(ms_buf *buf)
     return s;
 }
 
-int ms_buf_export(ms_buf *buf, char **out, size_t *out_len)
+int msx_buf_export(ms_buf *buf, char **out, size_t *out_len)
 {
     size_t len = buf->len;
-    char *s = ms_buf_detach(buf);
+    char *s = msx_buf_detach(buf);
     if (!s) {
-        ms_buf_free(buf);
+        msx_buf_free(buf);
         return MS_ENOMEM;
     }
     *out = s;
@@ -100,14 +100,14 @@ int ms_buf_export(ms_buf *buf, char **out, size_t *out_len)
     return 0;
 }
 
-void ms_buf_free(ms_buf *buf)
+void msx_buf_free(ms_buf *buf)
 {
     free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;
 }
 
-int ms_strlist_add(char ***list, size_t *n, const char *s)
+int msx_strlist_add(char ***list, size_t *n, const char *s)
 {
     char **p = realloc(*list, (*n + 1) * sizeof *p);
     if (!p)

@@ -24,27 +24,27 @@ typedef struct ms_buf {
     }
 
 /* Make room for `extra` more bytes (plus the terminator). 0 or MS_ENOMEM. */
-int ms_buf_reserve(ms_buf *buf, size_t extra);
+int msx_buf_reserve(ms_buf *buf, size_t extra);
 /* Append bytes / a C string / formatted text. 0 or MS_ENOMEM. */
-int ms_buf_append(ms_buf *buf, const void *data, size_t len);
-int ms_buf_append_str(ms_buf *buf, const char *s);
-int ms_buf_printf(ms_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ms_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int msx_buf_append(ms_buf *buf, const void *data, size_t len);
+int msx_buf_append_str(ms_buf *buf, const char *s);
+int msx_buf_printf(ms_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int msx_buf_vprintf(ms_buf *buf, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Forget the contents but keep the allocation. */
-void ms_buf_reset(ms_buf *buf);
+void msx_buf_reset(ms_buf *buf);
 /* Hand the contents to the caller (free() it; never NULL on success: an empty buffer gives "").
  * Returns NULL only when out of memory. The buffer is left empty. */
-char *ms_buf_detach(ms_buf *buf);
+char *msx_buf_detach(ms_buf *buf);
 /* Hand the contents over as the API does (*out released with ms_free, never NULL on success,
  * NUL-terminated; *out_len its length, may be NULL). 0 or MS_ENOMEM; the buffer is left empty
  * either way. */
-int ms_buf_export(ms_buf *buf, char **out, size_t *out_len);
+int msx_buf_export(ms_buf *buf, char **out, size_t *out_len);
 /* Release the memory. */
-void ms_buf_free(ms_buf *buf);
+void msx_buf_free(ms_buf *buf);
 
 /* Append a copy of `s` to the growable array *list of *n strings (each freed with free(), the
  * array too). 0, or MS_ENOMEM with the list unchanged but possibly reallocated. */
-int ms_strlist_add(char ***list, size_t *n, const char *s);
+int msx_strlist_add(char ***list, size_t *n, const char *s);
 
 #ifdef __cplusplus
 }

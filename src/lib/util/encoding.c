@@ -8,12 +8,12 @@
 #include "modelseal/error.h"
 #include "util/encoding.h"
 
-void ms_hex_encode(const uint8_t *data, size_t len, char *out)
+void msx_hex_encode(const uint8_t *data, size_t len, char *out)
 {
     sodium_bin2hex(out, len * 2 + 1, data, len);
 }
 
-int ms_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap, size_t *out_len)
+int msx_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t bin_len = 0;
     const char *end = NULL;
@@ -27,7 +27,7 @@ int ms_hex_decode(const char *hex, size_t hex_len, uint8_t *out, size_t out_cap,
     return 0;
 }
 
-int ms_hex_digit(int c)
+int msx_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -38,7 +38,7 @@ int ms_hex_digit(int c)
     return -1;
 }
 
-char *ms_base64_encode(const uint8_t *data, size_t len)
+char *msx_base64_encode(const uint8_t *data, size_t len)
 {
     if (len > (SIZE_MAX / 4) * 3 - 3)
         return NULL;
@@ -50,7 +50,7 @@ char *ms_base64_encode(const uint8_t *data, size_t len)
     return out;
 }
 
-int ms_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len)
+int msx_base64_decode(const char *text, size_t text_len, uint8_t **out, size_t *out_len)
 {
     size_t cap = text_len / 4 * 3 + 3;
     uint8_t *bin = malloc(cap + 1);
@@ -103,7 +103,7 @@ static size_t utf8_sequence(const unsigned char *p, size_t left, unsigned *cp)
     return n + 1;
 }
 
-char *ms_quote_encode(const char *s, size_t len)
+char *msx_quote_encode(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t cap;

@@ -17,7 +17,7 @@
 
 #include "util/fs.h"
 
-const char *ms_file_kind(mode_t mode)
+const char *msx_file_kind(mode_t mode)
 {
     if (S_ISREG(mode))
         return "a regular file";
@@ -36,7 +36,7 @@ const char *ms_file_kind(mode_t mode)
     return "not a regular file";
 }
 
-int ms_file_open_regular(const char *path, int flags, int *fdp, struct stat *stp, ms_error *err)
+int msx_file_open_regular(const char *path, int flags, int *fdp, struct stat *stp, ms_error *err)
 {
     struct stat st;
     int rc = 0;
@@ -63,7 +63,7 @@ int ms_file_open_regular(const char *path, int flags, int *fdp, struct stat *stp
     }
     if (!S_ISREG(st.st_mode)) {
         rc = ms_error_set(err, MS_EINPUT, "%s: is %s, not a regular file", path,
-                          ms_file_kind(st.st_mode));
+                          msx_file_kind(st.st_mode));
         goto out;
     }
     int fl = fcntl(fd, F_GETFL);
@@ -86,7 +86,7 @@ static int read_bounded(int fd, const char *path, size_t max_size, ms_buf *out, 
 {
     size_t start = out->len;
     for (;;) {
-        if (ms_buf_reserve(out, 65536))
+        if (msx_buf_reserve(out, 65536))
             return ms_error_nomem(err);
         ssize_t n = read(fd, out->data + out->len, 65536);
         if (n < 0) {
@@ -104,11 +104,11 @@ static int read_bounded(int fd, const char *path, size_t max_size, ms_buf *out, 
     }
 }
 
-int ms_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err)
+int msx_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err)
 {
     struct stat st;
     int fd = -1;
-    int rc = ms_file_open_regular(path, flags, &fd, &st, err);
+    int rc = msx_file_open_regular(path, flags, &fd, &st, err);
     if (rc != 0)
         return rc;
     if (fd < 0)
@@ -121,10 +121,10 @@ int ms_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *o
     return rc;
 }
 
-int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
+int msx_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
 {
     if (strcmp(path, "-") != 0)
-        return ms_file_read_regular(path, max_size, 0, out, err);
+        return msx_file_read_regular(path, max_size, 0, out, err);
     /* Standard input was named on purpose: a pipe is what it usually is. */
     return read_bounded(STDIN_FILENO, "-", max_size, out, err);
 }
@@ -145,7 +145,7 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 }
 
 /* "<path>.tmp.XXXXXX" with six random characters from the mkstemp alphabet, which
- * ms_file_remove_stale_temps recognises. */
+ * msx_file_remove_stale_temps recognises. */
 static int temp_name(const char *path, char *out, size_t size)
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -160,7 +160,7 @@ static int temp_name(const char *path, char *out, size_t size)
     return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-int ms_file_temp_open(ms_file_temp *t, const char *path, mode_t mode, ms_error *err)
+int msx_file_temp_open(ms_file_temp *t, const char *path, mode_t mode, ms_error *err)
 {
     char *dircopy = NULL;
     int rc = 0;
@@ -202,7 +202,7 @@ int ms_file_temp_open(ms_file_temp *t, const char *path, mode_t mode, ms_error *
 out:
     free(dircopy);
     if (rc != 0)
-        ms_file_temp_discard(t);
+        msx_file_temp_discard(t);
     return rc;
 }
 
@@ -219,7 +219,7 @@ static int link_unnamed(int fd, const char *name)
     return linkat(fd, "", AT_FDCWD, name, AT_EMPTY_PATH);
 }
 
-int ms_file_temp_commit(ms_file_temp *t, int exclusive, ms_error *err)
+int msx_file_temp_commit(ms_file_temp *t, int exclusive, ms_error *err)
 {
     char *dircopy = NULL, *name = NULL;
     int rc = 0;
@@ -289,11 +289,11 @@ synced:
 out:
     free(name);
     free(dircopy);
-    ms_file_temp_discard(t);
+    msx_file_temp_discard(t);
     return rc;
 }
 
-void ms_file_temp_discard(ms_file_temp *t)
+void msx_file_temp_discard(ms_file_temp *t)
 {
     if (!t)
         return;
@@ -308,21 +308,21 @@ void ms_file_temp_discard(ms_file_temp *t)
     t->target = NULL;
 }
 
-int ms_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive,
-                         ms_error *err)
+int msx_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          int exclusive, ms_error *err)
 {
     ms_file_temp t;
     int rc = 0;
     if (exclusive && access(path, F_OK) == 0)
         return ms_error_set(err, MS_EINPUT, "%s: already exists", path);
-    if ((rc = ms_file_temp_open(&t, path, mode, err)) != 0)
+    if ((rc = msx_file_temp_open(&t, path, mode, err)) != 0)
         return rc;
     if (write_all(t.fd, data, len) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", path, strerror(errno));
-        ms_file_temp_discard(&t);
+        msx_file_temp_discard(&t);
         return rc;
     }
-    return ms_file_temp_commit(&t, exclusive, err);
+    return msx_file_temp_commit(&t, exclusive, err);
 }
 
 /* Is `name` "<base>.tmp." followed by six characters of the mkstemp alphabet? */
@@ -340,7 +340,7 @@ static int is_stale_temp(const char *name, const char *base)
     return s[6] == '\0';
 }
 
-int ms_file_remove_stale_temps(const char *path, size_t *removed, ms_error *err)
+int msx_file_remove_stale_temps(const char *path, size_t *removed, ms_error *err)
 {
     char *dircopy = strdup(path), *basecopy = strdup(path);
     DIR *d = NULL;
@@ -380,7 +380,7 @@ out:
     return rc;
 }
 
-int ms_path_fits_limits(const char *path, size_t len)
+int msx_path_fits_limits(const char *path, size_t len)
 {
     size_t component = 0;
     if (len >= PATH_MAX)
@@ -393,7 +393,7 @@ int ms_path_fits_limits(const char *path, size_t len)
     return 1;
 }
 
-int ms_file_lock_dir(const char *path, ms_error *err)
+int msx_file_lock_dir(const char *path, ms_error *err)
 {
     char *copy = strdup(path);
     if (!copy) {

@@ -1,6 +1,6 @@
 /* Whole-file helpers: bounded reads and atomic writes.
  *
- * Every file modelseal writes goes through ms_file_write_atomic: a temporary file in the same
+ * Every file modelseal writes goes through msx_file_write_atomic: a temporary file in the same
  * directory, fsync, rename over the target, fsync of the directory. A failure at any step leaves
  * the previous file untouched and no temporary file behind. */
 #ifndef MODELSEAL_FS_H
@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-/* Flags for ms_file_open_regular and ms_file_read_regular. */
+/* Flags for msx_file_open_regular and msx_file_read_regular. */
 #define MS_FILE_NOFOLLOW 1   /* a symbolic link is refused, not followed (files inside a model) */
 #define MS_FILE_MISSING_OK 2 /* a missing file is not an error (see each function) */
 
@@ -29,31 +29,31 @@ extern "C" {
  * refused the same way; without it a link is followed and its target must be a regular file.
  * On success *fd is the open descriptor (the caller closes it) and `st` (may be NULL) its
  * fstat. With MS_FILE_MISSING_OK a missing file is success with *fd = -1. */
-int ms_file_open_regular(const char *path, int flags, int *fd, struct stat *st, ms_error *err);
+int msx_file_open_regular(const char *path, int flags, int *fd, struct stat *st, ms_error *err);
 
 /* What a file of mode `mode` is, for messages: "a FIFO", "a directory", "a character
  * device", "a block device", "a socket", "a symbolic link", "a regular file". */
-const char *ms_file_kind(mode_t mode);
+const char *msx_file_kind(mode_t mode);
 
-/* Read a whole file opened by ms_file_open_regular with `flags`, of at most `max_size` bytes,
+/* Read a whole file opened by msx_file_open_regular with `flags`, of at most `max_size` bytes,
  * into `out` (appended; NUL-terminated). A larger file is MS_EINPUT naming the limit. Returns
  * 0, or 1 when MS_FILE_MISSING_OK is given and the file does not exist (nothing read). */
-int ms_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err);
+int msx_file_read_regular(const char *path, size_t max_size, int flags, ms_buf *out, ms_error *err);
 
-/* ms_file_read_regular with no flags, or "-" for standard input (which may be a pipe). A
+/* msx_file_read_regular with no flags, or "-" for standard input (which may be a pipe). A
  * missing, unreadable or non-regular file is MS_EINPUT naming the path and the cause. */
-int ms_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err);
+int msx_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err);
 
 /* Replace `path` with `data` atomically (see above). `mode` is the new file's permission bits.
  * With `exclusive`, an existing `path` is an error (MS_EINPUT) and is left alone. */
-int ms_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive,
-                         ms_error *err);
+int msx_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+                          int exclusive, ms_error *err);
 
 /* Temporary files are "<target>.tmp.XXXXXX" (six letters or digits). */
 #define MS_FILE_TEMP_INFIX ".tmp."
 
 /* A file being written in place of `target`. Where the file system supports O_TMPFILE it has no
- * name until ms_file_temp_commit (so a process killed meanwhile leaves nothing behind); elsewhere
+ * name until msx_file_temp_commit (so a process killed meanwhile leaves nothing behind); elsewhere
  * it is a named temporary file in the same directory (`temp_path`). */
 typedef struct ms_file_temp {
     int fd;          /* write the contents here */
@@ -64,32 +64,32 @@ typedef struct ms_file_temp {
 
 /* Start writing a replacement for `path` with permission bits `mode`. A missing directory is
  * MS_EINPUT, any other failure MS_EENV; on failure `t` needs no discard. */
-int ms_file_temp_open(ms_file_temp *t, const char *path, mode_t mode, ms_error *err);
+int msx_file_temp_open(ms_file_temp *t, const char *path, mode_t mode, ms_error *err);
 
 /* fsync the contents, put them in place of the target (with `exclusive`, an existing target is
  * MS_EINPUT and is left alone) and fsync the directory. Always releases `t`, on failure removing
  * every temporary name. */
-int ms_file_temp_commit(ms_file_temp *t, int exclusive, ms_error *err);
+int msx_file_temp_commit(ms_file_temp *t, int exclusive, ms_error *err);
 
 /* Abandon a replacement: close it and remove its temporary name if any. Accepts NULL and a
  * released `t`. */
-void ms_file_temp_discard(ms_file_temp *t);
+void msx_file_temp_discard(ms_file_temp *t);
 
 /* Remove "<path>.tmp.XXXXXX" regular files left in path's directory by a writer that was killed
  * (only the named fallback or the instant between link and rename leave one). Call it holding
- * ms_file_lock_dir on that directory, so that no live writer's file is taken. `removed` (may be
+ * msx_file_lock_dir on that directory, so that no live writer's file is taken. `removed` (may be
  * NULL) receives the count. */
-int ms_file_remove_stale_temps(const char *path, size_t *removed, ms_error *err);
+int msx_file_remove_stale_temps(const char *path, size_t *removed, ms_error *err);
 
 /* 1 when the relative path `path` (`len` bytes) could name a file here: every component at most
  * NAME_MAX bytes and the whole shorter than PATH_MAX. Names from bundles and manifests that fail
  * it are malformed input, not missing files. */
-int ms_path_fits_limits(const char *path, size_t len);
+int msx_path_fits_limits(const char *path, size_t len);
 
 /* Take an exclusive lock (flock) on the directory holding `path`, waiting for it; writers of a
  * model's signature and claims serialise on it. Returns the locked descriptor (close it to
  * unlock), or -1 with err set. */
-int ms_file_lock_dir(const char *path, ms_error *err);
+int msx_file_lock_dir(const char *path, ms_error *err);
 
 #ifdef __cplusplus
 }

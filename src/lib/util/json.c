@@ -120,8 +120,8 @@ out:
     return rc;
 }
 
-int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
-                  ms_error *err)
+int msx_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
+                   ms_error *err)
 {
     const char *end = NULL;
     cJSON *root = NULL;
@@ -155,8 +155,8 @@ int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *w
     return 0;
 }
 
-int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
-                         uint8_t **out, size_t *out_len, ms_error *err)
+int msx_json_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
+                          uint8_t **out, size_t *out_len, ms_error *err)
 {
     if (!cJSON_IsString(item) || !item->valuestring)
         return ms_error_set(err, MS_EINPUT, "%s: %s", field, item ? "not a string" : "missing");
@@ -165,7 +165,7 @@ int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int a
         return ms_error_set(err, MS_EINPUT, "%s: empty", field);
     if (text_len / 4 > max / 3 + 1)
         return ms_error_set(err, MS_EINPUT, "%s: larger than %zu bytes", field, max);
-    int rc = ms_base64_decode(item->valuestring, text_len, out, out_len);
+    int rc = msx_base64_decode(item->valuestring, text_len, out, out_len);
     if (rc == MS_ENOMEM)
         return ms_error_nomem(err);
     if (rc != 0)
@@ -178,7 +178,7 @@ int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int a
     return 0;
 }
 
-cJSON *ms_json_add_uint(cJSON *object, const char *name, uint64_t value)
+cJSON *msx_json_add_uint(cJSON *object, const char *name, uint64_t value)
 {
     char text[24];
     snprintf(text, sizeof text, "%llu", (unsigned long long)value);

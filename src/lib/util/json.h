@@ -24,18 +24,18 @@ extern "C" {
  * \u0000 inside strings, no duplicate keys in any object, nothing but whitespace after the value.
  * `what` names the document in messages ("bundle", "statement"). On success *out is a new cJSON
  * tree (cJSON_Delete it). Returns 0, MS_EINPUT or MS_ENOMEM. */
-int ms_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
-                  ms_error *err);
+int msx_json_parse(const uint8_t *text, size_t len, size_t max_len, const char *what, cJSON **out,
+                   ms_error *err);
 
 /* Add an unsigned integer member written exactly (cJSON's numbers are doubles and print only 15
  * significant digits). Returns the new item, or NULL when out of memory. */
-cJSON *ms_json_add_uint(cJSON *object, const char *name, uint64_t value);
+cJSON *msx_json_add_uint(cJSON *object, const char *name, uint64_t value);
 
 /* Decode the base64 string `item` (standard alphabet, padded) into a new buffer (*out, free()
  * it) of at most `max` bytes; an empty one only with `allow_empty`. `field` names it in
  * messages ("dsseEnvelope.payload: not valid base64"). 0, MS_EINPUT or MS_ENOMEM. */
-int ms_json_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
-                         uint8_t **out, size_t *out_len, ms_error *err);
+int msx_json_base64_field(const cJSON *item, const char *field, size_t max, int allow_empty,
+                          uint8_t **out, size_t *out_len, ms_error *err);
 
 #ifdef __cplusplus
 }

@@ -66,7 +66,7 @@ static void *worker_main(void *p)
     return NULL;
 }
 
-unsigned ms_pool_default_threads(void)
+unsigned msx_pool_default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1u : (n > 1024 ? 1024u : (unsigned)n);
@@ -95,7 +95,7 @@ static int run_inline(const ms_pool_batch *b, ms_error *err)
     return 0;
 }
 
-int ms_pool_run(const ms_pool_batch *b, ms_error *err)
+int msx_pool_run(const ms_pool_batch *b, ms_error *err)
 {
     unsigned threads = b->threads ? b->threads : 1;
     if (b->items == 0) {

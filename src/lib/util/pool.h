@@ -33,10 +33,10 @@ typedef struct ms_pool_batch {
 
 /* Run a batch to completion or first error. With threads == 1 the items run on the calling
  * thread, in order. Returns 0, the first item's error code, or MS_EENV if no thread starts. */
-int ms_pool_run(const ms_pool_batch *batch, ms_error *err);
+int msx_pool_run(const ms_pool_batch *batch, ms_error *err);
 
 /* The number of online CPUs (at least 1). */
-unsigned ms_pool_default_threads(void);
+unsigned msx_pool_default_threads(void);
 
 #ifdef __cplusplus
 }
