@@ -97,6 +97,39 @@ const char *cli_operand(int argc, char **argv, const char *name)
     return NULL;
 }
 
+int cli_resolve_hf(char **arg, int dataset)
+{
+    if (strncmp(*arg, "hf://", 5) != 0)
+        return EXIT_OK;
+    ms_buf cache = MS_BUF_INIT;
+    const char *hub = getenv("HF_HUB_CACHE"), *home = getenv("HF_HOME");
+    char *path = NULL;
+    ms_error err;
+    ms_error_clear(&err);
+    int rc = hub && hub[0]     ? ms_buf_append_str(&cache, hub)
+             : home && home[0] ? ms_buf_printf(&cache, "%s/hub", home)
+                               : ms_buf_printf(&cache, "%s/.cache/huggingface/hub",
+                                               getenv("HOME") ? getenv("HOME") : "");
+    if (rc) {
+        ms_buf_free(&cache);
+        cli_message("out of memory");
+        return EXIT_ENVIRONMENT;
+    }
+    rc = ms_hf_resolve(*arg, (const char *)cache.data, dataset, &path, &err);
+    ms_buf_free(&cache);
+    if (rc)
+        return cli_fail(&err);
+    *arg = path; /* lives as long as the program (argv holds it) */
+    return EXIT_OK;
+}
+
+const char *cli_model_operand(int argc, char **argv, const char *name)
+{
+    if (!cli_operand(argc, argv, name) || cli_resolve_hf(&argv[optind], 0) != EXIT_OK)
+        return NULL;
+    return argv[optind];
+}
+
 int cli_dispatch(int argc, char **argv, const char *command, const cli_help *help)
 {
     const cli_subcommand *subs = help->subs;

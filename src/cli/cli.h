@@ -48,6 +48,11 @@ int cli_option_other(int opt, char **argv);
 /* The command's one operand after its options (argv[optind]); NULL, with the usage error
  * ("missing NAME" / "expected exactly one NAME") reported, when there is not exactly one. */
 const char *cli_operand(int argc, char **argv, const char *name);
+/* cli_operand for a model: an hf://ORG/NAME[@REV] operand is replaced (in argv) by its snapshot
+ * in the local Hugging Face cache; NULL when missing, malformed or not in the cache (reported,
+ * exit status 2). cli_resolve_hf does that for one argument: EXIT_OK or the status reported. */
+const char *cli_model_operand(int argc, char **argv, const char *name);
+int cli_resolve_hf(char **arg, int dataset);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 

@@ -156,6 +156,8 @@ static int dataset_manifest(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
+    if ((status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
+        goto out;
     if (!dopts.name) {
         status = cli_usage_error("--name is required");
         goto out;
@@ -408,6 +410,8 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--signature goes with --key");
         goto out;
     }
+    if (argc - optind == 2 && (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
+        goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)

@@ -90,7 +90,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }

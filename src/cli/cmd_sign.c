@@ -125,7 +125,7 @@ int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }

@@ -28,6 +28,8 @@ static const cli_option verify_options[] = {
      OPT_IGNORE_UNSIGNED, 0, KEYS, NULL, NULL},
     {"allow-empty", 0, no_argument, NULL, "accept a signature over no files", OPT_ALLOW_EMPTY, 0,
      KEYS, NULL, NULL},
+    {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
+     OPT_ALLOW_SYMLINKS, 0, KEYS, NULL, NULL},
     {"threads", 0, required_argument, "N", "as for hash", OPT_THREADS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", NULL, OPT_BUFFER_SIZE, CLI_JOIN, KEYS, NULL,
      NULL},
@@ -211,7 +213,7 @@ int cmd_verify(int argc, char **argv)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }
@@ -264,6 +266,7 @@ int cmd_verify(int argc, char **argv)
         .key_bundle_logged = key_log,
     };
     vopts.hash = ho.opts;
+    vopts.allow_symlinks = ho.ser.allow_symlinks;
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
     vopts.n_extra_ignores = ho.ser.n_ignore_paths;
     vopts.signature_path = sig_path;
