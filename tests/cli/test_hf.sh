@@ -82,6 +82,25 @@ HF_HUB_CACHE=$C check_fails "hf:// model not in the cache" 2 "looked for $C/mode
 HF_HUB_CACHE=$C check_fails "hf:// malformed" 2 "expected hf://ORG/NAME[@REV]" ms digest hf://acme
 HF_HUB_CACHE=$C check_fails "hf:// ../" 2 "expected hf://ORG/NAME[@REV]" ms digest hf://acme/..
 HF_HUB_CACHE=$C check_fails "hf://datasets for a dataset missing" 2 "$C/datasets--acme--d/snapshots/main" ms dataset manifest --name d --output "$T/d.manifest" hf://datasets/acme/d
+# A dataset snapshot, by hf://datasets/ORG/NAME: the same manifest as its files as real files.
+DR=$C/datasets--acme--d
+DS=$DR/snapshots/1111111111111111111111111111111111111111
+mkdir -p "$DR/blobs" "$DR/refs" "$DS/train"
+for f in train/a.jsonl train/b.jsonl README.md; do
+    printf 'rows of %s\n' "$f" >"$T/blob"
+    h=$(sha256sum "$T/blob" | cut -d' ' -f1)
+    mv "$T/blob" "$DR/blobs/$h"
+    case $f in */*) ln -s "../../../blobs/$h" "$DS/$f" ;; *) ln -s "../../blobs/$h" "$DS/$f" ;; esac
+done
+basename "$DS" >"$DR/refs/main"
+mkdir -p "$T/dcopy"
+cp -RL "$DS/." "$T/dcopy/"
+HF_HUB_CACHE=$C check_status "dataset manifest hf://datasets" 0 ms dataset manifest --name d --output "$T/d-snap.manifest" hf://datasets/acme/d
+check_status "dataset manifest of the copy" 0 ms dataset manifest --name d --output "$T/d-copy.manifest" "$T/dcopy"
+check_file_eq "dataset manifests equal" "$T/d-snap.manifest" "$T/d-copy.manifest"
+HF_HUB_CACHE=$C check_status "dataset verify hf://datasets" 0 ms dataset verify "$T/d-copy.manifest" hf://datasets/acme/d
+check_status "dataset verify copy against the snapshot's manifest" 0 ms dataset verify "$T/d-snap.manifest" "$T/dcopy"
+HF_HUB_CACHE=$C check_fails "hf:// model name for a dataset" 2 "expected hf://datasets/ORG/NAME[@REV]" ms dataset manifest --name d --output "$T/x.manifest" hf://acme/d
 # Signing in place (the default model.sig) and verifying by hf:// name.
 HF_HUB_CACHE=$C check_status "sign hf://" 0 ms sign --key "$T/k.key" hf://acme/tiny
 [ -f "$SNAP/model.sig" ] && pass || fail "sign hf:// writes the snapshot's model.sig"

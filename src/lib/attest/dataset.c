@@ -268,7 +268,7 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
 {
     writer *w = ctx;
-    if (e->target)
+    if (e->target && !e->hf_blob)
         return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
                             w->dir, e->path);
     return ms_hash_stream_add(w->stream, e, 1, -1, NULL, err);

@@ -502,10 +502,14 @@ int ms_hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int6
         return rc;
     stream_slot *sl = &s->slots[s->head % s->window];
     size_t plen = strlen(e->path);
-    if (!(sl->path = malloc(plen + 1)))
+    /* A Hugging Face snapshot's link is opened by its blob's name, kept after the path. */
+    size_t nlen = e->hf_blob && hash ? strlen(e->name) + 1 : 0;
+    if (!(sl->path = malloc(plen + 1 + nlen)))
         return ms_error_nomem(err);
     memcpy(sl->path, e->path, plen + 1);
-    sl->name = hash ? sl->path + plen - strlen(e->name) : NULL;
+    if (nlen)
+        memcpy(sl->path + plen + 1, e->name, nlen);
+    sl->name = !hash ? NULL : nlen ? sl->path + plen + 1 : sl->path + plen - strlen(e->name);
     sl->dir = hash ? s->cur : NULL;
     if (sl->dir)
         sl->dir->refs++;

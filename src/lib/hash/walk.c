@@ -524,6 +524,10 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
                 if (rc < 0)
                     break;
                 rc = 0;
+                /* Opened by name in blobs/: the walk's one blobs/ visit. */
+                e.dir_fd = ws->hf_blobs_fd;
+                e.name = e.target;
+                e.dir_serial = UINT64_MAX;
             } else if (S_ISLNK(m)) {
                 if (!ws->opts->allow_symlinks) {
                     rc = ms_error_set(
