@@ -49,7 +49,8 @@ typedef struct ms_file_list {
     size_t cap;
 } ms_file_list;
 
-/* Paths that ms_walk skips by default at the model root (unless ignore_git_paths is off). */
+/* Paths that ms_walk skips by default at the model root (unless ignore_git_paths is off): git's
+ * and the metadata a Hugging Face --local-dir download leaves (.cache/huggingface). */
 extern const char *const ms_walk_git_paths[];
 extern const size_t ms_walk_git_paths_count;
 

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -323,7 +324,8 @@ const cli_option cli_hash_option_table[] = {
     {"ignore", 0, required_argument, "PATH", "skip PATH (relative to the model root; repeatable)",
      OPT_IGNORE, CLI_PATH, 0, NULL, NULL},
     {"no-ignore-git-paths", 0, no_argument, NULL,
-     "also hash .git, .github, .gitattributes, .gitignore", OPT_NO_IGNORE_GIT, 0, 0, NULL, NULL},
+     "also hash .git, .github, .gitattributes, .gitignore, .cache/huggingface", OPT_NO_IGNORE_GIT,
+     0, 0, NULL, NULL},
     {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
      OPT_ALLOW_SYMLINKS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
@@ -397,6 +399,27 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
     }
 }
 
+/* An ignore path names one path exactly: say so when `value` (as given; `rel` normalised)
+ * matches nothing in the model directory, the more so when it looks like a pattern. */
+static void warn_unmatched_ignore(const char *model, const char *value, const char *rel)
+{
+    struct stat st;
+    ms_buf path = MS_BUF_INIT;
+    if (stat(model, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        ms_buf_printf(&path, "%s/%s", model, rel) != 0 ||
+        lstat((const char *)path.data, &st) == 0 || errno != ENOENT) {
+        ms_buf_free(&path);
+        return;
+    }
+    ms_buf_free(&path);
+    if (strpbrk(value, "*?["))
+        cli_message("warning: --ignore %s matches no path: ignore paths are exact paths, not "
+                    "patterns (OMS v1.0 \u00a76.1.1)",
+                    cli_quote(value));
+    else
+        cli_message("warning: --ignore %s matches no path in the model", cli_quote(value));
+}
+
 int cli_hash_options_finish(cli_hash_options *o, const char *model)
 {
     o->links.root = model;
@@ -408,6 +431,7 @@ int cli_hash_options_finish(cli_hash_options *o, const char *model)
         char *rel = ms_path_normalize_ignore(model, o->user_ignores[i], &err);
         if (!rel)
             return cli_fail(&err);
+        warn_unmatched_ignore(model, o->user_ignores[i], rel);
         int rc = ms_serialization_add_ignore(&o->ser, rel);
         free(rel);
         if (rc) {

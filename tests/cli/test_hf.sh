@@ -175,4 +175,42 @@ done
 cp "$V/model.sig" "$T/release.sig"
 check_status "release vector verifies on a snapshot" 0 ms verify --key "$MS_VECTORS/oms/model-transparency-releases/keys/certificate/signing-key-pub.pem" --signature "$T/release.sig" "$S2"
 
+# --- hf download --local-dir: its .cache/huggingface metadata is left out, and recorded -------
+D=$T/local-dir
+mkdir -p "$D/.cache/huggingface/download/sub"
+cp -R "$COPY/." "$D/"
+printf 'etag\ncommit\n' >"$D/.cache/huggingface/download/config.json.metadata"
+printf 'x' >"$D/.cache/huggingface/.gitignore"
+check_status "local-dir: digest = copy" 0 ms digest "$D"
+check_eq "local-dir: digest" "$(sed 's/  .*//' "$OUT")" "$(printf '%s' "$WANT" | sed 's/  .*//')"
+check_status "local-dir: sign" 0 ms sign --key "$T/k.key" "$D"
+check_status "local-dir: .cache/huggingface recorded" 0 $PY -c "
+import base64, json, sys
+env = json.load(open(sys.argv[1]))['dsseEnvelope']
+ign = json.loads(base64.b64decode(env['payload']))['predicate']['serialization']['ignore_paths']
+assert '.cache/huggingface' in ign, ign
+" "$D/model.sig"
+check_status "local-dir: verify" 0 ms verify --key "$T/k.pub" "$D"
+printf 'newer etag\n' >"$D/.cache/huggingface/download/config.json.metadata"
+check_status "local-dir: verify after the metadata changed" 0 ms verify --key "$T/k.pub" "$D"
+check_status "local-dir: the copy verifies with it" 0 ms verify --key "$T/k.pub" --signature "$D/model.sig" "$COPY"
+run ms hash --no-ignore-git-paths "$D"
+grep -q "  .cache/huggingface/download/config.json.metadata\$" "$OUT" && pass || fail "--no-ignore-git-paths hashes .cache/huggingface"
+# Only at the root: a nested .cache/huggingface is model content.
+mkdir -p "$D/sub/.cache/huggingface"
+printf 'y' >"$D/sub/.cache/huggingface/f"
+run ms hash "$D"
+grep -q "  sub/.cache/huggingface/f\$" "$OUT" && pass || fail "nested .cache/huggingface hashed"
+rm -r "$D/sub"
+
+# --- --ignore values are exact paths: warn when one matches nothing --------------------------------
+run ms digest --ignore '*.json' "$COPY"
+check_eq "glob --ignore: exit" "$STATUS" 0
+grep -qF "warning: --ignore *.json matches no path: ignore paths are exact paths, not patterns (OMS v1.0 §6.1.1)" "$ERR" && pass || fail "glob --ignore warns: $(cat "$ERR")"
+run ms sign --key "$T/k.key" --signature "$T/w.sig" --ignore nothing-here "$COPY"
+check_eq "unmatched --ignore: exit" "$STATUS" 0
+grep -qF "warning: --ignore nothing-here matches no path in the model" "$ERR" && pass || fail "unmatched --ignore warns: $(cat "$ERR")"
+run ms digest --ignore config.json --ignore tokenizer/ "$COPY"
+check_eq "matching --ignore: silent" "$(cat "$ERR")" ""
+
 finish

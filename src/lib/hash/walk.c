@@ -22,7 +22,8 @@
 
 #define MS_WALK_MAX_DEPTH 256
 
-const char *const ms_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore"};
+const char *const ms_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore",
+                                         ".cache/huggingface"};
 const size_t ms_walk_git_paths_count = sizeof ms_walk_git_paths / sizeof ms_walk_git_paths[0];
 
 typedef struct dir_item {
@@ -181,7 +182,7 @@ static int is_ignored(const walk_state *ws, const char *rel)
         if (o->ignore_paths[i][0] == rel[0] && strcmp(o->ignore_paths[i], rel) == 0)
             return 1;
     }
-    if (o->ignore_git_paths && !strchr(rel, '/')) {
+    if (o->ignore_git_paths && rel[0] == '.') {
         for (size_t i = 0; i < ms_walk_git_paths_count; i++) {
             if (strcmp(ms_walk_git_paths[i], rel) == 0)
                 return 1;
