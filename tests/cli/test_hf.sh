@@ -203,6 +203,28 @@ run ms hash "$D"
 grep -q "  sub/.cache/huggingface/f\$" "$OUT" && pass || fail "nested .cache/huggingface hashed"
 rm -r "$D/sub"
 
+# --- the policy's model.ignore: paths the verifier leaves out --------------------------------------
+check_status "policy init --ignore" 0 ms policy init --model-key "$T/k.pub" --ignore notes.txt --ignore ./logs/
+cp "$OUT" "$T/pol.json"
+grep -q '"model": {"signers": \["release"\], "ignore": \["notes.txt", "./logs/"\]}' "$T/pol.json" && pass || fail "init writes model.ignore: $(cat "$T/pol.json")"
+check_status "policy check" 0 ms policy check "$T/pol.json"
+grep -q "^         leaving out (model.ignore): notes.txt, logs\$" "$OUT" && pass || fail "policy check prints model.ignore: $(cat "$OUT")"
+M=$T/pm
+mkdir -p "$M"
+printf 'w' >"$M/w.bin"
+ms sign --key "$T/k.key" "$M" >/dev/null
+mkdir -p "$M/logs"
+printf 'added later' >"$M/notes.txt"
+printf 'added later' >"$M/logs/run.txt"
+check_status "verify --policy: model.ignore leaves them out" 0 ms verify --policy "$T/pol.json" "$M"
+sed 's/, "ignore": \[[^]]*\]//' "$T/pol.json" >"$T/pol-noignore.json"
+check_status "verify --policy without model.ignore: extra files" 1 ms verify --policy "$T/pol-noignore.json" "$M"
+check_fails "verify --policy still refuses --ignore" 2 "--ignore" ms verify --policy "$T/pol.json" --ignore notes.txt "$M"
+sed 's|"ignore": \["notes.txt"|"ignore": ["../notes.txt"|' "$T/pol.json" >"$T/pol-bad.json"
+check_fails "model.ignore outside the model" 2 "policy.model.ignore[0]: not a relative path inside the model" ms policy check "$T/pol-bad.json"
+# A --local-dir download verifies under a policy with no ignore at all.
+check_status "local-dir: verify --policy" 0 ms verify --policy "$T/pol-noignore.json" "$D"
+
 # --- --ignore values are exact paths: warn when one matches nothing --------------------------------
 run ms digest --ignore '*.json' "$COPY"
 check_eq "glob --ignore: exit" "$STATUS" 0
