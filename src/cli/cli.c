@@ -98,6 +98,27 @@ const char *cli_operand(int argc, char **argv, const char *name)
     return NULL;
 }
 
+const char *cli_model_name(const char *model, char *buf, size_t n)
+{
+    size_t len = strlen(model);
+    while (len > 1 && model[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && model[start - 1] != '/')
+        start--;
+    int dots = (len - start == 1 && model[start] == '.') ||
+               (len - start == 2 && model[start] == '.' && model[start + 1] == '.');
+    char *real = dots ? realpath(model, NULL) : NULL;
+    const char *base = real ? strrchr(real, '/') : NULL;
+    if (!base || !base[1]) {
+        free(real);
+        return model;
+    }
+    snprintf(buf, n, "%s", base + 1);
+    free(real);
+    return buf;
+}
+
 int cli_resolve_hf(char **arg, int dataset)
 {
     if (strncmp(*arg, "hf://", 5) != 0)

@@ -53,6 +53,9 @@ const char *cli_operand(int argc, char **argv, const char *name);
  * exit status 2). cli_resolve_hf does that for one argument: EXIT_OK or the status reported. */
 const char *cli_model_operand(int argc, char **argv, const char *name);
 int cli_resolve_hf(char **arg, int dataset);
+/* How a model is named in "Signed"/"Verified" lines: as given, except that "." or ".." (or a
+ * path ending in one) is named by the directory's own name (in `buf`). */
+const char *cli_model_name(const char *model, char *buf, size_t n);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 

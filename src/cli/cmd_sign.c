@@ -246,12 +246,16 @@ int cmd_sign(int argc, char **argv)
         }
         status = cli_print_json(o);
     } else if (sso.enabled) {
+        char name[256];
         printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n",
-               cli_quote(model), m->n_resources, m->n_resources == 1 ? "" : "s", root,
-               cli_quote(sig_path), identity ? cli_quote(identity) : "unknown identity");
+               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path),
+               identity ? cli_quote(identity) : "unknown identity");
     } else {
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", cli_quote(model),
-               m->n_resources, m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
+        char name[256];
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n",
+               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
     }
 out:
     if (lock_fd >= 0)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -302,8 +303,14 @@ int cmd_verify(int argc, char **argv)
     }
     char root[80];
     cli_format_root(res.statement->subject_digest, root);
-    printf("Verified %s: %zu file%s, root %s\n", cli_quote(model), res.n_files,
-           res.n_files == 1 ? "" : "s", root);
+    char name[256];
+    struct stat st;
+    /* OMS hashes a single-file model's bytes only: its name is not part of what was signed. */
+    int single = stat(model, &st) == 0 && S_ISREG(st.st_mode);
+    printf("Verified %s: %zu file%s, root %s%s\n",
+           cli_quote(cli_model_name(model, name, sizeof name)), res.n_files,
+           res.n_files == 1 ? "" : "s", root,
+           single ? " (a single file: the signature does not bind its name)" : "");
     if (strcmp(res.signer.kind, "sigstore") == 0) {
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);

@@ -235,4 +235,20 @@ grep -qF "warning: --ignore nothing-here matches no path in the model" "$ERR" &&
 run ms digest --ignore config.json --ignore tokenizer/ "$COPY"
 check_eq "matching --ignore: silent" "$(cat "$ERR")" ""
 
+# --- papercuts (§4): a single file's name is not signed; "." is named by the directory's name ------
+mkdir -p "$T/work/my-model"
+printf 'single' >"$T/work/weights.bin"
+ms sign --key "$T/k.key" "$T/work/weights.bin" >/dev/null
+check_status "verify a single file" 0 ms verify --key "$T/k.pub" "$T/work/weights.bin"
+grep -q "^Verified $T/work/weights.bin: 1 file, root sha256:[0-9a-f]* (a single file: the signature does not bind its name)\$" "$OUT" && pass || fail "single-file success line: $(cat "$OUT")"
+cp "$T/work/weights.bin" "$T/work/renamed.bin"
+check_status "a renamed copy verifies with the same signature" 0 ms verify --key "$T/k.pub" --signature "$T/work/weights.bin.sig" "$T/work/renamed.bin"
+printf 'w' >"$T/work/my-model/w.bin"
+(cd "$T/work/my-model" && ms sign --key "$T/k.key" . >"$OUT" 2>"$ERR") && pass || fail "sign ."
+grep -q "^Signed my-model: 1 resource, root " "$OUT" && pass || fail "Signed names the directory: $(cat "$OUT")"
+(cd "$T/work/my-model" && ms verify --key "$T/k.pub" . >"$OUT" 2>"$ERR") && pass || fail "verify ."
+grep -q "^Verified my-model: 1 file, root sha256:[0-9a-f]*\$" "$OUT" && pass || fail "Verified names the directory: $(cat "$OUT")"
+(cd "$T/work/my-model" && ms verify --key "$T/k.pub" ../my-model/ >"$OUT" 2>"$ERR") && pass || fail "verify ../my-model/"
+grep -q "^Verified ../my-model/: 1 file" "$OUT" && pass || fail "other paths as given: $(cat "$OUT")"
+
 finish
