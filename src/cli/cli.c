@@ -268,6 +268,19 @@ void cli_hash_options_init(cli_hash_options *o)
     o->progress = -1;
 }
 
+int cli_hash_options_lfs(cli_hash_options *o, int refuse)
+{
+    if (o->allow_lfs && o->from_lfs)
+        return cli_usage_error("--allow-lfs-pointers and --from-lfs-pointers exclude each other");
+    if (o->from_lfs && (o->ser.method != MS_METHOD_FILES || o->ser.algorithm != MS_HASH_SHA256))
+        return cli_usage_error("--from-lfs-pointers needs --method files and --algorithm sha256 "
+                               "(a pointer's oid is the SHA-256 of the whole file)");
+    o->opts.lfs_pointers = o->from_lfs               ? MS_LFS_OIDS
+                           : refuse && !o->allow_lfs ? MS_LFS_REFUSE
+                                                     : MS_LFS_HASH;
+    return EXIT_OK;
+}
+
 void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink)
 {
     cli_hard_links *h = ctx;
@@ -349,6 +362,13 @@ const cli_option cli_hash_option_table[] = {
      0, 0, NULL, NULL},
     {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
      OPT_ALLOW_SYMLINKS, 0, 0, NULL, NULL},
+    {"allow-lfs-pointers", 0, no_argument, NULL,
+     "hash git LFS pointer files as they are (refused by default)", OPT_ALLOW_LFS_POINTERS, 0, 0,
+     NULL, NULL},
+    {"from-lfs-pointers", 0, no_argument, NULL,
+     "a git LFS pointer stands for its content: its oid is the\n"
+     "file's digest (files method, sha256)",
+     OPT_FROM_LFS_POINTERS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
      OPT_BUFFER_SIZE, 0, 0, NULL, NULL},
     {"progress", 0, no_argument, NULL, "show progress on stderr (default: when it is a terminal)",
@@ -408,6 +428,12 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
         return 1;
     case OPT_ALLOW_SYMLINKS:
         o->ser.allow_symlinks = 1;
+        return 1;
+    case OPT_ALLOW_LFS_POINTERS:
+        o->allow_lfs = 1;
+        return 1;
+    case OPT_FROM_LFS_POINTERS:
+        o->from_lfs = 1;
         return 1;
     case OPT_PROGRESS:
         o->progress = 1;

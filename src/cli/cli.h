@@ -119,9 +119,14 @@ typedef struct cli_hash_options {
     size_t n_user_ignores;
     int progress;         /* -1 auto, 0 off, 1 on */
     cli_hard_links links; /* opts.hard_link reports here (set by cli_hash_options_finish) */
+    int allow_lfs;        /* --allow-lfs-pointers */
+    int from_lfs;         /* --from-lfs-pointers */
 } cli_hash_options;
 
 void cli_hash_options_init(cli_hash_options *o);
+/* Set opts.lfs_pointers from --allow-lfs-pointers / --from-lfs-pointers: pointers are refused
+ * unless allowed when `refuse`, else hashed as files. EXIT_OK or EXIT_USAGE (reported). */
+int cli_hash_options_lfs(cli_hash_options *o, int refuse);
 void cli_hash_options_free(cli_hash_options *o);
 /* Handle one hashing option; returns 1 if `opt` was one, 0 if not, -1 on a bad value
  * (already reported). */

@@ -141,7 +141,8 @@ int cmd_sign(int argc, char **argv)
         goto out;
     }
     const char *model = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+    if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
+        (status = cli_hash_options_lfs(&ho, 1)) != 0)
         goto out;
     sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
     if (!sig_path) {

@@ -31,6 +31,10 @@ static const cli_option verify_options[] = {
      KEYS, NULL, NULL},
     {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
      OPT_ALLOW_SYMLINKS, 0, KEYS, NULL, NULL},
+    {"from-lfs-pointers", 0, no_argument, NULL,
+     "check a git LFS pointer's oid against the signed digest\n"
+     "(a clone without LFS content; files method, sha256)",
+     OPT_FROM_LFS_POINTERS, 0, KEYS, NULL, NULL},
     {"threads", 0, required_argument, "N", "as for hash", OPT_THREADS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", NULL, OPT_BUFFER_SIZE, CLI_JOIN, KEYS, NULL,
      NULL},
@@ -244,7 +248,8 @@ int cmd_verify(int argc, char **argv)
         (status = cli_sigstore_root_load(trusted_root_path, staging, &sigstore_root)) != EXIT_OK)
         goto out;
     const char *model = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+    if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
+        (status = cli_hash_options_lfs(&ho, 0)) != 0)
         goto out;
     sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
     if (!sig_path) {
