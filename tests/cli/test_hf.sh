@@ -222,6 +222,12 @@ check_status "verify --policy without model.ignore: extra files" 1 ms verify --p
 check_fails "verify --policy still refuses --ignore" 2 "--ignore" ms verify --policy "$T/pol.json" --ignore notes.txt "$M"
 sed 's|"ignore": \["notes.txt"|"ignore": ["../notes.txt"|' "$T/pol.json" >"$T/pol-bad.json"
 check_fails "model.ignore outside the model" 2 "policy.model.ignore[0]: not a relative path inside the model" ms policy check "$T/pol-bad.json"
+# A snapshot under a policy, by path and by hf:// name.
+ms sign --key "$T/k.key" "$SNAP" >/dev/null
+check_status "verify --policy on a snapshot" 0 ms verify --policy "$T/pol-noignore.json" "$SNAP"
+HF_HUB_CACHE=$C check_status "verify --policy hf://" 0 ms verify --policy "$T/pol-noignore.json" hf://acme/tiny
+HF_HUB_CACHE=$C check_fails "verify --policy hf:// not in the cache" 2 "looked for $C/models--acme--tiny/snapshots/v9" ms verify --policy "$T/pol-noignore.json" hf://acme/tiny@v9
+rm "$SNAP/model.sig"
 # A --local-dir download verifies under a policy with no ignore at all.
 check_status "local-dir: verify --policy" 0 ms verify --policy "$T/pol-noignore.json" "$D"
 
