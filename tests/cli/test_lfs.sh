@@ -38,6 +38,16 @@ check_fails "--from-lfs-pointers, shards" 2 "--from-lfs-pointers needs --method 
 check_fails "--from-lfs-pointers, blake2b" 2 "--from-lfs-pointers needs --method files and --algorithm sha256" ms sign --key "$T/k.key" --from-lfs-pointers --algorithm blake2b "$P"
 check_fails "both flags" 2 "exclude each other" ms digest --from-lfs-pointers --allow-lfs-pointers "$P"
 
+# dataset manifest: refused too, unless --allow-lfs-pointers.
+check_fails "dataset manifest refuses a pointer" 2 "$P/weights.bin: $MSG" ms dataset manifest --name p --output "$T/p.manifest" "$P"
+[ ! -e "$T/p.manifest" ] && pass || fail "no manifest written"
+check_status "dataset manifest --allow-lfs-pointers" 0 ms dataset manifest --name p --allow-lfs-pointers --output "$T/p.manifest" "$P"
+check_status "and it verifies" 0 ms dataset verify "$T/p.manifest" "$P"
+# A file written just now (the engine's careful path) is looked at too.
+cp "$P/weights.bin" "$P/fresh.bin"
+check_fails "dataset manifest refuses a fresh pointer" 2 "$MSG" ms dataset manifest --name p --output "$T/p2.manifest" "$P"
+rm "$P/fresh.bin"
+
 # Extension lines (LFS v1 pointer format) are part of a pointer.
 OID=$(sha256sum "$T/weights.bin" | cut -d' ' -f1)
 E=$T/ext
@@ -56,6 +66,7 @@ check_status "malformed pointers are ordinary files" 0 ms hash "$B"
 check_eq "hex.bin hashed as it is" "$(grep '  hex.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$B/hex.bin" | cut -d' ' -f1)"
 check_eq "extra.bin hashed as it is" "$(grep '  extra.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$B/extra.bin" | cut -d' ' -f1)"
 check_eq "big.bin hashed as it is" "$(grep '  big.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$B/big.bin" | cut -d' ' -f1)"
+check_status "malformed pointers: dataset manifest" 0 ms dataset manifest --name b --output "$T/b.manifest" "$B"
 check_status "malformed pointers under --from-lfs-pointers" 0 ms hash --from-lfs-pointers "$B"
 check_eq "hex.bin still its own bytes" "$(grep '  hex.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$B/hex.bin" | cut -d' ' -f1)"
 
