@@ -81,6 +81,9 @@ typedef struct ms_dataset_options {
      * one hard link: its content is hashed, but it may be changed through another name. */
     void (*hard_link)(void *ctx, const char *path, uint64_t nlink);
     void *hard_link_ctx;
+    /* A git LFS pointer file (ms_lfs_pointer_parse_ext) is refused (MS_EINPUT naming it)
+     * unless this is set: then it is listed as the file it is. */
+    int allow_lfs_pointers;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in

@@ -67,7 +67,26 @@ typedef struct ms_manifest_options {
      * link (its content is hashed, but it may be changed through another name). */
     void (*hard_link)(void *ctx, const char *path, uint64_t nlink);
     void *hard_link_ctx;
+    /* git LFS pointer files (ms_lfs_pointer_parse_ext): MS_LFS_HASH hashes them as any file (the
+     * default), MS_LFS_REFUSE refuses them (MS_EINPUT naming the file), MS_LFS_OIDS takes a
+     * pointer's oid as the digest of the content it stands for (files method, sha256 only). */
+    int lfs_pointers;
 } ms_manifest_options;
+
+enum { MS_LFS_HASH = 0, MS_LFS_REFUSE = 1, MS_LFS_OIDS = 2 };
+
+/* The largest git LFS pointer file (the LFS v1 pointer format; also in lineage.h). */
+#ifndef MS_LFS_POINTER_MAX
+#define MS_LFS_POINTER_MAX 1024
+#endif
+
+/* 1 when the `len` bytes at `data` are a git LFS v1 pointer, exactly: "version
+ * https://git-lfs.github.com/spec/v1", optional "ext-N-NAME sha256:HEX" lines, "oid
+ * sha256:<64 lowercase hex>", "size <decimal>", each ending in one '\n', nothing else, at most
+ * MS_LFS_POINTER_MAX bytes; then *oid holds the content's SHA-256 and *size its length.
+ * (lineage's ms_lfs_pointer_parse is the same without extension lines.) */
+MS_API int ms_lfs_pointer_parse_ext(const uint8_t *data, size_t len, uint8_t oid[32],
+                                    uint64_t *size);
 
 /* Serialization defaults: files, sha256, shard size 1e9, no symlinks, no ignore paths. */
 MS_API void ms_serialization_init(ms_serialization *ser);

@@ -69,6 +69,9 @@ typedef struct ms_policy {
     size_t n_keys;
 
     ms_policy_signers model_signers;
+    /* model.ignore: exact paths relative to the model, left out when it is re-hashed (besides
+     * the signature's own ignore paths) */
+    ms_policy_strings model_ignore;
 
     int has_provenance;
     int provenance_required; /* default 1 */

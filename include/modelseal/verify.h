@@ -71,6 +71,7 @@ typedef struct ms_verify_options {
     const char *signature_path; /* the signature file, skipped when inside the model */
     int ignore_unsigned_files;  /* hash only the files the bundle lists */
     int allow_empty;            /* accept a signature over no files */
+    int allow_symlinks;         /* follow links to files inside the model, as signing may */
 } ms_verify_options;
 
 typedef struct ms_verify_result {

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -144,6 +145,60 @@ const char *cli_operand(int argc, char **argv, const char *name)
     return NULL;
 }
 
+const char *cli_model_name(const char *model, char *buf, size_t n)
+{
+    size_t len = strlen(model);
+    while (len > 1 && model[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && model[start - 1] != '/')
+        start--;
+    int dots = (len - start == 1 && model[start] == '.') ||
+               (len - start == 2 && model[start] == '.' && model[start + 1] == '.');
+    char *real = dots ? realpath(model, NULL) : NULL;
+    const char *base = real ? strrchr(real, '/') : NULL;
+    if (!base || !base[1]) {
+        free(real);
+        return model;
+    }
+    snprintf(buf, n, "%s", base + 1);
+    free(real);
+    return buf;
+}
+
+int cli_resolve_hf(char **arg, int dataset)
+{
+    if (strncmp(*arg, "hf://", 5) != 0)
+        return EXIT_OK;
+    ms_buf cache = MS_BUF_INIT;
+    const char *hub = getenv("HF_HUB_CACHE"), *home = getenv("HF_HOME");
+    char *path = NULL;
+    ms_error err;
+    ms_error_clear(&err);
+    int rc = hub && hub[0]     ? msx_buf_append_str(&cache, hub)
+             : home && home[0] ? msx_buf_printf(&cache, "%s/hub", home)
+                               : msx_buf_printf(&cache, "%s/.cache/huggingface/hub",
+                                                getenv("HOME") ? getenv("HOME") : "");
+    if (rc) {
+        msx_buf_free(&cache);
+        cli_message("out of memory");
+        return EXIT_ENVIRONMENT;
+    }
+    rc = msx_hf_resolve(*arg, (const char *)cache.data, dataset, &path, &err);
+    msx_buf_free(&cache);
+    if (rc)
+        return cli_fail(&err);
+    *arg = path; /* lives as long as the program (argv holds it) */
+    return EXIT_OK;
+}
+
+const char *cli_model_operand(int argc, char **argv, const char *name)
+{
+    if (!cli_operand(argc, argv, name) || cli_resolve_hf(&argv[optind], 0) != EXIT_OK)
+        return NULL;
+    return argv[optind];
+}
+
 int cli_dispatch(int argc, char **argv, const char *command, const cli_help *help)
 {
     const cli_subcommand *subs = help->subs;
@@ -260,6 +315,19 @@ void cli_hash_options_init(cli_hash_options *o)
     o->progress = -1;
 }
 
+int cli_hash_options_lfs(cli_hash_options *o, int refuse)
+{
+    if (o->allow_lfs && o->from_lfs)
+        return cli_usage_error("--allow-lfs-pointers and --from-lfs-pointers exclude each other");
+    if (o->from_lfs && (o->ser.method != MS_METHOD_FILES || o->ser.algorithm != MS_HASH_SHA256))
+        return cli_usage_error("--from-lfs-pointers needs --method files and --algorithm sha256 "
+                               "(a pointer's oid is the SHA-256 of the whole file)");
+    o->opts.lfs_pointers = o->from_lfs               ? MS_LFS_OIDS
+                           : refuse && !o->allow_lfs ? MS_LFS_REFUSE
+                                                     : MS_LFS_HASH;
+    return EXIT_OK;
+}
+
 void cli_hard_link_seen(void *ctx, const char *path, uint64_t nlink)
 {
     cli_hard_links *h = ctx;
@@ -337,9 +405,17 @@ const cli_option cli_hash_option_table[] = {
     {"ignore", 0, required_argument, "PATH", "skip PATH (relative to the model root; repeatable)",
      OPT_IGNORE, CLI_PATH, 0, NULL, NULL},
     {"no-ignore-git-paths", 0, no_argument, NULL,
-     "also hash .git, .github, .gitattributes, .gitignore", OPT_NO_IGNORE_GIT, 0, 0, NULL, NULL},
+     "also hash .git, .github, .gitattributes, .gitignore, .cache/huggingface", OPT_NO_IGNORE_GIT,
+     0, 0, NULL, NULL},
     {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
      OPT_ALLOW_SYMLINKS, 0, 0, NULL, NULL},
+    {"allow-lfs-pointers", 0, no_argument, NULL,
+     "hash git LFS pointer files as they are (refused by default)", OPT_ALLOW_LFS_POINTERS, 0, 0,
+     NULL, NULL},
+    {"from-lfs-pointers", 0, no_argument, NULL,
+     "a git LFS pointer stands for its content: its oid is the\n"
+     "file's digest (files method, sha256)",
+     OPT_FROM_LFS_POINTERS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
      OPT_BUFFER_SIZE, 0, 0, NULL, NULL},
     {"progress", 0, no_argument, NULL, "show progress on stderr (default: when it is a terminal)",
@@ -400,6 +476,12 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
     case OPT_ALLOW_SYMLINKS:
         o->ser.allow_symlinks = 1;
         return 1;
+    case OPT_ALLOW_LFS_POINTERS:
+        o->allow_lfs = 1;
+        return 1;
+    case OPT_FROM_LFS_POINTERS:
+        o->from_lfs = 1;
+        return 1;
     case OPT_PROGRESS:
         o->progress = 1;
         return 1;
@@ -409,6 +491,27 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
     default:
         return 0;
     }
+}
+
+/* An ignore path names one path exactly: say so when `value` (as given; `rel` normalised)
+ * matches nothing in the model directory, the more so when it looks like a pattern. */
+static void warn_unmatched_ignore(const char *model, const char *value, const char *rel)
+{
+    struct stat st;
+    ms_buf path = MS_BUF_INIT;
+    if (stat(model, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        msx_buf_printf(&path, "%s/%s", model, rel) != 0 ||
+        lstat((const char *)path.data, &st) == 0 || errno != ENOENT) {
+        msx_buf_free(&path);
+        return;
+    }
+    msx_buf_free(&path);
+    if (strpbrk(value, "*?["))
+        cli_message("warning: --ignore %s matches no path: ignore paths are exact paths, not "
+                    "patterns (OMS v1.0 \u00a76.1.1)",
+                    cli_quote(value));
+    else
+        cli_message("warning: --ignore %s matches no path in the model", cli_quote(value));
 }
 
 int cli_hash_options_finish(cli_hash_options *o, const char *model)
@@ -422,6 +525,7 @@ int cli_hash_options_finish(cli_hash_options *o, const char *model)
         char *rel = msx_path_normalize_ignore(model, o->user_ignores[i], &err);
         if (!rel)
             return cli_fail(&err);
+        warn_unmatched_ignore(model, o->user_ignores[i], rel);
         int rc = ms_serialization_add_ignore(&o->ser, rel);
         free(rel);
         if (rc) {

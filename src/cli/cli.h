@@ -69,6 +69,14 @@ int cli_option_other(int opt, char **argv);
 /* The command's one operand after its options (argv[optind]); NULL, with the usage error
  * ("missing NAME" / "expected exactly one NAME") reported, when there is not exactly one. */
 const char *cli_operand(int argc, char **argv, const char *name);
+/* cli_operand for a model: an hf://ORG/NAME[@REV] operand is replaced (in argv) by its snapshot
+ * in the local Hugging Face cache; NULL when missing, malformed or not in the cache (reported,
+ * exit status 2). cli_resolve_hf does that for one argument: EXIT_OK or the status reported. */
+const char *cli_model_operand(int argc, char **argv, const char *name);
+int cli_resolve_hf(char **arg, int dataset);
+/* How a model is named in "Signed"/"Verified" lines: as given, except that "." or ".." (or a
+ * path ending in one) is named by the directory's own name (in `buf`). */
+const char *cli_model_name(const char *model, char *buf, size_t n);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 
@@ -132,9 +140,14 @@ typedef struct cli_hash_options {
     size_t n_user_ignores;
     int progress;         /* -1 auto, 0 off, 1 on */
     cli_hard_links links; /* opts.hard_link reports here (set by cli_hash_options_finish) */
+    int allow_lfs;        /* --allow-lfs-pointers */
+    int from_lfs;         /* --from-lfs-pointers */
 } cli_hash_options;
 
 void cli_hash_options_init(cli_hash_options *o);
+/* Set opts.lfs_pointers from --allow-lfs-pointers / --from-lfs-pointers: pointers are refused
+ * unless allowed when `refuse`, else hashed as files. EXIT_OK or EXIT_USAGE (reported). */
+int cli_hash_options_lfs(cli_hash_options *o, int refuse);
 void cli_hash_options_free(cli_hash_options *o);
 /* Handle one hashing option; returns 1 if `opt` was one, 0 if not, -1 on a bad value
  * (already reported). */

@@ -34,6 +34,9 @@ static const cli_option dataset_options[] = {
      OPT_IGNORE, CLI_PATH, MANIFEST | VERIFY, NULL, NULL},
     {"output", 0, required_argument, "FILE", "where to write the manifest", OPT_OUTPUT, CLI_PATH,
      MANIFEST, NULL, NULL},
+    {"allow-lfs-pointers", 0, no_argument, NULL,
+     "manifest: list a git LFS pointer file as it is (refused\nby default)", OPT_ALLOW_LFS_POINTERS,
+     0, MANIFEST, NULL, NULL},
     {"key", 0, required_argument, "KEY|PUB",
      "sign: the secret key; verify: a trusted public key (repeatable)", OPT_KEY, CLI_PATH,
      SIGN | VERIFY, NULL, NULL},
@@ -51,7 +54,7 @@ static const cli_option dataset_options[] = {
 const cli_help cmd_dataset_help = {
     "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b] [--threads N]\n"
-    "                         [--ignore PATH]... [--output FILE] DIR\n"
+    "                         [--ignore PATH]... [--output FILE] [--allow-lfs-pointers] DIR\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"
@@ -156,6 +159,8 @@ static int dataset_manifest(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
+    if ((status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
+        goto out;
     if (!dopts.name) {
         status = cli_usage_error("--name is required");
         goto out;
@@ -190,6 +195,7 @@ static int dataset_manifest(int argc, char **argv)
     dopts.n_ignore_paths = ho.ser.n_ignore_paths;
     dopts.hard_link = ho.opts.hard_link; /* warns on stderr (cli_hash_options_finish) */
     dopts.hard_link_ctx = ho.opts.hard_link_ctx;
+    dopts.allow_lfs_pointers = ho.allow_lfs;
     if (ms_dataset_manifest_write(dir, &dopts, output, &info, &err) != 0) {
         status = cli_fail(&err);
         goto out;
@@ -408,6 +414,8 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--signature goes with --key");
         goto out;
     }
+    if (argc - optind == 2 && (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
+        goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)

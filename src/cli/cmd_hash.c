@@ -90,12 +90,13 @@ int cli_hash_command(int argc, char **argv, int digest_only)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }
     const char *model = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+    if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
+        (status = cli_hash_options_lfs(&ho, 1)) != 0)
         goto out;
     cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
     ho.opts.progress = cli_progress_update;

@@ -26,6 +26,9 @@ static const cli_option policy_options[] = {
      OPT_DATASET_KEY, CLI_PATH, INIT, NULL, NULL},
     {"repository", 0, required_argument, "PATH", "local clone of the training code", OPT_REPOSITORY,
      CLI_PATH, INIT, NULL, NULL},
+    {"ignore", 0, required_argument, "PATH",
+     "a path the verifier leaves out of the model (model.ignore); repeatable", OPT_IGNORE, 0, INIT,
+     NULL, NULL},
     CLI_OPTION_HELP,
     CLI_OPTION_END,
 };
@@ -33,14 +36,15 @@ static const cli_option policy_options[] = {
 const cli_help cmd_policy_help = {
     "Usage: modelseal policy check POLICY\n"
     "       modelseal policy init --model-key PUB [--provenance-key PUB --builder-id URI]\n"
-    "                             [--dataset-key PUB] [--repository PATH]\n"
+    "                             [--dataset-key PUB] [--repository PATH] [--ignore PATH]...\n"
     "Deployment policies for 'modelseal verify --policy' (see modelseal-policy(5)).\n\n"
     "check  validate POLICY (every field, every key file) and print what each link of the\n"
     "       chain will require; warns when it has expired or expires within 30 days\n"
     "init   print a starter policy: the model must be signed by the --model-key; with\n"
     "       --provenance-key a SLSA provenance by that key from --builder-id is required;\n"
     "       with --dataset-key its datasets must be signed by that key; with --repository\n"
-    "       (a local clone) the training commit must be on its current branch. It expires in\n"
+    "       (a local clone) the training commit must be on its current branch; each --ignore\n"
+    "       PATH is left out of the model when it is verified (model.ignore). It expires in\n"
     "       one year. Paths are written as given and read relative to the policy file's\n"
     "       directory.\n\n"
     "Options:\n",
@@ -102,6 +106,8 @@ static int policy_check(int argc, char **argv)
         printf("  policy: no expiry date\n");
     print_signers("  model: model.sig signed by one of: ", &p->model_signers);
     printf("         every file re-hashed against it\n");
+    if (p->model_ignore.n)
+        print_list("         leaving out (model.ignore): ", &p->model_ignore);
     if (!p->has_provenance)
         printf("  provenance: not required by the policy\n");
     else {
@@ -183,6 +189,8 @@ static int check_key(const char *path)
 static int policy_init(int argc, char **argv)
 {
     const char *model_key = NULL, *prov_key = NULL, *data_key = NULL, *builder = NULL, *repo = NULL;
+    const char *ignores[64];
+    size_t n_ignores = 0;
     ms_git_info git;
     ms_buf b = MS_BUF_INIT;
     ms_policy *check = NULL;
@@ -206,6 +214,11 @@ static int policy_init(int argc, char **argv)
             break;
         case OPT_REPOSITORY:
             repo = optarg;
+            break;
+        case OPT_IGNORE:
+            if (n_ignores == sizeof ignores / sizeof ignores[0])
+                return cli_usage_error("more than %zu --ignore paths", n_ignores);
+            ignores[n_ignores++] = optarg;
             break;
         default:
             return cli_option_other(opt, argv);
@@ -249,7 +262,16 @@ static int policy_init(int argc, char **argv)
         rc |= add_json_string(&b, data_key);
         rc |= msx_buf_append_str(&b, "}");
     }
-    rc |= msx_buf_append_str(&b, "\n  },\n  \"model\": {\"signers\": [\"release\"]}");
+    rc |= msx_buf_append_str(&b, "\n  },\n  \"model\": {\"signers\": [\"release\"]");
+    if (n_ignores) {
+        rc |= msx_buf_append_str(&b, ", \"ignore\": [");
+        for (size_t i = 0; i < n_ignores; i++) {
+            rc |= msx_buf_append_str(&b, i ? ", " : "");
+            rc |= add_json_string(&b, ignores[i]);
+        }
+        rc |= msx_buf_append_str(&b, "]");
+    }
+    rc |= msx_buf_append_str(&b, "}");
     if (prov_key) {
         rc |= msx_buf_append_str(&b, ",\n  \"provenance\": {\"required\": true, \"signers\": "
                                      "[\"ci\"], \"builder_ids\": [");

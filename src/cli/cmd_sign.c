@@ -125,7 +125,7 @@ int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }
@@ -141,7 +141,8 @@ int cmd_sign(int argc, char **argv)
         goto out;
     }
     const char *model = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+    if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
+        (status = cli_hash_options_lfs(&ho, 1)) != 0)
         goto out;
     sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
     if (!sig_path) {
@@ -252,12 +253,16 @@ int cmd_sign(int argc, char **argv)
         }
         status = cli_print_json(o);
     } else if (sso.enabled) {
+        char name[256];
         printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n",
-               cli_quote(model), m->n_resources, m->n_resources == 1 ? "" : "s", root,
-               cli_quote(sig_path), identity ? cli_quote(identity) : "unknown identity");
+               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path),
+               identity ? cli_quote(identity) : "unknown identity");
     } else {
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n", cli_quote(model),
-               m->n_resources, m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
+        char name[256];
+        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n",
+               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
     }
 out:
     if (lock_fd >= 0)

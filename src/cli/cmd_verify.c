@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -28,6 +29,12 @@ static const cli_option verify_options[] = {
      OPT_IGNORE_UNSIGNED, 0, KEYS, NULL, NULL},
     {"allow-empty", 0, no_argument, NULL, "accept a signature over no files", OPT_ALLOW_EMPTY, 0,
      KEYS, NULL, NULL},
+    {"allow-symlinks", 0, no_argument, NULL, "follow symbolic links to files inside the model",
+     OPT_ALLOW_SYMLINKS, 0, KEYS, NULL, NULL},
+    {"from-lfs-pointers", 0, no_argument, NULL,
+     "check a git LFS pointer's oid against the signed digest\n"
+     "(a clone without LFS content; files method, sha256)",
+     OPT_FROM_LFS_POINTERS, 0, KEYS, NULL, NULL},
     {"threads", 0, required_argument, "N", "as for hash", OPT_THREADS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", NULL, OPT_BUFFER_SIZE, CLI_JOIN, KEYS, NULL,
      NULL},
@@ -211,7 +218,7 @@ int cmd_verify(int argc, char **argv)
             goto out;
         }
     }
-    if (!cli_operand(argc, argv, "MODEL")) {
+    if (!cli_model_operand(argc, argv, "MODEL")) {
         status = EXIT_USAGE;
         goto out;
     }
@@ -241,7 +248,8 @@ int cmd_verify(int argc, char **argv)
         (status = cli_sigstore_root_load(trusted_root_path, staging, &sigstore_root)) != EXIT_OK)
         goto out;
     const char *model = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, model)) != 0)
+    if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
+        (status = cli_hash_options_lfs(&ho, 0)) != 0)
         goto out;
     sig_path = sig_arg ? strdup(sig_arg) : ms_sign_default_signature_path(model, &err);
     if (!sig_path) {
@@ -264,6 +272,7 @@ int cmd_verify(int argc, char **argv)
         .key_bundle_logged = key_log,
     };
     vopts.hash = ho.opts;
+    vopts.allow_symlinks = ho.ser.allow_symlinks;
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
     vopts.n_extra_ignores = ho.ser.n_ignore_paths;
     vopts.signature_path = sig_path;
@@ -299,8 +308,14 @@ int cmd_verify(int argc, char **argv)
     }
     char root[80];
     cli_format_root(res.statement->subject_digest, root);
-    printf("Verified %s: %zu file%s, root %s\n", cli_quote(model), res.n_files,
-           res.n_files == 1 ? "" : "s", root);
+    char name[256];
+    struct stat st;
+    /* OMS hashes a single-file model's bytes only: its name is not part of what was signed. */
+    int single = stat(model, &st) == 0 && S_ISREG(st.st_mode);
+    printf("Verified %s: %zu file%s, root %s%s\n",
+           cli_quote(cli_model_name(model, name, sizeof name)), res.n_files,
+           res.n_files == 1 ? "" : "s", root,
+           single ? " (a single file: the signature does not bind its name)" : "");
     if (strcmp(res.signer.kind, "sigstore") == 0) {
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);

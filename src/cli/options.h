@@ -21,6 +21,8 @@ enum {
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_BUFFER_SIZE,
+    OPT_ALLOW_LFS_POINTERS,
+    OPT_FROM_LFS_POINTERS,
     /* keyless signing (cli_sigstore_option) */
     OPT_SIGSTORE,
     OPT_IDENTITY_TOKEN,

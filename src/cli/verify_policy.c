@@ -113,7 +113,7 @@ int cli_verify_policy(int argc, char **argv)
             return cli_option_other(opt, argv);
         }
     }
-    if (!cli_operand(argc, argv, "MODEL"))
+    if (!cli_model_operand(argc, argv, "MODEL"))
         return EXIT_USAGE;
     if (!policy_path)
         return cli_usage_error("missing --policy");

@@ -35,7 +35,7 @@ ms sign --key "$T/ed.key" "$M" >/dev/null
 ROOT=$(ms digest "$M")
 SUBJECT=$($PY -c "import json,base64,sys; b=json.load(open(sys.argv[1])); s=json.loads(base64.b64decode(b['dsseEnvelope']['payload'])); print('sha256:'+s['subject'][0]['digest']['sha256'], s['subject'][0]['name'], s['predicateType'], b['mediaType'], sorted(s['predicate']['serialization']['ignore_paths']))" "$M/model.sig")
 check_eq "statement subject, predicate, media type, ignore paths" "$SUBJECT" \
-    "$ROOT model https://model_signing/signature/v1.0 application/vnd.dev.sigstore.bundle.v0.3+json ['.git', '.gitattributes', '.github', '.gitignore', 'claims.jsonl', 'model.sig']"
+    "$ROOT model https://model_signing/signature/v1.0 application/vnd.dev.sigstore.bundle.v0.3+json ['.cache/huggingface', '.git', '.gitattributes', '.github', '.gitignore', 'claims.jsonl', 'model.sig']"
 
 # Adding model.sig or claims.jsonl does not change the model.
 printf '{"claim": 1}\n' >"$M/claims.jsonl"

@@ -870,6 +870,58 @@ static void test_resources_json_accepts(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+#define LFS_OID "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
+#define LFS_V "version https://git-lfs.github.com/spec/v1\n"
+
+static int lfs_ext(const char *text, uint8_t oid[32], uint64_t *size)
+{
+    return ms_lfs_pointer_parse_ext((const uint8_t *)text, strlen(text), oid, size);
+}
+
+/* git LFS v1 pointers, extension lines included; anything else is an ordinary file. */
+static void test_lfs_pointer_ext(void **state)
+{
+    (void)state;
+    uint8_t oid[32], want[32];
+    uint64_t size = 0;
+    unit_unhex(LFS_OID, want, sizeof want);
+    assert_int_equal(lfs_ext(LFS_V "oid sha256:" LFS_OID "\nsize 12345\n", oid, &size), 1);
+    assert_memory_equal(oid, want, 32);
+    assert_int_equal(size, 12345);
+    assert_int_equal(lfs_ext(LFS_V "ext-0-foo sha256:" LFS_OID "\next-1-bar.baz sha256:" LFS_OID
+                                   "\noid sha256:" LFS_OID "\nsize 0\n",
+                             oid, &size),
+                     1);
+    assert_int_equal(size, 0);
+    static const char *const bad[] = {
+        "",
+        LFS_V,
+        LFS_V "oid sha256:" LFS_OID "\nsize 12\n\n",
+        LFS_V "oid sha256:" LFS_OID "\nsize 12",
+        LFS_V "oid sha256:" LFS_OID "\nsize 012\n",
+        LFS_V "oid sha256:" LFS_OID "\nsize 99999999999999999999\n",
+        LFS_V "oid sha256:" LFS_OID "\nsize \n",
+        "version https://git-lfs.github.com/spec/v1\r\noid sha256:" LFS_OID "\r\nsize 1\r\n",
+        LFS_V
+        "oid sha256:4D7A214614AB2935C943F9E0FF69D22EADBB8F32B1258DAAA5E2CA24D17E2393\nsize 1\n",
+        LFS_V "oid sha256:4d7a\nsize 1\n",
+        LFS_V "size 1\noid sha256:" LFS_OID "\n",
+        LFS_V "ext-1-a sha256:" LFS_OID "\next-0-b sha256:" LFS_OID "\noid sha256:" LFS_OID
+              "\nsize 1\n",
+        LFS_V "ext-0- sha256:" LFS_OID "\noid sha256:" LFS_OID "\nsize 1\n",
+        LFS_V "ext-0-a sha256:4d7a\noid sha256:" LFS_OID "\nsize 1\n",
+        LFS_V "oid sha256:" LFS_OID "\next-0-a sha256:" LFS_OID "\nsize 1\n",
+        LFS_V "oid sha256:" LFS_OID "\nsize 1\nextra\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (lfs_ext(bad[i], oid, &size) != 0)
+            fail_msg("accepted as a pointer: bad[%zu]", i);
+    char big[MS_LFS_POINTER_MAX + 200];
+    memset(big, 'x', sizeof big);
+    memcpy(big, LFS_V, strlen(LFS_V));
+    assert_int_equal(ms_lfs_pointer_parse_ext((const uint8_t *)big, sizeof big, oid, &size), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -892,6 +944,7 @@ int main(void)
         cmocka_unit_test(test_serialization_json_refusals),
         cmocka_unit_test(test_resources_json_refusals),
         cmocka_unit_test(test_resources_json_accepts),
+        cmocka_unit_test(test_lfs_pointer_ext),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -148,7 +148,7 @@ static void test_git_paths_ignored_at_root_only(void **state)
     assert_int_equal(walk(f, NULL), 0);
     static const char *const expect[] = {".gitmodules", "d/.git/HEAD", "d/.gitignore", "w", NULL};
     assert_names(f, expect);
-    assert_int_equal(msx_walk_git_paths_count, 4);
+    assert_int_equal(msx_walk_git_paths_count, 5);
 }
 
 static void test_git_paths_kept_when_asked(void **state)

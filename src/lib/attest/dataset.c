@@ -24,6 +24,7 @@
 #include "hash/walk.h"
 #include "modelseal/dataset.h"
 #include "modelseal/manifest.h"
+#include "util/buf.h"
 #include "util/encoding.h"
 #include "util/fs.h"
 
@@ -244,12 +245,37 @@ static int compress_to_body(writer *w, const void *data, size_t len, ZSTD_EndDir
     }
 }
 
+/* A file that begins like a git LFS pointer: refused when it is one (read again by name: a
+ * refusal binds nothing, so a file changed since it was hashed only changes the verdict). */
+static int refuse_lfs_pointer(const writer *w, const char *rel, ms_error *err)
+{
+    uint8_t buf[MS_LFS_POINTER_MAX + 1], oid[32];
+    uint64_t size;
+    ms_buf path = MS_BUF_INIT;
+    int rc = 0;
+    if (msx_buf_printf(&path, "%s/%s", w->dir, rel) != 0)
+        return ms_error_nomem(err);
+    int fd = open((const char *)path.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf, 0) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n > 0 && ms_lfs_pointer_parse_ext(buf, (size_t)n, oid, &size))
+        rc = ms_error_set(err, MS_EINPUT,
+                          "%s: a git LFS pointer, not the file's content (run 'git lfs pull', or "
+                          "sign from pointers with --from-lfs-pointers)",
+                          (const char *)path.data);
+    msx_buf_free(&path);
+    return rc;
+}
+
 /* A file came back hashed (in walk order): its line, its digest into the root. */
 static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 {
     writer *w = ctx;
     size_t dlen = ms_hash_size(w->opts->algorithm);
     int rc;
+    if (f->lfs_like && !w->opts->allow_lfs_pointers && (rc = refuse_lfs_pointer(w, f->path, err)))
+        return rc;
     if (__builtin_add_overflow(w->bytes, f->size, &w->bytes))
         return ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", w->dir);
     w->files++;
@@ -269,7 +295,7 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
 {
     writer *w = ctx;
-    if (e->target)
+    if (e->target && !e->hf_blob)
         return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
                             w->dir, e->path);
     return hash_stream_add(w->stream, e, 1, -1, NULL, err);

@@ -61,7 +61,13 @@ typedef struct ms_hash_stream_file {
     uint64_t nlink;        /* hashed: its hard link count (above 1: it has other names) */
     const uint8_t *digest; /* hashed: ms_hash_size(algorithm) bytes */
     const void *user;      /* the user_size bytes given to hash_stream_add */
+    /* hashed: 1 when the file has at most MS_HASH_LFS_MAX bytes and begins like a git LFS
+     * pointer ("version https://git-lfs.github.com/spec/v1\n"), for the caller to look closer */
+    int lfs_like;
 } ms_hash_stream_file;
+
+#define MS_HASH_LFS_VERSION "version https://git-lfs.github.com/spec/v1\n"
+#define MS_HASH_LFS_MAX 1024
 
 /* Called on the adding thread, once per file, in the order added. 0 or an MS_E* code. */
 typedef int (*ms_hash_stream_fn)(void *ctx, const ms_hash_stream_file *file, ms_error *err);

@@ -126,7 +126,8 @@ int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
 
 typedef struct engine {
     const ms_hash_job *job;
-    int root_fd; /* the model directory, or -1 for a single-file model */
+    int root_fd;  /* the model directory, or -1 for a single-file model */
+    int blobs_fd; /* a Hugging Face cache snapshot's blobs/ directory (msx_hf_blobs_open), or -1 */
     size_t buffer_size;
     int assist;                         /* items are read by a helper thread */
     uint8_t *(*slots)[MS_ASSIST_SLOTS]; /* per worker: the helper's ring, when assist */
@@ -355,6 +356,10 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
 
     if (en->root_fd < 0)
         fd = open(job->root, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    else if (e->hf_blob) /* one name in the blobs/ directory; checked below against the walk */
+        fd = en->blobs_fd < 0
+                 ? (errno = ENOENT, -1)
+                 : openat(en->blobs_fd, e->target, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     else
         fd = open_beneath(en->root_fd, e->target ? e->target : e->path);
     if (fd < 0) {
@@ -445,6 +450,7 @@ int hash_run(const ms_hash_job *job, ms_error *err)
     memset(&en, 0, sizeof en);
     en.job = job;
     en.root_fd = -1;
+    en.blobs_fd = -1;
     en.buffer_size = job->buffer_size ? job->buffer_size : MS_HASH_DEFAULT_BUFFER;
     atomic_init(&en.bytes_done, 0);
     for (size_t i = 0; i < job->n_items; i++)
@@ -462,6 +468,13 @@ int hash_run(const ms_hash_job *job, ms_error *err)
         en.root_fd = open(job->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (en.root_fd < 0)
             return ms_error_set(err, MS_EINPUT, "%s: %s", job->root, strerror(errno));
+        for (size_t i = 0; i < job->files->count; i++) {
+            if (job->files->entries[i].hf_blob) {
+                if ((rc = msx_hf_blobs_open(job->root, &en.blobs_fd, err)) != 0)
+                    goto out;
+                break;
+            }
+        }
     }
     /* Never allocate more than the largest item needs: small-file models stay small. */
     uint64_t largest = 0;
@@ -507,5 +520,7 @@ out:
     }
     if (en.root_fd >= 0)
         close(en.root_fd);
+    if (en.blobs_fd >= 0)
+        close(en.blobs_fd);
     return rc;
 }

@@ -40,10 +40,18 @@ typedef struct stream_slot {
     stream_dir *dir;  /* NULL: pass through */
     int64_t expect_size;
     int hashed;
+    int lfs_like; /* begins like a git LFS pointer (ms_hash_stream_file.lfs_like) */
     uint64_t size, nlink;
     uint8_t digest[MS_HASH_MAX_SIZE];
     atomic_int state;
 } stream_slot;
+
+/* Whether `n` bytes that are a whole file begin like a git LFS pointer. */
+static int lfs_like(const uint8_t *data, size_t n)
+{
+    size_t vl = sizeof MS_HASH_LFS_VERSION - 1;
+    return n > vl && n <= MS_HASH_LFS_MAX && memcmp(data, MS_HASH_LFS_VERSION, vl) == 0;
+}
 
 struct ms_hash_stream {
     ms_hash_stream_options o;
@@ -148,6 +156,7 @@ static int stream_quick(ms_hash_stream *s, hash_worker *w, stream_slot *sl, int 
     if (ms_hasher_reset(w->hasher) != 0 || ms_hasher_update(w->hasher, w->buf, (size_t)n) != 0 ||
         ms_hasher_final(w->hasher, sl->digest) != 0)
         return ms_error_set(err, MS_EENV, "hashing failed");
+    sl->lfs_like = lfs_like(w->buf, (size_t)n);
     sl->hashed = 1;
     return 1;
 }
@@ -245,6 +254,11 @@ static int stream_hash(ms_hash_stream *s, hash_worker *w, stream_slot *sl, ms_er
         rc = hash_changed_error_at(s->o.root, &before, &now, "while hashing", err);
         goto out;
     }
+    if (sl->size <= MS_HASH_LFS_MAX) { /* the careful way: a look at its first bytes */
+        uint8_t head[sizeof MS_HASH_LFS_VERSION];
+        ssize_t n = pread(fd, head, sizeof head, 0);
+        sl->lfs_like = n == (ssize_t)sizeof head && lfs_like(head, (size_t)sl->size);
+    }
     sl->hashed = 1;
 out:
     close(fd);
@@ -331,6 +345,7 @@ static int stream_consume(ms_hash_stream *s, ms_error *err)
         .size = sl->size,
         .nlink = sl->nlink,
         .digest = sl->digest,
+        .lfs_like = sl->lfs_like,
         .user = s->o.user_size ? s->user + (s->tail % s->window) * s->o.user_size : NULL,
     };
     int rc = s->o.done ? s->o.done(s->o.ctx, &f, err) : 0;
@@ -502,15 +517,20 @@ int hash_stream_add(ms_hash_stream *s, const ms_file_entry *e, int hash, int64_t
         return rc;
     stream_slot *sl = &s->slots[s->head % s->window];
     size_t plen = strlen(e->path);
-    if (!(sl->path = malloc(plen + 1)))
+    /* A Hugging Face snapshot's link is opened by its blob's name, kept after the path. */
+    size_t nlen = e->hf_blob && hash ? strlen(e->name) + 1 : 0;
+    if (!(sl->path = malloc(plen + 1 + nlen)))
         return ms_error_nomem(err);
     memcpy(sl->path, e->path, plen + 1);
-    sl->name = hash ? sl->path + plen - strlen(e->name) : NULL;
+    if (nlen)
+        memcpy(sl->path + plen + 1, e->name, nlen);
+    sl->name = !hash ? NULL : nlen ? sl->path + plen + 1 : sl->path + plen - strlen(e->name);
     sl->dir = hash ? s->cur : NULL;
     if (sl->dir)
         sl->dir->refs++;
     sl->expect_size = expect_size;
     sl->hashed = 0;
+    sl->lfs_like = 0;
     sl->size = sl->nlink = 0;
     if (s->o.user_size) {
         unsigned char *u = s->user + (s->head % s->window) * s->o.user_size;

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,7 +22,8 @@
 
 #define MS_WALK_MAX_DEPTH 256
 
-const char *const msx_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore"};
+const char *const msx_walk_git_paths[] = {".git", ".github", ".gitattributes", ".gitignore",
+                                          ".cache/huggingface"};
 const size_t msx_walk_git_paths_count = sizeof msx_walk_git_paths / sizeof msx_walk_git_paths[0];
 
 typedef struct dir_item {
@@ -35,6 +37,8 @@ typedef struct walk_state {
     const ms_walk_options *opts;
     const char *root;
     char *root_real; /* realpath of the root, for symlink containment */
+    char *hf_repo;   /* a Hugging Face cache snapshot: the real path of its repository, else NULL */
+    int hf_blobs_fd; /* and its blobs/ directory (-1 when not a snapshot) */
     ms_walk_fn fn;
     void *ctx;
     ms_error *err;
@@ -178,7 +182,7 @@ static int is_ignored(const walk_state *ws, const char *rel)
         if (o->ignore_paths[i][0] == rel[0] && strcmp(o->ignore_paths[i], rel) == 0)
             return 1;
     }
-    if (o->ignore_git_paths && !strchr(rel, '/')) {
+    if (o->ignore_git_paths && rel[0] == '.') {
         for (size_t i = 0; i < msx_walk_git_paths_count; i++) {
             if (strcmp(msx_walk_git_paths[i], rel) == 0)
                 return 1;
@@ -238,6 +242,106 @@ static mode_t dtype_mode(unsigned char type)
     default:
         return 0;
     }
+}
+
+/* Where `real` (a real path) lies in a Hugging Face cache snapshot layout,
+ * .../{models,datasets,spaces}--NAME/snapshots/REV[/...]: the length of the repository's path
+ * (.../models--NAME), else 0. */
+static size_t hf_repo_len(const char *real)
+{
+    static const char *const kinds[] = {"models--", "datasets--", "spaces--"};
+    const char *prev = NULL; /* the component before `c` */
+    for (const char *c = real; (c = strchr(c, '/')) != NULL;) {
+        c++;
+        const char *end = strchr(c, '/');
+        size_t len = end ? (size_t)(end - c) : strlen(c);
+        if (prev && len == 9 && memcmp(c, "snapshots", 9) == 0 && end && end[1]) {
+            for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+                size_t kl = strlen(kinds[k]);
+                if (strncmp(prev, kinds[k], kl) == 0 && prev[kl] != '/' && prev[kl] != '\0')
+                    return (size_t)(c - 1 - real);
+            }
+        }
+        prev = c;
+    }
+    return 0;
+}
+
+int msx_hf_blobs_open(const char *root, int *fd, ms_error *err)
+{
+    int rc = 0, repo_fd = -1;
+    char *real = realpath(root, NULL);
+    *fd = -1;
+    if (!real)
+        return ms_error_set(err, MS_EINPUT, "%s: %s", root, strerror(errno));
+    size_t len = hf_repo_len(real);
+    if (len == 0)
+        goto out;
+    real[len] = '\0';
+    /* Both are real paths: no link may stand in for the repository or its blobs/. */
+    repo_fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (repo_fd >= 0)
+        *fd = openat(repo_fd, "blobs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (repo_fd < 0 || *fd < 0) {
+        if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+            rc = ms_error_set(err, MS_EENV, "%s/blobs: cannot open: %s", real, strerror(errno));
+        *fd = -1;
+    }
+out:
+    if (repo_fd >= 0)
+        close(repo_fd);
+    free(real);
+    return rc;
+}
+
+/* A link of a Hugging Face cache snapshot: 1 (e filled, e->target the blob's name) when it reads
+ * "../"... "blobs/NAME" (or the blob's real path) and leads, with no further link, from its own
+ * directory to a regular file NAME in the repository's blobs/; 0 when it is any other link. */
+static int hf_link(walk_state *ws, int dirfd, const char *name, ms_file_entry *e)
+{
+    char link[PATH_MAX];
+    struct stat st;
+    ssize_t n = readlinkat(dirfd, name, link, sizeof link - 1);
+    if (n <= 0)
+        return 0;
+    link[n] = '\0';
+    const char *blob;
+    size_t rl = strlen(ws->hf_repo);
+    if (link[0] == '/') {
+        if (strncmp(link, ws->hf_repo, rl) != 0 || strncmp(link + rl, "/blobs/", 7) != 0)
+            return 0;
+        blob = link + rl + 7;
+    } else {
+        /* Up from the link's directory (a real path: the walk follows no directory link). */
+        char dir[PATH_MAX];
+        const char *p = link;
+        const char *slash = strrchr(ws->path, '/');
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%.*s", ws->root_real,
+                             slash ? (int)(slash - ws->path) : 0, ws->path) >= sizeof dir)
+            return 0;
+        size_t dl = strlen(dir);
+        if (dir[dl - 1] == '/')
+            dir[--dl] = '\0';
+        while (strncmp(p, "../", 3) == 0) {
+            char *up = strrchr(dir, '/');
+            if (!up || up == dir)
+                return 0;
+            *up = '\0';
+            p += 3;
+        }
+        if (strcmp(dir, ws->hf_repo) != 0 || strncmp(p, "blobs/", 6) != 0)
+            return 0;
+        blob = p + 6;
+    }
+    if (!blob[0] || strchr(blob, '/') || strcmp(blob, ".") == 0 || strcmp(blob, "..") == 0)
+        return 0;
+    if (fstatat(ws->hf_blobs_fd, blob, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (!(e->target = strdup(blob)))
+        return ms_error_nomem(ws->err);
+    fill_entry(e, &st);
+    e->hf_blob = 1;
+    return 1;
 }
 
 /* An allowed symlink: it must resolve to a regular file inside the root. */
@@ -417,7 +521,15 @@ static int walk_dir(walk_state *ws, int dirfd, size_t path_len, int depth)
             e.dir_fd = dirfd;
             e.name = it->key;
             e.dir_serial = serial;
-            if (S_ISLNK(m)) {
+            if (S_ISLNK(m) && ws->hf_blobs_fd >= 0 && (rc = hf_link(ws, dirfd, it->key, &e)) != 0) {
+                if (rc < 0)
+                    break;
+                rc = 0;
+                /* Opened by name in blobs/: the walk's one blobs/ visit. */
+                e.dir_fd = ws->hf_blobs_fd;
+                e.name = e.target;
+                e.dir_serial = UINT64_MAX;
+            } else if (S_ISLNK(m)) {
                 if (!ws->opts->allow_symlinks) {
                     rc = ms_error_set(
                         ws->err, MS_EINPUT,
@@ -459,6 +571,7 @@ int msx_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void 
     ws.fn = fn;
     ws.ctx = ctx;
     ws.err = err;
+    ws.hf_blobs_fd = -1;
     if (stat(root, &st) != 0)
         return ms_error_set(err, MS_EINPUT, "%s: %s", root, strerror(errno));
     if (S_ISREG(st.st_mode)) {
@@ -480,11 +593,20 @@ int msx_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void 
         rc = ms_error_set(err, MS_EINPUT, "%s: cannot open directory: %s", root, strerror(errno));
         goto out;
     }
+    if ((rc = msx_hf_blobs_open(ws.root_real, &ws.hf_blobs_fd, err)) != 0)
+        goto out;
+    if (ws.hf_blobs_fd >= 0 && !(ws.hf_repo = strndup(ws.root_real, hf_repo_len(ws.root_real)))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
     ws.path[0] = '\0';
     rc = walk_dir(&ws, fd, 0, 0);
 out:
     if (fd >= 0)
         close(fd);
+    if (ws.hf_blobs_fd >= 0)
+        close(ws.hf_blobs_fd);
+    free(ws.hf_repo);
     free(ws.root_real);
     return rc;
 }
@@ -535,4 +657,74 @@ void msx_file_list_free(ms_file_list *list)
     free(list->entries);
     list->entries = NULL;
     list->count = list->cap = 0;
+}
+
+/* One component of an hf:// name: not empty, not "." or "..", no '/' or backslash. */
+static int hf_name_ok(const char *s, size_t len)
+{
+    return len > 0 && memchr(s, '/', len) == NULL && msx_path_is_safe(s, len);
+}
+
+int msx_hf_resolve(const char *spec, const char *cache, int dataset, char **path, ms_error *err)
+{
+    ms_buf dir = MS_BUF_INIT, ref = MS_BUF_INIT;
+    char commit[256];
+    struct stat st;
+    int rc = 0;
+    const char *p = spec + 5, *kind = "models";
+    *path = NULL;
+    if (strncmp(spec, "hf://", 5) != 0)
+        return ms_error_set(err, MS_EINPUT, "%s: not an hf:// name", spec);
+    if (dataset) {
+        if (strncmp(p, "datasets/", 9) != 0)
+            return ms_error_set(err, MS_EINPUT, "%s: expected hf://datasets/ORG/NAME[@REV]", spec);
+        p += 9;
+        kind = "datasets";
+    }
+    const char *slash = strchr(p, '/'), *at = strchr(p, '@');
+    const char *name_end = at ? at : p + strlen(p);
+    const char *rev = at ? at + 1 : "main";
+    if (!slash || slash > name_end || !hf_name_ok(p, (size_t)(slash - p)) ||
+        !hf_name_ok(slash + 1, (size_t)(name_end - slash - 1)) ||
+        !msx_path_is_safe(rev, strlen(rev)) || strchr(rev, '@'))
+        return ms_error_set(err, MS_EINPUT, "%s: expected hf://%sORG/NAME[@REV]", spec,
+                            dataset ? "datasets/" : "");
+    if (msx_buf_printf(&dir, "%s/%s--%.*s--%.*s", cache, kind, (int)(slash - p), p,
+                       (int)(name_end - slash - 1), slash + 1) ||
+        msx_buf_printf(&ref, "%s/refs/%s", (const char *)dir.data, rev)) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    /* A ref names a commit; otherwise REV is the commit itself. */
+    snprintf(commit, sizeof commit, "%s", rev);
+    FILE *f = fopen((const char *)ref.data, "re");
+    if (f) {
+        size_t n = fread(commit, 1, sizeof commit - 1, f);
+        fclose(f);
+        commit[n] = '\0';
+        while (n > 0 && (commit[n - 1] == '\n' || commit[n - 1] == '\r' || commit[n - 1] == ' '))
+            commit[--n] = '\0';
+        if (!hf_name_ok(commit, n)) {
+            rc = ms_error_set(err, MS_EINPUT, "%s: not a commit name", (const char *)ref.data);
+            goto out;
+        }
+    }
+    if (msx_buf_printf(&dir, "/snapshots/%s", commit)) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
+    if (stat((const char *)dir.data, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = ms_error_set(err, MS_EINPUT,
+                          "%s: not in the Hugging Face cache (looked for %s; offline, nothing is "
+                          "downloaded)",
+                          spec, (const char *)dir.data);
+        goto out;
+    }
+    *path = msx_buf_detach(&dir);
+    if (!*path)
+        rc = ms_error_nomem(err);
+out:
+    msx_buf_free(&dir);
+    msx_buf_free(&ref);
+    return rc;
 }

@@ -31,6 +31,9 @@ typedef struct ms_file_entry {
     uint64_t dev; /* identity at walk time: the file hashed must be this one */
     uint64_t ino;
     uint64_t nlink; /* hard links at walk time: above 1, the file also has a name elsewhere */
+    /* 1 when the entry is a link of a Hugging Face cache snapshot followed into its repository's
+     * blobs/ directory: target is then the blob's name in that directory (msx_hf_blobs_open) */
+    int hf_blob;
     /* Where the file is: its directory (open, valid only during the msx_walk callback; -1 for a
      * single-file model), its name in that directory, and a number that is the same for every
      * file of one directory visit and different for the next directory (0 for a single-file
@@ -46,7 +49,8 @@ typedef struct ms_file_list {
     size_t cap;
 } ms_file_list;
 
-/* Paths that msx_walk skips by default at the model root (unless ignore_git_paths is off). */
+/* Paths that msx_walk skips by default at the model root (unless ignore_git_paths is off): git's
+ * and the metadata a Hugging Face --local-dir download leaves (.cache/huggingface). */
 extern const char *const msx_walk_git_paths[];
 extern const size_t msx_walk_git_paths_count;
 
@@ -95,6 +99,21 @@ char *msx_path_normalize_ignore(const char *root, const char *path, ms_error *er
  * the model directory `root`, return its path relative to the root (malloc'd); otherwise, or
  * when `root` is not a directory, NULL. The file itself need not exist yet. */
 char *msx_path_inside_model(const char *root, const char *path);
+
+/* Hugging Face cache snapshots (<cache>/models--ORG--NAME/snapshots/REV/, or datasets--,
+ * spaces--): msx_walk follows a link of such a snapshot, whatever allow_symlinks says, when it
+ * resolves through no further link to a regular file in the repository's own blobs/ directory;
+ * the resource keeps the link's path. Every other link keeps the rules above. */
+
+/* Open the blobs/ directory of the snapshot `root` (a real directory) lies in: 0 with *fd set,
+ * or *fd = -1 when `root` is not inside a snapshot layout; negative MS_E* on failure. */
+int msx_hf_blobs_open(const char *root, int *fd, ms_error *err);
+
+/* Resolve `spec` (hf://ORG/NAME[@REV], or hf://datasets/ORG/NAME[@REV] when `dataset`) to the
+ * snapshot directory in the cache `cache` (a hub directory), offline: REV (default main) is a
+ * ref whose commit refs/REV names, or a commit. Returns 0 and a malloc'd *path, or MS_EINPUT
+ * for a malformed spec or, naming where it looked, a snapshot that is not there. */
+int msx_hf_resolve(const char *spec, const char *cache, int dataset, char **path, ms_error *err);
 
 #ifdef __cplusplus
 }

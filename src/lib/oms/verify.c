@@ -372,6 +372,8 @@ int ms_verify_model(const char *model, const uint8_t *bundle_json, size_t len,
         rc = ms_error_nomem(err);
         goto out;
     }
+    if (opts->allow_symlinks)
+        ser.allow_symlinks = 1;
     for (size_t i = 0; i < opts->n_extra_ignores; i++) {
         if (ms_serialization_add_ignore(&ser, opts->extra_ignores[i])) {
             rc = ms_error_nomem(err);

@@ -346,6 +346,8 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
     t.at_time = ctx->now;
     vo.hash = ctx->opts->hash;
     vo.signature_path = sig_path;
+    vo.extra_ignores = (const char *const *)p->model_ignore.items;
+    vo.n_extra_ignores = p->model_ignore.n;
     int vrc = ms_verify_model(model, bundle_json.data, bundle_json.len, &t, &vo, &vr, &e);
     if (vr.statement && vr.signer.kind[0]) {
         /* The signature verified: its subject is the model's signed identity. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash/walk.h"
 #include "modelseal/policy.h"
 #include "modelseal/sigstore.h"
 #include "util/buf.h"
@@ -93,6 +94,7 @@ void ms_policy_free(ms_policy *p)
     free(p->keys);
     signers_clear(&p->model_signers);
     signers_clear(&p->provenance_signers);
+    strings_clear(&p->model_ignore);
     strings_clear(&p->builder_ids);
     strings_clear(&p->build_types);
     strings_clear(&p->allowed_parameters);
@@ -402,11 +404,32 @@ static int parse_signers(parser *ps, const ms_policy *p, const cJSON *obj, const
 
 static int parse_model(parser *ps, ms_policy *p, const cJSON *o)
 {
-    static const char *const allowed[] = {"signers", NULL};
+    static const char *const allowed[] = {"signers", "ignore", NULL};
     if (!o)
         return fail(ps, "policy.model", "missing");
     int rc = check_object(ps, o, "policy.model", allowed);
-    return rc ? rc : parse_signers(ps, p, o, "policy.model", &p->model_signers);
+    if (rc || (rc = parse_signers(ps, p, o, "policy.model", &p->model_signers)) != 0)
+        return rc;
+    if (!cJSON_GetObjectItemCaseSensitive(o, "ignore"))
+        return 0;
+    if ((rc = get_strings(ps, o, "policy.model", "ignore", 0, &p->model_ignore)) != 0)
+        return rc;
+    /* The rules of --ignore: a relative path inside the model, "./" and a final "/" dropped. */
+    for (size_t i = 0; i < p->model_ignore.n; i++) {
+        char elem[64], *v = p->model_ignore.items[i];
+        size_t n = strlen(v), skip = 0;
+        while (v[skip] == '.' && v[skip + 1] == '/')
+            skip += 2;
+        memmove(v, v + skip, n - skip + 1);
+        n -= skip;
+        while (n > 1 && v[n - 1] == '/')
+            v[--n] = '\0';
+        if (!msx_path_is_safe(v, n)) {
+            path_printf(elem, sizeof elem, "policy.model.ignore[%zu]", i);
+            return fail(ps, elem, "not a relative path inside the model");
+        }
+    }
+    return 0;
 }
 
 static int parse_provenance(parser *ps, ms_policy *p, const cJSON *o)
