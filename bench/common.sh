@@ -3,13 +3,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 MS=${MODELSEAL:-$top/build/release/modelseal}
 if [ ! -x "$MS" ]; then "$top/scripts/build" "$top/build/release"; fi
-# build/release/modelseal is libtool's wrapper script (a shell, sed and exec before every run:
-# ~10 ms that would blur every ratio): time the real program beside the uninstalled library.
-if [ -z "${MODELSEAL:-}" ] && [ -x "$top/build/release/.libs/modelseal" ]; then
-    MS=$top/build/release/.libs/modelseal
-    LD_LIBRARY_PATH=$top/build/release/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-    export LD_LIBRARY_PATH
-fi
+# build/release/modelseal is the program itself (it links the library's code statically, so no
+# libtool wrapper script runs before it); a stale .libs/modelseal from older builds is not used.
 B=$(mktemp -d "${BENCH_DIR:-/tmp}/modelseal-bench.XXXXXX")
 trap 'rm -rf "$B"' EXIT
 
