@@ -12,6 +12,15 @@ MODELSEAL_HOOKS_DIR=${MODELSEAL_HOOKS_DIR:-$SRCDIR/contrib/hooks}
 export MODELSEAL_SIGSTORE_DIR MODELSEAL_HOOKS_DIR
 PY=/usr/bin/python3 # Debian's interpreter, with its packages
 
+# /dev/null must be the null device: were it replaced by a regular file (a rename onto it, say),
+# every later `>/dev/null` would append to it and every `</dev/null` would read that back (git gc
+# did, as revisions). Checked before each test (hard error, 99) and after it (finish).
+if [ ! -c /dev/null ]; then
+    echo "$(basename "$0"): /dev/null is not the null device (replaced before this test ran);" \
+        "restore it: rm -f /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+    exit 99
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/modelseal-test.XXXXXX")
 trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 PASSED=0
@@ -74,6 +83,9 @@ check_file_eq() {
 }
 
 finish() {
+    if [ ! -c /dev/null ]; then
+        fail "/dev/null is no longer the null device: this test (or a program it ran) replaced it"
+    fi
     echo "$(basename "$0"): $PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]
 }
