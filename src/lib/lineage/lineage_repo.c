@@ -95,40 +95,12 @@ int lin_paths_add(lin_paths *p, const char *s, ms_error *err)
 int ms_lfs_pointer_parse(const uint8_t *data, size_t len, uint8_t oid[MS_SHA256_SIZE],
                          uint64_t *size)
 {
+    /* The manifest's parser (format/lfs.c) without extension lines: lineage names the content
+     * by its oid alone, which an extension (a transformed object) would not be. */
     const size_t vlen = sizeof LFS_VERSION_LINE - 1;
-    const char *p = (const char *)data, *end = (const char *)data + len;
     uint64_t n = 0;
-    if (!data || len > MS_LFS_POINTER_MAX || len < vlen || memcmp(p, LFS_VERSION_LINE, vlen) != 0)
-        return 0;
-    p += vlen;
-    if ((size_t)(end - p) < 4 + 7 + 64 + 1 || memcmp(p, "oid sha256:", 11) != 0)
-        return 0;
-    p += 11;
-    for (size_t i = 0; i < 64; i++) {
-        char c = p[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    if (p[64] != '\n')
-        return 0;
-    const char *hex = p;
-    p += 65;
-    if ((size_t)(end - p) < 7 || memcmp(p, "size ", 5) != 0)
-        return 0;
-    p += 5;
-    const char *digits = p;
-    while (p < end && *p >= '0' && *p <= '9') {
-        unsigned d = (unsigned)(*p - '0');
-        if (n > (UINT64_MAX - d) / 10)
-            return 0;
-        n = n * 10 + d;
-        p++;
-    }
-    if (p == digits || (p - digits > 1 && digits[0] == '0'))
-        return 0;
-    if (p >= end || *p != '\n' || p + 1 != end)
-        return 0;
-    if (msx_hex_decode(hex, 2 * MS_SHA256_SIZE, oid, MS_SHA256_SIZE, NULL) != 0)
+    if (!data || len < vlen + 4 || memcmp(data + vlen, "ext-", 4) == 0 ||
+        !ms_lfs_pointer_parse_ext(data, len, oid, &n))
         return 0;
     if (size)
         *size = n;
