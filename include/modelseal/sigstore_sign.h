@@ -46,6 +46,9 @@ typedef struct ms_sigstore_sign_options {
     /* How a Rekor v2 log records a DSSE envelope: 0 (default) a `hashedrekord` 0.0.2 entry over
      * the SHA-256 of the PAE; 1 a `dsse` 0.0.2 entry (the form @sigstore/verify 3.x accepts). */
     int rekor_v2_dsse;
+    /* The wait before the first retry in milliseconds, doubled after each retry up to 16 times
+     * that (0: 250 ms, so at most 4 s). */
+    long backoff_ms;
 } ms_sigstore_sign_options;
 
 /* Check, before any long work, what signing will need first: the signing config parses and

@@ -169,6 +169,7 @@ static int library_options(const cli_sigstore_options *o, ms_sigstore_sign_optio
     so->timeout_ms = env_number("MODELSEAL_HTTP_TIMEOUT_MS", 0);
     so->connect_timeout_ms = so->timeout_ms > 0 && so->timeout_ms < 10000 ? so->timeout_ms : 0;
     so->retries = (int)env_number("MODELSEAL_HTTP_RETRIES", -1);
+    so->backoff_ms = env_number("MODELSEAL_HTTP_BACKOFF_MS", 0);
     so->interactive_timeout_ms = env_number("MODELSEAL_OIDC_TIMEOUT_MS", 0);
     return 0;
 }

@@ -337,57 +337,77 @@ ms keygen --no-password --output "$F/k" >/dev/null
 ms sign --key "$F/k.key" "$F/m.bin" >/dev/null
 cp "$F/m.bin.sig" "$F/old.sig"
 
-# fault DESCRIPTION REKOR FAULT STATUS SERVICE CAUSE: sign against a mock with FAULT; exit
-# STATUS, one error line naming SERVICE and saying CAUSE, the old signature byte-identical; and
-# a model never signed gets no signature file (nor any temporary file).
+# Retries wait 20 ms, then 40, ... (MODELSEAL_HTTP_BACKOFF_MS), not 250 ms and up: the faults
+# below retry dozens of times.
+MODELSEAL_HTTP_BACKOFF_MS=20
+export MODELSEAL_HTTP_BACKOFF_MS
+# fault DESCRIPTION FAULT STATUS SERVICE CAUSE: sign against the running mock with FAULT in
+# force (written to its DIR/fault: one mock serves the whole series); exit STATUS, one error line
+# naming SERVICE and saying CAUSE, the old signature byte-identical; and a model never signed
+# gets no signature file (nor any temporary file).
 fault() {
-    start_mock "$F/mock-$2-$3" --rekor "$2" --fault "$3"
-    check_fails "$1" "$4" "modelseal sign: $5" \
+    echo "$2" >"$D/fault"
+    : >"$D/requests.log"
+    check_fails "$1" "$3" "modelseal sign: $4" \
         ms sign --sigstore --signing-config "$D/signing_config.json" --identity-token "$TOKEN" \
         "$F/m.bin"
-    grep -qF -- "$6" "$ERR" && pass || fail "$1: stderr lacks '$6': $(cat "$ERR")"
+    grep -qF -- "$5" "$ERR" && pass || fail "$1: stderr lacks '$5': $(cat "$ERR")"
     check_file_eq "$1: the old signature is unchanged" "$F/m.bin.sig" "$F/old.sig"
     no_token_in "$ERR" "$D/requests.log"
     mkdir "$F/new"
     make_file_model "$F/new/n.bin"
-    check_status "$1: unsigned model" "$4" ms sign --sigstore \
+    check_status "$1: unsigned model" "$3" ms sign --sigstore \
         --signing-config "$D/signing_config.json" --identity-token "$TOKEN" "$F/new/n.bin"
     check_eq "$1: unsigned model: nothing written" "$(ls -A "$F/new")" n.bin
     rm -rf "$F/new"
-    stop_mock
 }
+# retried REKOR: 500 then success on each service: retried, signed, and the log shows the
+# retries.
+retried() {
+    echo 500-then-ok >"$D/fault"
+    : >"$D/requests.log"
+    rm -f "$F/m.bin.sig"
+    check_status "$1: 500 then ok: retried" 0 \
+        ms sign --sigstore --signing-config "$D/signing_config.json" \
+        --identity-token "$TOKEN" "$F/m.bin"
+    for p in "/api/v2/signingCert 500" "/api/v2/signingCert 201" "/api/$1/log/entries 500" \
+        "/api/$1/log/entries 201" "/api/v1/timestamp 500" "/api/v1/timestamp 200"; do
+        grep -qx "POST $p" "$D/requests.log" && pass || fail "$1: 500 then ok: no 'POST $p'"
+    done
+    check_status "$1: 500 then ok: verify" 0 sverify --identity signer@mock.test "$F/m.bin"
+    cp "$F/old.sig" "$F/m.bin.sig"
+}
+start_mock "$F/mock-v1" --rekor v1
 for s in fulcio:Fulcio rekor:Rekor "tsa:timestamp authority"; do
     svc=${s%%:*}
     label=${s#*:}
-    MODELSEAL_HTTP_TIMEOUT_MS=1000 fault "slow $svc" v1 "slow:$svc" 3 "$label" "timed out"
-    fault "truncated $svc" v1 "truncated:$svc" 3 "$label" "truncated"
-    fault "oversized $svc" v2 "oversized:$svc" 3 "$label" "larger than"
+    MODELSEAL_HTTP_TIMEOUT_MS=1000 MODELSEAL_HTTP_RETRIES=1 fault "slow $svc" "slow:$svc" 3 \
+        "$label" "timed out"
+    fault "truncated $svc" "truncated:$svc" 3 "$label" "truncated"
     # A complete answer that is malformed: the service misbehaves, not the network (exit 2).
-    fault "malformed answer $svc" v1 "garbage:$svc" 2 "$label" "$label"
+    fault "malformed answer $svc" "garbage:$svc" 2 "$label" "$label"
     # One retry allowed: two requests per signing, two signings.
-    MODELSEAL_HTTP_RETRIES=1 fault "500 forever $svc" v1 "500:$svc" 3 "$label" "HTTP status 500"
-    check_eq "500 forever $svc: bounded retries" \
-        "$(grep -c ' 500$' "$F/mock-v1-500:$svc/requests.log")" 4
+    MODELSEAL_HTTP_RETRIES=1 fault "500 forever $svc" "500:$svc" 3 "$label" "HTTP status 500"
+    check_eq "500 forever $svc: bounded retries" "$(grep -c ' 500$' "$D/requests.log")" 4
 done
-fault "Fulcio certifies another key" v1 wrong-cert-key 1 Fulcio "another public key"
-fault "Rekor v1 logs another signature" v1 wrong-log-entry 1 Rekor "another signature"
-fault "Rekor v2 logs another signature" v2 wrong-log-entry 1 Rekor "another signature"
-
-# 500 then success on each service: retried, signed, and the log shows the retries.
-for REKOR in v1 v2; do
-    start_mock "$F/mock-retry-$REKOR" --rekor $REKOR --fault 500-then-ok
-    rm -f "$F/m.bin.sig"
-    check_status "$REKOR: 500 then ok: retried" 0 \
-        ms sign --sigstore --signing-config "$D/signing_config.json" \
-        --identity-token "$TOKEN" "$F/m.bin"
-    for p in "/api/v2/signingCert 500" "/api/v2/signingCert 201" "/api/$REKOR/log/entries 500" \
-        "/api/$REKOR/log/entries 201" "/api/v1/timestamp 500" "/api/v1/timestamp 200"; do
-        grep -qx "POST $p" "$D/requests.log" && pass || fail "$REKOR: 500 then ok: no 'POST $p'"
-    done
-    check_status "$REKOR: 500 then ok: verify" 0 sverify --identity signer@mock.test "$F/m.bin"
-    stop_mock
+fault "Fulcio certifies another key" wrong-cert-key 1 Fulcio "another public key"
+fault "Rekor v1 logs another signature" wrong-log-entry 1 Rekor "another signature"
+retried v1
+# A fault file the mock cannot read is no fault (and the mock says so in its log).
+echo nonsense >"$D/fault"
+: >"$D/requests.log"
+check_status "mock: a malformed fault file means no fault" 0 ms sign --sigstore \
+    --signing-config "$D/signing_config.json" --identity-token "$TOKEN" --signature "$F/x.sig" \
+    "$F/m.bin"
+grep -qx "bad fault file: nonsense" "$D/requests.log" && pass || fail "mock: no bad fault line"
+stop_mock
+start_mock "$F/mock-v2" --rekor v2
+for s in fulcio:Fulcio rekor:Rekor "tsa:timestamp authority"; do
+    fault "oversized ${s%%:*}" "oversized:${s%%:*}" 3 "${s#*:}" "larger than"
 done
-cp "$F/old.sig" "$F/m.bin.sig"
+fault "Rekor v2 logs another signature" wrong-log-entry 1 Rekor "another signature"
+retried v2
+stop_mock
 
 # The mock itself refuses what it must (so the faults above are the client's findings).
 start_mock "$F/mock-self" --rekor v1

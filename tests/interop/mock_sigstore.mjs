@@ -30,6 +30,11 @@
 //   wrong-cert-key  Fulcio certifies another public key than the one in the request
 //   wrong-log-entry Rekor logs and returns an entry for another signature
 //
+// DIR/fault, when a test writes it, names the fault in force from the next request on (NAME,
+// NAME:SERVICE, or "none"), overriding --fault; a new text resets the per-service request
+// counts. One mock then serves a series of faults: starting one takes a second or more on a
+// loaded machine.
+//
 // It checks what the real services check: the token's signature, issuer, audience and expiry,
 // the proof of possession (the key's signature over the token's sub, which equals its email), the
 // logged signature against the certificate's key (for hashedrekord, an ECDSA verification over
@@ -1001,6 +1006,26 @@ function reply(status, body, type = 'application/json') {
     return { status, headers: { 'Content-Type': type }, body: b };
 }
 const served = { fulcio: 0, rekor: 0, tsa: 0 };
+let faultText = null;
+// Take up DIR/fault's fault if its text changed; a malformed one is logged and means no fault.
+function readFaultFile() {
+    let t;
+    try {
+        t = fs.readFileSync(path.join(dir, 'fault'), 'utf8').trim();
+    } catch {
+        return;
+    }
+    if (t === faultText) return;
+    faultText = t;
+    const [n, svc] = t.split(':');
+    faultName = null;
+    faultServices = ['fulcio', 'rekor', 'tsa'];
+    if (FAULTS.includes(n) && (!svc || faultServices.includes(svc))) {
+        faultName = n;
+        if (svc) faultServices = [svc];
+    } else if (n !== 'none') fs.appendFileSync(logFile, `bad fault file: ${t}\n`);
+    served.fulcio = served.rekor = served.tsa = 0;
+}
 function fault(service, name) {
     return faultName === name && faultServices.includes(service);
 }
@@ -1039,6 +1064,7 @@ const server = http.createServer((req, res) => {
     });
     req.on('end', () => {
         const url = new URL(req.url, `http://127.0.0.1:${port}`);
+        readFaultFile();
         const [service, handler] = route(req, url);
         let out;
         let note = '';

@@ -707,7 +707,8 @@ static void test_http_retries_and_bounds(void **state)
     ms_error err;
     pid_t pid = serve(answers, sizeof answers / sizeof *answers, &port);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/api?x=1", port);
-    ms_http_options o = {5000, 2000, 2, 32};
+    ms_http_options o = {
+        .timeout_ms = 5000, .connect_timeout_ms = 2000, .retries = 2, .max_response = 32};
     ms_http_request req = {.service = "Rekor",
                            .url = url,
                            .body = "{}",

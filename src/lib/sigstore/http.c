@@ -153,7 +153,7 @@ static int retryable(CURLcode code)
 int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
                         ms_buf *response, ms_error *err)
 {
-    ms_http_options o = {0, 0, -1, 0};
+    ms_http_options o = {0, 0, -1, 0, 0};
     struct curl_slist *headers = NULL;
     char where[512], errbuf[CURL_ERROR_SIZE], snippet[EXCERPT_MAX + 1];
     ms_buf hdr = MS_BUF_INIT;
@@ -210,7 +210,9 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     }
 
-    long backoff = BACKOFF_FIRST_MS;
+    long backoff =
+        o.backoff_ms > 0 && o.backoff_ms <= BACKOFF_MAX_MS ? o.backoff_ms : BACKOFF_FIRST_MS;
+    long backoff_max = backoff * 16 < BACKOFF_MAX_MS ? backoff * 16 : BACKOFF_MAX_MS;
     for (int attempt = 0;; attempt++) {
         sink s = {response, o.max_response, 0, 0};
         long code = 0;
@@ -229,7 +231,7 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
         if (cc != CURLE_OK) {
             if (!last && retryable(cc)) {
                 sleep_ms(backoff);
-                backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+                backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
                 continue;
             }
             const char *cause = errbuf[0] ? errbuf : curl_easy_strerror(cc);
@@ -247,7 +249,7 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 500 && !last) {
             sleep_ms(backoff);
-            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+            backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
             continue;
         }
         if (status)

@@ -22,6 +22,7 @@ typedef struct ms_http_options {
     long connect_timeout_ms; /* 0: MS_HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
     int retries;             /* negative: MS_HTTP_DEFAULT_RETRIES; at most MS_HTTP_MAX_RETRIES */
     size_t max_response;     /* 0: MS_HTTP_DEFAULT_MAX_RESPONSE */
+    long backoff_ms;         /* first wait before a retry, doubling to 16x; 0: 250 ms */
 } ms_http_options;
 
 typedef struct ms_http_request {

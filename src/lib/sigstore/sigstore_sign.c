@@ -140,6 +140,7 @@ static int prepare(session *s, const ms_sigstore_sign_options *opts, ms_error *e
     s->http.timeout_ms = opts->timeout_ms;
     s->http.connect_timeout_ms = opts->connect_timeout_ms;
     s->http.retries = opts->retries;
+    s->http.backoff_ms = opts->backoff_ms;
     if ((rc = load_config(s, opts, err)) != 0)
         return rc;
     return oidc_get_token(opts, s->svc.oidc ? s->svc.oidc->url : NULL, &s->http, &s->token, err);
