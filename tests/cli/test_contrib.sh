@@ -88,9 +88,12 @@ done
 [ -x "$SRCDIR/bootstrap" ] && pass || fail "bootstrap is missing"
 # The packages it installs exist in this Debian release (when apt knows about them).
 if command -v apt-cache >/dev/null 2>&1 && apt-cache show libsodium-dev >/dev/null 2>&1; then
-    for p in $(sed -n '/apt-get install/,/rm -rf/p' "$D" | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
-        grep -vE '^(apt-get|install|rm|y|no|recommends|var|lib|apt|lists|ca)$'); do
-        apt-cache show "$p" >/dev/null 2>&1 && pass || fail "Dockerfile: no package $p"
+    pkgs=$(sed -n '/apt-get install/,/rm -rf/p' "$D" | tr ' \\' '\n\n' | grep -E '^[a-z0-9][a-z0-9.+-]+$' |
+        grep -vE '^(apt-get|install|rm|y|no|recommends|var|lib|apt|lists|ca)$' | sort -u)
+    # One apt-cache run for all of them (each run loads the whole cache: seconds apiece).
+    known=$(apt-cache show --no-all-versions $pkgs 2>/dev/null | sed -n 's/^Package: //p' | sort -u)
+    for p in $pkgs; do
+        printf '%s\n' "$known" | grep -qxF "$p" && pass || fail "Dockerfile: no package $p"
     done
     # The runtime stage has the library every shared object of the program needs.
     for lib in libsodium libssl libcjson libzstd libgit2 libcurl; do
