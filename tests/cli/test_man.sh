@@ -19,6 +19,19 @@ man_options() {
         sed 's/\\-/-/g' | grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vx -- '--help' | sort -u
 }
 
+# Every page renders without a groff warning on the ascii, latin1 and utf8 devices (man picks
+# one by the locale): no glyph the device lacks, no bad request or escape.
+if command -v groff >/dev/null 2>&1; then
+    for page in "$SRCDIR"/doc/*.[1-8]; do
+        for dev in ascii latin1 utf8; do
+            w=$(groff -man -T$dev -ww "$page" 2>&1 >/dev/null | head -n 3)
+            [ -z "$w" ] && pass || fail "groff -T$dev: $w"
+        done
+    done
+else
+    fail "no groff to render the pages with (scripts/setup installs man-db, which brings groff-base)"
+fi
+
 ms --help | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p' >"$T/commands"
 [ -s "$T/commands" ] && pass || fail "modelseal --help lists no commands"
 while read -r cmd; do
