@@ -114,7 +114,8 @@ for cmd in verify "sbom --format cyclonedx" "attest list" "dataset verify"; do
     # shellcheck disable=SC2086
     check_fails "$cmd: unreadable --key" 2 "$T/absent.pub: " ms $cmd --key "$T/absent.pub" "$target"
     # shellcheck disable=SC2086
-    check_fails "$cmd: a secret key as --key" 2 "$T/right.key: no readable PUBLIC KEY PEM block" \
+    check_fails "$cmd: a secret key as --key" 2 \
+        "$T/right.key is a secret key; verifying needs the public key, e.g. $T/right.pub" \
         ms $cmd --key "$T/right.key" "$target"
     # shellcheck disable=SC2086
     check_status "$cmd: the second --key signed" 0 \
@@ -122,6 +123,28 @@ for cmd in verify "sbom --format cyclonedx" "attest list" "dataset verify"; do
 done
 check_fails "verify: only another --key" 1 "does not verify with the trusted key" \
     ms verify --key "$T/wrong.pub" "$K"
+# The message names the key tried and the key the bundle names (each one's hint, as verify's
+# Signer line shows it).
+hint_of() { ms verify --key "$1" "$2" | sed -n 's/^Signer: key //p'; }
+ms sign --key "$T/wrong.key" --signature "$T/by-wrong.sig" "$K" >/dev/null
+right_hint=$(hint_of "$T/right.pub" "$K")
+wrong_hint=$(ms verify --key "$T/wrong.pub" --signature "$T/by-wrong.sig" "$K" | sed -n 's/^Signer: key //p')
+[ ${#right_hint} -eq 64 ] && [ ${#wrong_hint} -eq 64 ] && pass || fail "key hints: '$right_hint' '$wrong_hint'"
+check_fails "verify: another --key: both hints named" 1 \
+    "with the trusted key $wrong_hint; the bundle names key $right_hint" \
+    ms verify --key "$T/wrong.pub" "$K"
+check_fails "verify: two other keys: both named" 1 \
+    "with the trusted keys $wrong_hint, $wrong_hint; the bundle names key $right_hint" \
+    ms verify --key "$T/wrong.pub" --key "$T/wrong.pub" "$K"
+# The other half of the pair where a secret key is needed: said so, with the likely file.
+check_fails "sign: a public key as --key" 2 \
+    "$T/right.pub is a public key; signing needs the secret key, e.g. $T/right.key" \
+    ms sign --key "$T/right.pub" --signature "$T/nope.sig" "$K"
+[ ! -e "$T/nope.sig" ] && pass || fail "sign with a public key wrote a signature"
+openssl genpkey -algorithm ed25519 -out "$T/openssl.pem" 2>/dev/null
+check_fails "verify: a PKCS#8 secret key as --key" 2 \
+    "$T/openssl.pem is a secret key; verifying needs the public key (no readable" \
+    ms verify --key "$T/openssl.pem" "$K"
 check_fails "dataset verify: only another --key" 1 "does not verify with the trusted key" \
     ms dataset verify --key "$T/wrong.pub" "$T/rows.manifest.json"
 check_status "attest list: only another --key" 0 ms attest list --key "$T/wrong.pub" "$K"

@@ -7,6 +7,8 @@
  * about DSSE or bundles. */
 #include "config.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -412,6 +414,32 @@ int ms_key_save_public(const ms_key *key, const char *path, ms_error *err)
     return rc;
 }
 
+/* " (e.g. NAME.to)" when `path` is NAME.from, else "": the likely other half of a key pair. */
+static void other_half(const char *path, const char *from, const char *to, char *out, size_t n)
+{
+    size_t len = strlen(path), flen = strlen(from);
+    out[0] = '\0';
+    if (len > flen && strcmp(path + len - flen, from) == 0 && len - flen < (size_t)INT_MAX)
+        snprintf(out, n, ", e.g. %.*s%s", (int)(len - flen), path, to);
+}
+
+/* Whether a PEM text has a BEGIN line whose label ends in `label_end` ("PRIVATE KEY" matches
+ * PKCS#8, EC and encrypted keys): a block of the other kind (a secret key where a public one is
+ * needed, or the reverse) is named as such, the common mix-up of the two files of a pair. */
+static int pem_has(const uint8_t *data, size_t len, const char *label_end)
+{
+    char end[64];
+    snprintf(end, sizeof end, "%s-----", label_end);
+    for (const uint8_t *p = data; (p = memmem(p, len - (size_t)(p - data), "-----BEGIN ", 11));
+         p += 11) {
+        const uint8_t *eol = memchr(p, '\n', len - (size_t)(p - data));
+        size_t line = eol ? (size_t)(eol - p) : len - (size_t)(p - data);
+        if (memmem(p, line, end, strlen(end)))
+            return 1;
+    }
+    return 0;
+}
+
 static int parse_public(const uint8_t *data, size_t len, const char *what, ms_key **out,
                         ms_error *err)
 {
@@ -431,6 +459,15 @@ static int parse_public(const uint8_t *data, size_t len, const char *what, ms_ke
             return ms_error_nomem(err);
         pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
         BIO_free(bio);
+        if (!pkey && (pem_has(data, len, "PRIVATE KEY") || pem_has(data, len, "SECRET KEY"))) {
+            char hint[PATH_MAX + 16];
+            ERR_clear_error();
+            other_half(what, ".key", ".pub", hint, sizeof hint);
+            return ms_error_set(err, MS_EINPUT,
+                                "%s is a secret key; verifying needs the public key%s (no "
+                                "readable PUBLIC KEY PEM block)",
+                                what, hint);
+        }
         if (!pkey)
             return ms_error_set(err, MS_EINPUT, "%s: no readable PUBLIC KEY PEM block (%s)", what,
                                 key_openssl_reason());
@@ -729,6 +766,12 @@ static int load_pem_secret(const char *data, size_t len, const char *path,
             return pp.rc;
         if (pp.called)
             return ms_error_set(err, MS_EINPUT, "%s: wrong passphrase or corrupted key", path);
+        if (pem_has((const uint8_t *)data, len, "PUBLIC KEY")) {
+            char hint[PATH_MAX + 16];
+            other_half(path, ".pub", ".key", hint, sizeof hint);
+            return ms_error_set(err, MS_EINPUT,
+                                "%s is a public key; signing needs the secret key%s", path, hint);
+        }
         return ms_error_set(err, MS_EINPUT, "%s: no readable private key (%s)", path, reason);
     }
     return key_adopt_evp(pkey, 1, path, out, err);

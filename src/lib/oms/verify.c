@@ -96,8 +96,25 @@ static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env
             return 0;
         }
     }
-    return ms_error_set(err, MS_EVERIFY, "the signature does not verify with the trusted key%s%s%s",
-                        trust->n_keys > 1 ? "s" : "", bundle_hint ? " (the bundle names key " : "",
+    /* Name both sides: the keys tried (their hints, at most four) and the key the bundle says
+     * signed it, so a wrong --key is seen at once. */
+    char tried[4 * 66 + 8] = "";
+    size_t used = 0;
+    for (size_t k = 0; k < trust->n_keys && k < 4; k++) {
+        char hex[65];
+        if (ms_key_hint(trust->keys[k], hex) != 0)
+            snprintf(hex, sizeof hex, "?");
+        int n = snprintf(tried + used, sizeof tried - used, "%s%s", k ? ", " : "", hex);
+        if (n < 0 || (size_t)n >= sizeof tried - used)
+            break;
+        used += (size_t)n;
+    }
+    if (trust->n_keys > 4 && used + 6 < sizeof tried)
+        snprintf(tried + used, sizeof tried - used, ", ...");
+    return ms_error_set(err, MS_EVERIFY,
+                        "the signature does not verify with the trusted key%s %s; the bundle "
+                        "names %s%s",
+                        trust->n_keys > 1 ? "s" : "", tried, bundle_hint ? "key " : "no key",
                         bundle_hint ? bundle_hint : "");
 }
 
