@@ -1,6 +1,7 @@
 /* modelseal verify: check a model against its signature with trusted keys or certificates. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -259,6 +260,13 @@ int cmd_verify(int argc, char **argv)
     /* The default model.sig is inside the model, where a link is not expected. */
     if (msx_file_read_regular(sig_path, MS_BUNDLE_MAX_SIZE, sig_arg ? 0 : MS_FILE_NOFOLLOW, &bundle,
                               &err) != 0) {
+        struct stat st;
+        /* No signature where one is looked for by default: say how to get one. */
+        if (!sig_arg && lstat(sig_path, &st) != 0 && errno == ENOENT)
+            ms_error_set(&err, err.code,
+                         "%s: No such file or directory (sign the model first, or point to "
+                         "the signature with --signature)",
+                         sig_path);
         status = cli_fail(&err);
         goto out;
     }

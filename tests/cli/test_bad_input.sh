@@ -136,6 +136,17 @@ check_fails "verify: another --key: both hints named" 1 \
 check_fails "verify: two other keys: both named" 1 \
     "with the trusted keys $wrong_hint, $wrong_hint; the bundle names key $right_hint" \
     ms verify --key "$T/wrong.pub" --key "$T/wrong.pub" "$K"
+# A model with no signature where verify looks by default: say how to get one.
+mkdir -p "$T/unsigned"
+printf 'w' >"$T/unsigned/w.bin"
+check_fails "verify: no model.sig" 2 \
+    "$T/unsigned/model.sig: No such file or directory (sign the model first, or point to the signature with --signature)" \
+    ms verify --key "$T/right.pub" "$T/unsigned"
+check_fails "verify: no FILE.sig" 2 "$T/unsigned/w.bin.sig: No such file or directory (sign the model first" \
+    ms verify --key "$T/right.pub" "$T/unsigned/w.bin"
+check_fails "verify: a missing --signature" 2 "$T/none.sig: No such file or directory" \
+    ms verify --key "$T/right.pub" --signature "$T/none.sig" "$T/unsigned"
+grep -q 'sign the model first' "$ERR" && fail "--signature given: no advice to sign" || pass
 # The other half of the pair where a secret key is needed: said so, with the likely file.
 check_fails "sign: a public key as --key" 2 \
     "$T/right.pub is a public key; signing needs the secret key, e.g. $T/right.key" \
