@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,6 +121,37 @@ int cli_usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* Optimal string alignment distance, capped: words longer than SIMILAR_MAX are never similar. */
+#define SIMILAR_MAX 64
+int cli_similar(const char *typed, const char *cand, size_t *distance)
+{
+    size_t n = strlen(typed), m = strlen(cand);
+    size_t d[SIMILAR_MAX + 1][SIMILAR_MAX + 1];
+    if (n == 0 || n > SIMILAR_MAX || m > SIMILAR_MAX)
+        return 0;
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = typed[i - 1] != cand[j - 1];
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && typed[i - 1] == cand[j - 2] && typed[i - 2] == cand[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    if (distance)
+        *distance = d[n][m];
+    return d[n][m] <= 2 && d[n][m] < n;
+}
+
 int cli_option_other(int opt, char **argv)
 {
     if (opt == 'h') { /* the command's help: cli_current is "command" or "command sub" */
@@ -129,6 +161,12 @@ int cli_option_other(int opt, char **argv)
     }
     const char *what = opt == ':' ? "missing argument for" : "unknown";
     const char *arg = argv[optind - 1];
+    if (opt != ':' && strncmp(arg, "--", 2) == 0) {
+        const char *near = cli_getopt_nearest(arg + 2);
+        if (near)
+            return cli_usage_error("unknown option '%.*s'; did you mean '--%s'?",
+                                   (int)strcspn(arg, "="), arg, near);
+    }
     if (strncmp(arg, "--", 2) == 0 || optopt <= 0 || optopt > 127)
         return cli_usage_error("%s option '%s'", what, arg);
     return cli_usage_error("%s option '-%c'", what, optopt);
@@ -225,6 +263,16 @@ int cli_dispatch(int argc, char **argv, const char *command, const cli_help *hel
             return subs[i].run(argc - 1, argv + 1);
         }
     }
+    const char *near = NULL;
+    size_t best = SIZE_MAX, dist;
+    for (size_t i = 0; i < n; i++)
+        if (cli_similar(argv[1], subs[i].name, &dist) && dist < best) {
+            best = dist;
+            near = subs[i].name;
+        }
+    if (near)
+        return cli_usage_error("unknown subcommand '%s'; did you mean '%s'? (%s)", argv[1], near,
+                               names);
     return cli_usage_error("unknown subcommand '%s' (%s)", argv[1], names);
 }
 

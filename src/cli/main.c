@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,19 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n",
-            cli_quote(argv[1]));
+    const char *near = NULL;
+    size_t best = SIZE_MAX, dist;
+    for (size_t i = 0; i < cli_commands_count; i++)
+        if (cli_similar(argv[1], cli_commands[i].name, &dist) && dist < best) {
+            best = dist;
+            near = cli_commands[i].name;
+        }
+    if (near)
+        fprintf(stderr,
+                "modelseal: unknown command '%s'; did you mean '%s'? (see 'modelseal --help')\n",
+                cli_quote(argv[1]), near);
+    else
+        fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n",
+                cli_quote(argv[1]));
     return EXIT_USAGE;
 }

@@ -2,6 +2,7 @@
  * from a command's cli_option rows (options.h). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,19 +71,50 @@ static void add_option(void *ctx, const cli_option *o)
     }
 }
 
+static const cli_option *built_table; /* the table cli_getopt last built */
+
 int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which)
 {
     static getopt_args args;
-    static const cli_option *built;
     static unsigned built_which;
-    if (built != table || built_which != which) {
+    if (built_table != table || built_which != which) {
         memset(&args, 0, sizeof args);
         args.shortopts[args.n_short++] = ':';
         cli_options_each(table, which, add_option, &args);
-        built = table;
+        built_table = table;
         built_which = which;
     }
     return getopt_long(argc, argv, args.shortopts, args.longopts, NULL);
+}
+
+typedef struct nearest {
+    const char *typed, *near;
+    size_t best;
+} nearest;
+
+static void consider(void *ctx, const cli_option *o)
+{
+    nearest *n = ctx;
+    size_t dist;
+    if (cli_similar(n->typed, o->name, &dist) && dist < n->best) {
+        n->best = dist;
+        n->near = o->name;
+    }
+}
+
+const char *cli_getopt_nearest(const char *name)
+{
+    char typed[80];
+    size_t len = strcspn(name, "=");
+    if (!built_table || len >= sizeof typed)
+        return NULL;
+    memcpy(typed, name, len);
+    typed[len] = '\0';
+    /* Every row of the command's table, whichever mode takes it: `verify --polcy` is told of
+     * --policy although the key mode it was parsed in has no such option. */
+    nearest n = {typed, NULL, SIZE_MAX};
+    cli_options_each(built_table, 0, consider, &n);
+    return n.near;
 }
 
 /* "-o, --output PREFIX" */

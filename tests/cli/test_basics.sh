@@ -16,6 +16,19 @@ for cmd in hash digest keygen sign verify inspect help; do
 done
 check_fails "help for an unknown command" 2 "unknown command 'nope'" ms help nope
 check_fails "unknown option" 2 "Try 'modelseal hash --help'" ms hash --frobnicate x
+# A near miss gets the nearest name (at most two edits: a swap, a letter missed or added).
+check_fails "near command" 2 "unknown command 'sing'; did you mean 'sign'? (see 'modelseal --help')" ms sing
+grep -q "did you mean" "$ERR" && pass || fail "near command: no suggestion"
+check_fails "far command: no suggestion" 2 "unknown command 'frobnicate' (see" ms frobnicate
+check_fails "near option" 2 "unknown option '--kye'; did you mean '--key'?" ms sign --kye k m
+check_fails "near option with a value" 2 "unknown option '--kye'; did you mean '--key'?" \
+    ms sign --kye=k m
+check_fails "near option of another mode" 2 "unknown option '--polcy'; did you mean '--policy'?" \
+    ms verify --polcy p m
+check_fails "near subcommand" 2 "unknown subcommand 'manfest'; did you mean 'manifest'?" \
+    ms dataset manfest d
+check_fails "far option: no suggestion" 2 "unknown option '--zzzzzz'" ms verify --zzzzzz m
+grep -q "did you mean" "$ERR" && fail "far option: a suggestion" || pass
 check_fails "missing MODEL" 2 "missing MODEL" ms hash
 check_fails "two MODELs" 2 "exactly one MODEL" ms digest a b
 
