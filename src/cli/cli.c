@@ -602,3 +602,14 @@ void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out)
     memcpy(out, "sha256:", 7);
     msx_hex_encode(digest, MS_SHA256_SIZE, out + 7);
 }
+
+void cli_policy_expiry_warning(const ms_policy *p, int64_t now)
+{
+    if (!p->has_expires)
+        return;
+    if (ms_policy_expired(p, now))
+        cli_message("warning: the policy expired at %s: verification will fail", p->expires_text);
+    else if (p->expires - now < (int64_t)CLI_POLICY_WARN_DAYS * 86400)
+        cli_message("warning: the policy expires at %s (within %d days)", p->expires_text,
+                    CLI_POLICY_WARN_DAYS);
+}

@@ -84,6 +84,10 @@ int cli_resolve_hf(char **arg, int dataset);
 /* How a model is named in "Signed"/"Verified" lines: as given, except that "." or ".." (or a
  * path ending in one) is named by the directory's own name (in `buf`). */
 const char *cli_model_name(const char *model, char *buf, size_t n);
+/* Warn on stderr when policy `p` has expired at `now`, or expires within CLI_POLICY_WARN_DAYS
+ * (policy check, verify --policy). */
+#define CLI_POLICY_WARN_DAYS 30
+void cli_policy_expiry_warning(const ms_policy *p, int64_t now);
 /* Print a command's help to stdout and return EXIT_OK. */
 int cli_print_help(const char *command);
 

@@ -51,8 +51,6 @@ const cli_help cmd_policy_help = {
     policy_options, "Exit status: 0 valid, 2 invalid or unreadable policy or key.\n", policy_subs,
     sizeof policy_subs / sizeof policy_subs[0]};
 
-#define WARN_DAYS 30
-
 static void print_list(const char *label, const ms_policy_strings *s)
 {
     printf("%s", label);
@@ -155,11 +153,7 @@ static int policy_check(int argc, char **argv)
                p->require_provenance ? "required (followed recursively)" : "followed when present",
                p->max_depth, p->max_depth == 1 ? "" : "s");
     }
-    if (p->has_expires && ms_policy_expired(p, now))
-        cli_message("warning: the policy expired at %s: verification will fail", p->expires_text);
-    else if (p->has_expires && p->expires - now < (int64_t)WARN_DAYS * 86400)
-        cli_message("warning: the policy expires at %s (within %d days)", p->expires_text,
-                    WARN_DAYS);
+    cli_policy_expiry_warning(p, now);
     ms_policy_free(p);
     return EXIT_OK;
 }
@@ -305,6 +299,7 @@ static int policy_init(int argc, char **argv)
         goto out;
     }
     fputs((const char *)b.data, stdout);
+    cli_message("the policy expires at %s, a year from now (its \"expires\" field)", expires);
 out:
     ms_policy_free(check);
     ms_git_info_clear(&git);

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "modelseal/policy.h"
@@ -120,6 +121,9 @@ int cli_verify_policy(int argc, char **argv)
     const char *model = argv[optind];
     if (ms_policy_load(policy_path, &policy, &err) != 0)
         return cli_fail(&err);
+    /* An expired policy fails its own link; one about to expire is said before the work. */
+    if (!ms_policy_expired(policy, (int64_t)time(NULL)))
+        cli_policy_expiry_warning(policy, (int64_t)time(NULL));
 
     cli_progress_start(&progress, json ? 0 : progress_mode, "verifying");
     copts.hash.progress = cli_progress_update;

@@ -85,6 +85,10 @@ check_status "help policy" 0 ms help policy
 cd "$T"
 check_status "init --model-key" 0 ms policy init --model-key keys/release.pub
 cp "$OUT" "$T/starter.json"
+# init says the expiry it set (a year from today), on stderr.
+year=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['expires'])" "$T/starter.json")
+check_eq "init: the expiry said" "$(cat "$ERR")" \
+    "modelseal policy init: the policy expires at $year, a year from now (its \"expires\" field)"
 check_status "starter policy checks" 0 ms policy check "$T/starter.json"
 check_eq "starter: no warning" "$(cat "$ERR")" ""
 $PY -c "import json,sys; p=json.load(open(sys.argv[1])); assert sorted(p)==['expires','keys','model','version'], p; print(p['keys'], p['model'])" "$T/starter.json" >"$T/summary" && pass || fail "starter content"
@@ -94,6 +98,12 @@ printf 'w' >"$T/m/w.bin"
 ms sign --key "$T/keys/release.key" "$T/m" >/dev/null
 check_status "the starter policy verifies a signed model" 0 ms verify --policy "$T/starter.json" "$T/m"
 check_eq "starter verdict" "$(tail -n 1 "$OUT")" "VERIFIED"
+check_eq "verify --policy: no expiry warning a year ahead" "$(cat "$ERR")" ""
+# verify --policy warns before the work when the policy expires within 30 days (still valid).
+$PY -c "import json,sys,datetime as d; p=json.load(open(sys.argv[1])); p['expires']=(d.datetime.utcnow()+d.timedelta(days=10)).strftime('%Y-%m-%dT%H:%M:%SZ'); json.dump(p, open(sys.argv[2],'w'))" "$T/starter.json" "$T/starter-soon.json"
+check_status "verify --policy: expires soon" 0 ms verify --policy "$T/starter-soon.json" "$T/m"
+grep -q "^modelseal verify: warning: the policy expires at .* (within 30 days)$" "$ERR" && pass ||
+    fail "verify --policy: soon warning: $(cat "$ERR")"
 
 R=$T/train
 mkdir -p "$R"
