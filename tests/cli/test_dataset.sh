@@ -278,6 +278,29 @@ bad_manifest ignabs 'ignore:["/etc"]' '"c"'
 check_fails "an absolute ignored path" 2 "ignabs.zst: line 1: ignore: \"/etc\" is not a safe relative path" ms dataset verify "$T/ignabs.zst"
 bad_manifest ignspace 'ignore:[ "a"]' '"c"'
 check_fails "an ignore list not in canonical form" 2 "ignspace.zst: line 1:" ms dataset verify "$T/ignspace.zst"
+# Valid JSON with the right members in another form (spaces, another member order): said to
+# be a matter of form, with the form expected; a member missing keeps the reader's message.
+$PY - "$T/imgs.jsonl" "$T" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+head, rest = json.loads(lines[0]), lines[1:]
+def write(name, out):
+    open(f"{sys.argv[2]}/{name}.jsonl", "w").write("\n".join(out) + "\n")
+write("spaced", [json.dumps(head)] + rest)
+write("reordered", [json.dumps(dict(reversed(list(head.items()))), separators=(",", ":"))] + rest)
+write("fileorder", [lines[0]] + [json.dumps(dict(reversed(list(json.loads(l).items()))),
+                                            separators=(",", ":")) for l in rest])
+PY
+for f in spaced reordered fileorder; do zstd -q -c "$T/$f.jsonl" >"$T/$f.zst"; done
+check_fails "a header with spaces" 2 \
+    "spaced.zst: line 1: not in canonical form: expected {\"_type\":...,\"name\":...,\"version\":...,\"source\":...,\"license\":...,\"ignore\":[...],\"algorithm\":...,\"files\":N,\"bytes\":N,\"root_digest\":\"sha256:...\"}, members in this order, no spaces" \
+    ms dataset verify "$T/spaced.zst"
+check_fails "a header in another member order" 2 "reordered.zst: line 1: not in canonical form: expected {" \
+    ms dataset verify "$T/reordered.zst"
+check_fails "a file line in another member order" 2 \
+    "fileorder.zst: line 2: not in canonical form: expected {\"path\":...,\"size\":N,\"digest\":\"<hex>\"}" \
+    ms dataset verify "$T/fileorder.zst"
+grep -q 'expected a string' "$ERR" && fail "fileorder: the reader's message leads: $(cat "$ERR")" || pass
 bad_manifest ignunder 'ignore:["a","sub"]' '"b"' '"sub/x"'
 check_fails "a file line under an ignored path" 2 "ignunder.zst: line 3: path \"sub/x\" is one the header's \"ignore\" list leaves out" ms dataset verify "$T/ignunder.zst"
 bad_manifest ignok 'ignore:["a","sub"]' '"b"' '"sub.txt"' '"sub0/x"'

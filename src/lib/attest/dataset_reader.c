@@ -43,6 +43,7 @@ struct ms_dataset_reader {
     uint8_t *out;
     size_t out_size, out_pos, out_len;
     int file_eof;
+    int form;          /* the last refusal was of the line's form, not of a value */
     int out_full;      /* the last call filled the output: call again before reading more */
     size_t last_ret;   /* 0 when the last frame ended cleanly */
     uint64_t total;    /* decompressed bytes */
@@ -192,6 +193,7 @@ static int expect(cursor *c, const char *s, const char *field)
 {
     if (lit(c, s))
         return 0;
+    c->r->form = 1;
     return bad(c, "expected %s", field);
 }
 
@@ -216,8 +218,10 @@ static int u4(cursor *c, unsigned *out)
 static int parse_string(cursor *c, const char *field, char *dst, size_t *len)
 {
     size_t n = 0;
-    if (!lit(c, "\""))
+    if (!lit(c, "\"")) {
+        c->r->form = 1;
         return bad(c, "%s: expected a string", field);
+    }
     for (;;) {
         if (c->p == c->end)
             return bad(c, "%s: unterminated string", field);
@@ -442,6 +446,49 @@ static int check_canonical(ms_dataset_reader *r, ms_error *err)
     return 0;
 }
 
+/* A line the exact reader refused for its form (`rc`, r->form, message in err) that is
+ * nevertheless a JSON object with exactly the expected members (`keys`, NULL-terminated): the
+ * refusal is a matter of form (member order, spacing, escapes), so say so, and what form is
+ * expected. Other refusals (a member missing or unknown, a wrong value in the right form, a line
+ * that is not JSON) keep the reader's own message. */
+static int form_error(ms_dataset_reader *r, int rc, const char *const *keys, const char *expected,
+                      ms_error *err)
+{
+    cJSON *json = NULL;
+    ms_error ignored;
+    char detail[MS_ERROR_MESSAGE_MAX];
+    if (rc != MS_EINPUT || !r->form ||
+        msx_json_parse((const uint8_t *)r->line, r->line_len, MS_DATASET_MAX_LINE, "line", &json,
+                       &ignored) != 0)
+        return rc;
+    int same = cJSON_IsObject(json);
+    size_t n = 0;
+    for (; same && keys[n]; n++)
+        same = cJSON_GetObjectItemCaseSensitive(json, keys[n]) != NULL;
+    same = same && (size_t)cJSON_GetArraySize(json) == n;
+    cJSON_Delete(json);
+    if (!same)
+        return rc;
+    /* The reader's message after "NAME: line N: ". */
+    const char *at = strstr(err->message, ": line ");
+    at = at ? strstr(at + 7, ": ") : NULL;
+    snprintf(detail, sizeof detail, "%s", at ? at + 2 : err->message);
+    return ms_error_set(err, MS_EINPUT,
+                        "%s: line %llu: not in canonical form: expected %s, members in this "
+                        "order, no spaces (valid JSON with the right members; the exact reader "
+                        "stopped at: %.200s)",
+                        r->name, (unsigned long long)r->line_no, expected, detail);
+}
+
+static const char *const header_keys[] = {"_type",   "name",        "version",   "source",
+                                          "license", "ignore",      "algorithm", "files",
+                                          "bytes",   "root_digest", NULL};
+static const char *const file_keys[] = {"path", "size", "digest", NULL};
+#define HEADER_FORM                                                                                \
+    "{\"_type\":...,\"name\":...,\"version\":...,\"source\":...,\"license\":...,\"ignore\":[...]," \
+    "\"algorithm\":...,\"files\":N,\"bytes\":N,\"root_digest\":\"sha256:...\"}"
+#define FILE_FORM "{\"path\":...,\"size\":N,\"digest\":\"<hex>\"}"
+
 static int parse_header(ms_dataset_reader *r, ms_error *err)
 {
     cursor c = {r, r->line, r->line + r->line_len, err};
@@ -450,7 +497,9 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
     int rc;
     if (!msx_utf8_valid(r->line, r->line_len))
         return bad(&c, "%s", "not valid UTF-8");
+    r->form = 0;
     if (!lit(&c, "{\"_type\":")) {
+        r->form = 1;
         if (lit(&c, "{\"path\":"))
             return bad(&c, "%s", "missing header: the first line is a file line");
         return bad(&c, "%s", "missing header (expected {\"_type\":...})");
@@ -507,7 +556,9 @@ static int parse_file_line(ms_dataset_reader *r, uint64_t *size, uint8_t *digest
     int rc;
     if (!msx_utf8_valid(r->line, r->line_len))
         return bad(&c, "%s", "not valid UTF-8");
+    r->form = 0;
     if (!lit(&c, "{\"path\":")) {
+        r->form = 1;
         if (lit(&c, "{\"_type\":"))
             return bad(&c, "%s", "a second header line");
         return bad(&c, "%s", "expected {\"path\":...,\"size\":...,\"digest\":...}");
@@ -637,8 +688,10 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         rc = ms_error_set(err, MS_EINPUT, "%s: empty manifest (no header line)", path);
         goto out;
     }
-    if ((rc = parse_header(r, err)) != 0)
+    if ((rc = parse_header(r, err)) != 0) {
+        rc = form_error(r, rc, header_keys, HEADER_FORM, err);
         goto out;
+    }
     if (info && (rc = copy_info(info, &r->hdr, err)) != 0)
         goto out;
 out:
@@ -687,7 +740,7 @@ int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *si
     if (rc == 0)
         return finish(r, err);
     if ((rc = parse_file_line(r, size, digest, err)) != 0)
-        return rc;
+        return form_error(r, rc, file_keys, FILE_FORM, err);
     if (r->files == r->hdr.files)
         return ms_error_set(err, MS_EINPUT, "%s: line %llu: more file lines than the header's %llu",
                             r->name, (unsigned long long)r->line_no,
