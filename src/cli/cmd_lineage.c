@@ -199,9 +199,13 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
     } else {
         format_date(e->time, e->offset_minutes, date, sizeof date, 0);
         printf("%.12s  %s  %s\n", cli_quote(e->commit), date, cli_quote(e->author));
-        printf("    %s %s: %s", cli_quote(e->change), cli_quote(e->kind),
+        /* Same content, new signature (or claims): not a change of the artifact itself. */
+        int same = e->digest && e->previous && strcmp(e->digest, e->previous) == 0;
+        printf("    %s %s: %s", same ? "re-signed" : cli_quote(e->change), cli_quote(e->kind),
                e->digest ? cli_quote(e->digest) : "(none)");
-        if (e->previous)
+        if (same)
+            printf(" (content unchanged)");
+        else if (e->previous)
             printf(" (was %s)", cli_quote(e->previous));
         printf(", signature %s%s\n", cli_quote(e->signature),
                strcmp(e->source, "tree") == 0 ? " [no note: read from the tree]" : "");

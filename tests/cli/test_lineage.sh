@@ -184,6 +184,10 @@ k = n['key_changes']
 assert {'artifact': 'models/clf', 'kind': 'model', 'key': 'keys/release.pub', 'change': 'changed'} in k, k
 "
 [ "$STATUS" -eq 0 ] && pass || fail "key change marked in the note: $(cat "$ERR")"
+# The model re-signed, its content unchanged: log says so, not "changed X (was X)".
+check_status "log of a re-signed model" 0 ms lineage log models/clf
+check_eq "log: re-signed, content unchanged" "$(sed -n 2p "$OUT")" \
+    "    re-signed model: $(ms digest models/clf) (content unchanged), signature valid"
 run ms lineage check HEAD^..HEAD
 check_eq "check refuses a key change" "$STATUS" 1
 grep -q "keys/release.pub: the configured key of model models/clf was changed (rotating a trust anchor needs --allow-key-change)" "$ERR" && pass || fail "the key change is named: $(cat "$ERR")"
