@@ -275,3 +275,14 @@ def test_help_shows_the_documented_signatures():
         assert len(inspect.getdoc(f)) > 80, f
     stub = os.path.join(os.path.dirname(modelseal.__file__), "__init__.pyi")
     assert "def verify(path: PathLike, *, key:" in open(stub).read()
+
+
+def test_ignore_paths_follow_the_cli_rule(tmp_path):
+    m = make_model(tmp_path / "m")
+    want = cli("digest", "--ignore", "sub", m)[1].strip()
+    assert modelseal.digest(m, ignore="./sub/") == want
+    assert modelseal.digest(m, ignore=[os.path.join(m, "sub")]) == want
+    with pytest.raises(modelseal.InputError) as ei:
+        modelseal.digest(m, ignore=["../elsewhere"])
+    rc, _, err = cli("digest", "--ignore", "../elsewhere", m, check=False)
+    assert rc == 2 and str(ei.value) in err

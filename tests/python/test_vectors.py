@@ -160,3 +160,22 @@ def test_compat_certificate_signer_and_hash(tmp_path):
         model_signing.signing.Config().sign(m, sig)
     with pytest.raises(ValueError):
         model_signing.hashing.Config().use_file_serialization(hashing_algorithm="md5")
+
+
+def test_compat_symlinks_and_added_ignores(tmp_path, keys):
+    sk, pk = keys["a"]
+    m = make_model(tmp_path / "m", {"w.bin": b"weights", "notes.txt": b"n"})
+    os.symlink("w.bin", os.path.join(m, "alias.bin"))
+    sig = str(tmp_path / "m.sig")
+    signer = model_signing.signing.Config().use_elliptic_key_signer(private_key=sk)
+    with pytest.raises(modelseal.InputError, match="alias.bin"):
+        signer.sign(m, sig)  # a link is refused unless allowed
+    hc = model_signing.hashing.Config().set_allow_symlinks(True)
+    hc.add_ignored_paths(model_path=m, paths=["notes.txt", "../outside"])
+    assert hc._ignored_paths == ("notes.txt",)
+    signer.set_hashing_config(hc).sign(m, sig)
+    assert cli("verify", "--key", pk, "--allow-symlinks", "--signature", sig, m)[0] == 0
+    model_signing.verifying.Config().use_elliptic_key_verifier(public_key=pk) \
+        .set_hashing_config(hc).verify(m, sig)
+    assert "alias.bin" in model_signing.hashing.Config().set_allow_symlinks(True).hash(m) \
+        .resources

@@ -1,5 +1,6 @@
 """model_signing.hashing over libmodelseal: hashing.Config with use_file_serialization,
-use_shard_serialization, set_ignored_paths, add_ignored_paths and hash(); hashing.hash()."""
+use_shard_serialization, set_ignored_paths, add_ignored_paths, set_allow_symlinks and hash();
+hashing.hash()."""
 import json
 import os
 
@@ -70,9 +71,21 @@ class Config:
         return self
 
     def add_ignored_paths(self, *, model_path, paths):
-        """Leave more paths (relative to the model directory) out."""
-        self._ignored_paths = tuple(self._ignored_paths) + tuple(
-            os.path.join(os.fsdecode(model_path), os.fsdecode(p)) for p in paths)
+        """Leave more paths out: each relative to the model directory `model_path`; a path
+        that leads outside it is dropped."""
+        root = os.path.abspath(os.fsdecode(model_path))
+        more = []
+        for p in paths:
+            full = os.path.normpath(os.path.join(root, os.fsdecode(p)))
+            if full == root or not full.startswith(root + os.sep):
+                continue
+            more.append(os.path.relpath(full, root))
+        self._ignored_paths = tuple(self._ignored_paths) + tuple(more)
+
+    def set_allow_symlinks(self, allow_symlinks):
+        """Follow symbolic links to files inside the model (they are refused otherwise)."""
+        self._allow_symlinks = bool(allow_symlinks)
+        return self
 
     def _ignores_for(self, model_path):
         """The ignored paths that lie inside the model (model_signing drops the rest)."""
