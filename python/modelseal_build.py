@@ -223,6 +223,14 @@ typedef struct ms_sbom_options {
 } ms_sbom_options;
 int ms_sbom_format_parse(const char *text, ms_sbom_format *out, ms_error *err);
 int ms_sbom_options_check(const ms_sbom_options *o, ms_error *err);
+typedef struct ms_sbom_signers { const ms_trust *items; size_t n; } ms_sbom_signers;
+typedef struct ms_sbom_collect_options {
+    const char *signature_path; const char *claims_path; ms_sbom_signers model;
+    ms_sbom_signers provenance; ms_sbom_signers datasets; ms_sbom_signers base_models;
+    int verify_model_files; ms_manifest_options hash; int strict; ...;
+} ms_sbom_collect_options;
+int ms_sbom_collect(const char *model, const ms_sbom_collect_options *opts,
+                    ms_sbom_evidence **out, ms_error *err);
 int ms_sbom_collect_policy(const ms_policy *policy, const char *model,
                            const ms_chain_options *chain, ms_chain_result *res,
                            ms_sbom_evidence **out, ms_error *err);

@@ -465,7 +465,8 @@ def _chain_options(copts, signature, claims, threads, progress, keep):
         keep.append(b)
         copts.claims_path = b
     p = _core.set_hash_options(copts.hash, threads, progress, keep)
-    copts.dataset_threads = copts.hash.threads
+    if hasattr(copts, "dataset_threads"):
+        copts.dataset_threads = copts.hash.threads
     return p
 
 
@@ -512,19 +513,25 @@ def load_verified(path, policy, **kwargs):
     return _os.fsdecode(_core.fspath(path, "model"))
 
 
-def sbom(path, *, policy, format="cyclonedx", signature=None, claims=None, name=None,
-         version=None, supplier=None, license=None, type_of_model=None, namespace=None,
-         timestamp=None, threads=None):
+def sbom(path, *, policy=None, key=None, format="cyclonedx", signature=None, claims=None,
+         name=None, version=None, supplier=None, license=None, type_of_model=None,
+         namespace=None, timestamp=None, threads=None):
     """The AI bill of materials of the model at `path` as a dict: a CycloneDX 1.6 ML-BOM
-    (format="cyclonedx") or an SPDX 3.0.1 AI/Dataset document (format="spdx"), generated from
-    the evidence that verifies: the whole chain is verified against `policy` first (a path or
-    a dict, as for verify_chain()), and nothing is written for a chain that fails.
+    (format="cyclonedx") or an SPDX 3.0.1 AI/Dataset document (format="spdx"), generated only
+    from evidence that verifies, as ``modelseal sbom`` does.
 
+    policy: a policy (path or dict, as for verify_chain()): the whole chain is verified first
+    and nothing is made for a chain that fails (VerificationError, the ChainResult in
+    .result); its signers are used per role. key: instead of a policy, trusted public keys
+    (path or PEM bytes, or a list) for every claim: the model is re-hashed against its
+    signature, and a claim that names one of the keys but does not verify is a failure.
     name, version, supplier, license, type_of_model, namespace: as ``modelseal sbom``'s
     options; timestamp: unix seconds of the document's one time (default: SOURCE_DATE_EPOCH
     when set, else now, as the CLI).
-    Raises VerificationError (the ChainResult in .result), InputError, ResourceError."""
+    Raises VerificationError, InputError, ResourceError."""
     import time
+    if (policy is None) == (key is None):
+        raise InputError("sbom: give policy= or key=")
     keep = []
     fmt = _ffi.new("ms_sbom_format *")
     err = _core.new_error()
@@ -546,14 +553,27 @@ def sbom(path, *, policy, format="cyclonedx", signature=None, claims=None, name=
                              sde) from None
     o.timestamp = int(timestamp)
     _core.check(_lib.ms_sbom_options_check(o, err), err)
-    pol = _load_policy(policy)
-    res = _ffi.new("ms_chain_result *")
     ev = _ffi.new("ms_sbom_evidence **")
+    pol, trust = _ffi.NULL, None
+    res = _ffi.new("ms_chain_result *")
     try:
-        copts = _ffi.new("ms_chain_options *")
-        _chain_options(copts, signature, claims, threads, None, keep)
-        rc = _lib.ms_sbom_collect_policy(pol, _core.fspath(path, "model"), copts, res, ev, err)
-        _core.check(rc, err, _chain_result(rc, res))
+        if policy is not None:
+            pol = _load_policy(policy)
+            copts = _ffi.new("ms_chain_options *")
+            _chain_options(copts, signature, claims, threads, None, keep)
+            rc = _lib.ms_sbom_collect_policy(pol, _core.fspath(path, "model"), copts, res, ev,
+                                             err)
+            _core.check(rc, err, _chain_result(rc, res))
+        else:
+            trust = _Trust(key=key)
+            co = _ffi.new("ms_sbom_collect_options *")
+            _chain_options(co, signature, claims, threads, None, keep)
+            for role in ("model", "provenance", "datasets", "base_models"):
+                getattr(co, role).items = trust.trust
+                getattr(co, role).n = 1
+            co.verify_model_files = 1
+            co.strict = 1
+            _core.check(_lib.ms_sbom_collect(_core.fspath(path, "model"), co, ev, err), err)
         out = _ffi.new("char **")
         n = _ffi.new("size_t *")
         _core.check(_lib.ms_sbom_render(fmt[0], ev[0], o, out, n, err), err)
@@ -562,6 +582,8 @@ def sbom(path, *, policy, format="cyclonedx", signature=None, claims=None, name=
         _lib.ms_sbom_evidence_free(ev[0])
         _lib.ms_chain_result_clear(res)
         _lib.ms_policy_free(pol)
+        if trust is not None:
+            trust.close()
 
 
 from . import attest, dataset  # noqa: E402  (they use the names above)

@@ -95,8 +95,9 @@ def verify_chain(path: PathLike, policy: Union[PathLike, Mapping[str, Any]], *,
                  progress: Optional[Progress] = None) -> ChainResult: ...
 def load_verified(path: PathLike, policy: Union[PathLike, Mapping[str, Any]],
                   **kwargs: Any) -> str: ...
-def sbom(path: PathLike, *, policy: Union[PathLike, Mapping[str, Any]],
-         format: str = "cyclonedx", signature: Optional[PathLike] = None,
+def sbom(path: PathLike, *, policy: Union[PathLike, Mapping[str, Any], None] = None,
+         key: Union[KeyLike, Sequence[KeyLike], None] = None, format: str = "cyclonedx",
+         signature: Optional[PathLike] = None,
          claims: Optional[PathLike] = None, name: Optional[str] = None,
          version: Optional[str] = None, supplier: Optional[str] = None,
          license: Optional[str] = None, type_of_model: Optional[str] = None,

@@ -114,8 +114,16 @@ def test_sbom_equals_the_cli(chain, fmt, monkeypatch):
     _, out, _ = cli_env({"SOURCE_DATE_EPOCH": "1700000000"}, "sbom", "--format", fmt,
                         "--policy", p, "--name", "acme-model", "--version", "1.0", m)
     assert doc == json.loads(out)
+    # key mode: every key trusted for every claim
+    keys = [str(t / (k + ".pub")) for k in ("release", "ci", "data", "vendor")]
+    doc = modelseal.sbom(m, key=keys, format=fmt)
+    _, out, _ = cli_env({"SOURCE_DATE_EPOCH": "1700000000"}, "sbom", "--format", fmt,
+                        *[a for k in keys for a in ("--key", k)], m)
+    assert doc == json.loads(out)
     with pytest.raises(modelseal.InputError):
         modelseal.sbom(m, policy=p, format="swid")
+    with pytest.raises(modelseal.VerificationError):
+        modelseal.sbom(m, key=str(t / "ci.pub"), format=fmt)  # model.sig is release's
 
 
 def cli_env(env, *args):
