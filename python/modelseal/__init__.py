@@ -273,6 +273,14 @@ def sign(path, *, key, signature=None, certificate=None, certificate_chain=(), p
         _core.check(_lib.ms_sign_manifest(m, k, chain, 1 if allow_empty else 0, out, n, err), err)
         bundle = _core.take_text(out[0], n[0])
         _core.write_atomic(sig_path, bundle)
+        if m.n_empty_files:
+            import warnings
+            warnings.warn("%s: %d empty file(s) (%s) not covered: empty files have no shards, "
+                          "so verify will report them as extra; method='files' would cover "
+                          "them" % (_os.fsdecode(path), m.n_empty_files,
+                                    ", ".join(_core.strlist(m.empty_files,
+                                                            min(3, m.n_empty_files)))),
+                          stacklevel=2)
         return Signature(sig_path, _core.root_text(m.root_digest), _core.cstr(m.model_name),
                          m.n_resources, bundle, _core.key_hint(k))
     finally:

@@ -286,3 +286,12 @@ def test_ignore_paths_follow_the_cli_rule(tmp_path):
         modelseal.digest(m, ignore=["../elsewhere"])
     rc, _, err = cli("digest", "--ignore", "../elsewhere", m, check=False)
     assert rc == 2 and str(ei.value) in err
+
+
+def test_shards_warn_about_empty_files(tmp_path, keys):
+    m = make_model(tmp_path / "m", {"w.bin": b"w" * 3000, "__init__.py": b""})
+    with pytest.warns(UserWarning, match="__init__.py"):
+        modelseal.sign(m, key=keys["a"][0], method="shards", shard_size=1024)
+    with pytest.raises(modelseal.VerificationError) as ei:
+        modelseal.verify(m, key=keys["a"][1])
+    assert ei.value.result.extra == ["__init__.py"]
