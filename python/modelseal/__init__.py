@@ -298,7 +298,7 @@ def _seq(x):
 
 
 def _signer(info):
-    if not info.kind[0]:
+    if not _ffi.string(info.kind):
         return None
     return Signer(_ffi.string(info.kind).decode(), _ffi.string(info.hint).decode(),
                   _core.cstr(info.identity), _core.cstr(info.subject), _core.cstr(info.issuer),
@@ -424,7 +424,7 @@ def verify(path, *, key=None, certificate_chain=(), identity=None, issuer=None,
             extra=_core.strlist(d.extra, d.n_extra), error=None)
         if rc != 0:
             msg = _ffi.string(err.message).decode("utf-8", "replace")
-            if rc == -2 and st == _ffi.NULL and not res.signer.kind[0] and \
+            if rc == -2 and st == _ffi.NULL and not _ffi.string(res.signer.kind) and \
                     not msg.startswith(_os.fsdecode(sig_path)):
                 e = InputError("%s: %s" % (_os.fsdecode(sig_path), msg), rc)
             else:

@@ -8,7 +8,7 @@ training dataset, a zstd-compressed JSON Lines file (NAME.dsm.jsonl.zst).
 import os
 
 from . import _core
-from ._core import InputError, ResourceError, ffi, lib
+from ._core import InputError, ffi, lib
 
 __all__ = ["DatasetInfo", "DatasetVerifyResult", "manifest", "sign", "verify", "SUFFIX"]
 

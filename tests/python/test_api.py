@@ -4,7 +4,6 @@ codes with its messages, progress, threads with the GIL released, the documented
 import inspect
 import os
 import pydoc
-import shutil
 import threading
 
 import pytest
@@ -156,6 +155,7 @@ def test_a_flipped_signature_byte_and_another_key(tmp_path, keys):
         modelseal.verify(m, key=keys["b"][1])
     rc, j = cli_json("verify", "--json", "--key", keys["b"][1], m)
     assert rc == 1 and str(ei.value) == j["error"]
+    assert ei.value.result.signer is None and "signer" not in j
 
 
 @pytest.mark.parametrize("case", ["no model", "malformed signature", "no signature",
@@ -191,6 +191,8 @@ def test_error_mapping_follows_the_cli_exit_status(tmp_path, keys, case, monkeyp
                           3: modelseal.ResourceError}[rc])
     if case in ("malformed signature", "no model"):
         assert str(e) in err  # the C library's message, as the CLI prints it
+    if case == "malformed signature":
+        assert str(e).startswith(os.path.join(m, "model.sig") + ": ")
 
 
 def test_progress_reports_every_byte(tmp_path):

@@ -4,7 +4,6 @@ for verdict, passing and failing; load_verified; sbom() against `modelseal sbom`
 made with the Python API (dataset.manifest/sign, attest.provenance) that the CLI accepts."""
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
