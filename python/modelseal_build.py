@@ -207,7 +207,10 @@ int ms_provenance_rfc3339_utc(const char *text, const char *field, char out[64],
 void ms_provenance_now(char out[64]);
 int ms_provenance_build(const ms_provenance *p, char **payload, size_t *len, ms_error *err);
 
-typedef struct ms_claims ms_claims;
+typedef struct ms_claim { char *text; size_t len; ...; } ms_claim;
+typedef struct ms_claims { ms_claim *items; size_t n; ...; } ms_claims;
+int ms_provenance_add_base_model(ms_provenance *p, const char *name, const uint8_t root[32],
+                                 ms_error *err);
 int ms_claims_read(const char *path, int missing_ok, ms_claims **out, ms_error *err);
 int ms_claims_append(const char *path, const char *const *lines, const size_t *lens, size_t n,
                      size_t *added, ms_error *err);

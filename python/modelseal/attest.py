@@ -55,17 +55,22 @@ def _statement(line, what, generic):
 
 
 def provenance(model, *, key, builder_id, passphrase=None, build_type=None, parameters=None,
-               datasets=(), dependencies=(), git_repo=None, git_remote=None, allow_dirty=False,
+               datasets=(), base_models=(), dependencies=(), git_repo=None, git_remote=None,
+               allow_dirty=False,
                invocation_id=None, started_on=None, finished_on=None, signature=None,
                claims=None):
     """Sign a SLSA v1 provenance statement about the signed model at `model` and append it to
     its claims file (default MODEL/claims.jsonl, or MODEL.claims.jsonl beside a file),
-    followed by the evidence it points to (the datasets' signatures).
+    followed by the evidence it points to (the datasets' signatures, the base models'
+    signatures and claims).
 
     key: the builder's secret key (path or PEM bytes; passphrase as for modelseal.sign).
     builder_id: runDetails.builder.id (required). build_type: buildDefinition.buildType.
     parameters: externalParameters, a dict. datasets: dataset manifests, each a path (its
     signature MANIFEST.sig is copied when it exists) or a (manifest, signature) pair.
+    base_models: the models this one was fine-tuned from, each a directory (its model.sig and
+    claims.jsonl), a signature file (X/model.sig, or X.sig with X.claims.jsonl) or a
+    single-file model (X.sig beside it); their signature and claims are copied.
     dependencies: packages, each a URI (a purl) or a (uri, sha256_hex) pair. git_repo: a path
     inside the training code's git checkout, recorded as the code dependency (None: no code
     is recorded); git_remote: the remote whose URL is recorded (default origin); a dirty
@@ -143,6 +148,9 @@ def provenance(model, *, key, builder_id, passphrase=None, build_type=None, para
             _core.check(lib.ms_provenance_add_code(p, git, err), err)
         for d in ([datasets] if isinstance(datasets, (str, os.PathLike)) else datasets):
             lines.extend(_add_dataset(p, d, err))
+        for bm in ([base_models] if isinstance(base_models, (str, os.PathLike))
+                   else base_models):
+            lines.extend(_add_base_model(p, bm, err))
         for dep in ([dependencies] if isinstance(dependencies, str) else dependencies):
             uri, hexd = (dep, None) if isinstance(dep, str) else dep
             _core.check(lib.ms_provenance_add_package(p, _core.text(uri, "dependency"),
@@ -204,3 +212,47 @@ def _add_dataset(p, d, err):
         return lines
     finally:
         lib.ms_dataset_info_clear(info)
+
+
+def _base_model_paths(path):
+    """(signature, claims file) of a base model given as `modelseal attest provenance
+    --base-model` takes it."""
+    path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise InputError("base model %s: No such file or directory" % path)
+    p = path.rstrip("/") or "/"
+    if os.path.isdir(path):
+        sig, claims = os.path.join(p, "model.sig"), os.path.join(p, "claims.jsonl")
+    elif p == "model.sig" or p.endswith("/model.sig"):
+        sig, claims = p, p[: -len("model.sig")] + "claims.jsonl"
+    elif p.endswith(".sig"):
+        sig, claims = p, p[:-4] + ".claims.jsonl"
+    else:
+        sig, claims = p + ".sig", p + ".claims.jsonl"
+    if not os.path.exists(sig):
+        raise InputError("base model %s: no signature (%s): sign it first" % (path, sig))
+    return sig, claims
+
+
+def _add_base_model(p, path, err):
+    sig, claims_path = _base_model_paths(path)
+    line = _bundle_line(sig, _CLAIMS_MAX_LINE)
+    b, st = _statement(line, sig, False)
+    try:
+        if st[0].subject_name == ffi.NULL:
+            raise InputError("%s: a legacy signature (one subject per file) names no model: "
+                             "re-sign it" % sig)
+        _core.check(lib.ms_provenance_add_base_model(p, st[0].subject_name,
+                                                     st[0].subject_digest, err), err)
+    finally:
+        lib.ms_statement_free(st[0])
+        lib.ms_bundle_free(b[0])
+    lines = [line]
+    claims = ffi.new("ms_claims **")
+    _core.check(lib.ms_claims_read(_core.fspath(claims_path, "claims"), 1, claims, err), err)
+    try:
+        for i in range(claims[0].n):
+            lines.append(ffi.unpack(claims[0].items[i].text, claims[0].items[i].len))
+    finally:
+        lib.ms_claims_free(claims[0])
+    return lines

@@ -155,12 +155,13 @@ def test_a_chain_made_in_python_verifies_with_the_cli(chain, tmp_path):
     modelseal.sign(m, key=str(t / "release.key"))
     added = modelseal.attest.provenance(
         m, key=str(t / "ci.key"), builder_id="https://ci.example.com/gpu",
-        parameters={"epochs": 3}, datasets=[man], git_repo=str(t / "train"),
-        dependencies=["pkg:pypi/torch@2.5.1"])
-    assert added == 2  # the provenance and the dataset's signature
+        parameters={"epochs": 3}, datasets=[man], base_models=[str(t / "base")],
+        git_repo=str(t / "train"), dependencies=["pkg:pypi/torch@2.5.1"])
+    assert added == 3  # the provenance, the dataset's and the base model's signatures
     policy = {"version": 1,
-              "keys": {k: {"public_key": str(t / (k + ".pub"))} for k in ("release", "ci",
-                                                                           "data")},
+              "keys": {k: {"public_key": str(t / (k + ".pub"))}
+                       for k in ("release", "ci", "data", "vendor")},
+              "base_model": {"required": True, "signers": ["vendor"]},
               "model": {"signers": ["release"]},
               "provenance": {"signers": ["ci"], "builder_ids": ["https://ci.example.com/gpu"]},
               "datasets": {"signers": ["data"], "required": ["corpus"],
@@ -171,6 +172,7 @@ def test_a_chain_made_in_python_verifies_with_the_cli(chain, tmp_path):
     pf.write_text(json.dumps(policy))
     rc, j = cli_json("verify", "--policy", pf, "--json", m)
     assert rc == 0, j
+    assert [(l["link"], l["name"]) for l in j["links"]][-1] == ("base-model", "base")
     assert modelseal.verify_chain(m, pf).to_dict() == j
 
     # the data changes: dataset.verify names the file, as the CLI does
@@ -188,3 +190,6 @@ def test_a_chain_made_in_python_verifies_with_the_cli(chain, tmp_path):
     with pytest.raises(modelseal.InputError):
         modelseal.attest.provenance(str(tmp_path / "nomodel"), key=str(t / "ci.key"),
                                     builder_id="x")
+    with pytest.raises(modelseal.InputError, match="no signature"):
+        modelseal.attest.provenance(m, key=str(t / "ci.key"), builder_id="x",
+                                    base_models=[str(tmp_path / "corpus")])
