@@ -238,12 +238,12 @@ def test_four_models_verify_in_threads_at_once(tmp_path, keys):
 
 
 def test_hashing_releases_the_gil(tmp_path):
-    # While one thread hashes 48 MiB in C, this thread keeps running Python: with the GIL held
+    # While one thread hashes 32 MiB in C, this thread keeps running Python: with the GIL held
     # through the call it could not count at all until the hash returned.
     big = tmp_path / "big"
     big.mkdir()
     with open(big / "w.bin", "wb") as f:
-        f.truncate(48 << 20)
+        f.truncate(32 << 20)
     done = threading.Event()
     out = []
 
