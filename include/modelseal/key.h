@@ -65,6 +65,13 @@ MS_API int ms_key_save_secret(const ms_key *key, const char *path, const char *p
 MS_API int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx,
                               ms_key **out, ms_error *err);
 
+/* Parse a secret key held in memory (`len` bytes, at most 64 KiB): the forms and rules of
+ * ms_key_load_secret, with `what` (NULL: "secret key") naming it in messages. The caller wipes
+ * its own copy of the bytes. *out is owned by the caller. 0, MS_EINPUT, MS_EENV or MS_ENOMEM. */
+MS_API int ms_key_parse_secret(const uint8_t *data, size_t len, const char *what,
+                               ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
+                               ms_error *err);
+
 /* Read a public key file (see ms_key_parse_public); errors name `path`. */
 MS_API int ms_key_load_public(const char *path, ms_key **out, ms_error *err);
 

@@ -99,6 +99,12 @@ MS_API void ms_serialization_clear(ms_serialization *ser);
 MS_API const char *ms_method_name(ms_method method);
 MS_API int ms_method_parse(const char *name, ms_method *method);
 
+/* An ignore path as a user gives it, made what ms_serialization_add_ignore and
+ * ms_verify_options.extra_ignores take: "./" prefixes and trailing '/' stripped, an absolute
+ * path under the model directory `model` made relative to it. Returns a malloc'd path (release
+ * with ms_free), or NULL with err set (MS_EINPUT when it leaves the model or is unsafe). */
+MS_API char *ms_ignore_path_normalize(const char *model, const char *path, ms_error *err);
+
 /* Hash the model at `path` as `ser` says and return a new manifest in *out (free with
  * ms_manifest_free). The walk skips ser->ignore_paths, model.sig and claims.jsonl at the root,
  * the git paths unless opts->no_ignore_git_paths, and opts->signature_path. Under the shards

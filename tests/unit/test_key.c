@@ -812,6 +812,51 @@ static void test_parse_public(void **state)
     ms_key_free(key);
 }
 
+/* ms_key_parse_secret: the bytes of a key file give the key ms_key_load_secret reads from it,
+ * encrypted or not, in modelseal's format and as PKCS#8; `what` names it in messages. */
+static void test_parse_secret(void **state)
+{
+    (void)state;
+    ms_key *key = NULL, *loaded = NULL;
+    ms_error err;
+    struct pass_ctx pc = {"correct horse", 0, 0};
+    const char *enc = path_in("parse-enc.key");
+    remove(enc);
+    assert_int_equal(ms_key_generate(MS_KEY_ECDSA_P256, &key, &err), 0);
+    assert_int_equal(ms_key_save_secret(key, enc, "correct horse", 0, &err), 0);
+    ms_buf text = read_file(enc);
+    assert_int_equal(ms_key_parse_secret(text.data, text.len, "mem", get_pass, &pc, &loaded, &err),
+                     0);
+    assert_int_equal(pc.calls, 1);
+    assert_true(ms_key_equal(key, loaded));
+    assert_true(ms_key_is_secret(loaded));
+    ms_key_free(loaded);
+    loaded = NULL;
+    pc.pass = "wrong";
+    assert_int_equal(ms_key_parse_secret(text.data, text.len, "mem", get_pass, &pc, &loaded, &err),
+                     MS_EINPUT);
+    assert_null(loaded);
+    assert_non_null(strstr(err.message, "mem: wrong passphrase or corrupted key"));
+    msx_buf_free(&text);
+
+    ms_buf pem = read_file(vector("keys/certificate/signing-key.pem"));
+    assert_int_equal(ms_key_parse_secret(pem.data, pem.len, NULL, NULL, NULL, &loaded, &err), 0);
+    assert_int_equal(ms_key_get_type(loaded), MS_KEY_ECDSA_P384);
+    ms_key_free(loaded);
+    loaded = NULL;
+    assert_int_equal(ms_key_parse_secret(pem.data, 20, NULL, NULL, NULL, &loaded, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "secret key: "));
+    msx_buf_free(&pem);
+    assert_int_equal(
+        ms_key_parse_secret((const uint8_t *)"", 0, "empty", NULL, NULL, &loaded, &err), MS_EINPUT);
+    assert_string_equal(err.message, "empty: not a secret key file (no PEM block)");
+    static uint8_t big[(64 << 10) + 1];
+    assert_int_equal(ms_key_parse_secret(big, sizeof big, "big", NULL, NULL, &loaded, &err),
+                     MS_EINPUT);
+    assert_null(loaded);
+    ms_key_free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -819,6 +864,7 @@ int main(void)
         cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_ed25519_known_answer),
         cmocka_unit_test(test_openssl_interop), cmocka_unit_test(test_oms_vectors),
         cmocka_unit_test(test_parse_public),    cmocka_unit_test(test_pkcs8_kdf_cost),
+        cmocka_unit_test(test_parse_secret),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -218,6 +218,15 @@ static char *shard_name(const char *path, uint64_t start, uint64_t end)
     return msx_buf_detach(&b);
 }
 
+char *ms_ignore_path_normalize(const char *model, const char *path, ms_error *err)
+{
+    if (!model || !path) {
+        ms_error_set(err, MS_EINPUT, "ignore path: missing");
+        return NULL;
+    }
+    return msx_path_normalize_ignore(model, path, err);
+}
+
 int ms_manifest_build(const char *path, const ms_serialization *ser,
                       const ms_manifest_options *opts, ms_manifest **out, ms_error *err)
 {

@@ -777,6 +777,18 @@ static int load_pem_secret(const char *data, size_t len, const char *path,
     return key_adopt_evp(pkey, 1, path, out, err);
 }
 
+/* The parse of a secret key's text, whoever read it: `data` is NUL-terminated (len bytes). */
+static int parse_secret_text(const char *data, size_t len, const char *what,
+                             ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
+                             ms_error *err)
+{
+    if (memmem(data, len, SK_BEGIN, strlen(SK_BEGIN)))
+        return keyfile_load(data, len, what, get_passphrase, ctx, out, err);
+    if (memmem(data, len, "-----BEGIN", 10))
+        return load_pem_secret(data, len, what, get_passphrase, ctx, out, err);
+    return ms_error_set(err, MS_EINPUT, "%s: not a secret key file (no PEM block)", what);
+}
+
 int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
                        ms_error *err)
 {
@@ -787,16 +799,35 @@ int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *
     rc = msx_file_read(path, KEY_FILE_MAX, &buf, err);
     if (rc < 0)
         goto out;
-    const char *text = buf.data ? (const char *)buf.data : "";
-    if (memmem(text, buf.len, SK_BEGIN, strlen(SK_BEGIN)))
-        rc = keyfile_load(text, buf.len, path, get_passphrase, ctx, out, err);
-    else if (memmem(text, buf.len, "-----BEGIN", 10))
-        rc = load_pem_secret(text, buf.len, path, get_passphrase, ctx, out, err);
-    else
-        rc = ms_error_set(err, MS_EINPUT, "%s: not a secret key file (no PEM block)", path);
+    rc = parse_secret_text(buf.data ? (const char *)buf.data : "", buf.len, path, get_passphrase,
+                           ctx, out, err);
 out:
     if (buf.data)
         sodium_memzero(buf.data, buf.cap);
     msx_buf_free(&buf);
+    return rc;
+}
+
+int ms_key_parse_secret(const uint8_t *data, size_t len, const char *what,
+                        ms_passphrase_fn get_passphrase, void *ctx, ms_key **out, ms_error *err)
+{
+    if (!what)
+        what = "secret key";
+    int rc = key_crypto_ready(err);
+    if (rc < 0)
+        return rc;
+    if (len > KEY_FILE_MAX)
+        return ms_error_set(err, MS_EINPUT, "%s: larger than %d bytes: not a secret key", what,
+                            KEY_FILE_MAX);
+    /* A NUL-terminated copy in guarded memory, wiped on the way out. */
+    char *text = sodium_malloc(len + 1);
+    if (!text)
+        return ms_error_nomem(err);
+    if (len)
+        memcpy(text, data, len);
+    text[len] = '\0';
+    rc = parse_secret_text(text, len, what, get_passphrase, ctx, out, err);
+    sodium_memzero(text, len + 1);
+    sodium_free(text);
     return rc;
 }
