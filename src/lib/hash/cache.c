@@ -412,6 +412,7 @@ int ms_digest_cache_parse(const char *text, size_t len, const char *name, const 
     size_t dlen = ms_hash_size(c->alg);
     for (uint64_t i = 0; i < n_files; i++) {
         cache_entry *e = &c->old[i];
+        c->n_old = (size_t)i + 1; /* counted from the start: freed whole if it fails halfway */
         int r = next_line(&cur, &line, &ll);
         if (r != 1)
             MALFORMED("%s: line %zu: %" PRIu64 " files announced, %" PRIu64 " found", name,
@@ -446,7 +447,6 @@ int ms_digest_cache_parse(const char *text, size_t len, const char *name, const 
                 MALFORMED("%s: line %zu: digest %zu is not %zu lowercase hex digits", name,
                           cur.line, k + 1, 2 * dlen);
         }
-        c->n_old++;
     }
     if (next_line(&cur, &line, &ll) != 1 || !field_is(line, ll, "end"))
         MALFORMED("%s: line %zu: want \"end\"", name, cur.line + 1);
