@@ -110,12 +110,19 @@ grep -qx '  re-hashed: linked.bin (inode changed)' "$OUT" && pass ||
 same_as_full "hard link replaced" "$M"
 rm "$T/outside-link" "$T/replacement"
 
-# Changed within the clock tick of the cache's writing (racily clean): the stat cannot show it,
-# so an entry recorded within the granularity of the file's ctime is never believed. Simulated by
-# a cache whose digest is not the file's, recorded right after the file was written.
+# Changed within the clock tick of the cache's writing (racily clean): the stat cannot show such
+# a change, so an entry recorded within the granularity of the file's last change is never
+# believed. The cache is made to say exactly that: its stamp is the file's ctime (a run that began
+# in the same tick as the last write) and its digest is of other bytes (what was read before a
+# same-tick write).
 printf 'racy 1\n' >"$M/racy.txt"
+settle
 ms sign --incremental --key "$T/k.key" "$M" >/dev/null
 set_digest racy.txt "$(printf 'racy 0\n' | sha256sum | cut -c1-64)"
+ctime=$(stat -c %.9Z "$M/racy.txt")
+nsec=$(echo "${ctime#*.}" | sed 's/^0*\(.\)/\1/')
+sed "4s/.*/stamp ${ctime%.*} $nsec/" "$(cache_file)" >"$T/cache.edit"
+cat "$T/cache.edit" >"$(cache_file)"
 ms sign --incremental --key "$T/k.key" "$M" >"$OUT"
 grep -qx '  re-hashed: racy.txt (racily clean)' "$OUT" && pass ||
     fail "racily clean entry: $(cat "$OUT")"
