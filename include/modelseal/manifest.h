@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "error.h"
 #include "export.h"
 #include "hash.h"
@@ -71,6 +72,10 @@ typedef struct ms_manifest_options {
      * default), MS_LFS_REFUSE refuses them (MS_EINPUT naming the file), MS_LFS_OIDS takes a
      * pointer's oid as the digest of the content it stands for (files method, sha256 only). */
     int lfs_pointers;
+    /* Optional: the signer's digest cache (cache.h). A file it vouches for is not read; every
+     * file's digests are recorded in it for ms_digest_cache_save, and its report says which
+     * files were reused, re-hashed, added and removed. */
+    ms_digest_cache *cache;
 } ms_manifest_options;
 
 enum { MS_LFS_HASH = 0, MS_LFS_REFUSE = 1, MS_LFS_OIDS = 2 };

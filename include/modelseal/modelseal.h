@@ -4,6 +4,7 @@
 
 #include "modelseal/blob.h"
 #include "modelseal/bundle.h"
+#include "modelseal/cache.h"
 #include "modelseal/claims.h"
 #include "modelseal/dataset.h"
 #include "modelseal/dsse.h"

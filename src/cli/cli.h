@@ -166,6 +166,29 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg);
 /* Normalise the --ignore paths against the model and add them to o->ser. 0 or exit status. */
 int cli_hash_options_finish(cli_hash_options *o, const char *model);
 
+/* ---- --incremental (incremental.c): the signer's digest cache for sign and verify --------- */
+
+typedef struct cli_incremental {
+    int on;                 /* --incremental */
+    int no_cache;           /* --no-cache */
+    const char *off_reason; /* on, but the cache turned off: "--no-cache" or "MODELSEAL_NO_CACHE" */
+    ms_digest_cache *cache; /* open while on and not turned off */
+} cli_incremental;
+
+/* Open the cache of `model` when --incremental is on and the cache is not turned off; a cache
+ * that is not used is warned about on stderr. EXIT_OK or an exit status (reported). */
+int cli_incremental_open(cli_incremental *inc, const char *model);
+/* sign: a previous signature at `sig_path` that does not verify with `key` means nothing is
+ * reused (warned about). EXIT_OK or EXIT_ENVIRONMENT (reported). */
+int cli_incremental_check_previous(cli_incremental *inc, const char *sig_path, const ms_key *key);
+/* Save the cache (a failure is only warned about: the cache is never needed). */
+void cli_incremental_save(cli_incremental *inc);
+/* The report: "Incremental: N reused, ..." and a line per file not reused; in JSON, an
+ * "incremental" object in `parent`. Nothing when --incremental is off. */
+void cli_incremental_print(const cli_incremental *inc, FILE *out);
+void cli_incremental_json(const cli_incremental *inc, cJSON *parent);
+void cli_incremental_free(cli_incremental *inc);
+
 /* ---- progress ----------------------------------------------------------------------------- */
 
 typedef struct cli_progress {

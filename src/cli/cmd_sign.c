@@ -27,8 +27,18 @@ static const cli_option sign_options[] = {
      NULL},
     CLI_OPTION_INCLUDE(cli_sigstore_option_table, 0),
     CLI_OPTION_INCLUDE(cli_hash_option_table, 0),
-    {"json", 0, no_argument, NULL, "print {model, root_digest, signature, resources, signer}",
-     OPT_JSON, 0, 0, NULL, NULL},
+    {"incremental", 0, no_argument, NULL,
+     "reuse the digests of files unchanged since the last run (the\n"
+     "signer's cache, modelseal-cache(5)); report reused, re-hashed,\n"
+     "added and removed files",
+     OPT_INCREMENTAL, 0, 0, NULL, NULL},
+    {"no-cache", 0, no_argument, NULL,
+     "with --incremental: do not read or write the cache (as\n"
+     "MODELSEAL_NO_CACHE=1)",
+     OPT_NO_CACHE, 0, 0, NULL, NULL},
+    {"json", 0, no_argument, NULL,
+     "print {model, root_digest, signature, resources, signer[, incremental]}", OPT_JSON, 0, 0,
+     NULL, NULL},
     CLI_OPTION_HELP,
     CLI_OPTION_END,
 };
@@ -77,6 +87,7 @@ int cmd_sign(int argc, char **argv)
     ms_x509_chain *chain = NULL;
     ms_manifest *m = NULL;
     ms_buf bundle = MS_BUF_INIT;
+    cli_incremental inc = {0};
     ms_error err;
 
     ms_error_clear(&err);
@@ -117,6 +128,12 @@ int cmd_sign(int argc, char **argv)
         case OPT_ALLOW_EMPTY:
             allow_empty = 1;
             break;
+        case OPT_INCREMENTAL:
+            inc.on = 1;
+            break;
+        case OPT_NO_CACHE:
+            inc.no_cache = 1;
+            break;
         case OPT_JSON:
             json = 1;
             break;
@@ -134,6 +151,12 @@ int cmd_sign(int argc, char **argv)
     if (sso.enabled && cert_path) {
         status = cli_usage_error("--certificate needs --key (--sigstore gets its certificate "
                                  "from Fulcio)");
+        goto out;
+    }
+    if (inc.on && sso.enabled) {
+        status = cli_usage_error("--incremental needs --key (a keyless signer's identity is known "
+                                 "only once the model is hashed, too late to check the previous "
+                                 "signature with it)");
         goto out;
     }
     if (n_chain && !cert_path) {
@@ -197,6 +220,11 @@ int cmd_sign(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    /* --incremental: nothing is reused unless the previous signature is this signer's. */
+    if ((status = cli_incremental_open(&inc, model)) != EXIT_OK ||
+        (status = cli_incremental_check_previous(&inc, sig_path, key)) != EXIT_OK)
+        goto out;
+    ho.opts.cache = inc.cache;
     cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
     ho.opts.progress = cli_progress_update;
     ho.opts.progress_ctx = &progress;
@@ -230,6 +258,7 @@ int cmd_sign(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    cli_incremental_save(&inc);
     char root[80], hint[65] = "";
     cli_format_root(m->root_digest, root);
     if (key)
@@ -251,6 +280,7 @@ int cmd_sign(int argc, char **argv)
             cJSON_AddStringToObject(s, "kind", chain ? "certificate" : "key");
             cJSON_AddStringToObject(s, "hint", hint);
         }
+        cli_incremental_json(&inc, o);
         status = cli_print_json(o);
     } else if (sso.enabled) {
         char name[256];
@@ -264,7 +294,10 @@ int cmd_sign(int argc, char **argv)
                cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
                m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
     }
+    if (!json)
+        cli_incremental_print(&inc, stdout);
 out:
+    cli_incremental_free(&inc);
     if (lock_fd >= 0)
         close(lock_fd);
     msx_buf_free(&bundle);

@@ -41,6 +41,12 @@ static const cli_option verify_options[] = {
      NULL},
     {"progress", 0, no_argument, NULL, NULL, OPT_PROGRESS, CLI_JOIN, 0, NULL, NULL},
     {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, 0, NULL, NULL},
+    {"incremental", 0, no_argument, NULL,
+     "reuse the digests of files unchanged since the last run (the\n"
+     "verifier's cache, modelseal-cache(5)); report them",
+     OPT_INCREMENTAL, 0, KEYS, NULL, NULL},
+    {"no-cache", 0, no_argument, NULL, "with --incremental: do not read or write the cache",
+     OPT_NO_CACHE, 0, KEYS, NULL, NULL},
     {"json", 0, no_argument, NULL, "print a machine-readable report", OPT_JSON, 0, 0, NULL, NULL},
     CLI_OPTION_HELP,
     CLI_OPTION_TEXT("Sigstore (checked offline; see modelseal-sigstore(7)):\n"),
@@ -97,7 +103,7 @@ static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
 }
 
 static int report_json(const char *model, const char *sig_path, int rc, const ms_error *err,
-                       const ms_verify_result *res)
+                       const ms_verify_result *res, const cli_incremental *inc)
 {
     cJSON *o = cJSON_CreateObject();
     char root[80];
@@ -133,6 +139,7 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
     add_list(o, "extra", res->diff.extra, res->diff.n_extra);
     if (rc)
         cJSON_AddStringToObject(o, "error", err->message);
+    cli_incremental_json(inc, o);
     cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
     return cli_print_json(o);
 }
@@ -152,6 +159,7 @@ int cmd_verify(int argc, char **argv)
     ms_verify_options vopts;
     ms_verify_result res;
     ms_buf bundle = MS_BUF_INIT;
+    cli_incremental inc = {0};
     ms_error err;
 
     memset(&vopts, 0, sizeof vopts);
@@ -210,6 +218,12 @@ int cmd_verify(int argc, char **argv)
             break;
         case OPT_STAGING:
             staging = 1;
+            break;
+        case OPT_INCREMENTAL:
+            inc.on = 1;
+            break;
+        case OPT_NO_CACHE:
+            inc.no_cache = 1;
             break;
         case OPT_JSON:
             json = 1;
@@ -279,6 +293,9 @@ int cmd_verify(int argc, char **argv)
         .sigstore_issuer = issuer,
         .key_bundle_logged = key_log,
     };
+    if ((status = cli_incremental_open(&inc, model)) != EXIT_OK)
+        goto out;
+    ho.opts.cache = inc.cache;
     vopts.hash = ho.opts;
     vopts.allow_symlinks = ho.ser.allow_symlinks;
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
@@ -289,6 +306,9 @@ int cmd_verify(int argc, char **argv)
     vopts.hash.progress_ctx = &progress;
     int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
     cli_progress_end(&progress);
+    /* What was hashed is true of the files whatever the verdict: keep it (a run that never got
+     * to hashing recorded nothing, and nothing is saved). */
+    cli_incremental_save(&inc);
     if (rc == MS_EINPUT && strncmp(err.message, sig_path, strlen(sig_path)) != 0 &&
         !res.statement && !res.signer.kind[0]) {
         /* A malformed bundle: name the file. */
@@ -297,7 +317,7 @@ int cmd_verify(int argc, char **argv)
         err = named;
     }
     if (json) {
-        int jst = report_json(model, sig_path, rc, &err, &res);
+        int jst = report_json(model, sig_path, rc, &err, &res, &inc);
         status = rc ? ms_error_exit_status(rc) : jst;
         goto out;
     }
@@ -312,6 +332,7 @@ int cmd_verify(int argc, char **argv)
                     ms_manifest_diff_is_empty_extra(&res.diff, res.diff.extra[i])
                         ? " " MS_EMPTY_FILE_NOTE
                         : "");
+        cli_incremental_print(&inc, stderr);
         goto out;
     }
     char root[80];
@@ -346,7 +367,9 @@ int cmd_verify(int argc, char **argv)
                cli_quote(res.signer.hint), when);
     } else
         printf("Signer: key %s\n", cli_quote(res.signer.hint));
+    cli_incremental_print(&inc, stdout);
 out:
+    cli_incremental_free(&inc);
     ms_verify_result_clear(&res);
     msx_buf_free(&bundle);
     cli_keys_free(&keys);

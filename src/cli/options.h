@@ -87,7 +87,10 @@ enum {
     OPT_SUPPLIER,
     OPT_TYPE_OF_MODEL,
     OPT_DATASET_TYPE,
-    OPT_NAMESPACE
+    OPT_NAMESPACE,
+    /* sign and verify --incremental (incremental.c) */
+    OPT_INCREMENTAL,
+    OPT_NO_CACHE
 };
 
 /* cli_option.flags */

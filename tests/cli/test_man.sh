@@ -50,6 +50,16 @@ while read -r cmd; do
     [ -z "$extra" ] && pass || fail "$cmd: in OPTIONS of modelseal-$cmd.1, not in --help: $extra"
 done <"$T/commands"
 
+# The pages of file formats and topics: each is installed (dist_man_MANS) and renders cleanly.
+for page in modelseal-keys.5 modelseal-claims.5 modelseal-policy.5 modelseal-sigstore.7 \
+    modelseal-cache.5; do
+    grep -q "doc/$page" "$SRCDIR/Makefile.am" && pass || fail "$page: not in dist_man_MANS"
+    if command -v groff >/dev/null 2>&1; then
+        warnings=$(groff -man -Tutf8 -ww -z "$SRCDIR/doc/$page" 2>&1)
+        [ -z "$warnings" ] && pass || fail "$page: groff warns: $warnings"
+    fi
+done
+
 # dataset takes --buffer-size (as every hashing command) and --help says so.
 ms dataset --help | grep -qx '  --buffer-size BYTES    read buffer per thread (default 4194304)' &&
     pass || fail "dataset --help lists --buffer-size"

@@ -13,7 +13,7 @@ pass=fuzz-passphrase # the passphrase fuzz_secret_key answers with
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in bundle statement json predicate public_key secret_key x509 dsse claims policy dataset \
-    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index; do
+    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index cache; do
     mkdir -p "$out/$t"
 done
 
@@ -36,6 +36,19 @@ done
     --ignore sub --signature "$out/bundle/own-shards.sig" "$tmp/model" >/dev/null
 "$ms" sign --key "$tmp/ecdsa-p256.key" --signature "$out/bundle/own-file.sig" \
     "$tmp/model/a.bin" >/dev/null
+# Digest caches (modelseal-cache(5)) of sign --incremental, files and shards, with the model line
+# fuzz_cache expects (device 1, /fuzz/model).
+fuzz_model=$(printf /fuzz/model | od -An -tx1 | tr -d ' \n')
+for how in "files" "shards --shard-size 3" "shards --shard-size 3 --algorithm blake2b"; do
+    rm -rf "$tmp/xdg"
+    sleep 0.2 # past the racily clean window, so that the second run reuses
+    XDG_CACHE_HOME=$tmp/xdg "$ms" sign --incremental --key "$tmp/ed25519.key" --method $how \
+        --signature "$tmp/cache.sig" "$tmp/model" >/dev/null
+    name=$(echo "$how" | tr -c 'a-z0-9\n' -)
+    sed "2s/.*/model 1 $fuzz_model/" "$tmp"/xdg/modelseal/*.cache >"$out/cache/$name.cache"
+done
+printf 'modelseal-cache 1\nmodel 1 %s\nsettings sha256 files 0\nstamp 0 0\nfiles 0\nend\n' \
+    "$fuzz_model" >"$out/cache/empty.cache"
 certs=$vec/oms/model-transparency-releases/keys/certificate
 "$ms" sign --key "$certs/signing-key.pem" --certificate "$certs/signing-key-cert.pem" \
     --certificate-chain "$certs/int-ca-cert.pem" --signature "$out/bundle/own-chain.sig" \

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "format/manifest_json.h"
+#include "hash/cache_run.h"
 #include "hash/engine.h"
 #include "hash/walk.h"
 #include "lfs_internal.h"
@@ -208,6 +209,83 @@ int ms_model_check_companions(const char *model, ms_error *err)
     return 0;
 }
 
+/* A file whose items are not hashed: a git LFS pointer standing for its content, or a file
+ * the cache vouched for. */
+static int skipped(const char *is_ptr, const char *reused, size_t file)
+{
+    return (is_ptr && is_ptr[file]) || (reused && reused[file]);
+}
+
+/* Ask the cache about every file (but LFS pointers) and copy the digests it vouches for into
+ * the file's items (items of one file are adjacent, in file order). *reused (malloc'd, one byte
+ * per file) marks them. */
+static int cache_reuse(ms_digest_cache *cache, const ms_file_list *files, ms_hash_item *items,
+                       size_t n_items, const char *is_ptr, ms_hash_algorithm alg, char **reused,
+                       ms_error *err)
+{
+    size_t dlen = ms_hash_size(alg);
+    uint8_t *d = NULL;
+    int rc = 0;
+    if (!(*reused = calloc(files->count ? files->count : 1, 1)))
+        return ms_error_nomem(err);
+    for (size_t i = 0, a = 0; i < files->count; i++) {
+        size_t b = a;
+        while (b < n_items && items[b].file == i)
+            b++;
+        if (!(is_ptr && is_ptr[i])) {
+            free(d);
+            if (!(d = malloc((b - a) * dlen + 1))) {
+                rc = ms_error_nomem(err);
+                break;
+            }
+            rc = hash_cache_lookup(cache, &files->entries[i], b - a, d, err);
+            if (rc < 0)
+                break;
+            if (rc == 1) {
+                (*reused)[i] = 1;
+                for (size_t k = a; k < b; k++)
+                    memcpy(items[k].digest, d + (k - a) * dlen, dlen);
+            }
+            rc = 0;
+        }
+        a = b;
+    }
+    free(d);
+    return rc;
+}
+
+/* After hashing: each reused file must still be the one the walk saw, and every file's digests
+ * (but an LFS pointer's, which are its content's) go into the cache's record. */
+static int cache_record(ms_digest_cache *cache, const char *root, const ms_file_list *files,
+                        const ms_hash_item *items, size_t n_items, const char *is_ptr,
+                        const char *reused, ms_hash_algorithm alg, ms_error *err)
+{
+    size_t dlen = ms_hash_size(alg);
+    uint8_t *d = NULL;
+    int rc = 0;
+    for (size_t i = 0, a = 0; i < files->count; i++) {
+        size_t b = a;
+        while (b < n_items && items[b].file == i)
+            b++;
+        if (reused && reused[i] && (rc = hash_cache_still(root, &files->entries[i], err)) != 0)
+            break;
+        if (!(is_ptr && is_ptr[i])) {
+            free(d);
+            if (!(d = malloc((b - a) * dlen + 1))) {
+                rc = ms_error_nomem(err);
+                break;
+            }
+            for (size_t k = a; k < b; k++)
+                memcpy(d + (k - a) * dlen, items[k].digest, dlen);
+            if ((rc = hash_cache_record(cache, &files->entries[i], b - a, d, err)) != 0)
+                break;
+        }
+        a = b;
+    }
+    free(d);
+    return rc ? rc : hash_cache_end(cache, err);
+}
+
 static char *shard_name(const char *path, uint64_t start, uint64_t end)
 {
     ms_buf b = MS_BUF_INIT;
@@ -234,7 +312,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     ms_file_list files = {0};
     ms_hash_item *items = NULL, *run = NULL;
     const char **ignores = NULL;
-    char *sig_rel = NULL, *is_ptr = NULL;
+    char *sig_rel = NULL, *is_ptr = NULL, *reused = NULL;
     uint8_t(*oids)[32] = NULL;
     size_t n_ignores = 0, n_items = 0;
     ms_manifest *m = NULL;
@@ -273,6 +351,11 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             goto out;
         }
     }
+    /* The cache's run starts before the walk: every stat it records comes after its stamp. */
+    if (opts->cache &&
+        (rc = hash_cache_begin(opts->cache, ser->algorithm, ser->method == MS_METHOD_SHARDS,
+                               ser->shard_size, err)) != 0)
+        goto out;
     ms_walk_options wopts = {
         .ignore_paths = ignores,
         .n_ignore_paths = n_ignores,
@@ -354,16 +437,25 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             goto out;
         }
         if (!(is_ptr = calloc(files.count ? files.count : 1, 1)) ||
-            !(oids = calloc(files.count ? files.count : 1, sizeof *oids)) ||
-            !(run = calloc(n_items ? n_items : 1, sizeof *run))) {
+            !(oids = calloc(files.count ? files.count : 1, sizeof *oids))) {
             rc = ms_error_nomem(err);
             goto out;
         }
         if ((rc = manifest_lfs_scan(path, &files, opts->lfs_pointers, is_ptr, oids, err)) != 0)
             goto out;
+    }
+    /* The signer's cache: the digests of files it vouches for are not computed again. */
+    if (opts->cache && (rc = cache_reuse(opts->cache, &files, items, n_items, is_ptr,
+                                         ser->algorithm, &reused, err)) != 0)
+        goto out;
+    if (is_ptr || reused) {
+        if (!(run = calloc(n_items ? n_items : 1, sizeof *run))) {
+            rc = ms_error_nomem(err);
+            goto out;
+        }
         n_run = 0;
         for (size_t i = 0; i < n_items; i++)
-            if (!is_ptr[items[i].file])
+            if (!skipped(is_ptr, reused, items[i].file))
                 run[n_run++] = items[i];
     }
     ms_hash_job job = {
@@ -380,11 +472,14 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     if ((rc = hash_run(&job, err)) != 0)
         goto out;
     for (size_t i = 0, j = 0; run && i < n_items; i++) {
-        if (is_ptr[items[i].file])
+        if (is_ptr && is_ptr[items[i].file])
             memcpy(items[i].digest, oids[items[i].file], 32);
-        else
+        else if (!(reused && reused[items[i].file]))
             items[i] = run[j++];
     }
+    if (opts->cache && (rc = cache_record(opts->cache, path, &files, items, n_items, is_ptr, reused,
+                                          ser->algorithm, err)) != 0)
+        goto out;
     size_t dlen = ms_hash_size(ser->algorithm);
     for (size_t i = 0; i < n_items; i++) {
         const char *fpath = files.entries[items[i].file].path;
@@ -407,6 +502,7 @@ out:
     msx_file_list_free(&files);
     free(items);
     free(run);
+    free(reused);
     free(is_ptr);
     free(oids);
     free(ignores);
