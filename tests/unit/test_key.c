@@ -802,7 +802,8 @@ static void test_parse_public(void **state)
     msx_buf_free(&cert);
     assert_int_equal(ms_key_load_public(vector("keys/certificate/signing-key.pem"), &again, &err),
                      MS_EINPUT);
-    assert_non_null(strstr(err.message, "signing-key.pem: "));
+    assert_non_null(strstr(err.message, "signing-key.pem is a secret key; verifying needs the "
+                                        "public key (no readable PUBLIC KEY PEM block)"));
     assert_int_equal(ms_key_parse_public((const uint8_t *)"", 0, &again, &err), MS_EINPUT);
     assert_null(again);
 
