@@ -613,3 +613,13 @@ void cli_policy_expiry_warning(const ms_policy *p, int64_t now)
         cli_message("warning: the policy expires at %s (within %d days)", p->expires_text,
                     CLI_POLICY_WARN_DAYS);
 }
+
+void cli_info(const char *fmt, ...)
+{
+    va_list ap;
+    if (cli_quiet)
+        return;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}

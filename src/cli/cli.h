@@ -57,6 +57,9 @@ int cli_dataset_statement_build(const ms_dataset_info *info, ms_buf *out, ms_err
 /* Print "modelseal CMD: message" to stderr, the message quoted as cli_quote does (its names
  * may come from outside). */
 void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print an informational line (a command's summary: "Signed ...", "Wrote ...") to stdout,
+ * unless -q/--quiet. */
+void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report a library error and return its exit status. */
 int cli_fail(const ms_error *err);
 /* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */

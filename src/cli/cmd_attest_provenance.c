@@ -267,10 +267,10 @@ int cli_attest_provenance(int argc, char **argv)
         snprintf(signer, sizeof signer, "Sigstore, %.200s",
                  identity ? identity : "unknown identity");
     }
-    printf("Attested %s: provenance for %s %s (%s)\n"
-           "Claims: %s (%zu line%s added, %zu already present)\n",
-           cli_quote(model), cli_quote(name), rootstr, cli_quote(signer), cli_quote(claims_path),
-           added, added == 1 ? "" : "s", total - added);
+    cli_info("Attested %s: provenance for %s %s (%s)\n"
+             "Claims: %s (%zu line%s added, %zu already present)\n",
+             cli_quote(model), cli_quote(name), rootstr, cli_quote(signer), cli_quote(claims_path),
+             added, added == 1 ? "" : "s", total - added);
 out:
     msx_buf_free(&payload);
     msx_buf_free(&bundle);

@@ -153,8 +153,8 @@ static int blob_sign(int argc, char **argv)
     const char *shape = statement_path ? "in-toto statement" : "message signature";
     if (keyless.enabled) {
         char *id = cli_sigstore_identity(&bundle);
-        printf("Signed %s (%s) keylessly as %s: %s\n", cli_quote(what), shape,
-               id ? cli_quote(id) : "?", cli_quote(out_path));
+        cli_info("Signed %s (%s) keylessly as %s: %s\n", cli_quote(what), shape,
+                 id ? cli_quote(id) : "?", cli_quote(out_path));
         free(id);
     } else {
         char hint[65];
@@ -163,8 +163,8 @@ static int blob_sign(int argc, char **argv)
             status = EXIT_ENVIRONMENT;
             goto out;
         }
-        printf("Signed %s (%s) with key %.16s: %s\n", cli_quote(what), shape, hint,
-               cli_quote(out_path));
+        cli_info("Signed %s (%s) with key %.16s: %s\n", cli_quote(what), shape, hint,
+                 cli_quote(out_path));
     }
 out:
     ms_key_free(key);
@@ -284,15 +284,15 @@ static int blob_verify(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
-    printf("Verified %s (%s)\n", cli_quote(operand),
-           res.dsse ? "in-toto statement" : "message signature");
+    cli_info("Verified %s (%s)\n", cli_quote(operand),
+             res.dsse ? "in-toto statement" : "message signature");
     if (res.identity) {
         char when[40];
         cli_format_time(res.signing_time, when, sizeof when);
-        printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
-               cli_quote(res.identity), cli_quote(res.issuer), when, cli_quote(res.hint));
+        cli_info("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
+                 cli_quote(res.identity), cli_quote(res.issuer), when, cli_quote(res.hint));
     } else
-        printf("Signer: key %s\n", cli_quote(res.hint));
+        cli_info("Signer: key %s\n", cli_quote(res.hint));
 out:
     ms_blob_result_clear(&res);
     ms_blob_artifact_close(&artifact);

@@ -202,9 +202,9 @@ static int dataset_manifest(int argc, char **argv)
     }
     char root[80];
     cli_format_root(info.root_digest, root);
-    printf("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", cli_quote(output),
-           cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
-           (unsigned long long)info.bytes, root);
+    cli_info("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", cli_quote(output),
+             cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
+             (unsigned long long)info.bytes, root);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
@@ -282,9 +282,9 @@ static int dataset_sign(int argc, char **argv)
         snprintf(signer, sizeof signer, "Sigstore, %.200s",
                  identity ? identity : "unknown identity");
     }
-    printf("Signed dataset %s: %llu file%s, root %s\nSignature: %s (%s)\n", cli_quote(info.name),
-           (unsigned long long)info.files, info.files == 1 ? "" : "s", root, cli_quote(sig_path),
-           cli_quote(signer));
+    cli_info("Signed dataset %s: %llu file%s, root %s\nSignature: %s (%s)\n", cli_quote(info.name),
+             (unsigned long long)info.files, info.files == 1 ? "" : "s", root, cli_quote(sig_path),
+             cli_quote(signer));
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
@@ -464,14 +464,14 @@ static int dataset_verify(int argc, char **argv)
     }
     char root[80];
     cli_format_root(info.root_digest, root);
-    printf("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", cli_quote(manifest),
-           cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
-           (unsigned long long)info.bytes, root);
+    cli_info("Verified %s: dataset %s, %llu file%s, %llu bytes, root %s\n", cli_quote(manifest),
+             cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
+             (unsigned long long)info.bytes, root);
     if (keys.n)
-        printf("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
+        cli_info("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
     if (dir)
-        printf("Data: %s matches (%llu files hashed)\n", cli_quote(dir),
-               (unsigned long long)res.files);
+        cli_info("Data: %s matches (%llu files hashed)\n", cli_quote(dir),
+                 (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:

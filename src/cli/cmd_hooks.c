@@ -303,7 +303,7 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
         goto out;
     }
     if (has_value(cfg, NOTES_DISPLAY_KEY, MS_LINEAGE_NOTES_REF)) {
-        printf("notes.displayRef: already shows %s\n", MS_LINEAGE_NOTES_REF);
+        cli_info("notes.displayRef: already shows %s\n", MS_LINEAGE_NOTES_REF);
     } else {
         if (git_config_set_multivar(local, NOTES_DISPLAY_KEY, "^refs/notes/modelseal$",
                                     MS_LINEAGE_NOTES_REF) < 0 ||
@@ -311,8 +311,8 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
             status = git_status("setting notes.displayRef");
             goto out;
         }
-        printf("notes.displayRef: added %s (git log shows the lineage notes)\n",
-               MS_LINEAGE_NOTES_REF);
+        cli_info("notes.displayRef: added %s (git log shows the lineage notes)\n",
+                 MS_LINEAGE_NOTES_REF);
     }
     int rc = git_remote_lookup(&remote, repo, remote_name);
     if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC) {
@@ -320,9 +320,9 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
             cli_message("no remote named '%s'", remote_name);
             status = EXIT_USAGE;
         } else {
-            printf("remote %s: none, push refspecs not set (run 'modelseal hooks install' again "
-                   "after adding it)\n",
-                   cli_quote(remote_name));
+            cli_info("remote %s: none, push refspecs not set (run 'modelseal hooks install' again "
+                     "after adding it)\n",
+                     cli_quote(remote_name));
         }
         goto out;
     }
@@ -354,8 +354,8 @@ static int configure_install(git_repository *repo, const char *remote_name, int 
         status = git_status("saving the hooks state");
         goto out;
     }
-    printf("remote %s: push refspecs %s HEAD and %s\n", cli_quote(remote_name),
-           added ? "now include" : "already include", MS_LINEAGE_NOTES_REF);
+    cli_info("remote %s: push refspecs %s HEAD and %s\n", cli_quote(remote_name),
+             added ? "now include" : "already include", MS_LINEAGE_NOTES_REF);
     status = ensure_notes_ref(repo);
 out:
     git_strarray_dispose(&specs);
@@ -410,7 +410,7 @@ static int configure_uninstall(git_repository *repo)
         regex_exact(MS_LINEAGE_NOTES_REF, re, sizeof re);
         git_config_delete_multivar(local, NOTES_DISPLAY_KEY, re);
         git_config_delete_entry(local, STATE_DISPLAY_KEY);
-        printf("notes.displayRef: removed %s\n", MS_LINEAGE_NOTES_REF);
+        cli_info("notes.displayRef: removed %s\n", MS_LINEAGE_NOTES_REF);
     }
     git_config_get_multivar_foreach(local, STATE_PUSH_KEY, NULL, collect_cb, &pushed);
     if (pushed.n && git_config_get_string_buf(&remote, local, STATE_REMOTE_KEY) == 0) {
@@ -420,7 +420,7 @@ static int configure_uninstall(git_repository *repo)
             regex_exact(pushed.items[i], re, sizeof re);
             git_config_delete_multivar(local, key, re);
         }
-        printf("remote %s: removed the push refspecs modelseal added\n", cli_quote(remote.ptr));
+        cli_info("remote %s: removed the push refspecs modelseal added\n", cli_quote(remote.ptr));
     }
     if (pushed.n)
         git_config_delete_multivar(local, STATE_PUSH_KEY, ".*");
@@ -548,7 +548,7 @@ static int hooks_run(int argc, char **argv, int install)
         ms_error err;
         if (install) {
             if (p->ours && same_text(&p->current, &p->script)) {
-                printf("%s: already installed\n", p->name);
+                cli_info("%s: already installed\n", p->name);
                 continue;
             }
             const char *note = "";
@@ -566,10 +566,10 @@ static int hooks_run(int argc, char **argv, int install)
                 status = cli_fail(&err);
                 goto out;
             }
-            printf("%s: %s%s\n", p->name, p->ours ? "updated" : "installed", note);
+            cli_info("%s: %s%s\n", p->name, p->ours ? "updated" : "installed", note);
         } else {
             if (p->exists && !p->ours) {
-                printf("%s: not a modelseal hook, left alone\n", p->name);
+                cli_info("%s: not a modelseal hook, left alone\n", p->name);
                 continue;
             }
             if (is_file(p->saved)) {
@@ -578,20 +578,20 @@ static int hooks_run(int argc, char **argv, int install)
                     status = EXIT_ENVIRONMENT;
                     goto out;
                 }
-                printf("%s: restored the hook that was there before\n", p->name);
+                cli_info("%s: restored the hook that was there before\n", p->name);
             } else if (p->exists) {
                 if (unlink(p->target) != 0) {
                     cli_message("%s: cannot remove: %s", p->target, strerror(errno));
                     status = EXIT_ENVIRONMENT;
                     goto out;
                 }
-                printf("%s: removed\n", p->name);
+                cli_info("%s: removed\n", p->name);
             }
         }
     }
     status = install ? configure_install(repo, remote, remote_given) : configure_uninstall(repo);
     if (status == 0 && install)
-        printf("hooks directory: %s\n", cli_quote(dir));
+        cli_info("hooks directory: %s\n", cli_quote(dir));
 out:
     for (size_t i = 0; i < n_plans; i++) {
         msx_buf_free(&plans[i].script);

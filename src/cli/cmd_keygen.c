@@ -82,12 +82,12 @@ static int print_result(int json, const char *pub, const char *sec, ms_key_type 
         }
         return cli_print_json(o);
     }
-    printf("algorithm:  %s\n"
-           "public key: %s\n"
-           "secret key: %s (%s)\n"
-           "hint:       %s\n",
-           ms_key_type_name(type), cli_quote(pub), cli_quote(sec),
-           encrypted ? "encrypted" : "NOT encrypted: protect it with file permissions", hint);
+    cli_info("algorithm:  %s\n"
+             "public key: %s\n"
+             "secret key: %s (%s)\n"
+             "hint:       %s\n",
+             ms_key_type_name(type), cli_quote(pub), cli_quote(sec),
+             encrypted ? "encrypted" : "NOT encrypted: protect it with file permissions", hint);
     return EXIT_OK;
 }
 

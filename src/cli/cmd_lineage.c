@@ -29,8 +29,6 @@ static const cli_option lineage_options[] = {
     {"print", 0, no_argument, NULL, "record: print the note", OPT_PRINT, 0, RECORD, NULL, NULL},
     {"dry-run", 0, no_argument, NULL, "record: build the note without writing it", OPT_DRY_RUN, 0,
      RECORD, NULL, NULL},
-    {"quiet", 0, no_argument, NULL, "record: print nothing on success", OPT_QUIET, 0, RECORD, NULL,
-     NULL},
     {"json", 0, no_argument, NULL, "log, find: print a JSON array", OPT_JSON, 0, LOG | FIND, NULL,
      NULL},
     {"allow-key-change", 0, no_argument, NULL, "check: accept commits that change a configured key",
@@ -86,7 +84,7 @@ static int lineage_record(int argc, char **argv)
 {
     ms_lineage_options o = {.warn = warn_cb};
     const char *rev = NULL;
-    int opt, print = 0, dry = 0, quiet = 0, written = 0;
+    int opt, print = 0, dry = 0, written = 0;
     ms_buf note = MS_BUF_INIT;
     ms_error err;
     ms_error_clear(&err);
@@ -105,9 +103,6 @@ static int lineage_record(int argc, char **argv)
         case OPT_DRY_RUN:
             dry = 1;
             break;
-        case OPT_QUIET:
-            quiet = 1;
-            break;
         default:
             return cli_option_other(opt, argv);
         }
@@ -125,16 +120,16 @@ static int lineage_record(int argc, char **argv)
     }
     if (print)
         fwrite(note.data, 1, note.len, stdout);
-    if (!quiet && !print) {
+    if (!cli_quiet && !print) {
         cJSON *j = cJSON_Parse((const char *)note.data);
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "commit");
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "artifacts");
         int n = cJSON_GetArraySize(a);
-        printf("commit %.12s: %d tracked artifact%s changed; note %s\n",
-               cJSON_IsString(c) ? cli_quote(c->valuestring) : "?", n, n == 1 ? "" : "s",
-               dry       ? "not written (--dry-run)"
-               : written ? "written"
-                         : "unchanged");
+        cli_info("commit %.12s: %d tracked artifact%s changed; note %s\n",
+                 cJSON_IsString(c) ? cli_quote(c->valuestring) : "?", n, n == 1 ? "" : "s",
+                 dry       ? "not written (--dry-run)"
+                 : written ? "written"
+                           : "unchanged");
         cJSON_Delete(j);
     }
     msx_buf_free(&note);
@@ -486,10 +481,10 @@ static int lineage_check(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
-    printf("%s: ok (%zu %s checked)\n", co.staged ? "staged tree" : "lineage check", checked,
-           co.staged      ? "tree"
-           : checked == 1 ? "commit"
-                          : "commits");
+    cli_info("%s: ok (%zu %s checked)\n", co.staged ? "staged tree" : "lineage check", checked,
+             co.staged      ? "tree"
+             : checked == 1 ? "commit"
+                            : "commits");
 out:
     ranges_free(&r);
     return status;

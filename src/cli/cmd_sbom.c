@@ -303,13 +303,13 @@ int cmd_sbom(int argc, char **argv)
         }
         char root[80];
         cli_format_root(ev->model.digest, root);
-        printf("Wrote %s: %s for %s %s (%zu dataset%s, %zu package%s, %zu base model%s%s)\n",
-               cli_quote(output), format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1",
-               cli_quote(ev->model.name), root, ev->model.n_datasets,
-               ev->model.n_datasets == 1 ? "" : "s", ev->model.n_packages,
-               ev->model.n_packages == 1 ? "" : "s", count_bases(&ev->model),
-               count_bases(&ev->model) == 1 ? "" : "s",
-               ev->model.has_provenance ? "" : "; no verified provenance");
+        cli_info("Wrote %s: %s for %s %s (%zu dataset%s, %zu package%s, %zu base model%s%s)\n",
+                 cli_quote(output), format == MS_SBOM_CYCLONEDX ? "CycloneDX 1.6" : "SPDX 3.0.1",
+                 cli_quote(ev->model.name), root, ev->model.n_datasets,
+                 ev->model.n_datasets == 1 ? "" : "s", ev->model.n_packages,
+                 ev->model.n_packages == 1 ? "" : "s", count_bases(&ev->model),
+                 count_bases(&ev->model) == 1 ? "" : "s",
+                 ev->model.has_provenance ? "" : "; no verified provenance");
     } else if (fwrite(doc.data, 1, doc.len, stdout) != doc.len) {
         cli_message("cannot write to standard output");
         status = EXIT_ENVIRONMENT;

@@ -284,15 +284,15 @@ int cmd_sign(int argc, char **argv)
         status = cli_print_json(o);
     } else if (sso.enabled) {
         char name[256];
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n",
-               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
-               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path),
-               identity ? cli_quote(identity) : "unknown identity");
+        cli_info("Signed %s: %zu resource%s, root %s\nSignature: %s (Sigstore, %s)\n",
+                 cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+                 m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path),
+                 identity ? cli_quote(identity) : "unknown identity");
     } else {
         char name[256];
-        printf("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n",
-               cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
-               m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
+        cli_info("Signed %s: %zu resource%s, root %s\nSignature: %s (key %.16s)\n",
+                 cli_quote(cli_model_name(model, name, sizeof name)), m->n_resources,
+                 m->n_resources == 1 ? "" : "s", root, cli_quote(sig_path), hint);
     }
     if (!json)
         cli_incremental_print(&inc, stdout);

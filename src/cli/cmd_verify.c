@@ -341,32 +341,32 @@ int cmd_verify(int argc, char **argv)
     struct stat st;
     /* OMS hashes a single-file model's bytes only: its name is not part of what was signed. */
     int single = stat(model, &st) == 0 && S_ISREG(st.st_mode);
-    printf("Verified %s: %zu file%s, root %s%s\n",
-           cli_quote(cli_model_name(model, name, sizeof name)), res.n_files,
-           res.n_files == 1 ? "" : "s", root,
-           single ? " (a single file: the signature does not bind its name)" : "");
+    cli_info("Verified %s: %zu file%s, root %s%s\n",
+             cli_quote(cli_model_name(model, name, sizeof name)), res.n_files,
+             res.n_files == 1 ? "" : "s", root,
+             single ? " (a single file: the signature does not bind its name)" : "");
     if (strcmp(res.signer.kind, "sigstore") == 0) {
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);
-        printf("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
-               res.signer.identity ? cli_quote(res.signer.identity) : "?",
-               cli_quote(res.signer.issuer), when, cli_quote(res.signer.hint));
+        cli_info("Signer: Sigstore certificate for %s from %s, signed %s (key %.16s)\n",
+                 res.signer.identity ? cli_quote(res.signer.identity) : "?",
+                 cli_quote(res.signer.issuer), when, cli_quote(res.signer.hint));
     } else if (res.signer.identity && res.signer.issuer) /* a certificate chain and --issuer */
-        printf("Signer: certificate for %s from %s (key %.16s)\n", cli_quote(res.signer.identity),
-               cli_quote(res.signer.issuer), cli_quote(res.signer.hint));
+        cli_info("Signer: certificate for %s from %s (key %.16s)\n", cli_quote(res.signer.identity),
+                 cli_quote(res.signer.issuer), cli_quote(res.signer.hint));
     else if (res.signer.identity)
-        printf("Signer: certificate for %s (key %.16s)\n", cli_quote(res.signer.identity),
-               cli_quote(res.signer.hint));
+        cli_info("Signer: certificate for %s (key %.16s)\n", cli_quote(res.signer.identity),
+                 cli_quote(res.signer.hint));
     else if (res.signer.subject)
-        printf("Signer: certificate %s (key %.16s)\n", cli_quote(res.signer.subject),
-               cli_quote(res.signer.hint));
+        cli_info("Signer: certificate %s (key %.16s)\n", cli_quote(res.signer.subject),
+                 cli_quote(res.signer.hint));
     else if (res.signer.signing_time) { /* a key bundle's log entries or timestamps verified */
         char when[40];
         cli_format_time(res.signer.signing_time, when, sizeof when);
-        printf("Signer: key %s, signed %s (verified against the trusted root)\n",
-               cli_quote(res.signer.hint), when);
+        cli_info("Signer: key %s, signed %s (verified against the trusted root)\n",
+                 cli_quote(res.signer.hint), when);
     } else
-        printf("Signer: key %s\n", cli_quote(res.signer.hint));
+        cli_info("Signer: key %s\n", cli_quote(res.signer.hint));
     cli_incremental_print(&inc, stdout);
 out:
     cli_incremental_free(&inc);

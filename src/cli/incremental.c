@@ -94,7 +94,7 @@ void cli_incremental_save(cli_incremental *inc)
 
 void cli_incremental_print(const cli_incremental *inc, FILE *out)
 {
-    if (!inc->on)
+    if (!inc->on || cli_quiet)
         return;
     if (!inc->cache) {
         fprintf(out, "Incremental: cache off (%s): every file hashed\n", inc->off_reason);

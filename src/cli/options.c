@@ -71,6 +71,16 @@ static void add_option(void *ctx, const cli_option *o)
     }
 }
 
+const cli_option cli_common_options[] = {
+    {"quiet", 'q', no_argument, NULL,
+     "print only errors, warnings and what the command\nexists to print (no summary lines, no "
+     "progress)",
+     'q', 0, 0, NULL, NULL},
+    {"help", 'h', no_argument, NULL, "show this help", 'h', 0, 0, NULL, NULL},
+    CLI_OPTION_END,
+};
+int cli_quiet;
+
 static const cli_option *built_table; /* the table cli_getopt last built */
 
 int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which)
@@ -84,7 +94,10 @@ int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which)
         built_table = table;
         built_which = which;
     }
-    return getopt_long(argc, argv, args.shortopts, args.longopts, NULL);
+    int opt;
+    while ((opt = getopt_long(argc, argv, args.shortopts, args.longopts, NULL)) == 'q')
+        cli_quiet = 1;
+    return opt;
 }
 
 typedef struct nearest {

@@ -75,7 +75,6 @@ enum {
     OPT_COMMIT,
     OPT_PRINT,
     OPT_DRY_RUN,
-    OPT_QUIET,
     OPT_ALLOW_KEY_CHANGE,
     OPT_STAGED,
     OPT_STDIN,
@@ -115,11 +114,17 @@ typedef struct cli_option {
     const struct cli_option *include; /* an include row: the rows of this shared table */
 } cli_option;
 
-/* The -h, --help row every table has. */
+/* The rows every table ends with: -q, --quiet (which cli_getopt takes itself, setting
+ * cli_quiet) and -h, --help. */
+extern const struct cli_option cli_common_options[];
 #define CLI_OPTION_HELP                                                                            \
     {                                                                                              \
-        "help", 'h', no_argument, NULL, "show this help", 'h', 0, 0, NULL, NULL                    \
+        NULL, 0, 0, NULL, NULL, 0, 0, 0, NULL, cli_common_options                                  \
     }
+/* Set by -q/--quiet on any command: informational lines (cli_info) and progress are not
+ * printed; errors, warnings and what the command exists to print (a digest, --json, a policy,
+ * a log) still are. */
+extern int cli_quiet;
 /* A text row (a heading or a note among the options). */
 #define CLI_OPTION_TEXT(text)                                                                      \
     {                                                                                              \

@@ -28,7 +28,7 @@ static void human_bytes(double v, char *out, size_t n)
 
 void cli_progress_start(cli_progress *p, int mode, const char *label)
 {
-    p->enabled = mode == 1 || (mode == -1 && isatty(STDERR_FILENO));
+    p->enabled = !cli_quiet && (mode == 1 || (mode == -1 && isatty(STDERR_FILENO)));
     p->started = now_seconds();
     p->drawn = 0;
     p->label = label;

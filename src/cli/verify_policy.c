@@ -15,8 +15,8 @@ static void print_links(const ms_chain_link *links, size_t n, int depth)
 {
     for (size_t i = 0; i < n; i++) {
         const ms_chain_link *l = &links[i];
-        printf("%*s%s %s%s%s: %s\n", depth * 4, "", l->ok ? "\u2713" : "\u2717", l->link,
-               l->name ? " " : "", l->name ? cli_quote(l->name) : "", cli_quote(l->reason));
+        cli_info("%*s%s %s%s%s: %s\n", depth * 4, "", l->ok ? "\u2713" : "\u2717", l->link,
+                 l->name ? " " : "", l->name ? cli_quote(l->name) : "", cli_quote(l->reason));
         print_links(l->links, l->n_links, depth + 1);
     }
 }
@@ -144,9 +144,9 @@ int cli_verify_policy(int argc, char **argv)
     }
     print_links(res.links, res.n_links, 0);
     if (rc == 0)
-        printf("VERIFIED\n");
+        cli_info("VERIFIED\n");
     else {
-        printf("NOT VERIFIED (%zu of %zu links failed)\n", res.n_failed, res.n_links);
+        cli_info("NOT VERIFIED (%zu of %zu links failed)\n", res.n_failed, res.n_links);
         cli_message("%s", err.message);
     }
     status = ms_error_exit_status(rc);

@@ -7,16 +7,17 @@
 set -e
 
 # The long options on the option lines of `modelseal CMD --help` (their left column: up to two
-# spaces), one a line, sorted; --help itself is left out.
+# spaces), one a line, sorted; --help and --quiet, which every command takes (modelseal(1)), are
+# left out.
 help_options() {
     ms "$1" --help | sed -n 's/^  \(-.*\)$/\1/p' | sed 's/  .*//' |
-        grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vx -- '--help' | sort -u
+        grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vxE -- '--(help|quiet)' | sort -u
 }
 
 # The long options in the tags (the line after .TP) of the OPTIONS section of a man page.
 man_options() {
     awk '/^\.SH/ { in_options = ($0 == ".SH OPTIONS") } in_options && prev == ".TP" { print } { prev = $0 }' "$1" |
-        sed 's/\\-/-/g' | grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vx -- '--help' | sort -u
+        sed 's/\\-/-/g' | grep -o -- '--[a-z0-9][a-z0-9-]*' | grep -vxE -- '--(help|quiet)' | sort -u
 }
 
 # Every page renders without a groff warning on the ascii, latin1 and utf8 devices (man picks
