@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "key_internal.h"
+#include "key_legacy.h"
 #include "modelseal/key.h"
 #include "util/fs.h"
 
@@ -549,6 +550,22 @@ int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8
     char prefix[17];
     hint_prefix(key, prefix);
     return ms_error_set(err, MS_EVERIFY, "signature does not verify with key %s", prefix);
+}
+
+int key_verify_ecdsa_sha256(const ms_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+                            size_t sig_len)
+{
+    int ok = 0;
+    if (!key || key->type == MS_KEY_ED25519 || !key->pkey)
+        return MS_EVERIFY;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return MS_EVERIFY;
+    ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+         EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok ? 0 : MS_EVERIFY;
 }
 
 /* State for OpenSSL's passphrase callback. */
