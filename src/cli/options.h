@@ -87,7 +87,8 @@ enum {
     OPT_SUPPLIER,
     OPT_TYPE_OF_MODEL,
     OPT_DATASET_TYPE,
-    OPT_NAMESPACE
+    OPT_NAMESPACE,
+    OPT_PKCS11
 };
 
 /* cli_option.flags */

@@ -22,6 +22,7 @@
 #include "key_internal.h"
 #include "key_legacy.h"
 #include "modelseal/key.h"
+#include "pkcs11_internal.h"
 #include "util/fs.h"
 
 /* DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
@@ -174,6 +175,7 @@ void ms_key_free(ms_key *key)
         sodium_free(key->ed_secret);
     }
     EVP_PKEY_free(key->pkey);
+    key_token_free(key->token);
     free(key->spki);
     sodium_memzero(key, sizeof *key);
     free(key);
@@ -486,6 +488,8 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
         return rc;
     if (!ms_key_is_secret(key))
         return ms_error_set(err, MS_EINPUT, "cannot sign with a public key");
+    if (key->token)
+        return key_token_sign(key, msg, len, sig, sig_len, err);
     if (key->type == MS_KEY_ED25519) {
         uint8_t *s = malloc(crypto_sign_BYTES);
         if (!s)
