@@ -293,6 +293,8 @@ int p11_uri_parse(const char *text, p11_uri **out, ms_error *err)
 {
     p11_uri *u = NULL;
     int rc = 0;
+    if (sodium_init() < 0)
+        return ms_error_set(err, MS_EENV, "cannot initialise libsodium");
     if (!p11_uri_is(text))
         return ms_error_set(err, MS_EINPUT, "not a pkcs11 URI (it must start with \"pkcs11:\")");
     size_t len = strnlen(text, P11_URI_MAX + 1);
