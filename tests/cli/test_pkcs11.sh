@@ -22,8 +22,16 @@ done
 [ -n "$MOD" ] || skip "no SoftHSM2 module (Debian package softhsm2; scripts/setup installs it)"
 command -v softhsm2-util >/dev/null 2>&1 || skip "no softhsm2-util (Debian package softhsm2)"
 command -v pkcs11-tool >/dev/null 2>&1 || skip "no pkcs11-tool (Debian package opensc)"
-# An ASan build cannot always dlopen a module built without it; say so rather than fail.
+# An ASan build cannot always dlopen a module built without it; say so rather than fail. It
+# loads SoftHSM 2.6.1 here, whose C_SignInit leaks the decoded EC parameters of an Ed25519 key
+# (37 bytes, allocated by libcrypto under libsofthsm2.so): not ours to fix, so that leak is
+# suppressed. The suppression must see libsofthsm2.so in the malloc stack, which only the slow
+# unwinder records: ED_ASAN_OPTIONS turns it on for the Ed25519 signatures alone.
+ED_ASAN_OPTIONS=${ASAN_OPTIONS:-}
 if ldd "$MODELSEAL" 2>/dev/null | grep -q libasan; then
+    printf 'leak:libsofthsm2.so\n' >"$T/lsan.supp"
+    export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    ED_ASAN_OPTIONS="fast_unwind_on_malloc=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
     ASAN_PROBE=$(ms keygen --pkcs11 "pkcs11:token=none?module-path=$MOD" --output "$T/probe.pub" 2>&1 || true)
     case $ASAN_PROBE in
     *"cannot load the PKCS#11 module"*) skip "the sanitizer build cannot load $MOD: $ASAN_PROBE" ;;
@@ -141,8 +149,10 @@ for spec in ms-ed25519:ms-ed25519.p11.pem:ed25519 ms-ecdsa-p256:ms-ecdsa-p256.p1
     pub=$T/${rest%%:*}
     type=${rest#*:}
     sig=$T/$label.sig
-    check_status "$label: sign through the token" 0 ms sign --key "$U;object=$label?$Q" \
-        --signature "$sig" "$M"
+    asan=${ASAN_OPTIONS:-}
+    [ "$type" = ed25519 ] && asan=$ED_ASAN_OPTIONS
+    check_status "$label: sign through the token" 0 env ASAN_OPTIONS="$asan" "$MODELSEAL" sign \
+        --key "$U;object=$label?$Q" --signature "$sig" "$M"
     check_status "$label: modelseal verify" 0 ms verify --key "$pub" --signature "$sig" "$M"
     printf '%s %s\n' "$sig" "$pub" >>"$T/pairs"
     openssl_verify "$label" "$sig" "$pub" "$type"
@@ -174,10 +184,10 @@ case $STATUS in
 *) fail "dsse_verify.py (securesystemslib) on the token's bundles" ;;
 esac
 [ "$(grep -c '^OK: ' "$OUT")" = 6 ] && pass || [ "$STATUS" = 77 ] || fail "dsse_verify.py: six OK lines"
-# @sigstore/verify on one bundle of each kind of key maker and algorithm family (it starts slowly
-# too; P-384 goes through its documented substitute in sigstore_verify.mjs, so it is left out).
+# @sigstore/verify on one bundle (it starts slowly too): pkcs11-tool's Ed25519 key. (P-384 would
+# go through sigstore_verify.mjs's documented substitute; P-256 is the hash it uses anyway.)
 if [ "$SV_OK" = 1 ]; then
-    for k in pt-ed25519:pt-ed25519.pub ms-ecdsa-p256:ms-ecdsa-p256.p11.pem; do
+    for k in pt-ed25519:pt-ed25519.pub; do
         run node "$SRCDIR/tests/interop/sigstore_verify.mjs" "$T/${k%%:*}.sig" "$T/${k#*:}"
         [ "$STATUS" -eq 0 ] && pass || fail "${k%%:*}: @sigstore/verify: $(cat "$ERR")"
     done
