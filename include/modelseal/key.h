@@ -72,6 +72,32 @@ MS_API int ms_key_parse_secret(const uint8_t *data, size_t len, const char *what
                                ms_passphrase_fn get_passphrase, void *ctx, ms_key **out,
                                ms_error *err);
 
+/* A key that signs, from a key source (modelseal-keys(5)): a secret key file, read as
+ * ms_key_load_secret does, or, when `source` starts with "pkcs11:", the private key on a PKCS#11
+ * token that RFC 7512 URI names (module: the URI's module-path or module-name, else
+ * $MODELSEAL_PKCS11_MODULE, else p11-kit's configured modules). The key never leaves the token:
+ * ms_key_sign signs there (ECDSA P-256/P-384/P-521 over the curve's hash, Ed25519 where the
+ * token has CKM_EDDSA) and checks each signature with the public key read from the token's
+ * public-key object or certificate. A token's PIN comes from the URI's pin-source, else its
+ * pin-value, else `get_secret` (asked once; a rejected PIN is never retried); it is wiped after
+ * use and no message quotes it. Errors: a module that cannot be loaded is MS_EENV naming it; no
+ * such token or key, a rejected PIN ("PIN rejected by the token"), a key type the token cannot
+ * sign with, a malformed URI are MS_EINPUT naming the URI without its PIN. *out is owned by the
+ * caller (ms_key_free ends the token session). */
+MS_API int ms_key_open_signer(const char *source, ms_passphrase_fn get_secret, void *ctx,
+                              ms_key **out, ms_error *err);
+
+/* 1 when `source` is a PKCS#11 URI ("pkcs11:..."), else 0. */
+MS_API int ms_key_is_token_uri(const char *source);
+
+/* Generate a key pair of `type` on the PKCS#11 token `uri` names, labelled with the URI's
+ * object= (required) and given its id= (else 16 random bytes): the private key is sensitive and
+ * not extractable. A token already holding an object of that label (or id) is MS_EINPUT, as is
+ * a type the token cannot make or sign with. PIN and errors as ms_key_open_signer. *out is the
+ * new public key (ms_key_save_public writes it), owned by the caller. */
+MS_API int ms_key_generate_on_token(const char *uri, ms_key_type type, ms_passphrase_fn get_pin,
+                                    void *ctx, ms_key **out, ms_error *err);
+
 /* Read a public key file (see ms_key_parse_public); errors name `path`. */
 MS_API int ms_key_load_public(const char *path, ms_key **out, ms_error *err);
 

@@ -41,6 +41,11 @@ MS_API int ms_x509_load_chain_file(const char *path, ms_x509_chain **out, ms_err
  * ms_x509_load_chain_file). 0, MS_EINPUT naming the file, or MS_ENOMEM. */
 MS_API int ms_x509_chain_append_file(ms_x509_chain *chain, const char *path, ms_error *err);
 
+/* As ms_x509_chain_append_file, or, for a `source` starting with "pkcs11:", the one certificate
+ * object on a PKCS#11 token that RFC 7512 URI names (read without logging in; modules found as
+ * ms_key_open_signer finds them). Errors name the URI without its PIN. */
+MS_API int ms_x509_chain_append_source(ms_x509_chain *chain, const char *source, ms_error *err);
+
 MS_API int ms_x509_chain_add_der(ms_x509_chain *chain, const uint8_t *der, size_t len,
                                  ms_error *err);
 

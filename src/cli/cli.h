@@ -298,6 +298,7 @@ int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out)
 typedef struct cli_passphrase_source {
     const char *password_file; /* NULL: not given */
     int confirm;               /* 1: prompt twice and require the same answer */
+    int pin;                   /* 1: a token's PIN (the prompt says "PIN") */
 } cli_passphrase_source;
 
 /* ms_passphrase_fn; ctx is a cli_passphrase_source (NULL: no file, no confirmation). */

@@ -232,7 +232,8 @@ int cli_attest_provenance(int argc, char **argv)
     }
     if (sso.enabled
             ? cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err) != 0
-            : (ms_key_load_secret(a.key_path, cli_passphrase_callback, &a.pw, &key, &err) != 0 ||
+            : ((a.pw.pin = ms_key_is_token_uri(a.key_path),
+                ms_key_open_signer(a.key_path, cli_passphrase_callback, &a.pw, &key, &err)) != 0 ||
                cli_sign_statement(payload.data, payload.len, key, &bundle, &err) != 0)) {
         status = cli_fail(&err);
         goto out;

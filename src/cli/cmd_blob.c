@@ -130,7 +130,8 @@ static int blob_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+    pw.pin = key_path && ms_key_is_token_uri(key_path);
+    if (key_path && ms_key_open_signer(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }

@@ -263,7 +263,9 @@ static int dataset_sign(int argc, char **argv)
         goto out;
     }
     if (ms_dataset_info_load(manifest, &info, &err) != 0 ||
-        (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) ||
+        (key_path &&
+         (pw.pin = ms_key_is_token_uri(key_path),
+          ms_key_open_signer(key_path, cli_passphrase_callback, &pw, &key, &err)) != 0) ||
         cli_dataset_statement_build(&info, &payload, &err) != 0 ||
         (key ? cli_sign_statement(payload.data, payload.len, key, &bundle, &err)
              : cli_sigstore_sign_statement(&sso, payload.data, payload.len, &bundle, &err)) != 0 ||

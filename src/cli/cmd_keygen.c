@@ -1,6 +1,8 @@
 /* modelseal keygen: make a key pair, PREFIX.pub (SubjectPublicKeyInfo PEM) and PREFIX.key
  * (modelseal's secret key format, encrypted unless --no-password). Neither file is replaced
- * without --force, and both are checked before either is written. */
+ * without --force, and both are checked before either is written. With --pkcs11 URI the pair is
+ * made on a PKCS#11 token, its private half not extractable, and --output names the public key
+ * file alone. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,8 +14,16 @@
 #include "cli.h"
 
 static const cli_option keygen_options[] = {
-    {"output", 'o', required_argument, "PREFIX", "write PREFIX.pub and PREFIX.key", 'o', CLI_PATH,
-     0, NULL, NULL},
+    {"output", 'o', required_argument, "PREFIX",
+     "write PREFIX.pub and PREFIX.key (with --pkcs11:\n"
+     "the public key file itself)",
+     'o', CLI_PATH, 0, NULL, NULL},
+    {"pkcs11", 0, required_argument, "URI",
+     "make the pair on the PKCS#11 token URI names\n"
+     "(pkcs11:token=...;object=LABEL; modelseal-keys(5));\n"
+     "the PIN: the URI's pin-source or pin-value,\n"
+     "--password-file, $MODELSEAL_PASSWORD, else asked",
+     OPT_PKCS11, 0, 0, NULL, NULL},
     {"algorithm", 0, required_argument, "ed25519|ecdsa-p256",
      "key type (default ed25519; ecdsa-p384 and ecdsa-p521\n"
      "are accepted too)",
@@ -33,8 +43,10 @@ static const cli_option keygen_options[] = {
 
 const cli_help cmd_keygen_help = {
     "Usage: modelseal keygen [OPTIONS] --output PREFIX\n"
+    "       modelseal keygen --pkcs11 URI [--algorithm ALG] --output PUBLIC.pem\n"
     "Make a signing key pair: PREFIX.pub (public key, PEM) and PREFIX.key (secret key, mode 0600,\n"
-    "encrypted with a passphrase unless --no-password). See modelseal-keys(5).\n\n"
+    "encrypted with a passphrase unless --no-password), or a pair on a PKCS#11 token whose\n"
+    "public key is written to PUBLIC.pem. See modelseal-keys(5).\n\n"
     "Options:\n",
     keygen_options, NULL, NULL, 0};
 
@@ -91,9 +103,53 @@ static int print_result(int json, const char *pub, const char *sec, ms_key_type 
     return EXIT_OK;
 }
 
+/* keygen --pkcs11: the pair on the token, the public key in `pub`. */
+static int keygen_on_token(const char *uri, ms_key_type type, const char *pub, int force,
+                           const char *password_file, int json)
+{
+    cli_passphrase_source source = {password_file, 0, 1};
+    ms_key *key = NULL;
+    ms_error err;
+    char hint[65];
+    int status;
+    ms_error_clear(&err);
+    if ((status = check_target(pub, force)) != 0)
+        return status;
+    if (ms_key_generate_on_token(uri, type, cli_passphrase_callback, &source, &key, &err) != 0 ||
+        ms_key_save_public(key, pub, &err) != 0) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    if (ms_key_hint(key, hint) != 0) {
+        status = cli_out_of_memory();
+        goto out;
+    }
+    if (json) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddStringToObject(o, "public_key", pub) ||
+            !cJSON_AddStringToObject(o, "algorithm", ms_key_type_name(type)) ||
+            !cJSON_AddStringToObject(o, "hint", hint) || !cJSON_AddBoolToObject(o, "on_token", 1)) {
+            cJSON_Delete(o);
+            status = cli_out_of_memory();
+            goto out;
+        }
+        status = cli_print_json(o);
+    } else {
+        printf("algorithm:  %s\n"
+               "public key: %s\n"
+               "secret key: on the PKCS#11 token (not extractable)\n"
+               "hint:       %s\n",
+               ms_key_type_name(type), cli_quote(pub), hint);
+    }
+out:
+    ms_key_free(key);
+    return status;
+}
+
 int cmd_keygen(int argc, char **argv)
 {
-    cli_passphrase_source source = {NULL, 1};
+    cli_passphrase_source source = {NULL, 1, 0};
+    const char *pkcs11 = NULL;
     const char *prefix = NULL;
     char *pub = NULL, *sec = NULL, *passphrase = NULL;
     ms_key_type type = MS_KEY_ED25519;
@@ -124,6 +180,9 @@ int cmd_keygen(int argc, char **argv)
         case OPT_FORCE:
             force = 1;
             break;
+        case OPT_PKCS11:
+            pkcs11 = optarg;
+            break;
         case OPT_JSON:
             json = 1;
             break;
@@ -137,6 +196,10 @@ int cmd_keygen(int argc, char **argv)
         return cli_usage_error("missing --output PREFIX");
     if (no_password && source.password_file)
         return cli_usage_error("--no-password and --password-file exclude each other");
+    if (pkcs11 && no_password)
+        return cli_usage_error("--no-password does not apply to a key on a token (--pkcs11)");
+    if (pkcs11)
+        return keygen_on_token(pkcs11, type, prefix, force, source.password_file, json);
 
     pub = with_suffix(prefix, ".pub");
     sec = with_suffix(prefix, ".key");

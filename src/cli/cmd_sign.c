@@ -186,7 +186,7 @@ int cmd_sign(int argc, char **argv)
             status = EXIT_ENVIRONMENT;
             goto out;
         }
-        int rc = ms_x509_chain_append_file(chain, cert_path, &err);
+        int rc = ms_x509_chain_append_source(chain, cert_path, &err);
         for (size_t i = 0; rc == 0 && i < n_chain; i++)
             rc = ms_x509_chain_append_file(chain, chain_paths[i], &err);
         if (rc) {
@@ -194,7 +194,8 @@ int cmd_sign(int argc, char **argv)
             goto out;
         }
     }
-    if (key_path && ms_key_load_secret(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
+    pw.pin = key_path && ms_key_is_token_uri(key_path);
+    if (key_path && ms_key_open_signer(key_path, cli_passphrase_callback, &pw, &key, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }

@@ -89,7 +89,9 @@ enum {
     OPT_NAMESPACE,
     /* sign and verify --incremental (incremental.c) */
     OPT_INCREMENTAL,
-    OPT_NO_CACHE
+    OPT_NO_CACHE,
+    /* PKCS#11 (keygen --pkcs11) */
+    OPT_PKCS11
 };
 
 /* cli_option.flags */

@@ -189,14 +189,18 @@ out:
     return rc;
 }
 
-static int from_terminal(int confirm, char *buf, size_t size, ms_error *err)
+static int from_terminal(int confirm, int pin, char *buf, size_t size, ms_error *err)
 {
     char *again = NULL;
     int rc;
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return ms_error_set(err, MS_EINPUT, NO_SOURCE_MESSAGE);
-    rc = prompt_once(fd, confirm ? "Passphrase for the new key: " : "Passphrase: ", buf, size, err);
+    rc = prompt_once(fd,
+                     pin       ? "PIN: "
+                     : confirm ? "Passphrase for the new key: "
+                               : "Passphrase: ",
+                     buf, size, err);
     if (rc < 0 || !confirm)
         goto out;
     again = sodium_malloc(size);
@@ -230,7 +234,7 @@ int cli_passphrase_callback(void *ctx, char *buf, size_t size, ms_error *err)
     const char *env = getenv("MODELSEAL_PASSWORD");
     if (env)
         return store(env, strlen(env), buf, size, "MODELSEAL_PASSWORD", err);
-    return from_terminal(src ? src->confirm : 0, buf, size, err);
+    return from_terminal(src ? src->confirm : 0, src ? src->pin : 0, buf, size, err);
 }
 
 char *cli_passphrase_get(const cli_passphrase_source *src, ms_error *err)

@@ -97,17 +97,82 @@ check_status "certificate vector with the key instead of the chain" 1 \
 check_status "key vector with only a CA" 1 \
     ms verify --certificate-chain "$CA" "$T/rel/v1.1.0-elliptic-key"
 
-# v0.2.0 is history we cannot verify: its predicate is the legacy
-# https://model_signing/Digests/v0.1 (digests in the subjects, no resources) and its signature
-# was made over a non-standard PAE, so no DSSE verifier accepts it. It must never pass; it must
-# fail cleanly (1 or 2) with a one-line reason.
-run ms verify --certificate-chain "$CA" "$T/rel/v0.2.0-certificate"
-case $STATUS in
-1 | 2) pass ;;
-*) fail "v0.2.0-certificate: exit $STATUS, expected 1 or 2" ;;
-esac
-grep -q "signature\|predicate" "$ERR" && [ "$(wc -l <"$ERR")" -le 3 ] && pass ||
-    fail "v0.2.0-certificate: a clear reason on stderr"
+# v0.2.0 (OMS v1.0 section 11.2: verifiers may accept it): the legacy predicate
+# https://model_signing/Digests/v0.1 (file digests in the subjects, no resources), signed over
+# that version's own encoding: "DSSEV1 <len> <type> <len> " and the payload as Python prints a
+# bytes object, ECDSA with SHA-256 on the P-384 key. Checked first with python3-cryptography,
+# independently of modelseal, so the test knows what the signature covers.
+V02=$T/rel/v0.2.0-certificate
+legacy_check() {
+    $PY - "$1" "$KEYS/signing-key-cert.pem" <<'PY'
+import base64, json, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+env = json.load(open(sys.argv[1]))["dsseEnvelope"]
+payload = base64.b64decode(env["payload"])
+t = env["payloadType"]
+message = ("DSSEV1 %d %s %d %r" % (len(t), t, len(payload), payload)).encode()
+cert = x509.load_pem_x509_certificate(open(sys.argv[2], "rb").read())
+cert.public_key().verify(base64.b64decode(env["signatures"][0]["sig"]), message,
+                         ec.ECDSA(hashes.SHA256()))
+PY
+}
+legacy_check "$V02/model.sig" && pass || fail "v0.2.0: python3-cryptography checks the legacy signature"
+check_status "v0.2.0-certificate: verify" 0 ms verify --certificate-chain "$CA" "$V02"
+grep -q "^Verified .*: 2 files" "$OUT" && pass || fail "v0.2.0-certificate: says Verified, 2 files"
+check_status "v0.2.0-certificate: verify --json" 0 ms verify --json --certificate-chain "$CA" "$V02"
+$PY - "$OUT" <<'PY' && pass || fail "v0.2.0-certificate: --json report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["verified"] is True and r["signer"]["kind"] == "certificate", r
+assert r["signer"]["hint"] == "e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e", r
+assert r["resources"] == 2 and r["changed"] == [] and r["extra"] == [], r
+PY
+# The legacy encoding is accepted for legacy statements only: the same kind of signature (made
+# here with the test-only signing key) over a v1.0 statement is refused.
+LEG=$T/legacy-v1
+mkdir "$LEG"
+cp "$T/rel/v1.1.0-certificate/signme-1" "$T/rel/v1.1.0-certificate/signme-2" \
+    "$T/rel/v1.1.0-certificate/ignore-me" "$LEG/"
+$PY - "$T/rel/v1.1.0-certificate/model.sig" "$KEYS/signing-key.pem" "$LEG/model.sig" <<'PY'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+b = json.load(open(sys.argv[1]))
+env = b["dsseEnvelope"]
+payload = base64.b64decode(env["payload"])
+t = env["payloadType"]
+key = serialization.load_pem_private_key(open(sys.argv[2], "rb").read(), None)
+message = ("DSSEV1 %d %s %d %r" % (len(t), t, len(payload), payload)).encode()
+env["signatures"][0]["sig"] = base64.b64encode(key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
+json.dump(b, open(sys.argv[3], "w"))
+PY
+check_fails "legacy encoding over a v1.0 statement" 1 "does not verify" \
+    ms verify --certificate-chain "$CA" "$LEG"
+# A changed file of the v0.2.0 model is named; a changed payload byte breaks the signature.
+cp -R "$V02" "$T/v02-tampered"
+flip_byte "$T/v02-tampered/signme-2" 0
+check_fails "v0.2.0: tampered signme-2" 1 "changed: signme-2" \
+    ms verify --certificate-chain "$CA" "$T/v02-tampered"
+$PY - "$V02/model.sig" "$T/v02-payload.sig" <<'PY'
+import base64, json, sys
+b = json.load(open(sys.argv[1]))
+p = base64.b64decode(b["dsseEnvelope"]["payload"]).replace(b"signme-2", b"signme-3")
+b["dsseEnvelope"]["payload"] = base64.b64encode(p).decode()
+json.dump(b, open(sys.argv[2], "w"))
+PY
+check_fails "v0.2.0: changed payload" 1 "does not verify" \
+    ms verify --certificate-chain "$CA" --signature "$T/v02-payload.sig" "$V02"
+# We read this form and never write it: our bundles carry the v1.0 predicate.
+mkdir "$T/ours" && printf 'x' >"$T/ours/f"
+ms keygen --no-password --algorithm ecdsa-p384 --output "$T/ours" >/dev/null
+check_status "sign with a P-384 key" 0 ms sign --key "$T/ours.key" "$T/ours"
+$PY - "$T/ours/model.sig" <<'PY' && pass || fail "our bundle carries the v1.0 predicate"
+import base64, json, sys
+env = json.load(open(sys.argv[1]))["dsseEnvelope"]
+assert json.loads(base64.b64decode(env["payload"]))["predicateType"] == "https://model_signing/signature/v1.0"
+PY
 
 # *-sigstore vectors need Sigstore keyless verification (Fulcio chain, Rekor, SCT): a later
 # issue. They are not exercised here.

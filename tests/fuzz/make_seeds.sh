@@ -13,7 +13,7 @@ pass=fuzz-passphrase # the passphrase fuzz_secret_key answers with
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in bundle statement json predicate public_key secret_key x509 dsse claims policy dataset \
-    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index cache; do
+    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index cache pkcs11_uri; do
     mkdir -p "$out/$t"
 done
 
@@ -378,5 +378,15 @@ put("checkpoint", "ed25519", note("log.fuzz.example - 1\n12345\n%s\n" % root, [m
 put("checkpoint", "ed25519-ext", note("log.fuzz.example - 1\n1\n%s\nextension line\n" % root, [witness, me]))
 put("checkpoint", "ed25519-bad", note("log.fuzz.example - 1\n0\n%s\n" % root, [("log.fuzz.example", other, log_id[:4])]))
 EOF
+
+# PKCS#11 URIs (RFC 7512): every attribute we read, escapes, vendor attributes, and refusals.
+i=0
+for u in 'pkcs11:token=ms;object=release-key?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234' \
+    'pkcs11:token=My%20Token;id=%01%02%ff;type=private?pin-source=file:/run/pin' \
+    'pkcs11:manufacturer=SoftHSM%20project;serial=abc;model=SoftHSM%20v2;slot-id=3;slot-description=x;slot-manufacturer=y;library-manufacturer=z;library-description=w;library-version=2.6?module-name=softhsm2&x-vendor=1' \
+    'pkcs11:' 'pkcs11:object=a;object=b' 'pkcs11:object=%zz'; do
+    printf '%s' "$u" >"$out/pkcs11_uri/uri-$i"
+    i=$((i + 1))
+done
 
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"

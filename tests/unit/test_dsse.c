@@ -54,6 +54,26 @@ static void test_pae_known_answer(void **state)
     msx_buf_free(&out);
 }
 
+/* model_signing v0.2's encoding: the payload as Python's repr of bytes (expected strings are
+ * Python 3's output for the same bytes). */
+static void test_legacy_pae(void **state)
+{
+    (void)state;
+    ms_buf out = MS_BUF_INIT;
+    assert_int_equal(dsse_legacy_pae("t", (const uint8_t *)"it's", 4, &out), 0);
+    assert_int_equal(out.len, strlen("DSSEV1 1 t 4 b\"it's\""));
+    assert_memory_equal(out.data, "DSSEV1 1 t 4 b\"it's\"", out.len);
+    const uint8_t mixed[] = "a'b\"c\\\t\r\n\x00\x7f\xff~ ";
+    const char *want = "DSSEV1 1 t 14 b'a\\'b\"c\\\\\\t\\r\\n\\x00\\x7f\\xff~ '";
+    assert_int_equal(dsse_legacy_pae("t", mixed, sizeof mixed - 1, &out), 0);
+    assert_int_equal(out.len, strlen(want));
+    assert_memory_equal(out.data, want, out.len);
+    assert_int_equal(dsse_legacy_pae("t", NULL, 0, &out), 0);
+    assert_int_equal(out.len, strlen("DSSEV1 1 t 0 b''"));
+    assert_memory_equal(out.data, "DSSEV1 1 t 0 b''", out.len);
+    msx_buf_free(&out);
+}
+
 /* The public API: envelopes and the PAE as text and malloc'd bytes (released with ms_free). */
 static void test_public_text_api(void **state)
 {
@@ -279,10 +299,10 @@ static void test_deep_nesting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pae_known_answer),     cmocka_unit_test(test_public_text_api),
-        cmocka_unit_test(test_envelope_keyid_forms), cmocka_unit_test(test_envelope_refusals),
-        cmocka_unit_test(test_add_signature_bounds), cmocka_unit_test(test_strict_json),
-        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_pae_known_answer),  cmocka_unit_test(test_legacy_pae),
+        cmocka_unit_test(test_public_text_api),   cmocka_unit_test(test_envelope_keyid_forms),
+        cmocka_unit_test(test_envelope_refusals), cmocka_unit_test(test_add_signature_bounds),
+        cmocka_unit_test(test_strict_json),       cmocka_unit_test(test_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,39 @@ int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_bu
     return 0;
 }
 
+int dsse_legacy_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out)
+{
+    /* Python's repr of bytes: single quotes, unless the bytes hold a ' and no ". */
+    char quote = '\'';
+    if (len > 0 && memchr(payload, '\'', len) && !memchr(payload, '"', len))
+        quote = '"';
+    msx_buf_reset(out);
+    if (msx_buf_printf(out, "DSSEV1 %zu %s %zu b%c", strlen(payload_type), payload_type, len,
+                       quote) != 0)
+        return MS_ENOMEM;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = payload[i];
+        int rc;
+        if (c == '\\' || c == (uint8_t)quote)
+            rc = msx_buf_printf(out, "\\%c", c);
+        else if (c == '\t')
+            rc = msx_buf_printf(out, "\\t");
+        else if (c == '\n')
+            rc = msx_buf_printf(out, "\\n");
+        else if (c == '\r')
+            rc = msx_buf_printf(out, "\\r");
+        else if (c < 0x20 || c > 0x7e)
+            rc = msx_buf_printf(out, "\\x%02x", c);
+        else
+            rc = msx_buf_append(out, &c, 1);
+        if (rc != 0)
+            return MS_ENOMEM;
+    }
+    if (msx_buf_append(out, &quote, 1) != 0)
+        return MS_ENOMEM;
+    return 0;
+}
+
 ms_dsse_envelope *ms_dsse_envelope_new(const char *payload_type, const uint8_t *payload, size_t len)
 {
     if (len > MS_DSSE_MAX_PAYLOAD)

@@ -14,6 +14,12 @@
 /* ms_dsse_pae into `out` (its contents replaced). 0 or MS_ENOMEM. */
 int dsse_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
 
+/* The pre-authentication encoding model_signing v0.2 signed (verify-only history, never
+ * produced): "DSSEV1 <type length> <type> <payload length> " followed by the payload written as
+ * Python writes a bytes object (b'...', the quote Python would choose, \\ \t \n \r and the
+ * quote escaped, other bytes outside 0x20..0x7e as \xNN). Into `out` (replaced). 0 or MS_ENOMEM. */
+int dsse_legacy_pae(const char *payload_type, const uint8_t *payload, size_t len, ms_buf *out);
+
 /* The envelope from / as a cJSON object (ms_dsse_envelope_parse and _serialize over text). */
 int dsse_from_json(const cJSON *obj, ms_dsse_envelope **out, ms_error *err);
 cJSON *dsse_to_json(const ms_dsse_envelope *env);

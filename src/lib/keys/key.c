@@ -22,7 +22,9 @@
 #include <sodium.h>
 
 #include "key_internal.h"
+#include "key_legacy.h"
 #include "modelseal/key.h"
+#include "pkcs11_internal.h"
 #include "util/fs.h"
 
 /* DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow. */
@@ -175,6 +177,7 @@ void ms_key_free(ms_key *key)
         sodium_free(key->ed_secret);
     }
     EVP_PKEY_free(key->pkey);
+    key_token_free(key->token);
     free(key->spki);
     sodium_memzero(key, sizeof *key);
     free(key);
@@ -522,6 +525,8 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
         return rc;
     if (!ms_key_is_secret(key))
         return ms_error_set(err, MS_EINPUT, "cannot sign with a public key");
+    if (key->token)
+        return key_token_sign(key, msg, len, sig, sig_len, err);
     if (key->type == MS_KEY_ED25519) {
         uint8_t *s = malloc(crypto_sign_BYTES);
         if (!s)
@@ -586,6 +591,22 @@ int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8
     char prefix[17];
     hint_prefix(key, prefix);
     return ms_error_set(err, MS_EVERIFY, "signature does not verify with key %s", prefix);
+}
+
+int key_verify_ecdsa_sha256(const ms_key *key, const uint8_t *msg, size_t len, const uint8_t *sig,
+                            size_t sig_len)
+{
+    int ok = 0;
+    if (!key || key->type == MS_KEY_ED25519 || !key->pkey)
+        return MS_EVERIFY;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        return MS_EVERIFY;
+    ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) == 1 &&
+         EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok ? 0 : MS_EVERIFY;
 }
 
 /* State for OpenSSL's passphrase callback. */

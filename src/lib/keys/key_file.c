@@ -143,6 +143,9 @@ int ms_key_save_secret(const ms_key *key, const char *path, const char *passphra
         return rc;
     if (!ms_key_is_secret(key))
         return ms_error_set(err, MS_EINPUT, "%s: cannot save a public key as a secret key", path);
+    if (key->token)
+        return ms_error_set(err, MS_EINPUT, "%s: a key on a token cannot be written to a file",
+                            path);
     if (passphrase && !*passphrase)
         return ms_error_set(err, MS_EINPUT,
                             "%s: empty passphrase (save without a passphrase instead)", path);

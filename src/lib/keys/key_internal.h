@@ -29,6 +29,9 @@ struct ms_key {
     uint8_t ed_public[crypto_sign_PUBLICKEYBYTES];
     uint8_t *ed_secret; /* Ed25519 secret key (seed || public), sodium_malloc; NULL if public */
     EVP_PKEY *pkey;     /* ECDSA key, public or private; NULL for Ed25519 */
+    /* A key that signs on a PKCS#11 token (key_pkcs11.c): the public parts above are the
+     * token's public key, `secret` is 1, no secret bytes are here; NULL for file keys. */
+    struct key_token *token;
 };
 
 /* ---- key.c ---- */

@@ -9,10 +9,12 @@
 #include "format/bundle_json.h"
 #include "format/dsse_json.h"
 #include "hash/walk.h"
+#include "keys/key_legacy.h"
 #include "modelseal/dsse.h"
 #include "modelseal/verify.h"
 #include "util/buf.h"
 #include "util/encoding.h"
+#include "util/json.h"
 
 #define MS_INTOTO_PAYLOAD_TYPE "application/vnd.in-toto+json"
 
@@ -36,13 +38,39 @@ void ms_verify_result_clear(ms_verify_result *res)
     memset(res, 0, sizeof *res);
 }
 
+/* The encodings a signature may have been made over: the DSSE PAE, and for model_signing v0.2's
+ * legacy statements only, the PAE that version wrote (dsse_legacy_pae), with SHA-256. */
+typedef struct signed_forms {
+    ms_buf pae;
+    ms_buf legacy_pae; /* empty unless the payload is a legacy statement */
+} signed_forms;
+
+/* Is the payload a statement of predicate type MS_OMS_LEGACY_PREDICATE_TYPE? Unparseable
+ * payloads are not (the statement reader reports them after the signature). */
+static int payload_is_legacy(const ms_dsse_envelope *env)
+{
+    cJSON *root = NULL;
+    if (msx_json_parse(env->payload, env->payload_len, MS_DSSE_MAX_PAYLOAD, "payload", &root,
+                       NULL) != 0)
+        return 0;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "predicateType");
+    int legacy = cJSON_IsString(t) && strcmp(t->valuestring, MS_OMS_LEGACY_PREDICATE_TYPE) == 0;
+    cJSON_Delete(root);
+    return legacy;
+}
+
 /* Does any envelope signature verify with `key`? */
-static int envelope_verifies(const ms_dsse_envelope *env, const ms_buf *pae, const ms_key *key)
+static int envelope_verifies(const ms_dsse_envelope *env, const signed_forms *forms,
+                             const ms_key *key)
 {
     for (size_t i = 0; i < env->n_signatures; i++) {
         ms_error ignored;
-        if (ms_key_verify(key, pae->data, pae->len, env->signatures[i].sig, env->signatures[i].len,
-                          &ignored) == 0)
+        const ms_dsse_signature *s = &env->signatures[i];
+        if (ms_key_verify(key, forms->pae.data, forms->pae.len, s->sig, s->len, &ignored) == 0)
+            return 1;
+        if (forms->legacy_pae.len > 0 &&
+            key_verify_ecdsa_sha256(key, forms->legacy_pae.data, forms->legacy_pae.len, s->sig,
+                                    s->len) == 0)
             return 1;
     }
     return 0;
@@ -75,8 +103,9 @@ static int verify_key_with_sigstore(const ms_bundle *bundle, const ms_trust *tru
 }
 /* -- end Sigstore -- */
 
-static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env, const ms_buf *pae,
-                            const ms_trust *trust, ms_signer_info *info, ms_error *err)
+static int verify_with_keys(const ms_bundle *bundle, const ms_dsse_envelope *env,
+                            const signed_forms *pae, const ms_trust *trust, ms_signer_info *info,
+                            ms_error *err)
 {
     const char *bundle_hint = ms_bundle_key_hint(bundle);
     if (trust->n_keys == 0)
@@ -138,8 +167,8 @@ static int check_leaf_issuer(const ms_x509_chain *chain, const char *want, char 
 }
 
 static int verify_with_certificates(const ms_bundle *bundle, const ms_dsse_envelope *env,
-                                    const ms_buf *pae, const ms_trust *trust, ms_signer_info *info,
-                                    ms_error *err)
+                                    const signed_forms *pae, const ms_trust *trust,
+                                    ms_signer_info *info, ms_error *err)
 {
     ms_x509_chain *chain = NULL;
     ms_key *leaf_key = NULL;
@@ -238,30 +267,36 @@ int ms_verify_bundle_signature(const ms_bundle *bundle, const ms_trust *trust, m
                                ms_error *err)
 {
     const ms_dsse_envelope *env = ms_bundle_envelope(bundle);
-    ms_buf pae = MS_BUF_INIT;
+    signed_forms forms = {MS_BUF_INIT, MS_BUF_INIT};
     int rc;
     if (!env)
         return ms_error_set(err, MS_EINPUT, "the bundle has no DSSE envelope");
     if (strcmp(env->payload_type, MS_INTOTO_PAYLOAD_TYPE) != 0)
         return ms_error_set(err, MS_EINPUT, "dsseEnvelope.payloadType is \"%s\", not %s",
                             env->payload_type, MS_INTOTO_PAYLOAD_TYPE);
-    if (dsse_pae(env->payload_type, env->payload, env->payload_len, &pae))
-        return ms_error_nomem(err);
+    if (dsse_pae(env->payload_type, env->payload, env->payload_len, &forms.pae) ||
+        (payload_is_legacy(env) &&
+         dsse_legacy_pae(env->payload_type, env->payload, env->payload_len, &forms.legacy_pae))) {
+        rc = ms_error_nomem(err);
+        goto out;
+    }
     switch (ms_bundle_material_kind(bundle)) {
     case MS_MATERIAL_PUBLIC_KEY:
-        rc = verify_with_keys(bundle, env, &pae, trust, info, err);
+        rc = verify_with_keys(bundle, env, &forms, trust, info, err);
         break;
     case MS_MATERIAL_X509_CHAIN:
     case MS_MATERIAL_CERTIFICATE:
         if (use_sigstore(bundle, trust)) /* Sigstore keyless */
             rc = verify_with_sigstore(bundle, trust, info, err);
         else
-            rc = verify_with_certificates(bundle, env, &pae, trust, info, err);
+            rc = verify_with_certificates(bundle, env, &forms, trust, info, err);
         break;
     default:
         rc = ms_error_set(err, MS_EINPUT, "the bundle has no verification material");
     }
-    msx_buf_free(&pae);
+out:
+    msx_buf_free(&forms.pae);
+    msx_buf_free(&forms.legacy_pae);
     return rc;
 }
 
