@@ -857,101 +857,101 @@ static void test_parse_secret(void **state)
                      MS_EINPUT);
     assert_null(loaded);
     ms_key_free(key);
+}
 
-    /* RFC 7512 URIs: what each attribute becomes, and what is refused (never quoting a PIN). */
-    static void test_pkcs11_uri(void **state)
-    {
-        (void)state;
-        ms_error err;
-        p11_uri *u = NULL;
-        assert_int_equal(p11_uri_parse("pkcs11:token=My%20Token;object=k;id=%01%00%ff;type=private;"
-                                       "slot-id=42;x-vendor=1?module-path=/m.so&pin-value=12%2634",
-                                       &u, &err),
-                         0);
-        assert_string_equal(u->token, "My Token");
-        assert_string_equal(u->object, "k");
-        assert_int_equal(u->id_len, 3);
-        assert_memory_equal(u->id, "\x01\x00\xff", 3);
-        assert_int_equal(u->type, P11_TYPE_PRIVATE);
-        assert_int_equal(u->slot_id, 42);
-        assert_string_equal(u->module_path, "/m.so");
-        assert_string_equal(u->pin_value, "12&34");
-        /* The display form drops pin-value, wherever it sits in the query. */
-        assert_string_equal(u->display,
-                            "pkcs11:token=My%20Token;object=k;id=%01%00%ff;type=private;slot-id=42;"
-                            "x-vendor=1?module-path=/m.so");
-        p11_uri_free(u);
+/* RFC 7512 URIs: what each attribute becomes, and what is refused (never quoting a PIN). */
+static void test_pkcs11_uri(void **state)
+{
+    (void)state;
+    ms_error err;
+    p11_uri *u = NULL;
+    assert_int_equal(p11_uri_parse("pkcs11:token=My%20Token;object=k;id=%01%00%ff;type=private;"
+                                   "slot-id=42;x-vendor=1?module-path=/m.so&pin-value=12%2634",
+                                   &u, &err),
+                     0);
+    assert_string_equal(u->token, "My Token");
+    assert_string_equal(u->object, "k");
+    assert_int_equal(u->id_len, 3);
+    assert_memory_equal(u->id, "\x01\x00\xff", 3);
+    assert_int_equal(u->type, P11_TYPE_PRIVATE);
+    assert_int_equal(u->slot_id, 42);
+    assert_string_equal(u->module_path, "/m.so");
+    assert_string_equal(u->pin_value, "12&34");
+    /* The display form drops pin-value, wherever it sits in the query. */
+    assert_string_equal(u->display,
+                        "pkcs11:token=My%20Token;object=k;id=%01%00%ff;type=private;slot-id=42;"
+                        "x-vendor=1?module-path=/m.so");
+    p11_uri_free(u);
+    u = NULL;
+    assert_int_equal(p11_uri_parse("PKCS11:?pin-value=1&module-name=softhsm2", &u, &err), 0);
+    assert_string_equal(u->display, "PKCS11:?module-name=softhsm2");
+    p11_uri_free(u);
+    u = NULL;
+    assert_int_equal(p11_uri_parse("pkcs11:", &u, &err), 0);
+    assert_null(u->token);
+    p11_uri_free(u);
+
+    static const struct {
+        const char *uri, *message;
+    } bad[] = {
+        {"file:key.pem", "must start with \"pkcs11:\""},
+        {"pkcs11:object=%4", "'%' must be followed by two hex digits"},
+        {"pkcs11:object=%zz", "'%' must be followed by two hex digits"},
+        {"pkcs11:object=a b", "byte 0x20 must be percent-encoded"},
+        {"pkcs11:object=%00x", "object contains a NUL byte"},
+        {"pkcs11:object=a;object=b", "object is given twice"},
+        {"pkcs11:colour=red", "unknown path attribute colour"},
+        {"pkcs11:token=a?colour=red", "unknown query attribute colour"},
+        {"pkcs11:module-path=/m.so", "module-path belongs in the query"},
+        {"pkcs11:?token=a", "token belongs in the path"},
+        {"pkcs11:object=a;", "an empty path attribute"},
+        {"pkcs11:object=a?", "an empty query after '?'"},
+        {"pkcs11:?pin-value=1&&module-name=x", "an empty query attribute"},
+        {"pkcs11:type=key", "type must be"},
+        {"pkcs11:slot-id=99999999999999999999999", "slot-id must be a decimal number"},
+        {"pkcs11:noequals", "without a name=value form"},
+        {"pkcs11:?pin-value=pin-7431&pin-source=file:/p", "pin-source and pin-value both given"},
+        {"pkcs11:?pin-value=pin-7431&pin-value=pin-7432", "pin-value is given twice"},
+        {"pkcs11:?module-name=a&module-path=/b", "module-path and module-name both given"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         u = NULL;
-        assert_int_equal(p11_uri_parse("PKCS11:?pin-value=1&module-name=softhsm2", &u, &err), 0);
-        assert_string_equal(u->display, "PKCS11:?module-name=softhsm2");
-        p11_uri_free(u);
-        u = NULL;
-        assert_int_equal(p11_uri_parse("pkcs11:", &u, &err), 0);
-        assert_null(u->token);
-        p11_uri_free(u);
-
-        static const struct {
-            const char *uri, *message;
-        } bad[] = {
-            {"file:key.pem", "must start with \"pkcs11:\""},
-            {"pkcs11:object=%4", "'%' must be followed by two hex digits"},
-            {"pkcs11:object=%zz", "'%' must be followed by two hex digits"},
-            {"pkcs11:object=a b", "byte 0x20 must be percent-encoded"},
-            {"pkcs11:object=%00x", "object contains a NUL byte"},
-            {"pkcs11:object=a;object=b", "object is given twice"},
-            {"pkcs11:colour=red", "unknown path attribute colour"},
-            {"pkcs11:token=a?colour=red", "unknown query attribute colour"},
-            {"pkcs11:module-path=/m.so", "module-path belongs in the query"},
-            {"pkcs11:?token=a", "token belongs in the path"},
-            {"pkcs11:object=a;", "an empty path attribute"},
-            {"pkcs11:object=a?", "an empty query after '?'"},
-            {"pkcs11:?pin-value=1&&module-name=x", "an empty query attribute"},
-            {"pkcs11:type=key", "type must be"},
-            {"pkcs11:slot-id=99999999999999999999999", "slot-id must be a decimal number"},
-            {"pkcs11:noequals", "without a name=value form"},
-            {"pkcs11:?pin-value=pin-7431&pin-source=file:/p",
-             "pin-source and pin-value both given"},
-            {"pkcs11:?pin-value=pin-7431&pin-value=pin-7432", "pin-value is given twice"},
-            {"pkcs11:?module-name=a&module-path=/b", "module-path and module-name both given"},
-        };
-        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-            u = NULL;
-            assert_int_equal(p11_uri_parse(bad[i].uri, &u, &err), MS_EINPUT);
-            assert_null(u);
-            if (!strstr(err.message, bad[i].message))
-                fail_msg("%s: '%s' lacks '%s'", bad[i].uri, err.message, bad[i].message);
-            if (strstr(err.message, "pin-743"))
-                fail_msg("%s: the message quotes the PIN: '%s'", bad[i].uri, err.message);
-        }
-        /* Bounds: the whole URI, one value, the id. */
-        char *big = malloc(P11_URI_MAX + 64);
-        assert_non_null(big);
-        strcpy(big, "pkcs11:object=");
-        memset(big + 14, 'a', P11_URI_MAX);
-        big[14 + P11_URI_MAX] = '\0';
-        assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
-        assert_non_null(strstr(err.message, "longer than 4096 characters"));
-        big[14 + P11_URI_VALUE_MAX + 1] = '\0';
-        assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
-        assert_non_null(strstr(err.message, "object is longer than 1024 bytes"));
-        strcpy(big, "pkcs11:id=");
-        for (int i = 0; i < P11_URI_ID_MAX + 1; i++)
-            strcat(big, "%41");
-        assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
-        assert_non_null(strstr(err.message, "id is longer than 256 bytes"));
-        free(big);
-        assert_int_equal(ms_key_is_token_uri("pkcs11:x"), 1);
-        assert_int_equal(ms_key_is_token_uri("./pkcs11:x"), 0);
+        assert_int_equal(p11_uri_parse(bad[i].uri, &u, &err), MS_EINPUT);
+        assert_null(u);
+        if (!strstr(err.message, bad[i].message))
+            fail_msg("%s: '%s' lacks '%s'", bad[i].uri, err.message, bad[i].message);
+        if (strstr(err.message, "pin-743"))
+            fail_msg("%s: the message quotes the PIN: '%s'", bad[i].uri, err.message);
     }
+    /* Bounds: the whole URI, one value, the id. */
+    char *big = malloc(P11_URI_MAX + 64);
+    assert_non_null(big);
+    strcpy(big, "pkcs11:object=");
+    memset(big + 14, 'a', P11_URI_MAX);
+    big[14 + P11_URI_MAX] = '\0';
+    assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "longer than 4096 characters"));
+    big[14 + P11_URI_VALUE_MAX + 1] = '\0';
+    assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "object is longer than 1024 bytes"));
+    strcpy(big, "pkcs11:id=");
+    for (int i = 0; i < P11_URI_ID_MAX + 1; i++)
+        strcat(big, "%41");
+    assert_int_equal(p11_uri_parse(big, &u, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "id is longer than 256 bytes"));
+    free(big);
+    assert_int_equal(ms_key_is_token_uri("pkcs11:x"), 1);
+    assert_int_equal(ms_key_is_token_uri("./pkcs11:x"), 0);
+}
 
-    int main(void)
-    {
-        const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_type_names),      cmocka_unit_test(test_round_trips),
-            cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_ed25519_known_answer),
-            cmocka_unit_test(test_openssl_interop), cmocka_unit_test(test_oms_vectors),
-            cmocka_unit_test(test_parse_public),    cmocka_unit_test(test_pkcs8_kdf_cost),
-            cmocka_unit_test(test_parse_secret),    cmocka_unit_test(test_pkcs11_uri),
-        };
-        return cmocka_run_group_tests(tests, setup, teardown);
-    }
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_type_names),      cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_damaged_files),   cmocka_unit_test(test_ed25519_known_answer),
+        cmocka_unit_test(test_openssl_interop), cmocka_unit_test(test_oms_vectors),
+        cmocka_unit_test(test_parse_public),    cmocka_unit_test(test_pkcs8_kdf_cost),
+        cmocka_unit_test(test_parse_secret),    cmocka_unit_test(test_pkcs11_uri),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
