@@ -360,7 +360,7 @@ void cli_hash_options_init(cli_hash_options *o)
 {
     memset(o, 0, sizeof *o);
     ms_serialization_init(&o->ser);
-    o->progress = -1;
+    o->progress = CLI_PROGRESS_UNSET;
 }
 
 int cli_hash_options_lfs(cli_hash_options *o, int refuse)
@@ -466,8 +466,11 @@ const cli_option cli_hash_option_table[] = {
      OPT_FROM_LFS_POINTERS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
      OPT_BUFFER_SIZE, 0, 0, NULL, NULL},
-    {"progress", 0, no_argument, NULL, "show progress on stderr (default: when it is a terminal)",
-     OPT_PROGRESS, 0, 0, NULL, NULL},
+    {"progress", 0, optional_argument, NULL,
+     "progress on stderr: auto (a bar on a terminal, the\n"
+     "default, or $MODELSEAL_PROGRESS), bar, plain (a line every\n"
+     "10 s, for CI and pod logs) or none; --progress alone: bar",
+     OPT_PROGRESS, 0, 0, "--progress[=MODE]", NULL},
     {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, 0, NULL, NULL},
     CLI_OPTION_END,
 };
@@ -531,7 +534,11 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
         o->from_lfs = 1;
         return 1;
     case OPT_PROGRESS:
-        o->progress = 1;
+        o->progress = arg ? cli_progress_parse(arg) : CLI_PROGRESS_BAR;
+        if (o->progress == -2) {
+            cli_usage_error("--progress: expected auto, bar, plain or none, not '%s'", arg);
+            return -1;
+        }
         return 1;
     case OPT_NO_PROGRESS:
         o->progress = 0;

@@ -152,7 +152,7 @@ typedef struct cli_hash_options {
     ms_manifest_options opts;
     char **user_ignores; /* as given, normalised once the model path is known */
     size_t n_user_ignores;
-    int progress;         /* -1 auto, 0 off, 1 on */
+    int progress;         /* CLI_PROGRESS_* */
     cli_hard_links links; /* opts.hard_link reports here (set by cli_hash_options_finish) */
     int allow_lfs;        /* --allow-lfs-pointers */
     int from_lfs;         /* --from-lfs-pointers */
@@ -194,17 +194,39 @@ void cli_incremental_free(cli_incremental *inc);
 
 /* ---- progress ----------------------------------------------------------------------------- */
 
+/* --progress=MODE (MODELSEAL_PROGRESS): auto is the bar when stderr is a terminal, else none;
+ * plain is a line every MODELSEAL_PROGRESS_INTERVAL seconds (default 10), for CI and pod logs. */
+enum {
+    CLI_PROGRESS_UNSET = -3, /* no option given: MODELSEAL_PROGRESS, else auto */
+    CLI_PROGRESS_AUTO = -1,
+    CLI_PROGRESS_NONE = 0,
+    CLI_PROGRESS_BAR = 1,
+    CLI_PROGRESS_PLAIN = 2
+};
+/* The mode named by `s` (auto, bar, plain, none), or -2. */
+int cli_progress_parse(const char *s);
+
 typedef struct cli_progress {
-    int enabled;
+    int mode;       /* CLI_PROGRESS_BAR, _PLAIN or _NONE once started */
     double started; /* monotonic seconds */
+    double last;    /* when the last plain line was printed */
+    double interval;
     int drawn;
     const char *label;
+    uint64_t done, total; /* as last reported */
 } cli_progress;
 
 void cli_progress_start(cli_progress *p, int mode, const char *label);
-/* ms_hash_progress_fn: draws a status line on stderr. */
+/* ms_hash_progress_fn: records the count, draws the bar or prints a plain line on stderr. */
 void cli_progress_update(void *ctx, uint64_t done, uint64_t total);
+/* Erase the bar. */
 void cli_progress_end(cli_progress *p);
+/* The one summary line a long command ends with on stderr, unless -q: "DONE N files, SIZE in
+ * TIME (RATE/s)". */
+#define CLI_FILES_UNKNOWN UINT64_MAX /* leaves the count out */
+void cli_progress_summary(const cli_progress *p, const char *done, uint64_t files);
+/* How many files a manifest covers (a file's shards count once, empty files too). */
+uint64_t cli_manifest_files(const ms_manifest *m);
 
 /* ---- output helpers ----------------------------------------------------------------------- */
 

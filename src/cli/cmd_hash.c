@@ -98,7 +98,9 @@ int cli_hash_command(int argc, char **argv, int digest_only)
     if ((status = cli_hash_options_finish(&ho, model)) != 0 ||
         (status = cli_hash_options_lfs(&ho, 1)) != 0)
         goto out;
-    cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
+    cli_progress_start(&progress,
+                       json && ho.progress < CLI_PROGRESS_BAR ? CLI_PROGRESS_NONE : ho.progress,
+                       "hashing");
     ho.opts.progress = cli_progress_update;
     ho.opts.progress_ctx = &progress;
     int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
@@ -107,6 +109,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
         status = cli_fail(&err);
         goto out;
     }
+    cli_progress_summary(&progress, "hashed", cli_manifest_files(m));
     char root[80];
     cli_format_root(m->root_digest, root);
     if (json) {

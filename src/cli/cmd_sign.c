@@ -226,7 +226,9 @@ int cmd_sign(int argc, char **argv)
         (status = cli_incremental_check_previous(&inc, sig_path, key)) != EXIT_OK)
         goto out;
     ho.opts.cache = inc.cache;
-    cli_progress_start(&progress, json ? 0 : ho.progress, "hashing");
+    cli_progress_start(&progress,
+                       json && ho.progress < CLI_PROGRESS_BAR ? CLI_PROGRESS_NONE : ho.progress,
+                       "hashing");
     ho.opts.progress = cli_progress_update;
     ho.opts.progress_ctx = &progress;
     int rc = ms_manifest_build(model, &ho.ser, &ho.opts, &m, &err);
@@ -297,6 +299,7 @@ int cmd_sign(int argc, char **argv)
     }
     if (!json)
         cli_incremental_print(&inc, stdout);
+    cli_progress_summary(&progress, "hashed", cli_manifest_files(m));
 out:
     cli_incremental_free(&inc);
     if (lock_fd >= 0)

@@ -39,7 +39,8 @@ static const cli_option verify_options[] = {
     {"threads", 0, required_argument, "N", "as for hash", OPT_THREADS, 0, 0, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", NULL, OPT_BUFFER_SIZE, CLI_JOIN, KEYS, NULL,
      NULL},
-    {"progress", 0, no_argument, NULL, NULL, OPT_PROGRESS, CLI_JOIN, 0, NULL, NULL},
+    {"progress", 0, optional_argument, NULL, NULL, OPT_PROGRESS, CLI_JOIN, 0, "--progress[=MODE]",
+     NULL},
     {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, 0, NULL, NULL},
     {"incremental", 0, no_argument, NULL,
      "reuse the digests of files unchanged since the last run (the\n"
@@ -301,11 +302,15 @@ int cmd_verify(int argc, char **argv)
     vopts.extra_ignores = (const char *const *)ho.ser.ignore_paths;
     vopts.n_extra_ignores = ho.ser.n_ignore_paths;
     vopts.signature_path = sig_path;
-    cli_progress_start(&progress, json ? 0 : ho.progress, "verifying");
+    cli_progress_start(&progress,
+                       json && ho.progress < CLI_PROGRESS_BAR ? CLI_PROGRESS_NONE : ho.progress,
+                       "verifying");
     vopts.hash.progress = cli_progress_update;
     vopts.hash.progress_ctx = &progress;
     int rc = ms_verify_model(model, bundle.data, bundle.len, &trust, &vopts, &res, &err);
     cli_progress_end(&progress);
+    if (rc == 0)
+        cli_progress_summary(&progress, "hashed", res.n_files);
     /* What was hashed is true of the files whatever the verdict: keep it (a run that never got
      * to hashing recorded nothing, and nothing is saved). */
     cli_incremental_save(&inc);

@@ -69,7 +69,7 @@ int cli_verify_policy(int argc, char **argv)
     ms_chain_result res;
     ms_policy *policy = NULL;
     cli_progress progress;
-    int json = 0, progress_mode = -1, opt, status;
+    int json = 0, progress_mode = CLI_PROGRESS_UNSET, opt, status;
     ms_error err;
 
     memset(&copts, 0, sizeof copts);
@@ -97,7 +97,10 @@ int cli_verify_policy(int argc, char **argv)
             copts.dataset_threads = copts.hash.threads;
             break;
         case OPT_PROGRESS:
-            progress_mode = 1;
+            progress_mode = optarg ? cli_progress_parse(optarg) : CLI_PROGRESS_BAR;
+            if (progress_mode == -2)
+                return cli_usage_error("--progress: expected auto, bar, plain or none, not '%s'",
+                                       optarg);
             break;
         case OPT_NO_PROGRESS:
             progress_mode = 0;
@@ -125,11 +128,15 @@ int cli_verify_policy(int argc, char **argv)
     if (!ms_policy_expired(policy, (int64_t)time(NULL)))
         cli_policy_expiry_warning(policy, (int64_t)time(NULL));
 
-    cli_progress_start(&progress, json ? 0 : progress_mode, "verifying");
+    cli_progress_start(&progress,
+                       json && progress_mode < CLI_PROGRESS_BAR ? CLI_PROGRESS_NONE : progress_mode,
+                       "verifying");
     copts.hash.progress = cli_progress_update;
     copts.hash.progress_ctx = &progress;
     int rc = ms_chain_verify(policy, model, &copts, &res, &err);
     cli_progress_end(&progress);
+    if (rc == 0)
+        cli_progress_summary(&progress, "hashed", CLI_FILES_UNKNOWN);
     if (json) {
         int jst = report_json(&res, rc, &err);
         status = rc ? ms_error_exit_status(rc) : jst;

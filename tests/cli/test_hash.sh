@@ -117,7 +117,32 @@ check_eq "single-file model" "$(head -n 1 "$OUT")" "$(printf hello | sha256sum |
 run ms digest --progress --buffer-size 4096 --threads 1 "$M"
 check_eq "progress keeps stdout clean" "$(cat "$OUT")" "sha256:$WANT_ROOT"
 run ms digest "$M"
-[ -s "$ERR" ] && fail "no progress when stderr is not a terminal" || pass
+grep -q '^hashing' "$ERR" && fail "no progress when stderr is not a terminal" || pass
+# The summary line every long command ends with: files, bytes, time, throughput; none with -q.
+grep -Eq '^hashed [0-9]+ files, [0-9.]+ [KMG]?i?B in [0-9.]+s \([0-9.]+ [KMG]?i?B/s\)$' "$ERR" && pass ||
+    fail "summary line: $(cat "$ERR")"
+check_eq "one line on stderr" "$(wc -l <"$ERR")" 1
+run ms digest -q "$M"
+check_eq "-q: no summary" "$(cat "$ERR")" ""
+# --progress=plain: plain lines (one every MODELSEAL_PROGRESS_INTERVAL seconds; 10 by default),
+# no carriage returns, for CI and pod logs; MODELSEAL_PROGRESS says the same.
+run env MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" digest --progress=plain --buffer-size 4096 \
+    --threads 1 "$M"
+check_eq "plain: stdout clean" "$(cat "$OUT")" "sha256:$WANT_ROOT"
+grep -Eq '^hashing [0-9.]+ [KMG]?i?B / [0-9.]+ [KMG]?i?B \([0-9]+%\), [0-9.]+ [KMG]?i?B/s, ETA [0-9.hms]+$' "$ERR" &&
+    pass || fail "plain progress lines: $(head -3 "$ERR")"
+grep -q "$(printf '\r')" "$ERR" && fail "plain: a carriage return" || pass
+run env MODELSEAL_PROGRESS=plain MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" digest \
+    --buffer-size 4096 --threads 1 "$M"
+grep -q '^hashing .*ETA' "$ERR" && pass || fail "MODELSEAL_PROGRESS=plain: $(head -3 "$ERR")"
+run env MODELSEAL_PROGRESS=plain MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" digest \
+    --progress=none "$M"
+grep -q '^hashing' "$ERR" && fail "--progress=none beats MODELSEAL_PROGRESS" || pass
+check_fails "--progress=sometimes" 2 "--progress: expected auto, bar, plain or none, not 'sometimes'" \
+    ms digest --progress=sometimes "$M"
+run env MODELSEAL_PROGRESS=loud "$MODELSEAL" digest "$M"
+grep -q "warning: MODELSEAL_PROGRESS: expected auto, bar, plain or none, not 'loud'" "$ERR" && pass ||
+    fail "a bad MODELSEAL_PROGRESS warns: $(cat "$ERR")"
 if command -v script >/dev/null 2>&1; then
     head -c 50000000 /dev/zero >"$T/big.bin"
     script -qec "$MODELSEAL digest --threads 1 --buffer-size 4096 --algorithm blake2b $T/big.bin" /dev/null >"$T/tty" 2>&1 || true
