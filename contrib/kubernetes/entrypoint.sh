@@ -20,7 +20,8 @@ set -- --policy "$policy" "$@"
 [ -n "${CLAIMS_PATH:-}" ] && set -- "$@" --claims "$CLAIMS_PATH"
 [ -n "${SIGNATURE_PATH:-}" ] && set -- "$@" --signature "$SIGNATURE_PATH"
 [ "${VERIFY_JSON:-0}" = 1 ] && set -- "$@" --json
-set -- "$@" --no-progress
+# Pod logs: a plain progress line every 10 s (MODELSEAL_PROGRESS overrides it).
+set -- "$@" --progress="${MODELSEAL_PROGRESS:-plain}"
 
 "${MODELSEAL:-modelseal}" verify "$@" "$model"
 status=$?

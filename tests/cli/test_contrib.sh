@@ -53,6 +53,11 @@ check_status "verify-model.sh: a missing binary is not success" 127 env MODELSEA
 # ---- the Kubernetes entrypoint --------------------------------------------------------------
 check_status "entrypoint: verified" 0 env MODEL_PATH="$M" POLICY_PATH="$P" sh "$ENTRY"
 check_eq "entrypoint: verdict" "$(tail -n 1 "$OUT")" "VERIFIED"
+# Pod logs get plain progress lines (no terminal, no carriage returns) and the summary line.
+check_status "entrypoint: plain progress" 0 env MODEL_PATH="$M" POLICY_PATH="$P" \
+    MODELSEAL_PROGRESS_INTERVAL=0.000001 sh "$ENTRY"
+grep -q '^verifying .* ETA ' "$ERR" && pass || fail "entrypoint: no plain progress line: $(cat "$ERR")"
+grep -q '^hashed .* in ' "$ERR" && pass || fail "entrypoint: no summary line: $(cat "$ERR")"
 check_status "entrypoint: VERIFY_JSON" 0 env MODEL_PATH="$M" POLICY_PATH="$P" VERIFY_JSON=1 sh "$ENTRY"
 $PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is True and [l['link'] for l in r['links']][:3]==['policy','model','provenance']" "$OUT" && pass || fail "entrypoint JSON"
 check_status "entrypoint: CLAIMS_PATH" 1 env MODEL_PATH="$M" POLICY_PATH="$P" CLAIMS_PATH="$T/empty.jsonl" sh "$ENTRY"
@@ -96,7 +101,7 @@ if command -v apt-cache >/dev/null 2>&1 && apt-cache show libsodium-dev >/dev/nu
         printf '%s\n' "$known" | grep -qxF "$p" && pass || fail "Dockerfile: no package $p"
     done
     # The runtime stage has the library every shared object of the program needs.
-    for lib in libsodium libssl libcjson libzstd libgit2 libcurl; do
+    for lib in libsodium libssl libcjson libzstd libgit2 libcurl libp11-kit; do
         grep -A3 'bookworm-slim' "$D" | grep -q " $lib" && pass || fail "runtime stage lacks $lib"
     done
 else
