@@ -241,6 +241,47 @@ grep -qF "warning: --ignore nothing-here matches no path in the model" "$ERR" &&
 run ms digest --ignore config.json --ignore tokenizer/ "$COPY"
 check_eq "matching --ignore: silent" "$(cat "$ERR")" ""
 
+# --- lineage: a snapshot kept in git, its links followed into its own blobs/ as on disk -----------
+command -v git >/dev/null || { echo "test_hf.sh: git not found" >&2; exit 99; }
+G=$T/lrepo
+LSNAP=hub/models--acme--tiny/snapshots/$(basename "$SNAP")
+lgit() { GIT_CONFIG_NOSYSTEM=1 HOME=$T git -C "$G" -c user.name=T -c user.email=t@example.com "$@"; }
+mkdir -p "$G/hub" "$G/keys"
+lgit init -q
+cp -a "$R" "$G/hub/"
+cp "$T/k.pub" "$G/keys/k.pub"
+printf '{"version": 1, "models": [{"path": "%s", "key": "keys/k.pub"}]}\n' "$LSNAP" >"$G/.modelseal.json"
+ms sign --key "$T/k.key" "$G/$LSNAP" >/dev/null
+lgit add -A
+lgit commit -qm snapshot
+check_status "lineage record: a snapshot in git" 0 ms lineage record --repo "$G" --print --dry-run
+cp "$OUT" "$T/lnote.json"
+check_status "lineage: the snapshot's note" 0 $PY -c "
+import json, sys
+a = json.load(open(sys.argv[1]))['artifacts']
+assert [x['path'] for x in a] == [sys.argv[2]], a
+assert a[0]['signature'] == 'valid' and a[0]['change'] == 'added', a[0]
+assert a[0]['digest'] == sys.argv[3], (a[0]['digest'], sys.argv[3])
+" "$T/lnote.json" "$LSNAP" "$(printf '%s' "$WANT" | sed 's/  .*//')"
+check_status "lineage check: the snapshot" 0 ms lineage check --repo "$G"
+# A blob rewritten under the same name (no link changes): the model changed, and no longer matches.
+h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
+printf '{"hidden": 7}' >"$G/hub/models--acme--tiny/blobs/$h"
+lgit commit -qam "blob rewritten"
+check_fails "lineage check: a blob rewritten in git" 1 "$LSNAP: the files do not match the signature: changed config.json" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
+# Any other link keeps being refused in git too.
+ln -s ../../refs/main "$G/$LSNAP/bad"
+lgit add -A
+lgit commit -qm "a link outside blobs/"
+check_fails "lineage check: a link outside blobs/" 1 "$LSNAP/bad: a symbolic link in the model" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
+ln -s ../../../models--acme--tiny/blobs/$h "$G/$LSNAP/bad"
+lgit add -A
+lgit commit -qm "a link through the repository's name"
+check_fails "lineage check: a link leaving the repository" 1 "$LSNAP/bad: a symbolic link in the model" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
+
 # --- papercuts (§4): a single file's name is not signed; "." is named by the directory's name ------
 mkdir -p "$T/work/my-model"
 printf 'single' >"$T/work/weights.bin"
