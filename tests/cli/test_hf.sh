@@ -64,12 +64,16 @@ check_status "verify snapshot --ignore-unsigned-files" 0 ms verify --key "$T/k.p
 h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
 printf '{"hidden": 9}' >"$R/blobs/$h"
 check_fails "changed blob" 1 "config.json" ms verify --key "$T/k.pub" --signature "$T/copy.sig" "$SNAP"
+# By hf:// name, the failure names the operand as given (and the snapshot it resolved to).
+HF_HUB_CACHE=$C check_fails "changed blob, hf://" 1 "modelseal verify: hf://acme/tiny@main: $SNAP: the model does not match its signature" ms verify --key "$T/k.pub" --signature "$T/copy.sig" hf://acme/tiny@main
+grep -q "^  changed: config.json\$" "$ERR" && pass || fail "changed blob, hf://: names the file: $(cat "$ERR")"
 printf '{"hidden": 8}' >"$R/blobs/$h"
 
 # --- hf://ORG/NAME[@REV] ---------------------------------------------------------------------
 HF_HUB_CACHE=$C check_status "hf:// digest" 0 ms digest hf://acme/tiny
 check_eq "hf:// digest = copy" "$(sed 's/  .*//' "$OUT")" "$(printf '%s' "$WANT" | sed 's/  .*//')"
 HF_HUB_CACHE=$C check_status "hf:// verify (@main)" 0 ms verify --key "$T/k.pub" --signature "$T/copy.sig" hf://acme/tiny@main
+grep -q "^Verified hf://acme/tiny@main ($SNAP): 4 files, root sha256:[0-9a-f]*\$" "$OUT" && pass || fail "hf:// success line names the operand: $(cat "$OUT")"
 HF_HUB_CACHE=$C check_status "hf:// verify (@commit)" 0 ms verify --key "$T/k.pub" --signature "$T/copy.sig" "hf://acme/tiny@$(basename "$SNAP")"
 mkdir -p "$T/home/hub"
 ln -s "$R" "$T/home/hub/models--acme--tiny2"
@@ -99,10 +103,12 @@ HF_HUB_CACHE=$C check_status "dataset manifest hf://datasets" 0 ms dataset manif
 check_status "dataset manifest of the copy" 0 ms dataset manifest --name d --output "$T/d-copy.manifest" "$T/dcopy"
 check_file_eq "dataset manifests equal" "$T/d-snap.manifest" "$T/d-copy.manifest"
 HF_HUB_CACHE=$C check_status "dataset verify hf://datasets" 0 ms dataset verify "$T/d-copy.manifest" hf://datasets/acme/d
+grep -q "^Data: hf://datasets/acme/d ($DS) matches (3 files hashed)\$" "$OUT" && pass || fail "dataset verify hf:// names the operand: $(cat "$OUT")"
 check_status "dataset verify copy against the snapshot's manifest" 0 ms dataset verify "$T/d-snap.manifest" "$T/dcopy"
 HF_HUB_CACHE=$C check_fails "hf:// model name for a dataset" 2 "expected hf://datasets/ORG/NAME[@REV]" ms dataset manifest --name d --output "$T/x.manifest" hf://acme/d
 # Signing in place (the default model.sig) and verifying by hf:// name.
 HF_HUB_CACHE=$C check_status "sign hf://" 0 ms sign --key "$T/k.key" hf://acme/tiny
+grep -q "^Signed hf://acme/tiny ($SNAP): 4 resources, root sha256:" "$OUT" && pass || fail "sign hf:// names the operand: $(cat "$OUT")"
 [ -f "$SNAP/model.sig" ] && pass || fail "sign hf:// writes the snapshot's model.sig"
 HF_HUB_CACHE=$C check_status "verify hf://" 0 ms verify --key "$T/k.pub" hf://acme/tiny
 check_status "copy verifies against the snapshot's signature" 0 ms verify --key "$T/k.pub" --signature "$SNAP/model.sig" "$COPY"
@@ -226,6 +232,11 @@ check_fails "model.ignore outside the model" 2 "policy.model.ignore[0]: not a re
 ms sign --key "$T/k.key" "$SNAP" >/dev/null
 check_status "verify --policy on a snapshot" 0 ms verify --policy "$T/pol-noignore.json" "$SNAP"
 HF_HUB_CACHE=$C check_status "verify --policy hf://" 0 ms verify --policy "$T/pol-noignore.json" hf://acme/tiny
+grep -q "^✓ model: hf://acme/tiny: $SNAP/model.sig signed by " "$OUT" && pass || fail "verify --policy hf:// names the operand: $(cat "$OUT")"
+h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
+printf '{"hidden": 9}' >"$R/blobs/$h"
+HF_HUB_CACHE=$C check_fails "verify --policy hf://, a blob changed" 1 "modelseal verify: hf://acme/tiny: model: $SNAP: the model does not match its signature" ms verify --policy "$T/pol-noignore.json" hf://acme/tiny
+printf '{"hidden": 8}' >"$R/blobs/$h"
 HF_HUB_CACHE=$C check_fails "verify --policy hf:// not in the cache" 2 "looked for $C/models--acme--tiny/snapshots/v9" ms verify --policy "$T/pol-noignore.json" hf://acme/tiny@v9
 rm "$SNAP/model.sig"
 # A --local-dir download verifies under a policy with no ignore at all.
