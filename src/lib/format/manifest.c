@@ -223,7 +223,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
 {
     ms_manifest_options defaults;
     ms_file_list files = {0};
-    ms_hash_item *items = NULL, *run = NULL;
+    ms_hash_item *items = NULL;
     const char **ignores = NULL;
     char *sig_rel = NULL, *is_ptr = NULL;
     uint8_t(*oids)[32] = NULL;
@@ -333,8 +333,11 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             k++;
         }
     }
-    /* git LFS pointers: refused, or standing for their content (its oid is its digest). */
-    size_t n_run = n_items;
+    /* git LFS pointers: refused, or standing for their content (its oid is its digest). The
+     * engine finds them in the bytes it hashes; only shards smaller than a pointer, which split
+     * one over several items, need a look before. */
+    manifest_lfs lfs = {items, NULL, NULL};
+    int lfs_in_engine = 0;
     if (opts->lfs_pointers != MS_LFS_HASH) {
         if (opts->lfs_pointers == MS_LFS_OIDS &&
             (ser->method != MS_METHOD_FILES || ser->algorithm != MS_HASH_SHA256)) {
@@ -345,37 +348,39 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             goto out;
         }
         if (!(is_ptr = calloc(files.count ? files.count : 1, 1)) ||
-            !(oids = calloc(files.count ? files.count : 1, sizeof *oids)) ||
-            !(run = calloc(n_items ? n_items : 1, sizeof *run))) {
+            !(oids = calloc(files.count ? files.count : 1, sizeof *oids))) {
             rc = ms_error_nomem(err);
             goto out;
         }
-        if ((rc = manifest_lfs_scan(path, &files, opts->lfs_pointers, is_ptr, oids, err)) != 0)
+        lfs.is_ptr = is_ptr;
+        lfs.oids = oids;
+        lfs_in_engine = ser->method == MS_METHOD_FILES || ser->shard_size >= MS_LFS_POINTER_MAX;
+        if (!lfs_in_engine && ((rc = manifest_lfs_scan(path, &files, is_ptr, oids, err)) != 0 ||
+                               (opts->lfs_pointers == MS_LFS_REFUSE &&
+                                (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)))
             goto out;
-        n_run = 0;
-        for (size_t i = 0; i < n_items; i++)
-            if (!is_ptr[items[i].file])
-                run[n_run++] = items[i];
     }
     ms_hash_job job = {
         .root = path,
         .files = &files,
-        .items = run ? run : items,
-        .n_items = n_run,
+        .items = items,
+        .n_items = n_items,
         .algorithm = ser->algorithm,
         .threads = opts->threads,
         .buffer_size = opts->buffer_size,
         .progress = opts->progress,
         .progress_ctx = opts->progress_ctx,
+        .lfs_check = lfs_in_engine ? manifest_lfs_check : NULL,
+        .lfs_ctx = &lfs,
     };
     if ((rc = hash_run(&job, err)) != 0)
         goto out;
-    for (size_t i = 0, j = 0; run && i < n_items; i++) {
+    if (is_ptr && opts->lfs_pointers == MS_LFS_REFUSE &&
+        (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)
+        goto out;
+    for (size_t i = 0; is_ptr && opts->lfs_pointers == MS_LFS_OIDS && i < n_items; i++)
         if (is_ptr[items[i].file])
             memcpy(items[i].digest, oids[items[i].file], 32);
-        else
-            items[i] = run[j++];
-    }
     size_t dlen = ms_hash_size(ser->algorithm);
     for (size_t i = 0; i < n_items; i++) {
         const char *fpath = files.entries[items[i].file].path;
@@ -397,7 +402,6 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
 out:
     msx_file_list_free(&files);
     free(items);
-    free(run);
     free(is_ptr);
     free(oids);
     free(ignores);
