@@ -509,6 +509,8 @@ int hash_run(const ms_hash_job *job, ms_error *err)
     }
     if (largest < en.buffer_size)
         en.buffer_size = largest < 4096 ? 4096 : (size_t)largest;
+    if (job->lfs_check && en.buffer_size < MS_HASH_LFS_MAX) /* a pointer is read whole */
+        en.buffer_size = MS_HASH_LFS_MAX;
     if (assist && largest >= 4 * MS_ASSIST_CHUNK) {
         en.assist = 1;
         if (!(en.slots = calloc(threads, sizeof *en.slots))) {
