@@ -39,11 +39,14 @@ ln "$B/two/a.bin" "$H/blobs/a"
 ln "$B/two/b.bin" "$H/blobs/b"
 ln -s ../../blobs/a "$H/snapshots/r1/a.bin"
 ln -s ../../blobs/b "$H/snapshots/r1/b.bin"
-[ "$("$MS" digest "$H/snapshots/r1")" = "$("$MS" digest "$B/two")" ] || { echo "snapshot digest differs" >&2; exit 1; }
+[ "$("$MS" digest "$H/snapshots/r1" 2>/dev/null)" = "$("$MS" digest "$B/two" 2>/dev/null)" ] || {
+    echo "the snapshot's digest differs from the files'" >&2
+    exit 1
+}
 : >"$B/ab"
 for _ in 1 2 3 4 5; do
-    r=$(time_cmd "$MS" digest "$B/two")
-    s=$(time_cmd "$MS" digest "$H/snapshots/r1")
+    r=$(time_cmd "$MS" digest "$B/two" 2>/dev/null) # (the warnings that the files have 2 names)
+    s=$(time_cmd "$MS" digest "$H/snapshots/r1" 2>/dev/null)
     echo "${r% *} ${s% *}" >>"$B/ab"
 done
 sort -g -k1,1 "$B/ab" | awk 'NR == 3 { print $1 }' >"$B/ab.real"
