@@ -103,9 +103,24 @@ void cli_message(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* The hf:// operand the user gave and the snapshot it resolved to (cli_resolve_hf), so that
+ * messages about the snapshot name what the user typed. */
+static const char *hf_operand, *hf_snapshot;
+
+const char *cli_operand_named(const char *msg, char *buf, size_t n)
+{
+    if (!hf_operand || !strstr(msg, hf_snapshot) ||
+        strncmp(msg, hf_operand, strlen(hf_operand)) == 0)
+        return msg;
+    snprintf(buf, n, "%s: %s", hf_operand, msg);
+    return buf;
+}
+
 int cli_fail(const ms_error *err)
 {
-    cli_message("%s", err->message[0] ? err->message : "unknown error");
+    char named[MS_ERROR_MESSAGE_MAX + 512];
+    cli_message("%s", err->message[0] ? cli_operand_named(err->message, named, sizeof named)
+                                      : "unknown error");
     int status = ms_error_exit_status(err->code);
     return status ? status : EXIT_ENVIRONMENT;
 }
@@ -183,8 +198,18 @@ const char *cli_operand(int argc, char **argv, const char *name)
     return NULL;
 }
 
+const char *cli_operand_name(const char *path, char *buf, size_t n)
+{
+    if (!hf_operand || strcmp(path, hf_snapshot) != 0)
+        return path;
+    snprintf(buf, n, "%s (%s)", hf_operand, hf_snapshot);
+    return buf;
+}
+
 const char *cli_model_name(const char *model, char *buf, size_t n)
 {
+    if (cli_operand_name(model, buf, n) == buf)
+        return buf;
     size_t len = strlen(model);
     while (len > 1 && model[len - 1] == '/')
         len--;
@@ -226,6 +251,8 @@ int cli_resolve_hf(char **arg, int dataset)
     msx_buf_free(&cache);
     if (rc)
         return cli_fail(&err);
+    hf_operand = *arg;
+    hf_snapshot = path;
     *arg = path; /* lives as long as the program (argv holds it) */
     return EXIT_OK;
 }

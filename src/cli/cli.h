@@ -60,8 +60,12 @@ void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print an informational line (a command's summary: "Signed ...", "Wrote ...") to stdout,
  * unless -q/--quiet. */
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Report a library error and return its exit status. */
+/* Report a library error and return its exit status. A message that names the snapshot an
+ * hf:// operand resolved to is prefixed with the operand as given (cli_operand_named). */
 int cli_fail(const ms_error *err);
+/* `msg`, or "hf://ORG/NAME[@REV]: msg" in `buf` when it names the snapshot that operand resolved
+ * to. */
+const char *cli_operand_named(const char *msg, char *buf, size_t n);
 /* Report a usage error (with a pointer to --help) and return EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* What a getopt loop does with what is not its command's own option: -h/--help prints the
@@ -84,8 +88,12 @@ const char *cli_operand(int argc, char **argv, const char *name);
  * exit status 2). cli_resolve_hf does that for one argument: EXIT_OK or the status reported. */
 const char *cli_model_operand(int argc, char **argv, const char *name);
 int cli_resolve_hf(char **arg, int dataset);
+/* `path`, or "hf://ORG/NAME[@REV] (SNAPSHOT)" in `buf` when it is the snapshot that hf:// operand
+ * resolved to. */
+const char *cli_operand_name(const char *path, char *buf, size_t n);
 /* How a model is named in "Signed"/"Verified" lines: as given, except that "." or ".." (or a
- * path ending in one) is named by the directory's own name (in `buf`). */
+ * path ending in one) is named by the directory's own name, and an hf:// operand's snapshot as
+ * cli_operand_name says (in `buf`). */
 const char *cli_model_name(const char *model, char *buf, size_t n);
 /* Warn on stderr when policy `p` has expired at `now`, or expires within CLI_POLICY_WARN_DAYS
  * (policy check, verify --policy). */

@@ -471,8 +471,10 @@ static int dataset_verify(int argc, char **argv)
              (unsigned long long)info.bytes, root);
     if (keys.n)
         cli_info("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
+    char dir_name[4608];
     if (dir)
-        cli_info("Data: %s matches (%llu files hashed)\n", cli_quote(dir),
+        cli_info("Data: %s matches (%llu files hashed)\n",
+                 cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;

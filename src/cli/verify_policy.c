@@ -15,8 +15,10 @@ static void print_links(const ms_chain_link *links, size_t n, int depth)
 {
     for (size_t i = 0; i < n; i++) {
         const ms_chain_link *l = &links[i];
+        char named[MS_ERROR_MESSAGE_MAX + 512];
         cli_info("%*s%s %s%s%s: %s\n", depth * 4, "", l->ok ? "\u2713" : "\u2717", l->link,
-                 l->name ? " " : "", l->name ? cli_quote(l->name) : "", cli_quote(l->reason));
+                 l->name ? " " : "", l->name ? cli_quote(l->name) : "",
+                 cli_quote(cli_operand_named(l->reason, named, sizeof named)));
         print_links(l->links, l->n_links, depth + 1);
     }
 }
@@ -154,7 +156,8 @@ int cli_verify_policy(int argc, char **argv)
         cli_info("VERIFIED\n");
     else {
         cli_info("NOT VERIFIED (%zu of %zu links failed)\n", res.n_failed, res.n_links);
-        cli_message("%s", err.message);
+        char named[MS_ERROR_MESSAGE_MAX + 512];
+        cli_message("%s", cli_operand_named(err.message, named, sizeof named));
     }
     status = ms_error_exit_status(rc);
 out:

@@ -64,12 +64,16 @@ check_status "verify snapshot --ignore-unsigned-files" 0 ms verify --key "$T/k.p
 h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
 printf '{"hidden": 9}' >"$R/blobs/$h"
 check_fails "changed blob" 1 "config.json" ms verify --key "$T/k.pub" --signature "$T/copy.sig" "$SNAP"
+# By hf:// name, the failure names the operand as given (and the snapshot it resolved to).
+HF_HUB_CACHE=$C check_fails "changed blob, hf://" 1 "modelseal verify: hf://acme/tiny@main: $SNAP: the model does not match its signature" ms verify --key "$T/k.pub" --signature "$T/copy.sig" hf://acme/tiny@main
+grep -q "^  changed: config.json\$" "$ERR" && pass || fail "changed blob, hf://: names the file: $(cat "$ERR")"
 printf '{"hidden": 8}' >"$R/blobs/$h"
 
 # --- hf://ORG/NAME[@REV] ---------------------------------------------------------------------
 HF_HUB_CACHE=$C check_status "hf:// digest" 0 ms digest hf://acme/tiny
 check_eq "hf:// digest = copy" "$(sed 's/  .*//' "$OUT")" "$(printf '%s' "$WANT" | sed 's/  .*//')"
 HF_HUB_CACHE=$C check_status "hf:// verify (@main)" 0 ms verify --key "$T/k.pub" --signature "$T/copy.sig" hf://acme/tiny@main
+grep -q "^Verified hf://acme/tiny@main ($SNAP): 4 files, root sha256:[0-9a-f]*\$" "$OUT" && pass || fail "hf:// success line names the operand: $(cat "$OUT")"
 HF_HUB_CACHE=$C check_status "hf:// verify (@commit)" 0 ms verify --key "$T/k.pub" --signature "$T/copy.sig" "hf://acme/tiny@$(basename "$SNAP")"
 mkdir -p "$T/home/hub"
 ln -s "$R" "$T/home/hub/models--acme--tiny2"
@@ -99,10 +103,12 @@ HF_HUB_CACHE=$C check_status "dataset manifest hf://datasets" 0 ms dataset manif
 check_status "dataset manifest of the copy" 0 ms dataset manifest --name d --output "$T/d-copy.manifest" "$T/dcopy"
 check_file_eq "dataset manifests equal" "$T/d-snap.manifest" "$T/d-copy.manifest"
 HF_HUB_CACHE=$C check_status "dataset verify hf://datasets" 0 ms dataset verify "$T/d-copy.manifest" hf://datasets/acme/d
+grep -q "^Data: hf://datasets/acme/d ($DS) matches (3 files hashed)\$" "$OUT" && pass || fail "dataset verify hf:// names the operand: $(cat "$OUT")"
 check_status "dataset verify copy against the snapshot's manifest" 0 ms dataset verify "$T/d-snap.manifest" "$T/dcopy"
 HF_HUB_CACHE=$C check_fails "hf:// model name for a dataset" 2 "expected hf://datasets/ORG/NAME[@REV]" ms dataset manifest --name d --output "$T/x.manifest" hf://acme/d
 # Signing in place (the default model.sig) and verifying by hf:// name.
 HF_HUB_CACHE=$C check_status "sign hf://" 0 ms sign --key "$T/k.key" hf://acme/tiny
+grep -q "^Signed hf://acme/tiny ($SNAP): 4 resources, root sha256:" "$OUT" && pass || fail "sign hf:// names the operand: $(cat "$OUT")"
 [ -f "$SNAP/model.sig" ] && pass || fail "sign hf:// writes the snapshot's model.sig"
 HF_HUB_CACHE=$C check_status "verify hf://" 0 ms verify --key "$T/k.pub" hf://acme/tiny
 check_status "copy verifies against the snapshot's signature" 0 ms verify --key "$T/k.pub" --signature "$SNAP/model.sig" "$COPY"
@@ -226,6 +232,11 @@ check_fails "model.ignore outside the model" 2 "policy.model.ignore[0]: not a re
 ms sign --key "$T/k.key" "$SNAP" >/dev/null
 check_status "verify --policy on a snapshot" 0 ms verify --policy "$T/pol-noignore.json" "$SNAP"
 HF_HUB_CACHE=$C check_status "verify --policy hf://" 0 ms verify --policy "$T/pol-noignore.json" hf://acme/tiny
+grep -q "^✓ model: hf://acme/tiny: $SNAP/model.sig signed by " "$OUT" && pass || fail "verify --policy hf:// names the operand: $(cat "$OUT")"
+h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
+printf '{"hidden": 9}' >"$R/blobs/$h"
+HF_HUB_CACHE=$C check_fails "verify --policy hf://, a blob changed" 1 "modelseal verify: hf://acme/tiny: model: $SNAP: the model does not match its signature" ms verify --policy "$T/pol-noignore.json" hf://acme/tiny
+printf '{"hidden": 8}' >"$R/blobs/$h"
 HF_HUB_CACHE=$C check_fails "verify --policy hf:// not in the cache" 2 "looked for $C/models--acme--tiny/snapshots/v9" ms verify --policy "$T/pol-noignore.json" hf://acme/tiny@v9
 rm "$SNAP/model.sig"
 # A --local-dir download verifies under a policy with no ignore at all.
@@ -240,6 +251,47 @@ check_eq "unmatched --ignore: exit" "$STATUS" 0
 grep -qF "warning: --ignore nothing-here matches no path in the model" "$ERR" && pass || fail "unmatched --ignore warns: $(cat "$ERR")"
 run ms digest --ignore config.json --ignore tokenizer/ "$COPY"
 check_eq "matching --ignore: silent" "$(cat "$ERR")" ""
+
+# --- lineage: a snapshot kept in git, its links followed into its own blobs/ as on disk -----------
+command -v git >/dev/null || { echo "test_hf.sh: git not found" >&2; exit 99; }
+G=$T/lrepo
+LSNAP=hub/models--acme--tiny/snapshots/$(basename "$SNAP")
+lgit() { GIT_CONFIG_NOSYSTEM=1 HOME=$T git -C "$G" -c user.name=T -c user.email=t@example.com "$@"; }
+mkdir -p "$G/hub" "$G/keys"
+lgit init -q
+cp -a "$R" "$G/hub/"
+cp "$T/k.pub" "$G/keys/k.pub"
+printf '{"version": 1, "models": [{"path": "%s", "key": "keys/k.pub"}]}\n' "$LSNAP" >"$G/.modelseal.json"
+ms sign --key "$T/k.key" "$G/$LSNAP" >/dev/null
+lgit add -A
+lgit commit -qm snapshot
+check_status "lineage record: a snapshot in git" 0 ms lineage record --repo "$G" --print --dry-run
+cp "$OUT" "$T/lnote.json"
+check_status "lineage: the snapshot's note" 0 $PY -c "
+import json, sys
+a = json.load(open(sys.argv[1]))['artifacts']
+assert [x['path'] for x in a] == [sys.argv[2]], a
+assert a[0]['signature'] == 'valid' and a[0]['change'] == 'added', a[0]
+assert a[0]['digest'] == sys.argv[3], (a[0]['digest'], sys.argv[3])
+" "$T/lnote.json" "$LSNAP" "$(printf '%s' "$WANT" | sed 's/  .*//')"
+check_status "lineage check: the snapshot" 0 ms lineage check --repo "$G"
+# A blob rewritten under the same name (no link changes): the model changed, and no longer matches.
+h=$(readlink "$SNAP/config.json" | sed 's|.*/||')
+printf '{"hidden": 7}' >"$G/hub/models--acme--tiny/blobs/$h"
+lgit commit -qam "blob rewritten"
+check_fails "lineage check: a blob rewritten in git" 1 "$LSNAP: the files do not match the signature: changed config.json" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
+# Any other link keeps being refused in git too.
+ln -s ../../refs/main "$G/$LSNAP/bad"
+lgit add -A
+lgit commit -qm "a link outside blobs/"
+check_fails "lineage check: a link outside blobs/" 1 "$LSNAP/bad: a symbolic link in the model" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
+ln -s ../../../models--acme--tiny/blobs/$h "$G/$LSNAP/bad"
+lgit add -A
+lgit commit -qm "a link through the repository's name"
+check_fails "lineage check: a link leaving the repository" 1 "$LSNAP/bad: a symbolic link in the model" ms lineage check --repo "$G" HEAD^..HEAD
+lgit reset -q --hard HEAD^
 
 # --- papercuts (§4): a single file's name is not signed; "." is named by the directory's name ------
 mkdir -p "$T/work/my-model"

@@ -30,6 +30,23 @@ check_fails "hash refuses a pointer" 2 "$P/weights.bin: $MSG" ms hash "$P"
 check_fails "sign refuses a pointer" 2 "$P/weights.bin: $MSG" ms sign --key "$T/k.key" "$P"
 [ ! -e "$P/model.sig" ] && pass || fail "no signature written"
 check_fails "a single-file pointer" 2 "$P/weights.bin: $MSG" ms digest "$P/weights.bin"
+# Found in the bytes hashed (shards of a pointer's size or more), or looked at before hashing when
+# shards smaller than a pointer split it.
+check_fails "shards refuse a pointer" 2 "$P/weights.bin: $MSG" ms digest --method shards "$P"
+check_fails "small shards refuse a pointer" 2 "$P/weights.bin: $MSG" ms digest --method shards --shard-size 64 "$P"
+check_status "small shards --allow-lfs-pointers" 0 ms digest --method shards --shard-size 64 --allow-lfs-pointers "$P"
+# The first pointer in resource order is the one named, whichever thread found it first.
+mkdir -p "$T/many"
+for i in 1 2 3 4 5 6 7 8 9; do printf 'not a pointer %s' "$i" >"$T/many/a$i"; cp "$P/weights.bin" "$T/many/p$i"; done
+check_fails "the first pointer is named" 2 "$T/many/p1: $MSG" ms digest --threads 4 "$T/many"
+# A pointer kept as a Hugging Face snapshot's blob: refused as the same file downloaded is.
+HR=$T/hub/models--acme--lfs
+mkdir -p "$HR/blobs" "$HR/snapshots/r1"
+cp "$P/weights.bin" "$HR/blobs/b1"
+ln -s ../../blobs/b1 "$HR/snapshots/r1/weights.bin"
+check_fails "a pointer as a snapshot's blob" 2 "$HR/snapshots/r1/weights.bin: $MSG" ms digest "$HR/snapshots/r1"
+check_status "a pointer as a snapshot's blob, --from-lfs-pointers" 0 ms hash --from-lfs-pointers "$HR/snapshots/r1"
+check_eq "the snapshot's pointer stands for the content" "$(grep '  weights.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$T/weights.bin" | cut -d' ' -f1)"
 check_status "hash --allow-lfs-pointers" 0 ms hash --allow-lfs-pointers "$P"
 check_eq "the pointer's own bytes are hashed" "$(grep '  weights.bin$' "$OUT" | cut -d' ' -f1)" "$(sha256sum "$P/weights.bin" | cut -d' ' -f1)"
 check_status "hash --from-lfs-pointers" 0 ms hash --from-lfs-pointers "$P"

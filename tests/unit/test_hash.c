@@ -446,6 +446,155 @@ static void test_removed_file(void **state)
     expect_changed(*state, remove_b, MS_EINPUT, "No such file");
 }
 
+/* A Hugging Face cache snapshot: links a and b to blobs h1 and h2 of the repository. The engine
+ * opens a blob by its name in blobs/ (not through the link) and checks it is the file the walk
+ * resolved: each way of swapping it between the walk and the open is refused, naming the link. */
+static void hf_swap_blob(fixture *f)
+{
+    char path[PATH_MAX], tmp[PATH_MAX];
+    uint8_t *data = make_bytes(20000, 12);
+    const ms_file_entry *e = &f->list.entries[1];
+    unit_write(f->dir, "hub/models--a--b/blobs/h2.new", data, 20000);
+    struct timespec times[2] = {{0, UTIME_OMIT}, {e->mtime_sec, e->mtime_nsec}};
+    unit_path(tmp, f->dir, "hub/models--a--b/blobs/h2.new");
+    assert_int_equal(utimensat(AT_FDCWD, tmp, times, 0), 0);
+    assert_int_equal(rename(tmp, unit_path(path, f->dir, "hub/models--a--b/blobs/h2")), 0);
+    free(data);
+}
+
+static void hf_blob_to_link(fixture *f)
+{
+    char path[PATH_MAX];
+    assert_int_equal(unlink(unit_path(path, f->dir, "hub/models--a--b/blobs/h2")), 0);
+    assert_int_equal(symlink("h1", path), 0);
+}
+
+/* blobs/ itself replaced by a copy (other inodes, same names, sizes and times). */
+static void hf_copy_blobs(fixture *f)
+{
+    char path[PATH_MAX], old[PATH_MAX], name[PATH_MAX];
+    unit_path(path, f->dir, "hub/models--a--b/blobs");
+    unit_path(old, f->dir, "hub/models--a--b/blobs.old");
+    assert_int_equal(rename(path, old), 0);
+    uint8_t *data = make_bytes(20000, 9);
+    for (size_t i = 0; i < 2; i++) {
+        const ms_file_entry *e = &f->list.entries[i];
+        snprintf(name, sizeof name, "hub/models--a--b/blobs/%s", e->target);
+        unit_write(f->dir, name, data, 20000);
+        struct timespec times[2] = {{0, UTIME_OMIT}, {e->mtime_sec, e->mtime_nsec}};
+        assert_int_equal(utimensat(AT_FDCWD, unit_path(path, f->dir, name), times, 0), 0);
+    }
+    free(data);
+}
+
+/* blobs/ replaced by a link to the very directory: no link may stand in for it. */
+static void hf_link_blobs(fixture *f)
+{
+    char path[PATH_MAX], old[PATH_MAX];
+    unit_path(path, f->dir, "hub/models--a--b/blobs");
+    unit_path(old, f->dir, "hub/models--a--b/blobs.old");
+    assert_int_equal(rename(path, old), 0);
+    assert_int_equal(symlink("blobs.old", path), 0);
+}
+
+static void expect_hf_refused(fixture *f, void (*change)(fixture *), const char *needle)
+{
+    char snap[PATH_MAX], path[PATH_MAX];
+    uint8_t *data = make_bytes(20000, 9);
+    unit_write(f->dir, "hub/models--a--b/blobs/h1", data, 20000);
+    unit_write(f->dir, "hub/models--a--b/blobs/h2", data, 20000);
+    unit_mkdirs(f->dir, "hub/models--a--b/snapshots/r");
+    unit_path(snap, f->dir, "hub/models--a--b/snapshots/r");
+    assert_int_equal(symlink("../../blobs/h1", unit_path(path, snap, "a")), 0);
+    assert_int_equal(symlink("../../blobs/h2", unit_path(path, snap, "b")), 0);
+    assert_int_equal(msx_walk_collect(snap, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(f->list.count, 2);
+    assert_true(f->list.entries[0].hf_blob && f->list.entries[1].hf_blob);
+    ms_hash_item items[2] = {{.file = 0, .start = 0, .end = 20000},
+                             {.file = 1, .start = 0, .end = 20000}};
+    ms_hash_job job = {.root = snap, .files = &f->list, .items = items, .n_items = 2};
+    assert_int_equal(hash_run(&job, &f->err), 0); /* as it is, the snapshot hashes */
+    change(f);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        job.threads = threads;
+        ms_error_clear(&f->err);
+        assert_int_equal(hash_run(&job, &f->err), MS_EINPUT);
+        /* named by the link's path (b, or a when all of blobs/ was swapped) */
+        unit_assert_contains(
+            f->err.message,
+            unit_path(path, snap, change == hf_copy_blobs || change == hf_link_blobs ? "" : "b"));
+        unit_assert_contains(f->err.message, needle);
+    }
+    free(data);
+}
+
+static void test_hf_blob_swapped(void **state)
+{
+    fixture *f = *state;
+    void (*changes[])(fixture *) = {hf_swap_blob, hf_blob_to_link, hf_copy_blobs, hf_link_blobs};
+    const char *needles[] = {"changed since it was listed", "a path component is a symbolic link",
+                             "changed since it was listed", "cannot open"};
+    for (size_t i = 0; i < 4; i++) {
+        char path[PATH_MAX];
+        unit_rmtree(unit_path(path, f->dir, "hub"));
+        msx_file_list_free(&f->list);
+        expect_hf_refused(f, changes[i], needles[i]);
+    }
+}
+
+/* The engine hands the caller the bytes of whole files that begin like a git LFS pointer, and
+ * only those: not a larger file, not an item that is part of a file, not other small files. */
+typedef struct lfs_seen {
+    size_t n, item[8], len[8];
+    char first[8];
+} lfs_seen;
+
+static void lfs_record(void *ctx, size_t item, const uint8_t *data, size_t len)
+{
+    lfs_seen *s = ctx;
+    if (s->n < 8) {
+        s->item[s->n] = item;
+        s->len[s->n] = len;
+        s->first[s->n] = (char)data[len - 1];
+        s->n++;
+    }
+}
+
+static void test_engine_lfs_check(void **state)
+{
+    fixture *f = *state;
+    char big[2000];
+    const char *v = MS_HASH_LFS_VERSION;
+    memset(big, 'x', sizeof big);
+    memcpy(big, v, strlen(v));
+    unit_write_str(f->dir, "a_pointer", "version https://git-lfs.github.com/spec/v1\noid ZZZ");
+    unit_write_str(f->dir, "b_plain", "an ordinary small file, not a pointer at all, no..");
+    unit_write(f->dir, "c_big", big, sizeof big);
+    assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+    assert_int_equal(f->list.count, 3);
+    ms_hash_item items[5] = {{.file = 0, .start = 0, .end = 50},
+                             {.file = 1, .start = 0, .end = 50},
+                             {.file = 2, .start = 0, .end = 2000},
+                             {.file = 0, .start = 0, .end = 25},
+                             {.file = 0, .start = 25, .end = 50}};
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        lfs_seen seen = {0};
+        ms_hash_job job = {.root = f->dir,
+                           .files = &f->list,
+                           .items = items,
+                           .n_items = 5,
+                           .threads = threads,
+                           .buffer_size = 16, /* grown: a pointer is read whole */
+                           .lfs_check = lfs_record,
+                           .lfs_ctx = &seen};
+        assert_int_equal(hash_run(&job, &f->err), 0);
+        assert_int_equal(seen.n, 1);
+        assert_int_equal(seen.item[0], 0);
+        assert_int_equal(seen.len[0], 50);
+        assert_int_equal(seen.first[0], 'Z');
+    }
+}
+
 static void test_range_outside_file(void **state)
 {
     fixture *f = *state;
@@ -891,6 +1040,8 @@ int main(void)
         T(test_replaced_file),
         T(test_replaced_by_symlink),
         T(test_removed_file),
+        T(test_hf_blob_swapped),
+        T(test_engine_lfs_check),
         T(test_range_outside_file),
         T(test_missing_root),
         T(test_stream_matches_engine),

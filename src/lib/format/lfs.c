@@ -1,5 +1,6 @@
 /* git LFS pointer files: recognising one (ms_lfs_pointer_parse_ext, manifest.h) and finding the
- * pointers among a model's files before it is hashed (manifest_lfs_scan, lfs_internal.h). */
+ * pointers among a model's files (lfs_internal.h): from the bytes the hashing engine reads, or
+ * by a scan before hashing. */
 #include "config.h"
 
 #include <errno.h>
@@ -84,10 +85,34 @@ int ms_lfs_pointer_parse_ext(const uint8_t *data, size_t len, uint8_t oid[32], u
 /* The smallest pointer: the version line, an oid line and "size 0". */
 #define LFS_POINTER_MIN (sizeof LFS_VERSION - 1 + 4 + 7 + 64 + 1 + 7)
 
-/* Which of the walked files are LFS pointers: refused (MS_LFS_REFUSE), or marked in is_ptr with
- * their oids (MS_LFS_OIDS). Each candidate (a small file) is opened without following links and
- * must be the file the walk listed. */
-int manifest_lfs_scan(const char *root, const ms_file_list *files, int mode, char *is_ptr,
+void manifest_lfs_check(void *ctx, size_t item, const uint8_t *data, size_t len)
+{
+    manifest_lfs *l = ctx;
+    size_t file = l->items[item].file;
+    uint64_t size;
+    if (ms_lfs_pointer_parse_ext(data, len, l->oids[file], &size))
+        l->is_ptr[file] = 1;
+}
+
+int manifest_lfs_refuse(const char *root, const ms_file_list *files, const char *is_ptr,
+                        ms_error *err)
+{
+    for (size_t i = 0; i < files->count; i++) {
+        if (!is_ptr[i])
+            continue;
+        const char *p = files->entries[i].path;
+        int dot = strcmp(p, ".") == 0;
+        return ms_error_set(err, MS_EINPUT,
+                            "%s%s%s: a git LFS pointer, not the file's content (run 'git lfs "
+                            "pull', or sign from pointers with --from-lfs-pointers)",
+                            root, dot ? "" : "/", dot ? "" : p);
+    }
+    return 0;
+}
+
+/* Which of the walked files are LFS pointers, marked in is_ptr with their oids. Each candidate
+ * (a small file) is opened without following links and must be the file the walk listed. */
+int manifest_lfs_scan(const char *root, const ms_file_list *files, char *is_ptr,
                       uint8_t (*oids)[32], ms_error *err)
 {
     int rc = 0;
@@ -118,17 +143,8 @@ int manifest_lfs_scan(const char *root, const ms_file_list *files, int mode, cha
             rc = ms_error_set(err, MS_EINPUT, "%s: changed since it was listed", where);
             break;
         }
-        if (!ms_lfs_pointer_parse_ext(buf, (size_t)n, oids[i], &size))
-            continue;
-        if (mode == MS_LFS_REFUSE) {
-            if (strcmp(e->path, ".") != 0)
-                snprintf(where, sizeof where, "%s/%s", root, e->path);
-            rc = ms_error_set(err, MS_EINPUT,
-                              "%s: a git LFS pointer, not the file's content (run 'git lfs pull', "
-                              "or sign from pointers with --from-lfs-pointers)",
-                              where);
-        }
-        is_ptr[i] = 1;
+        if (ms_lfs_pointer_parse_ext(buf, (size_t)n, oids[i], &size))
+            is_ptr[i] = 1;
     }
     return rc;
 }

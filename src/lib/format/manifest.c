@@ -209,19 +209,12 @@ int ms_model_check_companions(const char *model, ms_error *err)
     return 0;
 }
 
-/* A file whose items are not hashed: a git LFS pointer standing for its content, or a file
- * the cache vouched for. */
-static int skipped(const char *is_ptr, const char *reused, size_t file)
-{
-    return (is_ptr && is_ptr[file]) || (reused && reused[file]);
-}
-
 /* Ask the cache about every file (but LFS pointers) and copy the digests it vouches for into
  * the file's items (items of one file are adjacent, in file order). *reused (malloc'd, one byte
  * per file) marks them. */
 static int cache_reuse(ms_digest_cache *cache, const ms_file_list *files, ms_hash_item *items,
-                       size_t n_items, const char *is_ptr, ms_hash_algorithm alg, char **reused,
-                       ms_error *err)
+                       size_t n_items, const char *is_ptr, int lfs_active, ms_hash_algorithm alg,
+                       char **reused, ms_error *err)
 {
     size_t dlen = ms_hash_size(alg);
     uint8_t *d = NULL;
@@ -232,7 +225,8 @@ static int cache_reuse(ms_digest_cache *cache, const ms_file_list *files, ms_has
         size_t b = a;
         while (b < n_items && items[b].file == i)
             b++;
-        if (!(is_ptr && is_ptr[i])) {
+        if (!(is_ptr && is_ptr[i]) &&
+            !(lfs_active && files->entries[i].size <= MS_LFS_POINTER_MAX)) {
             free(d);
             if (!(d = malloc((b - a) * dlen + 1))) {
                 rc = ms_error_nomem(err);
@@ -311,6 +305,7 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     ms_manifest_options defaults;
     ms_file_list files = {0};
     ms_hash_item *items = NULL, *run = NULL;
+    size_t n_run = 0;
     const char **ignores = NULL;
     char *sig_rel = NULL, *is_ptr = NULL, *reused = NULL;
     uint8_t(*oids)[32] = NULL;
@@ -425,8 +420,11 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             k++;
         }
     }
-    /* git LFS pointers: refused, or standing for their content (its oid is its digest). */
-    size_t n_run = n_items;
+    /* git LFS pointers: refused, or standing for their content (its oid is its digest). The
+     * engine finds them in the bytes it hashes; only shards smaller than a pointer, which split
+     * one over several items, need a look before. */
+    manifest_lfs lfs = {items, NULL, NULL};
+    int lfs_in_engine = 0;
     if (opts->lfs_pointers != MS_LFS_HASH) {
         if (opts->lfs_pointers == MS_LFS_OIDS &&
             (ser->method != MS_METHOD_FILES || ser->algorithm != MS_HASH_SHA256)) {
@@ -441,22 +439,33 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
             rc = ms_error_nomem(err);
             goto out;
         }
-        if ((rc = manifest_lfs_scan(path, &files, opts->lfs_pointers, is_ptr, oids, err)) != 0)
+        lfs.is_ptr = is_ptr;
+        lfs.oids = oids;
+        lfs_in_engine = ser->method == MS_METHOD_FILES || ser->shard_size >= MS_LFS_POINTER_MAX;
+        if (!lfs_in_engine && ((rc = manifest_lfs_scan(path, &files, is_ptr, oids, err)) != 0 ||
+                               (opts->lfs_pointers == MS_LFS_REFUSE &&
+                                (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)))
             goto out;
     }
-    /* The signer's cache: the digests of files it vouches for are not computed again. */
-    if (opts->cache && (rc = cache_reuse(opts->cache, &files, items, n_items, is_ptr,
-                                         ser->algorithm, &reused, err)) != 0)
+    /* The signer's cache: the digests of files it vouches for are not computed again (not of a
+     * file small enough to be an LFS pointer while pointers are looked for: the cache does not
+     * say what a file was taken for). Pointers the engine finds are hashed, then given their
+     * oid or refused. */
+    if (opts->cache &&
+        (rc = cache_reuse(opts->cache, &files, items, n_items, is_ptr,
+                          opts->lfs_pointers != MS_LFS_HASH, ser->algorithm, &reused, err)) != 0)
         goto out;
-    if (is_ptr || reused) {
+    n_run = n_items;
+    if (reused) {
         if (!(run = calloc(n_items ? n_items : 1, sizeof *run))) {
             rc = ms_error_nomem(err);
             goto out;
         }
         n_run = 0;
         for (size_t i = 0; i < n_items; i++)
-            if (!skipped(is_ptr, reused, items[i].file))
+            if (!reused[items[i].file])
                 run[n_run++] = items[i];
+        lfs.items = run;
     }
     ms_hash_job job = {
         .root = path,
@@ -468,15 +477,20 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         .buffer_size = opts->buffer_size,
         .progress = opts->progress,
         .progress_ctx = opts->progress_ctx,
+        .lfs_check = lfs_in_engine ? manifest_lfs_check : NULL,
+        .lfs_ctx = &lfs,
     };
     if ((rc = hash_run(&job, err)) != 0)
         goto out;
-    for (size_t i = 0, j = 0; run && i < n_items; i++) {
-        if (is_ptr && is_ptr[items[i].file])
-            memcpy(items[i].digest, oids[items[i].file], 32);
-        else if (!(reused && reused[items[i].file]))
+    for (size_t i = 0, j = 0; run && i < n_items; i++)
+        if (!reused[items[i].file])
             items[i] = run[j++];
-    }
+    if (is_ptr && opts->lfs_pointers == MS_LFS_REFUSE &&
+        (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)
+        goto out;
+    for (size_t i = 0; is_ptr && opts->lfs_pointers == MS_LFS_OIDS && i < n_items; i++)
+        if (is_ptr[items[i].file])
+            memcpy(items[i].digest, oids[items[i].file], 32);
     if (opts->cache && (rc = cache_record(opts->cache, path, &files, items, n_items, is_ptr, reused,
                                           ser->algorithm, err)) != 0)
         goto out;

@@ -35,6 +35,13 @@ typedef struct ms_hash_job {
     size_t buffer_size;           /* 0: MS_HASH_DEFAULT_BUFFER */
     ms_hash_progress_fn progress; /* optional, called on the calling thread */
     void *progress_ctx;
+    /* Optional: called on a hashing thread with the bytes of each item that is a whole file of
+     * at most MS_HASH_LFS_MAX bytes beginning like a git LFS pointer (MS_HASH_LFS_VERSION),
+     * once they are hashed and the file proved unchanged (so git LFS pointers are found from
+     * the one read that hashes them; other files cost a comparison of their first bytes). Items
+     * of distinct files may be handed over at once, on different threads. */
+    void (*lfs_check)(void *lfs_ctx, size_t item, const uint8_t *data, size_t len);
+    void *lfs_ctx;
 } ms_hash_job;
 
 /* Hash every item. Returns 0, MS_EINPUT (a file vanished, changed, or is not what the walk saw),

@@ -343,6 +343,24 @@ static int store_digest(void *ctx, size_t k, const uint8_t *digest)
     return 0;
 }
 
+/* A file that may be a git LFS pointer is read into the worker's buffer at its own offset,
+ * whatever the size of each read, so that the whole file is there once hashed. */
+typedef struct kept_src {
+    int fd;
+    uint8_t *base; /* the worker's buffer, at least as large as the file */
+} kept_src;
+
+static ssize_t read_fd_kept(void *src, uint64_t off, uint8_t *buf, size_t want,
+                            const uint8_t **data)
+{
+    kept_src *k = src;
+    (void)buf;
+    ssize_t n = hash_read_fd(&k->fd, off, k->base + off, want, data);
+    if (n > 0)
+        *data = k->base + off;
+    return n;
+}
+
 static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker *w, ms_error *err)
 {
     engine *en = ctx;
@@ -396,15 +414,19 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
         posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start),
                       POSIX_FADV_SEQUENTIAL);
     digest_out d = {item->digest, ms_hash_size(job->algorithm)};
-    hash_feed_job f = {.read = hash_read_fd,
-                       .src = &fd,
+    size_t lfs_min = sizeof MS_HASH_LFS_VERSION - 1;
+    int lfs = job->lfs_check && item->start == 0 && item->end == e->size && e->size >= lfs_min &&
+              e->size <= MS_HASH_LFS_MAX && e->size <= w->cap;
+    kept_src kept = {fd, w->buf};
+    hash_feed_job f = {.read = lfs ? read_fd_kept : hash_read_fd,
+                       .src = lfs ? (void *)&kept : (void *)&fd,
                        .start = item->start,
                        .end = item->end,
                        .digest = store_digest,
                        .ctx = &d,
                        .progress = &en->bytes_done};
     hash_feed_status fs =
-        en->assist ? hash_assisted(w, en->slots[worker_index], fd, &f) : hash_feed(w, &f);
+        en->assist && !lfs ? hash_assisted(w, en->slots[worker_index], fd, &f) : hash_feed(w, &f);
     if (fs == HASH_FEED_HASH) {
         rc = ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
@@ -430,6 +452,8 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
     }
     if (!hash_same_file(&st, e))
         rc = changed_error(job, e, &st, "while hashing", err);
+    else if (lfs && memcmp(w->buf, MS_HASH_LFS_VERSION, lfs_min) == 0)
+        job->lfs_check(job->lfs_ctx, index, w->buf, (size_t)e->size);
 out:
     close(fd);
     return rc;
@@ -485,6 +509,8 @@ int hash_run(const ms_hash_job *job, ms_error *err)
     }
     if (largest < en.buffer_size)
         en.buffer_size = largest < 4096 ? 4096 : (size_t)largest;
+    if (job->lfs_check && en.buffer_size < MS_HASH_LFS_MAX) /* a pointer is read whole */
+        en.buffer_size = MS_HASH_LFS_MAX;
     if (assist && largest >= 4 * MS_ASSIST_CHUNK) {
         en.assist = 1;
         if (!(en.slots = calloc(threads, sizeof *en.slots))) {

@@ -244,25 +244,24 @@ static mode_t dtype_mode(unsigned char type)
     }
 }
 
-/* Where `real` (a real path) lies in a Hugging Face cache snapshot layout,
- * .../{models,datasets,spaces}--NAME/snapshots/REV[/...]: the length of the repository's path
- * (.../models--NAME), else 0. */
-static size_t hf_repo_len(const char *real)
+size_t msx_hf_repo_len(const char *path)
 {
     static const char *const kinds[] = {"models--", "datasets--", "spaces--"};
     const char *prev = NULL; /* the component before `c` */
-    for (const char *c = real; (c = strchr(c, '/')) != NULL;) {
-        c++;
+    for (const char *c = path[0] == '/' ? path + 1 : path; *c;) {
         const char *end = strchr(c, '/');
         size_t len = end ? (size_t)(end - c) : strlen(c);
         if (prev && len == 9 && memcmp(c, "snapshots", 9) == 0 && end && end[1]) {
             for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
                 size_t kl = strlen(kinds[k]);
                 if (strncmp(prev, kinds[k], kl) == 0 && prev[kl] != '/' && prev[kl] != '\0')
-                    return (size_t)(c - 1 - real);
+                    return (size_t)(c - 1 - path);
             }
         }
+        if (!end)
+            break;
         prev = c;
+        c = end + 1;
     }
     return 0;
 }
@@ -274,7 +273,7 @@ int msx_hf_blobs_open(const char *root, int *fd, ms_error *err)
     *fd = -1;
     if (!real)
         return ms_error_set(err, MS_EINPUT, "%s: %s", root, strerror(errno));
-    size_t len = hf_repo_len(real);
+    size_t len = msx_hf_repo_len(real);
     if (len == 0)
         goto out;
     real[len] = '\0';
@@ -595,7 +594,8 @@ int msx_walk(const char *root, const ms_walk_options *opts, ms_walk_fn fn, void 
     }
     if ((rc = msx_hf_blobs_open(ws.root_real, &ws.hf_blobs_fd, err)) != 0)
         goto out;
-    if (ws.hf_blobs_fd >= 0 && !(ws.hf_repo = strndup(ws.root_real, hf_repo_len(ws.root_real)))) {
+    if (ws.hf_blobs_fd >= 0 &&
+        !(ws.hf_repo = strndup(ws.root_real, msx_hf_repo_len(ws.root_real)))) {
         rc = ms_error_nomem(err);
         goto out;
     }

@@ -105,6 +105,11 @@ char *msx_path_inside_model(const char *root, const char *path);
  * resolves through no further link to a regular file in the repository's own blobs/ directory;
  * the resource keeps the link's path. Every other link keeps the rules above. */
 
+/* Where `path` lies in a snapshot layout, .../{models,datasets,spaces}--NAME/snapshots/REV[/...]
+ * (a real path, or a path relative to a git tree, as lineage looks at a snapshot stored in git):
+ * the length of the repository's path (.../models--NAME), else 0. */
+size_t msx_hf_repo_len(const char *path);
+
 /* Open the blobs/ directory of the snapshot `root` (a real directory) lies in: 0 with *fd set,
  * or *fd = -1 when `root` is not inside a snapshot layout; negative MS_E* on failure. */
 int msx_hf_blobs_open(const char *root, int *fd, ms_error *err);

@@ -20,10 +20,12 @@ typedef enum lin_kind { LIN_MODEL = 0, LIN_DATASET = 1 } lin_kind;
 typedef enum lin_sig { LIN_UNSIGNED = 0, LIN_VALID = 1, LIN_INVALID = 2 } lin_sig;
 
 /* What identifies an artifact's content in a tree: the entry itself (a tree for a directory
- * model, a blob otherwise), its signature blob and its claims blob (zero when absent). */
+ * model, a blob otherwise), its signature blob and its claims blob (zero when absent); for a
+ * model that is a Hugging Face cache snapshot, also its repository's blobs/ tree (the bytes its
+ * links stand for). */
 typedef struct lin_ident {
     int present;
-    git_oid entry, sig, claims;
+    git_oid entry, sig, claims, blobs;
 } lin_ident;
 
 /* One artifact's state in one commit. */
@@ -171,10 +173,12 @@ int lin_git_fail(ms_error *err, const char *what);
 /* a and b concatenated in new memory; NULL when out of memory. */
 char *lin_path_join(const char *a, const char *b);
 /* lineage_tree.c: build the manifest of the model whose tree entry is `e` (a tree, or a blob for
- * a single file), as `ser` says. */
-int lin_manifest_from_tree(git_repository *repo, const git_tree_entry *e, const char *model,
-                           const ms_serialization *ser, int ignore_git, ms_manifest **out,
-                           ms_error *err);
+ * a single file) in the commit's tree `root`, as `ser` says. A model that is a Hugging Face cache
+ * snapshot (.../models--NAME/snapshots/REV) has its links into the repository's own blobs/
+ * followed, as on disk (hash/walk.h). */
+int lin_manifest_from_tree(git_repository *repo, const git_tree *root, const git_tree_entry *e,
+                           const char *model, const ms_serialization *ser, int ignore_git,
+                           ms_manifest **out, ms_error *err);
 
 /* ms_lineage_record with the note appended to `note` (optional) (lineage_notes.c). */
 int lin_record(const ms_lineage_options *opts, const char *rev, int write, ms_buf *note,

@@ -251,6 +251,15 @@ int lin_ident_get(git_repository *repo, git_tree *tree, lin_kind kind, const cha
     if ((rc = entry_oid(tree, path, kind == LIN_DATASET, &id->entry, &is_tree, err)) <= 0)
         return rc;
     id->present = 1;
+    size_t hf_repo = kind == LIN_MODEL && is_tree ? msx_hf_repo_len(path) : 0;
+    if (hf_repo) { /* a snapshot: its links stand for the bytes in the repository's blobs/ */
+        if (asprintf(&p, "%.*s/blobs", (int)hf_repo, path) < 0)
+            return ms_error_nomem(err);
+        rc = entry_oid(tree, p, 0, &id->blobs, NULL, err);
+        free(p);
+        if (rc < 0)
+            return rc;
+    }
     if (is_tree)
         return 0; /* the directory's id covers model.sig and claims.jsonl */
     if (!(p = lin_path_join(path, ".sig")))
@@ -277,7 +286,7 @@ int lin_ident_equal(const lin_ident *a, const lin_ident *b)
     if (!a->present)
         return 1;
     return git_oid_equal(&a->entry, &b->entry) && git_oid_equal(&a->sig, &b->sig) &&
-           git_oid_equal(&a->claims, &b->claims);
+           git_oid_equal(&a->claims, &b->claims) && git_oid_equal(&a->blobs, &b->blobs);
 }
 
 /* ---- dataset globs --------------------------------------------------------------------------- */

@@ -290,7 +290,7 @@ static int model_state(const lin_view *v, const char *path, const char *key_path
         if (st->sig == LIN_VALID && key_path && (rc = check_key(v, bundle, key_path, st, err)) < 0)
             goto out;
         if (st->sig == LIN_VALID) {
-            rc = lin_manifest_from_tree(v->repo, e, path, &signed_m->serialization,
+            rc = lin_manifest_from_tree(v->repo, v->tree, e, path, &signed_m->serialization,
                                         !signed_m->serialization.has_ignore_paths, &actual, &lerr);
             if (rc == MS_ENOMEM || rc == MS_EENV) {
                 if (err)
@@ -328,7 +328,7 @@ static int model_state(const lin_view *v, const char *path, const char *key_path
         /* Unsigned (or an unreadable signature): the digest of the files as they are. */
         ms_serialization ser;
         ms_serialization_init(&ser);
-        rc = lin_manifest_from_tree(v->repo, e, path, &ser, 1, &actual, &lerr);
+        rc = lin_manifest_from_tree(v->repo, v->tree, e, path, &ser, 1, &actual, &lerr);
         ms_serialization_clear(&ser);
         if (rc == MS_ENOMEM || rc == MS_EENV) {
             if (err)

@@ -45,6 +45,9 @@
 typedef struct tfile {
     char *path; /* relative to the model root; "." for a single-file model */
     git_oid oid;
+    /* a link of a Hugging Face cache snapshot (hf_link): the blob's path in the repository,
+     * where the working tree holds its bytes; NULL otherwise */
+    char *blob_path;
     uint64_t size;
     /* worktree_mark: the checked-out file holds exactly the blob's bytes, as long as its stat
      * is still this (the index entry's) */
@@ -60,8 +63,10 @@ typedef struct tfiles {
 
 static void tfiles_clear(tfiles *f)
 {
-    for (size_t i = 0; i < f->n; i++)
+    for (size_t i = 0; i < f->n; i++) {
         free(f->items[i].path);
+        free(f->items[i].blob_path);
+    }
     free(f->items);
     memset(f, 0, sizeof *f);
 }
@@ -106,11 +111,86 @@ static int tfiles_add(tfiles *f, const char *path, const git_oid *oid, ms_error 
     return 0;
 }
 
+/* A link in a Hugging Face cache snapshot stored in git (the model lies at
+ * .../models--NAME/snapshots/REV, hf_repo bytes of `model` being .../models--NAME): 1, with *oid
+ * and *blob_path (new) set, when the link `full` (relative to the model) reads "../".."blobs/NAME"
+ * and leads from its own directory exactly to a regular file (not a link) NAME in that
+ * repository's own blobs/ in the commit's tree `root`; 0 for any other link, which keeps being
+ * refused. The rules are the walk's on disk (hash/walk.c), but for absolute link texts, which
+ * name no place in a commit. */
+static int hf_link(git_repository *repo, const git_tree *root, const char *model, size_t hf_repo,
+                   const char *full, const git_tree_entry *e, git_oid *oid, char **blob_path,
+                   ms_error *err)
+{
+    git_blob *link = NULL;
+    git_tree_entry *be = NULL;
+    char text[4096], dir[8192];
+    int rc = 0;
+    *blob_path = NULL;
+    if (git_blob_lookup(&link, repo, git_tree_entry_id(e)) < 0)
+        return lin_git_fail(err, model);
+    git_object_size_t n = git_blob_rawsize(link);
+    if (n == 0 || n >= sizeof text) {
+        git_blob_free(link);
+        return 0;
+    }
+    memcpy(text, git_blob_rawcontent(link), (size_t)n);
+    text[n] = '\0';
+    git_blob_free(link);
+    if (strlen(text) != (size_t)n || text[0] == '/')
+        return 0;
+    /* Up from the link's own directory (model/dirname(full)); a tree path holds no link. */
+    const char *slash = strrchr(full, '/');
+    if ((size_t)snprintf(dir, sizeof dir, "%s%s%.*s", model, slash ? "/" : "",
+                         slash ? (int)(slash - full) : 0, full) >= sizeof dir)
+        return 0;
+    const char *p = text;
+    while (strncmp(p, "../", 3) == 0) {
+        char *up = strrchr(dir, '/');
+        if (!up)
+            return 0;
+        *up = '\0';
+        p += 3;
+    }
+    const char *blob = p + 6;
+    if (strlen(dir) != hf_repo || strncmp(dir, model, hf_repo) != 0 ||
+        strncmp(p, "blobs/", 6) != 0 || !blob[0] || strchr(blob, '/') || strcmp(blob, ".") == 0 ||
+        strcmp(blob, "..") == 0)
+        return 0;
+    char *path = NULL;
+    if (asprintf(&path, "%.*s/blobs/%s", (int)hf_repo, model, blob) < 0)
+        return ms_error_nomem(err);
+    int found = git_tree_entry_bypath(&be, root, path);
+    if (found == GIT_ENOTFOUND) {
+        git_error_clear();
+        free(path);
+        return 0;
+    }
+    if (found < 0) {
+        rc = lin_git_fail(err, path);
+        free(path);
+        return rc;
+    }
+    if (git_tree_entry_type(be) == GIT_OBJECT_BLOB &&
+        git_tree_entry_filemode(be) != GIT_FILEMODE_LINK) {
+        git_oid_cpy(oid, git_tree_entry_id(be));
+        *blob_path = path;
+        rc = 1;
+    } else {
+        free(path);
+    }
+    git_tree_entry_free(be);
+    return rc;
+}
+
 /* Collect the files of a directory model in OMS order: git orders a tree's entries by name with
- * subtrees compared as "name/", which is exactly full-path byte order. */
-static int collect_tree(git_repository *repo, const git_tree *tree, const char *prefix,
-                        const char *model, const ms_serialization *ser, int ignore_git, tfiles *out,
-                        unsigned depth, ms_error *err)
+ * subtrees compared as "name/", which is exactly full-path byte order. `root` is the commit's
+ * tree; hf_repo, when the model is a Hugging Face cache snapshot, its repository's length in
+ * `model` (msx_hf_repo_len), else 0. */
+static int collect_tree(git_repository *repo, const git_tree *root, size_t hf_repo,
+                        const git_tree *tree, const char *prefix, const char *model,
+                        const ms_serialization *ser, int ignore_git, tfiles *out, unsigned depth,
+                        ms_error *err)
 {
     size_t n = git_tree_entrycount(tree);
     char *full = NULL;
@@ -146,9 +226,20 @@ static int collect_tree(git_repository *repo, const git_tree *tree, const char *
                 rc = lin_git_fail(err, model);
                 break;
             }
-            rc = collect_tree(repo, sub, full, model, ser, ignore_git, out, depth + 1, err);
+            rc = collect_tree(repo, root, hf_repo, sub, full, model, ser, ignore_git, out,
+                              depth + 1, err);
             git_tree_free(sub);
         } else if (t == GIT_OBJECT_BLOB && git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+            git_oid oid;
+            char *blob_path = NULL;
+            if (hf_repo &&
+                (rc = hf_link(repo, root, model, hf_repo, full, e, &oid, &blob_path, err)) != 0) {
+                if (rc == 1 && (rc = tfiles_add(out, full, &oid, err)) == 0)
+                    out->items[out->n - 1].blob_path = blob_path;
+                else
+                    free(blob_path);
+                continue;
+            }
             rc = ms_error_set(err, MS_EINPUT, "%s/%s: a symbolic link in the model", model, full);
         } else if (t == GIT_OBJECT_BLOB) {
             rc = tfiles_add(out, full, git_tree_entry_id(e), err);
@@ -410,8 +501,9 @@ static void worktree_mark(git_repository *repo, tfiles *files, const char *model
         if (git_odb_read_header(&bsize, &type, odb, &f->oid) != 0 ||
             (uint64_t)bsize < WORKTREE_MIN_BYTES)
             continue;
-        if (strcmp(f->path, ".") == 0 ? asprintf(&rel, "%s", model) < 0
-                                      : asprintf(&rel, "%s/%s", model, f->path) < 0)
+        if (f->blob_path                ? asprintf(&rel, "%s", f->blob_path) < 0
+            : strcmp(f->path, ".") == 0 ? asprintf(&rel, "%s", model) < 0
+                                        : asprintf(&rel, "%s/%s", model, f->path) < 0)
             continue;
         size_t depth = 1;
         for (const char *c = rel; *c; c++)
@@ -541,7 +633,8 @@ static int hash_worktree(hash_job *job, hash_worker *w, size_t i, ms_error *err)
     int rc = 0, header_len;
     if (!job->workdir)
         return 0;
-    if (strcmp(f->path, ".") == 0
+    if (f->blob_path ? asprintf(&full, "%s%s", job->workdir, f->blob_path) < 0
+        : strcmp(f->path, ".") == 0
             ? asprintf(&full, "%s%s", job->workdir, job->model) < 0
             : asprintf(&full, "%s%s/%s", job->workdir, job->model, f->path) < 0)
         return ms_error_nomem(err);
@@ -775,9 +868,9 @@ out:
 
 /* Build the manifest of the model whose tree entry is `e` (a tree, or a blob for a single
  * file), as `ser` says. */
-int lin_manifest_from_tree(git_repository *repo, const git_tree_entry *e, const char *model,
-                           const ms_serialization *ser, int ignore_git, ms_manifest **out,
-                           ms_error *err)
+int lin_manifest_from_tree(git_repository *repo, const git_tree *root, const git_tree_entry *e,
+                           const char *model, const ms_serialization *ser, int ignore_git,
+                           ms_manifest **out, ms_error *err)
 {
     tfiles files = {0};
     int rc;
@@ -786,7 +879,8 @@ int lin_manifest_from_tree(git_repository *repo, const git_tree_entry *e, const 
         git_tree *t = NULL;
         if (git_tree_lookup(&t, repo, git_tree_entry_id(e)) < 0)
             return lin_git_fail(err, model);
-        rc = collect_tree(repo, t, NULL, model, ser, ignore_git, &files, 0, err);
+        rc = collect_tree(repo, root, msx_hf_repo_len(model), t, NULL, model, ser, ignore_git,
+                          &files, 0, err);
         git_tree_free(t);
     } else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
                git_tree_entry_filemode(e) != GIT_FILEMODE_LINK) {
