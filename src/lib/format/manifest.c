@@ -213,8 +213,8 @@ int ms_model_check_companions(const char *model, ms_error *err)
  * the file's items (items of one file are adjacent, in file order). *reused (malloc'd, one byte
  * per file) marks them. */
 static int cache_reuse(ms_digest_cache *cache, const ms_file_list *files, ms_hash_item *items,
-                       size_t n_items, const char *is_ptr, int lfs_active, ms_hash_algorithm alg,
-                       char **reused, ms_error *err)
+                       size_t n_items, const char *is_ptr, ms_hash_algorithm alg, char **reused,
+                       ms_error *err)
 {
     size_t dlen = ms_hash_size(alg);
     uint8_t *d = NULL;
@@ -225,8 +225,7 @@ static int cache_reuse(ms_digest_cache *cache, const ms_file_list *files, ms_has
         size_t b = a;
         while (b < n_items && items[b].file == i)
             b++;
-        if (!(is_ptr && is_ptr[i]) &&
-            !(lfs_active && files->entries[i].size <= MS_LFS_POINTER_MAX)) {
+        if (!(is_ptr && is_ptr[i])) {
             free(d);
             if (!(d = malloc((b - a) * dlen + 1))) {
                 rc = ms_error_nomem(err);
@@ -447,13 +446,9 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
                                 (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)))
             goto out;
     }
-    /* The signer's cache: the digests of files it vouches for are not computed again (not of a
-     * file small enough to be an LFS pointer while pointers are looked for: the cache does not
-     * say what a file was taken for). Pointers the engine finds are hashed, then given their
-     * oid or refused. */
-    if (opts->cache &&
-        (rc = cache_reuse(opts->cache, &files, items, n_items, is_ptr,
-                          opts->lfs_pointers != MS_LFS_HASH, ser->algorithm, &reused, err)) != 0)
+    /* The signer's cache: the digests of files it vouches for are not computed again. */
+    if (opts->cache && (rc = cache_reuse(opts->cache, &files, items, n_items, is_ptr,
+                                         ser->algorithm, &reused, err)) != 0)
         goto out;
     n_run = n_items;
     if (reused) {
@@ -485,6 +480,11 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     for (size_t i = 0, j = 0; run && i < n_items; i++)
         if (!reused[items[i].file])
             items[i] = run[j++];
+    /* The engine saw only the files it hashed; a reused one may be a pointer too (the cache
+     * does not say what a file was taken for): look at the files of pointer size. */
+    if (reused && is_ptr && lfs_in_engine &&
+        (rc = manifest_lfs_scan(path, &files, is_ptr, oids, err)) != 0)
+        goto out;
     if (is_ptr && opts->lfs_pointers == MS_LFS_REFUSE &&
         (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)
         goto out;
