@@ -1,7 +1,9 @@
 /* Hashing: the algorithms and an incremental hasher.
  *
  * SHA-256 goes through OpenSSL EVP (it uses the CPU's SHA extensions); BLAKE2b-512 through
- * libsodium. (The library's hashing engines are internal: src/lib/hash/engine.h.) */
+ * libsodium; BLAKE3 (256-bit output) through the official C implementation (third_party/blake3,
+ * or the system's libblake3). (The library's hashing engines are internal:
+ * src/lib/hash/engine.h.) */
 #ifndef MODELSEAL_HASH_H
 #define MODELSEAL_HASH_H
 
@@ -17,7 +19,8 @@ extern "C" {
 
 typedef enum ms_hash_algorithm {
     MS_HASH_SHA256 = 0,
-    MS_HASH_BLAKE2B = 1 /* BLAKE2b-512 */
+    MS_HASH_BLAKE2B = 1, /* BLAKE2b-512 */
+    MS_HASH_BLAKE3 = 2   /* BLAKE3, 32-byte output (OMS hash_type "blake3") */
 } ms_hash_algorithm;
 
 #define MS_HASH_MAX_SIZE 64
@@ -26,7 +29,7 @@ typedef enum ms_hash_algorithm {
 
 /* Digest length in bytes (32 or 64). */
 MS_API size_t ms_hash_size(ms_hash_algorithm alg);
-/* "sha256" or "blake2b" (the OMS hash_type names). */
+/* "sha256", "blake2b" or "blake3" (the OMS hash_type names). */
 MS_API const char *ms_hash_name(ms_hash_algorithm alg);
 /* Parse an OMS hash_type name. 0 or MS_EINPUT. */
 MS_API int ms_hash_parse(const char *name, ms_hash_algorithm *alg);

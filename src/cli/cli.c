@@ -473,8 +473,10 @@ const cli_option cli_hash_option_table[] = {
      OPT_METHOD, 0, 0, NULL, NULL},
     {"shard-size", 0, required_argument, "BYTES",
      "shard length for --method shards (default 1000000000)", OPT_SHARD_SIZE, 0, 0, NULL, NULL},
-    {"algorithm", 0, required_argument, "sha256|blake2b",
-     "per-resource hash (default sha256; blake2b = BLAKE2b-512)", OPT_ALGORITHM, 0, 0, NULL, NULL},
+    {"algorithm", 0, required_argument, "sha256|blake2b|blake3",
+     "per-resource hash (default sha256; blake2b = BLAKE2b-512;\n"
+     "blake3: files method only, each large file on every core)",
+     OPT_ALGORITHM, 0, 0, NULL, NULL},
     {"threads", 0, required_argument, "N", "worker threads (default: online CPUs)", OPT_THREADS, 0,
      0, NULL, NULL},
     {"ignore", 0, required_argument, "PATH", "skip PATH (relative to the model root; repeatable)",
@@ -521,7 +523,7 @@ int cli_hash_option(cli_hash_options *o, int opt, const char *arg)
         return 1;
     case OPT_ALGORITHM:
         if (ms_hash_parse(arg, &o->ser.algorithm)) {
-            cli_usage_error("--algorithm: expected sha256 or blake2b, not '%s'", arg);
+            cli_usage_error("--algorithm: expected sha256, blake2b or blake3, not '%s'", arg);
             return -1;
         }
         return 1;

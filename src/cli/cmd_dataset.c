@@ -21,7 +21,7 @@ static const cli_option dataset_options[] = {
      MANIFEST, NULL, NULL},
     {"source", 0, required_argument, "URI", NULL, OPT_SOURCE, CLI_JOIN, MANIFEST, NULL, NULL},
     {"license", 0, required_argument, "SPDX-ID", NULL, OPT_LICENSE, CLI_JOIN, MANIFEST, NULL, NULL},
-    {"algorithm", 0, required_argument, "sha256|blake2b", "per-file digest (default sha256)",
+    {"algorithm", 0, required_argument, "sha256|blake2b|blake3", "per-file digest (default sha256)",
      OPT_ALGORITHM, 0, MANIFEST, NULL, NULL},
     {"threads", 0, required_argument, "N", "hashing threads (default: online CPUs)", OPT_THREADS, 0,
      MANIFEST | VERIFY, NULL, NULL},
@@ -53,8 +53,9 @@ static const cli_option dataset_options[] = {
 
 const cli_help cmd_dataset_help = {
     "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
-    "                         [--license SPDX-ID] [--algorithm sha256|blake2b] [--threads N]\n"
-    "                         [--ignore PATH]... [--output FILE] [--allow-lfs-pointers] DIR\n"
+    "                         [--license SPDX-ID] [--algorithm sha256|blake2b|blake3]\n"
+    "                         [--threads N] [--ignore PATH]... [--output FILE]\n"
+    "                         [--allow-lfs-pointers] DIR\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"

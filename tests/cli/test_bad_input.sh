@@ -13,7 +13,7 @@ check_fails "--shard-size garbage" 2 "--shard-size" ms hash --shard-size 12abc "
 check_fails "--threads 0" 2 "--threads: expected a number from 1 to 1024" ms hash --threads 0 "$M"
 check_fails "--threads negative" 2 "--threads" ms digest --threads -1 "$M"
 check_fails "--method unknown" 2 "--method: expected files or shards" ms hash --method blocks "$M"
-check_fails "--algorithm unknown" 2 "--algorithm: expected sha256 or blake2b" ms hash --algorithm md5 "$M"
+check_fails "--algorithm unknown" 2 "--algorithm: expected sha256, blake2b or blake3" ms hash --algorithm md5 "$M"
 
 mkfifo "$M/sub/fifo"
 check_fails "FIFO inside the model" 2 "$M/sub/fifo: is a FIFO, not a regular file" timeout 10 "$MODELSEAL" hash "$M"

@@ -42,7 +42,7 @@ check_offer "--signature --signing-config --sigstore --staging" modelseal datase
 check_offer "--buffer-size" modelseal dataset verify --buf
 check_offer "" modelseal dataset manifest --sigst
 check_offer "files shards" modelseal hash --method ""
-check_offer "blake2b" modelseal sign --algorithm b
+check_offer "blake2b blake3" modelseal sign --algorithm b
 check_offer "dataset digest" modelseal help d
 check_offer "bash zsh" modelseal completion ""
 check_offer "$T/dir/key.pub" modelseal verify --key "$T/dir/k"

@@ -340,7 +340,7 @@ check_fails "a symbolic link" 2 "link: is a symbolic link" ms dataset manifest -
 check_eq "nothing left after the symlink" "$(ls -A "$T/outdir")" ""
 check_fails "no --name" 2 "--name is required" ms dataset manifest --output "$T/outdir/n.zst" "$D"
 check_fails "bad --license" 2 "--license: 'MIT; rm' is not an SPDX" ms dataset manifest --name n --license 'MIT; rm' "$D"
-check_fails "bad --algorithm" 2 "--algorithm: expected sha256 or blake2b" ms dataset manifest --name n --algorithm md5 "$D"
+check_fails "bad --algorithm" 2 "--algorithm: expected sha256, blake2b or blake3" ms dataset manifest --name n --algorithm md5 "$D"
 check_fails "a name that makes no file name" 2 "give --output" ms dataset manifest --name a/b "$D"
 check_fails "DIR is a file" 2 "a.txt: not a directory" ms dataset manifest --name n --output "$T/outdir/n.zst" "$D/a.txt"
 check_fails "an --ignore outside DIR" 2 "ignore path" ms dataset manifest --name n --ignore /etc --output "$T/outdir/n.zst" "$D"

@@ -71,6 +71,17 @@ check_fails "the program includes a private header" 1 \
     "$AT: \"policy/chain_internal.h\" is private to src/lib/policy/" sh "$CHECK" "$T/tree"
 
 fresh
+add_include src/lib/util/json.c '#include "blake3.h"'
+check_fails "vendored code included outside hash/" 1 \
+    "$AT: \"blake3.h\" is vendored code (third_party/); only src/lib/hash/ includes it (included from util)" \
+    sh "$CHECK" "$T/tree"
+fresh
+add_include src/cli/cmd_hash.c '#include <blake3_impl.h>'
+check_fails "vendored code included by the program" 1 \
+    "$AT: \"blake3_impl.h\" is vendored code (third_party/); only src/lib/hash/ includes it (included from cli)" \
+    sh "$CHECK" "$T/tree"
+
+fresh
 add_include src/lib/attest/claims.c '#include "modelseal/modelseal.h"'
 check_fails "the library includes the umbrella header" 1 \
     "$AT: attest (layer 5) includes the umbrella header" sh "$CHECK" "$T/tree"

@@ -530,7 +530,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
     rc = ms_hash_parse(alg, &h->algorithm);
     free(alg);
     if (rc != 0)
-        return bad(&c, "%s", "algorithm: expected \"sha256\" or \"blake2b\"");
+        return bad(&c, "%s", "algorithm: expected \"sha256\", \"blake2b\" or \"blake3\"");
     if ((rc = expect(&c, ",\"files\":", "\"files\" after \"algorithm\"")) != 0 ||
         (rc = parse_u64(&c, "files", &h->files)) != 0 ||
         (rc = expect(&c, ",\"bytes\":", "\"bytes\" after \"files\"")) != 0 ||

@@ -318,6 +318,10 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
     }
     if (ser->method == MS_METHOD_SHARDS && ser->shard_size == 0)
         return ms_error_set(err, MS_EINPUT, "shard size must be greater than 0");
+    if (ser->method == MS_METHOD_SHARDS && ser->algorithm == MS_HASH_BLAKE3)
+        return ms_error_set(err, MS_EINPUT,
+                            "blake3 hashes each file whole (BLAKE3's own tree runs on every "
+                            "core; model_signing has no BLAKE3 shards): use the files method");
 
     if ((rc = ms_model_check_companions(path, err)) != 0)
         return rc;
@@ -796,6 +800,11 @@ int serialization_from_json(const cJSON *json, ms_serialization *ser, ms_error *
         return ms_error_set(err, MS_EINPUT,
                             "predicate.serialization.allow_symlinks: expected a boolean");
     ser->allow_symlinks = cJSON_IsTrue(allow);
+    if (ser->method == MS_METHOD_SHARDS && ser->algorithm == MS_HASH_BLAKE3)
+        return ms_error_set(err, MS_EINPUT,
+                            "predicate.serialization: hash_type \"blake3\" with method \"shards\" "
+                            "(model_signing hashes BLAKE3 files whole; no such serialization "
+                            "exists)");
     if (ser->method == MS_METHOD_SHARDS) {
         if (!shard || json_uint(shard, &ser->shard_size))
             return ms_error_set(err, MS_EINPUT,

@@ -37,6 +37,11 @@ struct ms_hasher {
     EVP_MD_CTX *md_ctx;
     EVP_MD *md; /* fetched once: EVP_sha256() would be looked up again at every reset */
     crypto_generichash_state b2;
+    blake3_hasher b3;
+    /* BLAKE3 only, set by the batch engine for one item: the item is a subtree of a file whose
+     * first chunk is chunk b3_first; final gives its chaining value, not a digest. */
+    int b3_subtree;
+    uint64_t b3_first;
 };
 
 size_t ms_hash_size(ms_hash_algorithm alg)
@@ -46,7 +51,14 @@ size_t ms_hash_size(ms_hash_algorithm alg)
 
 const char *ms_hash_name(ms_hash_algorithm alg)
 {
-    return alg == MS_HASH_BLAKE2B ? "blake2b" : "sha256";
+    switch (alg) {
+    case MS_HASH_BLAKE2B:
+        return "blake2b";
+    case MS_HASH_BLAKE3:
+        return "blake3";
+    default:
+        return "sha256";
+    }
 }
 
 int ms_hash_parse(const char *name, ms_hash_algorithm *alg)
@@ -55,6 +67,8 @@ int ms_hash_parse(const char *name, ms_hash_algorithm *alg)
         *alg = MS_HASH_SHA256;
     else if (strcmp(name, "blake2b") == 0)
         *alg = MS_HASH_BLAKE2B;
+    else if (strcmp(name, "blake3") == 0)
+        *alg = MS_HASH_BLAKE3;
     else
         return MS_EINPUT;
     return 0;
@@ -66,6 +80,12 @@ ms_hasher *ms_hasher_new(ms_hash_algorithm alg)
     if (!h)
         return NULL;
     h->alg = alg;
+    if (alg != MS_HASH_SHA256 && alg != MS_HASH_BLAKE2B && alg != MS_HASH_BLAKE3) {
+        free(h);
+        return NULL;
+    }
+    if (alg == MS_HASH_BLAKE3)
+        blake3_hasher_init(&h->b3);
     if (alg == MS_HASH_SHA256) {
         h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
         h->md_ctx = EVP_MD_CTX_new();
@@ -87,6 +107,16 @@ int ms_hasher_reset(ms_hasher *h)
 {
     if (h->alg == MS_HASH_SHA256)
         return EVP_DigestInit_ex(h->md_ctx, h->md, NULL) == 1 ? 0 : MS_EENV;
+    if (h->alg == MS_HASH_BLAKE3) {
+#if HASH_B3_TREE
+        if (h->b3_subtree) {
+            hash_b3_start_at(&h->b3, h->b3_first);
+            return 0;
+        }
+#endif
+        blake3_hasher_reset(&h->b3);
+        return 0;
+    }
     return crypto_generichash_init(&h->b2, NULL, 0, 64) == 0 ? 0 : MS_EENV;
 }
 
@@ -94,6 +124,10 @@ int ms_hasher_update(ms_hasher *h, const void *data, size_t len)
 {
     if (h->alg == MS_HASH_SHA256)
         return EVP_DigestUpdate(h->md_ctx, data, len) == 1 ? 0 : MS_EENV;
+    if (h->alg == MS_HASH_BLAKE3) {
+        blake3_hasher_update(&h->b3, data, len);
+        return 0;
+    }
     return crypto_generichash_update(&h->b2, data, len) == 0 ? 0 : MS_EENV;
 }
 
@@ -101,6 +135,16 @@ int ms_hasher_final(ms_hasher *h, uint8_t *out)
 {
     if (h->alg == MS_HASH_SHA256)
         return EVP_DigestFinal_ex(h->md_ctx, out, NULL) == 1 ? 0 : MS_EENV;
+    if (h->alg == MS_HASH_BLAKE3) {
+#if HASH_B3_TREE
+        if (h->b3_subtree) {
+            hash_b3_subtree_cv(&h->b3, h->b3_first, out);
+            return 0;
+        }
+#endif
+        blake3_hasher_finalize(&h->b3, out, BLAKE3_OUT_LEN);
+        return 0;
+    }
     return crypto_generichash_final(&h->b2, out, 64) == 0 ? 0 : MS_EENV;
 }
 
@@ -111,6 +155,7 @@ void ms_hasher_free(ms_hasher *h)
     EVP_MD_CTX_free(h->md_ctx);
     EVP_MD_free(h->md);
     sodium_memzero(&h->b2, sizeof h->b2);
+    sodium_memzero(&h->b3, sizeof h->b3);
     free(h);
 }
 
@@ -126,7 +171,9 @@ int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
 
 typedef struct engine {
     const ms_hash_job *job;
-    int root_fd;  /* the model directory, or -1 for a single-file model */
+    ms_hash_item *work;     /* what the workers hash: job->items, or the pieces of a BLAKE3 tree */
+    unsigned char *subtree; /* NULL, or per work item: a subtree of a larger file (tree_split) */
+    int root_fd;            /* the model directory, or -1 for a single-file model */
     int blobs_fd; /* a Hugging Face cache snapshot's blobs/ directory (msx_hf_blobs_open), or -1 */
     size_t buffer_size;
     int assist;                         /* items are read by a helper thread */
@@ -365,7 +412,7 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
 {
     engine *en = ctx;
     const ms_hash_job *job = en->job;
-    ms_hash_item *item = &job->items[index];
+    ms_hash_item *item = &en->work[index];
     const ms_file_entry *e = &job->files->entries[item->file];
     char path[4200];
     struct stat st;
@@ -413,6 +460,8 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
     if (item->end - item->start > en->buffer_size)
         posix_fadvise(fd, (off_t)item->start, (off_t)(item->end - item->start),
                       POSIX_FADV_SEQUENTIAL);
+    w->hasher->b3_subtree = en->subtree && en->subtree[index];
+    w->hasher->b3_first = item->start / 1024;
     digest_out d = {item->digest, ms_hash_size(job->algorithm)};
     size_t lfs_min = sizeof MS_HASH_LFS_VERSION - 1;
     int lfs = job->lfs_check && item->start == 0 && item->end == e->size && e->size >= lfs_min &&
@@ -466,6 +515,131 @@ static void engine_tick(void *ctx)
         en->job->progress(en->job->progress_ctx, atomic_load(&en->bytes_done), en->bytes_total);
 }
 
+#if HASH_B3_TREE
+/* ---- BLAKE3: one large file on every core -------------------------------------------------
+ *
+ * With BLAKE3 and more than one thread, a file longer than a piece (4 x the read buffer, rounded
+ * down to a power of two: 16 MiB by default) is cut into subtrees of BLAKE3's own tree: pieces
+ * of that many bytes (a power of two 1 KiB chunks, so each is an aligned subtree), then the
+ * rest of the full chunks in descending powers of two, then the last chunk (1 to 1024 bytes).
+ * Every piece is a work item of its own, on any thread; each gives its chaining value, and
+ * hash_b3_join makes the file's digest from them: the digest of the file hashed in one go. */
+
+typedef struct tree_split {
+    ms_hash_item *pieces;   /* whole items and the pieces of split ones, in item order */
+    unsigned char *subtree; /* per piece: 1 when it is a piece of a split item */
+    size_t n_pieces;
+    size_t *first; /* per item: its first piece */
+    size_t *count; /* per item: its number of pieces (1: not split) */
+} tree_split;
+
+static void tree_split_free(tree_split *t)
+{
+    free(t->pieces);
+    free(t->subtree);
+    free(t->first);
+    free(t->count);
+    memset(t, 0, sizeof *t);
+}
+
+static size_t tree_piece_count(uint64_t len, uint64_t piece_chunks)
+{
+    uint64_t full = (len - 1) / 1024; /* the chunks before the last one */
+    return (size_t)(full / piece_chunks) + (size_t)__builtin_popcountll(full % piece_chunks) + 1;
+}
+
+/* Cut the items longer than a piece; 0 or MS_ENOMEM. */
+static int tree_split_plan(const ms_hash_job *job, size_t buffer_size, tree_split *t, ms_error *err)
+{
+    uint64_t piece_chunks = 1;
+    while (piece_chunks * 2 * 1024 <= (uint64_t)buffer_size * 4)
+        piece_chunks *= 2;
+    uint64_t piece = piece_chunks * 1024;
+    size_t n = 0;
+    memset(t, 0, sizeof *t);
+    if (!(t->first = calloc(job->n_items + 1, sizeof *t->first)) ||
+        !(t->count = calloc(job->n_items + 1, sizeof *t->count)))
+        goto nomem;
+    for (size_t i = 0; i < job->n_items; i++) {
+        const ms_hash_item *it = &job->items[i];
+        uint64_t len = it->end - it->start;
+        size_t k = (it->start == 0 && len > piece) ? tree_piece_count(len, piece_chunks) : 1;
+        if (__builtin_add_overflow(n, k, &n))
+            goto nomem;
+        t->count[i] = k;
+    }
+    if (!(t->pieces = calloc(n, sizeof *t->pieces)) || !(t->subtree = calloc(n, 1)))
+        goto nomem;
+    size_t k = 0;
+    for (size_t i = 0; i < job->n_items; i++) {
+        const ms_hash_item *it = &job->items[i];
+        t->first[i] = k;
+        if (t->count[i] == 1) {
+            t->pieces[k++] = *it;
+            continue;
+        }
+        uint64_t full = (it->end - 1) / 1024, c = 0;
+        for (; full - c >= piece_chunks; c += piece_chunks) {
+            t->pieces[k] = (ms_hash_item){it->file, c * 1024, (c + piece_chunks) * 1024, {0}};
+            t->subtree[k++] = 1;
+        }
+        for (uint64_t bit = piece_chunks / 2; bit >= 1; bit /= 2) {
+            if (full - c >= bit) {
+                t->pieces[k] = (ms_hash_item){it->file, c * 1024, (c + bit) * 1024, {0}};
+                t->subtree[k++] = 1;
+                c += bit;
+            }
+        }
+        t->pieces[k] = (ms_hash_item){it->file, full * 1024, it->end, {0}};
+        t->subtree[k++] = 1;
+    }
+    t->n_pieces = k;
+    return 0;
+nomem:
+    tree_split_free(t);
+    return ms_error_nomem(err);
+}
+
+/* The items' digests from their pieces. */
+static int tree_split_join(const ms_hash_job *job, const tree_split *t, ms_error *err)
+{
+    int rc = 0;
+    uint8_t *cvs = NULL;
+    uint64_t *firsts = NULL;
+    size_t cap = 0;
+    for (size_t i = 0; i < job->n_items; i++) {
+        const ms_hash_item *p = &t->pieces[t->first[i]];
+        size_t n = t->count[i];
+        if (n == 1) {
+            memcpy(job->items[i].digest, p->digest, sizeof p->digest);
+            continue;
+        }
+        if (n > cap) {
+            free(cvs);
+            free(firsts);
+            firsts = NULL;
+            if (!(cvs = malloc(n * 32)) || !(firsts = malloc(n * sizeof *firsts))) {
+                rc = ms_error_nomem(err);
+                goto out;
+            }
+            cap = n;
+        }
+        for (size_t j = 0; j < n; j++) {
+            memcpy(cvs + j * 32, p[j].digest, 32);
+            firsts[j] = p[j].start / 1024;
+        }
+        if (hash_b3_join(cvs, firsts, n, job->items[i].digest) != 0) {
+            rc = ms_error_set(err, MS_EENV, "BLAKE3: cannot join the pieces of a file");
+            goto out;
+        }
+    }
+out:
+    free(cvs);
+    free(firsts);
+    return rc;
+}
+#endif
+
 int hash_run(const ms_hash_job *job, ms_error *err)
 {
     engine en;
@@ -473,18 +647,18 @@ int hash_run(const ms_hash_job *job, ms_error *err)
     struct stat st;
     memset(&en, 0, sizeof en);
     en.job = job;
+    en.work = job->items;
     en.root_fd = -1;
     en.blobs_fd = -1;
     en.buffer_size = job->buffer_size ? job->buffer_size : MS_HASH_DEFAULT_BUFFER;
     atomic_init(&en.bytes_done, 0);
     for (size_t i = 0; i < job->n_items; i++)
         en.bytes_total += job->items[i].end - job->items[i].start;
-
+    size_t n_work = job->n_items;
+#if HASH_B3_TREE
+    tree_split tree = {0};
+#endif
     unsigned threads = job->threads ? job->threads : msx_pool_default_threads();
-    /* Cores beyond one per item become read-ahead helpers for large items. */
-    int assist = job->n_items > 0 && (size_t)threads >= 2 * job->n_items;
-    if ((size_t)threads > job->n_items)
-        threads = job->n_items ? (unsigned)job->n_items : 1;
 
     if (stat(job->root, &st) != 0)
         return ms_error_set(err, MS_EINPUT, "%s: %s", job->root, strerror(errno));
@@ -500,10 +674,24 @@ int hash_run(const ms_hash_job *job, ms_error *err)
             }
         }
     }
+#if HASH_B3_TREE
+    if (job->algorithm == MS_HASH_BLAKE3 && threads > 1) {
+        if ((rc = tree_split_plan(job, en.buffer_size, &tree, err)) != 0)
+            goto out;
+        en.work = tree.pieces;
+        en.subtree = tree.subtree;
+        n_work = tree.n_pieces;
+    }
+#endif
+    /* Cores beyond one per item become read-ahead helpers for large items. */
+    int assist = n_work > 0 && (size_t)threads >= 2 * n_work;
+    if ((size_t)threads > n_work)
+        threads = n_work ? (unsigned)n_work : 1;
+
     /* Never allocate more than the largest item needs: small-file models stay small. */
     uint64_t largest = 0;
-    for (size_t i = 0; i < job->n_items; i++) {
-        uint64_t len = job->items[i].end - job->items[i].start;
+    for (size_t i = 0; i < n_work; i++) {
+        uint64_t len = en.work[i].end - en.work[i].start;
         if (len > largest)
             largest = len;
     }
@@ -530,13 +718,17 @@ int hash_run(const ms_hash_job *job, ms_error *err)
     hash_batch batch = {
         .algorithm = job->algorithm,
         .threads = threads,
-        .items = job->n_items,
+        .items = n_work,
         .buffer_size = en.buffer_size,
         .fn = hash_item,
         .ctx = &en,
         .tick = job->progress ? engine_tick : NULL,
     };
     rc = hash_batch_run(&batch, err);
+#if HASH_B3_TREE
+    if (rc == 0 && tree.pieces)
+        rc = tree_split_join(job, &tree, err);
+#endif
 out:
     if (en.slots) {
         for (unsigned t = 0; t < threads; t++)
@@ -544,6 +736,9 @@ out:
                 free(en.slots[t][k]);
         free(en.slots);
     }
+#if HASH_B3_TREE
+    tree_split_free(&tree);
+#endif
     if (en.root_fd >= 0)
         close(en.root_fd);
     if (en.blobs_fd >= 0)

@@ -1,11 +1,12 @@
 /* Internal to hash/: the file checks the batch engine (hash.c) and the streaming engine
- * (hash_stream.c) share. */
+ * (hash_stream.c) share, and BLAKE3's tree across threads (hash_blake3.c). */
 #ifndef MODELSEAL_HASH_INTERNAL_H
 #define MODELSEAL_HASH_INTERNAL_H
 
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "blake3.h"
 #include "hash/walk.h"
 #include "modelseal/error.h"
 
@@ -20,5 +21,24 @@ void hash_wait_past_ctime(const struct stat *st);
 /* MS_EINPUT: "root/path: changed <when> (size, mtime, ctime, inode before -> after)". */
 int hash_changed_error_at(const char *root, const ms_file_entry *e, const struct stat *st,
                           const char *when, ms_error *err);
+
+/* ---- BLAKE3's tree across threads (hash_blake3.c) ---------------------------------------
+ * Only with the vendored BLAKE3 (its internal compression function): HASH_B3_TREE is 1. */
+#ifdef HAVE_SYSTEM_BLAKE3
+#define HASH_B3_TREE 0
+#else
+#define HASH_B3_TREE 1
+/* Reset `h` to hash a subtree whose first chunk (1 KiB) has index `first`: an aligned run of a
+ * power of two chunks (`first` a multiple of their count), or the file's last chunk (full or
+ * not). */
+void hash_b3_start_at(blake3_hasher *h, uint64_t first);
+/* The subtree's chaining value (32 bytes; not the root) once its bytes are fed. */
+void hash_b3_subtree_cv(const blake3_hasher *h, uint64_t first, uint8_t out[BLAKE3_OUT_LEN]);
+/* The BLAKE3 digest of a file of n >= 2 consecutive subtrees, from their chaining values (n x 32
+ * bytes, in order) and first chunk indexes (ascending; each a multiple of its subtree's chunk
+ * count). 0, or -1 for a bad argument. */
+int hash_b3_join(const uint8_t *cvs, const uint64_t *first_chunk, size_t n,
+                 uint8_t out[BLAKE3_OUT_LEN]);
+#endif
 
 #endif
