@@ -290,8 +290,12 @@ write("spaced", [json.dumps(head)] + rest)
 write("reordered", [json.dumps(dict(reversed(list(head.items()))), separators=(",", ":"))] + rest)
 write("fileorder", [lines[0]] + [json.dumps(dict(reversed(list(json.loads(l).items()))),
                                             separators=(",", ":")) for l in rest])
+write("nametype", [json.dumps(dict(head, name=7), separators=(",", ":"))] + rest)
 PY
-for f in spaced reordered fileorder; do zstd -q -c "$T/$f.jsonl" >"$T/$f.zst"; done
+for f in spaced reordered fileorder nametype; do zstd -q -c "$T/$f.jsonl" >"$T/$f.zst"; done
+# A member of the wrong type is a wrong value, not a matter of form: the reader's message.
+check_fails "a header whose name is a number" 2 "nametype.zst: line 1: name: expected a string" \
+    ms dataset verify "$T/nametype.zst"
 check_fails "a header with spaces" 2 \
     "spaced.zst: line 1: not in canonical form: expected {\"_type\":...,\"name\":...,\"version\":...,\"source\":...,\"license\":...,\"ignore\":[...],\"algorithm\":...,\"files\":N,\"bytes\":N,\"root_digest\":\"sha256:...\"}, members in this order, no spaces" \
     ms dataset verify "$T/spaced.zst"

@@ -447,12 +447,13 @@ static int check_canonical(ms_dataset_reader *r, ms_error *err)
 }
 
 /* A line the exact reader refused for its form (`rc`, r->form, message in err) that is
- * nevertheless a JSON object with exactly the expected members (`keys`, NULL-terminated): the
+ * nevertheless a JSON object with exactly the expected members (`keys`, NULL-terminated, of the
+ * JSON `types`): the
  * refusal is a matter of form (member order, spacing, escapes), so say so, and what form is
  * expected. Other refusals (a member missing or unknown, a wrong value in the right form, a line
  * that is not JSON) keep the reader's own message. */
-static int form_error(ms_dataset_reader *r, int rc, const char *const *keys, const char *expected,
-                      ms_error *err)
+static int form_error(ms_dataset_reader *r, int rc, const char *const *keys, const char *types,
+                      const char *expected, ms_error *err)
 {
     cJSON *json = NULL;
     ms_error ignored;
@@ -461,10 +462,26 @@ static int form_error(ms_dataset_reader *r, int rc, const char *const *keys, con
         msx_json_parse((const uint8_t *)r->line, r->line_len, MS_DATASET_MAX_LINE, "line", &json,
                        &ignored) != 0)
         return rc;
+    /* Exactly the expected members, each of the expected JSON type (s: string, n: string or
+     * null, a: array, d: number): then only the form differs. */
     int same = cJSON_IsObject(json);
     size_t n = 0;
-    for (; same && keys[n]; n++)
-        same = cJSON_GetObjectItemCaseSensitive(json, keys[n]) != NULL;
+    for (; same && keys[n]; n++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, keys[n]);
+        switch (types[n]) {
+        case 's':
+            same = cJSON_IsString(v);
+            break;
+        case 'n':
+            same = cJSON_IsString(v) || cJSON_IsNull(v);
+            break;
+        case 'a':
+            same = cJSON_IsArray(v);
+            break;
+        default:
+            same = cJSON_IsNumber(v);
+        }
+    }
     same = same && (size_t)cJSON_GetArraySize(json) == n;
     cJSON_Delete(json);
     if (!same)
@@ -480,6 +497,7 @@ static int form_error(ms_dataset_reader *r, int rc, const char *const *keys, con
                         r->name, (unsigned long long)r->line_no, expected, detail);
 }
 
+/* The members of a header line and of a file line, in order, and their JSON types. */
 static const char *const header_keys[] = {"_type",   "name",        "version",   "source",
                                           "license", "ignore",      "algorithm", "files",
                                           "bytes",   "root_digest", NULL};
@@ -689,7 +707,7 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         goto out;
     }
     if ((rc = parse_header(r, err)) != 0) {
-        rc = form_error(r, rc, header_keys, HEADER_FORM, err);
+        rc = form_error(r, rc, header_keys, "snnnnasdds", HEADER_FORM, err);
         goto out;
     }
     if (info && (rc = copy_info(info, &r->hdr, err)) != 0)
@@ -740,7 +758,7 @@ int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *si
     if (rc == 0)
         return finish(r, err);
     if ((rc = parse_file_line(r, size, digest, err)) != 0)
-        return form_error(r, rc, file_keys, FILE_FORM, err);
+        return form_error(r, rc, file_keys, "sds", FILE_FORM, err);
     if (r->files == r->hdr.files)
         return ms_error_set(err, MS_EINPUT, "%s: line %llu: more file lines than the header's %llu",
                             r->name, (unsigned long long)r->line_no,
