@@ -59,6 +59,8 @@ typedef struct ms_key ms_key;
 typedef int (*ms_passphrase_fn)(void *ctx, char *buf, size_t buf_size, ms_error *err);
 int ms_key_load_secret(const char *path, ms_passphrase_fn get_passphrase, void *ctx,
                        ms_key **out, ms_error *err);
+int ms_key_open_signer(const char *source, ms_passphrase_fn get_secret, void *ctx, ms_key **out,
+                       ms_error *err);
 int ms_key_parse_secret(const uint8_t *data, size_t len, const char *what,
                         ms_passphrase_fn get_passphrase, void *ctx, ms_key **out, ms_error *err);
 int ms_key_load_public(const char *path, ms_key **out, ms_error *err);

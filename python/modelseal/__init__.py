@@ -240,8 +240,10 @@ def sign(path, *, key, signature=None, certificate=None, certificate_chain=(), p
     DSSE-enveloped OMS statement, the format ``modelseal sign`` and ``model_signing`` write.
 
     key: the secret key, a path or PEM ``bytes`` (modelseal, PKCS#8 or SEC1; Ed25519 or ECDSA
-    P-256/384/521). (pkcs11: and KMS URIs are not supported by libmodelseal and raise
-    InputError.) passphrase: for an encrypted key, a str/bytes or a callable returning one.
+    P-256/384/521), or a ``pkcs11:`` URI (RFC 7512) naming a key on a PKCS#11 token, which
+    signs there (modelseal-keys(5); KMS URIs are not supported by libmodelseal and raise
+    InputError). passphrase: for an encrypted key, a str/bytes or a callable returning one;
+    for a token without a PIN in its URI, the PIN.
     signature: where to write it (default MODEL/model.sig, or MODEL.sig beside a file); the
     file is written atomically and never hashed. certificate: the signing certificate of
     `key` (path or PEM bytes); certificate_chain: intermediates to include. method, algorithm,

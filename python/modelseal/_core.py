@@ -221,16 +221,21 @@ def load_secret_key(key, passphrase, keep):
     if isinstance(key, (bytes, bytearray, memoryview)):
         data = bytes(key)
         if data.startswith((b"pkcs11:", b"awskms:", b"gcpkms:", b"azurekms:", b"hashivault:")):
-            raise InputError("key: %s URIs are not supported by this libmodelseal (a key file or "
-                             "PEM bytes)" % data.split(b":")[0].decode())
+            raise InputError("key: a %s URI is given as a str, not bytes (bytes are a PEM key)"
+                             % data.split(b":")[0].decode())
         rc = lib.ms_key_parse_secret(data, len(data), b"key (bytes)", lib._ms_py_passphrase, h,
                                      out, err)
     else:
         if isinstance(key, str) and key.split(":", 1)[0] in (
-                "pkcs11", "awskms", "gcpkms", "azurekms", "hashivault"):
-            raise InputError("key: %s URIs are not supported by this libmodelseal (a key file "
-                             "or PEM bytes)" % key.split(":", 1)[0])
-        rc = lib.ms_key_load_secret(fspath(key, "key"), lib._ms_py_passphrase, h, out, err)
+                "awskms", "gcpkms", "azurekms", "hashivault"):
+            raise InputError("key: %s URIs are not supported by this libmodelseal (a key file, "
+                             "PEM bytes or a pkcs11: URI)" % key.split(":", 1)[0])
+        if isinstance(key, str) and key.startswith("pkcs11:"):
+            # A key on a PKCS#11 token (modelseal-keys(5)); the passphrase is the token's PIN
+            # when the URI gives none.
+            rc = lib.ms_key_open_signer(key.encode(), lib._ms_py_passphrase, h, out, err)
+        else:
+            rc = lib.ms_key_load_secret(fspath(key, "key"), lib._ms_py_passphrase, h, out, err)
     if pp.exc is not None and not isinstance(pp.exc, Exception):
         raise pp.exc
     check(rc, err)

@@ -102,8 +102,8 @@ def test_keys_as_pem_bytes_from_an_independent_library(tmp_path):
         modelseal.sign(m, key=enc, passphrase="nope")
     with pytest.raises(modelseal.InputError, match="passphrase"):
         modelseal.sign(m, key=enc)
-    with pytest.raises(modelseal.InputError, match="pkcs11 URIs are not supported"):
-        modelseal.sign(m, key="pkcs11:token=x;object=y")
+    with pytest.raises(modelseal.InputError, match="hashivault URIs are not supported"):
+        modelseal.sign(m, key="hashivault://release")
 
 
 def test_certificate_signing_verifies_with_the_root(tmp_path):
@@ -297,3 +297,42 @@ def test_shards_warn_about_empty_files(tmp_path, keys):
     with pytest.raises(modelseal.VerificationError) as ei:
         modelseal.verify(m, key=keys["a"][1])
     assert ei.value.result.extra == ["__init__.py"]
+
+
+def _softhsm_module():
+    import glob
+    found = glob.glob("/usr/lib/softhsm/libsofthsm2.so") + glob.glob(
+        "/usr/lib/*/softhsm/libsofthsm2.so")
+    return found[0] if found else None
+
+
+@pytest.mark.skipif(_softhsm_module() is None or not __import__("shutil").which("softhsm2-util"),
+                    reason="no SoftHSM2 (Debian package softhsm2; scripts/setup installs it)")
+def test_sign_with_a_key_on_a_pkcs11_token(tmp_path, monkeypatch):
+    """key='pkcs11:...' signs on the token (a SoftHSM2 token made here, the key pair made by
+    the CLI's keygen --pkcs11); the signature verifies with the public key the token holds,
+    through the API and the CLI; a wrong PIN is an InputError naming no PIN."""
+    import subprocess
+    mod = _softhsm_module()
+    conf = tmp_path / "softhsm2.conf"
+    (tmp_path / "tokens").mkdir()
+    conf.write_text("directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
+                    "log.level = ERROR\n" % tmp_path)
+    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
+    monkeypatch.delenv("MODELSEAL_PASSWORD", raising=False)
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", "py", "--pin", "1234",
+                    "--so-pin", "5678"], check=True, capture_output=True)
+    uri = "pkcs11:token=py;object=release?module-path=%s" % mod
+    cli("keygen", "--pkcs11", uri + "&pin-value=1234", "--algorithm", "ecdsa-p256",
+        "--output", str(tmp_path / "token.pub"))
+    m = make_model(tmp_path / "m")
+    sig = modelseal.sign(m, key=uri, passphrase="1234")
+    assert modelseal.verify(m, key=str(tmp_path / "token.pub")).verified
+    assert cli("verify", "--key", str(tmp_path / "token.pub"), m, check=False)[0] == 0
+    assert sig is not None
+    with pytest.raises(modelseal.InputError) as ei:
+        modelseal.sign(m, key=uri, passphrase="9999", signature=str(tmp_path / "x.sig"))
+    assert "PIN rejected by the token" in str(ei.value) and "9999" not in str(ei.value)
+    assert not (tmp_path / "x.sig").exists()
+    with pytest.raises(modelseal.InputError):
+        modelseal.sign(m, key="awskms:///alias/x")
