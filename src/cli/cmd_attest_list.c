@@ -2,8 +2,10 @@
  * and, with trusted keys, whether its signature verifies. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "attest.h"
 #include "cli.h"
@@ -92,7 +94,11 @@ int cli_attest_list(int argc, char **argv)
         status = claims_arg ? cli_out_of_memory() : cli_fail(&err);
         goto out;
     }
-    if (ms_claims_read(claims_path, 0, &claims, &err) != 0) {
+    /* No claims file where one is looked for by default: an empty listing, as every listing
+     * with nothing in it (a --claims FILE that is not there is an error). */
+    struct stat st;
+    int absent = !claims_arg && lstat(claims_path, &st) != 0 && errno == ENOENT;
+    if (ms_claims_read(claims_path, !claims_arg, &claims, &err) != 0) {
         status = cli_fail(&err);
         goto out;
     }
@@ -105,7 +111,8 @@ int cli_attest_list(int argc, char **argv)
     trust.keys = cli_keys_trusted(&keys);
     trust.n_keys = keys.n;
     if (!json)
-        printf("%s: %zu claim%s\n", cli_quote(claims_path), claims->n, claims->n == 1 ? "" : "s");
+        printf("%s: %zu claim%s%s\n", cli_quote(claims_path), claims->n, claims->n == 1 ? "" : "s",
+               absent ? " (no claims file)" : "");
     for (size_t i = 0; i < claims->n; i++) {
         const ms_claim *c = &claims->items[i];
         claim_view v;

@@ -261,7 +261,14 @@ check_fails "--no-git with --allow-dirty" 2 "--no-git excludes" ms attest proven
 check_fails "unknown option" 2 "unknown option '--frobnicate'" ms attest provenance --frobnicate "$M"
 check_fails "unknown subcommand" 2 "unknown subcommand" ms attest frob "$M"
 check_fails "wrong key for list" 2 "$T/nope.pub" ms attest list --key "$T/nope.pub" "$M"
-check_fails "list without a claims file" 2 "no such claims file" ms attest list "$T/nosig"
+# No claims file where one is looked for by default: an empty listing (exit 0), [] in JSON; a
+# --claims FILE that is not there is an error.
+check_status "list without a claims file" 0 ms attest list "$T/nosig"
+check_eq "list without a claims file: empty" "$(cat "$OUT")" "$T/nosig/claims.jsonl: 0 claims (no claims file)"
+check_status "list --json without a claims file" 0 ms attest list --json "$T/nosig"
+check_eq "list --json without a claims file: []" "$(tr -d ' \n\t' <"$OUT")" "[]"
+check_fails "list --claims of a missing file" 2 "nope.jsonl: no such claims file" \
+    ms attest list --claims "$T/nope.jsonl" "$T/nosig"
 unchanged "usage errors"
 check_status "attest --help" 0 ms attest --help
 grep -q "attest provenance --key KEY --builder-id URI" "$OUT" && pass || fail "help text"
