@@ -116,21 +116,73 @@ const char *cli_operand_named(const char *msg, char *buf, size_t n)
     return buf;
 }
 
+/* Set once a JSON document went to stdout: a later failure adds no error document. */
+static int json_printed;
+
+/* With --json, a failure of exit status 2 or 3 before the command printed its document is one
+ * on stdout too: {"error":{"exit":N,"code":"usage|input|environment|out-of-memory",
+ * "message":"...","path":"..."|null}} (modelseal-json(7)). `path` is the file the message
+ * starts with ("PATH: ..."), when that names something in the file system or in an existing
+ * directory. */
+static void json_error(int status, const char *code, const char *message)
+{
+    if (!cli_json || json_printed || (status != EXIT_USAGE && status != EXIT_ENVIRONMENT))
+        return;
+    char path[4096] = "";
+    const char *colon = strstr(message, ": ");
+    if (colon && (size_t)(colon - message) < sizeof path) {
+        struct stat st;
+        memcpy(path, message, (size_t)(colon - message));
+        path[colon - message] = '\0';
+        char *slash = strrchr(path, '/');
+        int exists = lstat(path, &st) == 0;
+        if (!exists && slash && slash != path) {
+            *slash = '\0';
+            exists = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+            *slash = '/';
+        }
+        if (!exists)
+            path[0] = '\0';
+    }
+    cJSON *o = cJSON_CreateObject(), *e = o ? cJSON_AddObjectToObject(o, "error") : NULL;
+    if (!e || !cJSON_AddNumberToObject(e, "exit", status) ||
+        !cJSON_AddStringToObject(e, "code", code) ||
+        !cJSON_AddStringToObject(e, "message", message) ||
+        !(path[0] ? cJSON_AddStringToObject(e, "path", path) : cJSON_AddNullToObject(e, "path"))) {
+        cJSON_Delete(o);
+        return;
+    }
+    cli_print_json(o);
+}
+
 int cli_fail(const ms_error *err)
 {
     char named[MS_ERROR_MESSAGE_MAX + 512];
-    cli_message("%s", err->message[0] ? cli_operand_named(err->message, named, sizeof named)
-                                      : "unknown error");
+    const char *message =
+        err->message[0] ? cli_operand_named(err->message, named, sizeof named) : "unknown error";
+    cli_message("%s", message);
     int status = ms_error_exit_status(err->code);
-    return status ? status : EXIT_ENVIRONMENT;
+    status = status ? status : EXIT_ENVIRONMENT;
+    json_error(status,
+               err->code == MS_EINPUT   ? "input"
+               : err->code == MS_ENOMEM ? "out-of-memory"
+                                        : "environment",
+               message);
+    return status;
 }
 
 int cli_usage_error(const char *fmt, ...)
 {
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
+    va_copy(again, ap);
     vmessage(fmt, ap);
     va_end(ap);
+    char *text = NULL;
+    if (cli_json && vasprintf(&text, fmt, again) >= 0)
+        json_error(EXIT_USAGE, "usage", text);
+    free(text);
+    va_end(again);
     fprintf(stderr, "\nTry 'modelseal %s%s--help' for more information.\n",
             cli_current ? cli_current : "", cli_current ? " " : "");
     return EXIT_USAGE;
@@ -174,6 +226,8 @@ int cli_option_other(int opt, char **argv)
         snprintf(command, sizeof command, "%.*s", (int)strcspn(cli_current, " "), cli_current);
         return cli_print_help(command);
     }
+    if (opt == CLI_OPT_BAD_JSON)
+        return cli_usage_error("--json: expected --json or --json=pretty, not '--json=%s'", optarg);
     const char *what = opt == ':' ? "missing argument for" : "unknown";
     const char *arg = argv[optind - 1];
     if (opt != ':' && strncmp(arg, "--", 2) == 0) {
@@ -620,9 +674,16 @@ int cli_hash_options_finish(cli_hash_options *o, const char *model)
     return 0;
 }
 
+void cli_json_stream_start(void)
+{
+    json_printed = 1;
+    fputs(cli_json_pretty ? "[\n" : "[", stdout);
+}
+
 int cli_print_json(cJSON *json)
 {
-    char *text = json ? cJSON_Print(json) : NULL;
+    char *text = json ? (cli_json_pretty ? cJSON_Print(json) : cJSON_PrintUnformatted(json)) : NULL;
+    json_printed = 1;
     cJSON_Delete(json);
     if (!text) {
         cli_message("out of memory");

@@ -60,6 +60,9 @@ void cli_message(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print an informational line (a command's summary: "Signed ...", "Wrote ...") to stdout,
  * unless -q/--quiet. */
 void cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Open a JSON array streamed to stdout ("[", and a newline with --json=pretty); a failure after
+ * it adds no error document. */
+void cli_json_stream_start(void);
 /* Report a library error and return its exit status. A message that names the snapshot an
  * hf:// operand resolved to is prefixed with the operand as given (cli_operand_named). */
 int cli_fail(const ms_error *err);

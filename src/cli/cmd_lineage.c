@@ -189,7 +189,8 @@ static int log_cb(void *ctx, const ms_lineage_log_entry *e, ms_error *err)
         cJSON_Delete(o);
         if (!s)
             return ms_error_nomem(err);
-        printf("%s  %s", lo->count ? ",\n" : "", s);
+        printf("%s%s",
+               lo->count ? (cli_json_pretty ? ",\n  " : ",") : (cli_json_pretty ? "  " : ""), s);
         free(s);
     } else {
         format_date(e->time, e->offset_minutes, date, sizeof date, 0);
@@ -249,10 +250,10 @@ static int lineage_log(int argc, char **argv)
     if (status >= 0)
         return status;
     if (lo.json)
-        printf("[\n");
+        cli_json_stream_start();
     int rc = ms_lineage_log(&o, argv[optind], log_cb, &lo, &err);
     if (lo.json)
-        printf("%s]\n", lo.count ? "\n" : "");
+        printf("%s]\n", lo.count && cli_json_pretty ? "\n" : "");
     if (rc)
         return cli_fail(&err);
     if (!lo.json && lo.count == 0)
@@ -282,7 +283,8 @@ static int find_cb(void *ctx, const ms_lineage_hit *h, ms_error *err)
         cJSON_Delete(o);
         if (!s)
             return ms_error_nomem(err);
-        printf("%s  %s", lo->count ? ",\n" : "", s);
+        printf("%s%s",
+               lo->count ? (cli_json_pretty ? ",\n  " : ",") : (cli_json_pretty ? "  " : ""), s);
         free(s);
     } else {
         printf("%s  %s  (%s, from the %s)\n", cli_quote(h->commit), cli_quote(h->path),
@@ -307,10 +309,10 @@ static int lineage_find(int argc, char **argv)
     if (ms_lineage_parse_digest(argv[optind], d, &err) != 0)
         return cli_fail(&err);
     if (lo.json)
-        printf("[\n");
+        cli_json_stream_start();
     int rc = ms_lineage_find(&o, argv[optind], find_cb, &lo, &err);
     if (lo.json)
-        printf("%s]\n", lo.count ? "\n" : "");
+        printf("%s]\n", lo.count && cli_json_pretty ? "\n" : "");
     if (rc)
         return cli_fail(&err);
     if (fflush(stdout) != 0) {

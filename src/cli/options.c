@@ -63,7 +63,9 @@ typedef struct getopt_args {
 static void add_option(void *ctx, const cli_option *o)
 {
     getopt_args *g = ctx;
-    g->longopts[g->n_long++] = (struct option){o->name, o->has_arg, NULL, o->id};
+    /* --json takes an optional =pretty everywhere. */
+    int has_arg = o->id == OPT_JSON ? optional_argument : o->has_arg;
+    g->longopts[g->n_long++] = (struct option){o->name, has_arg, NULL, o->id};
     if (o->short_name) {
         g->shortopts[g->n_short++] = o->short_name;
         if (o->has_arg == required_argument)
@@ -80,6 +82,7 @@ const cli_option cli_common_options[] = {
     CLI_OPTION_END,
 };
 int cli_quiet;
+int cli_json, cli_json_pretty;
 
 static const cli_option *built_table; /* the table cli_getopt last built */
 
@@ -97,6 +100,12 @@ int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which)
     int opt;
     while ((opt = getopt_long(argc, argv, args.shortopts, args.longopts, NULL)) == 'q')
         cli_quiet = 1;
+    if (opt == OPT_JSON) {
+        if (optarg && strcmp(optarg, "pretty") != 0)
+            return CLI_OPT_BAD_JSON;
+        cli_json = 1;
+        cli_json_pretty = optarg != NULL;
+    }
     return opt;
 }
 

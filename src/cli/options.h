@@ -127,6 +127,11 @@ extern const struct cli_option cli_common_options[];
  * printed; errors, warnings and what the command exists to print (a digest, --json, a policy,
  * a log) still are. */
 extern int cli_quiet;
+/* --json (any command that has it) was given; --json=pretty asks for indented output (else
+ * one compact line). cli_getopt sets them. */
+extern int cli_json, cli_json_pretty;
+/* What cli_getopt returns for --json=VALUE other than pretty (cli_option_other reports it). */
+#define CLI_OPT_BAD_JSON (-2)
 /* A text row (a heading or a note among the options). */
 #define CLI_OPTION_TEXT(text)                                                                      \
     {                                                                                              \

@@ -53,7 +53,7 @@ done <"$T/commands"
 
 # The pages of file formats and topics: each is installed (dist_man_MANS) and renders cleanly.
 for page in modelseal-keys.5 modelseal-claims.5 modelseal-policy.5 modelseal-sigstore.7 \
-    modelseal-cache.5; do
+    modelseal-cache.5 modelseal-json.7; do
     grep -q "doc/$page" "$SRCDIR/Makefile.am" && pass || fail "$page: not in dist_man_MANS"
     if command -v groff >/dev/null 2>&1; then
         warnings=$(groff -man -Tutf8 -ww -z "$SRCDIR/doc/$page" 2>&1)
