@@ -136,9 +136,20 @@ import sys, yaml
 w = yaml.safe_load(open(sys.argv[1]))
 steps = w["jobs"]["train-sign-verify"]["steps"]
 text = "\n".join(s.get("run", "") for s in steps)
-for needed in ("modelseal sign", "modelseal dataset sign", "modelseal attest provenance",
-               "modelseal verify --policy"):
+for needed in ("modelseal dataset sign", "modelseal attest provenance", "modelseal verify --policy"):
     assert needed in text, needed
+# The Action signs and verifies, from a checkout of modelseal pinned by repository variables
+# (no placeholder URL, no unpinned HEAD); it runs before any step that calls modelseal.
+co = [s for s in steps if s.get("with", {}).get("path") == ".modelseal"]
+assert co and co[0]["uses"].startswith("actions/checkout@"), co
+assert co[0]["with"]["repository"] == "${{ vars.MODELSEAL_REPOSITORY }}", co
+assert co[0]["with"]["ref"] == "${{ vars.MODELSEAL_REF }}", co
+uses = [i for i, s in enumerate(steps) if s.get("uses") == "./.modelseal"]
+modes = [steps[i]["with"]["mode"] for i in uses]
+assert modes == ["sign", "verify-policy"], modes
+first_run = min(i for i, s in enumerate(steps) if "modelseal " in s.get("run", ""))
+assert uses[0] < first_run, (uses, first_run)
+assert "example" not in open(sys.argv[1]).read()
 EOF
 else
     echo "test_contrib.sh: python3-yaml not installed: YAML not checked"
