@@ -6,6 +6,7 @@
 # program under test, writes its outputs, and passes modelseal's exit statuses through; its
 # install step (scripts/action-install) installs every package configure.ac requires.
 . "$(dirname "$0")/lib.sh"
+normal_run_only "the Action's scripts and action-validator (sign and verify run under the sanitizers elsewhere)"
 set -e
 
 MS_NODE_CACHE=${MS_NODE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/modelseal-node}

@@ -2,6 +2,7 @@
 # modelseal completion bash|zsh: the scripts load, complete commands, subcommands, options,
 # choices and file names as the option tables say, and offer exactly the options --help shows.
 . "$(dirname "$0")/lib.sh"
+normal_run_only "the completion scripts"
 set -e
 
 check_status "completion bash" 0 ms completion bash

@@ -111,6 +111,8 @@ for dir in bundle-verify/*/; do
         ;;
     esac
     for operand in "$artifact" "$digest"; do
+        # The sanitizer run takes the artifact only: a digest operand runs the same verification.
+        [ "$SANITIZED" = 1 ] && [ "$operand" = "$digest" ] && continue
         n_runs=$((n_runs + 1))
         case $name in
         *_fail)
@@ -133,7 +135,7 @@ check_status "the adapter run directly" 0 "$ADAPTER" verify-bundle \
     --bundle bundle-verify/happy-path-v0.3/bundle.sigstore.json --certificate-identity "$ID" \
     --certificate-oidc-issuer "$ISS" bundle-verify/a.txt
 check_eq "conformance cases" "$n_cases" 70
-check_eq "conformance runs (path and digest)" "$n_runs" 140
+check_eq "conformance runs (path and digest)" "$n_runs" "$([ "$SANITIZED" = 1 ] && echo 70 || echo 140)"
 
 # The managed-key cases carry a Rekor v1 entry (and a TSA timestamp): both are verified with
 # the trusted root, not ignored.

@@ -5,6 +5,7 @@
 # a ..data directory), and the image recipe, the Pod example and the CI workflow are checked
 # as far as this machine allows (no container runtime, no cluster).
 . "$(dirname "$0")/lib.sh"
+normal_run_only "the deployment files (Dockerfile, Kubernetes, workflow; verify --policy runs under the sanitizers in test_chain)"
 set -e
 
 C=$SRCDIR/contrib

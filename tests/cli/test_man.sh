@@ -4,6 +4,7 @@
 # that section documents is one --help shows. --help comes from the option tables
 # (src/cli/options.h), so a page that drifts from the code fails here.
 . "$(dirname "$0")/lib.sh"
+normal_run_only "the man pages against --help"
 set -e
 
 # The long options on the option lines of `modelseal CMD --help` (their left column: up to two

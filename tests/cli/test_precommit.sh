@@ -5,6 +5,7 @@
 # a tampered model does not block the push of a clean one, and the push of that branch from
 # another branch is refused; modelseal-staged refuses a staged tampered model.
 . "$(dirname "$0")/lib.sh"
+normal_run_only "the pre-commit framework's hook definitions (lineage check runs under the sanitizers in test_lineage and test_hooks)"
 set -e
 
 command -v pre-commit >/dev/null || { echo "$NAME: SKIP: no pre-commit (scripts/setup installs it)"; exit 77; }

@@ -9,6 +9,7 @@
 # exactly the pinned versions, else a cache keyed by the lock file's hash). Skipped (77) without
 # node/npm or when the registry is unreachable.
 . "$(dirname "$0")/../cli/lib.sh"
+normal_run_only "@sigstore/verify's view of modelseal's bundles (the same bytes)"
 set -e
 
 NAME=$(basename "$0")
