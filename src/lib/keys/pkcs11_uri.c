@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "pkcs11_internal.h"
+#include "util/encoding.h"
 
 #define SCHEME "pkcs11:"
 
@@ -52,17 +53,6 @@ void p11_uri_free(p11_uri *uri)
     free(uri);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode text[0..len) into out (room for P11_URI_VALUE_MAX bytes); *n is the length.
  * `name` names the attribute in errors; the value itself is never quoted (it may be a PIN). */
 static int decode(const char *text, size_t len, const char *name, uint8_t *out, size_t *n,
@@ -75,8 +65,8 @@ static int decode(const char *text, size_t len, const char *name, uint8_t *out, 
             return ms_error_set(err, MS_EINPUT, "pkcs11 URI: %s is longer than %d bytes", name,
                                 P11_URI_VALUE_MAX);
         if (c == '%') {
-            int hi = i + 2 < len ? hex_value(text[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value(text[i + 2]) : -1;
+            int hi = i + 2 < len ? msx_hex_digit((unsigned char)text[i + 1]) : -1;
+            int lo = i + 2 < len ? msx_hex_digit((unsigned char)text[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return ms_error_set(err, MS_EINPUT,
                                     "pkcs11 URI: %s: '%%' must be followed by two hex digits",
