@@ -76,20 +76,13 @@ class Signature:
         return "Signature(path=%r, digest=%r, files=%d)" % (self.path, self.digest, self.files)
 
 
-class VerifyResult:
+class VerifyResult(_core.Result):
     """The outcome of verify(): ``verified`` (bool), ``digest`` (the signed root digest or
     None), ``name`` (signed subject name), ``signer`` (a Signer or None), ``files`` (files
     hashed), and the differences ``changed``, ``missing``, ``extra`` (lists of paths)."""
 
     __slots__ = ("verified", "digest", "name", "signer", "files", "changed", "missing", "extra",
                  "error")
-
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
-
-    def __bool__(self):
-        return bool(self.verified)
 
     def __repr__(self):
         return ("VerifyResult(verified=%r, digest=%r, changed=%r, missing=%r, extra=%r)" %

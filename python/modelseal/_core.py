@@ -382,3 +382,17 @@ def sigstore_dir():
         return env
     from . import _config
     return _config.PKGDATADIR
+
+
+class Result:
+    """Base of the verification results: each slot from the keywords (None when not given);
+    the result is true when ``verified`` is."""
+
+    __slots__ = ()
+
+    def __init__(self, **kw):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+    def __bool__(self):
+        return bool(self.verified)

@@ -42,19 +42,12 @@ class DatasetInfo:
         return "DatasetInfo(name=%r, files=%d, digest=%r)" % (self.name, self.files, self.digest)
 
 
-class DatasetVerifyResult:
+class DatasetVerifyResult(_core.Result):
     """The outcome of dataset.verify(): ``info`` (DatasetInfo), ``signer`` (a Signer, or None
     without a key), ``files`` (files hashed; 0 without a directory), and the differences
     ``missing``, ``extra``, ``changed`` (lists of paths)."""
 
     __slots__ = ("verified", "info", "signer", "files", "missing", "extra", "changed")
-
-    def __init__(self, **kw):
-        for k in self.__slots__:
-            setattr(self, k, kw.get(k))
-
-    def __bool__(self):
-        return bool(self.verified)
 
     def __repr__(self):
         return ("DatasetVerifyResult(verified=%r, missing=%r, extra=%r, changed=%r)" %

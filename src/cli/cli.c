@@ -190,7 +190,7 @@ int cli_usage_error(const char *fmt, ...)
 
 /* Optimal string alignment distance, capped: words longer than SIMILAR_MAX are never similar. */
 #define SIMILAR_MAX 64
-int cli_similar(const char *typed, const char *cand, size_t *distance)
+static int similar(const char *typed, const char *cand, size_t *distance)
 {
     size_t n = strlen(typed), m = strlen(cand);
     size_t d[SIMILAR_MAX + 1][SIMILAR_MAX + 1];
@@ -214,9 +214,24 @@ int cli_similar(const char *typed, const char *cand, size_t *distance)
             d[i][j] = best;
         }
     }
-    if (distance)
-        *distance = d[n][m];
+    *distance = d[n][m];
     return d[n][m] <= 2 && d[n][m] < n;
+}
+
+void cli_nearest_init(cli_nearest *n, const char *typed)
+{
+    n->typed = typed;
+    n->name = NULL;
+    n->best = SIZE_MAX;
+}
+
+void cli_nearest_offer(cli_nearest *n, const char *candidate)
+{
+    size_t dist;
+    if (candidate && similar(n->typed, candidate, &dist) && dist < n->best) {
+        n->best = dist;
+        n->name = candidate;
+    }
 }
 
 int cli_option_other(int opt, char **argv)
@@ -344,16 +359,13 @@ int cli_dispatch(int argc, char **argv, const char *command, const cli_help *hel
             return subs[i].run(argc - 1, argv + 1);
         }
     }
-    const char *near = NULL;
-    size_t best = SIZE_MAX, dist;
+    cli_nearest near;
+    cli_nearest_init(&near, argv[1]);
     for (size_t i = 0; i < n; i++)
-        if (cli_similar(argv[1], subs[i].name, &dist) && dist < best) {
-            best = dist;
-            near = subs[i].name;
-        }
-    if (near)
-        return cli_usage_error("unknown subcommand '%s'; did you mean '%s'? (%s)", argv[1], near,
-                               names);
+        cli_nearest_offer(&near, subs[i].name);
+    if (near.name)
+        return cli_usage_error("unknown subcommand '%s'; did you mean '%s'? (%s)", argv[1],
+                               near.name, names);
     return cli_usage_error("unknown subcommand '%s' (%s)", argv[1], names);
 }
 

@@ -76,10 +76,15 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (missing argument; cli_getopt's optstring starts with ':', and opterr is off, see main.c) is
  * reported as one line, returning EXIT_USAGE. */
 int cli_option_other(int opt, char **argv);
-/* Whether `cand` is close enough to what the user typed to be suggested for it ("did you mean"):
- * at most two edits (insertions, deletions, substitutions, swaps of adjacent letters) and fewer
- * edits than `typed` has letters; *distance gets the edits, to prefer the nearest of several. */
-int cli_similar(const char *typed, const char *cand, size_t *distance);
+/* "Did you mean": the nearest of the names offered to what the user typed, among those close
+ * enough (at most two edits: insertions, deletions, substitutions, swaps of adjacent letters,
+ * and fewer edits than `typed` has letters); `name` stays NULL when none is. */
+typedef struct cli_nearest {
+    const char *typed, *name;
+    size_t best;
+} cli_nearest;
+void cli_nearest_init(cli_nearest *n, const char *typed);
+void cli_nearest_offer(cli_nearest *n, const char *candidate);
 /* The long option (without "--") of the table cli_getopt last used that is nearest to `name`
  * (without "--", up to any '='), or NULL when none is similar. */
 const char *cli_getopt_nearest(const char *name);

@@ -92,17 +92,14 @@ int main(int argc, char **argv)
             return rc;
         }
     }
-    const char *near = NULL;
-    size_t best = SIZE_MAX, dist;
+    cli_nearest near;
+    cli_nearest_init(&near, argv[1]);
     for (size_t i = 0; i < cli_commands_count; i++)
-        if (cli_similar(argv[1], cli_commands[i].name, &dist) && dist < best) {
-            best = dist;
-            near = cli_commands[i].name;
-        }
-    if (near)
+        cli_nearest_offer(&near, cli_commands[i].name);
+    if (near.name)
         fprintf(stderr,
                 "modelseal: unknown command '%s'; did you mean '%s'? (see 'modelseal --help')\n",
-                cli_quote(argv[1]), near);
+                cli_quote(argv[1]), near.name);
     else
         fprintf(stderr, "modelseal: unknown command '%s' (see 'modelseal --help')\n",
                 cli_quote(argv[1]));

@@ -109,19 +109,9 @@ int cli_getopt(int argc, char **argv, const cli_option *table, unsigned which)
     return opt;
 }
 
-typedef struct nearest {
-    const char *typed, *near;
-    size_t best;
-} nearest;
-
 static void consider(void *ctx, const cli_option *o)
 {
-    nearest *n = ctx;
-    size_t dist;
-    if (cli_similar(n->typed, o->name, &dist) && dist < n->best) {
-        n->best = dist;
-        n->near = o->name;
-    }
+    cli_nearest_offer(ctx, o->name);
 }
 
 const char *cli_getopt_nearest(const char *name)
@@ -134,9 +124,10 @@ const char *cli_getopt_nearest(const char *name)
     typed[len] = '\0';
     /* Every row of the command's table, whichever mode takes it: `verify --polcy` is told of
      * --policy although the key mode it was parsed in has no such option. */
-    nearest n = {typed, NULL, SIZE_MAX};
+    cli_nearest n;
+    cli_nearest_init(&n, typed);
     cli_options_each(built_table, 0, consider, &n);
-    return n.near;
+    return n.name;
 }
 
 /* "-o, --output PREFIX" */

@@ -277,4 +277,28 @@ grep -qx 'Incremental: 8 reused, 0 re-hashed, 0 added, 0 removed' "$T/a.out" &&
 check_eq "one cache file per model" "$(ls "$CACHE_DIR" | wc -l)" 2
 same_as_full "concurrent a" "$T/a"
 
+# A git LFS pointer the cache recorded (signed with --allow-lfs-pointers, so hashed as a file) is
+# still a pointer when the next run reuses its digest: refused by default, its oid taken with
+# --from-lfs-pointers, as without the cache.
+L=$T/lfs
+mkdir -p "$L"
+printf 'weights' >"$L/real.bin"
+OID=$(printf 'the content' | sha256sum | cut -c1-64)
+printf 'version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize 11\n' "$OID" >"$L/w.bin"
+touch -d '2 minutes ago' "$L/w.bin" "$L/real.bin"
+sleep 0.3 # past the timestamp granularity (ctime is now): the cache may vouch for them
+check_status "a pointer signed with --allow-lfs-pointers, cached" 0 \
+    ms sign --incremental --allow-lfs-pointers --key "$T/k.key" "$L"
+grep -q '^  re-hashed: \|^  added: ' "$OUT" && pass || fail "first run: hashed: $(cat "$OUT")"
+run ms verify --incremental --key "$T/k.pub" "$L"
+grep -q '^Incremental: 2 reused' "$OUT" && pass || fail "the cache vouches for both: $(cat "$OUT")"
+check_fails "the reused pointer is refused" 2 "w.bin: a git LFS pointer, not the file's content" \
+    ms sign --incremental --key "$T/k.key" --signature "$T/lfs2.sig" "$L"
+check_status "--from-lfs-pointers with the cache" 0 \
+    ms sign --incremental --from-lfs-pointers --key "$T/k.key" --signature "$T/lfs3.sig" "$L"
+check_status "--from-lfs-pointers without it" 0 \
+    ms sign --from-lfs-pointers --key "$T/k.key" --signature "$T/lfs4.sig" "$L"
+check_eq "the same signed payload with and without the cache" "$(payload "$T/lfs3.sig")" \
+    "$(payload "$T/lfs4.sig")"
+
 finish

@@ -110,13 +110,16 @@ int manifest_lfs_refuse(const char *root, const ms_file_list *files, const char 
     return 0;
 }
 
-/* Which of the walked files are LFS pointers, marked in is_ptr with their oids. Each candidate
- * (a small file) is opened without following links and must be the file the walk listed. */
-int manifest_lfs_scan(const char *root, const ms_file_list *files, char *is_ptr,
+/* Which of the walked files (those marked in `only`, when it is not NULL) are LFS pointers,
+ * marked in is_ptr with their oids. Each candidate (a small file) is opened without following
+ * links and must be the file the walk listed. */
+int manifest_lfs_scan(const char *root, const ms_file_list *files, const char *only, char *is_ptr,
                       uint8_t (*oids)[32], ms_error *err)
 {
     int rc = 0;
     for (size_t i = 0; i < files->count && rc == 0; i++) {
+        if (only && !only[i])
+            continue;
         const ms_file_entry *e = &files->entries[i];
         uint8_t buf[MS_LFS_POINTER_MAX + 1];
         char where[PATH_MAX + 2];

@@ -26,10 +26,11 @@ void manifest_lfs_check(void *ctx, size_t item, const uint8_t *data, size_t len)
 int manifest_lfs_refuse(const char *root, const ms_file_list *files, const char *is_ptr,
                         ms_error *err);
 
-/* Which of the walked files under `root` are git LFS pointers: each is marked in is_ptr[i] and
- * its oid put in oids[i]. A candidate (a file of pointer size) is opened without following links
- * and must be the file the walk listed. 0 or a negative MS_E*. */
-int manifest_lfs_scan(const char *root, const ms_file_list *files, char *is_ptr,
+/* Which of the walked files under `root` (those marked in `only`, when it is not NULL) are git
+ * LFS pointers: each is marked in is_ptr[i] and its oid put in oids[i]. A candidate (a file of
+ * pointer size) is opened without following links and must be the file the walk listed. 0 or a
+ * negative MS_E*. */
+int manifest_lfs_scan(const char *root, const ms_file_list *files, const char *only, char *is_ptr,
                       uint8_t (*oids)[32], ms_error *err);
 
 #endif

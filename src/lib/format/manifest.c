@@ -445,9 +445,10 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         lfs.is_ptr = is_ptr;
         lfs.oids = oids;
         lfs_in_engine = ser->method == MS_METHOD_FILES || ser->shard_size >= MS_LFS_POINTER_MAX;
-        if (!lfs_in_engine && ((rc = manifest_lfs_scan(path, &files, is_ptr, oids, err)) != 0 ||
-                               (opts->lfs_pointers == MS_LFS_REFUSE &&
-                                (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)))
+        if (!lfs_in_engine &&
+            ((rc = manifest_lfs_scan(path, &files, NULL, is_ptr, oids, err)) != 0 ||
+             (opts->lfs_pointers == MS_LFS_REFUSE &&
+              (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)))
             goto out;
     }
     /* The signer's cache: the digests of files it vouches for are not computed again. */
@@ -485,9 +486,9 @@ int ms_manifest_build(const char *path, const ms_serialization *ser,
         if (!reused[items[i].file])
             items[i] = run[j++];
     /* The engine saw only the files it hashed; a reused one may be a pointer too (the cache
-     * does not say what a file was taken for): look at the files of pointer size. */
+     * does not say what a file was taken for): look at the reused files of pointer size. */
     if (reused && is_ptr && lfs_in_engine &&
-        (rc = manifest_lfs_scan(path, &files, is_ptr, oids, err)) != 0)
+        (rc = manifest_lfs_scan(path, &files, reused, is_ptr, oids, err)) != 0)
         goto out;
     if (is_ptr && opts->lfs_pointers == MS_LFS_REFUSE &&
         (rc = manifest_lfs_refuse(path, &files, is_ptr, err)) != 0)
