@@ -45,9 +45,14 @@ check_fails "sigstore includes oms, one layer up" 1 \
     sh "$CHECK" "$T/tree"
 
 fresh
-add_include src/lib/hash/walk.c '#include "modelseal/key.h"'
-check_fails "peers: hash includes keys" 1 \
-    "$AT: hash (layer 1) may not include \"modelseal/key.h\" of keys (layer 1)" sh "$CHECK" "$T/tree"
+add_include src/lib/hash/walk.c '#include "net/http.h"'
+check_fails "peers: hash includes net" 1 \
+    "$AT: hash (layer 1) may not include \"net/http.h\" of net (layer 1)" sh "$CHECK" "$T/tree"
+
+fresh
+add_include src/lib/net/http.c '#include "modelseal/key.h"'
+check_fails "net includes keys (a higher layer)" 1 \
+    "$AT: net (layer 1) may not include \"modelseal/key.h\" of keys (layer 2)" sh "$CHECK" "$T/tree"
 
 fresh
 add_include src/lib/policy/chain.c '#include "modelseal/lineage.h"'

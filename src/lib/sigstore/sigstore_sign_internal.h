@@ -9,7 +9,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "http_internal.h"
+#include "net/http.h"
 #include "modelseal/error.h"
 #include "modelseal/sigstore_sign.h"
 

@@ -1,10 +1,11 @@
-/* HTTP for the Sigstore signing client: one request/response over libcurl, done carefully.
+/* HTTP for the network clients (Sigstore signing, object storage, key services): one
+ * request/response over libcurl, done carefully.
  * TLS verification is always on; plain http:// is allowed only to a loopback host (tests and
  * local instances); redirects are not followed; connect and total time are bounded; 5xx
  * answers and connection failures are retried a bounded number of times with backoff; the
  * response body is bounded. Not installed; the symbols are hidden from the shared library. */
-#ifndef MODELSEAL_HTTP_INTERNAL_H
-#define MODELSEAL_HTTP_INTERNAL_H
+#ifndef MODELSEAL_NET_HTTP_H
+#define MODELSEAL_NET_HTTP_H
 
 #include <stddef.h>
 

@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
-#include "http_internal.h"
+#include "net/http.h"
 
 #define EXCERPT_MAX 160
 #define BACKOFF_FIRST_MS 250L
