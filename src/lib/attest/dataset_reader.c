@@ -62,6 +62,7 @@ struct ms_dataset_reader {
     ms_hasher *root;
     uint64_t files, bytes;
     int done;
+    dataset_part_info *part; /* a partial manifest's (dataset_reader_open_part), else NULL */
 };
 
 /* ---- decompression and lines -------------------------------------------------------------- */
@@ -507,6 +508,30 @@ static const char *const file_keys[] = {"path", "size", "digest", NULL};
     "\"algorithm\":...,\"files\":N,\"bytes\":N,\"root_digest\":\"sha256:...\"}"
 #define FILE_FORM "{\"path\":...,\"size\":N,\"digest\":\"<hex>\"}"
 
+/* A partial manifest's members after "root_digest":"sha256:<hex>" (up to its closing quote):
+ * ","partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>". */
+static int parse_partition(cursor *c, dataset_part_info *part)
+{
+    uint64_t index, count;
+    int rc;
+    if ((rc = expect(c, "\",\"partition\":[", "\"partition\":[I,N] after \"root_digest\"")) != 0 ||
+        (rc = parse_u64(c, "partition", &index)) != 0 ||
+        (rc = expect(c, ",", "partition: [I,N]")) != 0 ||
+        (rc = parse_u64(c, "partition", &count)) != 0 ||
+        (rc = expect(c, "],\"paths\":", "\"paths\" after \"partition\"")) != 0 ||
+        (rc = parse_u64(c, "paths", &part->paths)) != 0 ||
+        (rc = expect(c, ",\"paths_digest\":\"sha256:",
+                     "\"paths_digest\":\"sha256:<hex>\" after \"paths\"")) != 0 ||
+        (rc = parse_hex(c, "paths_digest", part->paths_digest, MS_SHA256_SIZE)) != 0)
+        return rc;
+    if (count == 0 || count > MS_DATASET_MAX_PARTITIONS || index >= count)
+        return bad(c, "partition: [%llu,%llu] is not a share I of N (0 <= I < N <= %u)",
+                   (unsigned long long)index, (unsigned long long)count, MS_DATASET_MAX_PARTITIONS);
+    part->index = (uint32_t)index;
+    part->count = (uint32_t)count;
+    return 0;
+}
+
 static int parse_header(ms_dataset_reader *r, ms_error *err)
 {
     cursor c = {r, r->line, r->line + r->line_len, err};
@@ -555,14 +580,22 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         (rc = parse_u64(&c, "bytes", &h->bytes)) != 0 ||
         (rc = expect(&c, ",\"root_digest\":\"sha256:",
                      "\"root_digest\":\"sha256:<hex>\" after \"bytes\"")) != 0 ||
-        (rc = parse_hex(&c, "root_digest", h->root_digest, MS_SHA256_SIZE)) != 0 ||
-        (rc = expect(&c, "\"}\n", "the end of the header after \"root_digest\"")) != 0)
+        (rc = parse_hex(&c, "root_digest", h->root_digest, MS_SHA256_SIZE)) != 0)
+        return rc;
+    if (!r->part && lit(&c, "\",\"partition\":"))
+        return bad(&c, "%s",
+                   "a partial manifest (one share of 'dataset manifest --partition'): merge "
+                   "all the parts with 'modelseal dataset merge'");
+    if (r->part && (rc = parse_partition(&c, r->part)) != 0)
+        return rc;
+    if ((rc = expect(&c, "\"}\n", "the end of the header after \"root_digest\"")) != 0)
         return rc;
     if (c.p != c.end)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
     msx_buf_reset(&r->canon);
-    if ((rc = dataset_header_line(h, &r->canon, err)) != 0)
+    if ((rc = r->part ? dataset_part_header_line(h, r->part, &r->canon, err)
+                      : dataset_header_line(h, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
 }
@@ -674,7 +707,8 @@ nomem:
     return ms_error_nomem(err);
 }
 
-ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
+static ms_dataset_reader *reader_open(const char *path, ms_dataset_info *info,
+                                      dataset_part_info *part, ms_error *err)
 {
     ms_dataset_reader *r = calloc(1, sizeof *r);
     int rc = 0;
@@ -682,6 +716,7 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         ms_error_nomem(err);
         return NULL;
     }
+    r->part = part;
     r->fd = -1;
     r->in_size = ZSTD_DStreamInSize();
     r->out_size = ZSTD_DStreamOutSize();
@@ -707,7 +742,8 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         goto out;
     }
     if ((rc = parse_header(r, err)) != 0) {
-        rc = form_error(r, rc, header_keys, "snnnnasdds", HEADER_FORM, err);
+        if (!part)
+            rc = form_error(r, rc, header_keys, "snnnnasdds", HEADER_FORM, err);
         goto out;
     }
     if (info && (rc = copy_info(info, &r->hdr, err)) != 0)
@@ -718,6 +754,17 @@ out:
         return NULL;
     }
     return r;
+}
+
+ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
+{
+    return reader_open(path, info, NULL, err);
+}
+
+ms_dataset_reader *dataset_reader_open_part(const char *path, ms_dataset_info *info,
+                                            dataset_part_info *part, ms_error *err)
+{
+    return reader_open(path, info, part, err);
 }
 
 /* At the end of the lines: the stream, counts, size and root must agree with the header. */
