@@ -61,8 +61,8 @@ static int read_all(ms_dataset_info *info, dataset_part_info *part, ms_buf *agai
     if (!r)
         return -1;
     size_t dlen = info->algorithm == MS_HASH_BLAKE2B ? 64 : MS_SHA256_SIZE;
-    if (part && (part->count == 0 || part->count > MS_DATASET_MAX_PARTITIONS ||
-                 part->index >= part->count))
+    if (part &&
+        (part->count == 0 || part->count > MS_DATASET_MAX_PARTITIONS || part->index >= part->count))
         abort(); /* a partition read must be a share I of N */
     if ((part ? dataset_part_header_line(info, part, again, &err)
               : dataset_header_line(info, again, &err)) != 0)
