@@ -84,9 +84,8 @@ const cli_help cmd_dataset_help = {
     "verify    check the manifest; with --key its signature (default MANIFEST.sig); with DIR\n"
     "          re-hash the data and name every missing, extra and changed file (every file\n"
     "          of DIR but those the manifest's ignore list names)\n"
-    "merge     merge the partial manifests of 'manifest --partition' "
-    "(NAME.part-I-of-N" MS_DATASET_SUFFIX ")\n"
-    "          into the manifest one unpartitioned run writes, byte for byte\n\n"
+    "merge     merge the parts NAME.part-I-of-N" MS_DATASET_SUFFIX " that 'manifest\n"
+    "          --partition I/N' wrote into the manifest one unpartitioned run writes\n\n"
     "Options:\n",
     dataset_options,
     "Exit status: 0 done or verified, 1 the data or signature does not match, 2 malformed or\n"

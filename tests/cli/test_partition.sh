@@ -61,13 +61,18 @@ for N in 1 3 7; do
     mkdir "$T/p$N"
     i=0
     while [ $i -lt $N ]; do # the shares in parallel, each its own process
-        (cd "$T/p$N" && ms dataset manifest --name t --threads 1 --partition $i/$N "$D" >"out$i" 2>&1; echo $? >"rc$i") &
+        (
+            cd "$T/p$N" || exit 1
+            st=0
+            ms dataset manifest --name t --threads 1 --partition $i/$N "$D" >"out$i" 2>&1 || st=$?
+            echo $st >"rc$i"
+        ) &
         i=$((i + 1))
     done
     wait
     i=0 rcs=""
     while [ $i -lt $N ]; do
-        rcs="$rcs$(cat "$T/p$N/rc$i")"
+        rcs="$rcs$(cat "$T/p$N/rc$i" 2>/dev/null || echo x)"
         i=$((i + 1))
     done
     check_eq "$N shares: exit statuses" "$rcs" "$(printf '%0*d' $N 0)"

@@ -275,6 +275,14 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
                               m.parts[prev_part].name, p->name);
             goto out;
         }
+        /* The same path in another part is next in order: one of the top's children. */
+        for (size_t c = 1; c <= 2 && c < m.n_heap; c++) {
+            if (strcmp(m.parts[m.heap[c]].path, p->path) == 0) {
+                rc = ms_error_set(err, MS_EINPUT, "\"%.200s\" is in two parts: %s and %s", p->path,
+                                  p->name, m.parts[m.heap[c]].name);
+                goto out;
+            }
+        }
         if (ms_dataset_partition_of(p->path, len, count) != p->pi.index) {
             rc = ms_error_set(err, MS_EINPUT, "%s: \"%.200s\" is not in its share (part %u of %u)",
                               p->name, p->path, p->pi.index, count);
