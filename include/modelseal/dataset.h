@@ -84,6 +84,11 @@ typedef struct ms_dataset_options {
     /* A git LFS pointer file (ms_lfs_pointer_parse_ext) is refused (MS_EINPUT naming it)
      * unless this is set: then it is listed as the file it is. */
     int allow_lfs_pointers;
+    /* A partial manifest (modelseal-dataset(1), "Partitions"): with partition_count N > 0, only
+     * the files with ms_dataset_partition_of(path) == partition_index are hashed and listed,
+     * and the header records the partition and the list of every path the walk saw. A share
+     * may be empty (the dataset may not). */
+    uint32_t partition_index, partition_count;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -150,6 +155,9 @@ typedef struct ms_dataset_verify_options {
      * that value and nothing told (a signature over another manifest, say). */
     int (*manifest_check)(void *ctx, const ms_dataset_info *info, ms_error *err);
     void *check_ctx;
+    /* With partition_count N > 0: check only the share partition_index of N (files on disk
+     * and lines of the manifest alike); the rest of the manifest is still read and checked. */
+    uint32_t partition_index, partition_count;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {
@@ -169,6 +177,27 @@ typedef struct ms_dataset_verify_result {
 MS_API int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
                                  const ms_dataset_verify_options *opts,
                                  ms_dataset_verify_result *res, ms_error *err);
+
+/* ---- partitions (dataset_partition.c, dataset_merge.c) ------------------------------------- */
+
+/* Most partitions of one dataset. */
+#define MS_DATASET_MAX_PARTITIONS 65536u
+
+/* The share (0 to n-1) of a manifest path: the first 8 bytes of SHA-256(path), big-endian,
+ * modulo n. A function of the path string alone, so that any source of paths (a directory
+ * walk, an object listing) splits a dataset the same way. n 0 gives 0. */
+MS_API uint32_t ms_dataset_partition_of(const char *path, size_t len, uint32_t n);
+
+/* Merge the partial manifests `parts` (all N parts of one run of `dataset manifest
+ * --partition`, in any order) into `output`, atomically: a streaming k-way merge (memory
+ * bounded by the number of parts, not files) whose result is byte for byte the manifest one
+ * unpartitioned run would have written. MS_EINPUT, naming the part, for parts of different
+ * datasets (name, version, source, license, ignore list), algorithms or partition counts, an
+ * index missing or given twice, walks that saw different path lists, a path in two parts or
+ * outside its share, or a malformed part; MS_EENV, MS_ENOMEM. `info` (optional) as
+ * ms_dataset_manifest_write fills it. */
+MS_API int ms_dataset_merge(const char *const *parts, size_t n_parts, const char *output,
+                            ms_dataset_info *info, ms_error *err);
 
 /* ---- statements (dataset_verify.c) -------------------------------------------------------- */
 

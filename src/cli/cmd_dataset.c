@@ -5,14 +5,18 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dataset_partition.h"
 #include "modelseal/dataset.h"
 
 static int dataset_manifest(int argc, char **argv);
 static int dataset_sign(int argc, char **argv);
 static int dataset_verify(int argc, char **argv);
-static const cli_subcommand dataset_subs[] = {
-    {"manifest", dataset_manifest}, {"sign", dataset_sign}, {"verify", dataset_verify}};
-enum { MANIFEST = 1u << 0, SIGN = 1u << 1, VERIFY = 1u << 2 }; /* bits of dataset_subs */
+static int dataset_merge(int argc, char **argv);
+static const cli_subcommand dataset_subs[] = {{"manifest", dataset_manifest},
+                                              {"sign", dataset_sign},
+                                              {"verify", dataset_verify},
+                                              {"merge", dataset_merge}};
+enum { MANIFEST = 1u << 0, SIGN = 1u << 1, VERIFY = 1u << 2, MERGE = 1u << 3 }; /* dataset_subs */
 
 static const cli_option dataset_options[] = {
     {"name", 0, required_argument, "NAME", "the dataset's name (manifest; required)", OPT_NAME, 0,
@@ -33,7 +37,14 @@ static const cli_option dataset_options[] = {
      "model.sig, not claims.jsonl",
      OPT_IGNORE, CLI_PATH, MANIFEST | VERIFY, NULL, NULL},
     {"output", 0, required_argument, "FILE", "where to write the manifest", OPT_OUTPUT, CLI_PATH,
-     MANIFEST, NULL, NULL},
+     MANIFEST | MERGE, NULL, NULL},
+    {"partition", 0, required_argument, "I/N|auto",
+     "manifest, verify: only share I of N (0 <= I < N); auto: from\n"
+     "SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX",
+     OPT_PARTITION, 0, MANIFEST | VERIFY, NULL, NULL},
+    {"partitions", 0, required_argument, "N",
+     "with --partition auto under a Kubernetes Indexed Job: N shares", OPT_PARTITIONS, 0,
+     MANIFEST | VERIFY, NULL, NULL},
     {"allow-lfs-pointers", 0, no_argument, NULL,
      "manifest: list a git LFS pointer file as it is (refused\nby default)", OPT_ALLOW_LFS_POINTERS,
      0, MANIFEST, NULL, NULL},
@@ -55,12 +66,14 @@ const cli_help cmd_dataset_help = {
     "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b|blake3]\n"
     "                         [--threads N] [--ignore PATH]... [--output FILE]\n"
-    "                         [--allow-lfs-pointers] DIR\n"
+    "                         [--allow-lfs-pointers] [--partition I/N|auto [--partitions N]]\n"
+    "                         DIR\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"
     "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
-    "                         MANIFEST [DIR]\n"
+    "                         [--partition I/N|auto [--partitions N]] MANIFEST [DIR]\n"
+    "       modelseal dataset merge --output FILE PART...\n"
     "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
     "digest, headed by the dataset's name, version, source, license, ignored paths, counts and\n"
     "root digest. See modelseal-dataset(1).\n\n"
@@ -70,7 +83,9 @@ const cli_help cmd_dataset_help = {
     "          binds the name, the root digest and the SHA-256 of the decompressed manifest\n"
     "verify    check the manifest; with --key its signature (default MANIFEST.sig); with DIR\n"
     "          re-hash the data and name every missing, extra and changed file (every file\n"
-    "          of DIR but those the manifest's ignore list names)\n\n"
+    "          of DIR but those the manifest's ignore list names)\n"
+    "merge     merge the parts NAME.part-I-of-N" MS_DATASET_SUFFIX " that 'manifest\n"
+    "          --partition I/N' wrote into the manifest one unpartitioned run writes\n\n"
     "Options:\n",
     dataset_options,
     "Exit status: 0 done or verified, 1 the data or signature does not match, 2 malformed or\n"
@@ -101,6 +116,16 @@ static char *default_output(const char *name)
     return p;
 }
 
+/* ./NAME.part-I-of-N.dsm.jsonl.zst */
+static char *default_part_output(const char *name, uint32_t index, uint32_t count)
+{
+    size_t n = strlen(name) + sizeof MS_DATASET_SUFFIX + 40;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "./%s.part-%u-of-%u%s", name, index, count, MS_DATASET_SUFFIX);
+    return p;
+}
+
 static char *signature_for(const char *manifest)
 {
     size_t n = strlen(manifest) + 5;
@@ -117,7 +142,7 @@ static int dataset_manifest(int argc, char **argv)
     cli_hash_options ho;
     ms_dataset_options dopts;
     ms_dataset_info info;
-    const char *output_arg = NULL;
+    const char *output_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
     char *output = NULL;
     int opt, status = EXIT_OK;
     ms_error err;
@@ -151,6 +176,12 @@ static int dataset_manifest(int argc, char **argv)
         case OPT_OUTPUT:
             output_arg = optarg;
             break;
+        case OPT_PARTITION:
+            partition_arg = optarg;
+            break;
+        case OPT_PARTITIONS:
+            partitions_arg = optarg;
+            break;
         default:
             status = cli_option_other(opt, argv);
             goto out;
@@ -180,10 +211,16 @@ static int dataset_manifest(int argc, char **argv)
                                  dopts.license);
         goto out;
     }
+    if ((status = cli_dataset_partition(partition_arg, partitions_arg, &dopts.partition_index,
+                                        &dopts.partition_count)) != EXIT_OK)
+        goto out;
     const char *dir = argv[optind];
     if ((status = cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
-    output = output_arg ? strdup(output_arg) : default_output(dopts.name);
+    output = output_arg ? strdup(output_arg)
+             : dopts.partition_count
+                 ? default_part_output(dopts.name, dopts.partition_index, dopts.partition_count)
+                 : default_output(dopts.name);
     if (!output) {
         cli_message("out of memory");
         status = EXIT_ENVIRONMENT;
@@ -203,9 +240,15 @@ static int dataset_manifest(int argc, char **argv)
     }
     char root[80];
     cli_format_root(info.root_digest, root);
-    cli_info("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", cli_quote(output),
-             cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
-             (unsigned long long)info.bytes, root);
+    if (dopts.partition_count)
+        cli_info("Wrote %s: part %u of %u of dataset %s, %llu file%s, %llu bytes\n",
+                 cli_quote(output), dopts.partition_index, dopts.partition_count,
+                 cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
+                 (unsigned long long)info.bytes);
+    else
+        cli_info("Wrote %s: dataset %s, %llu file%s, %llu bytes\n%s\n", cli_quote(output),
+                 cli_quote(info.name), (unsigned long long)info.files, info.files == 1 ? "" : "s",
+                 (unsigned long long)info.bytes, root);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
@@ -366,7 +409,8 @@ static int dataset_verify(int argc, char **argv)
 {
     cli_hash_options ho;
     cli_keys keys = {0};
-    const char *sig_arg = NULL;
+    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
+    uint32_t part_index = 0, part_count = 0;
     char *sig_path = NULL, *sig_rel = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
@@ -404,6 +448,12 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
+        case OPT_PARTITION:
+            partition_arg = optarg;
+            break;
+        case OPT_PARTITIONS:
+            partitions_arg = optarg;
+            break;
         default:
             status = cli_option_other(opt, argv);
             goto out;
@@ -421,6 +471,13 @@ static int dataset_verify(int argc, char **argv)
         goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
+    if (partition_arg && !dir) {
+        status = cli_usage_error("--partition checks a share of DIR: give DIR");
+        goto out;
+    }
+    if ((status = cli_dataset_partition(partition_arg, partitions_arg, &part_index, &part_count)) !=
+        EXIT_OK)
+        goto out;
     if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
@@ -459,6 +516,8 @@ static int dataset_verify(int argc, char **argv)
             .info = &info,
             .manifest_check = st ? check_signed_manifest : NULL,
             .check_ctx = &sm,
+            .partition_index = part_index,
+            .partition_count = part_count,
         };
         if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
             status = cli_fail(&err);
@@ -473,7 +532,11 @@ static int dataset_verify(int argc, char **argv)
     if (keys.n)
         cli_info("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
     char dir_name[4608];
-    if (dir)
+    if (dir && part_count)
+        cli_info("Data: share %u of %u of %s matches (%llu files hashed)\n", part_index, part_count,
+                 cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
+                 (unsigned long long)res.files);
+    else if (dir)
         cli_info("Data: %s matches (%llu files hashed)\n",
                  cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
@@ -488,6 +551,13 @@ out:
     ms_dataset_info_clear(&info);
     cli_hash_options_free(&ho);
     return status;
+}
+
+/* ---- merge (dataset_partition.c) ------------------------------------------------------------ */
+
+static int dataset_merge(int argc, char **argv)
+{
+    return cli_dataset_merge(argc, argv, dataset_options, MERGE);
 }
 
 int cmd_dataset(int argc, char **argv)

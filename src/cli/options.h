@@ -91,7 +91,10 @@ enum {
     OPT_INCREMENTAL,
     OPT_NO_CACHE,
     /* PKCS#11 (keygen --pkcs11) */
-    OPT_PKCS11
+    OPT_PKCS11,
+    /* dataset --partition, --partitions (dataset_partition.c) */
+    OPT_PARTITION,
+    OPT_PARTITIONS
 };
 
 /* cli_option.flags */

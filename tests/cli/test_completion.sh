@@ -38,7 +38,7 @@ check_offer() {
 check_offer "sign" modelseal sig
 check_offer "--key" modelseal verify --k
 check_offer "--help --version" modelseal --
-check_offer "manifest sign verify" modelseal dataset ""
+check_offer "manifest merge sign verify" modelseal dataset ""
 check_offer "--signature --signing-config --sigstore --staging" modelseal dataset sign --s
 check_offer "--buffer-size" modelseal dataset verify --buf
 check_offer "" modelseal dataset manifest --sigst
@@ -82,7 +82,7 @@ if command -v zsh >/dev/null 2>&1; then
     zoffer modelseal sig | grep -qw sign && pass || fail "zsh: 'modelseal sig<TAB>' lacks sign"
     zoffer modelseal verify --k | grep -qw -- --key && pass ||
         fail "zsh: 'modelseal verify --k<TAB>' lacks --key"
-    [ "$(zoffer modelseal dataset "")" = "manifest sign verify" ] && pass ||
+    [ "$(zoffer modelseal dataset "")" = "manifest sign verify merge" ] && pass ||
         fail "zsh: dataset subcommands: $(zoffer modelseal dataset "")"
     [ "$(zoffer modelseal verify --key k)" = "(files)" ] && pass || fail "zsh: --key completes files"
     [ "$(zoffer modelseal hash --method "")" = "files shards" ] && pass || fail "zsh: --method choices"

@@ -156,4 +156,52 @@ else
     echo "test_contrib.sh: python3-yaml not installed: YAML not checked"
 fi
 
+# contrib/kubernetes/dataset-manifest-job.yaml: the Indexed Job's fields it relies on, then its
+# pods and the merge Job run here as the kubelet would run them (JOB_COMPLETION_INDEX set, the
+# volumes' mount paths mapped to directories of $T): the merged manifest is the single-host one.
+mkdir -p "$T/kdata/sub" "$T/kparts"
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do printf 'x%s' $i >"$T/kdata/sub/f$i"; done
+ms dataset manifest --name imgs --output "$T/imgs-single.dsm.jsonl.zst" "$T/kdata" >/dev/null
+$PY - "$C/kubernetes/dataset-manifest-job.yaml" "$MODELSEAL" "$T/kdata" "$T/kparts" <<'EOF' && pass || fail "dataset-manifest-job.yaml: fields or run"
+import os, subprocess, sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+exe, data, parts = sys.argv[2:5]
+job, merge = docs
+assert job["kind"] == merge["kind"] == "Job", (job["kind"], merge["kind"])
+spec = job["spec"]
+n = spec["completions"]
+assert spec["completionMode"] == "Indexed" and spec["parallelism"] == n and n >= 1, spec
+def mount(pod, volume, key="containers"):
+    return next(m for m in pod[key][0]["volumeMounts"] if m["name"] == volume)
+pod, mpod = spec["template"]["spec"], merge["spec"]["template"]["spec"]
+def claim(p, v):
+    return next(x for x in p["volumes"] if x["name"] == v)["persistentVolumeClaim"]["claimName"]
+# The parts go to one shared volume that the merge Job mounts too (writable there).
+assert claim(pod, "parts") == claim(mpod, "parts"), "the parts' volume is not shared"
+assert not mount(mpod, "parts").get("readOnly") and not mount(pod, "parts").get("readOnly")
+w = pod["containers"][0]
+cmd = w["command"]
+assert cmd[:3] == ["modelseal", "dataset", "manifest"], cmd
+assert cmd[cmd.index("--partition") + 1] == "auto", cmd
+assert cmd[cmd.index("--partitions") + 1] == str(n), cmd
+assert w["workingDir"] == mount(pod, "parts")["mountPath"], w
+paths = {mount(pod, "dataset")["mountPath"]: data, mount(pod, "parts")["mountPath"]: parts,
+         mount(mpod, "parts")["mountPath"]: parts,
+         mount(mpod, "parts", "initContainers")["mountPath"]: parts}
+def local(s):
+    for k, v in paths.items():
+        s = s.replace(k, v)
+    return s
+for i in range(n):  # the pods
+    subprocess.run([exe] + [local(a) for a in cmd[1:]], cwd=parts, check=True,
+                   env=dict(os.environ, JOB_COMPLETION_INDEX=str(i)), capture_output=True)
+wait = mpod["initContainers"][0]["command"]
+subprocess.run([local(a) for a in wait], check=True, timeout=5)  # all parts there: no wait
+mc = mpod["containers"][0]["command"]
+assert mc[:2] == ["sh", "-c"], mc
+subprocess.run(["sh", "-c", local(mc[2]).replace("exec modelseal", "exec " + exe)], check=True,
+               capture_output=True)
+EOF
+check_file_eq "dataset-manifest-job.yaml: merged = single-host" "$T/kparts/imgs.dsm.jsonl.zst" "$T/imgs-single.dsm.jsonl.zst"
+
 finish

@@ -6,7 +6,11 @@
  * memfd read back by path. A manifest that reads to the end must be canonical: its header and
  * file lines written again by dataset_header_line / dataset_file_line give back exactly
  * the decompressed bytes; its "ignore" list is strictly increasing (sorted, each once) and of
- * safe relative paths; and no file line names an ignored path or a path below one. */
+ * safe relative paths; and no file line names an ignored path or a path below one. The same
+ * bytes are read as a partial manifest too (dataset_reader_open_part, as `dataset merge` reads
+ * NAME.part-I-of-N.dsm.jsonl.zst): one that reads to the end is canonical the same way (its
+ * header written again by dataset_part_header_line), has 0 <= I < N <= MS_DATASET_MAX_PARTITIONS,
+ * and is never also a whole manifest. */
 #include "config.h"
 
 #include <stddef.h>
@@ -44,18 +48,24 @@ static int is_under(const char *path, const char *ignored)
 
 /* Read the manifest line by line, re-encoding what it says into `again`. 0 when it read to a
  * clean end. */
-static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_SHA256_SIZE])
+static int read_all(ms_dataset_info *info, dataset_part_info *part, ms_buf *again,
+                    uint8_t digest_out[MS_SHA256_SIZE])
 {
     ms_error err;
     uint8_t digest[MS_HASH_MAX_SIZE];
     const char *p;
     uint64_t fsize;
     int rc;
-    ms_dataset_reader *r = ms_dataset_reader_open(path, info, &err);
+    ms_dataset_reader *r = part ? dataset_reader_open_part(path, info, part, &err)
+                                : ms_dataset_reader_open(path, info, &err);
     if (!r)
         return -1;
     size_t dlen = info->algorithm == MS_HASH_BLAKE2B ? 64 : MS_SHA256_SIZE;
-    if (dataset_header_line(info, again, &err) != 0)
+    if (part &&
+        (part->count == 0 || part->count > MS_DATASET_MAX_PARTITIONS || part->index >= part->count))
+        abort(); /* a partition read must be a share I of N */
+    if ((part ? dataset_part_header_line(info, part, again, &err)
+              : dataset_header_line(info, again, &err)) != 0)
         abort(); /* a header that was read must be writable */
     for (size_t i = 0; i < info->n_ignore_paths; i++) {
         const char *ig = info->ignore_paths[i];
@@ -78,8 +88,9 @@ static int read_all(ms_dataset_info *info, ms_buf *again, uint8_t digest_out[MS_
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ms_error err;
-    ms_dataset_info info, loaded;
-    ms_buf again = MS_BUF_INIT;
+    ms_dataset_info info, loaded, pinfo;
+    dataset_part_info part;
+    ms_buf again = MS_BUF_INIT, pagain = MS_BUF_INIT;
     uint8_t *packed = NULL;
     uint8_t digest[MS_SHA256_SIZE], check[MS_SHA256_SIZE];
 
@@ -109,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     memset(&info, 0, sizeof info);
     memset(&loaded, 0, sizeof loaded);
-    int rc = read_all(&info, &again, digest);
+    int rc = read_all(&info, NULL, &again, digest);
     if (rc == 0) {
         /* Canonical: the same values write the same bytes. */
         if (ms_sha256(again.data, again.len, check) != 0 || memcmp(check, digest, sizeof check))
@@ -128,6 +139,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; lrc == 0 && i < info.n_ignore_paths; i++)
         if (strcmp(loaded.ignore_paths[i], info.ignore_paths[i]) != 0)
             abort();
+    /* As a partial manifest: canonical too, and never both. */
+    memset(&pinfo, 0, sizeof pinfo);
+    memset(&part, 0, sizeof part);
+    int prc = read_all(&pinfo, &part, &pagain, check);
+    if (prc == 0 && rc == 0)
+        abort(); /* a whole manifest read as a part, or a part as a whole manifest */
+    if (prc == 0) {
+        if (ms_sha256(pagain.data, pagain.len, digest) != 0 || memcmp(check, digest, sizeof check))
+            abort();
+        if (text && (pagain.len != size || memcmp(pagain.data, data, size) != 0))
+            abort();
+    }
+    ms_dataset_info_clear(&pinfo);
+    msx_buf_free(&pagain);
     ms_dataset_info_clear(&loaded);
     ms_dataset_info_clear(&info);
     msx_buf_free(&again);

@@ -216,6 +216,14 @@ done
 zstd -qdc "$tmp/set.dsm.jsonl.zst" | head -n 1 | zstd -q -c >"$tmp/frames"
 zstd -qdc "$tmp/set.dsm.jsonl.zst" | tail -n +2 | zstd -q -c >>"$tmp/frames"
 { printf '\000'; cat "$tmp/frames"; } >"$out/dataset/set-frames"
+# Partial manifests (dataset manifest --partition): a share with files, an empty share.
+"$ms" dataset manifest --name set --partition 1/3 --output "$tmp/part1.zst" "$tmp/ds" >/dev/null
+"$ms" dataset manifest --name one --partition 0/2 --output "$tmp/part0.zst" "$tmp/ds3" >/dev/null
+"$ms" dataset manifest --name one --partition 1/2 --output "$tmp/part1b.zst" "$tmp/ds3" >/dev/null
+for m in part1 part0 part1b; do
+    { printf '\000'; cat "$tmp/$m.zst"; } >"$out/dataset/$m-zst"
+    { printf '\001'; zstd -qdc "$tmp/$m.zst"; } >"$out/dataset/$m-text"
+done
 
 # Provenance statements: attest a model with every kind of dependency, with and without git.
 "$ms" dataset sign --key "$tmp/ed25519.key" "$tmp/set.dsm.jsonl.zst" >/dev/null

@@ -886,6 +886,101 @@ static void test_sign_round_trip(void **state)
     unit_rmtree(dir);
 }
 
+/* ---- partitions (dataset_partition.c, dataset_merge.c) ----------------------------------------
+ */
+
+/* Read a whole file's raw (compressed) bytes. */
+static void raw_file(const char *path, ms_buf *out)
+{
+    ms_error err;
+    msx_buf_reset(out);
+    assert_int_equal(msx_file_read(path, (size_t)1 << 24, out, &err), 0);
+}
+
+static void test_partitions(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], data[PATH_MAX], one[PATH_MAX], parts[3][PATH_MAX], merged[PATH_MAX];
+    ms_buf a = MS_BUF_INIT, b = MS_BUF_INIT;
+    ms_dataset_info info;
+    ms_error err;
+    /* The share of a path: SHA-256(path)[:8] big-endian mod N (values from Python's hashlib). */
+    assert_int_equal(ms_dataset_partition_of("a", 1, 7), 4);
+    assert_int_equal(ms_dataset_partition_of("d00/0", 5, 3), 1);
+    assert_int_equal(ms_dataset_partition_of("caf\xc3\xa9.txt", 9, 65536), 9292);
+    assert_int_equal(ms_dataset_partition_of("x", 1, 2), 0);
+    assert_int_equal(ms_dataset_partition_of("a", 1, 1), 0);
+    assert_int_equal(ms_dataset_partition_of("a", 1, 0), 0);
+
+    unit_tmpdir(dir);
+    unit_path(data, dir, "data");
+    for (int i = 0; i < 40; i++) {
+        char rel[64], content[64];
+        snprintf(rel, sizeof rel, "d%02d/f%d %s", i % 7, i, i % 3 ? "x" : "\xc3\xa9");
+        snprintf(content, sizeof content, "file %d", i);
+        unit_write_str(data, rel, content);
+    }
+    unit_path(one, dir, "one.zst");
+    unit_path(merged, dir, "merged.zst");
+    assert_int_equal(write_manifest(data, "n", one, 0, NULL, &err), 0);
+    const char *list[3];
+    uint64_t files = 0;
+    for (uint32_t i = 0; i < 3; i++) {
+        ms_dataset_options o;
+        char rel[32];
+        memset(&o, 0, sizeof o);
+        o.name = "n";
+        o.threads = 2;
+        o.batch_files = 3; /* the window does not change the bytes */
+        o.partition_index = i;
+        o.partition_count = 3;
+        snprintf(rel, sizeof rel, "part%u.zst", i);
+        unit_path(parts[i], dir, rel);
+        memset(&info, 0, sizeof info);
+        assert_int_equal(ms_dataset_manifest_write(data, &o, parts[i], &info, &err), 0);
+        files += info.files;
+        ms_dataset_info_clear(&info);
+        list[2 - i] = parts[i]; /* in reverse */
+        /* A part is not a manifest. */
+        assert_int_equal(ms_dataset_info_load(parts[i], &info, &err), MS_EINPUT);
+        assert_non_null(strstr(err.message, "a partial manifest"));
+    }
+    assert_int_equal(files, 40);
+    memset(&info, 0, sizeof info);
+    assert_int_equal(ms_dataset_merge(list, 3, merged, &info, &err), 0);
+    assert_int_equal(info.files, 40);
+    ms_dataset_info_clear(&info);
+    raw_file(one, &a);
+    raw_file(merged, &b);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* Refusals: nothing to merge, a part missing, a whole manifest. */
+    assert_int_equal(ms_dataset_merge(list, 0, merged, NULL, &err), MS_EINPUT);
+    assert_int_equal(ms_dataset_merge(list, 2, merged, NULL, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, "is missing"));
+    const char *whole[] = {one};
+    assert_int_equal(ms_dataset_merge(whole, 1, merged, NULL, &err), MS_EINPUT);
+    /* verify_dir by shares: each hashes its own, together all 40; a bad share is refused. */
+    files = 0;
+    for (uint32_t i = 0; i < 3; i++) {
+        ms_dataset_verify_options vo;
+        ms_dataset_verify_result res;
+        memset(&vo, 0, sizeof vo);
+        vo.partition_index = i;
+        vo.partition_count = 3;
+        assert_int_equal(ms_dataset_verify_dir(one, data, &vo, &res, &err), 0);
+        files += res.files;
+        if (i == 2) {
+            vo.partition_index = 3;
+            assert_int_equal(ms_dataset_verify_dir(one, data, &vo, &res, &err), MS_EINPUT);
+        }
+    }
+    assert_int_equal(files, 40);
+    msx_buf_free(&a);
+    msx_buf_free(&b);
+    unit_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -898,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_ignore_list),
         cmocka_unit_test(test_statement),
         cmocka_unit_test(test_sign_round_trip),
+        cmocka_unit_test(test_partitions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

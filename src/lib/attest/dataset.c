@@ -207,6 +207,7 @@ typedef struct writer {
     size_t zout_size;
     ms_hasher *root; /* SHA-256 over the raw digests, in order */
     uint64_t files, bytes;
+    dataset_part part; /* part.info.count 0: the whole dataset (dataset_partition.c) */
 } writer;
 
 static int write_all(int fd, const void *data, size_t len)
@@ -295,9 +296,12 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
 static int on_file(const ms_file_entry *e, void *ctx, ms_error *err)
 {
     writer *w = ctx;
+    int rc;
     if (e->target && !e->hf_blob)
         return ms_error_set(err, MS_EINPUT, "%s/%s: symbolic links are not part of a dataset",
                             w->dir, e->path);
+    if (w->part.info.count && (rc = dataset_part_take(&w->part, e->path, err)) <= 0)
+        return rc; /* another share's file */
     return hash_stream_add(w->stream, e, 1, -1, NULL, err);
 }
 
@@ -435,10 +439,15 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     hdr.algorithm = opts->algorithm;
     if ((rc = header_ignores(opts, &hdr, err)) != 0)
         goto out;
-    /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
-    hdr.files = hdr.bytes = UINT64_MAX;
-    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+    if (opts->partition_count &&
+        (rc = dataset_part_begin(&w.part, opts->partition_index, opts->partition_count, err)) != 0)
         goto out;
+    /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
+    hdr.files = hdr.bytes = w.part.info.paths = UINT64_MAX;
+    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
+                                : dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    w.part.info.paths = 0;
     if (header.len > MS_DATASET_MAX_LINE) {
         rc = ms_error_set(err, MS_EINPUT,
                           "the header line (name, version, source, license and %zu ignored "
@@ -510,7 +519,9 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         (rc = hash_stream_finish(w.stream, err)) != 0 ||
         (rc = compress_to_body(&w, w.lines.data, w.lines.len, ZSTD_e_continue, err)) != 0)
         goto out;
-    if (w.files == 0) {
+    if (w.part.info.count && (rc = dataset_part_finish(&w.part, err)) != 0)
+        goto out;
+    if (w.part.info.count ? w.part.info.paths == 0 : w.files == 0) { /* a share may be empty */
         rc = ms_error_set(err, MS_EINPUT, "%s: no files (nothing to list)", dir);
         goto out;
     }
@@ -524,7 +535,8 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
         goto out;
     }
-    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
+                                : dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
     size_t bound = ZSTD_compressBound(header.len);
     if (!(hframe = malloc(bound))) {
@@ -581,6 +593,7 @@ out:
     free(final_rel);
     free(ignores);
     free_paths(hdr.ignore_paths, hdr.n_ignore_paths);
+    dataset_part_end(&w.part);
     return rc;
 }
 

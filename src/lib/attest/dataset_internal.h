@@ -16,6 +16,40 @@ int dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err)
 int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
                       ms_buf *out, ms_error *err);
 
+/* ---- partitions (dataset_partition.c) ---------------------------------------------------- */
+
+/* What a partial manifest's header adds to the dataset's: its share, and the list of every
+ * path its walk saw (count and SHA-256 over each path followed by a NUL byte, in path order). */
+typedef struct dataset_part_info {
+    uint32_t index, count; /* count 0: not a partial manifest */
+    uint64_t paths;
+    uint8_t paths_digest[MS_SHA256_SIZE];
+} dataset_part_info;
+
+/* A walk that hashes one share: every path goes through dataset_part_take, in walk order. */
+typedef struct dataset_part {
+    dataset_part_info info;
+    ms_hasher *paths_hash;
+} dataset_part;
+
+/* 0 or MS_EINPUT (index >= count, count 0 or above MS_DATASET_MAX_PARTITIONS) / MS_ENOMEM. */
+int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err);
+/* Count and hash the path; 1 when it is in this share, 0 when not, or a negative MS_E*. */
+int dataset_part_take(dataset_part *p, const char *path, ms_error *err);
+/* Finish the path digest (once, after the walk). */
+int dataset_part_finish(dataset_part *p, ms_error *err);
+void dataset_part_end(dataset_part *p);
+
+/* The partial manifest's header line: the dataset's (dataset_header_line) with
+ * ,"partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>" before its closing brace. */
+int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_info *part,
+                             ms_buf *out, ms_error *err);
+
+/* ms_dataset_reader_open for a partial manifest: its header must have the partition members
+ * (filled into *part); a whole manifest is refused. */
+ms_dataset_reader *dataset_reader_open_part(const char *path, ms_dataset_info *info,
+                                            dataset_part_info *part, ms_error *err);
+
 /* ms_dataset_statement_build into `payload` (its contents replaced). */
 int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err);
 

@@ -62,6 +62,7 @@ struct ms_dataset_reader {
     ms_hasher *root;
     uint64_t files, bytes;
     int done;
+    dataset_part_info *part; /* a partial manifest's (dataset_reader_open_part), else NULL */
 };
 
 /* ---- decompression and lines -------------------------------------------------------------- */
@@ -318,16 +319,24 @@ static int parse_u64(cursor *c, const char *field, uint64_t *out)
 /* Exactly `len` bytes of lowercase hex digits. */
 static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
 {
+    /* Lowercase hex digit values, 16 for anything else. A digest is not secret, so no
+     * constant-time decoder; a table, as this runs for every line. */
+    static const uint8_t val[256] = {
+        ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3, ['4'] = 4,  ['5'] = 5,
+        ['6'] = 6,  ['7'] = 7,  ['8'] = 8,  ['9'] = 9, ['a'] = 10, ['b'] = 11,
+        ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15};
+    const unsigned char *p = (const unsigned char *)c->p;
+    unsigned bad_digit = 0;
     if ((size_t)(c->end - c->p) < 2 * len)
         return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
-    for (size_t i = 0; i < 2 * len; i++) {
-        char ch = c->p[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-            return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
+    for (size_t i = 0; i < len; i++) {
+        unsigned hi = val[p[2 * i]], lo = val[p[2 * i + 1]];
+        /* A 0 from the table is a digit only for '0'. */
+        bad_digit |= (hi == 0 && p[2 * i] != '0') | (lo == 0 && p[2 * i + 1] != '0');
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
-    /* The digits are checked above; a digest is not secret, so no constant-time decoder. */
-    for (size_t i = 0; i < len; i++)
-        out[i] = (uint8_t)(msx_hex_digit(c->p[2 * i]) << 4 | msx_hex_digit(c->p[2 * i + 1]));
+    if (bad_digit)
+        return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
     c->p += 2 * len;
     return 0;
 }
@@ -507,6 +516,30 @@ static const char *const file_keys[] = {"path", "size", "digest", NULL};
     "\"algorithm\":...,\"files\":N,\"bytes\":N,\"root_digest\":\"sha256:...\"}"
 #define FILE_FORM "{\"path\":...,\"size\":N,\"digest\":\"<hex>\"}"
 
+/* A partial manifest's members after "root_digest":"sha256:<hex>" (up to its closing quote):
+ * ","partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>". */
+static int parse_partition(cursor *c, dataset_part_info *part)
+{
+    uint64_t index, count;
+    int rc;
+    if ((rc = expect(c, "\",\"partition\":[", "\"partition\":[I,N] after \"root_digest\"")) != 0 ||
+        (rc = parse_u64(c, "partition", &index)) != 0 ||
+        (rc = expect(c, ",", "partition: [I,N]")) != 0 ||
+        (rc = parse_u64(c, "partition", &count)) != 0 ||
+        (rc = expect(c, "],\"paths\":", "\"paths\" after \"partition\"")) != 0 ||
+        (rc = parse_u64(c, "paths", &part->paths)) != 0 ||
+        (rc = expect(c, ",\"paths_digest\":\"sha256:",
+                     "\"paths_digest\":\"sha256:<hex>\" after \"paths\"")) != 0 ||
+        (rc = parse_hex(c, "paths_digest", part->paths_digest, MS_SHA256_SIZE)) != 0)
+        return rc;
+    if (count == 0 || count > MS_DATASET_MAX_PARTITIONS || index >= count)
+        return bad(c, "partition: [%llu,%llu] is not a share I of N (0 <= I < N <= %u)",
+                   (unsigned long long)index, (unsigned long long)count, MS_DATASET_MAX_PARTITIONS);
+    part->index = (uint32_t)index;
+    part->count = (uint32_t)count;
+    return 0;
+}
+
 static int parse_header(ms_dataset_reader *r, ms_error *err)
 {
     cursor c = {r, r->line, r->line + r->line_len, err};
@@ -555,14 +588,22 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         (rc = parse_u64(&c, "bytes", &h->bytes)) != 0 ||
         (rc = expect(&c, ",\"root_digest\":\"sha256:",
                      "\"root_digest\":\"sha256:<hex>\" after \"bytes\"")) != 0 ||
-        (rc = parse_hex(&c, "root_digest", h->root_digest, MS_SHA256_SIZE)) != 0 ||
-        (rc = expect(&c, "\"}\n", "the end of the header after \"root_digest\"")) != 0)
+        (rc = parse_hex(&c, "root_digest", h->root_digest, MS_SHA256_SIZE)) != 0)
+        return rc;
+    if (!r->part && lit(&c, "\",\"partition\":"))
+        return bad(&c, "%s",
+                   "a partial manifest (one share of 'dataset manifest --partition'): merge "
+                   "all the parts with 'modelseal dataset merge'");
+    if (r->part && (rc = parse_partition(&c, r->part)) != 0)
+        return rc;
+    if ((rc = expect(&c, "\"}\n", "the end of the header after \"root_digest\"")) != 0)
         return rc;
     if (c.p != c.end)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
     msx_buf_reset(&r->canon);
-    if ((rc = dataset_header_line(h, &r->canon, err)) != 0)
+    if ((rc = r->part ? dataset_part_header_line(h, r->part, &r->canon, err)
+                      : dataset_header_line(h, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
 }
@@ -674,7 +715,8 @@ nomem:
     return ms_error_nomem(err);
 }
 
-ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
+static ms_dataset_reader *reader_open(const char *path, ms_dataset_info *info,
+                                      dataset_part_info *part, ms_error *err)
 {
     ms_dataset_reader *r = calloc(1, sizeof *r);
     int rc = 0;
@@ -682,6 +724,7 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         ms_error_nomem(err);
         return NULL;
     }
+    r->part = part;
     r->fd = -1;
     r->in_size = ZSTD_DStreamInSize();
     r->out_size = ZSTD_DStreamOutSize();
@@ -707,7 +750,8 @@ ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *inf
         goto out;
     }
     if ((rc = parse_header(r, err)) != 0) {
-        rc = form_error(r, rc, header_keys, "snnnnasdds", HEADER_FORM, err);
+        if (!part)
+            rc = form_error(r, rc, header_keys, "snnnnasdds", HEADER_FORM, err);
         goto out;
     }
     if (info && (rc = copy_info(info, &r->hdr, err)) != 0)
@@ -718,6 +762,17 @@ out:
         return NULL;
     }
     return r;
+}
+
+ms_dataset_reader *ms_dataset_reader_open(const char *path, ms_dataset_info *info, ms_error *err)
+{
+    return reader_open(path, info, NULL, err);
+}
+
+ms_dataset_reader *dataset_reader_open_part(const char *path, ms_dataset_info *info,
+                                            dataset_part_info *part, ms_error *err)
+{
+    return reader_open(path, info, part, err);
 }
 
 /* At the end of the lines: the stream, counts, size and root must agree with the header. */

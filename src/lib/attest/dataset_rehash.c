@@ -51,9 +51,19 @@ typedef struct verifier {
     FILE *spill;
 } verifier;
 
+/* 1 when `path` is in the share checked (every path without --partition). */
+static int in_share(const verifier *v, const char *path)
+{
+    uint32_t n = v->opts->partition_count;
+    return n == 0 || ms_dataset_partition_of(path, strlen(path), n) == v->opts->partition_index;
+}
+
 static int advance(verifier *v, ms_error *err)
 {
-    int rc = ms_dataset_reader_next(v->reader, &v->m_path, &v->m_size, v->m_digest, err);
+    int rc;
+    do
+        rc = ms_dataset_reader_next(v->reader, &v->m_path, &v->m_size, v->m_digest, err);
+    while (rc == 1 && !in_share(v, v->m_path)); /* another share's line: read and checked */
     if (rc < 0)
         return rc;
     v->m_have = rc;
@@ -194,6 +204,8 @@ static int on_disk_file(const ms_file_entry *e, void *ctx, ms_error *err)
 {
     verifier *v = ctx;
     int rc;
+    if (!in_share(v, e->path))
+        return 0;
     for (;;) {
         if (!v->m_have)
             return pass_through(v, REC_EXTRA, e->path, err);
@@ -238,6 +250,11 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
+    if (opts->partition_count > MS_DATASET_MAX_PARTITIONS ||
+        (opts->partition_count && opts->partition_index >= opts->partition_count))
+        return ms_error_set(err, MS_EINPUT, "partition %u of %u: expected 0 <= I < N <= %u",
+                            opts->partition_index, opts->partition_count,
+                            MS_DATASET_MAX_PARTITIONS);
     if (!(v.reader = ms_dataset_reader_open(manifest_path, &info, err)))
         return err ? err->code : MS_EINPUT;
     v.dlen = ms_hash_size(info.algorithm);
