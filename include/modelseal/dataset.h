@@ -59,6 +59,16 @@ typedef struct ms_dataset_info {
 /* Free the strings and zero the struct. Accepts NULL. */
 MS_API void ms_dataset_info_clear(ms_dataset_info *info);
 
+/* Where a dataset in S3-compatible object storage is read from (s3://BUCKET[/PREFIX] given as
+ * the directory): the endpoint (NULL: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS) and the
+ * network's bounds (0: defaults). Region and credentials come from the environment and the AWS
+ * profile files, as the AWS SDKs read them. */
+typedef struct ms_dataset_remote {
+    const char *s3_endpoint;
+    long backoff_ms; /* first wait before a retry */
+    long timeout_ms; /* per request */
+} ms_dataset_remote;
+
 /* ---- writing (dataset.c) ------------------------------------------------------------------ */
 
 typedef struct ms_dataset_options {
@@ -84,6 +94,10 @@ typedef struct ms_dataset_options {
     /* A git LFS pointer file (ms_lfs_pointer_parse_ext) is refused (MS_EINPUT naming it)
      * unless this is set: then it is listed as the file it is. */
     int allow_lfs_pointers;
+    /* For a dir of the form s3://BUCKET[/PREFIX] (NULL: defaults): the objects below PREFIX
+     * are the files, their keys without PREFIX the paths; source defaults to the URL; threads
+     * is the number of GETs in flight (0: 16). */
+    const ms_dataset_remote *remote;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -150,6 +164,8 @@ typedef struct ms_dataset_verify_options {
      * that value and nothing told (a signature over another manifest, say). */
     int (*manifest_check)(void *ctx, const ms_dataset_info *info, ms_error *err);
     void *check_ctx;
+    /* For a dir of the form s3://BUCKET[/PREFIX] (see ms_dataset_options.remote). */
+    const ms_dataset_remote *remote;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {

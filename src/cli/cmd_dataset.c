@@ -34,6 +34,10 @@ static const cli_option dataset_options[] = {
      OPT_IGNORE, CLI_PATH, MANIFEST | VERIFY, NULL, NULL},
     {"output", 0, required_argument, "FILE", "where to write the manifest", OPT_OUTPUT, CLI_PATH,
      MANIFEST, NULL, NULL},
+    {"s3-endpoint", 0, required_argument, "URL",
+     "an S3-compatible store for s3://BUCKET[/PREFIX] (path-style;\n"
+     "default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)",
+     OPT_S3_ENDPOINT, 0, MANIFEST | VERIFY, NULL, NULL},
     {"allow-lfs-pointers", 0, no_argument, NULL,
      "manifest: list a git LFS pointer file as it is (refused\nby default)", OPT_ALLOW_LFS_POINTERS,
      0, MANIFEST, NULL, NULL},
@@ -55,12 +59,13 @@ const cli_help cmd_dataset_help = {
     "Usage: modelseal dataset manifest --name NAME [--version V] [--source URI]\n"
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b|blake3]\n"
     "                         [--threads N] [--ignore PATH]... [--output FILE]\n"
-    "                         [--allow-lfs-pointers] DIR\n"
+    "                         [--allow-lfs-pointers] [--s3-endpoint URL]\n"
+    "                         DIR|s3://BUCKET[/PREFIX]\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"
     "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
-    "                         MANIFEST [DIR]\n"
+    "                         [--s3-endpoint URL] MANIFEST [DIR|s3://BUCKET[/PREFIX]]\n"
     "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
     "digest, headed by the dataset's name, version, source, license, ignored paths, counts and\n"
     "root digest. See modelseal-dataset(1).\n\n"
@@ -110,6 +115,37 @@ static char *signature_for(const char *manifest)
     return p;
 }
 
+/* ---- s3://BUCKET[/PREFIX] operands ------------------------------------------------------- */
+
+static int is_s3(const char *operand)
+{
+    return strncmp(operand, "s3://", 5) == 0;
+}
+
+/* The network's settings for a bucket operand (MODELSEAL_HTTP_BACKOFF_MS: the first wait before
+ * a retry, for tests), and its --ignore paths as given (relative to PREFIX: there is no
+ * directory to resolve them against; the library checks them). */
+static int s3_operand(cli_hash_options *ho, const char *endpoint, ms_dataset_remote *remote)
+{
+    const char *b = getenv("MODELSEAL_HTTP_BACKOFF_MS");
+    memset(remote, 0, sizeof *remote);
+    remote->s3_endpoint = endpoint;
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (*end || v < 1 || v > 60000)
+            return cli_usage_error("MODELSEAL_HTTP_BACKOFF_MS: not a number of milliseconds");
+        remote->backoff_ms = v;
+    }
+    for (size_t i = 0; i < ho->n_user_ignores; i++) {
+        if (ms_serialization_add_ignore(&ho->ser, ho->user_ignores[i])) {
+            cli_message("out of memory");
+            return EXIT_ENVIRONMENT;
+        }
+    }
+    return EXIT_OK;
+}
+
 /* ---- manifest ----------------------------------------------------------------------------- */
 
 static int dataset_manifest(int argc, char **argv)
@@ -117,7 +153,8 @@ static int dataset_manifest(int argc, char **argv)
     cli_hash_options ho;
     ms_dataset_options dopts;
     ms_dataset_info info;
-    const char *output_arg = NULL;
+    ms_dataset_remote remote;
+    const char *output_arg = NULL, *s3_endpoint = NULL;
     char *output = NULL;
     int opt, status = EXIT_OK;
     ms_error err;
@@ -151,6 +188,9 @@ static int dataset_manifest(int argc, char **argv)
         case OPT_OUTPUT:
             output_arg = optarg;
             break;
+        case OPT_S3_ENDPOINT:
+            s3_endpoint = optarg;
+            break;
         default:
             status = cli_option_other(opt, argv);
             goto out;
@@ -160,7 +200,7 @@ static int dataset_manifest(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if ((status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
+    if (!is_s3(argv[optind]) && (status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
         goto out;
     if (!dopts.name) {
         status = cli_usage_error("--name is required");
@@ -181,8 +221,14 @@ static int dataset_manifest(int argc, char **argv)
         goto out;
     }
     const char *dir = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, dir)) != 0)
+    if (s3_endpoint && !is_s3(dir)) {
+        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
         goto out;
+    }
+    if ((status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+                             : cli_hash_options_finish(&ho, dir)) != 0)
+        goto out;
+    dopts.remote = is_s3(dir) ? &remote : NULL;
     output = output_arg ? strdup(output_arg) : default_output(dopts.name);
     if (!output) {
         cli_message("out of memory");
@@ -366,7 +412,8 @@ static int dataset_verify(int argc, char **argv)
 {
     cli_hash_options ho;
     cli_keys keys = {0};
-    const char *sig_arg = NULL;
+    ms_dataset_remote remote;
+    const char *sig_arg = NULL, *s3_endpoint = NULL;
     char *sig_path = NULL, *sig_rel = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
@@ -404,6 +451,9 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
+        case OPT_S3_ENDPOINT:
+            s3_endpoint = optarg;
+            break;
         default:
             status = cli_option_other(opt, argv);
             goto out;
@@ -417,11 +467,17 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--signature goes with --key");
         goto out;
     }
-    if (argc - optind == 2 && (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
+    if (argc - optind == 2 && !is_s3(argv[optind + 1]) &&
+        (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
         goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
-    if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
+    if (s3_endpoint && !(dir && is_s3(dir))) {
+        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
+        goto out;
+    }
+    if (dir && (status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+                                    : cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
     /* 1. Without DIR, the manifest itself: well formed, consistent (exit 2 otherwise). With
@@ -447,7 +503,7 @@ static int dataset_verify(int argc, char **argv)
     /* 3. The data. */
     if (dir) {
         /* The signature, when it lies inside DIR, is not data. */
-        sig_rel = sig_path ? msx_path_inside_model(dir, sig_path) : NULL;
+        sig_rel = sig_path && !is_s3(dir) ? msx_path_inside_model(dir, sig_path) : NULL;
         const char *not_data[] = {sig_rel};
         signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {
@@ -459,6 +515,7 @@ static int dataset_verify(int argc, char **argv)
             .info = &info,
             .manifest_check = st ? check_signed_manifest : NULL,
             .check_ctx = &sm,
+            .remote = is_s3(dir) ? &remote : NULL,
         };
         if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
             status = cli_fail(&err);
@@ -475,7 +532,7 @@ static int dataset_verify(int argc, char **argv)
     char dir_name[4608];
     if (dir)
         cli_info("Data: %s matches (%llu files hashed)\n",
-                 cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
+                 cli_quote(is_s3(dir) ? dir : cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;

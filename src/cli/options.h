@@ -91,7 +91,9 @@ enum {
     OPT_INCREMENTAL,
     OPT_NO_CACHE,
     /* PKCS#11 (keygen --pkcs11) */
-    OPT_PKCS11
+    OPT_PKCS11,
+    /* datasets in object storage (dataset manifest/verify s3://...) */
+    OPT_S3_ENDPOINT
 };
 
 /* cli_option.flags */
