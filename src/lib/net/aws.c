@@ -43,6 +43,27 @@ static void secret_free(char *p)
     }
 }
 
+/* Per-request copies (a signed header may carry the session token): plain malloc, wiped before
+ * free. sodium_malloc's guard pages cost an mmap, mprotects and a TLB shootdown across threads
+ * per allocation: fine once per credential, ruinous once per request. */
+static char *wiped_dup(const char *s, size_t len)
+{
+    char *p = len < SIZE_MAX ? malloc(len + 1) : NULL;
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+static void wiped_free(char *p)
+{
+    if (p) {
+        sodium_memzero(p, strlen(p));
+        free(p);
+    }
+}
+
 void aws_value_free(char *value)
 {
     secret_free(value);
@@ -789,11 +810,10 @@ static int hdr_add(hdr *h, size_t *n, const char *name, size_t nlen, const char 
 {
     hdr *e = &h[*n];
     e->name = malloc(nlen + 1);
-    e->value = sodium_init() < 0 ? NULL : sodium_malloc(vlen + 1);
+    e->value = malloc(vlen + 1);
     if (!e->name || !e->value) {
         free(e->name);
-        if (e->value)
-            sodium_free(e->value);
+        free(e->value);
         return MS_ENOMEM;
     }
     for (size_t i = 0; i < nlen; i++)
@@ -829,8 +849,7 @@ static void sig_parts_free(sig_parts *p)
 {
     for (size_t i = 0; i < p->n_headers; i++) {
         free(p->headers[i].name);
-        sodium_memzero(p->headers[i].value, strlen(p->headers[i].value));
-        sodium_free(p->headers[i].value);
+        wiped_free(p->headers[i].value);
     }
     msx_buf_free(&p->signed_names);
 }
@@ -975,13 +994,13 @@ void aws_signed_clear(aws_signed *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->n; i++)
-        secret_free(s->headers[i]);
+        wiped_free(s->headers[i]);
     memset(s, 0, sizeof *s);
 }
 
 static int signed_add(aws_signed *s, const ms_buf *line)
 {
-    char *copy = secret_dup((const char *)line->data, line->len);
+    char *copy = wiped_dup((const char *)line->data, line->len);
     if (!copy)
         return MS_ENOMEM;
     s->headers[s->n++] = copy;

@@ -95,7 +95,7 @@ typedef struct aws_sigv4_request {
 /* What to add to the request: "Authorization: AWS4-HMAC-SHA256 ...", "X-Amz-Date: ...", and
  * "X-Amz-Content-Sha256: ..." and "X-Amz-Security-Token: ..." when they apply. */
 typedef struct aws_signed {
-    char *headers[AWS_SIGNED_MAX]; /* sodium_malloc'd (a token is a secret) */
+    char *headers[AWS_SIGNED_MAX]; /* malloc'd, wiped by aws_signed_clear (a token is a secret) */
     size_t n;
 } aws_signed;
 
