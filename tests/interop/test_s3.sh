@@ -129,6 +129,13 @@ put bad3 'a\\b' b
 check_fails "a key with a backslash" 2 'not a valid relative path' \
     s3m --name b --output "$T/b.zst" s3://bad3
 [ ! -e "$T/b.zst" ] && pass || fail "a refused run left $T/b.zst"
+check_fails "a prefix with '..'" 2 "the prefix has an empty, '.' or '..' segment" \
+    s3m --name b --output "$T/b.zst" s3://bad/ok/../x
+put lfsb p.bin 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n'
+check_fails "a git LFS pointer object" 2 "s3://lfsb/p.bin: a git LFS pointer" \
+    s3m --name l --output "$T/l.zst" s3://lfsb
+check_status "a git LFS pointer object with --allow-lfs-pointers" 0 \
+    s3m --name l --allow-lfs-pointers --output "$T/l.zst" s3://lfsb
 
 put fff a.txt aaaa
 put fff b.txt bbbb

@@ -20,6 +20,7 @@
 #include "hash/engine.h"
 #include "hash/walk.h"
 #include "modelseal/dataset.h"
+#include "modelseal/manifest.h"
 #include "net/s3.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -37,6 +38,7 @@ typedef struct item {
     const char *etag;
     uint64_t size;
     int hash; /* fetch and hash it */
+    int lfs;  /* a git LFS pointer (checked when small enough to be one) */
     int kind; /* verify: what it turned out to be (see the REC_ values) */
     uint8_t want[MS_HASH_MAX_SIZE];
     uint8_t digest[MS_HASH_MAX_SIZE];
@@ -174,6 +176,7 @@ typedef struct feed {
     uint64_t got, size;
     const s3_source *s;
     const item *it;
+    uint8_t head[MS_LFS_POINTER_MAX]; /* a small object's bytes, to spot a git LFS pointer */
 } feed;
 
 static int feed_begin(void *ctx, ms_error *err)
@@ -192,6 +195,8 @@ static int feed_data(void *ctx, const uint8_t *bytes, size_t len, ms_error *err)
         return ms_error_set(err, MS_EINPUT,
                             "s3://%s/%.1100s: changed during the run (longer than listed)",
                             f->s->loc.bucket, f->it->key);
+    if (f->size <= MS_LFS_POINTER_MAX)
+        memcpy(f->head + f->got, bytes, len);
     f->got += len;
     if (ms_hasher_update(f->hasher, bytes, len) != 0)
         return ms_error_set(err, MS_EENV, "hashing failed");
@@ -202,7 +207,7 @@ static int fetch_one(void *ctx, size_t index, unsigned worker_index, hash_worker
 {
     s3_source *s = ctx;
     item *it = &s->items[index];
-    feed f = {w->hasher, 0, it->size, s, it};
+    feed f = {.hasher = w->hasher, .size = it->size, .s = s, .it = it};
     int rc;
     if (!it->hash)
         return 0;
@@ -221,6 +226,10 @@ static int fetch_one(void *ctx, size_t index, unsigned worker_index, hash_worker
             s->loc.bucket, it->key, (unsigned long long)f.got, (unsigned long long)it->size);
     if (ms_hasher_final(w->hasher, it->digest) != 0)
         return ms_error_set(err, MS_EENV, "hashing failed");
+    uint8_t oid[32];
+    uint64_t lfs_size;
+    it->lfs = it->size <= MS_LFS_POINTER_MAX &&
+              ms_lfs_pointer_parse_ext(f.head, (size_t)it->size, oid, &lfs_size);
     return 0;
 }
 
@@ -394,6 +403,14 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
             goto out;
         for (size_t i = 0; i < s.n_items; i++) {
             const item *it = &s.items[i];
+            if (it->lfs && !opts->allow_lfs_pointers) { /* as dataset.c refuses one */
+                rc = ms_error_set(err, MS_EINPUT,
+                                  "s3://%s/%.1100s: a git LFS pointer, not the file's content "
+                                  "(run 'git lfs pull', or sign from pointers with "
+                                  "--from-lfs-pointers)",
+                                  s.loc.bucket, it->key);
+                goto out;
+            }
             if (__builtin_add_overflow(bytes, it->size, &bytes)) {
                 rc = ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", url);
                 goto out;

@@ -49,6 +49,17 @@ int s3_location_parse(const char *url, s3_location *loc, ms_error *err)
     if (plen > S3_MAX_KEY)
         return ms_error_set(err, MS_EINPUT, "%.200s: the prefix is longer than %d bytes", url,
                             S3_MAX_KEY);
+    /* PREFIX is a folder path: no empty, "." or ".." segment (URLs would squash them) */
+    for (const char *seg = p; plen && *seg;) {
+        size_t n = strcspn(seg, "/");
+        if ((n == 0 && seg[n] == '/') || (n == 1 && seg[0] == '.') ||
+            (n == 2 && seg[0] == '.' && seg[1] == '.'))
+            return ms_error_set(err, MS_EINPUT,
+                                "%.200s: the prefix has an empty, '.' or '..' segment", url);
+        seg += n;
+        if (*seg == '/')
+            seg++;
+    }
     if (!(loc->prefix = malloc(plen + 2)))
         return ms_error_nomem(err);
     memcpy(loc->prefix, p, plen);
@@ -446,6 +457,23 @@ out:
 
 /* ---- GET ---- */
 
+/* The same entity tag: quotes and a weak "W/" left aside (stores differ in what they send in a
+ * listing and in a GET's header). */
+static int same_etag(const char *a, const char *b)
+{
+    size_t la, lb;
+    if (strncmp(a, "W/", 2) == 0)
+        a += 2;
+    if (strncmp(b, "W/", 2) == 0)
+        b += 2;
+    la = strlen(a), lb = strlen(b);
+    if (la >= 2 && a[0] == '"' && a[la - 1] == '"')
+        a++, la -= 2;
+    if (lb >= 2 && b[0] == '"' && b[lb - 1] == '"')
+        b++, lb -= 2;
+    return la == lb && memcmp(a, b, la) == 0;
+}
+
 int s3_get(s3_client *c, http_session *session, const char *key, const char *etag, uint64_t size,
            http_stream *stream, ms_error *err)
 {
@@ -476,10 +504,10 @@ int s3_get(s3_client *c, http_session *session, const char *key, const char *eta
         goto out;
     }
     if ((stream->content_length >= 0 && (uint64_t)stream->content_length != size) ||
-        (stream->etag[0] && strcmp(stream->etag, etag) != 0)) {
+        (stream->etag[0] && !same_etag(stream->etag, etag))) {
         rc = ms_error_set(err, MS_EINPUT, "s3://%s/%.1100s: changed during the run (%s)", c->bucket,
                           key,
-                          stream->etag[0] && strcmp(stream->etag, etag) != 0
+                          stream->etag[0] && !same_etag(stream->etag, etag)
                               ? "its ETag is no longer the listed one"
                               : "its size is no longer the listed one");
         goto out;
