@@ -469,7 +469,8 @@ static int sts_value(const ms_buf *answer, const char *name, char **value, ms_er
         else if (!(*value = secret_dup((const char *)text.data, text.len)))
             rc = ms_error_nomem(err);
     } else {
-        ms_error_set(err, MS_EENV, "STS: the answer's %s: %s", name, err->message);
+        ms_error cause = *err; /* not formatted into itself */
+        ms_error_set(err, MS_EENV, "STS: the answer's %s: %s", name, cause.message);
     }
     if (text.data)
         sodium_memzero(text.data, text.cap);

@@ -230,7 +230,8 @@ static int element(const char *xml, size_t from, size_t to, const char *name, si
         return 0;
     int rc = aws_xml_text(xml + a, b - a, max, out, err);
     if (rc != 0) {
-        ms_error_set(err, rc, "ListObjectsV2 answer: %s: %s", name, err->message);
+        ms_error cause = *err; /* not formatted into itself */
+        ms_error_set(err, rc, "ListObjectsV2 answer: %s: %s", name, cause.message);
         return rc;
     }
     return 1;
