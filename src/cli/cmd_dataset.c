@@ -123,8 +123,9 @@ static int is_s3(const char *operand)
 }
 
 /* The network's settings for a bucket operand (MODELSEAL_HTTP_BACKOFF_MS: the first wait before
- * a retry, for tests), and its --ignore paths as given (relative to PREFIX: there is no
- * directory to resolve them against; the library checks them). */
+ * a retry, for tests; MODELSEAL_HTTP_TIMEOUT_MS: the bound of one request), and its --ignore paths
+ * as given (relative to PREFIX: there is no directory to resolve them against; the library checks
+ * them). */
 static int s3_operand(cli_hash_options *ho, const char *endpoint, ms_dataset_remote *remote)
 {
     const char *b = getenv("MODELSEAL_HTTP_BACKOFF_MS");
@@ -136,6 +137,14 @@ static int s3_operand(cli_hash_options *ho, const char *endpoint, ms_dataset_rem
         if (*end || v < 1 || v > 60000)
             return cli_usage_error("MODELSEAL_HTTP_BACKOFF_MS: not a number of milliseconds");
         remote->backoff_ms = v;
+    }
+    const char *t = getenv("MODELSEAL_HTTP_TIMEOUT_MS"); /* per request, as for Sigstore */
+    if (t && *t) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 1 || v > 3600000)
+            return cli_usage_error("MODELSEAL_HTTP_TIMEOUT_MS: not a number of milliseconds");
+        remote->timeout_ms = v;
     }
     for (size_t i = 0; i < ho->n_user_ignores; i++) {
         if (ms_serialization_add_ignore(&ho->ser, ho->user_ignores[i])) {

@@ -197,6 +197,8 @@ check_fails "plain http off loopback" 2 "only https://" \
     ms dataset manifest --name x --s3-endpoint http://example.com --output "$T/x.zst" s3://data
 check_fails "--s3-endpoint with a directory" 2 "--s3-endpoint goes with an s3://" \
     ms dataset manifest --name x --s3-endpoint "$EP" --output "$T/x.zst" "$D"
+MODELSEAL_HTTP_TIMEOUT_MS=soon check_fails "a bad MODELSEAL_HTTP_TIMEOUT_MS" 2 \
+    "MODELSEAL_HTTP_TIMEOUT_MS: not a number" s3m --name x --output "$T/x.zst" s3://data
 check_fails "a bad bucket name" 2 "the bucket name" \
     s3m --name x --output "$T/x.zst" s3://a
 check_fails "an empty bucket" 2 "no objects" s3m --name x --output "$T/x.zst" s3://data/nothing
