@@ -59,6 +59,16 @@ typedef struct ms_dataset_info {
 /* Free the strings and zero the struct. Accepts NULL. */
 MS_API void ms_dataset_info_clear(ms_dataset_info *info);
 
+/* Where a dataset in S3-compatible object storage is read from (s3://BUCKET[/PREFIX] given as
+ * the directory): the endpoint (NULL: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS) and the
+ * network's bounds (0: defaults). Region and credentials come from the environment and the AWS
+ * profile files, as the AWS SDKs read them. */
+typedef struct ms_dataset_remote {
+    const char *s3_endpoint;
+    long backoff_ms; /* first wait before a retry */
+    long timeout_ms; /* per request */
+} ms_dataset_remote;
+
 /* ---- writing (dataset.c) ------------------------------------------------------------------ */
 
 typedef struct ms_dataset_options {
@@ -89,6 +99,10 @@ typedef struct ms_dataset_options {
      * and the header records the partition and the list of every path the walk saw. A share
      * may be empty (the dataset may not). */
     uint32_t partition_index, partition_count;
+    /* For a dir of the form s3://BUCKET[/PREFIX] (NULL: defaults): the objects below PREFIX
+     * are the files, their keys without PREFIX the paths; source defaults to the URL; threads
+     * is the number of GETs in flight (0: 16). */
+    const ms_dataset_remote *remote;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -158,6 +172,8 @@ typedef struct ms_dataset_verify_options {
     /* With partition_count N > 0: check only the share partition_index of N (files on disk
      * and lines of the manifest alike); the rest of the manifest is still read and checked. */
     uint32_t partition_index, partition_count;
+    /* For a dir of the form s3://BUCKET[/PREFIX] (see ms_dataset_options.remote). */
+    const ms_dataset_remote *remote;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {

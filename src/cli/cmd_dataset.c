@@ -45,6 +45,10 @@ static const cli_option dataset_options[] = {
     {"partitions", 0, required_argument, "N",
      "with --partition auto under a Kubernetes Indexed Job: N shares", OPT_PARTITIONS, 0,
      MANIFEST | VERIFY, NULL, NULL},
+    {"s3-endpoint", 0, required_argument, "URL",
+     "an S3-compatible store for s3://BUCKET[/PREFIX] (path-style;\n"
+     "default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS)",
+     OPT_S3_ENDPOINT, 0, MANIFEST | VERIFY, NULL, NULL},
     {"allow-lfs-pointers", 0, no_argument, NULL,
      "manifest: list a git LFS pointer file as it is (refused\nby default)", OPT_ALLOW_LFS_POINTERS,
      0, MANIFEST, NULL, NULL},
@@ -67,12 +71,13 @@ const cli_help cmd_dataset_help = {
     "                         [--license SPDX-ID] [--algorithm sha256|blake2b|blake3]\n"
     "                         [--threads N] [--ignore PATH]... [--output FILE]\n"
     "                         [--allow-lfs-pointers] [--partition I/N|auto [--partitions N]]\n"
-    "                         DIR\n"
+    "                         [--s3-endpoint URL] DIR|s3://BUCKET[/PREFIX]\n"
     "       modelseal dataset sign --key KEY [--password-file F] [--signature OUT] MANIFEST\n"
     "       modelseal dataset sign --sigstore [--identity-token T] [--signing-config FILE]\n"
     "                         [--staging] [--signature OUT] MANIFEST\n"
     "       modelseal dataset verify [--key PUB... [--signature SIG]] [--threads N]\n"
-    "                         [--partition I/N|auto [--partitions N]] MANIFEST [DIR]\n"
+    "                         [--partition I/N|auto [--partitions N]] [--s3-endpoint URL]\n"
+    "                         MANIFEST [DIR|s3://BUCKET[/PREFIX]]\n"
     "       modelseal dataset merge --output FILE PART...\n"
     "Dataset manifests: a zstd stream of JSON Lines listing every file of DIR with its size and\n"
     "digest, headed by the dataset's name, version, source, license, ignored paths, counts and\n"
@@ -135,6 +140,46 @@ static char *signature_for(const char *manifest)
     return p;
 }
 
+/* ---- s3://BUCKET[/PREFIX] operands ------------------------------------------------------- */
+
+static int is_s3(const char *operand)
+{
+    return strncmp(operand, "s3://", 5) == 0;
+}
+
+/* The network's settings for a bucket operand (MODELSEAL_HTTP_BACKOFF_MS: the first wait before
+ * a retry, for tests; MODELSEAL_HTTP_TIMEOUT_MS: the bound of one request), and its --ignore paths
+ * as given (relative to PREFIX: there is no directory to resolve them against; the library checks
+ * them). */
+static int s3_operand(cli_hash_options *ho, const char *endpoint, ms_dataset_remote *remote)
+{
+    const char *b = getenv("MODELSEAL_HTTP_BACKOFF_MS");
+    memset(remote, 0, sizeof *remote);
+    remote->s3_endpoint = endpoint;
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (*end || v < 1 || v > 60000)
+            return cli_usage_error("MODELSEAL_HTTP_BACKOFF_MS: not a number of milliseconds");
+        remote->backoff_ms = v;
+    }
+    const char *t = getenv("MODELSEAL_HTTP_TIMEOUT_MS"); /* per request, as for Sigstore */
+    if (t && *t) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v < 1 || v > 3600000)
+            return cli_usage_error("MODELSEAL_HTTP_TIMEOUT_MS: not a number of milliseconds");
+        remote->timeout_ms = v;
+    }
+    for (size_t i = 0; i < ho->n_user_ignores; i++) {
+        if (ms_serialization_add_ignore(&ho->ser, ho->user_ignores[i])) {
+            cli_message("out of memory");
+            return EXIT_ENVIRONMENT;
+        }
+    }
+    return EXIT_OK;
+}
+
 /* ---- manifest ----------------------------------------------------------------------------- */
 
 static int dataset_manifest(int argc, char **argv)
@@ -142,7 +187,9 @@ static int dataset_manifest(int argc, char **argv)
     cli_hash_options ho;
     ms_dataset_options dopts;
     ms_dataset_info info;
+    ms_dataset_remote remote;
     const char *output_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
+    const char *s3_endpoint = NULL;
     char *output = NULL;
     int opt, status = EXIT_OK;
     ms_error err;
@@ -182,6 +229,9 @@ static int dataset_manifest(int argc, char **argv)
         case OPT_PARTITIONS:
             partitions_arg = optarg;
             break;
+        case OPT_S3_ENDPOINT:
+            s3_endpoint = optarg;
+            break;
         default:
             status = cli_option_other(opt, argv);
             goto out;
@@ -191,7 +241,7 @@ static int dataset_manifest(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    if ((status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
+    if (!is_s3(argv[optind]) && (status = cli_resolve_hf(&argv[optind], 1)) != EXIT_OK)
         goto out;
     if (!dopts.name) {
         status = cli_usage_error("--name is required");
@@ -215,8 +265,19 @@ static int dataset_manifest(int argc, char **argv)
                                         &dopts.partition_count)) != EXIT_OK)
         goto out;
     const char *dir = argv[optind];
-    if ((status = cli_hash_options_finish(&ho, dir)) != 0)
+    if (s3_endpoint && !is_s3(dir)) {
+        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
         goto out;
+    }
+    if (dopts.partition_count && is_s3(dir)) {
+        status = cli_usage_error("--partition does not yet go with an s3:// operand: hash the "
+                                 "bucket in one process, or its objects from a mounted copy");
+        goto out;
+    }
+    if ((status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+                             : cli_hash_options_finish(&ho, dir)) != 0)
+        goto out;
+    dopts.remote = is_s3(dir) ? &remote : NULL;
     output = output_arg ? strdup(output_arg)
              : dopts.partition_count
                  ? default_part_output(dopts.name, dopts.partition_index, dopts.partition_count)
@@ -409,8 +470,14 @@ static int dataset_verify(int argc, char **argv)
 {
     cli_hash_options ho;
     cli_keys keys = {0};
-    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
-    uint32_t part_index = 0, part_count = 0;
+        case OPT_PARTITION:
+            partition_arg = optarg;
+            break;
+        case OPT_PARTITIONS:
+            partitions_arg = optarg;
+            break;
+        case OPT_S3_ENDPOINT:
+            s3_endpoint = optarg;
     char *sig_path = NULL, *sig_rel = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
@@ -448,11 +515,10 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-        case OPT_PARTITION:
-            partition_arg = optarg;
-            break;
-        case OPT_PARTITIONS:
-            partitions_arg = optarg;
+    ms_dataset_remote remote;
+    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
+    const char *s3_endpoint = NULL;
+    uint32_t part_index = 0, part_count = 0;
             break;
         default:
             status = cli_option_other(opt, argv);
@@ -467,7 +533,8 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--signature goes with --key");
         goto out;
     }
-    if (argc - optind == 2 && (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
+    if (argc - optind == 2 && !is_s3(argv[optind + 1]) &&
+        (status = cli_resolve_hf(&argv[optind + 1], 1)) != EXIT_OK)
         goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
@@ -475,10 +542,19 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--partition checks a share of DIR: give DIR");
         goto out;
     }
+    if (s3_endpoint && !(dir && is_s3(dir))) {
+        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
+        goto out;
+    }
+    if (partition_arg && is_s3(dir)) {
+        status = cli_usage_error("--partition does not yet go with an s3:// operand");
+        goto out;
+    }
     if ((status = cli_dataset_partition(partition_arg, partitions_arg, &part_index, &part_count)) !=
         EXIT_OK)
         goto out;
-    if (dir && (status = cli_hash_options_finish(&ho, dir)) != 0)
+    if (dir && (status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+                                    : cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
     /* 1. Without DIR, the manifest itself: well formed, consistent (exit 2 otherwise). With
@@ -504,7 +580,7 @@ static int dataset_verify(int argc, char **argv)
     /* 3. The data. */
     if (dir) {
         /* The signature, when it lies inside DIR, is not data. */
-        sig_rel = sig_path ? msx_path_inside_model(dir, sig_path) : NULL;
+        sig_rel = sig_path && !is_s3(dir) ? msx_path_inside_model(dir, sig_path) : NULL;
         const char *not_data[] = {sig_rel};
         signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {
@@ -518,6 +594,7 @@ static int dataset_verify(int argc, char **argv)
             .check_ctx = &sm,
             .partition_index = part_index,
             .partition_count = part_count,
+            .remote = is_s3(dir) ? &remote : NULL,
         };
         if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
             status = cli_fail(&err);
@@ -538,7 +615,7 @@ static int dataset_verify(int argc, char **argv)
                  (unsigned long long)res.files);
     else if (dir)
         cli_info("Data: %s matches (%llu files hashed)\n",
-                 cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
+                 cli_quote(is_s3(dir) ? dir : cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;

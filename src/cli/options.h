@@ -94,7 +94,9 @@ enum {
     OPT_PKCS11,
     /* dataset --partition, --partitions (dataset_partition.c) */
     OPT_PARTITION,
-    OPT_PARTITIONS
+    OPT_PARTITIONS,
+    /* datasets in object storage (dataset manifest/verify s3://...) */
+    OPT_S3_ENDPOINT
 };
 
 /* cli_option.flags */

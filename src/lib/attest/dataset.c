@@ -412,6 +412,8 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     void *hframe = NULL;
     struct stat st;
 
+    if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
+        return dataset_s3_manifest_write(dir, opts, output, info, err);
     memset(&w, 0, sizeof w);
     memset(&hdr, 0, sizeof hdr);
     w.body_fd = -1;

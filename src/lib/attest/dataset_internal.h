@@ -53,4 +53,12 @@ ms_dataset_reader *dataset_reader_open_part(const char *path, ms_dataset_info *i
 /* ms_dataset_statement_build into `payload` (its contents replaced). */
 int dataset_statement_build(const ms_dataset_info *info, ms_buf *payload, ms_error *err);
 
+/* ms_dataset_manifest_write and ms_dataset_verify_dir for an s3://BUCKET[/PREFIX] operand
+ * (dataset_s3.c). */
+int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, const char *output,
+                              ms_dataset_info *info, ms_error *err);
+int dataset_s3_verify(const char *manifest_path, const char *url,
+                      const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
+                      ms_error *err);
+
 #endif

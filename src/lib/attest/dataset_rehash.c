@@ -14,6 +14,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "dataset_internal.h"
 #include "hash/engine.h"
 #include "hash/walk.h"
 #include "modelseal/dataset.h"
@@ -240,6 +241,8 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
     int rc = 0;
     struct stat st;
 
+    if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
+        return dataset_s3_verify(manifest_path, dir, opts, res, err);
     memset(&v, 0, sizeof v);
     memset(&info, 0, sizeof info);
     memset(res, 0, sizeof *res);

@@ -1,0 +1,678 @@
+/* Dataset manifests of S3-compatible object storage (s3://BUCKET[/PREFIX]): the listing is
+ * read one ListObjectsV2 page at a time, the objects of a page are fetched in parallel (a
+ * bounded number of GETs in flight, each body streamed into its worker's hasher: no temporary
+ * files, memory independent of object size), and the lines come out in key order, which is the
+ * manifest's path order. The output is the same, byte for byte, as dataset.c's for the same
+ * files on disk: the same lines (dataset_file_line), header (dataset_header_line), root digest
+ * and zstd frames (level, checksum, and the same flush points). Verification merges the
+ * manifest's lines with the listing the same way. */
+#include "config.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "dataset_internal.h"
+#include "hash/engine.h"
+#include "hash/walk.h"
+#include "modelseal/dataset.h"
+#include "modelseal/manifest.h"
+#include "net/s3.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+#define DEFAULT_IN_FLIGHT 16
+#define MAX_IN_FLIGHT 256
+#define DEFAULT_LEVEL 1                 /* as dataset.c */
+#define LINES_FLUSH ((size_t)256 << 10) /* as dataset.c: the same frames */
+
+/* ---- the listing, as relative paths in order ---------------------------------------------- */
+
+typedef struct item {
+    const char *key;  /* the page's */
+    const char *path; /* key without the prefix */
+    const char *etag;
+    uint64_t size;
+    int hash; /* fetch and hash it */
+    int lfs;  /* a git LFS pointer (checked when small enough to be one) */
+    int kind; /* verify: what it turned out to be (see the REC_ values) */
+    uint8_t want[MS_HASH_MAX_SIZE];
+    uint8_t digest[MS_HASH_MAX_SIZE];
+} item;
+
+typedef struct s3_source {
+    const char *url; /* as given, for messages */
+    s3_location loc;
+    s3_client *client;
+    s3_page page;
+    int started;
+    char *last_key; /* the previous key: keys must come in strictly increasing order */
+    const char *const *ignore;
+    size_t n_ignore;
+    /* the fetch */
+    ms_hash_algorithm algorithm;
+    unsigned threads;
+    http_session **sessions;
+    item *items;
+    size_t n_items;
+} s3_source;
+
+static int ignored(const s3_source *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_ignore; i++) {
+        size_t n = strlen(s->ignore[i]);
+        if (strncmp(path, s->ignore[i], n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+static int source_open(s3_source *s, const char *url, const ms_dataset_remote *remote,
+                       unsigned threads, ms_hash_algorithm algorithm, ms_error *err)
+{
+    int rc;
+    memset(s, 0, sizeof *s);
+    s->url = url;
+    s->algorithm = algorithm;
+    s->threads = threads ? threads : DEFAULT_IN_FLIGHT;
+    if (s->threads > MAX_IN_FLIGHT)
+        s->threads = MAX_IN_FLIGHT;
+    if ((rc = s3_location_parse(url, &s->loc, err)) != 0)
+        return rc;
+    s3_client_options co = {.endpoint = remote ? remote->s3_endpoint : NULL,
+                            .http = {.retries = -1}};
+    if (remote) {
+        co.http.backoff_ms = remote->backoff_ms;
+        co.http.timeout_ms = remote->timeout_ms;
+    }
+    if (!(s->client = s3_client_new(&co, s->loc.bucket, err)))
+        return err->code ? err->code : MS_ENOMEM;
+    if (!(s->sessions = calloc(s->threads, sizeof *s->sessions)) ||
+        !(s->items = calloc(S3_MAX_PAGE_KEYS, sizeof *s->items)))
+        return ms_error_nomem(err);
+    for (unsigned i = 0; i < s->threads; i++) {
+        if (!(s->sessions[i] = http_session_new()))
+            return ms_error_nomem(err);
+    }
+    return 0;
+}
+
+static void source_close(s3_source *s)
+{
+    if (s->sessions) {
+        for (unsigned i = 0; i < s->threads; i++)
+            http_session_free(s->sessions[i]);
+    }
+    free(s->sessions);
+    free(s->items);
+    free(s->last_key);
+    s3_page_clear(&s->page);
+    s3_client_free(s->client);
+    s3_location_clear(&s->loc);
+    memset(s, 0, sizeof *s);
+}
+
+/* The next page of the listing as items (folder markers and ignored paths left out, every key
+ * checked). 1 with s->items/s->n_items (possibly 0 items), 0 at the end. */
+static int source_next_page(s3_source *s, ms_error *err)
+{
+    int rc;
+    if (s->started && !s->page.truncated)
+        return 0;
+    char *token = s->page.next_token;
+    s->page.next_token = NULL;
+    s3_page_clear(&s->page);
+    rc = s3_list_page(s->client, s->loc.prefix, s->started ? token : NULL, &s->page, err);
+    free(token);
+    if (rc != 0)
+        return rc;
+    s->started = 1;
+    s->n_items = 0;
+    size_t plen = strlen(s->loc.prefix);
+    for (size_t i = 0; i < s->page.n; i++) {
+        const s3_object *o = &s->page.objects[i];
+        size_t klen = strlen(o->key);
+        if (s->last_key && strcmp(s->last_key, o->key) >= 0)
+            return ms_error_set(err, MS_EINPUT,
+                                "%s: the listing is not in key order at s3://%s/%.1100s", s->url,
+                                s->loc.bucket, o->key);
+        free(s->last_key);
+        if (!(s->last_key = strdup(o->key)))
+            return ms_error_nomem(err);
+        if (strncmp(o->key, s->loc.prefix, plen) != 0)
+            return ms_error_set(err, MS_EINPUT, "s3://%s/%.1100s: outside the prefix '%s'",
+                                s->loc.bucket, o->key, s->loc.prefix);
+        if (o->size == 0 && klen > 0 && o->key[klen - 1] == '/')
+            continue; /* a folder marker */
+        const char *path = o->key + plen;
+        size_t len = klen - plen;
+        if (!msx_path_is_safe(path, len) || !msx_path_fits_limits(path, len) ||
+            !msx_utf8_valid(path, len))
+            return ms_error_set(err, MS_EINPUT,
+                                "s3://%s/%.1100s: not a valid relative path below the prefix "
+                                "(empty segment, '.', '..', backslash, invalid UTF-8 or too long)",
+                                s->loc.bucket, o->key);
+        if (ignored(s, path))
+            continue;
+        item *it = &s->items[s->n_items++];
+        memset(it, 0, sizeof *it);
+        it->key = o->key;
+        it->path = path;
+        it->etag = o->etag;
+        it->size = o->size;
+        it->hash = 1;
+    }
+    return 1;
+}
+
+/* ---- fetching and hashing a page ------------------------------------------------------------ */
+
+typedef struct feed {
+    ms_hasher *hasher;
+    uint64_t got, size;
+    const s3_source *s;
+    const item *it;
+    uint8_t head[MS_LFS_POINTER_MAX]; /* a small object's bytes, to spot a git LFS pointer */
+} feed;
+
+static int feed_begin(void *ctx, ms_error *err)
+{
+    feed *f = ctx;
+    f->got = 0;
+    if (ms_hasher_reset(f->hasher) != 0)
+        return ms_error_set(err, MS_EENV, "hashing failed");
+    return 0;
+}
+
+static int feed_data(void *ctx, const uint8_t *bytes, size_t len, ms_error *err)
+{
+    feed *f = ctx;
+    if (len > f->size - f->got)
+        return ms_error_set(err, MS_EINPUT,
+                            "s3://%s/%.1100s: changed during the run (longer than listed)",
+                            f->s->loc.bucket, f->it->key);
+    if (f->size <= MS_LFS_POINTER_MAX)
+        memcpy(f->head + f->got, bytes, len);
+    f->got += len;
+    if (ms_hasher_update(f->hasher, bytes, len) != 0)
+        return ms_error_set(err, MS_EENV, "hashing failed");
+    return 0;
+}
+
+static int fetch_one(void *ctx, size_t index, unsigned worker_index, hash_worker *w, ms_error *err)
+{
+    s3_source *s = ctx;
+    item *it = &s->items[index];
+    feed f = {.hasher = w->hasher, .size = it->size, .s = s, .it = it};
+    int rc;
+    if (!it->hash)
+        return 0;
+    if (it->size == 0) { /* nothing to fetch: the listing says it is empty */
+        if (ms_hasher_reset(w->hasher) != 0 || ms_hasher_final(w->hasher, it->digest) != 0)
+            return ms_error_set(err, MS_EENV, "hashing failed");
+        return 0;
+    }
+    http_stream st = {.begin = feed_begin, .data = feed_data, .ctx = &f};
+    if ((rc = s3_get(s->client, s->sessions[worker_index % s->threads], it->key, it->etag, it->size,
+                     &st, err)) != 0)
+        return rc;
+    if (f.got != it->size)
+        return ms_error_set(
+            err, MS_EINPUT, "s3://%s/%.1100s: changed during the run (%llu bytes, %llu listed)",
+            s->loc.bucket, it->key, (unsigned long long)f.got, (unsigned long long)it->size);
+    if (ms_hasher_final(w->hasher, it->digest) != 0)
+        return ms_error_set(err, MS_EENV, "hashing failed");
+    uint8_t oid[32];
+    uint64_t lfs_size;
+    it->lfs = it->size <= MS_LFS_POINTER_MAX &&
+              ms_lfs_pointer_parse_ext(f.head, (size_t)it->size, oid, &lfs_size);
+    return 0;
+}
+
+static int fetch_page(s3_source *s, ms_error *err)
+{
+    size_t todo = 0;
+    for (size_t i = 0; i < s->n_items; i++)
+        todo += s->items[i].hash;
+    if (!todo)
+        return 0;
+    hash_batch b = {
+        .algorithm = s->algorithm,
+        .threads = s->threads < s->n_items ? s->threads : (unsigned)s->n_items,
+        .items = s->n_items,
+        .buffer_size = 0,
+        .fn = fetch_one,
+        .ctx = s,
+    };
+    return hash_batch_run(&b, err);
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+typedef struct zwriter {
+    const char *output;
+    ZSTD_CCtx *cctx;
+    uint8_t *zout;
+    size_t zout_size;
+    int fd;
+} zwriter;
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int zwrite(zwriter *w, const void *data, size_t len, ZSTD_EndDirective mode, ms_error *err)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    for (;;) {
+        ZSTD_outBuffer zo = {w->zout, w->zout_size, 0};
+        size_t left = ZSTD_compressStream2(w->cctx, &zo, &in, mode);
+        if (ZSTD_isError(left))
+            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", w->output,
+                                ZSTD_getErrorName(left));
+        if (zo.pos && write_all(w->fd, w->zout, zo.pos) != 0)
+            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", w->output,
+                                strerror(errno));
+        if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
+            return 0;
+    }
+}
+
+static int copy_fd(int from, int to, const char *output, ms_error *err)
+{
+    unsigned char buf[65536];
+    if (lseek(from, 0, SEEK_SET) != 0)
+        return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
+        if (n == 0)
+            return 0;
+        if (write_all(to, buf, (size_t)n) != 0)
+            return ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, const char *output,
+                              ms_dataset_info *info, ms_error *err)
+{
+    s3_source s;
+    ms_dataset_info hdr;
+    ms_buf header = MS_BUF_INIT, lines = MS_BUF_INIT;
+    ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
+    zwriter z = {.output = output};
+    ms_hasher *root = NULL;
+    void *hframe = NULL;
+    uint64_t files = 0, bytes = 0;
+    size_t dlen = ms_hash_size(opts->algorithm);
+    int rc;
+
+    memset(&s, 0, sizeof s);
+    memset(&hdr, 0, sizeof hdr);
+    if (!opts->name || !opts->name[0])
+        return ms_error_set(err, MS_EINPUT, "name: missing");
+    hdr.name = (char *)opts->name;
+    hdr.version = (char *)opts->version;
+    hdr.source = (char *)(opts->source ? opts->source : url);
+    hdr.license = (char *)opts->license;
+    hdr.algorithm = opts->algorithm;
+    /* The ignore list: as dataset.c records it (checked, byte-sorted, each once). */
+    if (opts->n_ignore_paths) {
+        if (!(hdr.ignore_paths = calloc(opts->n_ignore_paths, sizeof *hdr.ignore_paths)))
+            return ms_error_nomem(err);
+        for (size_t i = 0; i < opts->n_ignore_paths; i++) {
+            const char *p = opts->ignore_paths[i];
+            size_t len = strlen(p);
+            if (!msx_path_is_safe(p, len) || !msx_path_fits_limits(p, len) ||
+                !msx_utf8_valid(p, len)) {
+                rc = ms_error_set(err, MS_EINPUT,
+                                  "--ignore %.200s: not a relative path inside the dataset", p);
+                goto out;
+            }
+            if (!(hdr.ignore_paths[hdr.n_ignore_paths] = strdup(p)))
+                goto nomem;
+            hdr.n_ignore_paths++;
+        }
+        qsort(hdr.ignore_paths, hdr.n_ignore_paths, sizeof *hdr.ignore_paths, cmp_str);
+        size_t n = 0;
+        for (size_t i = 0; i < hdr.n_ignore_paths; i++) {
+            if (n && strcmp(hdr.ignore_paths[n - 1], hdr.ignore_paths[i]) == 0)
+                free(hdr.ignore_paths[i]);
+            else
+                hdr.ignore_paths[n++] = hdr.ignore_paths[i];
+        }
+        hdr.n_ignore_paths = n;
+    }
+    hdr.files = hdr.bytes = UINT64_MAX;
+    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    if (header.len > MS_DATASET_MAX_LINE) {
+        rc = ms_error_set(err, MS_EINPUT, "the header line would be longer than %zu bytes",
+                          MS_DATASET_MAX_LINE);
+        goto out;
+    }
+    msx_buf_reset(&header);
+
+    if ((rc = source_open(&s, url, opts->remote, opts->threads, opts->algorithm, err)) != 0)
+        goto out;
+    s.ignore = (const char *const *)hdr.ignore_paths;
+    s.n_ignore = hdr.n_ignore_paths;
+    root = ms_hasher_new(MS_HASH_SHA256);
+    z.cctx = ZSTD_createCCtx();
+    z.zout_size = ZSTD_CStreamOutSize();
+    z.zout = malloc(z.zout_size);
+    if (!root || !z.cctx || !z.zout)
+        goto nomem;
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(z.cctx, ZSTD_c_compressionLevel,
+                                            opts->level ? opts->level : DEFAULT_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z.cctx, ZSTD_c_checksumFlag, 1))) {
+        rc = ms_error_set(err, MS_EINPUT, "zstd: bad compression level %d", opts->level);
+        goto out;
+    }
+    if ((rc = msx_file_temp_open(&body, output, 0600, err)) != 0 ||
+        (rc = msx_file_temp_open(&fin, output, 0644, err)) != 0)
+        goto out;
+    z.fd = body.fd;
+
+    while ((rc = source_next_page(&s, err)) == 1) {
+        if ((rc = fetch_page(&s, err)) != 0)
+            goto out;
+        for (size_t i = 0; i < s.n_items; i++) {
+            const item *it = &s.items[i];
+            if (it->lfs && !opts->allow_lfs_pointers) { /* as dataset.c refuses one */
+                rc = ms_error_set(err, MS_EINPUT,
+                                  "s3://%s/%.1100s: a git LFS pointer, not the file's content "
+                                  "(run 'git lfs pull', or sign from pointers with "
+                                  "--from-lfs-pointers)",
+                                  s.loc.bucket, it->key);
+                goto out;
+            }
+            if (__builtin_add_overflow(bytes, it->size, &bytes)) {
+                rc = ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", url);
+                goto out;
+            }
+            files++;
+            if ((rc = dataset_file_line(it->path, it->size, it->digest, dlen, &lines, err)) != 0)
+                goto out;
+            if (ms_hasher_update(root, it->digest, dlen) != 0) {
+                rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
+                goto out;
+            }
+            if (lines.len >= LINES_FLUSH) {
+                rc = zwrite(&z, lines.data, lines.len, ZSTD_e_continue, err);
+                msx_buf_reset(&lines);
+                if (rc != 0)
+                    goto out;
+            }
+        }
+    }
+    if (rc < 0)
+        goto out;
+    if ((rc = zwrite(&z, lines.data, lines.len, ZSTD_e_continue, err)) != 0)
+        goto out;
+    if (files == 0) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: no objects (nothing to list)", url);
+        goto out;
+    }
+    if ((rc = zwrite(&z, NULL, 0, ZSTD_e_end, err)) != 0)
+        goto out;
+    hdr.files = files;
+    hdr.bytes = bytes;
+    if (ms_hasher_final(root, hdr.root_digest) != 0) {
+        rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
+        goto out;
+    }
+    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    size_t bound = ZSTD_compressBound(header.len);
+    if (!(hframe = malloc(bound)))
+        goto nomem;
+    ZSTD_CCtx_reset(z.cctx, ZSTD_reset_session_only);
+    size_t hlen = ZSTD_compress2(z.cctx, hframe, bound, header.data, header.len);
+    if (ZSTD_isError(hlen)) {
+        rc = ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
+                          ZSTD_getErrorName(hlen));
+        goto out;
+    }
+    if (write_all(fin.fd, hframe, hlen) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
+        goto out;
+    }
+    if ((rc = copy_fd(body.fd, fin.fd, output, err)) != 0 ||
+        (rc = msx_file_temp_commit(&fin, 0, err)) != 0)
+        goto out;
+    if (info) {
+        ms_dataset_info_clear(info);
+        info->name = strdup(hdr.name);
+        info->version = hdr.version ? strdup(hdr.version) : NULL;
+        info->source = strdup(hdr.source);
+        info->license = hdr.license ? strdup(hdr.license) : NULL;
+        if (!info->name || !info->source || (hdr.version && !info->version) ||
+            (hdr.license && !info->license)) {
+            ms_dataset_info_clear(info);
+            goto nomem;
+        }
+        info->ignore_paths = hdr.ignore_paths;
+        info->n_ignore_paths = hdr.n_ignore_paths;
+        hdr.ignore_paths = NULL;
+        hdr.n_ignore_paths = 0;
+        info->algorithm = opts->algorithm;
+        info->files = files;
+        info->bytes = bytes;
+        memcpy(info->root_digest, hdr.root_digest, MS_SHA256_SIZE);
+    }
+    rc = 0;
+    goto out;
+nomem:
+    rc = ms_error_nomem(err);
+out:
+    source_close(&s);
+    ms_hasher_free(root);
+    ZSTD_freeCCtx(z.cctx);
+    free(z.zout);
+    free(hframe);
+    msx_buf_free(&header);
+    msx_buf_free(&lines);
+    msx_file_temp_discard(&body);
+    msx_file_temp_discard(&fin);
+    for (size_t i = 0; i < hdr.n_ignore_paths; i++)
+        free(hdr.ignore_paths[i]);
+    free(hdr.ignore_paths);
+    return rc;
+}
+
+/* ---- verifying ------------------------------------------------------------------------------ */
+
+enum { REC_SAME, REC_MISSING, REC_EXTRA, REC_CHANGED };
+
+/* Differences, held (kind byte, path, NUL) until the whole manifest is known good. */
+static int diff_note(ms_buf *spool, ms_dataset_verify_result *res, int kind, const char *path,
+                     ms_error *err)
+{
+    if (kind == REC_MISSING)
+        res->missing++;
+    else if (kind == REC_EXTRA)
+        res->extra++;
+    else
+        res->changed++;
+    unsigned char k = (unsigned char)kind;
+    if (msx_buf_append(spool, &k, 1) || msx_buf_append(spool, path, strlen(path) + 1))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+typedef struct mcursor {
+    ms_dataset_reader *r;
+    int have;
+    char *path; /* a copy: the reader's is valid until its next call */
+    uint64_t size;
+    uint8_t digest[MS_HASH_MAX_SIZE];
+} mcursor;
+
+static int mnext(mcursor *m, ms_error *err)
+{
+    const char *p;
+    int rc = ms_dataset_reader_next(m->r, &p, &m->size, m->digest, err);
+    free(m->path);
+    m->path = NULL;
+    if (rc < 0)
+        return rc;
+    m->have = rc;
+    if (rc && !(m->path = strdup(p)))
+        return ms_error_nomem(err);
+    return 0;
+}
+
+int dataset_s3_verify(const char *manifest_path, const char *url,
+                      const ms_dataset_verify_options *opts, ms_dataset_verify_result *res,
+                      ms_error *err)
+{
+    s3_source s;
+    ms_dataset_info info;
+    mcursor m = {0};
+    ms_buf spool = MS_BUF_INIT, page = MS_BUF_INIT; /* page: this page's differences, in order */
+    const char **ign = NULL;
+    int rc;
+    size_t dlen, n_ign = 0;
+
+    memset(&s, 0, sizeof s);
+    memset(&info, 0, sizeof info);
+    memset(res, 0, sizeof *res);
+    if (!(m.r = ms_dataset_reader_open(manifest_path, &info, err)))
+        return err->code ? err->code : MS_ENOMEM;
+    dlen = ms_hash_size(info.algorithm);
+    if ((rc = source_open(&s, url, opts->remote, opts->threads, info.algorithm, err)) != 0)
+        goto out;
+    /* The manifest's ignore list, and the caller's names that are not data. */
+    if (!(ign = calloc(info.n_ignore_paths + opts->n_ignore_paths + 1, sizeof *ign)))
+        goto nomem;
+    for (size_t i = 0; i < info.n_ignore_paths; i++)
+        ign[n_ign++] = info.ignore_paths[i];
+    for (size_t i = 0; i < opts->n_ignore_paths; i++)
+        if (opts->ignore_paths[i])
+            ign[n_ign++] = opts->ignore_paths[i];
+    s.ignore = ign;
+    s.n_ignore = n_ign;
+
+    if ((rc = mnext(&m, err)) != 0)
+        goto out;
+    while ((rc = source_next_page(&s, err)) == 1) {
+        /* Merge this page's objects with the manifest's lines; the page's differences are
+         * recorded in path order: 'M' + path (missing) or 'I' + the item's index. */
+        msx_buf_reset(&page);
+        for (size_t i = 0; i < s.n_items; i++) {
+            item *it = &s.items[i];
+            it->hash = 0;
+            while (m.have && strcmp(m.path, it->path) < 0) {
+                if (msx_buf_append(&page, "M", 1) ||
+                    msx_buf_append(&page, m.path, strlen(m.path) + 1))
+                    goto nomem;
+                if ((rc = mnext(&m, err)) != 0)
+                    goto out;
+            }
+            if (m.have && strcmp(m.path, it->path) == 0) {
+                it->kind = m.size != it->size ? REC_CHANGED : REC_SAME;
+                it->hash = it->kind == REC_SAME;
+                memcpy(it->want, m.digest, dlen);
+                if ((rc = mnext(&m, err)) != 0)
+                    goto out;
+            } else {
+                it->kind = REC_EXTRA;
+            }
+            if (msx_buf_append(&page, "I", 1) || msx_buf_append(&page, &i, sizeof i))
+                goto nomem;
+        }
+        if ((rc = fetch_page(&s, err)) != 0)
+            goto out;
+        for (size_t j = 0; j < page.len;) {
+            if (page.data[j] == 'M') {
+                const char *p = (const char *)page.data + j + 1;
+                if ((rc = diff_note(&spool, res, REC_MISSING, p, err)) != 0)
+                    goto out;
+                j += 2 + strlen(p);
+                continue;
+            }
+            size_t i;
+            memcpy(&i, page.data + j + 1, sizeof i);
+            j += 1 + sizeof i;
+            item *it = &s.items[i];
+            if (it->hash) {
+                res->files++;
+                if (sodium_memcmp(it->digest, it->want, dlen) != 0)
+                    it->kind = REC_CHANGED;
+            }
+            if (it->kind != REC_SAME && (rc = diff_note(&spool, res, it->kind, it->path, err)))
+                goto out;
+        }
+    }
+    if (rc < 0)
+        goto out;
+    while (m.have) {
+        if ((rc = diff_note(&spool, res, REC_MISSING, m.path, err)) != 0 ||
+            (rc = mnext(&m, err)) != 0)
+            goto out;
+    }
+    /* The whole manifest is read and good: check what it is, then tell the differences. */
+    ms_dataset_reader_digest(m.r, info.manifest_digest);
+    if (opts->manifest_check && (rc = opts->manifest_check(opts->check_ctx, &info, err)) != 0)
+        goto out;
+    if (opts->diff) {
+        for (size_t i = 0; i < spool.len;) {
+            int kind = spool.data[i];
+            const char *p = (const char *)spool.data + i + 1;
+            opts->diff(opts->diff_ctx,
+                       kind == REC_MISSING ? MS_DATASET_MISSING
+                       : kind == REC_EXTRA ? MS_DATASET_EXTRA
+                                           : MS_DATASET_CHANGED,
+                       p);
+            i += 2 + strlen(p);
+        }
+    }
+    if (opts->info) {
+        ms_dataset_info_clear(opts->info);
+        *opts->info = info;
+        memset(&info, 0, sizeof info);
+    }
+    rc = res->missing || res->extra || res->changed
+             ? ms_error_set(err, MS_EVERIFY,
+                            "%s does not match %s: %llu missing, %llu extra, %llu changed", url,
+                            manifest_path, (unsigned long long)res->missing,
+                            (unsigned long long)res->extra, (unsigned long long)res->changed)
+             : 0;
+    goto out;
+nomem:
+    rc = ms_error_nomem(err);
+out:
+    source_close(&s);
+    free(ign);
+    free(m.path);
+    msx_buf_free(&spool);
+    msx_buf_free(&page);
+    ms_dataset_reader_free(m.r);
+    ms_dataset_info_clear(&info);
+    return rc;
+}
