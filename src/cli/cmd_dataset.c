@@ -470,14 +470,10 @@ static int dataset_verify(int argc, char **argv)
 {
     cli_hash_options ho;
     cli_keys keys = {0};
-        case OPT_PARTITION:
-            partition_arg = optarg;
-            break;
-        case OPT_PARTITIONS:
-            partitions_arg = optarg;
-            break;
-        case OPT_S3_ENDPOINT:
-            s3_endpoint = optarg;
+    ms_dataset_remote remote;
+    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
+    const char *s3_endpoint = NULL;
+    uint32_t part_index = 0, part_count = 0;
     char *sig_path = NULL, *sig_rel = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
@@ -515,10 +511,14 @@ static int dataset_verify(int argc, char **argv)
         case OPT_SIGNATURE:
             sig_arg = optarg;
             break;
-    ms_dataset_remote remote;
-    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
-    const char *s3_endpoint = NULL;
-    uint32_t part_index = 0, part_count = 0;
+        case OPT_PARTITION:
+            partition_arg = optarg;
+            break;
+        case OPT_PARTITIONS:
+            partitions_arg = optarg;
+            break;
+        case OPT_S3_ENDPOINT:
+            s3_endpoint = optarg;
             break;
         default:
             status = cli_option_other(opt, argv);
