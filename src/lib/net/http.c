@@ -182,6 +182,12 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
                             req->service, where);
     if (!(curl = curl_easy_init()))
         return ms_error_set(err, MS_ENOMEM, "%s (%s): cannot start libcurl", req->service, where);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        struct curl_slist *grown = curl_slist_append(headers, req->headers[i]);
+        if (!grown)
+            goto nomem;
+        headers = grown;
+    }
     if ((req->content_type && add_header(&headers, &hdr, "Content-Type", req->content_type)) ||
         (req->accept && add_header(&headers, &hdr, "Accept", req->accept)) ||
         (req->bearer && add_header(&headers, &hdr, "Authorization", req->bearer)) ||

@@ -35,6 +35,10 @@ typedef struct ms_http_request {
     const char *accept;       /* Accept header (NULL: none) */
     const char *bearer;       /* Authorization: Bearer token (NULL: none); never in a message */
     const char *secret;       /* another string that must never appear in a message (NULL) */
+    /* Further request headers, each "Name: value" (NULL: none). They may carry a signature or
+     * a session token: libcurl's copies are wiped after use, and none is ever in a message. */
+    const char *const *headers;
+    size_t n_headers;
 } ms_http_request;
 
 /* 1 when `url` may be requested: https://HOST..., or http:// with HOST 127.0.0.1, ::1 or
