@@ -5,7 +5,9 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -17,11 +19,37 @@
 #define BACKOFF_FIRST_MS 250L
 #define BACKOFF_MAX_MS 4000L
 
+struct http_session {
+    CURL *curl;
+};
+
+http_session *http_session_new(void)
+{
+    http_session *s = calloc(1, sizeof *s);
+    if (s && !(s->curl = curl_easy_init())) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+void http_session_free(http_session *s)
+{
+    if (!s)
+        return;
+    curl_easy_cleanup(s->curl);
+    free(s);
+}
+
 typedef struct sink {
     ms_buf *buf;
     size_t max;
     int too_big;
     int nomem;
+    CURL *curl;
+    http_stream *stream; /* 2xx bodies go there */
+    int stopped;         /* the stream's callback said stop: its code */
+    ms_error *err;
 } sink;
 
 static size_t on_data(char *data, size_t size, size_t n, void *ctx)
@@ -30,6 +58,18 @@ static size_t on_data(char *data, size_t size, size_t n, void *ctx)
     size_t len;
     if (__builtin_mul_overflow(size, n, &len))
         return 0;
+    if (s->stream) {
+        long code = 0;
+        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            int rc = s->stream->data(s->stream->ctx, (const uint8_t *)data, len, s->err);
+            if (rc != 0) {
+                s->stopped = rc;
+                return 0;
+            }
+            return len;
+        }
+    }
     if (len > s->max || s->buf->len > s->max - len) {
         s->too_big = 1;
         return 0;
@@ -143,6 +183,42 @@ static int add_header(struct curl_slist **list, ms_buf *scratch, const char *nam
     return 0;
 }
 
+/* Answer headers: ETag and Content-Length for a stream (the last answer's: each new status
+ * line starts over). */
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+    http_stream *st = ctx;
+    size_t len = size * n; /* libcurl: size is 1 */
+    if (len >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        st->etag[0] = '\0';
+        st->content_length = -1;
+    } else if (len > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        size_t a = 5, b = len;
+        while (a < b && (data[a] == ' ' || data[a] == '\t'))
+            a++;
+        while (b > a && (data[b - 1] == '\r' || data[b - 1] == '\n' || data[b - 1] == ' '))
+            b--;
+        if (b - a < sizeof st->etag) {
+            memcpy(st->etag, data + a, b - a);
+            st->etag[b - a] = '\0';
+        } else {
+            st->etag[0] = '\0';
+        }
+    } else if (len > 15 && strncasecmp(data, "content-length:", 15) == 0) {
+        int64_t v = 0;
+        size_t i = 15;
+        int digits = 0;
+        while (i < len && data[i] == ' ')
+            i++;
+        for (; i < len && data[i] >= '0' && data[i] <= '9' && v <= INT64_MAX / 10 - 1; i++) {
+            v = v * 10 + (data[i] - '0');
+            digits++;
+        }
+        st->content_length = digits ? v : -1;
+    }
+    return len;
+}
+
 static int retryable(CURLcode code)
 {
     return code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
@@ -150,8 +226,9 @@ static int retryable(CURLcode code)
            code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING;
 }
 
-int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
-                        ms_buf *response, ms_error *err)
+int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
+                        http_session *session, http_stream *stream, long *status, ms_buf *response,
+                        ms_error *err)
 {
     ms_http_options o = {0, 0, -1, 0, 0};
     struct curl_slist *headers = NULL;
@@ -180,8 +257,12 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
                             "%s (%s): refused: only https:// URLs, or http:// to 127.0.0.1, ::1 "
                             "or localhost",
                             req->service, where);
-    if (!(curl = curl_easy_init()))
+    if (session) {
+        curl = session->curl;
+        curl_easy_reset(curl);
+    } else if (!(curl = curl_easy_init())) {
         return ms_error_set(err, MS_ENOMEM, "%s (%s): cannot start libcurl", req->service, where);
+    }
     for (size_t i = 0; i < req->n_headers; i++) {
         struct curl_slist *grown = curl_slist_append(headers, req->headers[i]);
         if (!grown)
@@ -210,6 +291,10 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    if (stream) {
+        curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(curl, CURLOPT_HEADERDATA, stream);
+    }
     if (req->body) {
         curl_easy_setopt(curl, CURLOPT_POST, 1L);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
@@ -220,22 +305,32 @@ int http_perform_status(const ms_http_options *opts, const ms_http_request *req,
         o.backoff_ms > 0 && o.backoff_ms <= BACKOFF_MAX_MS ? o.backoff_ms : BACKOFF_FIRST_MS;
     long backoff_max = backoff * 16 < BACKOFF_MAX_MS ? backoff * 16 : BACKOFF_MAX_MS;
     for (int attempt = 0;; attempt++) {
-        sink s = {response, o.max_response, 0, 0};
+        sink s = {response, o.max_response, 0, 0, curl, stream, 0, err};
         long code = 0;
         int last = attempt >= o.retries;
         msx_buf_reset(response);
         errbuf[0] = '\0';
+        if (stream) {
+            stream->etag[0] = '\0';
+            stream->content_length = -1;
+            if ((rc = stream->begin(stream->ctx, err)) != 0)
+                goto out;
+        }
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
         CURLcode cc = curl_easy_perform(curl);
         if (s.nomem)
             goto nomem;
+        if (s.stopped) {
+            rc = s.stopped;
+            goto out;
+        }
         if (s.too_big) {
             rc = ms_error_set(err, MS_EENV, "%s (%s): the answer is larger than %zu bytes",
                               req->service, where, o.max_response);
             goto out;
         }
         if (cc != CURLE_OK) {
-            if (!last && retryable(cc)) {
+            if (!last && (retryable(cc) || (stream && cc == CURLE_PARTIAL_FILE))) {
                 sleep_ms(backoff);
                 backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
                 continue;
@@ -281,8 +376,17 @@ out:
     for (struct curl_slist *h = headers; h; h = h->next)
         OPENSSL_cleanse(h->data, strlen(h->data));
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    if (!session)
+        curl_easy_cleanup(curl);
+    else
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     return rc;
+}
+
+int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
+                        ms_buf *response, ms_error *err)
+{
+    return http_perform_stream(opts, req, NULL, NULL, status, response, err);
 }
 
 int http_perform(const ms_http_options *opts, const ms_http_request *req, ms_buf *response,

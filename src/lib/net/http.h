@@ -8,6 +8,7 @@
 #define MODELSEAL_NET_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "modelseal/error.h"
 #include "util/buf.h"
@@ -57,6 +58,40 @@ int http_perform(const ms_http_options *opts, const ms_http_request *req, ms_buf
  * (their body in `response`), for callers that interpret error answers (OAuth token endpoint). */
 int http_perform_status(const ms_http_options *opts, const ms_http_request *req, long *status,
                         ms_buf *response, ms_error *err);
+
+/* ---- streaming answers and connection reuse ---- */
+
+#define MS_HTTP_MAX_ETAG 256
+
+/* A 2xx body handed over as it arrives instead of being collected (memory independent of its
+ * size), and the answer headers a client checks. */
+typedef struct http_stream {
+    /* Called before the body of each attempt (after a retry the body starts over): reset
+     * whatever was fed so far. Non-zero ends the request with that value (err filled). */
+    int (*begin)(void *ctx, ms_error *err);
+    /* The bytes of a 2xx body, in order. Non-zero ends the request with that value. */
+    int (*data)(void *ctx, const uint8_t *bytes, size_t len, ms_error *err);
+    void *ctx;
+    /* out: the final answer's ETag header as sent ("" when none, or longer than the buffer)
+     * and its Content-Length (-1 when none) */
+    char etag[MS_HTTP_MAX_ETAG];
+    int64_t content_length;
+} http_stream;
+
+/* A connection kept open between requests of one thread (one libcurl handle). */
+typedef struct http_session http_session;
+
+/* NULL when out of memory. */
+http_session *http_session_new(void);
+/* Accepts NULL. */
+void http_session_free(http_session *s);
+
+/* As http_perform_status, with optional `session` (its connection reused; NULL: a fresh one)
+ * and optional `stream` (a 2xx body goes to stream->data, not to `response`; a body cut short
+ * is retried like a connection failure). Without `status`, any answer but 2xx is MS_EENV. */
+int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
+                        http_session *session, http_stream *stream, long *status, ms_buf *response,
+                        ms_error *err);
 
 /* Percent-encode `s` for a URL query or an application/x-www-form-urlencoded body
  * (unreserved characters kept). 0 or MS_ENOMEM. */
