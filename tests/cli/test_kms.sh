@@ -175,6 +175,79 @@ check_fails "vault: ed25519 signed by another key" 3 "does not verify with the k
 no_token "vault: faults"
 [ ! -e "$S" ] && pass || fail "vault: no signature written by a failed signing"
 
+# ---- AWS KMS ----
+AWS_ACCESS_KEY_ID=$AKID
+AWS_SECRET_ACCESS_KEY=$ASECRET
+AWS_REGION=eu-west-1
+AWS_ENDPOINT_URL_KMS=http://127.0.0.1:$PORT
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_ENDPOINT_URL_KMS
+P256ID=$(cat "$D/aws-p256.id")
+signs "aws p256 by alias" awskms:///alias/p256 "$D/aws-p256.pub" p256
+signs "aws p384 by key id" "awskms:///$(cat "$D/aws-p384.id")" "$D/aws-p384.pub" p384
+# The region is the ARN's (the mock finds the key only in the region the request was signed for).
+signs "aws p256 by ARN" "awskms:///arn:aws:kms:us-east-2:111122223333:key/$P256ID" "$D/aws-p256.pub"
+check_fails "aws: an ARN of another region" 2 "no such key in AWS KMS (NotFoundException" \
+    ms sign --key "awskms:///arn:aws:kms:us-east-2:111122223333:key/nope" --signature "$T/x.sig" "$M"
+check_status "aws: blob sign" 0 ms blob sign --key awskms:///alias/p256 --bundle "$T/ablob.json" "$T/artifact"
+check_status "aws: blob verify" 0 ms blob verify --key "$D/aws-p256.pub" --bundle "$T/ablob.json" "$T/artifact"
+check_status "aws: dataset sign" 0 ms dataset sign --key awskms:///alias/p384 --signature "$T/ad.sig" "$T/d.zst"
+check_status "aws: dataset verify" 0 ms dataset verify --key "$D/aws-p384.pub" --signature "$T/ad.sig" "$T/d.zst" "$DS"
+
+# Credentials: a profile of ~/.aws/credentials (its region in ~/.aws/config), and a web identity
+# token exchanged with STS (the mock's) for temporary credentials with a session token.
+mkdir "$HOME/.aws"
+printf '[default]\naws_access_key_id = AKIDNOTTHISONE\naws_secret_access_key = x\n[release]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+    "$AKID" "$ASECRET" >"$HOME/.aws/credentials"
+printf '[profile release]\nregion = eu-west-1\n' >"$HOME/.aws/config"
+check_status "aws: AWS_PROFILE" 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION \
+    AWS_PROFILE=release "$MODELSEAL" sign --key awskms:///alias/p256 --signature "$T/prof.sig" "$M"
+check_status "aws: AWS_PROFILE: verify" 0 ms verify --key "$D/aws-p256.pub" --signature "$T/prof.sig" "$M"
+check_status "aws: web identity" 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    AWS_WEB_IDENTITY_TOKEN_FILE="$D/web_identity_token" AWS_ROLE_ARN=arn:aws:iam::111122223333:role/signer \
+    AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT/" "$MODELSEAL" sign --key awskms:///alias/p384 \
+    --signature "$T/wi.sig" "$M"
+check_status "aws: web identity: verify" 0 ms verify --key "$D/aws-p384.pub" --signature "$T/wi.sig" "$M"
+grep -q "sts AssumeRoleWithWebIdentity 200" "$D/requests.log" && pass || fail "aws: STS was asked"
+rm -r "$HOME/.aws"
+
+# Refused credentials and configuration.
+check_fails "aws: a wrong secret key" 3 "AWS KMS (http://127.0.0.1:$PORT/): HTTP status 403: InvalidSignatureException" \
+    env AWS_SECRET_ACCESS_KEY=wrong-secret-0451 "$MODELSEAL" sign --key awskms:///alias/p256 --signature "$T/x.sig" "$M"
+grep -q "wrong-secret-0451" "$ERR" && fail "aws: the secret is in the message" || pass
+check_fails "aws: an unknown access key" 3 "UnrecognizedClientException" \
+    env AWS_ACCESS_KEY_ID=AKIDUNKNOWN "$MODELSEAL" sign --key awskms:///alias/p256 --signature "$T/x.sig" "$M"
+check_fails "aws: no region" 2 "awskms:///alias/p256: no AWS region: set AWS_REGION" \
+    env -u AWS_REGION "$MODELSEAL" sign --key awskms:///alias/p256 --signature "$T/x.sig" "$M"
+check_fails "aws: no key" 2 "awskms://: name a key" ms sign --key awskms:// --signature "$T/x.sig" "$M"
+# An endpoint in the URI is reached over https (the mock speaks plain http: no TLS handshake).
+check_fails "aws: the URI's endpoint over https" 3 "AWS KMS (https://127.0.0.1:$PORT/)" \
+    ms sign --key "awskms://127.0.0.1:$PORT/alias/p256" --signature "$T/x.sig" "$M"
+check_fails "aws: plain http to another host" 3 "refused: only https:// URLs" \
+    env AWS_ENDPOINT_URL_KMS=http://kms.example.com "$MODELSEAL" sign --key awskms:///alias/p256 \
+    --signature "$T/x.sig" "$M"
+
+# Faults.
+check_fails "aws: 500s, too many" 3 "AWS KMS (http://127.0.0.1:$PORT/): HTTP status 500" \
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/flaky --signature "$S" "$M"
+signs "aws: 500s, then served" awskms:///alias/flaky "$D/aws-flaky.pub"
+check_fails "aws: throttled for too long" 3 "AWS KMS (http://127.0.0.1:$PORT/): the service is throttling requests (HTTP status 400), still after 1 retries" \
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/throttled --signature "$S" "$M"
+signs "aws: throttled, then served" awskms:///alias/throttled "$D/aws-throttled.pub"
+check_fails "aws: no answer" 3 "AWS KMS (http://127.0.0.1:$PORT/): timed out" \
+    env MODELSEAL_HTTP_TIMEOUT_MS=500 "$MODELSEAL" sign --key awskms:///alias/slow --signature "$S" "$M"
+check_fails "aws: no such key" 2 "awskms:///alias/nothing: no such key in AWS KMS (NotFoundException: Key 'alias/nothing' does not exist)" \
+    ms sign --key awskms:///alias/nothing --signature "$S" "$M"
+check_fails "aws: a symmetric key" 2 "awskms:///alias/sym: the key cannot sign (UnsupportedOperationException" \
+    ms sign --key awskms:///alias/sym --signature "$S" "$M"
+check_fails "aws: an RSA key" 2 "a key of spec RSA_2048 cannot sign here" \
+    ms sign --key awskms:///alias/rsa --signature "$S" "$M"
+check_fails "aws: signed by another key" 3 "awskms:///alias/bad-sig: the signature AWS KMS returned does not verify with the key's public key" \
+    ms sign --key awskms:///alias/bad-sig --signature "$S" "$M"
+check_fails "aws: an answer for another key" 3 "the answer is for key arn:aws:kms:eu-west-1:111122223333:key/$P256ID, not arn:aws:kms:eu-west-1:111122223333:key/$(cat "$D/aws-other-key.id"); refused" \
+    ms sign --key awskms:///alias/other-key --signature "$S" "$M"
+no_token "aws: faults"
+[ ! -e "$S" ] && pass || fail "aws: no signature written by a failed signing"
+
 # securesystemslib (dsse_verify.py) on every bundle signed through a service, in one
 # interpreter (it starts slowly).
 if [ "$SANITIZED" = 0 ]; then

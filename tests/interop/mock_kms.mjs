@@ -4,10 +4,11 @@
 // BigInt arithmetic, since node:crypto signs only messages), so what the mock signs verifies
 // with the public keys it reports.
 //
-//   node mock_kms.mjs --dir DIR --aws-key-id AKID --aws-secret SECRET [--aws-token TOKEN]
+//   node mock_kms.mjs --dir DIR --aws-key-id AKID --aws-secret SECRET
 //
-// Writes DIR/vault_token, DIR/NAME.pub (each key's public key, PEM), DIR/port and then
-// DIR/ready; serves until SIGTERM. One line per request in DIR/requests.log (service, what,
+// Writes DIR/vault_token, DIR/vault-NAME.pub and DIR/aws-NAME.pub (each key's public key, PEM),
+// DIR/aws-NAME.id (an AWS key's id), DIR/web_identity_token, DIR/port and then DIR/ready;
+// serves until SIGTERM. One line per request in DIR/requests.log (service, what,
 // status; never a token).
 //
 // Vault (paths /v1/...): GET /v1/transit/keys/NAME and POST /v1/transit/sign/NAME. Every request
@@ -18,8 +19,8 @@
 //
 // AWS KMS (POST /, X-Amz-Target TrentService.GetPublicKey or TrentService.Sign): every request's
 // Signature Version 4 is checked with @aws-sdk/signature-v4 (an independent implementation) for
-// the credentials given on the command line (service "kms"; the region the credential scope
-// names); a missing or wrong signature is refused (400 InvalidSignatureException, or
+// the credentials given on the command line, or those STS gave out (service "kms"; the region the
+// credential scope names); a missing or wrong signature is refused (400 InvalidSignatureException, or
 // UnrecognizedClientException for an unknown access key). Keys by id, alias/NAME or ARN. Sign
 // must say MessageType DIGEST and the key spec's algorithm (ECDSA_SHA_256 for ECC_NIST_P256,
 // ECDSA_SHA_384 for ECC_NIST_P384).
@@ -32,6 +33,10 @@
 //   other-key   (AWS) the Sign answer names another key
 //   aes         (Vault) a key of type aes256-gcm96, which cannot sign
 //   sym, rsa    (AWS) SYMMETRIC_DEFAULT and RSA_2048 keys
+// STS (GET with Action=AssumeRoleWithWebIdentity, as AWS_ENDPOINT_URL_STS points here): the
+// WebIdentityToken must be DIR/web_identity_token's and the RoleArn
+// arn:aws:iam::111122223333:role/signer; the answer's temporary credentials (with a session
+// token, which KMS requests must then carry as X-Amz-Security-Token) sign KMS requests.
 // A key that does not exist gets Vault's 404 {"errors":[]} or AWS's NotFoundException.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -46,9 +51,13 @@ for (let i = 0; i < args.length; i += 2) {
     opt[args[i].slice(2)] = args[i + 1];
 }
 if (!opt.dir || !opt['aws-key-id'] || !opt['aws-secret']) usage('--dir, --aws-key-id and --aws-secret are required');
+// Access key id -> [secret, session token or undefined]: the given pair, then STS's.
+const awsCreds = new Map([[opt['aws-key-id'], [opt['aws-secret'], undefined]]]);
+const webIdentityToken = 'eyJ.mock-oidc-token.' + crypto.randomBytes(12).toString('base64url');
+const ROLE_ARN = 'arn:aws:iam::111122223333:role/signer';
 function usage(msg) {
     process.stderr.write(
-        `mock_kms: ${msg}\nusage: node mock_kms.mjs --dir DIR --aws-key-id AKID --aws-secret SECRET [--aws-token TOKEN]\n`
+        `mock_kms: ${msg}\nusage: node mock_kms.mjs --dir DIR --aws-key-id AKID --aws-secret SECRET\n`
     );
     process.exit(2);
 }
@@ -300,7 +309,8 @@ async function sigv4Check(req, body) {
     const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
     if (!m) return ['IncompleteSignatureException', 'no or malformed Authorization header'];
     const [, akid, day, region, service, signed, signature] = m;
-    if (akid !== opt['aws-key-id']) return ['UnrecognizedClientException', 'The security token included in the request is invalid.'];
+    const cred = awsCreds.get(akid);
+    if (!cred) return ['UnrecognizedClientException', 'The security token included in the request is invalid.'];
     if (service !== 'kms') return ['InvalidSignatureException', `credential scope service ${service}, not kms`];
     const amzDate = req.headers['x-amz-date'] || '';
     const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
@@ -309,7 +319,7 @@ async function sigv4Check(req, body) {
     if (Math.abs(Date.now() - date.getTime()) > 5 * 60 * 1000) return ['InvalidSignatureException', 'Signature expired'];
     const names = signed.split(';');
     for (const need of ['host', 'x-amz-date']) if (!names.includes(need)) return ['InvalidSignatureException', `${need} is not signed`];
-    if (opt['aws-token'] && req.headers['x-amz-security-token'] !== opt['aws-token'])
+    if (cred[1] !== undefined && (req.headers['x-amz-security-token'] !== cred[1] || !names.includes('x-amz-security-token')))
         return ['UnrecognizedClientException', 'The security token included in the request is invalid.'];
     const headers = {};
     for (const n of names) {
@@ -322,7 +332,7 @@ async function sigv4Check(req, body) {
         region,
         sha256: Sha256,
         applyChecksum: false,
-        credentials: { accessKeyId: akid, secretAccessKey: opt['aws-secret'], sessionToken: opt['aws-token'] },
+        credentials: { accessKeyId: akid, secretAccessKey: cred[0], sessionToken: cred[1] },
     });
     const signedReq = await signer.sign(
         { method: req.method, protocol: 'http:', hostname, port: port ? +port : undefined, path: req.url.split('?')[0], query: {}, headers, body },
@@ -399,12 +409,38 @@ async function serveAws(req, res, body) {
     reply(200, { KeyId: keyId, Signature: sig.toString('base64'), SigningAlgorithm: want[0] }, alias);
 }
 
+// ---- STS ----
+function serveSts(req, res) {
+    const q = new URL(req.url, 'http://x').searchParams;
+    const xml = (status, body) => {
+        log(`sts ${q.get('Action')} ${status}`);
+        send(res, status, `<?xml version="1.0" encoding="UTF-8"?>\n${body}\n`, 'text/xml');
+    };
+    if (req.method !== 'GET' || q.get('Version') !== '2011-06-15' || !q.get('RoleSessionName'))
+        return xml(400, '<ErrorResponse><Error><Code>InvalidParameterValue</Code></Error></ErrorResponse>');
+    if (q.get('WebIdentityToken') !== webIdentityToken || q.get('RoleArn') !== ROLE_ARN)
+        return xml(400, '<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>the token or role is not one this mock knows</Message></Error></ErrorResponse>');
+    const id = 'ASIA' + crypto.randomBytes(8).toString('hex').toUpperCase();
+    const secret = crypto.randomBytes(30).toString('base64');
+    const token = 'IQoJ' + crypto.randomBytes(60).toString('base64');
+    awsCreds.set(id, [secret, token]);
+    const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    xml(
+        200,
+        `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +
+            `<Credentials><AccessKeyId>${id}</AccessKeyId><SecretAccessKey>${esc(secret)}</SecretAccessKey>` +
+            `<SessionToken>${esc(token)}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>` +
+            `</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>`
+    );
+}
+
 const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        Promise.resolve(req.url.startsWith('/v1/') ? serveVault(req, res, body) : serveAws(req, res, body)).catch((e) => {
+        const serve = req.url.startsWith('/v1/') ? serveVault : req.url.includes('Action=') ? serveSts : serveAws;
+        Promise.resolve(serve(req, res, body)).catch((e) => {
             log(`error ${e.stack}`);
             send(res, 500, { message: String(e) });
         });
@@ -412,6 +448,7 @@ const server = http.createServer((req, res) => {
 });
 server.listen(0, '127.0.0.1', () => {
     fs.writeFileSync(path.join(dir, 'vault_token'), vaultToken);
+    fs.writeFileSync(path.join(dir, 'web_identity_token'), webIdentityToken);
     fs.writeFileSync(path.join(dir, 'port'), String(server.address().port));
     fs.writeFileSync(path.join(dir, 'ready'), '');
 });

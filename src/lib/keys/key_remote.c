@@ -15,11 +15,13 @@
 #include "kms_internal.h"
 
 #define VAULT_SCHEME "hashivault://"
+#define AWS_SCHEME "awskms://"
 #define EXCERPT_MAX 160
 
 int key_remote_is(const char *source)
 {
-    return source && strncasecmp(source, VAULT_SCHEME, strlen(VAULT_SCHEME)) == 0;
+    return source && (strncasecmp(source, VAULT_SCHEME, strlen(VAULT_SCHEME)) == 0 ||
+                      strncasecmp(source, AWS_SCHEME, strlen(AWS_SCHEME)) == 0);
 }
 
 /* A non-negative number from the environment, or `dflt`. */
@@ -113,6 +115,7 @@ void key_remote_free(key_remote *r)
         free(r->token);
     }
     free(r->namespace);
+    awskms_free(r->aws);
     sodium_memzero(r, sizeof *r);
     free(r);
 }
@@ -132,7 +135,9 @@ int key_remote_open(const char *source, ms_key **out, ms_error *err)
         r->service = "Vault";
         rc = vault_open(r, source + strlen(VAULT_SCHEME), &key, err);
     } else {
-        rc = ms_error_set(err, MS_EINPUT, "%s: not a key service URI", source);
+        r->kind = REMOTE_AWS;
+        r->service = "AWS KMS";
+        rc = awskms_open(r, source + strlen(AWS_SCHEME), &key, err);
     }
     if (rc != 0)
         goto out;
@@ -154,7 +159,8 @@ int key_remote_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t *
     const key_remote *r = key->remote;
     uint8_t *s = NULL;
     size_t n = 0;
-    int rc = vault_sign(r, msg, len, &s, &n, err);
+    int rc = r->kind == REMOTE_VAULT ? vault_sign(r, msg, len, &s, &n, err)
+                                     : awskms_sign(r, msg, len, &s, &n, err);
     if (rc != 0)
         return rc;
     /* The service's answer is outside input: a signature by another key (or none at all) would
