@@ -352,6 +352,12 @@ int awskms_open(key_remote *r, const char *rest, ms_key **out, ms_error *err)
         }
         memcpy(a->region, p, (size_t)(end - p));
         a->region[end - p] = '\0';
+        /* It names a host (kms.REGION.amazonaws.com): [a-z0-9-] only. */
+        if (strspn(a->region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(a->region)) {
+            rc = ms_error_set(err, MS_EINPUT, "%s: the ARN's region is not a region name",
+                              r->display);
+            goto out;
+        }
     } else {
         if ((rc = aws_region_resolve(NULL, a->region, sizeof a->region, err)) != 0)
             goto out;
