@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (which) {
     case 0:
         if (vault_parse_key(data, size, "vault", &pub, &version, &err) == 0 &&
-            (!pub || !signing_type(ms_key_get_type(pub)) || version < 1 ||
-             version > 1000000000UL))
+            (!pub || !signing_type(ms_key_get_type(pub)) || version < 1 || version > 1000000000UL))
             abort();
         break;
     case 1:
@@ -56,8 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     default:
-        if (awskms_parse_sign(data, size, "aws", ARN, "ECDSA_SHA_256", &sig, &sig_len, &err) ==
-                0 &&
+        if (awskms_parse_sign(data, size, "aws", ARN, "ECDSA_SHA_256", &sig, &sig_len, &err) == 0 &&
             (!sig || sig_len == 0 || sig_len > 256))
             abort();
         break;
