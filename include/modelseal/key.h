@@ -83,7 +83,15 @@ MS_API int ms_key_parse_secret(const uint8_t *data, size_t len, const char *what
  * use and no message quotes it. Errors: a module that cannot be loaded is MS_EENV naming it; no
  * such token or key, a rejected PIN ("PIN rejected by the token"), a key type the token cannot
  * sign with, a malformed URI are MS_EINPUT naming the URI without its PIN. *out is owned by the
- * caller (ms_key_free ends the token session). */
+ * caller (ms_key_free ends the token session).
+ * A source starting with "hashivault://" names a key in HashiCorp Vault's transit engine
+ * ($VAULT_ADDR, $VAULT_TOKEN or ~/.vault-token, $VAULT_NAMESPACE); one starting with
+ * "awskms://" a key in AWS KMS (credentials and region as the AWS SDKs find them): the service
+ * signs, over HTTPS (plain HTTP only to loopback), and each signature is checked with the public
+ * key the service reported (modelseal-keys(5)). No such key, a key type that cannot sign, a
+ * malformed URI or missing configuration are MS_EINPUT; an unreachable, failing or throttling
+ * service, refused credentials, or an answer that does not verify are MS_EENV naming the
+ * service. No message carries a token or secret. */
 MS_API int ms_key_open_signer(const char *source, ms_passphrase_fn get_secret, void *ctx,
                               ms_key **out, ms_error *err);
 

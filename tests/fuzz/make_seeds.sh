@@ -13,7 +13,7 @@ pass=fuzz-passphrase # the passphrase fuzz_secret_key answers with
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for t in bundle statement json predicate public_key secret_key x509 dsse claims policy dataset \
-    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index cache pkcs11_uri; do
+    trusted_root checkpoint rfc3161 provenance lineage sigstore_bundle git_index cache pkcs11_uri kms_answers; do
     mkdir -p "$out/$t"
 done
 
@@ -396,5 +396,39 @@ for u in 'pkcs11:token=ms;object=release-key?module-path=/usr/lib/softhsm/libsof
     printf '%s' "$u" >"$out/pkcs11_uri/uri-$i"
     i=$((i + 1))
 done
+
+# Key services' answers (fuzz_kms_answers: the first byte picks the parser): Vault's key and
+# signatures, AWS KMS's GetPublicKey and Sign, with real keys, and some refusals.
+/usr/bin/python3 - "$out/kms_answers" <<'EOF'
+import base64, json, sys
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+out = sys.argv[1]
+def put(name, which, doc):
+    open(f"{out}/{name}", "wb").write(bytes([which]) + json.dumps(doc).encode())
+p256 = ec.generate_private_key(ec.SECP256R1())
+ed = ed25519.Ed25519PrivateKey.generate()
+pem = p256.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+der = p256.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+edraw = ed.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+sig = p256.sign(b"x" * 32, ec.ECDSA(hashes.SHA256()))
+edsig = ed.sign(b"message")
+put("vault-key-p256", 0, {"data": {"type": "ecdsa-p256", "latest_version": 2, "supports_signing": True,
+    "keys": {"1": {"public_key": pem}, "2": {"public_key": pem, "name": "P-256"}}}})
+put("vault-key-ed25519", 0, {"data": {"type": "ed25519", "latest_version": 1,
+    "keys": {"1": {"public_key": base64.b64encode(edraw).decode()}}}})
+put("vault-key-aes", 0, {"data": {"type": "aes256-gcm96", "latest_version": 1, "keys": {"1": 1767225600}}})
+put("vault-sig-p256", 1, {"data": {"signature": "vault:v3:" + base64.b64encode(sig).decode(), "key_version": 3}})
+put("vault-sig-old", 1, {"data": {"signature": "vault:v2:" + base64.b64encode(sig).decode()}})
+put("vault-sig-ed25519", 2, {"data": {"signature": "vault:v3:" + base64.b64encode(edsig).decode(), "key_version": 3}})
+put("vault-errors", 0, {"errors": ["permission denied"]})
+arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+put("aws-public-key", 3, {"KeyId": arn, "PublicKey": base64.b64encode(der).decode(), "KeySpec": "ECC_NIST_P256",
+    "CustomerMasterKeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY", "SigningAlgorithms": ["ECDSA_SHA_256"]})
+put("aws-public-key-rsa", 3, {"KeyId": arn, "PublicKey": "AAAA", "KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"})
+put("aws-sign", 4, {"KeyId": arn, "Signature": base64.b64encode(sig).decode(), "SigningAlgorithm": "ECDSA_SHA_256"})
+put("aws-sign-other", 4, {"KeyId": arn.replace("1234abcd", "5678abcd"), "Signature": base64.b64encode(sig).decode()})
+put("aws-error", 4, {"__type": "com.amazonaws.kms#NotFoundException", "message": "Key does not exist"})
+EOF
 
 echo "seeds in $out: $(find "$out" -type f | wc -l) files"

@@ -1,5 +1,6 @@
 /* Unit tests for the key module: generation, key files (ours, PKCS#8, SEC1), interoperability
- * with the openssl command, OMS vectors, and refusal of damaged keys and bad signatures. */
+ * with the openssl command, OMS vectors, refusal of damaged keys and bad signatures, PKCS#11 URIs,
+ * and what key services (Vault, AWS KMS) answer. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -21,6 +22,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "keys/key_internal.h"
+#include "keys/kms_internal.h"
 #include "keys/pkcs11_internal.h"
 #include "modelseal/key.h"
 #include "util/encoding.h"
@@ -944,6 +947,145 @@ static void test_pkcs11_uri(void **state)
     assert_int_equal(ms_key_is_token_uri("./pkcs11:x"), 0);
 }
 
+/* Answers of key services (key_vault.c, key_awskms.c): what is accepted and what is refused,
+ * with which code; and the URIs refused before any request. */
+static void test_key_services(void **state)
+{
+    (void)state;
+    ms_error err;
+    ms_key *p256 = NULL, *p384 = NULL, *ed = NULL, *pub = NULL;
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    unsigned long version = 0;
+    char *id = NULL, doc[4096];
+    assert_int_equal(ms_key_generate(MS_KEY_ECDSA_P256, &p256, &err), 0);
+    assert_int_equal(ms_key_generate(MS_KEY_ECDSA_P384, &p384, &err), 0);
+    assert_int_equal(ms_key_generate(MS_KEY_ED25519, &ed, &err), 0);
+    char *ed_b64 = msx_base64_encode(ed->ed_public, 32);
+    char *der_b64 = msx_base64_encode(p256->spki, p256->spki_len);
+    assert_non_null(ed_b64);
+    assert_non_null(der_b64);
+#define PARSE_VAULT_KEY(text)                                                                      \
+    vault_parse_key((const uint8_t *)(text), strlen(text), "v", &pub, &version, &err)
+    /* Vault: an Ed25519 key is its 32 bytes in base64, under the latest version. */
+    snprintf(doc, sizeof doc,
+             "{\"data\":{\"type\":\"ed25519\",\"latest_version\":2,\"keys\":{\"1\":{\"public_key\":"
+             "\"AAAA\"},\"2\":{\"public_key\":\"%s\"}}}}",
+             ed_b64);
+    assert_int_equal(PARSE_VAULT_KEY(doc), 0);
+    assert_int_equal(version, 2);
+    assert_true(ms_key_equal(pub, ed));
+    ms_key_free(pub);
+    pub = NULL;
+    /* Another type than the public key's, a key that cannot sign, a fractional version, no
+     * public key for the latest version. */
+    snprintf(
+        doc, sizeof doc,
+        "{\"data\":{\"type\":\"ecdsa-p256\",\"latest_version\":1,\"keys\":{\"1\":{\"public_key\":"
+        "\"%s\"}}}}",
+        ed_b64);
+    assert_int_equal(PARSE_VAULT_KEY(doc), MS_EENV);
+    assert_null(pub);
+    assert_int_equal(PARSE_VAULT_KEY("{\"data\":{\"type\":\"aes256-gcm96\",\"latest_version\":1}}"),
+                     MS_EINPUT);
+    assert_non_null(strstr(err.message, "a Vault key of type aes256-gcm96 cannot sign here"));
+    assert_int_equal(PARSE_VAULT_KEY("{\"data\":{\"type\":\"ed25519\",\"latest_version\":1.5}}"),
+                     MS_EENV);
+    assert_int_equal(
+        PARSE_VAULT_KEY("{\"data\":{\"type\":\"ed25519\",\"latest_version\":3,\"keys\":{}}}"),
+        MS_EENV);
+    assert_non_null(strstr(err.message, "no public key for version 3"));
+    assert_int_equal(PARSE_VAULT_KEY("{\"data\":{\"type\":\"ed25519\"},\"data\":{}}"), MS_EINPUT);
+#undef PARSE_VAULT_KEY
+    /* Vault signatures: of the version asked for, of the right size. */
+    const char *sig64 = "vault:v3:"
+                        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1"
+                        "Njc4OTo7PD0+Pw==";
+    snprintf(doc, sizeof doc, "{\"data\":{\"signature\":\"%s\",\"key_version\":3}}", sig64);
+    assert_int_equal(vault_parse_signature((const uint8_t *)doc, strlen(doc), "v", MS_KEY_ED25519,
+                                           3, &sig, &sig_len, &err),
+                     0);
+    assert_int_equal(sig_len, 64);
+    assert_int_equal(sig[63], 63);
+    free(sig);
+    sig = NULL;
+    assert_int_equal(vault_parse_signature((const uint8_t *)doc, strlen(doc), "v", MS_KEY_ED25519,
+                                           2, &sig, &sig_len, &err),
+                     MS_EENV);
+    assert_non_null(strstr(err.message, "not one by version 2 of the key; refused"));
+    snprintf(doc, sizeof doc, "{\"data\":{\"signature\":\"vault:v3:AAEC\"}}");
+    assert_int_equal(vault_parse_signature((const uint8_t *)doc, strlen(doc), "v", MS_KEY_ED25519,
+                                           3, &sig, &sig_len, &err),
+                     MS_EENV);
+    assert_null(sig);
+    /* AWS KMS: GetPublicKey's spec decides; Sign's answer must name the key and algorithm. */
+    const char *arn = "arn:aws:kms:eu-west-1:111122223333:key/k1";
+    snprintf(doc, sizeof doc,
+             "{\"KeyId\":\"%s\",\"KeySpec\":\"ECC_NIST_P256\",\"KeyUsage\":\"SIGN_VERIFY\","
+             "\"SigningAlgorithms\":[\"ECDSA_SHA_256\"],\"PublicKey\":\"%s\"}",
+             arn, der_b64);
+    assert_int_equal(
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err), 0);
+    assert_string_equal(id, arn);
+    assert_true(ms_key_equal(pub, p256));
+    ms_key_free(pub);
+    pub = NULL;
+    free(id);
+    id = NULL;
+    snprintf(doc, sizeof doc,
+             "{\"KeyId\":\"%s\",\"KeySpec\":\"ECC_NIST_P384\",\"PublicKey\":\"%s\"}", arn, der_b64);
+    assert_int_equal(
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err), MS_EENV);
+    assert_null(pub);
+    assert_null(id);
+    snprintf(doc, sizeof doc,
+             "{\"KeyId\":\"%s\",\"KeySpec\":\"ECC_SECG_P256K1\",\"PublicKey\":\"%s\"}", arn,
+             der_b64);
+    assert_int_equal(
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err),
+        MS_EINPUT);
+    assert_non_null(strstr(err.message, "a key of spec ECC_SECG_P256K1 cannot sign here"));
+    snprintf(
+        doc, sizeof doc,
+        "{\"KeyId\":\"%s\",\"Signature\":\"MAYCAQECAQE=\",\"SigningAlgorithm\":\"ECDSA_SHA_256\"}",
+        arn);
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", arn, "ECDSA_SHA_256",
+                                       &sig, &sig_len, &err),
+                     0);
+    assert_int_equal(sig_len, 8);
+    free(sig);
+    sig = NULL;
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", arn, "ECDSA_SHA_384",
+                                       &sig, &sig_len, &err),
+                     MS_EENV);
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a",
+                                       "arn:aws:kms:eu-west-1:111122223333:key/k2", "ECDSA_SHA_256",
+                                       &sig, &sig_len, &err),
+                     MS_EENV);
+    assert_non_null(strstr(err.message, "the answer is for key "
+                                        "arn:aws:kms:eu-west-1:111122223333:key/k1, not"));
+    assert_null(sig);
+    /* URIs refused before any request. */
+    assert_int_equal(ms_key_is_token_uri("hashivault://k"), 0);
+    unsetenv("VAULT_ADDR");
+    assert_int_equal(ms_key_open_signer("hashivault://k", NULL, NULL, &pub, &err), MS_EINPUT);
+    assert_string_equal(err.message,
+                        "hashivault://k: VAULT_ADDR is not set (the Vault server's URL)");
+    assert_int_equal(ms_key_open_signer("hashivault://a b", NULL, NULL, &pub, &err), MS_EINPUT);
+    assert_int_equal(ms_key_open_signer("awskms://", NULL, NULL, &pub, &err), MS_EINPUT);
+    assert_int_equal(
+        ms_key_open_signer("awskms:///arn:aws:kms:eu/x:1:key/k", NULL, NULL, &pub, &err),
+        MS_EINPUT);
+    assert_non_null(strstr(err.message, "the ARN's region is not a region name"));
+    assert_int_equal(ms_key_open_signer("awskms:///key\"id", NULL, NULL, &pub, &err), MS_EINPUT);
+    assert_null(pub);
+    free(ed_b64);
+    free(der_b64);
+    ms_key_free(p256);
+    ms_key_free(p384);
+    ms_key_free(ed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -952,6 +1094,7 @@ int main(void)
         cmocka_unit_test(test_openssl_interop), cmocka_unit_test(test_oms_vectors),
         cmocka_unit_test(test_parse_public),    cmocka_unit_test(test_pkcs8_kdf_cost),
         cmocka_unit_test(test_parse_secret),    cmocka_unit_test(test_pkcs11_uri),
+        cmocka_unit_test(test_key_services),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -23,6 +23,7 @@
 
 #include "key_internal.h"
 #include "key_legacy.h"
+#include "kms_internal.h"
 #include "modelseal/key.h"
 #include "pkcs11_internal.h"
 #include "util/fs.h"
@@ -178,6 +179,7 @@ void ms_key_free(ms_key *key)
     }
     EVP_PKEY_free(key->pkey);
     key_token_free(key->token);
+    key_remote_free(key->remote);
     free(key->spki);
     sodium_memzero(key, sizeof *key);
     free(key);
@@ -527,6 +529,8 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
         return ms_error_set(err, MS_EINPUT, "cannot sign with a public key");
     if (key->token)
         return key_token_sign(key, msg, len, sig, sig_len, err);
+    if (key->remote)
+        return key_remote_sign(key, msg, len, sig, sig_len, err);
     if (key->type == MS_KEY_ED25519) {
         uint8_t *s = malloc(crypto_sign_BYTES);
         if (!s)

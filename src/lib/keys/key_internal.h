@@ -32,6 +32,9 @@ struct ms_key {
     /* A key that signs on a PKCS#11 token (key_pkcs11.c): the public parts above are the
      * token's public key, `secret` is 1, no secret bytes are here; NULL for file keys. */
     struct key_token *token;
+    /* A key that signs in a key service, Vault or AWS KMS (key_remote.c): as for a token, the
+     * public parts above are the service's public key; NULL for other keys. */
+    struct key_remote *remote;
 };
 
 /* ---- key.c ---- */

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "key_internal.h"
+#include "kms_internal.h"
 #include "modelseal/key.h"
 #include "modelseal/x509.h"
 #include "pkcs11_internal.h"
@@ -735,6 +736,8 @@ int ms_key_open_signer(const char *source, ms_passphrase_fn get_secret, void *ct
         return ms_error_set(err, MS_EINPUT, "no key given");
     if (p11_uri_is(source))
         return key_token_open(source, get_secret, ctx, out, err);
+    if (key_remote_is(source))
+        return key_remote_open(source, out, err);
     return ms_key_load_secret(source, get_secret, ctx, out, err);
 }
 
