@@ -84,6 +84,10 @@ typedef struct ms_dataset_options {
     /* A git LFS pointer file (ms_lfs_pointer_parse_ext) is refused (MS_EINPUT naming it)
      * unless this is set: then it is listed as the file it is. */
     int allow_lfs_pointers;
+    /* Optional: called on the calling thread as files come back hashed, with the bytes hashed
+     * so far and 0 for the total (not known before the walk ends). */
+    ms_hash_progress_fn progress;
+    void *progress_ctx;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -150,6 +154,9 @@ typedef struct ms_dataset_verify_options {
      * that value and nothing told (a signature over another manifest, say). */
     int (*manifest_check)(void *ctx, const ms_dataset_info *info, ms_error *err);
     void *check_ctx;
+    /* Optional: as ms_dataset_options.progress, for the files of DIR as they are compared. */
+    ms_hash_progress_fn progress;
+    void *progress_ctx;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {

@@ -133,21 +133,15 @@ int cli_attest_list(int argc, char **argv)
         cli_format_root(c->statement->subject_digest, root);
         const char *subject = c->statement->subject_name ? c->statement->subject_name : "";
         if (json) {
-            cJSON *o = cJSON_CreateObject(), *s = NULL, *g = NULL;
+            cJSON *o = cJSON_CreateObject(), *s = NULL;
             int ok = o && cJSON_AddItemToArray(array, o) &&
                      cJSON_AddNumberToObject(o, "line", (double)c->line_number) &&
                      cJSON_AddStringToObject(o, "predicate_type", c->statement->predicate_type) &&
                      (s = cJSON_AddObjectToObject(o, "subject")) &&
                      cJSON_AddStringToObject(s, "name", subject) &&
                      cJSON_AddStringToObject(s, "digest", root) &&
-                     (g = cJSON_AddObjectToObject(o, "signer")) &&
-                     cJSON_AddStringToObject(g, "kind", v.kind);
-            if (ok && strcmp(v.kind, "key") == 0)
-                ok = (v.hint[0] ? cJSON_AddStringToObject(g, "hint", v.hint)
-                                : cJSON_AddNullToObject(g, "hint")) != NULL;
-            else if (ok)
-                ok = (v.identity ? cJSON_AddStringToObject(g, "identity", v.identity)
-                                 : cJSON_AddNullToObject(g, "identity")) != NULL;
+                     cJSON_AddItemToObject(
+                         o, "signer", cli_signer_json(v.kind, v.hint, v.identity, NULL, NULL, 0));
             if (ok && v.checked)
                 ok = cJSON_AddBoolToObject(o, "verified", v.verified) &&
                      (v.verified || cJSON_AddStringToObject(o, "reason", v.reason));

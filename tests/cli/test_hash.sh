@@ -94,18 +94,18 @@ check_status "hash --json" 0 ms hash --json --method shards --shard-size 1000 "$
 $PY - "$OUT" "$T/ours_sh" <<'PY' && pass || fail "hash --json content"
 import json, sys
 doc = json.load(open(sys.argv[1]))
-assert set(doc) == {"model", "root_digest", "serialization", "resources", "hard_links"}, doc.keys()
+assert set(doc) == {"model", "serialization", "resources", "hard_links"}, doc.keys()
 assert doc["hard_links"] == [], doc["hard_links"]
-assert doc["model"] == "shards"
+assert doc["model"]["name"] == "shards" and doc["model"]["path"].endswith("/shards"), doc["model"]
 ser = doc["serialization"]
 assert ser == {"method": "shards", "hash_type": "sha256", "allow_symlinks": False, "shard_size": 1000}, ser
 lines = [l.split("  ", 1) for l in open(sys.argv[2]).read().splitlines()]
 assert [(r["digest"], r["name"]) for r in doc["resources"]] == [(d, n) for d, n in lines]
 assert all(r["algorithm"] == "sha256-sharded-1000" for r in doc["resources"])
-assert doc["root_digest"].startswith("sha256:") and len(doc["root_digest"]) == 71
+assert doc["model"]["digest"].startswith("sha256:") and len(doc["model"]["digest"]) == 71
 PY
 check_status "digest --json" 0 ms digest --json "$M"
-$PY -c "import json,sys; d=json.load(open('$OUT')); assert d=={'model':'model','root_digest':'sha256:$WANT_ROOT'}, d" &&
+$PY -c "import json,sys; d=json.load(open('$OUT')); assert d=={'model':{'name':'model','digest':'sha256:$WANT_ROOT','path':'$M'}}, d" &&
     pass || fail "digest --json content"
 
 # A single-file model: one resource named ".", as model_signing names it.
