@@ -143,6 +143,30 @@ check_fails "--progress=sometimes" 2 "--progress: expected auto, bar, plain or n
 run env MODELSEAL_PROGRESS=loud "$MODELSEAL" digest "$M"
 grep -q "warning: MODELSEAL_PROGRESS: expected auto, bar, plain or none, not 'loud'" "$ERR" && pass ||
     fail "a bad MODELSEAL_PROGRESS warns: $(cat "$ERR")"
+# Datasets: the same progress and summary line; the total is not known before the walk ends.
+NFILES=$(find "$M" -type f | wc -l)
+run env MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" dataset manifest --progress=plain \
+    --name m --output "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset manifest --progress=plain: exit" "$STATUS" 0
+grep -Eq '^hashing [0-9.]+ [KMG]?i?B, [0-9.]+ [KMG]?i?B/s$' "$ERR" && pass ||
+    fail "dataset manifest: plain progress lines: $(head -3 "$ERR")"
+grep -Eq "^hashed $NFILES files, [0-9.]+ [KMG]?i?B in [0-9.]+s \([0-9.]+ [KMG]?i?B/s\)$" "$ERR" && pass ||
+    fail "dataset manifest: summary line: $(cat "$ERR")"
+run env MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" dataset verify --progress=plain \
+    "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset verify --progress=plain: exit" "$STATUS" 0
+grep -Eq '^verifying [0-9.]+ [KMG]?i?B, [0-9.]+ [KMG]?i?B/s$' "$ERR" && pass ||
+    fail "dataset verify: plain progress lines: $(head -3 "$ERR")"
+grep -Eq "^hashed $NFILES files, 3[0-9]{2}\.[0-9] KiB in " "$ERR" && pass ||
+    fail "dataset verify: summary line: $(cat "$ERR")"
+check_eq "dataset verify -q: stderr" "$(ms dataset verify -q "$T/m.dsm.jsonl.zst" "$M" 2>&1 >/dev/null)" ""
+# The bar is erased before the names of the files that differ.
+printf 'X' >"$M/a.txt"
+run ms dataset verify --progress=bar "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset verify, a changed file: exit" "$STATUS" 1
+grep -q "$(printf '\r\033')\[K  changed: a.txt$" "$ERR" && pass ||
+    fail "dataset verify --progress=bar: the bar is not erased before the names: $(od -c "$ERR" | head -5)"
+printf 'x' >"$M/a.txt"
 if command -v script >/dev/null 2>&1; then
     head -c 50000000 /dev/zero >"$T/big.bin"
     script -qec "$MODELSEAL digest --threads 1 --buffer-size 4096 --algorithm blake2b $T/big.bin" /dev/null >"$T/tty" 2>&1 || true
