@@ -261,6 +261,10 @@ cJSON *cli_model_json(const char *name, const uint8_t *root, const char *path);
 cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
                        const char *subject, const char *issuer, int64_t signing_time);
 cJSON *cli_signer_info_json(const ms_signer_info *s);
+/* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). A certificate
+ * with one is a Sigstore signer's. */
+#define CLI_OID_FULCIO_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
+#define CLI_OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
 /* The "error" object, as the error document has it: {"exit","code","message","path"}. code is
  * cli_error_code's; NULL when out of memory. */
 cJSON *cli_error_json(int status, const char *code, const char *message);

@@ -12,9 +12,9 @@
 #include "modelseal/claims.h"
 
 typedef struct claim_view {
-    const char *kind; /* "key" or "certificate" */
+    const char *kind; /* "key", "certificate" or "sigstore" (a certificate from Fulcio) */
     char hint[65];
-    char *identity;
+    char *identity, *subject, *issuer; /* the leaf certificate's, malloc'd or NULL */
     int checked, verified;
     char reason[MS_ERROR_MESSAGE_MAX];
 } claim_view;
@@ -44,8 +44,15 @@ static void describe_signer(const ms_bundle *b, claim_view *v)
     size_t len = 0;
     const uint8_t *der = ms_bundle_certificate(b, 0, &len);
     ms_error ignored;
-    if (chain && der && ms_x509_chain_add_der(chain, der, len, &ignored) == 0)
+    if (chain && der && ms_x509_chain_add_der(chain, der, len, &ignored) == 0) {
         v->identity = ms_x509_leaf_identity(chain);
+        v->subject = ms_x509_leaf_subject(chain);
+        v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
+        if (!v->issuer)
+            v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
+        if (v->issuer)
+            v->kind = "sigstore";
+    }
     ms_x509_chain_free(chain);
 }
 
@@ -141,12 +148,15 @@ int cli_attest_list(int argc, char **argv)
                      cJSON_AddStringToObject(s, "name", subject) &&
                      cJSON_AddStringToObject(s, "digest", root) &&
                      cJSON_AddItemToObject(
-                         o, "signer", cli_signer_json(v.kind, v.hint, v.identity, NULL, NULL, 0));
+                         o, "signer",
+                         cli_signer_json(v.kind, v.hint, v.identity, v.subject, v.issuer, 0));
             if (ok && v.checked)
                 ok = cJSON_AddBoolToObject(o, "verified", v.verified) &&
                      (v.verified || cJSON_AddStringToObject(o, "reason", v.reason));
             if (!ok) {
                 free(v.identity);
+                free(v.subject);
+                free(v.issuer);
                 status = cli_out_of_memory();
                 goto out;
             }
@@ -164,6 +174,8 @@ int cli_attest_list(int argc, char **argv)
                 printf("  signature: NOT verified: %s\n", cli_quote(v.reason));
         }
         free(v.identity);
+        free(v.subject);
+        free(v.issuer);
     }
     if (json) {
         status = cli_print_json(array);

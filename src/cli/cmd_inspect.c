@@ -26,9 +26,6 @@ const cli_help cmd_inspect_help = {
     inspect_options, NULL, NULL, 0};
 
 #define NOT_VERIFIED "not verified: use modelseal verify"
-/* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). */
-#define OID_FULCIO_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
-#define OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
 
 /* Everything we show, gathered first so that text and JSON say the same. */
 typedef struct inspection {
@@ -98,9 +95,9 @@ static int inspect_certificates(const ms_bundle *b, inspection *in, ms_error *er
     }
     in->subject = ms_x509_leaf_subject(chain);
     in->identity = ms_x509_leaf_identity(chain);
-    in->oidc_issuer = ms_x509_leaf_extension_string(chain, OID_FULCIO_ISSUER_V2);
+    in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
     if (!in->oidc_issuer)
-        in->oidc_issuer = ms_x509_leaf_extension_string(chain, OID_FULCIO_ISSUER_V1);
+        in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
     ms_x509_chain_free(chain);
     return 0;
 }
