@@ -4,7 +4,7 @@
     json_schemas.py SCHEMA_DIR CAPTURE_DIR [COMMAND...]
 
 CAPTURE_DIR holds what tests/cli/lib.sh kept of each `ms ... --json` run: NAME.json (standard
-output) and NAME.args (the exit status, then the arguments, each ended by a NUL byte). Each
+output) and NAME (the exit status, then the arguments, each ended by a NUL byte). Each
 document must be one line (unless --json=pretty), parse as JSON and validate against the schema
 of its command (`verify --policy` has its own; a document of exit status 2 or 3 may be the error
 document, error.schema.json). COMMAND... (the commands that have a --json option, as
@@ -101,17 +101,21 @@ def main(argv):
             problems.append("%s has a --json option but no doc/schemas/%s.schema.json" %
                             (command, command))
     counts = {}
-    names = sorted(f for f in os.listdir(capture) if f.endswith(".args")) \
+    names = sorted(f for f in os.listdir(capture) if not f.endswith(".json")) \
         if os.path.isdir(capture) else []
     for f in names:
-        base = os.path.join(capture, f[: -len(".args")])
-        with open(base + ".args", "rb") as fh:
+        base = os.path.join(capture, f)
+        with open(base, "rb") as fh:
             fields = fh.read().split(b"\0")[:-1]
         try:
             with open(base + ".json", "rb") as fh:
                 raw = fh.read()
         except FileNotFoundError:
-            continue  # the test was killed between the two files
+            problems.append("%s: no standard output kept" % f)
+            continue
+        if not fields or not fields[0].isdigit():
+            problems.append("%s: no exit status kept" % f)
+            continue
         status = int(fields[0])
         args = [os.fsdecode(a) for a in fields[1:]]
         text = raw.decode("utf-8", "surrogateescape")

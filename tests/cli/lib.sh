@@ -49,7 +49,7 @@ ERR=$T/.err
 # each against its command's schema (doc/schemas/) in one Python process after the other tests:
 # MS_JSON_CAPTURE names the directory (the suite sets it; not in the sanitizer run, whose
 # documents are the same). A document goes to TEST.XXXXXX.json beside its command line and exit
-# status (TEST.XXXXXX.args: the status, then the arguments, each ended by a NUL byte).
+# status (TEST.XXXXXX: the status, then the arguments, each ended by a NUL byte).
 JSON_CAPTURE=
 if [ -n "${MS_JSON_CAPTURE:-}" ] && [ "$SANITIZED" = 0 ]; then
     JSON_CAPTURE=$MS_JSON_CAPTURE/$(basename "$0" .sh)
@@ -70,9 +70,8 @@ ms() {
     esac
     local cap st=0
     cap=$(mktemp "$JSON_CAPTURE.XXXXXX")
-    "$MODELSEAL" "$@" >"$cap" || st=$?
-    printf '%s\0' "$st" "$@" >"$cap.args"
-    mv "$cap" "$cap.json"
+    "$MODELSEAL" "$@" >"$cap.json" || st=$?
+    printf '%s\0' "$st" "$@" >"$cap"
     cat "$cap.json"
     return "$st"
 }

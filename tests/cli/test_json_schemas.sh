@@ -33,7 +33,7 @@ doc() {
     local name=$1 status=$2 text=$3
     shift 3
     printf '%s' "$text" >"$T/cap/$name.json"
-    printf '%s\0' "$status" "$@" >"$T/cap/$name.args"
+    printf '%s\0' "$status" "$@" >"$T/cap/$name"
 }
 D="sha256:$(printf '%064d' 0)"
 MODEL="{\"name\":\"m\",\"digest\":\"$D\",\"path\":\"m\"}"
