@@ -141,7 +141,7 @@ typedef struct ms_chain_link {
 } ms_chain_link;
 typedef struct ms_chain_result {
     ms_chain_link *links; size_t n_links; char *model_name; int has_digest;
-    uint8_t model_digest[32]; size_t n_failed; ...;
+    uint8_t model_digest[32]; size_t n_failed; ms_manifest_diff diff; ...;
 } ms_chain_result;
 typedef struct ms_chain_options {
     const char *signature_path; const char *claims_path; ms_manifest_options hash;

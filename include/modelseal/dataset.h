@@ -103,6 +103,10 @@ typedef struct ms_dataset_options {
      * are the files, their keys without PREFIX the paths; source defaults to the URL; threads
      * is the number of GETs in flight (0: 16). */
     const ms_dataset_remote *remote;
+    /* Optional: called on the calling thread as files come back hashed, with the bytes hashed
+     * so far and 0 for the total (not known before the walk ends). */
+    ms_hash_progress_fn progress;
+    void *progress_ctx;
 } ms_dataset_options;
 
 /* Hash the directory `dir` and write its manifest to `output` atomically (temporary files in
@@ -174,6 +178,9 @@ typedef struct ms_dataset_verify_options {
     uint32_t partition_index, partition_count;
     /* For a dir of the form s3://BUCKET[/PREFIX] (see ms_dataset_options.remote). */
     const ms_dataset_remote *remote;
+    /* Optional: as ms_dataset_options.progress, for the files of DIR as they are compared. */
+    ms_hash_progress_fn progress;
+    void *progress_ctx;
 } ms_dataset_verify_options;
 
 typedef struct ms_dataset_verify_result {

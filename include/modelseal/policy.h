@@ -144,6 +144,8 @@ typedef struct ms_chain_result {
     int has_digest;   /* 1 when model_digest holds the signed, verified root digest */
     uint8_t model_digest[MS_SHA256_SIZE];
     size_t n_failed; /* top-level links that failed */
+    /* The model's own files that differ from its signature (the model link), empty otherwise. */
+    ms_manifest_diff diff;
 } ms_chain_result;
 
 typedef struct ms_chain_options {

@@ -114,26 +114,50 @@ class ChainResult:
     """The verdicts of verify_chain(): ``verified``, ``links`` (ChainLink tree, in order
     policy, model, provenance, dataset..., code, base-model...), ``model_name`` and
     ``digest`` (the signed, verified root digest, or None), ``failed`` (top-level links that
-    failed)."""
+    failed), ``path`` (the model as given), the model's own files that differ from its
+    signature (``changed``, ``missing``, ``extra``) and ``error`` (the message of the first
+    failure, or None)."""
 
-    __slots__ = ("verified", "links", "model_name", "digest", "failed")
+    __slots__ = ("verified", "links", "model_name", "digest", "failed", "path", "changed",
+                 "missing", "extra", "error")
 
-    def __init__(self, verified, links, model_name, digest, failed):
+    def __init__(self, verified, links, model_name, digest, failed, path=None, changed=(),
+                 missing=(), extra=(), error=None):
         self.verified, self.links, self.model_name = verified, links, model_name
-        self.digest, self.failed = digest, failed
+        self.digest, self.failed, self.path = digest, failed, path
+        self.changed, self.missing, self.extra = list(changed), list(missing), list(extra)
+        self.error = error
 
     def __bool__(self):
         return bool(self.verified)
 
     def to_dict(self):
         """The result as ``modelseal verify --policy --json`` prints it (for a chain that was
-        read: verified or not; errors raise instead)."""
+        read: verified or not; errors raise instead). The vocabulary is modelseal-json(7)'s."""
+        error = None
+        if not self.verified:
+            error = {"exit": 1, "code": "not-verified", "message": self.error,
+                     "path": _error_path(self.error or "")}
         return {"verified": self.verified,
-                "model": {"name": self.model_name, "digest": self.digest},
-                "links": [l.to_dict() for l in self.links]}
+                "model": {"name": self.model_name, "digest": self.digest, "path": self.path},
+                "links": [l.to_dict() for l in self.links],
+                "changed": self.changed, "missing": self.missing, "extra": self.extra,
+                "error": error, "exit_status": 0 if self.verified else 1}
 
     def __repr__(self):
         return "ChainResult(verified=%r, links=%r)" % (self.verified, self.links)
+
+
+def _error_path(message):
+    """The file an error message starts with ("PATH: ..."), when it exists or its directory
+    does, else None: the "path" of modelseal-json(7)'s error object."""
+    head, sep, _ = message.partition(": ")
+    if not sep or not head:
+        return None
+    slash = head.rfind("/")
+    if _os.path.lexists(head) or (slash > 0 and _os.path.isdir(head[:slash])):
+        return head
+    return None
 
 
 def _serialization(model, method, algorithm, shard_size, ignore, allow_symlinks, ser):
@@ -438,10 +462,16 @@ def _links(arr, n):
             for i in range(n)]
 
 
-def _chain_result(rc, res):
+def _chain_result(rc, res, path=None, err=None):
+    d = res.diff
+    message = None
+    if rc and err is not None:
+        message = _ffi.string(err.message).decode("utf-8", "replace")
     return ChainResult(rc == 0, _links(res.links, res.n_links), _core.cstr(res.model_name),
                        _core.root_text(res.model_digest) if res.has_digest else None,
-                       res.n_failed)
+                       res.n_failed, path, _core.strlist(d.changed, d.n_changed),
+                       _core.strlist(d.missing, d.n_missing), _core.strlist(d.extra, d.n_extra),
+                       message)
 
 
 def _load_policy(policy):
@@ -495,7 +525,7 @@ def verify_chain(path, policy, *, signature=None, claims=None, threads=None, pro
         err = _core.new_error()
         rc = _lib.ms_chain_verify(pol, _core.fspath(path, "model"), copts, res, err)
         _core.reraise_progress(p)
-        r = _chain_result(rc, res)
+        r = _chain_result(rc, res, _os.fsdecode(_core.fspath(path, "model")), err)
         _core.check(rc, err, r)
         return r
     finally:

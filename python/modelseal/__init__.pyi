@@ -65,6 +65,11 @@ class ChainResult:
     model_name: Optional[str]
     digest: Optional[str]
     failed: int
+    path: Optional[str]
+    changed: list[str]
+    missing: list[str]
+    extra: list[str]
+    error: Optional[str]
     def __bool__(self) -> bool: ...
     def to_dict(self) -> dict[str, Any]: ...
 

@@ -119,40 +119,115 @@ const char *cli_operand_named(const char *msg, char *buf, size_t n)
 /* Set once a JSON document went to stdout: a later failure adds no error document. */
 static int json_printed;
 
-/* With --json, a failure of exit status 2 or 3 before the command printed its document is one
- * on stdout too: {"error":{"exit":N,"code":"usage|input|environment|out-of-memory",
- * "message":"...","path":"..."|null}} (modelseal-json(7)). `path` is the file the message
- * starts with ("PATH: ..."), when that names something in the file system or in an existing
- * directory. */
-static void json_error(int status, const char *code, const char *message)
+/* The file an error message starts with ("PATH: ..."), when that names something in the file
+ * system or in an existing directory; "" otherwise. */
+static void error_path(const char *message, char *path, size_t size)
 {
-    if (!cli_json || json_printed || (status != EXIT_USAGE && status != EXIT_ENVIRONMENT))
-        return;
-    char path[4096] = "";
+    path[0] = '\0';
     const char *colon = strstr(message, ": ");
-    if (colon && (size_t)(colon - message) < sizeof path) {
-        struct stat st;
-        memcpy(path, message, (size_t)(colon - message));
-        path[colon - message] = '\0';
-        char *slash = strrchr(path, '/');
-        int exists = lstat(path, &st) == 0;
-        if (!exists && slash && slash != path) {
-            *slash = '\0';
-            exists = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-            *slash = '/';
-        }
-        if (!exists)
-            path[0] = '\0';
+    if (!colon || (size_t)(colon - message) >= size)
+        return;
+    struct stat st;
+    memcpy(path, message, (size_t)(colon - message));
+    path[colon - message] = '\0';
+    char *slash = strrchr(path, '/');
+    int exists = lstat(path, &st) == 0;
+    if (!exists && slash && slash != path) {
+        *slash = '\0';
+        exists = stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+        *slash = '/';
     }
-    cJSON *o = cJSON_CreateObject(), *e = o ? cJSON_AddObjectToObject(o, "error") : NULL;
+    if (!exists)
+        path[0] = '\0';
+}
+
+cJSON *cli_error_json(int status, const char *code, const char *message)
+{
+    char path[4096];
+    error_path(message, path, sizeof path);
+    cJSON *e = cJSON_CreateObject();
     if (!e || !cJSON_AddNumberToObject(e, "exit", status) ||
         !cJSON_AddStringToObject(e, "code", code) ||
         !cJSON_AddStringToObject(e, "message", message) ||
         !(path[0] ? cJSON_AddStringToObject(e, "path", path) : cJSON_AddNullToObject(e, "path"))) {
+        cJSON_Delete(e);
+        return NULL;
+    }
+    return e;
+}
+
+const char *cli_error_code(int ms_code)
+{
+    switch (ms_code) {
+    case MS_EVERIFY:
+        return "not-verified";
+    case MS_EINPUT:
+        return "input";
+    case MS_ENOMEM:
+        return "out-of-memory";
+    default:
+        return "environment";
+    }
+}
+
+/* With --json, a failure of exit status 2 or 3 before the command printed its document is one
+ * on stdout too: {"error":{"exit":N,"code":"usage|input|environment|out-of-memory",
+ * "message":"...","path":"..."|null}} (modelseal-json(7)). */
+static void json_error(int status, const char *code, const char *message)
+{
+    if (!cli_json || json_printed || (status != EXIT_USAGE && status != EXIT_ENVIRONMENT))
+        return;
+    cJSON *o = cJSON_CreateObject(), *e = cli_error_json(status, code, message);
+    if (!o || !e || !cJSON_AddItemToObject(o, "error", e)) {
         cJSON_Delete(o);
+        cJSON_Delete(e);
         return;
     }
     cli_print_json(o);
+}
+
+static cJSON *string_or_null(const char *s)
+{
+    return s && s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+cJSON *cli_model_json(const char *name, const uint8_t *root, const char *path)
+{
+    char text[80];
+    if (root)
+        cli_format_root(root, text);
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddItemToObject(o, "name", string_or_null(name)) ||
+        !cJSON_AddItemToObject(o, "digest", string_or_null(root ? text : NULL)) ||
+        !cJSON_AddItemToObject(o, "path", string_or_null(path))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
+                       const char *subject, const char *issuer, int64_t signing_time)
+{
+    char when[40] = "";
+    if (signing_time)
+        cli_format_time(signing_time, when, sizeof when);
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "kind", kind) ||
+        !cJSON_AddItemToObject(o, "hint", string_or_null(hint)) ||
+        !cJSON_AddItemToObject(o, "identity", string_or_null(identity)) ||
+        !cJSON_AddItemToObject(o, "subject", string_or_null(subject)) ||
+        !cJSON_AddItemToObject(o, "issuer", string_or_null(issuer)) ||
+        !cJSON_AddItemToObject(o, "signing_time", string_or_null(when))) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+cJSON *cli_signer_info_json(const ms_signer_info *s)
+{
+    return cli_signer_json(s->kind, s->hint, s->identity, s->subject, s->issuer, s->signing_time);
 }
 
 int cli_fail(const ms_error *err)
@@ -163,11 +238,7 @@ int cli_fail(const ms_error *err)
     cli_message("%s", message);
     int status = ms_error_exit_status(err->code);
     status = status ? status : EXIT_ENVIRONMENT;
-    json_error(status,
-               err->code == MS_EINPUT   ? "input"
-               : err->code == MS_ENOMEM ? "out-of-memory"
-                                        : "environment",
-               message);
+    json_error(status, err->code == MS_EINPUT ? "input" : cli_error_code(err->code), message);
     return status;
 }
 

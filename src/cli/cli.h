@@ -252,6 +252,26 @@ int cli_print_json(cJSON *json);
 /* "sha256:<hex>" into out (at least 72 bytes). */
 void cli_format_root(const uint8_t digest[MS_SHA256_SIZE], char *out);
 
+/* The shared vocabulary of --json (modelseal-json(7), doc/schemas/common.schema.json). */
+/* "model": {"name","digest","path"}, each null when not known (root: the 32-byte root digest or
+ * NULL). NULL when out of memory. */
+cJSON *cli_model_json(const char *name, const uint8_t *root, const char *path);
+/* "signer": {"kind","hint","identity","subject","issuer","signing_time"}, kind one of key,
+ * certificate, sigstore; an empty or NULL string and a 0 time are null. NULL when out of memory. */
+cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
+                       const char *subject, const char *issuer, int64_t signing_time);
+cJSON *cli_signer_info_json(const ms_signer_info *s);
+/* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). A certificate
+ * with one is a Sigstore signer's. */
+#define CLI_OID_FULCIO_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
+#define CLI_OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
+/* The "error" object, as the error document has it: {"exit","code","message","path"}. code is
+ * cli_error_code's; NULL when out of memory. */
+cJSON *cli_error_json(int status, const char *code, const char *message);
+/* The stable code of an error (modelseal-json(7)): not-verified (exit 1), input (2),
+ * out-of-memory, environment (3). */
+const char *cli_error_code(int ms_code);
+
 /* ---- commands (one cmd_<name>.c each) ----------------------------------------------------- */
 /* hash and digest share one implementation; digest_only prints just the root. */
 int cli_hash_command(int argc, char **argv, int digest_only);

@@ -12,9 +12,9 @@
 #include "modelseal/claims.h"
 
 typedef struct claim_view {
-    const char *kind; /* "key" or "certificate" */
+    const char *kind; /* "key", "certificate" or "sigstore" (a certificate from Fulcio) */
     char hint[65];
-    char *identity;
+    char *identity, *subject, *issuer; /* the leaf certificate's, malloc'd or NULL */
     int checked, verified;
     char reason[MS_ERROR_MESSAGE_MAX];
 } claim_view;
@@ -44,8 +44,15 @@ static void describe_signer(const ms_bundle *b, claim_view *v)
     size_t len = 0;
     const uint8_t *der = ms_bundle_certificate(b, 0, &len);
     ms_error ignored;
-    if (chain && der && ms_x509_chain_add_der(chain, der, len, &ignored) == 0)
+    if (chain && der && ms_x509_chain_add_der(chain, der, len, &ignored) == 0) {
         v->identity = ms_x509_leaf_identity(chain);
+        v->subject = ms_x509_leaf_subject(chain);
+        v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
+        if (!v->issuer)
+            v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
+        if (v->issuer)
+            v->kind = "sigstore";
+    }
     ms_x509_chain_free(chain);
 }
 
@@ -133,26 +140,23 @@ int cli_attest_list(int argc, char **argv)
         cli_format_root(c->statement->subject_digest, root);
         const char *subject = c->statement->subject_name ? c->statement->subject_name : "";
         if (json) {
-            cJSON *o = cJSON_CreateObject(), *s = NULL, *g = NULL;
+            cJSON *o = cJSON_CreateObject(), *s = NULL;
             int ok = o && cJSON_AddItemToArray(array, o) &&
                      cJSON_AddNumberToObject(o, "line", (double)c->line_number) &&
                      cJSON_AddStringToObject(o, "predicate_type", c->statement->predicate_type) &&
                      (s = cJSON_AddObjectToObject(o, "subject")) &&
                      cJSON_AddStringToObject(s, "name", subject) &&
                      cJSON_AddStringToObject(s, "digest", root) &&
-                     (g = cJSON_AddObjectToObject(o, "signer")) &&
-                     cJSON_AddStringToObject(g, "kind", v.kind);
-            if (ok && strcmp(v.kind, "key") == 0)
-                ok = (v.hint[0] ? cJSON_AddStringToObject(g, "hint", v.hint)
-                                : cJSON_AddNullToObject(g, "hint")) != NULL;
-            else if (ok)
-                ok = (v.identity ? cJSON_AddStringToObject(g, "identity", v.identity)
-                                 : cJSON_AddNullToObject(g, "identity")) != NULL;
+                     cJSON_AddItemToObject(
+                         o, "signer",
+                         cli_signer_json(v.kind, v.hint, v.identity, v.subject, v.issuer, 0));
             if (ok && v.checked)
                 ok = cJSON_AddBoolToObject(o, "verified", v.verified) &&
                      (v.verified || cJSON_AddStringToObject(o, "reason", v.reason));
             if (!ok) {
                 free(v.identity);
+                free(v.subject);
+                free(v.issuer);
                 status = cli_out_of_memory();
                 goto out;
             }
@@ -170,6 +174,8 @@ int cli_attest_list(int argc, char **argv)
                 printf("  signature: NOT verified: %s\n", cli_quote(v.reason));
         }
         free(v.identity);
+        free(v.subject);
+        free(v.issuer);
     }
     if (json) {
         status = cli_print_json(array);

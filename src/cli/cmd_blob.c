@@ -175,31 +175,28 @@ out:
     return status;
 }
 
+/* The report (modelseal-json(7), doc/schemas/blob-verify.schema.json). */
 static int report_json(const char *artifact, const char *bundle_path, int rc, const ms_error *err,
                        const ms_blob_result *res)
 {
     cJSON *o = cJSON_CreateObject();
-    char digest[80];
     cJSON_AddBoolToObject(o, "verified", rc == 0);
     cJSON_AddStringToObject(o, "artifact", artifact);
     cJSON_AddStringToObject(o, "bundle", bundle_path);
     if (rc == 0) {
         cJSON_AddStringToObject(o, "content", res->dsse ? "dsse" : "message_signature");
-        cJSON *s = cJSON_AddObjectToObject(o, "signer");
-        cJSON_AddStringToObject(s, "kind", res->identity ? "sigstore" : "key");
-        cJSON_AddStringToObject(s, "hint", res->hint);
-        if (res->identity) {
-            cJSON_AddStringToObject(s, "identity", res->identity);
-            cJSON_AddStringToObject(s, "issuer", res->issuer);
-        }
-        if (res->signing_time) {
-            cli_format_time(res->signing_time, digest, sizeof digest);
-            cJSON_AddStringToObject(s, "signing_time", digest);
-        }
+        cJSON_AddItemToObject(o, "signer",
+                              cli_signer_json(res->identity ? "sigstore" : "key", res->hint,
+                                              res->identity, NULL, res->issuer, res->signing_time));
         cJSON_AddNumberToObject(o, "tlog_entries", (double)res->n_tlog_entries);
         cJSON_AddNumberToObject(o, "timestamps", (double)res->n_timestamps);
-    } else
-        cJSON_AddStringToObject(o, "error", err->message);
+    } else {
+        cJSON_AddNullToObject(o, "signer");
+    }
+    cJSON_AddItemToObject(
+        o, "error",
+        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
+           : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
     return cli_print_json(o);
 }

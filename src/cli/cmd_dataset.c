@@ -31,6 +31,13 @@ static const cli_option dataset_options[] = {
      MANIFEST | VERIFY, NULL, NULL},
     {"buffer-size", 0, required_argument, "BYTES", "read buffer per thread (default 4194304)",
      OPT_BUFFER_SIZE, 0, MANIFEST | VERIFY, NULL, NULL},
+    {"progress", 0, optional_argument, NULL,
+     "progress on stderr: auto (a bar on a terminal, the\n"
+     "default, or $MODELSEAL_PROGRESS), bar, plain (a line every\n"
+     "10 s, for CI and pod logs) or none; --progress alone: bar",
+     OPT_PROGRESS, 0, MANIFEST | VERIFY, "--progress[=MODE]", NULL},
+    {"no-progress", 0, no_argument, NULL, NULL, OPT_NO_PROGRESS, CLI_JOIN, MANIFEST | VERIFY, NULL,
+     NULL},
     {"ignore", 0, required_argument, "PATH",
      "manifest: leave PATH (relative to DIR) out and record it in the\n"
      "manifest; repeatable. Nothing else is left out: not .git, not\n"
@@ -295,10 +302,17 @@ static int dataset_manifest(int argc, char **argv)
     dopts.hard_link = ho.opts.hard_link; /* warns on stderr (cli_hash_options_finish) */
     dopts.hard_link_ctx = ho.opts.hard_link_ctx;
     dopts.allow_lfs_pointers = ho.allow_lfs;
-    if (ms_dataset_manifest_write(dir, &dopts, output, &info, &err) != 0) {
+    cli_progress progress;
+    cli_progress_start(&progress, ho.progress, "hashing");
+    dopts.progress = cli_progress_update;
+    dopts.progress_ctx = &progress;
+    int rc = ms_dataset_manifest_write(dir, &dopts, output, &info, &err);
+    cli_progress_end(&progress);
+    if (rc != 0) {
         status = cli_fail(&err);
         goto out;
     }
+    cli_progress_summary(&progress, "hashed", info.files);
     char root[80];
     cli_format_root(info.root_digest, root);
     if (dopts.partition_count)
@@ -408,7 +422,7 @@ out:
 
 static void print_diff(void *ctx, ms_dataset_diff_kind kind, const char *path)
 {
-    (void)ctx;
+    cli_progress_end(ctx); /* the bar's line is erased before the first name */
     static const char *const names[] = {"missing: ", "extra:   ", "changed: "};
     char *quoted = msx_quote_encode(path, strlen(path)); /* may be on a hashing thread */
     fprintf(stderr, "  %s%s\n", names[kind], quoted ? quoted : "(out of memory)");
@@ -581,6 +595,7 @@ static int dataset_verify(int argc, char **argv)
     if (dir) {
         /* The signature, when it lies inside DIR, is not data. */
         sig_rel = sig_path && !is_s3(dir) ? msx_path_inside_model(dir, sig_path) : NULL;
+        cli_progress progress;
         const char *not_data[] = {sig_rel};
         signed_manifest sm = {sig_path, st};
         ms_dataset_verify_options vopts = {
@@ -589,17 +604,24 @@ static int dataset_verify(int argc, char **argv)
             .ignore_paths = not_data,
             .n_ignore_paths = sig_rel ? 1 : 0,
             .diff = print_diff,
+            .diff_ctx = &progress,
             .info = &info,
             .manifest_check = st ? check_signed_manifest : NULL,
             .check_ctx = &sm,
             .partition_index = part_index,
             .partition_count = part_count,
             .remote = is_s3(dir) ? &remote : NULL,
+            .progress = cli_progress_update,
+            .progress_ctx = &progress,
         };
-        if (ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err) != 0) {
+        cli_progress_start(&progress, ho.progress, "verifying");
+        int rc = ms_dataset_verify_dir(manifest, dir, &vopts, &res, &err);
+        cli_progress_end(&progress);
+        if (rc != 0) {
             status = cli_fail(&err);
             goto out;
         }
+        cli_progress_summary(&progress, "hashed", res.files);
     }
     char root[80];
     cli_format_root(info.root_digest, root);

@@ -24,15 +24,13 @@ const cli_help cmd_hash_help = {
     "Options:\n",
     hash_options, NULL, NULL, 0};
 
-static cJSON *manifest_json(const ms_manifest *m)
+static cJSON *manifest_json(const ms_manifest *m, const char *path)
 {
-    char root[80];
-    cli_format_root(m->root_digest, root);
     cJSON *o = cJSON_CreateObject();
     cJSON *ser = cli_json_take(ms_serialization_json(&m->serialization));
     cJSON *res = cli_json_take(ms_resources_json(m));
-    if (!o || !ser || !res || !cJSON_AddStringToObject(o, "model", m->model_name) ||
-        !cJSON_AddStringToObject(o, "root_digest", root)) {
+    if (!o || !ser || !res ||
+        !cJSON_AddItemToObject(o, "model", cli_model_json(m->model_name, m->root_digest, path))) {
         cJSON_Delete(o);
         cJSON_Delete(ser);
         cJSON_Delete(res);
@@ -113,7 +111,7 @@ int cli_hash_command(int argc, char **argv, int digest_only)
     char root[80];
     cli_format_root(m->root_digest, root);
     if (json) {
-        cJSON *o = manifest_json(m);
+        cJSON *o = manifest_json(m, model);
         if (digest_only) {
             cJSON_DeleteItemFromObject(o, "resources");
             cJSON_DeleteItemFromObject(o, "serialization");

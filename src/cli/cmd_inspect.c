@@ -26,9 +26,6 @@ const cli_help cmd_inspect_help = {
     inspect_options, NULL, NULL, 0};
 
 #define NOT_VERIFIED "not verified: use modelseal verify"
-/* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). */
-#define OID_FULCIO_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
-#define OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
 
 /* Everything we show, gathered first so that text and JSON say the same. */
 typedef struct inspection {
@@ -98,9 +95,9 @@ static int inspect_certificates(const ms_bundle *b, inspection *in, ms_error *er
     }
     in->subject = ms_x509_leaf_subject(chain);
     in->identity = ms_x509_leaf_identity(chain);
-    in->oidc_issuer = ms_x509_leaf_extension_string(chain, OID_FULCIO_ISSUER_V2);
+    in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
     if (!in->oidc_issuer)
-        in->oidc_issuer = ms_x509_leaf_extension_string(chain, OID_FULCIO_ISSUER_V1);
+        in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
     ms_x509_chain_free(chain);
     return 0;
 }
@@ -259,35 +256,33 @@ static int add_string(cJSON *o, const char *name, const char *value)
 static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspection *in)
 {
     const ms_dsse_envelope *env = ms_bundle_envelope(b);
-    cJSON *o = cJSON_CreateObject(), *signer = cJSON_CreateObject();
+    /* The signer in the vocabulary of every command (modelseal-json(7)): a certificate with
+     * Fulcio's OIDC issuer is a Sigstore signer. Nothing is verified: no signing time. */
+    const char *kind = strcmp(in->kind, "public-key") == 0 ? "key"
+                       : in->oidc_issuer                   ? "sigstore"
+                                                           : "certificate";
+    cJSON *o = cJSON_CreateObject();
+    cJSON *signer = cli_signer_json(kind, in->hint, in->identity, in->subject, in->oidc_issuer, 0);
     int ok = o && signer && add_string(o, "file", path) && cJSON_AddFalseToObject(o, "verified") &&
              add_string(o, "note", NOT_VERIFIED) &&
              add_string(o, "media_type", ms_bundle_media_type(b)) &&
-             add_string(signer, "kind", in->kind);
-    if (ok && strcmp(in->kind, "public-key") == 0) {
-        ok = add_string(signer, "hint", in->hint[0] ? in->hint : NULL) &&
-             add_string(signer, "key_details", in->key_details) &&
-             (!in->key_problem || add_string(signer, "problem", in->key_problem));
-    } else if (ok) {
-        ok = cJSON_AddNumberToObject(signer, "certificates", (double)in->n_certificates) &&
-             add_string(signer, "subject", in->subject) &&
-             add_string(signer, "identity", in->identity) &&
+             add_string(signer, "material", in->kind) &&
+             cJSON_AddNumberToObject(signer, "certificates", (double)in->n_certificates) &&
              add_string(signer, "certificate_issuer", in->cert_issuer) &&
-             add_string(signer, "oidc_issuer", in->oidc_issuer);
-    }
+             add_string(signer, "key_details", in->key_details) &&
+             add_string(signer, "problem", in->key_problem);
     if (ok) {
         cJSON_AddItemToObject(o, "signer", signer);
         signer = NULL;
     }
     if (ok && env) {
         const ms_statement *st = in->st;
-        char root[80];
-        cli_format_root(st->subject_digest, root);
         ok = add_string(o, "payload_type", env->payload_type) &&
              add_string(o, "predicate_type", st->predicate_type) &&
              (!in->payload_problem || add_string(o, "payload_problem", in->payload_problem)) &&
              cJSON_AddBoolToObject(o, "legacy", st->legacy) &&
-             add_string(o, "subject", st->subject_name) && add_string(o, "root_digest", root) &&
+             cJSON_AddItemToObject(o, "model",
+                                   cli_model_json(st->subject_name, st->subject_digest, NULL)) &&
              cJSON_AddNumberToObject(o, "signatures", (double)env->n_signatures);
         if (ok && st->manifest) {
             cJSON *ser = cli_json_take(ms_serialization_json(&st->manifest->serialization));
@@ -299,7 +294,8 @@ static cJSON *inspection_json(const char *path, const ms_bundle *b, const inspec
             }
         }
     } else if (ok) {
-        ok = add_string(o, "payload_type", NULL);
+        ok = add_string(o, "payload_type", NULL) &&
+             cJSON_AddItemToObject(o, "model", cli_model_json(NULL, NULL, NULL));
     }
     if (ok)
         ok = cJSON_AddNumberToObject(o, "tlog_entries", (double)tlog_count(b)) &&

@@ -270,18 +270,21 @@ int cmd_sign(int argc, char **argv)
         identity = cli_sigstore_identity(&bundle);
     if (json) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "model", model);
-        cJSON_AddStringToObject(o, "root_digest", root);
+        cJSON_AddItemToObject(o, "model", cli_model_json(m->model_name, m->root_digest, model));
         cJSON_AddStringToObject(o, "signature", sig_path);
         cJSON_AddNumberToObject(o, "resources", (double)m->n_resources);
         cJSON_AddItemToObject(o, "hard_links", cli_hard_links_json(&ho.links));
-        cJSON *s = cJSON_AddObjectToObject(o, "signer");
         if (sso.enabled) {
-            cJSON_AddStringToObject(s, "kind", "sigstore");
-            cJSON_AddStringToObject(s, "identity", identity ? identity : "");
+            cJSON_AddItemToObject(o, "signer",
+                                  cli_signer_json("sigstore", NULL, identity, NULL, NULL, 0));
         } else {
-            cJSON_AddStringToObject(s, "kind", chain ? "certificate" : "key");
-            cJSON_AddStringToObject(s, "hint", hint);
+            char *leaf_identity = chain ? ms_x509_leaf_identity(chain) : NULL;
+            char *leaf_subject = chain ? ms_x509_leaf_subject(chain) : NULL;
+            cJSON_AddItemToObject(o, "signer",
+                                  cli_signer_json(chain ? "certificate" : "key", hint,
+                                                  leaf_identity, leaf_subject, NULL, 0));
+            ms_free(leaf_identity);
+            ms_free(leaf_subject);
         }
         cli_incremental_json(&inc, o);
         status = cli_print_json(o);

@@ -103,44 +103,32 @@ static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
         cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
 }
 
+/* The report (modelseal-json(7), doc/schemas/verify.schema.json): the same in every case. */
 static int report_json(const char *model, const char *sig_path, int rc, const ms_error *err,
                        const ms_verify_result *res, const cli_incremental *inc)
 {
     cJSON *o = cJSON_CreateObject();
-    char root[80];
+    const ms_statement *st = res->statement;
     cJSON_AddBoolToObject(o, "verified", rc == 0);
-    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddItemToObject(
+        o, "model",
+        cli_model_json(st ? st->subject_name : NULL, st ? st->subject_digest : NULL, model));
     cJSON_AddStringToObject(o, "signature", sig_path);
-    if (res->signer.kind[0]) {
-        cJSON *s = cJSON_AddObjectToObject(o, "signer");
-        cJSON_AddStringToObject(s, "kind", res->signer.kind);
-        cJSON_AddStringToObject(s, "hint", res->signer.hint);
-        if (res->signer.identity)
-            cJSON_AddStringToObject(s, "identity", res->signer.identity);
-        if (res->signer.subject)
-            cJSON_AddStringToObject(s, "subject", res->signer.subject);
-        if (res->signer.issuer) /* Sigstore, or a certificate checked with --issuer */
-            cJSON_AddStringToObject(s, "issuer", res->signer.issuer);
-        if (res->signer.signing_time) {
-            char when[40];
-            cli_format_time(res->signer.signing_time, when, sizeof when);
-            cJSON_AddStringToObject(s, "signing_time", when);
-        }
-    }
-    if (res->statement) {
-        cli_format_root(res->statement->subject_digest, root);
-        cJSON_AddStringToObject(o, "root_digest", root);
-        if (res->statement->subject_name)
-            cJSON_AddStringToObject(o, "name", res->statement->subject_name);
-        cJSON_AddNumberToObject(o, "resources", (double)res->statement->manifest->n_resources);
-    }
+    cJSON_AddItemToObject(
+        o, "signer", res->signer.kind[0] ? cli_signer_info_json(&res->signer) : cJSON_CreateNull());
+    if (st)
+        cJSON_AddNumberToObject(o, "resources", (double)st->manifest->n_resources);
+    else
+        cJSON_AddNullToObject(o, "resources");
     cJSON_AddNumberToObject(o, "files_hashed", (double)res->n_files);
     add_list(o, "changed", res->diff.changed, res->diff.n_changed);
     add_list(o, "missing", res->diff.missing, res->diff.n_missing);
     add_list(o, "extra", res->diff.extra, res->diff.n_extra);
-    if (rc)
-        cJSON_AddStringToObject(o, "error", err->message);
     cli_incremental_json(inc, o);
+    cJSON_AddItemToObject(
+        o, "error",
+        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
+           : cJSON_CreateNull());
     cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
     return cli_print_json(o);
 }

@@ -92,6 +92,10 @@ void cli_progress_update(void *ctx, uint64_t done, uint64_t total)
     double now = now_seconds();
     if (p->mode == CLI_PROGRESS_PLAIN && now - p->last < p->interval)
         return;
+    /* A dataset's files are counted as they are hashed: the bar is redrawn ten times a second
+     * at most. */
+    if (p->mode == CLI_PROGRESS_BAR && !total && p->drawn && now - p->last < 0.1)
+        return;
     double elapsed = now - p->started;
     double rate = elapsed > 0 ? (double)done / elapsed : 0;
     char d[32], t[32], r[32], e[32];
@@ -101,7 +105,14 @@ void cli_progress_update(void *ctx, uint64_t done, uint64_t total)
     double pct = total ? 100.0 * (double)done / (double)total : 100.0;
     double eta = rate > 0 && total > done ? (double)(total - done) / rate : 0;
     human_time(eta, e, sizeof e);
-    if (p->mode == CLI_PROGRESS_PLAIN) {
+    if (!total) { /* not known before the walk ends (datasets) */
+        if (p->mode == CLI_PROGRESS_PLAIN)
+            fprintf(stderr, "%s %s, %s/s\n", p->label, d, r);
+        else
+            fprintf(stderr, "\r%s %s  %s/s   ", p->label, d, r);
+        p->drawn = p->mode == CLI_PROGRESS_BAR;
+        p->last = now;
+    } else if (p->mode == CLI_PROGRESS_PLAIN) {
         fprintf(stderr, "%s %s / %s (%.0f%%), %s/s, ETA %s\n", p->label, d, t, pct, r, e);
         p->last = now;
     } else {
@@ -126,8 +137,9 @@ void cli_progress_summary(const cli_progress *p, const char *done, uint64_t file
         return;
     double elapsed = now_seconds() - p->started;
     char size[32], rate[32], took[32], count[48] = "";
-    human_bytes((double)p->total, size, sizeof size);
-    human_bytes(elapsed > 0 ? (double)p->total / elapsed : 0, rate, sizeof rate);
+    uint64_t bytes = p->total ? p->total : p->done; /* a dataset's total is what was hashed */
+    human_bytes((double)bytes, size, sizeof size);
+    human_bytes(elapsed > 0 ? (double)bytes / elapsed : 0, rate, sizeof rate);
     human_time(elapsed, took, sizeof took);
     if (files != CLI_FILES_UNKNOWN)
         snprintf(count, sizeof count, "%llu file%s, ", (unsigned long long)files,

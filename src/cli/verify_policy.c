@@ -43,24 +43,31 @@ static cJSON *links_json(const ms_chain_link *links, size_t n)
     return a;
 }
 
-static int report_json(const ms_chain_result *res, int rc, const ms_error *err)
+static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
+{
+    cJSON *a = cJSON_AddArrayToObject(o, name);
+    for (size_t i = 0; a && i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
+}
+
+/* The report (modelseal-json(7), doc/schemas/verify-policy.schema.json): the vocabulary of
+ * verify's, with the verdict of every link. */
+static int report_json(const char *model, const ms_chain_result *res, int rc, const ms_error *err)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddBoolToObject(o, "verified", rc == 0);
-    cJSON *m = cJSON_AddObjectToObject(o, "model");
-    if (res->model_name)
-        cJSON_AddStringToObject(m, "name", res->model_name);
-    else
-        cJSON_AddNullToObject(m, "name");
-    if (res->has_digest) {
-        char root[80];
-        cli_format_root(res->model_digest, root);
-        cJSON_AddStringToObject(m, "digest", root);
-    } else
-        cJSON_AddNullToObject(m, "digest");
+    cJSON_AddItemToObject(
+        o, "model",
+        cli_model_json(res->model_name, res->has_digest ? res->model_digest : NULL, model));
     cJSON_AddItemToObject(o, "links", links_json(res->links, res->n_links));
-    if (rc && rc != MS_EVERIFY) /* exit 2 or 3: what could not be read */
-        cJSON_AddStringToObject(o, "error", err->message);
+    add_list(o, "changed", res->diff.changed, res->diff.n_changed);
+    add_list(o, "missing", res->diff.missing, res->diff.n_missing);
+    add_list(o, "extra", res->diff.extra, res->diff.n_extra);
+    cJSON_AddItemToObject(
+        o, "error",
+        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
+           : cJSON_CreateNull());
+    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
     return cli_print_json(o);
 }
 
@@ -140,7 +147,7 @@ int cli_verify_policy(int argc, char **argv)
     if (rc == 0)
         cli_progress_summary(&progress, "hashed", CLI_FILES_UNKNOWN);
     if (json) {
-        int jst = report_json(&res, rc, &err);
+        int jst = report_json(model, &res, rc, &err);
         status = rc ? ms_error_exit_status(rc) : jst;
         if (rc && rc != MS_EVERIFY)
             cli_fail(&err);

@@ -45,7 +45,36 @@ FAILED=0
 OUT=$T/.out
 ERR=$T/.err
 
-ms() { "$MODELSEAL" "$@"; }
+# Every --json document a test prints is kept for tests/cli/test_json_schemas.sh, which checks
+# each against its command's schema (doc/schemas/) in one Python process after the other tests:
+# MS_JSON_CAPTURE names the directory (the suite sets it; not in the sanitizer run, whose
+# documents are the same). A document goes to TEST.XXXXXX.json beside its command line and exit
+# status (TEST.XXXXXX: the status, then the arguments, each ended by a NUL byte).
+JSON_CAPTURE=
+if [ -n "${MS_JSON_CAPTURE:-}" ] && [ "$SANITIZED" = 0 ]; then
+    JSON_CAPTURE=$MS_JSON_CAPTURE/$(basename "$0" .sh)
+    mkdir -p "$MS_JSON_CAPTURE"
+    rm -f "$JSON_CAPTURE".*
+fi
+ms() {
+    if [ -z "$JSON_CAPTURE" ]; then
+        "$MODELSEAL" "$@"
+        return
+    fi
+    case " $* " in
+    *" --json "* | *" --json="*) ;;
+    *)
+        "$MODELSEAL" "$@"
+        return
+        ;;
+    esac
+    local cap st=0
+    cap=$(mktemp "$JSON_CAPTURE.XXXXXX")
+    "$MODELSEAL" "$@" >"$cap.json" || st=$?
+    printf '%s\0' "$st" "$@" >"$cap"
+    cat "$cap.json"
+    return "$st"
+}
 
 pass() { PASSED=$((PASSED + 1)); }
 fail() {

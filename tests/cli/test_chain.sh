@@ -102,10 +102,11 @@ check_status "--json" 0 ms verify --policy "$P" --json "$M"
 check_eq "json shape" "$($PY -c "
 import json,sys
 r=json.load(open(sys.argv[1]))
-assert set(r)=={'verified','model','links'}, r.keys()
-assert set(r['model'])=={'name','digest'}
+assert set(r)=={'verified','model','links','changed','missing','extra','error','exit_status'}, r.keys()
+assert set(r['model'])=={'name','digest','path'} and r['model']['path']==sys.argv[3], r['model']
+assert (r['changed'], r['missing'], r['extra'], r['error'], r['exit_status'])==([], [], [], None, 0), r
 for l in r['links']: assert set(l)<={'link','name','ok','reason','links'}, l
-print(r['verified'], r['model']['name'], r['model']['digest']==sys.argv[2], [(l['link'], l['name'], l['ok']) for l in r['links']])" "$OUT" "$(ms digest "$M")")" \
+print(r['verified'], r['model']['name'], r['model']['digest']==sys.argv[2], [(l['link'], l['name'], l['ok']) for l in r['links']])" "$OUT" "$(ms digest "$M")" "$M")" \
     "True model True [('policy', None, True), ('model', None, True), ('provenance', None, True), ('dataset', 'pets', True), ('dataset', 'birds', True), ('code', None, True), ('base-model', 'base', True)]"
 # The verdict does not depend on where the claims file is, only on what it says.
 cp "$M/claims.jsonl" "$T/moved.jsonl"
@@ -396,7 +397,7 @@ N=$(wc -l <"$T/garbage.jsonl" | tr -d ' ')
 check_fails "a claims file with a garbage line" 2 "$T/garbage.jsonl: line $N:" \
     ms verify --policy "$P" --claims "$T/garbage.jsonl" "$M"
 check_status "--json on exit 2" 2 ms verify --policy "$P" --claims "$T/garbage.jsonl" --json "$M"
-$PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is False and 'line' in r['error']" "$OUT" && pass || fail "--json exit 2 report"
+$PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is False and 'line' in r['error']['message'] and r['error']['exit'] == 2 and r['error']['code'] == 'input' and r['exit_status'] == 2" "$OUT" && pass || fail "--json exit 2 report"
 printf 'not a bundle' >"$T/bad.sig"
 check_fails "a malformed model.sig" 2 "$T/bad.sig" ms verify --policy "$P" --signature "$T/bad.sig" "$M"
 check_fails "a missing policy" 2 "$T/none.json" ms verify --policy "$T/none.json" "$M"

@@ -155,7 +155,8 @@ if $PY - "$OUT" <<'PY'; then pass; else fail "managed key: JSON refusal report";
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["verified"] is False and r["exit_status"] == 1, r
-assert "message digest is not the artifact's" in r["error"], r
+assert "message digest is not the artifact's" in r["error"]["message"], r
+assert r["error"]["code"] == "not-verified" and r["signer"] is None, r
 PY
 # ... so a damaged entry in a key bundle is refused, by the log's checks.
 $PY - $KEYCASE/bundle.sigstore.json "$T/key-bad-set.json" "$T/key-bad-proof.json" <<'PY'

@@ -69,7 +69,7 @@ for g in "$G/_signing/testdata/signing/TestPayload/"*; do
 import json, sys
 ours = json.load(open(sys.argv[1]))
 want = json.load(open(sys.argv[2]))
-assert ours["root_digest"] == "sha256:" + want["subject"][0]["digest"]["sha256"], "root"
+assert ours["model"]["digest"] == "sha256:" + want["subject"][0]["digest"]["sha256"], "root"
 key = lambda r: (r["name"], r["algorithm"], r["digest"])
 assert [key(r) for r in ours["resources"]] == [key(r) for r in want["predicate"]["resources"]], "resources"
 ws = want["predicate"]["serialization"]

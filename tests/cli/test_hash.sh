@@ -94,18 +94,18 @@ check_status "hash --json" 0 ms hash --json --method shards --shard-size 1000 "$
 $PY - "$OUT" "$T/ours_sh" <<'PY' && pass || fail "hash --json content"
 import json, sys
 doc = json.load(open(sys.argv[1]))
-assert set(doc) == {"model", "root_digest", "serialization", "resources", "hard_links"}, doc.keys()
+assert set(doc) == {"model", "serialization", "resources", "hard_links"}, doc.keys()
 assert doc["hard_links"] == [], doc["hard_links"]
-assert doc["model"] == "shards"
+assert doc["model"]["name"] == "shards" and doc["model"]["path"].endswith("/shards"), doc["model"]
 ser = doc["serialization"]
 assert ser == {"method": "shards", "hash_type": "sha256", "allow_symlinks": False, "shard_size": 1000}, ser
 lines = [l.split("  ", 1) for l in open(sys.argv[2]).read().splitlines()]
 assert [(r["digest"], r["name"]) for r in doc["resources"]] == [(d, n) for d, n in lines]
 assert all(r["algorithm"] == "sha256-sharded-1000" for r in doc["resources"])
-assert doc["root_digest"].startswith("sha256:") and len(doc["root_digest"]) == 71
+assert doc["model"]["digest"].startswith("sha256:") and len(doc["model"]["digest"]) == 71
 PY
 check_status "digest --json" 0 ms digest --json "$M"
-$PY -c "import json,sys; d=json.load(open('$OUT')); assert d=={'model':'model','root_digest':'sha256:$WANT_ROOT'}, d" &&
+$PY -c "import json,sys; d=json.load(open('$OUT')); assert d=={'model':{'name':'model','digest':'sha256:$WANT_ROOT','path':'$M'}}, d" &&
     pass || fail "digest --json content"
 
 # A single-file model: one resource named ".", as model_signing names it.
@@ -143,6 +143,30 @@ check_fails "--progress=sometimes" 2 "--progress: expected auto, bar, plain or n
 run env MODELSEAL_PROGRESS=loud "$MODELSEAL" digest "$M"
 grep -q "warning: MODELSEAL_PROGRESS: expected auto, bar, plain or none, not 'loud'" "$ERR" && pass ||
     fail "a bad MODELSEAL_PROGRESS warns: $(cat "$ERR")"
+# Datasets: the same progress and summary line; the total is not known before the walk ends.
+NFILES=$(find "$M" -type f | wc -l)
+run env MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" dataset manifest --progress=plain \
+    --name m --output "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset manifest --progress=plain: exit" "$STATUS" 0
+grep -Eq '^hashing [0-9.]+ [KMG]?i?B, [0-9.]+ [KMG]?i?B/s$' "$ERR" && pass ||
+    fail "dataset manifest: plain progress lines: $(head -3 "$ERR")"
+grep -Eq "^hashed $NFILES files, [0-9.]+ [KMG]?i?B in [0-9.]+s \([0-9.]+ [KMG]?i?B/s\)$" "$ERR" && pass ||
+    fail "dataset manifest: summary line: $(cat "$ERR")"
+run env MODELSEAL_PROGRESS_INTERVAL=0.000001 "$MODELSEAL" dataset verify --progress=plain \
+    "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset verify --progress=plain: exit" "$STATUS" 0
+grep -Eq '^verifying [0-9.]+ [KMG]?i?B, [0-9.]+ [KMG]?i?B/s$' "$ERR" && pass ||
+    fail "dataset verify: plain progress lines: $(head -3 "$ERR")"
+grep -Eq "^hashed $NFILES files, 3[0-9]{2}\.[0-9] KiB in " "$ERR" && pass ||
+    fail "dataset verify: summary line: $(cat "$ERR")"
+check_eq "dataset verify -q: stderr" "$(ms dataset verify -q "$T/m.dsm.jsonl.zst" "$M" 2>&1 >/dev/null)" ""
+# The bar is erased before the names of the files that differ.
+printf 'X' >"$M/a.txt"
+run ms dataset verify --progress=bar "$T/m.dsm.jsonl.zst" "$M"
+check_eq "dataset verify, a changed file: exit" "$STATUS" 1
+grep -q "$(printf '\r\033')\[K  changed: a.txt$" "$ERR" && pass ||
+    fail "dataset verify --progress=bar: the bar is not erased before the names: $(od -c "$ERR" | head -5)"
+printf 'x' >"$M/a.txt"
 if command -v script >/dev/null 2>&1; then
     head -c 50000000 /dev/zero >"$T/big.bin"
     script -qec "$MODELSEAL digest --threads 1 --buffer-size 4096 --algorithm blake2b $T/big.bin" /dev/null >"$T/tty" 2>&1 || true

@@ -44,7 +44,9 @@ cat >"$T/got.py" <<'EOF'
 import json, sys
 o = json.load(open(sys.argv[1]))
 s = o["signer"]
-print(s["kind"], o["root_digest"], s.get("hint") or "-", o["verified"])
+assert s["kind"] in ("key", "certificate", "sigstore") and (s["kind"] == "key") == (s["material"] == "public-key"), s
+assert o["model"]["path"] is None, o["model"]
+print(s["material"], o["model"]["digest"], s.get("hint") or "-", o["verified"])
 EOF
 
 for sig in "$R"/*/model.sig "$S"/valid/*.bundle.json; do
@@ -65,8 +67,8 @@ done
 # Signer identities, from the vectors' README: Sigstore keyless signatures by one identity.
 for sig in "$R"/v1.*-sigstore/model.sig "$S"/valid/sigstore.bundle.json; do
     run ms inspect --json "$sig"
-    check_eq "$sig: identity" "$($PY -c 'import json,sys; s=json.load(open(sys.argv[1]))["signer"]; print(s["identity"], s["oidc_issuer"])' "$OUT")" \
-        "stefanb@us.ibm.com https://sigstore.verify.ibm.com/oauth2"
+    check_eq "$sig: identity" "$($PY -c 'import json,sys; s=json.load(open(sys.argv[1]))["signer"]; print(s["kind"], s["identity"], s["issuer"])' "$OUT")" \
+        "sigstore stefanb@us.ibm.com https://sigstore.verify.ibm.com/oauth2"
 done
 run ms inspect "$R/v1.1.0-sigstore/model.sig"
 check_eq "sigstore: tlog entries shown" "$(sed -n 's/^tlog entries: *//p' "$OUT")" "1 (present, not checked)"
@@ -78,7 +80,7 @@ check_eq "no tlog entries" "$(sed -n 's/^tlog entries: *//p' "$OUT")" "none"
 # The predicate's serialization, JSON against the payload.
 run ms inspect --json "$R/v1.1.0-elliptic-key/model.sig"
 check_eq "serialization and resource count" \
-    "$($PY -c 'import json,sys; o=json.load(open(sys.argv[1])); print(json.dumps(o["serialization"], sort_keys=True), o["resources"], o["predicate_type"], o["subject"])' "$OUT")" \
+    "$($PY -c 'import json,sys; o=json.load(open(sys.argv[1])); print(json.dumps(o["serialization"], sort_keys=True), o["resources"], o["predicate_type"], o["model"]["name"])' "$OUT")" \
     "$($PY -c '
 import base64, json, sys
 b = json.load(open(sys.argv[1]))
@@ -96,7 +98,7 @@ check_eq "text resources" "$(sed -n 's/^resources: *//p' "$OUT")" "2"
 
 # Legacy v0.1 predicate: no model name, one subject per file.
 run ms inspect --json "$R/v0.2.0-certificate/model.sig"
-check_eq "legacy predicate" "$($PY -c 'import json,sys; o=json.load(open(sys.argv[1])); print(o["legacy"], o["subject"], o["resources"])' "$OUT")" "True None 2"
+check_eq "legacy predicate" "$($PY -c 'import json,sys; o=json.load(open(sys.argv[1])); print(o["legacy"], o["model"]["name"], o["resources"])' "$OUT")" "True None 2"
 
 # A well-formed statement with another predicate: shown, with the reason verify refuses it.
 check_status "wrong predicate is shown" 0 ms inspect --json "$S/invalid-payload/wrong-predicate.bundle.json"

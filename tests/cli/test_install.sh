@@ -74,6 +74,10 @@ for f in "$BIN" "$DEST$P/trusted_root.json" "$DEST$P/staging_trusted_root.json" 
     "$DEST$P/signing_config.v0.2.json" "$DEST$P/hooks/post-commit"; do
     if [ -f "$f" ]; then pass; else fail "not installed: $f"; fi
 done
+# The JSON Schemas of every --json document (modelseal-json(7)), each as in the source tree.
+for f in "$SRCDIR"/doc/schemas/*.schema.json; do
+    cmp -s "$f" "$DEST$P/schemas/${f##*/}" && pass || fail "not installed: $DEST$P/schemas/${f##*/}"
+done
 # The shell completions, as the installed program writes them.
 D=$DEST${MS_INSTALL_DATADIR:-}
 for f in bash-completion/completions/modelseal zsh/vendor-completions/_modelseal; do

@@ -31,6 +31,53 @@ check_status "inspect --json" 0 ms inspect --json "$M/model.sig"
 one_doc "inspect --json"
 check_status "attest list --json, no claims file" 0 ms attest list --json "$M"
 check_eq "attest list --json, no claims file: []" "$(cat "$OUT")" "[]"
+# verify --policy: the vocabulary of verify (model {name, digest, path}; changed, missing and
+# extra; the error object), with the verdict of every link.
+printf '{"version": 1, "keys": {"release": {"public_key": "k.pub"}}, "model": {"signers": ["release"]}}' \
+    >"$T/policy.json"
+check_status "verify --policy --json" 0 ms verify --policy "$T/policy.json" --json "$M"
+one_doc "verify --policy --json"
+# blob verify, lineage log and find: every command's --json is printed here once (and checked
+# against its schema by test_json_schemas.sh).
+printf 'blob' >"$T/blob.txt"
+ms blob sign --key "$T/k.key" --bundle "$T/blob.sigstore.json" "$T/blob.txt" >/dev/null
+check_status "blob verify --json" 0 ms blob verify --json --key "$T/k.pub" --bundle "$T/blob.sigstore.json" "$T/blob.txt"
+one_doc "blob verify --json"
+if command -v git >/dev/null; then
+    R=$T/repo
+    git init -q "$R"
+    cp -R "$M" "$R/m"
+    printf '{"version": 1, "models": [{"path": "m"}]}' >"$R/.modelseal.json"
+    git -C "$R" config user.name Tester
+    git -C "$R" config user.email tester@example.com
+    (cd "$R" && git add -A && git commit -qm m)
+    ms lineage record --repo "$R" >/dev/null
+    check_status "lineage log --json" 0 ms lineage log --json --repo "$R" m
+    one_doc "lineage log --json"
+    check_status "lineage find --json" 0 ms lineage find --json --repo "$R" "$(ms digest "$M")"
+    one_doc "lineage find --json"
+fi
+# A changed file: the report lists it in both modes, with the same error object.
+cp "$M/w.bin" "$T/w.bin.saved"
+printf 'other weights' >"$M/w.bin"
+check_status "verify --json, a changed file" 1 ms verify --json --key "$T/k.pub" "$M"
+cp "$OUT" "$T/verify.json"
+check_status "verify --policy --json, a changed file" 1 ms verify --policy "$T/policy.json" --json "$M"
+$PY - "$T/verify.json" "$OUT" "$M" <<'PY' && pass || fail "the reports of both modes: $(cat "$T/verify.json" "$OUT")"
+import json, sys
+v, p = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (v, p):
+    assert d["verified"] is False and d["exit_status"] == 1, d
+    assert (d["changed"], d["missing"], d["extra"]) == (["w.bin"], [], []), d
+    assert d["model"]["path"] == sys.argv[3] and d["model"]["name"] == "model", d
+    assert d["model"]["digest"].startswith("sha256:"), d
+    e = d["error"]
+    assert set(e) == {"exit", "code", "message", "path"}, e
+    assert e["exit"] == 1 and e["code"] == "not-verified", e
+assert v["signer"]["kind"] == "key" and set(v["signer"]) == {
+    "kind", "hint", "identity", "subject", "issuer", "signing_time"}, v
+PY
+cp "$T/w.bin.saved" "$M/w.bin"
 # --json=pretty: the same document, indented.
 ms digest --json "$M" >"$T/compact.json"
 check_status "digest --json=pretty" 0 ms digest --json=pretty "$M"

@@ -75,7 +75,7 @@ c = a['models/clf']
 assert c['kind'] == 'model' and c['name'] == 'clf' and c['change'] == 'added', c
 assert c['previous'] is None and c['signature'] == 'valid' and c['claims'] == [] and c['datasets'] == []
 assert c['digest'] == '$(ms digest models/clf)', c['digest']
-assert c['signer'] == '$(ms inspect --json models/clf/model.sig | $PY -c 'import json,sys; print(json.load(sys.stdin)["key_hint"])' 2>/dev/null || echo none)' or c['signer'] is not None
+assert c['signer'] == '$(ms inspect --json models/clf/model.sig | $PY -c 'import json,sys; print(json.load(sys.stdin)["signer"]["hint"])' 2>/dev/null || echo none)' or c['signer'] is not None
 l = a['models/lfs']
 assert l['signature'] == 'valid' and l['digest'] == '$(ms digest "$T/lfsreal")', l
 t = a['models/tiny.bin']

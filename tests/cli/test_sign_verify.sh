@@ -100,19 +100,21 @@ check_fails "expired leaf" 1 "expired" ms verify --certificate-chain "$P/ca.pem"
 # JSON reports.
 ms sign --key "$T/ed.key" "$M" >/dev/null
 check_status "verify --json" 0 ms verify --json --key "$T/ed.pub" "$M"
-$PY - "$OUT" "$ROOT" "$(sha256sum "$T/ed.pub" | cut -d' ' -f1)" <<'PY' && pass || fail "verify --json report"
+$PY - "$OUT" "$ROOT" "$(sha256sum "$T/ed.pub" | cut -d' ' -f1)" "$M" <<'PY' && pass || fail "verify --json report"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["verified"] is True and r["exit_status"] == 0, r
-assert r["root_digest"] == sys.argv[2], r
-assert r["signer"] == {"kind": "key", "hint": sys.argv[3]}, r["signer"]
+assert r["model"]["digest"] == sys.argv[2] and r["model"]["path"] == sys.argv[4], r
+assert r["signer"] == {"kind": "key", "hint": sys.argv[3], "identity": None, "subject": None,
+                       "issuer": None, "signing_time": None}, r["signer"]
+assert r["error"] is None, r
 assert r["files_hashed"] == 3 and r["resources"] == 3 and r["changed"] == r["missing"] == r["extra"] == []
 PY
 flip_byte "$M/weights.bin" 100
 check_status "verify --json, tampered" 1 ms verify --json --key "$T/ed.pub" "$M"
 $PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['verified'] is False and r['changed']==['weights.bin'] and r['exit_status']==1, r" "$OUT" && pass || fail "verify --json failure report"
 check_status "sign --json" 0 ms sign --json --key "$T/ed.key" "$M"
-$PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['resources']==3 and r['signer']['kind']=='key' and r['root_digest'].startswith('sha256:'), r" "$OUT" && pass || fail "sign --json"
+$PY -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['resources']==3 and r['signer']['kind']=='key' and r['model']['digest'].startswith('sha256:'), r" "$OUT" && pass || fail "sign --json"
 
 # Two signers of one model take turns: sign waits for the lock on the signature's directory,
 # here held for 2 s by flock(1), and then writes a complete signature.

@@ -47,7 +47,7 @@ assert s["identity"] == "stefanb@us.ibm.com", s
 assert s["issuer"] == "https://sigstore.verify.ibm.com/oauth2", s
 assert s["signing_time"] == "2025-10-10T02:12:20Z", s
 assert len(s["hint"]) == 64, s
-assert r["root_digest"] == "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
+assert r["model"]["digest"] == "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
 PY
 
 # The OMS specification's valid/sigstore.bundle.json signs the v1.1.0-sigstore model.
@@ -259,7 +259,7 @@ if $PY - "$OUT" <<'PY'; then pass; else fail "--key --trusted-root: JSON refusal
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["verified"] is False and r["exit_status"] == 1, r
-assert "carries no transparency log entry" in r["error"], r
+assert "carries no transparency log entry" in r["error"]["message"], r
 PY
 # Log evidence is at least one transparency log entry: an empty timestampVerificationData, an
 # empty list of timestamps, or a valid RFC 3161 timestamp alone (anyone can get one: it proves
@@ -319,7 +319,7 @@ if $PY - "$OUT" <<'PY'; then pass; else fail "--certificate-chain --issuer: JSON
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["verified"] is False and r["exit_status"] == 1, r
-assert "OIDC issuer is https://issuer.example, not https://accounts.example.com" in r["error"], r
+assert "OIDC issuer is https://issuer.example, not https://accounts.example.com" in r["error"]["message"], r
 PY
 ms sign --key "$P/leaf.key" --certificate "$P/issuer-v1-leaf.pem" "$T/certm" >/dev/null
 check_status "--certificate-chain --issuer: the older extension" 0 \

@@ -36,7 +36,7 @@ assert r["verified"] is True, r
 assert r["exit_status"] == 0, r
 assert r["signer"]["kind"] == sys.argv[2], r["signer"]
 assert r["signer"]["hint"] == "e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e", r
-assert r["root_digest"] == sys.argv[3], (r["root_digest"], sys.argv[3])
+assert r["model"]["digest"] == sys.argv[3], (r["model"], sys.argv[3])
 assert r["changed"] == [] and r["missing"] == [] and r["extra"] == [], r
 PY
 }

@@ -426,7 +426,12 @@ static void test_policy_and_model_links(void **state)
     unit_write_str(model, "config.json", "{\"x\": 1}");
     expect(MS_EVERIFY, "policy+ model- provenance+ dataset:pets+ code+ base-model:base+", &res);
     assert_contains(reason(&res, "model"), "config.json");
+    /* ... and every file that differs is in the result (verify --policy --json lists them). */
+    assert_int_equal(res.diff.n_changed, 1);
+    assert_string_equal(res.diff.changed[0], "config.json");
+    assert_int_equal(res.diff.n_missing + res.diff.n_extra, 0);
     ms_chain_result_clear(&res);
+    assert_int_equal(res.diff.n_changed, 0);
     unit_write_str(model, "config.json", "{}");
 
     /* Missing claims file: no provenance. */

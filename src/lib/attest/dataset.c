@@ -280,6 +280,8 @@ static int on_hashed(void *ctx, const ms_hash_stream_file *f, ms_error *err)
     if (__builtin_add_overflow(w->bytes, f->size, &w->bytes))
         return ms_error_set(err, MS_EINPUT, "%s: the dataset is larger than 2^64 bytes", w->dir);
     w->files++;
+    if (w->opts->progress)
+        w->opts->progress(w->opts->progress_ctx, w->bytes, 0);
     if (f->nlink > 1 && w->opts->hard_link)
         w->opts->hard_link(w->opts->hard_link_ctx, f->path, f->nlink);
     if ((rc = dataset_file_line(f->path, f->size, f->digest, dlen, &w->lines, err)) != 0)

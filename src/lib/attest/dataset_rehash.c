@@ -50,6 +50,7 @@ typedef struct verifier {
     /* differences, held until the whole manifest has been read and found well formed */
     ms_buf spool;
     FILE *spill;
+    uint64_t bytes; /* hashed so far, for opts->progress */
 } verifier;
 
 /* 1 when `path` is in the share checked (every path without --partition). */
@@ -184,6 +185,8 @@ static int on_result(void *ctx, const ms_hash_stream_file *f, ms_error *err)
     if (!f->hashed)
         return note(v, REC_CHANGED, f->path, err); /* another size */
     v->res->files++;
+    if (v->opts->progress && !__builtin_add_overflow(v->bytes, f->size, &v->bytes))
+        v->opts->progress(v->opts->progress_ctx, v->bytes, 0);
     if (sodium_memcmp(rec->digest, f->digest, v->dlen) != 0)
         return note(v, REC_CHANGED, f->path, err);
     return 0;

@@ -53,6 +53,7 @@ void ms_chain_result_clear(ms_chain_result *res)
         chain_clear_link(&res->links[i]);
     free(res->links);
     free(res->model_name);
+    ms_manifest_diff_clear(&res->diff);
     memset(res, 0, sizeof *res);
 }
 
@@ -364,15 +365,19 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
     }
     char root[72];
     if (vrc) {
+        /* Every file that differs goes into the result; the reason names the first few. */
+        ms_manifest_diff_clear(&res->diff);
+        res->diff = vr.diff;
+        memset(&vr.diff, 0, sizeof vr.diff);
         /* Name the files that differ (the first few of each kind). */
         ms_buf files = MS_BUF_INIT;
         const struct {
             const char *kind;
             char **paths;
             size_t n;
-        } kinds[] = {{"changed", vr.diff.changed, vr.diff.n_changed},
-                     {"missing", vr.diff.missing, vr.diff.n_missing},
-                     {"extra", vr.diff.extra, vr.diff.n_extra}};
+        } kinds[] = {{"changed", res->diff.changed, res->diff.n_changed},
+                     {"missing", res->diff.missing, res->diff.n_missing},
+                     {"extra", res->diff.extra, res->diff.n_extra}};
         size_t named = 0;
         int brc = 0;
         for (size_t k = 0; k < 3; k++)
@@ -381,7 +386,7 @@ static int link_model(chain_ctx *ctx, const char *model, link_list *links, ms_ch
                     brc |= msx_buf_printf(
                         &files, "%s%s %s%s", files.len ? ", " : ": ", kinds[k].kind,
                         kinds[k].paths[i],
-                        k == 2 && ms_manifest_diff_is_empty_extra(&vr.diff, kinds[k].paths[i])
+                        k == 2 && ms_manifest_diff_is_empty_extra(&res->diff, kinds[k].paths[i])
                             ? " " MS_EMPTY_FILE_NOTE
                             : "");
         if (named > MS_CHAIN_MAX_NAMED_FILES)
