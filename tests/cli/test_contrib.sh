@@ -107,7 +107,7 @@ user=$(sed -n 's/^USER \([0-9]*\):[0-9]*$/\1/p' "$D" | tail -n 1)
 check_eq "the entrypoint runs verify --policy with plain progress" \
     "$(grep -c -e '--policy "$policy"' -e 'progress="${MODELSEAL_PROGRESS:-plain}"' "$ENTRY")" 2
 # The build context leaves out build trees and git's objects.
-for pat in .git 'build*/' debian/build/; do
+for pat in .git build/ debian/build/; do
     grep -qxF -- "$pat" "$SRCDIR/.dockerignore" && pass || fail ".dockerignore lacks $pat"
 done
 # The packages it installs exist in this Debian release (when apt knows about them).
