@@ -9,9 +9,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "net/http.h"
 #include "modelseal/error.h"
 #include "modelseal/sigstore_sign.h"
+#include "net/http.h"
 
 #define MS_SIGNING_CONFIG_MEDIA_TYPE "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 #define MS_SIGNING_CONFIG_MAX_SIZE ((size_t)1 << 20)
