@@ -443,15 +443,20 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
             err, code, "%s: cannot open: %s", display_path(job, e, path, sizeof path),
             errno == ELOOP ? "a path component is a symbolic link" : strerror(errno));
     }
-    /* No fstat before reading: the walk's is the "before" (a system call less per file, which
-     * is most of the cost of small files). The fstat after the read proves that what was read
-     * is a regular file, the one the walk listed (device, inode), unchanged since (size, mtime,
-     * ctime); otherwise nothing read is used. Reading first is harmless: at most the walk's
-     * size is read, O_NONBLOCK keeps a FIFO swapped in from blocking, a directory fails with
-     * EISDIR. The wait is for the walk's ctime, which is the file's unless it changed. */
-    memset(&st, 0, sizeof st);
-    st.st_ctim.tv_sec = (time_t)e->ctime_sec;
-    st.st_ctim.tv_nsec = e->ctime_nsec;
+    if (fstat(fd, &st) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path),
+                          strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = ms_error_set(err, MS_EINPUT, "%s: is no longer a regular file",
+                          display_path(job, e, path, sizeof path));
+        goto out;
+    }
+    if (!hash_same_file(&st, e)) {
+        rc = changed_error(job, e, &st, "since it was listed", err);
+        goto out;
+    }
     hash_wait_past_ctime(&st);
     if (item->end > e->size || item->start > item->end) {
         rc = ms_error_set(err, MS_EINPUT,
@@ -483,21 +488,6 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
         rc = ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
     }
-    if (fstat(fd, &st) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path),
-                          strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = ms_error_set(err, MS_EINPUT, "%s: is no longer a regular file",
-                          display_path(job, e, path, sizeof path));
-        goto out;
-    }
-    if (!hash_same_file(&st, e)) { /* another inode: replaced (a rename over it) before the open */
-        int other = (uint64_t)st.st_dev != e->dev || (uint64_t)st.st_ino != e->ino;
-        rc = changed_error(job, e, &st, other ? "since it was listed" : "while hashing", err);
-        goto out;
-    }
     if (fs == HASH_FEED_READ) {
         rc = ms_error_set(err, f.read_errno == EISDIR ? MS_EINPUT : MS_EENV,
                           "%s: read error at offset %llu: %s",
@@ -505,11 +495,21 @@ static int hash_item(void *ctx, size_t index, unsigned worker_index, hash_worker
                           strerror(f.read_errno));
         goto out;
     }
-    if (fs == HASH_FEED_SHORT) { /* shorter than its unchanged size says: changed and back */
-        rc = changed_error(job, e, &st, "while hashing", err);
+    if (fs == HASH_FEED_SHORT) {
+        struct stat now;
+        if (fstat(fd, &now) != 0)
+            now = st;
+        rc = changed_error(job, e, &now, "while hashing", err);
         goto out;
     }
-    if (lfs && memcmp(w->buf, MS_HASH_LFS_VERSION, lfs_min) == 0)
+    if (fstat(fd, &st) != 0) {
+        rc = ms_error_set(err, MS_EENV, "%s: %s", display_path(job, e, path, sizeof path),
+                          strerror(errno));
+        goto out;
+    }
+    if (!hash_same_file(&st, e))
+        rc = changed_error(job, e, &st, "while hashing", err);
+    else if (lfs && memcmp(w->buf, MS_HASH_LFS_VERSION, lfs_min) == 0)
         job->lfs_check(job->lfs_ctx, index, w->buf, (size_t)e->size);
 out:
     close(fd);
