@@ -6,9 +6,9 @@
 # files in two threads (what a Python user would write). Two hashing threads everywhere.
 # The verdict is on the call alone (modelseal.digest() timed inside one interpreter) against
 # the CLI's whole process: the bar is what the binding adds to the library's hashing (the
-# cffi call, GIL release, callbacks); the interpreter's start-up and `import modelseal` (tens
-# of ms, paid once per Python program, not per digest) are printed too, as the whole-process
-# row, and are not counted against the binding.
+# cffi call, GIL release, callbacks); the interpreter's start-up and `import modelseal` (about
+# 0.1 s here, paid once per Python program, not per digest) are printed too, as the
+# whole-process row, and are not counted against the binding.
 # The extension is built into the scratch directory against build/release (pkg-config file
 # for the build tree, as tests/python/test_python.sh does).
 . "$(dirname "$0")/common.sh"
