@@ -154,8 +154,11 @@ check_fails "dataset manifest --algorithm b3" 2 "--algorithm: expected sha256, b
     ms dataset manifest --name n --algorithm b3 "$M"
 
 # ---- dataset manifest and verify --------------------------------------------------------------
+# --buffer-size 4096: files over 16 KiB (sub/big.bin, 1000001 bytes, and others) are cut into
+# BLAKE3 subtrees on the streaming engine's threads, as hash and sign cut them.
 check_status "dataset manifest --algorithm blake3" 0 \
-    ms dataset manifest --name b3 --algorithm blake3 --threads 2 --output "$T/b3.dsm.jsonl.zst" "$M"
+    ms dataset manifest --name b3 --algorithm blake3 --threads 2 --buffer-size 4096 \
+    --output "$T/b3.dsm.jsonl.zst" "$M"
 zstd -q -dc "$T/b3.dsm.jsonl.zst" >"$T/b3.jsonl"
 run $PY - "$T/b3.jsonl" "$M" <<'PY'
 import json, os, subprocess, sys
@@ -170,6 +173,8 @@ print(len(lines) - 1)
 PY
 check_eq "dataset digests equal b3sum" "$STATUS $(cat "$OUT")" "0 15"
 check_status "dataset verify (algorithm from the manifest)" 0 ms dataset verify "$T/b3.dsm.jsonl.zst" "$M"
+check_status "dataset verify, files cut across threads" 0 \
+    ms dataset verify --threads 3 --buffer-size 5000 "$T/b3.dsm.jsonl.zst" "$M"
 check_fails "dataset verify over a changed file" 1 "sub/big.bin" \
     ms dataset verify "$T/b3.dsm.jsonl.zst" "$T/changed"
 

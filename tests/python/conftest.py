@@ -1,5 +1,6 @@
 """Shared fixtures of the Python package's tests (run by tests/python/test_python.sh, which
-builds the extension and sets PYTHONPATH, MODELSEAL, MS_VECTORS and MODELSEAL_SIGSTORE_DIR)."""
+installs the package into a venv with pip and sets MODELSEAL, MS_VECTORS and
+MODELSEAL_SIGSTORE_DIR)."""
 import json
 import os
 import shutil

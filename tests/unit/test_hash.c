@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sodium.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "unit.h"
@@ -612,6 +613,29 @@ static void test_range_outside_file(void **state)
     }
 }
 
+/* A file replaced after the walk by a directory or a FIFO: no hang (the read comes before the
+ * fstat that checks the file, and a FIFO is opened non-blocking), and an error naming it. */
+static void test_replaced_by_special(void **state)
+{
+    fixture *f = *state;
+    char path[PATH_MAX];
+    for (int kind = 0; kind < 2; kind++) {
+        msx_file_list_free(&f->list);
+        unit_write_str(f->dir, "w", "0123456789");
+        assert_int_equal(msx_walk_collect(f->dir, &walk_opts, &f->list, &f->err), 0);
+        assert_int_equal(unlink(unit_path(path, f->dir, "w")), 0);
+        assert_int_equal(kind == 0 ? mkdir(path, 0700) : mkfifo(path, 0600), 0);
+        ms_hash_item item = {.file = 0, .start = 0, .end = 10};
+        ms_hash_job job = {
+            .root = f->dir, .files = &f->list, .items = &item, .n_items = 1, .threads = 1};
+        ms_error_clear(&f->err);
+        assert_int_equal(hash_run(&job, &f->err), MS_EINPUT);
+        unit_assert_contains(f->err.message, path);
+        unit_assert_contains(f->err.message, "is no longer a regular file");
+        assert_int_equal(kind == 0 ? rmdir(path) : unlink(path), 0);
+    }
+}
+
 static void test_missing_root(void **state)
 {
     fixture *f = *state;
@@ -1044,6 +1068,7 @@ int main(void)
         T(test_engine_lfs_check),
         T(test_range_outside_file),
         T(test_missing_root),
+        T(test_replaced_by_special),
         T(test_stream_matches_engine),
         T(test_stream_file_vanishes),
         T(test_stream_written_while_read),

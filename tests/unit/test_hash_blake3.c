@@ -2,9 +2,13 @@
  * vectors (input byte i is i % 251), its name and size; a file cut into subtrees, each hashed
  * from its own first chunk to its chaining value in reads of any size, and joined
  * (src/lib/hash/hash_blake3.c), gives the one-shot digest at every length around chunk and
- * subtree boundaries; and the batch engine (hash_run) cuts a BLAKE3 file across threads with the
- * same result. */
+ * subtree boundaries; and the batch engine (hash_run) and the streaming engine (dataset
+ * manifests) cut a BLAKE3 file across threads with the same result. */
 #include "config.h"
+
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "unit.h"
 
@@ -207,6 +211,121 @@ static void test_engine_cuts_files(void **state)
     unit_rmtree(dir);
     free(data);
 }
+
+/* The streaming engine: a file longer than a piece is hashed as subtrees on several threads at
+ * once. The first read of the largest file after the quick way's (stream_quick: one read, then
+ * the careful way, since the file is new) blocks (up to 10 s) until a read of that file on
+ * another thread comes: only its pieces hashed on two threads can end the wait, so `met`
+ * proves the cut (one file in flight: window 1). */
+typedef struct stream_meet {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    int armed, met, started, calls;
+    pthread_t first;
+    uint8_t digests[8][32];
+    size_t n;
+} stream_meet;
+
+static void meet_after_read(void *ctx, int fd)
+{
+    stream_meet *m = ctx;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size != 300001) /* the largest file only */
+        return;
+    pthread_mutex_lock(&m->lock);
+    if (m->armed && !m->met && ++m->calls > 1) { /* the first: the quick way's one read */
+        if (!m->started) {
+            struct timespec until;
+            m->started = 1;
+            m->first = pthread_self();
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 10;
+            while (!m->met && pthread_cond_timedwait(&m->cv, &m->lock, &until) == 0)
+                ;
+            m->armed = 0; /* met, or timed out: the rest reads on */
+        } else if (!pthread_equal(m->first, pthread_self())) {
+            m->met = 1;
+            pthread_cond_broadcast(&m->cv);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+static int meet_done(void *ctx, const ms_hash_stream_file *file, ms_error *err)
+{
+    stream_meet *m = ctx;
+    (void)err;
+    assert_true(m->n < 8 && file->hashed);
+    memcpy(m->digests[m->n++], file->digest, 32);
+    return 0;
+}
+
+typedef struct stream_add_ctx {
+    ms_hash_stream *s;
+} stream_add_ctx;
+
+static int meet_add(const ms_file_entry *e, void *ctx, ms_error *err)
+{
+    stream_add_ctx *a = ctx;
+    return hash_stream_add(a->s, e, 1, -1, NULL, err);
+}
+
+static void test_stream_cuts_files(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX];
+    ms_error err = {0};
+    static const size_t sizes[] = {1, 16385, 100000, 300001}; /* walk order: f0 .. f3 */
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    ms_walk_options walk_opts = {0};
+    unit_tmpdir(dir);
+    uint8_t *data = vector_input(300001);
+    for (size_t i = 0; i < N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%zu", i);
+        unit_write(dir, name, data, sizes[i]);
+    }
+    static const struct {
+        unsigned threads;
+        size_t buffer;
+    } runs[] = {{1, 4096}, {2, 4096}, {3, 5000}, {2, 0}};
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        stream_meet m;
+        memset(&m, 0, sizeof m);
+        pthread_mutex_init(&m.lock, NULL);
+        pthread_cond_init(&m.cv, NULL);
+        ms_hash_stream_options so = {.root = dir,
+                                     .algorithm = MS_HASH_BLAKE3,
+                                     .threads = runs[r].threads,
+                                     .window = 1, /* one file at a time: only pieces overlap */
+                                     .buffer_size = runs[r].buffer,
+                                     .done = meet_done,
+                                     .ctx = &m,
+                                     .after_read = meet_after_read,
+                                     .after_read_ctx = &m};
+        stream_add_ctx a = {hash_stream_new(&so, &err)};
+        assert_non_null(a.s);
+        m.armed = runs[r].threads > 1 && runs[r].buffer;
+        assert_int_equal(msx_walk(dir, &walk_opts, meet_add, &a, &err), 0);
+        assert_int_equal(hash_stream_finish(a.s, &err), 0);
+        hash_stream_free(a.s);
+        assert_int_equal(m.n, N);
+        for (size_t i = 0; i < N; i++) {
+            uint8_t want[32];
+            one_shot(data, sizes[i], want);
+            if (memcmp(m.digests[i], want, 32) != 0)
+                fail_msg("f%zu (%zu bytes), %u threads, buffer %zu: digest differs", i, sizes[i],
+                         runs[r].threads, runs[r].buffer);
+        }
+        if (runs[r].threads > 1 && runs[r].buffer && !m.met)
+            fail_msg("%u threads, buffer %zu: no file was read on two threads at once",
+                     runs[r].threads, runs[r].buffer);
+        pthread_mutex_destroy(&m.lock);
+        pthread_cond_destroy(&m.cv);
+    }
+    unit_rmtree(dir);
+    free(data);
+}
 #endif
 
 int main(void)
@@ -217,6 +336,7 @@ int main(void)
 #if HASH_B3_TREE
         cmocka_unit_test(test_subtrees_join_to_the_digest),
         cmocka_unit_test(test_engine_cuts_files),
+        cmocka_unit_test(test_stream_cuts_files),
 #endif
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,7 +58,8 @@ int hash_run(const ms_hash_job *job, ms_error *err);
  * needed) with O_NOFOLLOW | O_NONBLOCK; its size, identity, mtime and ctime come from the open
  * file, and a file whose size, identity, mtime or ctime differ after hashing is an error. A small
  * file read in one go with no fstat before it must have a ctime and an mtime older than the open
- * by two seconds. */
+ * by two seconds. With BLAKE3 and more than one thread, a file longer than 4 x buffer_size is
+ * hashed as subtrees of BLAKE3's tree on `threads` threads at once (as hash_run does). */
 typedef struct ms_hash_stream ms_hash_stream;
 
 typedef struct ms_hash_stream_file {

@@ -148,6 +148,14 @@ int ms_hasher_final(ms_hasher *h, uint8_t *out)
     return crypto_generichash_final(&h->b2, out, 64) == 0 ? 0 : MS_EENV;
 }
 
+#if HASH_B3_TREE
+void hash_b3_piece(ms_hasher *h, uint64_t first)
+{
+    h->b3_subtree = 1;
+    h->b3_first = first;
+}
+#endif
+
 void ms_hasher_free(ms_hasher *h)
 {
     if (!h)

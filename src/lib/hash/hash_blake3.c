@@ -3,8 +3,9 @@
  *
  * BLAKE3 hashes 1 KiB chunks into a binary tree (left subtrees hold a power-of-two number of
  * chunks); any aligned run of 2^k chunks is a subtree whose 32-byte chaining value depends only
- * on its bytes and its first chunk's index. The batch engine (hash.c) hashes such runs of a large
- * file on different threads and joins them here. The official C implementation offers only the
+ * on its bytes and its first chunk's index. The batch engine (hash.c) and the streaming engine
+ * (hash_stream.c, dataset manifests) hash such runs of a large file on different threads and
+ * join them here. The official C implementation offers only the
  * incremental hasher (its own subtree functions are static), so this file drives that hasher's
  * documented state (blake3.h: the chunk counter, the chaining-value stack) and compresses the
  * non-root nodes with its internal compression function (blake3_impl.h), the two steps the
@@ -103,6 +104,38 @@ int hash_b3_join(const uint8_t *cvs, const uint64_t *first_chunk, size_t n,
      * rolls the rest in, with the ROOT flag on the last node. */
     blake3_hasher_finalize(&h, out, BLAKE3_OUT_LEN);
     return 0;
+}
+
+size_t hash_b3_cut(uint64_t len, size_t buffer_size, uint64_t *starts)
+{
+    uint64_t piece_chunks = 1, c = 0;
+    size_t k = 0;
+    while (piece_chunks * 2 * 1024 <= (uint64_t)buffer_size * 4)
+        piece_chunks *= 2;
+    if (len <= piece_chunks * 1024) {
+        if (starts) {
+            starts[0] = 0;
+            starts[1] = len;
+        }
+        return 1;
+    }
+    uint64_t full = (len - 1) / 1024; /* the chunks before the last one */
+    for (; full - c >= piece_chunks; c += piece_chunks, k++)
+        if (starts)
+            starts[k] = c * 1024;
+    for (uint64_t bit = piece_chunks / 2; bit >= 1; bit /= 2) {
+        if (full - c >= bit) {
+            if (starts)
+                starts[k] = c * 1024;
+            k++;
+            c += bit;
+        }
+    }
+    if (starts) {
+        starts[k] = full * 1024;
+        starts[k + 1] = len;
+    }
+    return k + 1;
 }
 
 #endif

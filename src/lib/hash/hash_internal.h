@@ -9,6 +9,7 @@
 #include "blake3.h"
 #include "hash/walk.h"
 #include "modelseal/error.h"
+#include "modelseal/hash.h"
 
 /* Nothing here is part of the library's interface. */
 
@@ -39,6 +40,14 @@ void hash_b3_subtree_cv(const blake3_hasher *h, uint64_t first, uint8_t out[BLAK
  * count). 0, or -1 for a bad argument. */
 int hash_b3_join(const uint8_t *cvs, const uint64_t *first_chunk, size_t n,
                  uint8_t out[BLAKE3_OUT_LEN]);
+/* How a `len`-byte file is cut for reads of `buffer_size` bytes: pieces of 4 x buffer_size
+ * rounded down to a power of two chunks, then the rest of the full chunks in descending powers
+ * of two, then the last chunk. Returns the number of pieces (1: not cut) and, when `starts` is
+ * not NULL, fills starts[0..count] with their offsets and `len`. */
+size_t hash_b3_cut(uint64_t len, size_t buffer_size, uint64_t *starts);
+/* Make a BLAKE3 hasher hash the subtree starting at chunk `first` from its next reset on (its
+ * final gives the chaining value). */
+void hash_b3_piece(ms_hasher *h, uint64_t first);
 #endif
 
 #endif

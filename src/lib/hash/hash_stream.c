@@ -118,6 +118,104 @@ static int store_digest(void *ctx, size_t k, const uint8_t *digest)
     return 0;
 }
 
+#if HASH_B3_TREE
+/* BLAKE3: a file longer than a piece (4 x the read buffer, rounded down to a power of two: 16 MiB
+ * by default) is cut into subtrees of BLAKE3's own tree (hash_b3_cut), which a batch of
+ * s->n_threads threads (hash_batch_run) hashes from the file's open descriptor, each piece to its
+ * chaining value; hash_b3_join makes the file's digest from them: one large file on every core,
+ * as the batch engine does. The checks before and after are stream_hash's, around the whole. */
+typedef struct stream_tree {
+    ms_hash_stream *s;
+    int fd;
+    after_read_arg *ar;
+    const uint64_t *starts;   /* n + 1 */
+    uint8_t *cvs;             /* n x 32 */
+    hash_feed_job *fails;     /* n: each piece's feed, for its status */
+    hash_feed_status *status; /* n */
+} stream_tree;
+
+static int store_cv(void *ctx, size_t k, const uint8_t *digest)
+{
+    (void)k;
+    memcpy(ctx, digest, BLAKE3_OUT_LEN);
+    return 0;
+}
+
+static int stream_tree_piece(void *ctx, size_t i, unsigned worker_index, hash_worker *w,
+                             ms_error *err)
+{
+    stream_tree *t = ctx;
+    (void)worker_index;
+    hash_b3_piece(w->hasher, t->starts[i] / 1024);
+    hash_feed_job *f = &t->fails[i];
+    *f = (hash_feed_job){.read = hash_read_fd,
+                         .src = &t->fd,
+                         .start = t->starts[i],
+                         .end = t->starts[i + 1],
+                         .digest = store_cv,
+                         .ctx = t->cvs + i * BLAKE3_OUT_LEN,
+                         .after_read = t->s->o.after_read ? call_after_read : NULL,
+                         .after_read_ctx = t->ar};
+    t->status[i] = hash_feed(w, f);
+    /* any code stops the batch; stream_tree_feed reports the piece's status */
+    return t->status[i] == HASH_FEED_OK ? 0 : ms_error_set(err, MS_EINPUT, "piece failed");
+}
+
+/* Hash [0, size) of `fd` as pieces on threads into sl->digest; the first failing piece's status
+ * (fail_off, read_errno in *f), or HASH_FEED_HASH for memory or threads (err set). */
+static hash_feed_status stream_tree_feed(ms_hash_stream *s, stream_slot *sl, int fd,
+                                         after_read_arg *ar, hash_feed_job *f, ms_error *err)
+{
+    hash_feed_status fs = HASH_FEED_HASH;
+    size_t n = hash_b3_cut(sl->size, s->buffer_size, NULL);
+    uint64_t *starts = calloc(n + 1, sizeof *starts), *firsts = calloc(n, sizeof *firsts);
+    uint8_t *cvs = calloc(n, BLAKE3_OUT_LEN);
+    hash_feed_job *fails = calloc(n, sizeof *fails);
+    hash_feed_status *status = calloc(n, sizeof *status);
+    if (!starts || !firsts || !cvs || !fails || !status) {
+        ms_error_nomem(err);
+        goto out;
+    }
+    hash_b3_cut(sl->size, s->buffer_size, starts);
+    stream_tree t = {s, fd, ar, starts, cvs, fails, status};
+    hash_batch b = {.algorithm = MS_HASH_BLAKE3,
+                    .threads = s->n_threads,
+                    .items = n,
+                    .buffer_size = s->buffer_size,
+                    .fn = stream_tree_piece,
+                    .ctx = &t};
+    ms_error e;
+    ms_error_clear(&e);
+    int rc = hash_batch_run(&b, &e);
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] != HASH_FEED_OK) { /* the earliest failing piece */
+            fs = status[i];
+            f->fail_off = fails[i].fail_off;
+            f->read_errno = fails[i].read_errno;
+            goto out;
+        }
+    }
+    if (rc != 0) { /* no piece failed: memory or threads */
+        *err = e;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        firsts[i] = starts[i] / 1024;
+    if (hash_b3_join(cvs, firsts, n, sl->digest) != 0) {
+        ms_error_set(err, MS_EENV, "BLAKE3: cannot join the pieces of a file");
+        goto out;
+    }
+    fs = HASH_FEED_OK;
+out:
+    free(starts);
+    free(firsts);
+    free(cvs);
+    free(fails);
+    free(status);
+    return fs;
+}
+#endif
+
 /* The quick way for a small file that has not been written to lately: one read to its end and
  * one fstat. It is done (returns 1, the digest in sl) when the read reached the end of the file
  * (a short read), the file is regular, its size is the bytes read, and its ctime (and mtime) is
@@ -227,9 +325,17 @@ static int stream_hash(ms_hash_stream *s, hash_worker *w, stream_slot *sl, ms_er
                        .ctx = &ar,
                        .after_read = s->o.after_read ? call_after_read : NULL,
                        .after_read_ctx = &ar};
-    hash_feed_status fs = hash_feed(w, &f);
+    hash_feed_status fs;
+    ms_error_clear(err);
+#if HASH_B3_TREE
+    if (s->o.algorithm == MS_HASH_BLAKE3 && s->n_threads > 1 &&
+        hash_b3_cut(sl->size, s->buffer_size, NULL) > 1)
+        fs = stream_tree_feed(s, sl, fd, &ar, &f, err);
+    else
+#endif
+        fs = hash_feed(w, &f);
     if (fs == HASH_FEED_HASH) {
-        rc = ms_error_set(err, MS_EENV, "hash initialisation failed");
+        rc = err->code ? err->code : ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
     }
     if (fs == HASH_FEED_READ) {
