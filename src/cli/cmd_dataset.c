@@ -276,11 +276,6 @@ static int dataset_manifest(int argc, char **argv)
         status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
         goto out;
     }
-    if (dopts.partition_count && is_s3(dir)) {
-        status = cli_usage_error("--partition does not yet go with an s3:// operand: hash the "
-                                 "bucket in one process, or its objects from a mounted copy");
-        goto out;
-    }
     if ((status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
                              : cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
@@ -560,10 +555,6 @@ static int dataset_verify(int argc, char **argv)
         status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
         goto out;
     }
-    if (partition_arg && is_s3(dir)) {
-        status = cli_usage_error("--partition does not yet go with an s3:// operand");
-        goto out;
-    }
     if ((status = cli_dataset_partition(partition_arg, partitions_arg, &part_index, &part_count)) !=
         EXIT_OK)
         goto out;
@@ -633,7 +624,7 @@ static int dataset_verify(int argc, char **argv)
     char dir_name[4608];
     if (dir && part_count)
         cli_info("Data: share %u of %u of %s matches (%llu files hashed)\n", part_index, part_count,
-                 cli_quote(cli_operand_name(dir, dir_name, sizeof dir_name)),
+                 cli_quote(is_s3(dir) ? dir : cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
     else if (dir)
         cli_info("Data: %s matches (%llu files hashed)\n",

@@ -40,10 +40,10 @@ static void write_input(const uint8_t *data, size_t size)
 }
 
 /* 1 when `path` is `ignored` or lies below it. */
-static int is_under(const char *path, const char *ignored)
+static int is_under(const char *p, const char *ignored)
 {
     size_t n = strlen(ignored);
-    return strncmp(path, ignored, n) == 0 && (path[n] == '\0' || path[n] == '/');
+    return strncmp(p, ignored, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
 
 /* Read the manifest line by line, re-encoding what it says into `again`. 0 when it read to a

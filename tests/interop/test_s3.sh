@@ -97,12 +97,36 @@ check_status "verify against the bucket" 0 ms dataset verify --s3-endpoint "$EP"
 grep -q "Data: s3://data/train matches (5 files hashed)" "$OUT" && pass || fail "verify: $(cat "$OUT")"
 AWS_ENDPOINT_URL_S3=$EP check_status "the endpoint from AWS_ENDPOINT_URL_S3" 0 \
     ms dataset verify "$T/s3.dsm.jsonl.zst" s3://data/train/
+# --partition on a bucket: the shares merge into the bucket's manifest, and a share of the
+# bucket is the same share of the files on disk.
+for i in 0 1 2; do
+    check_status "bucket share $i of 3" 0 s3m --name ds --version 1 --ignore sub/skip.me \
+        --partition "$i/3" --output "$T/s3p$i.zst" s3://data/train
+done
+check_status "merge the bucket's shares" 0 ms dataset merge --output "$T/s3merged.zst" \
+    "$T/s3p2.zst" "$T/s3p0.zst" "$T/s3p1.zst"
+check_file_eq "merged bucket shares == the bucket's manifest" "$T/s3merged.zst" "$T/s3.dsm.jsonl.zst"
+check_status "share 1 of 3 of the same files on disk" 0 ms dataset manifest --name ds --version 1 \
+    --ignore sub/skip.me --source s3://data/train --partition 1/3 --output "$T/diskp1.zst" "$D"
+check_file_eq "a bucket's share == the disk's share" "$T/s3p1.zst" "$T/diskp1.zst"
 put data train/a.txt changed
 put data train/new.txt new
 check_fails "verify: changed and extra objects" 1 "0 missing, 1 extra, 1 changed" \
     ms dataset verify --s3-endpoint "$EP" "$T/s3.dsm.jsonl.zst" s3://data/train
 grep -q "^  changed: a.txt" "$ERR" && grep -q "^  extra:   new.txt" "$ERR" && pass ||
     fail "verify names a.txt and new.txt: $(cat "$ERR")"
+: >"$T/pv.all"
+for i in 0 1 2; do
+    rc=0
+    ms dataset verify --s3-endpoint "$EP" --partition "$i/3" "$T/s3.dsm.jsonl.zst" \
+        s3://data/train >/dev/null 2>"$T/pv.err" || rc=$?
+    echo "rc=$rc" >>"$T/pv.all"
+    cat "$T/pv.err" >>"$T/pv.all"
+done
+check_eq "verify by share: the changed and the extra object, each found in one share" \
+    "$(grep -c '^  changed: a.txt$' "$T/pv.all") $(grep -c '^  extra:   new.txt$' "$T/pv.all")" "1 1"
+grep -q '^rc=0$' "$T/pv.all" && ! grep -q '^rc=[23]$' "$T/pv.all" && pass ||
+    fail "verify by share: the other shares pass, none errs: $(cat "$T/pv.all")"
 
 # ---- pagination over 3,000 keys (put directly: 3,000 PUTs through the SDK take too long;
 # empty objects, which need no GET: the listing is what is tested here) ----

@@ -53,6 +53,11 @@ typedef struct s3_source {
     char *last_key; /* the previous key: keys must come in strictly increasing order */
     const char *const *ignore;
     size_t n_ignore;
+    /* --partition: a manifest's share takes each path through `part` (dataset_partition.c, in
+     * listing order, which is path order); a verify's keeps the paths of share_index of
+     * share_count (0: every path). */
+    dataset_part *part;
+    uint32_t share_index, share_count;
     /* the fetch */
     ms_hash_algorithm algorithm;
     unsigned threads;
@@ -158,6 +163,16 @@ static int source_next_page(s3_source *s, ms_error *err)
                                 s->loc.bucket, o->key);
         if (ignored(s, path))
             continue;
+        if (s->part && s->part->info.count) {
+            int t = dataset_part_take(s->part, path, err);
+            if (t < 0)
+                return t;
+            if (t == 0)
+                continue; /* another share's object */
+        } else if (s->share_count &&
+                   ms_dataset_partition_of(path, len, s->share_count) != s->share_index) {
+            continue;
+        }
         item *it = &s->items[s->n_items++];
         memset(it, 0, sizeof *it);
         it->key = o->key;
@@ -329,10 +344,12 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
     void *hframe = NULL;
     uint64_t files = 0, bytes = 0;
     size_t dlen = ms_hash_size(opts->algorithm);
+    dataset_part part;
     int rc;
 
     memset(&s, 0, sizeof s);
     memset(&hdr, 0, sizeof hdr);
+    memset(&part, 0, sizeof part);
     if (!opts->name || !opts->name[0])
         return ms_error_set(err, MS_EINPUT, "name: missing");
     hdr.name = (char *)opts->name;
@@ -367,9 +384,15 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         }
         hdr.n_ignore_paths = n;
     }
-    hdr.files = hdr.bytes = UINT64_MAX;
-    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+    if (opts->partition_count &&
+        (rc = dataset_part_begin(&part, opts->partition_index, opts->partition_count, err)) != 0)
         goto out;
+    /* The header must fit a line whatever the counts turn out to be (as dataset.c checks). */
+    hdr.files = hdr.bytes = part.info.paths = UINT64_MAX;
+    if ((rc = part.info.count ? dataset_part_header_line(&hdr, &part.info, &header, err)
+                              : dataset_header_line(&hdr, &header, err)) != 0)
+        goto out;
+    part.info.paths = 0;
     if (header.len > MS_DATASET_MAX_LINE) {
         rc = ms_error_set(err, MS_EINPUT, "the header line would be longer than %zu bytes",
                           MS_DATASET_MAX_LINE);
@@ -381,6 +404,7 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         goto out;
     s.ignore = (const char *const *)hdr.ignore_paths;
     s.n_ignore = hdr.n_ignore_paths;
+    s.part = &part;
     root = ms_hasher_new(MS_HASH_SHA256);
     z.cctx = ZSTD_createCCtx();
     z.zout_size = ZSTD_CStreamOutSize();
@@ -434,7 +458,9 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         goto out;
     if ((rc = zwrite(&z, lines.data, lines.len, ZSTD_e_continue, err)) != 0)
         goto out;
-    if (files == 0) {
+    if (part.info.count && (rc = dataset_part_finish(&part, err)) != 0)
+        goto out;
+    if (part.info.count ? part.info.paths == 0 : files == 0) { /* a share may be empty */
         rc = ms_error_set(err, MS_EINPUT, "%s: no objects (nothing to list)", url);
         goto out;
     }
@@ -446,7 +472,9 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
         goto out;
     }
-    if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
+    msx_buf_reset(&header);
+    if ((rc = part.info.count ? dataset_part_header_line(&hdr, &part.info, &header, err)
+                              : dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
     size_t bound = ZSTD_compressBound(header.len);
     if (!(hframe = malloc(bound)))
@@ -491,6 +519,7 @@ nomem:
     rc = ms_error_nomem(err);
 out:
     source_close(&s);
+    dataset_part_end(&part);
     ms_hasher_free(root);
     ZSTD_freeCCtx(z.cctx);
     free(z.zout);
@@ -527,6 +556,7 @@ static int diff_note(ms_buf *spool, ms_dataset_verify_result *res, int kind, con
 
 typedef struct mcursor {
     ms_dataset_reader *r;
+    uint32_t share_index, share_count; /* --partition: other shares' lines are read and skipped */
     int have;
     char *path; /* a copy: the reader's is valid until its next call */
     uint64_t size;
@@ -536,7 +566,11 @@ typedef struct mcursor {
 static int mnext(mcursor *m, ms_error *err)
 {
     const char *p;
-    int rc = ms_dataset_reader_next(m->r, &p, &m->size, m->digest, err);
+    int rc;
+    do
+        rc = ms_dataset_reader_next(m->r, &p, &m->size, m->digest, err);
+    while (rc == 1 && m->share_count &&
+           ms_dataset_partition_of(p, strlen(p), m->share_count) != m->share_index);
     free(m->path);
     m->path = NULL;
     if (rc < 0)
@@ -577,6 +611,16 @@ int dataset_s3_verify(const char *manifest_path, const char *url,
             ign[n_ign++] = opts->ignore_paths[i];
     s.ignore = ign;
     s.n_ignore = n_ign;
+    if (opts->partition_count) {
+        if (opts->partition_count > MS_DATASET_MAX_PARTITIONS ||
+            opts->partition_index >= opts->partition_count) {
+            rc = ms_error_set(err, MS_EINPUT, "partition %u of %u: the index runs from 0 to N-1",
+                              opts->partition_index, opts->partition_count);
+            goto out;
+        }
+        s.share_index = m.share_index = opts->partition_index;
+        s.share_count = m.share_count = opts->partition_count;
+    }
 
     if ((rc = mnext(&m, err)) != 0)
         goto out;
