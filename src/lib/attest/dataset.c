@@ -210,40 +210,30 @@ typedef struct writer {
     dataset_part part; /* part.info.count 0: the whole dataset (dataset_partition.c) */
 } writer;
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Feed `len` bytes (or the end of the frame, with ZSTD_e_end) to the compressor and write what
- * it produces to the body file. */
-static int compress_to_body(writer *w, const void *data, size_t len, ZSTD_EndDirective mode,
-                            ms_error *err)
+int dataset_compress_to(ZSTD_CCtx *cctx, uint8_t *zout, size_t zout_size, int fd,
+                        const char *output, const void *data, size_t len, ZSTD_EndDirective mode,
+                        ms_error *err)
 {
     ZSTD_inBuffer in = {data, len, 0};
     for (;;) {
-        ZSTD_outBuffer zo = {w->zout, w->zout_size, 0};
-        size_t left = ZSTD_compressStream2(w->cctx, &zo, &in, mode);
+        ZSTD_outBuffer zo = {zout, zout_size, 0};
+        size_t left = ZSTD_compressStream2(cctx, &zo, &in, mode);
         if (ZSTD_isError(left))
-            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", w->output,
+            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
                                 ZSTD_getErrorName(left));
-        if (zo.pos && write_all(w->body_fd, w->zout, zo.pos) != 0)
-            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", w->output,
+        if (zo.pos && msx_write_all(fd, zout, zo.pos) != 0)
+            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", output,
                                 strerror(errno));
         if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
             return 0;
     }
+}
+
+static int compress_to_body(writer *w, const void *data, size_t len, ZSTD_EndDirective mode,
+                            ms_error *err)
+{
+    return dataset_compress_to(w->cctx, w->zout, w->zout_size, w->body_fd, w->output, data, len,
+                               mode, err);
 }
 
 /* A file that begins like a git LFS pointer: refused when it is one (read again by name: a
@@ -381,21 +371,35 @@ static int add_ignore(const char ***list, size_t *n, const char *path)
     return 0;
 }
 
-/* Copy the body file after the header frame into the final file. */
-static int copy_body(int from, int to, const char *output, ms_error *err)
+int dataset_finish_file(ZSTD_CCtx *cctx, const ms_buf *header, int body_fd, ms_file_temp *fin,
+                        const char *output, ms_error *err)
 {
     unsigned char buf[65536];
-    if (lseek(from, 0, SEEK_SET) != 0)
+    size_t bound = ZSTD_compressBound(header->len);
+    void *hframe = malloc(bound);
+    if (!hframe)
+        return ms_error_nomem(err);
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_only);
+    size_t hlen = ZSTD_compress2(cctx, hframe, bound, header->data, header->len);
+    int rc = ZSTD_isError(hlen) ? ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s",
+                                               output, ZSTD_getErrorName(hlen))
+             : msx_write_all(fin->fd, hframe, hlen) != 0
+                 ? ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno))
+                 : 0;
+    free(hframe);
+    if (rc != 0)
+        return rc;
+    if (lseek(body_fd, 0, SEEK_SET) != 0)
         return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
     for (;;) {
-        ssize_t n = read(from, buf, sizeof buf);
+        ssize_t n = read(body_fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
         if (n == 0)
-            return 0;
-        if (write_all(to, buf, (size_t)n) != 0)
+            return msx_file_temp_commit(fin, 0, err);
+        if (msx_write_all(fin->fd, buf, (size_t)n) != 0)
             return ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
     }
 }
@@ -411,7 +415,6 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
     char *out_rel = NULL, *body_rel = NULL, *final_rel = NULL;
     int rc = 0;
-    void *hframe = NULL;
     struct stat st;
 
     if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
@@ -542,24 +545,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
                                 : dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
-    size_t bound = ZSTD_compressBound(header.len);
-    if (!(hframe = malloc(bound))) {
-        rc = ms_error_nomem(err);
-        goto out;
-    }
-    ZSTD_CCtx_reset(w.cctx, ZSTD_reset_session_only);
-    size_t hlen = ZSTD_compress2(w.cctx, hframe, bound, header.data, header.len);
-    if (ZSTD_isError(hlen)) {
-        rc = ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
-                          ZSTD_getErrorName(hlen));
-        goto out;
-    }
-    if (write_all(fin.fd, hframe, hlen) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-        goto out;
-    }
-    if ((rc = copy_body(w.body_fd, fin.fd, output, err)) != 0 ||
-        (rc = msx_file_temp_commit(&fin, 0, err)) != 0)
+    if ((rc = dataset_finish_file(w.cctx, &header, w.body_fd, &fin, output, err)) != 0)
         goto out;
     if (info) {
         ms_dataset_info_clear(info);
@@ -589,7 +575,6 @@ out:
     free(w.zout);
     msx_buf_free(&w.lines);
     msx_buf_free(&header);
-    free(hframe);
     msx_file_temp_discard(&body);
     msx_file_temp_discard(&fin);
     free(out_rel);

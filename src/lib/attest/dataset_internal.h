@@ -7,14 +7,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zstd.h>
+
 #include "modelseal/dataset.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
 /* The canonical header / file line (with its newline) appended to `out`. 0 or MS_ENOMEM
  * (MS_EINPUT when a string is not valid UTF-8). */
 int dataset_header_line(const ms_dataset_info *info, ms_buf *out, ms_error *err);
 int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, size_t digest_len,
                       ms_buf *out, ms_error *err);
+
+/* ---- writing a manifest file (dataset.c; also dataset_merge.c and dataset_s3.c) ---------- */
+
+/* Feed `len` bytes (or, with ZSTD_e_end, the end of the frame) to `cctx` and append what it
+ * produces, through the buffer `zout`, to `fd`: the body's temporary file of `output`. */
+int dataset_compress_to(ZSTD_CCtx *cctx, uint8_t *zout, size_t zout_size, int fd,
+                        const char *output, const void *data, size_t len, ZSTD_EndDirective mode,
+                        ms_error *err);
+
+/* Finish a manifest: the header line in its own frame, then the body file's frames, into `fin`,
+ * which is then fsynced and renamed onto `output` (msx_file_temp_commit). */
+int dataset_finish_file(ZSTD_CCtx *cctx, const ms_buf *header, int body_fd, ms_file_temp *fin,
+                        const char *output, ms_error *err);
 
 /* ---- partitions (dataset_partition.c) ---------------------------------------------------- */
 

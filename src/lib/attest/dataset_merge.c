@@ -77,38 +77,11 @@ static int next(part_in *p, ms_error *err)
     return ms_dataset_reader_next(p->r, &p->path, &p->size, p->digest, err);
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int compress_body(merger *m, const void *data, size_t len, ZSTD_EndDirective mode,
                          ms_error *err)
 {
-    ZSTD_inBuffer in = {data, len, 0};
-    for (;;) {
-        ZSTD_outBuffer zo = {m->zout, m->zout_size, 0};
-        size_t left = ZSTD_compressStream2(m->cctx, &zo, &in, mode);
-        if (ZSTD_isError(left))
-            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", m->output,
-                                ZSTD_getErrorName(left));
-        if (zo.pos && write_all(m->body_fd, m->zout, zo.pos) != 0)
-            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", m->output,
-                                strerror(errno));
-        if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
-            return 0;
-    }
+    return dataset_compress_to(m->cctx, m->zout, m->zout_size, m->body_fd, m->output, data, len,
+                               mode, err);
 }
 
 static int same_text(const char *a, const char *b)
@@ -213,7 +186,6 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
     uint8_t paths_digest[MS_SHA256_SIZE];
     uint64_t files = 0, bytes = 0;
     size_t prev_part = 0, dlen;
-    void *hframe = NULL;
     int rc = 0, have_prev = 0;
 
     memset(&m, 0, sizeof m);
@@ -348,40 +320,7 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
     }
     if ((rc = dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
-    size_t bound = ZSTD_compressBound(header.len);
-    if (!(hframe = malloc(bound)))
-        goto nomem;
-    ZSTD_CCtx_reset(m.cctx, ZSTD_reset_session_only);
-    size_t hlen = ZSTD_compress2(m.cctx, hframe, bound, header.data, header.len);
-    if (ZSTD_isError(hlen)) {
-        rc = ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
-                          ZSTD_getErrorName(hlen));
-        goto out;
-    }
-    if (write_all(fin.fd, hframe, hlen) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-        goto out;
-    }
-    if (lseek(body.fd, 0, SEEK_SET) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = read(body.fd, m.zout, m.zout_size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        if (write_all(fin.fd, m.zout, (size_t)n) != 0) {
-            rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-            goto out;
-        }
-    }
-    if ((rc = msx_file_temp_commit(&fin, 0, err)) != 0)
+    if ((rc = dataset_finish_file(m.cctx, &header, body.fd, &fin, output, err)) != 0)
         goto out;
     if (info) {
         ms_dataset_info_clear(info);
@@ -406,7 +345,6 @@ out:
     free(m.heap);
     ZSTD_freeCCtx(m.cctx);
     free(m.zout);
-    free(hframe);
     ms_hasher_free(root);
     ms_hasher_free(paths);
     msx_buf_free(&lines);

@@ -276,55 +276,10 @@ typedef struct zwriter {
     int fd;
 } zwriter;
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int zwrite(zwriter *w, const void *data, size_t len, ZSTD_EndDirective mode, ms_error *err)
 {
-    ZSTD_inBuffer in = {data, len, 0};
-    for (;;) {
-        ZSTD_outBuffer zo = {w->zout, w->zout_size, 0};
-        size_t left = ZSTD_compressStream2(w->cctx, &zo, &in, mode);
-        if (ZSTD_isError(left))
-            return ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", w->output,
-                                ZSTD_getErrorName(left));
-        if (zo.pos && write_all(w->fd, w->zout, zo.pos) != 0)
-            return ms_error_set(err, MS_EENV, "%s: cannot write a temporary file: %s", w->output,
-                                strerror(errno));
-        if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size)
-            return 0;
-    }
-}
-
-static int copy_fd(int from, int to, const char *output, ms_error *err)
-{
-    unsigned char buf[65536];
-    if (lseek(from, 0, SEEK_SET) != 0)
-        return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
-    for (;;) {
-        ssize_t n = read(from, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return ms_error_set(err, MS_EENV, "%s: temporary file: %s", output, strerror(errno));
-        if (n == 0)
-            return 0;
-        if (write_all(to, buf, (size_t)n) != 0)
-            return ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-    }
+    return dataset_compress_to(w->cctx, w->zout, w->zout_size, w->fd, w->output, data, len, mode,
+                               err);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -341,7 +296,6 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
     ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
     zwriter z = {.output = output};
     ms_hasher *root = NULL;
-    void *hframe = NULL;
     uint64_t files = 0, bytes = 0;
     size_t dlen = ms_hash_size(opts->algorithm);
     dataset_part part;
@@ -476,22 +430,7 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
     if ((rc = part.info.count ? dataset_part_header_line(&hdr, &part.info, &header, err)
                               : dataset_header_line(&hdr, &header, err)) != 0)
         goto out;
-    size_t bound = ZSTD_compressBound(header.len);
-    if (!(hframe = malloc(bound)))
-        goto nomem;
-    ZSTD_CCtx_reset(z.cctx, ZSTD_reset_session_only);
-    size_t hlen = ZSTD_compress2(z.cctx, hframe, bound, header.data, header.len);
-    if (ZSTD_isError(hlen)) {
-        rc = ms_error_set(err, MS_EENV, "%s: zstd compression failed: %s", output,
-                          ZSTD_getErrorName(hlen));
-        goto out;
-    }
-    if (write_all(fin.fd, hframe, hlen) != 0) {
-        rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", output, strerror(errno));
-        goto out;
-    }
-    if ((rc = copy_fd(body.fd, fin.fd, output, err)) != 0 ||
-        (rc = msx_file_temp_commit(&fin, 0, err)) != 0)
+    if ((rc = dataset_finish_file(z.cctx, &header, body.fd, &fin, output, err)) != 0)
         goto out;
     if (info) {
         ms_dataset_info_clear(info);
@@ -523,7 +462,6 @@ out:
     ms_hasher_free(root);
     ZSTD_freeCCtx(z.cctx);
     free(z.zout);
-    free(hframe);
     msx_buf_free(&header);
     msx_buf_free(&lines);
     msx_file_temp_discard(&body);

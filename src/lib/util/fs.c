@@ -129,8 +129,9 @@ int msx_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
     return read_bounded(STDIN_FILENO, "-", max_size, out, err);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t len)
+int msx_write_all(int fd, const void *data, size_t len)
 {
+    const unsigned char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
@@ -317,7 +318,7 @@ int msx_file_write_atomic(const char *path, const void *data, size_t len, mode_t
         return ms_error_set(err, MS_EINPUT, "%s: already exists", path);
     if ((rc = msx_file_temp_open(&t, path, mode, err)) != 0)
         return rc;
-    if (write_all(t.fd, data, len) != 0) {
+    if (msx_write_all(t.fd, data, len) != 0) {
         rc = ms_error_set(err, MS_EENV, "%s: cannot write: %s", path, strerror(errno));
         msx_file_temp_discard(&t);
         return rc;

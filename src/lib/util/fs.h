@@ -49,6 +49,9 @@ int msx_file_read(const char *path, size_t max_size, ms_buf *out, ms_error *err)
 int msx_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                           int exclusive, ms_error *err);
 
+/* Write all `len` bytes to `fd` (again after EINTR and short writes). 0, or -1 with errno. */
+int msx_write_all(int fd, const void *data, size_t len);
+
 /* Temporary files are "<target>.tmp.XXXXXX" (six letters or digits). */
 #define MS_FILE_TEMP_INFIX ".tmp."
 
