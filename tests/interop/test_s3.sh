@@ -85,6 +85,8 @@ fi
 rmdir "$D/emptydir"
 check_status "manifest of s3://data/train" 0 s3m --name ds --version 1 \
     --ignore sub/skip.me --output "$T/s3.dsm.jsonl.zst" s3://data/train
+grep -q '^hashed 5 files, [1-9][0-9.]* KiB in ' "$ERR" && pass ||
+    fail "the summary line counts the bucket's bytes: $(cat "$ERR")"
 check_status "manifest of the same files on disk" 0 ms dataset manifest --name ds --version 1 \
     --ignore sub/skip.me --source s3://data/train --output "$T/disk.dsm.jsonl.zst" "$D"
 check_file_eq "bucket manifest == disk manifest, byte for byte" "$T/s3.dsm.jsonl.zst" \

@@ -407,6 +407,8 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
                     goto out;
             }
         }
+        if (opts->progress) /* a page at a time, on this thread, as dataset.c reports */
+            opts->progress(opts->progress_ctx, bytes, 0);
     }
     if (rc < 0)
         goto out;
@@ -530,6 +532,7 @@ int dataset_s3_verify(const char *manifest_path, const char *url,
     const char **ign = NULL;
     int rc;
     size_t dlen, n_ign = 0;
+    uint64_t hashed = 0; /* bytes of the objects hashed, for progress */
 
     memset(&s, 0, sizeof s);
     memset(&info, 0, sizeof info);
@@ -604,12 +607,15 @@ int dataset_s3_verify(const char *manifest_path, const char *url,
             item *it = &s.items[i];
             if (it->hash) {
                 res->files++;
+                hashed += it->size;
                 if (sodium_memcmp(it->digest, it->want, dlen) != 0)
                     it->kind = REC_CHANGED;
             }
             if (it->kind != REC_SAME && (rc = diff_note(&spool, res, it->kind, it->path, err)))
                 goto out;
         }
+        if (opts->progress)
+            opts->progress(opts->progress_ctx, hashed, 0);
     }
     if (rc < 0)
         goto out;
