@@ -14,18 +14,8 @@ set -e
 
 NAME=$(basename "$0")
 IDIR=$SRCDIR/tests/interop
-skip() {
-    echo "$NAME: SKIP: $*" >&2
-    exit 77
-}
-command -v node >/dev/null 2>&1 || skip "no node command (the mock key services are a Node.js script)"
 . "$IDIR/sigstore_js_env.sh"
-set +e
-sigstore_js_setup "$T" >/dev/null
-rc=$?
-set -e
-[ $rc -eq 0 ] || { [ $rc -eq 1 ] && skip "$SIGSTORE_JS_UNAVAILABLE (the AWS mock checks SigV4 with @aws-sdk/signature-v4)"; } ||
-    { echo "$NAME: the pinned npm packages cannot be installed" >&2 && exit 1; }
+sigstore_js_require "$T" "the mock key services are a Node.js script; the AWS mock checks SigV4 with @aws-sdk/signature-v4"
 
 AKID=AKIDMODELSEALTEST01
 ASECRET=mock/secret+key/for/modelseal/tests0123

@@ -86,3 +86,27 @@ process.exit((a === 20 && b >= 17) || (a === 22 && b >= 9) || a > 22 ? 0 : 1);';
     MS_SIGSTORE_JS_PREFIX=$prefix
     export MS_SIGSTORE_JS_PREFIX
 }
+
+# sigstore_js_require SCRATCH WHY: what a test needs before it runs node with the pinned
+# packages: node itself and the packages (sigstore_js_setup). Skips (exit 77, saying WHY the
+# test needs them) when node is missing or the registry cannot be reached; exits 1 when the
+# packages cannot be installed otherwise. Needs $NAME.
+sigstore_js_require() {
+    local rc=0
+    if ! command -v node >/dev/null 2>&1; then
+        echo "$NAME: SKIP: no node command ($2)" >&2
+        exit 77
+    fi
+    sigstore_js_setup "$1" >/dev/null || rc=$?
+    case $rc in
+    0) ;;
+    1)
+        echo "$NAME: SKIP: $SIGSTORE_JS_UNAVAILABLE ($2)" >&2
+        exit 77
+        ;;
+    *)
+        echo "$NAME: the pinned npm packages cannot be installed" >&2
+        exit 1
+        ;;
+    esac
+}

@@ -18,19 +18,8 @@ set -e
 NAME=$(basename "$0")
 IDIR=$SRCDIR/tests/interop
 
-skip() {
-    echo "$NAME: SKIP: $*" >&2
-    exit 77
-}
-command -v node >/dev/null 2>&1 || skip "no node command (the mock S3 store is a Node.js script)"
 . "$IDIR/sigstore_js_env.sh"
-rc=0
-sigstore_js_setup "$T" || rc=$?
-case $rc in
-0) ;;
-1) skip "$SIGSTORE_JS_UNAVAILABLE" ;;
-*) exit 1 ;;
-esac
+sigstore_js_require "$T" "the mock S3 store is a Node.js script that checks SigV4 with @aws-sdk/signature-v4"
 
 MOCK_PID=
 cleanup() {
