@@ -216,6 +216,9 @@ MODELSEAL_HTTP_TIMEOUT_MS=soon check_fails "a bad MODELSEAL_HTTP_TIMEOUT_MS" 2 \
     "MODELSEAL_HTTP_TIMEOUT_MS: not a number" s3m --name x --output "$T/x.zst" s3://data
 check_fails "a bad bucket name" 2 "the bucket name" \
     s3m --name x --output "$T/x.zst" s3://a
+check_fails "a bad --ignore on a bucket" 2 "--ignore ../x: not a relative path inside the dataset" \
+    s3m --name x --ignore ../x --output "$T/x.zst" s3://data/train
+test ! -e "$T/x.zst" && pass || fail "a refused bucket manifest left $T/x.zst"
 check_fails "an empty bucket" 2 "no objects" s3m --name x --output "$T/x.zst" s3://data/nothing
 refused=$(curl -sf "$EP/__stats" | sed 's/.*"refused":\([0-9]*\).*/\1/')
 check_eq "the mock refused only the two bad signatures" "$refused" 2

@@ -328,7 +328,7 @@ static void free_paths(char **list, size_t n)
 
 /* The "ignore" list the header records: opts' paths checked, copied, byte-sorted, each once.
  * On failure hdr->ignore_paths holds what was copied so far (the caller frees it). */
-static int header_ignores(const ms_dataset_options *opts, ms_dataset_info *hdr, ms_error *err)
+int dataset_header_ignores(const ms_dataset_options *opts, ms_dataset_info *hdr, ms_error *err)
 {
     size_t n = 0;
     if (opts->n_ignore_paths == 0)
@@ -444,7 +444,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     hdr.source = (char *)opts->source;
     hdr.license = (char *)opts->license;
     hdr.algorithm = opts->algorithm;
-    if ((rc = header_ignores(opts, &hdr, err)) != 0)
+    if ((rc = dataset_header_ignores(opts, &hdr, err)) != 0)
         goto out;
     if (opts->partition_count &&
         (rc = dataset_part_begin(&w.part, opts->partition_index, opts->partition_count, err)) != 0)

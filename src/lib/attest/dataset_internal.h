@@ -27,6 +27,11 @@ int dataset_compress_to(ZSTD_CCtx *cctx, uint8_t *zout, size_t zout_size, int fd
                         const char *output, const void *data, size_t len, ZSTD_EndDirective mode,
                         ms_error *err);
 
+/* The header's ignore list from opts->ignore_paths: each checked (a safe relative path, valid
+ * UTF-8), byte-sorted, each once, copied into hdr->ignore_paths (owned by hdr, freed by its
+ * caller even on error). 0, MS_EINPUT naming the path, or MS_ENOMEM. */
+int dataset_header_ignores(const ms_dataset_options *opts, ms_dataset_info *hdr, ms_error *err);
+
 /* Finish a manifest: the header line in its own frame, then the body file's frames, into `fin`,
  * which is then fsynced and renamed onto `output` (msx_file_temp_commit). */
 int dataset_finish_file(ZSTD_CCtx *cctx, const ms_buf *header, int body_fd, ms_file_temp *fin,

@@ -282,11 +282,6 @@ static int zwrite(zwriter *w, const void *data, size_t len, ZSTD_EndDirective mo
                                err);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, const char *output,
                               ms_dataset_info *info, ms_error *err)
 {
@@ -311,33 +306,8 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
     hdr.source = (char *)(opts->source ? opts->source : url);
     hdr.license = (char *)opts->license;
     hdr.algorithm = opts->algorithm;
-    /* The ignore list: as dataset.c records it (checked, byte-sorted, each once). */
-    if (opts->n_ignore_paths) {
-        if (!(hdr.ignore_paths = calloc(opts->n_ignore_paths, sizeof *hdr.ignore_paths)))
-            return ms_error_nomem(err);
-        for (size_t i = 0; i < opts->n_ignore_paths; i++) {
-            const char *p = opts->ignore_paths[i];
-            size_t len = strlen(p);
-            if (!msx_path_is_safe(p, len) || !msx_path_fits_limits(p, len) ||
-                !msx_utf8_valid(p, len)) {
-                rc = ms_error_set(err, MS_EINPUT,
-                                  "--ignore %.200s: not a relative path inside the dataset", p);
-                goto out;
-            }
-            if (!(hdr.ignore_paths[hdr.n_ignore_paths] = strdup(p)))
-                goto nomem;
-            hdr.n_ignore_paths++;
-        }
-        qsort(hdr.ignore_paths, hdr.n_ignore_paths, sizeof *hdr.ignore_paths, cmp_str);
-        size_t n = 0;
-        for (size_t i = 0; i < hdr.n_ignore_paths; i++) {
-            if (n && strcmp(hdr.ignore_paths[n - 1], hdr.ignore_paths[i]) == 0)
-                free(hdr.ignore_paths[i]);
-            else
-                hdr.ignore_paths[n++] = hdr.ignore_paths[i];
-        }
-        hdr.n_ignore_paths = n;
-    }
+    if ((rc = dataset_header_ignores(opts, &hdr, err)) != 0) /* as dataset.c records it */
+        goto out;
     if (opts->partition_count &&
         (rc = dataset_part_begin(&part, opts->partition_index, opts->partition_count, err)) != 0)
         goto out;
