@@ -68,6 +68,10 @@ int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_inf
 
 /* ms_dataset_reader_open for a partial manifest: its header must have the partition members
  * (filled into *part); a whole manifest is refused. */
+/* The line ms_dataset_reader_next returned last, with its newline: the canonical encoding of
+ * its values (the reader checked that), valid until the next call. */
+const char *dataset_reader_line(const ms_dataset_reader *r, size_t *len);
+
 ms_dataset_reader *dataset_reader_open_part(const char *path, ms_dataset_info *info,
                                             dataset_part_info *part, ms_error *err);
 

@@ -5,9 +5,9 @@
  * end). The headers must describe one run: the same dataset, algorithm, partition count and
  * walk (paths count and digest), each index once. Then a k-way merge on a binary heap of the
  * parts' current lines (memory: one line and one decompressor per part) writes the lines in
- * path order through the same canonical encoder, body compressor settings and frame layout as
- * ms_dataset_manifest_write (dataset.c): a header frame, then one body frame, fed in the same
- * chunks, so the bytes are the same. */
+ * path order, each copied as it stands (the reader checked it is the canonical line), with the
+ * same body compressor settings and frame layout as ms_dataset_manifest_write (dataset.c): a
+ * header frame, then one body frame, fed in the same chunks, so the bytes are the same. */
 #include "config.h"
 
 #include <errno.h>
@@ -260,8 +260,12 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
                               p->name, p->path, p->pi.index, count);
             goto out;
         }
-        if ((rc = dataset_file_line(p->path, p->size, p->digest, dlen, &lines, err)) != 0)
-            goto out;
+        /* The part's line as it stands: the reader checked it is the canonical encoding of its
+         * values, the very bytes dataset_file_line would make again. */
+        size_t line_len;
+        const char *line = dataset_reader_line(p->r, &line_len);
+        if (msx_buf_append(&lines, line, line_len))
+            goto nomem;
         if (__builtin_add_overflow(bytes, p->size, &bytes)) {
             rc = ms_error_set(err, MS_EINPUT, "the parts hold more than 2^64 bytes together");
             goto out;

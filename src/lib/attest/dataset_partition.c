@@ -9,7 +9,6 @@
  * lists are not merged (the dataset changed while it was being hashed). */
 #include "config.h"
 
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,8 +23,8 @@ uint32_t ms_dataset_partition_of(const char *path, size_t len, uint32_t n)
     uint64_t v = 0;
     if (n <= 1)
         return 0;
-    /* libsodium's SHA-256: no allocation or lock per call (this runs once per path). */
-    crypto_hash_sha256(d, (const unsigned char *)path, len);
+    if (ms_sha256(path, len, d) != 0) /* OpenSSL's, on the stack: this runs once per path */
+        return UINT32_MAX;            /* no share: the caller's check refuses the path */
     for (int i = 0; i < 8; i++)
         v = v << 8 | d[i];
     return (uint32_t)(v % n);

@@ -63,6 +63,8 @@ struct ms_dataset_reader {
     uint64_t files, bytes;
     int done;
     dataset_part_info *part; /* a partial manifest's (dataset_reader_open_part), else NULL */
+    /* r->digest, the SHA-256 of the decompressed manifest: not for a partial manifest, which
+     * nothing refers to by digest (its merge is); its manifest_digest stays zero. */
 };
 
 /* ---- decompression and lines -------------------------------------------------------------- */
@@ -111,7 +113,7 @@ static int fill(ms_dataset_reader *r, ms_error *err)
                                     "%s: larger than the limit of %llu bytes decompressed", r->name,
                                     (unsigned long long)MS_DATASET_MAX_SIZE);
             r->total += zo.pos;
-            if (ms_hasher_update(r->digest, r->out, zo.pos) != 0)
+            if (r->digest && ms_hasher_update(r->digest, r->out, zo.pos) != 0)
                 return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
             r->out_pos = 0;
             r->out_len = zo.pos;
@@ -319,21 +321,20 @@ static int parse_u64(cursor *c, const char *field, uint64_t *out)
 /* Exactly `len` bytes of lowercase hex digits. */
 static int parse_hex(cursor *c, const char *field, uint8_t *out, size_t len)
 {
-    /* Lowercase hex digit values, 16 for anything else. A digest is not secret, so no
-     * constant-time decoder; a table, as this runs for every line. */
+    /* One more than each lowercase hex digit's value, 0 for anything else. A digest is not
+     * secret, so no constant-time decoder; a table, as this runs for every line. */
     static const uint8_t val[256] = {
-        ['0'] = 0,  ['1'] = 1,  ['2'] = 2,  ['3'] = 3, ['4'] = 4,  ['5'] = 5,
-        ['6'] = 6,  ['7'] = 7,  ['8'] = 8,  ['9'] = 9, ['a'] = 10, ['b'] = 11,
-        ['c'] = 12, ['d'] = 13, ['e'] = 14, ['f'] = 15};
+        ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+        ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+        ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
     const unsigned char *p = (const unsigned char *)c->p;
     unsigned bad_digit = 0;
     if ((size_t)(c->end - c->p) < 2 * len)
         return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
     for (size_t i = 0; i < len; i++) {
         unsigned hi = val[p[2 * i]], lo = val[p[2 * i + 1]];
-        /* A 0 from the table is a digit only for '0'. */
-        bad_digit |= (hi == 0 && p[2 * i] != '0') | (lo == 0 && p[2 * i + 1] != '0');
-        out[i] = (uint8_t)(hi << 4 | lo);
+        bad_digit |= (hi == 0) | (lo == 0);
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
     }
     if (bad_digit)
         return bad(c, "%s: expected lowercase hex of the algorithm's length", field);
@@ -730,7 +731,7 @@ static ms_dataset_reader *reader_open(const char *path, ms_dataset_info *info,
     r->out_size = ZSTD_DStreamOutSize();
     if (!(r->name = strdup(path)) || !(r->dctx = ZSTD_createDCtx()) ||
         !(r->in = malloc(r->in_size)) || !(r->out = malloc(r->out_size)) ||
-        !(r->digest = ms_hasher_new(MS_HASH_SHA256)) ||
+        (!part && !(r->digest = ms_hasher_new(MS_HASH_SHA256))) ||
         !(r->root = ms_hasher_new(MS_HASH_SHA256)) || !(r->line = malloc(MS_DATASET_MAX_LINE)) ||
         !(r->path = malloc(MS_DATASET_MAX_LINE + 1)) ||
         !(r->prev = malloc(MS_DATASET_MAX_LINE + 1))) {
@@ -788,7 +789,8 @@ static int finish(ms_dataset_reader *r, ms_error *err)
         return ms_error_set(
             err, MS_EINPUT, "%s: the header says %llu bytes, the file lines add up to %llu",
             r->name, (unsigned long long)r->hdr.bytes, (unsigned long long)r->bytes);
-    if (ms_hasher_final(r->root, root) != 0 || ms_hasher_final(r->digest, r->manifest_digest) != 0)
+    if (ms_hasher_final(r->root, root) != 0 ||
+        (r->digest && ms_hasher_final(r->digest, r->manifest_digest) != 0))
         return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
     if (sodium_memcmp(root, r->hdr.root_digest, MS_SHA256_SIZE) != 0) {
         msx_hex_encode(r->hdr.root_digest, MS_SHA256_SIZE, want);
@@ -826,6 +828,12 @@ int ms_dataset_reader_next(ms_dataset_reader *r, const char **path, uint64_t *si
         return ms_error_set(err, MS_EENV, "%s: hashing failed", r->name);
     *path = r->path;
     return 1;
+}
+
+const char *dataset_reader_line(const ms_dataset_reader *r, size_t *len)
+{
+    *len = r->line_len;
+    return r->line;
 }
 
 void ms_dataset_reader_digest(const ms_dataset_reader *r, uint8_t out[MS_SHA256_SIZE])
