@@ -58,6 +58,23 @@ echo "local: dataset manifest DIR: $loc s"
 echo "bucket: dataset manifest s3://bench (16 GETs in flight): $rem s  peak RSS $rem_rss KiB" \
     "= $(awk -v a="$rem" -v b="$loc" 'BEGIN { printf "%.2f", a / b }') x local (target <= 3); manifests $same"
 
+# What the mock itself costs: its CPU time (from /proc) during one more bucket run, and curl's
+# own parallel transfer (curl -Z, 16 at a time, keep-alive; no signing, no hashing, bodies
+# thrown away) of the same 20,000 objects: the floor any client meets against this server.
+cpu() { awk '{ print $14 + $15 }' "/proc/$MOCK/stat"; }
+hz=$(getconf CLK_TCK)
+c0=$(cpu)
+r=$(time_cmd "$MS" dataset manifest --name bench --s3-endpoint "$EP" --output "$B/s3.dsm.jsonl.zst" s3://bench)
+c1=$(cpu)
+echo "  the mock's CPU time during that run: $(awk -v t=$((c1 - c0)) -v hz="$hz" -v w="${r% *}" 'BEGIN { printf "%.2f s of %.2f s wall", t / hz, w }')"
+if curl --help all 2>/dev/null | grep -q -- '--parallel-max'; then
+    find "$B/small" -type f | sed "s|^$B/small/|url = \"$EP/bench/|; s|\$|\"\noutput = /dev/null|" >"$B/curl.cfg"
+    r=$(best_of 3 curl -sf --no-progress-meter -Z --parallel-max 16 -K "$B/curl.cfg")
+    echo "reference: curl -Z --parallel-max 16, the same 20,000 GETs unsigned and unhashed: ${r% *} s" \
+        "= $(awk -v a="${r% *}" -v b="$loc" 'BEGIN { printf "%.2f", a / b }') x local;" \
+        "modelseal = $(awk -v a="$rem" -v b="${r% *}" 'BEGIN { printf "%.2f", a / b }') x curl"
+fi
+
 [ "${SKIP_MILLION:-0}" = 1 ] && exit 0
 curl -sf -XPOST --data '{"fake":{"bucket":"million","count":1000000,"size":0}}' "$EP/__control" >/dev/null
 r=$(time_cmd "$MS" dataset manifest --name million --s3-endpoint "$EP" \
