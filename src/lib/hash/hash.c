@@ -544,10 +544,11 @@ static void engine_tick(void *ctx)
 /* ---- BLAKE3: one large file on every core -------------------------------------------------
  *
  * With BLAKE3 and more than one thread, a file longer than a piece (4 x the read buffer, rounded
- * down to a power of two: 16 MiB by default) is cut into subtrees of BLAKE3's own tree: pieces
- * of that many bytes (a power of two 1 KiB chunks, so each is an aligned subtree), then the
- * rest of the full chunks in descending powers of two, then the last chunk (1 to 1024 bytes).
- * Every piece is a work item of its own, on any thread; each gives its chaining value, and
+ * down to a power of two: 16 MiB by default) is cut into subtrees of BLAKE3's own tree by
+ * hash_b3_cut (hash_blake3.c), the one cut the streaming engine uses too: pieces of that many
+ * bytes (a power of two 1 KiB chunks, so each is an aligned subtree), then the rest of the full
+ * chunks in descending powers of two, then the last chunk (1 to 1024 bytes). Every piece is a
+ * work item of its own, on any thread; each gives its chaining value, and
  * hash_b3_join makes the file's digest from them: the digest of the file hashed in one go. */
 
 typedef struct tree_split {
@@ -567,33 +568,27 @@ static void tree_split_free(tree_split *t)
     memset(t, 0, sizeof *t);
 }
 
-static size_t tree_piece_count(uint64_t len, uint64_t piece_chunks)
-{
-    uint64_t full = (len - 1) / 1024; /* the chunks before the last one */
-    return (size_t)(full / piece_chunks) + (size_t)__builtin_popcountll(full % piece_chunks) + 1;
-}
-
-/* Cut the items longer than a piece; 0 or MS_ENOMEM. */
+/* Cut the items longer than a piece (hash_b3_cut, as the streaming engine cuts one file); 0 or
+ * MS_ENOMEM. */
 static int tree_split_plan(const ms_hash_job *job, size_t buffer_size, tree_split *t, ms_error *err)
 {
-    uint64_t piece_chunks = 1;
-    while (piece_chunks * 2 * 1024 <= (uint64_t)buffer_size * 4)
-        piece_chunks *= 2;
-    uint64_t piece = piece_chunks * 1024;
-    size_t n = 0;
+    size_t n = 0, most = 0;
+    uint64_t *starts = NULL;
     memset(t, 0, sizeof *t);
     if (!(t->first = calloc(job->n_items + 1, sizeof *t->first)) ||
         !(t->count = calloc(job->n_items + 1, sizeof *t->count)))
         goto nomem;
     for (size_t i = 0; i < job->n_items; i++) {
         const ms_hash_item *it = &job->items[i];
-        uint64_t len = it->end - it->start;
-        size_t k = (it->start == 0 && len > piece) ? tree_piece_count(len, piece_chunks) : 1;
+        /* Only whole files are cut: a shard (start > 0) is hashed as it is. */
+        size_t k = it->start == 0 ? hash_b3_cut(it->end, buffer_size, NULL) : 1;
         if (__builtin_add_overflow(n, k, &n))
             goto nomem;
         t->count[i] = k;
+        most = k > most ? k : most;
     }
-    if (!(t->pieces = calloc(n, sizeof *t->pieces)) || !(t->subtree = calloc(n, 1)))
+    if (!(t->pieces = calloc(n, sizeof *t->pieces)) || !(t->subtree = calloc(n, 1)) ||
+        !(starts = calloc(most + 1, sizeof *starts)))
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < job->n_items; i++) {
@@ -603,24 +598,17 @@ static int tree_split_plan(const ms_hash_job *job, size_t buffer_size, tree_spli
             t->pieces[k++] = *it;
             continue;
         }
-        uint64_t full = (it->end - 1) / 1024, c = 0;
-        for (; full - c >= piece_chunks; c += piece_chunks) {
-            t->pieces[k] = (ms_hash_item){it->file, c * 1024, (c + piece_chunks) * 1024, {0}};
+        hash_b3_cut(it->end, buffer_size, starts);
+        for (size_t j = 0; j < t->count[i]; j++) {
+            t->pieces[k] = (ms_hash_item){it->file, starts[j], starts[j + 1], {0}};
             t->subtree[k++] = 1;
         }
-        for (uint64_t bit = piece_chunks / 2; bit >= 1; bit /= 2) {
-            if (full - c >= bit) {
-                t->pieces[k] = (ms_hash_item){it->file, c * 1024, (c + bit) * 1024, {0}};
-                t->subtree[k++] = 1;
-                c += bit;
-            }
-        }
-        t->pieces[k] = (ms_hash_item){it->file, full * 1024, it->end, {0}};
-        t->subtree[k++] = 1;
     }
     t->n_pieces = k;
+    free(starts);
     return 0;
 nomem:
+    free(starts);
     tree_split_free(t);
     return ms_error_nomem(err);
 }
