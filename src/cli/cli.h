@@ -346,6 +346,11 @@ char *cli_sigstore_identity(const ms_buf *bundle);
  * (public-good, or with `staging` the staging instance's), else the source tree's keys/ (tests
  * and uninstalled runs). EXIT_OK, or the failure's exit status after reporting it. */
 int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out);
+/* The default (public-good) trusted root when it is installed, else *out = NULL and EXIT_OK: for
+ * verification with a key, which needs a root only for a bundle's log entries and timestamps
+ * (the library refuses such a bundle without one, saying so). An installed but unreadable or
+ * malformed root is still an error. */
+int cli_sigstore_root_load_if_installed(ms_trusted_root **out);
 
 /* ---- passphrases (passphrase.c) ----------------------------------------------------------- */
 /* Where a secret key's passphrase comes from, in this order: password_file (its first line,

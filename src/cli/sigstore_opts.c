@@ -228,6 +228,16 @@ char *cli_sigstore_identity(const ms_buf *bundle)
     return id;
 }
 
+int cli_sigstore_root_load_if_installed(ms_trusted_root **out)
+{
+    char buf[PATH_MAX];
+    *out = NULL;
+    snprintf(buf, sizeof buf, "%s/trusted_root.json", sigstore_dir());
+    if (access(buf, F_OK) != 0 && errno == ENOENT)
+        return EXIT_OK;
+    return cli_sigstore_root_load(buf, 0, out);
+}
+
 int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out)
 {
     const char *name = staging ? "staging_trusted_root.json" : "trusted_root.json";

@@ -409,6 +409,21 @@ check_fails "verify: bad digest operand" 2 "artifact.nope" \
     ms blob verify --bundle "$T/p256.sigstore.json" --key "$T/p256.pub" "$T/artifact.nope"
 check_fails "verify: sha256: of the wrong length" 2 "sha256:abcd" \
     ms blob verify --bundle "$T/p256.sigstore.json" --key "$T/p256.pub" sha256:abcd
+# Without an installed trusted root (an empty MODELSEAL_SIGSTORE_DIR, as a package unpacked
+# elsewhere has): a key verifies a bundle that has no log entries; one with entries is refused,
+# saying they need a root (not that the default root is missing); keyless still needs the root.
+saved_dir=$MODELSEAL_SIGSTORE_DIR
+MODELSEAL_SIGSTORE_DIR=$T/no-sigstore-dir
+mkdir -p "$MODELSEAL_SIGSTORE_DIR"
+check_status "no installed root: a key bundle without log entries" 0 \
+    ms blob verify --bundle "$T/p256.sigstore.json" --key "$T/p256.pub" "$T/artifact.bin"
+check_fails "no installed root: a key bundle with log entries" 2 \
+    "checking them needs a trusted root" \
+    ms blob verify --bundle $KEYCASE/bundle.sigstore.json --key $KEYCASE/key.pub bundle-verify/a.txt
+check_fails "no installed root: keyless still needs one" 3 "trusted_root.json" \
+    ms blob verify --bundle $KEYCASE/bundle.sigstore.json --identity x@example.com \
+    --issuer https://issuer.example bundle-verify/a.txt
+MODELSEAL_SIGSTORE_DIR=$saved_dir
 check_fails "adapter: unknown command" 2 "unknown command" adapter frobnicate --bundle x y
 check_fails "adapter: keyless verify needs both" 2 "needs --certificate-identity" \
     adapter verify-bundle --bundle "$T/p256.sigstore.json" --certificate-identity x "$T/artifact.bin"
