@@ -146,7 +146,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (prc == 0 && rc == 0)
         abort(); /* a whole manifest read as a part, or a part as a whole manifest */
     if (prc == 0) {
-        if (ms_sha256(pagain.data, pagain.len, digest) != 0 || memcmp(check, digest, sizeof check))
+        /* A part's reader computes no manifest digest (nothing refers to a part by digest). */
+        static const uint8_t zero[MS_SHA256_SIZE];
+        if (memcmp(check, zero, sizeof check) != 0)
             abort();
         if (text && (pagain.len != size || memcmp(pagain.data, data, size) != 0))
             abort();
