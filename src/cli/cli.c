@@ -225,6 +225,12 @@ cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
     return o;
 }
 
+char *cli_leaf_oidc_issuer(const ms_x509_chain *chain)
+{
+    char *issuer = ms_x509_leaf_extension_string(chain, MS_FULCIO_OID_ISSUER_V2);
+    return issuer ? issuer : ms_x509_leaf_extension_string(chain, MS_FULCIO_OID_ISSUER_V1);
+}
+
 cJSON *cli_signer_info_json(const ms_signer_info *s)
 {
     return cli_signer_json(s->kind, s->hint, s->identity, s->subject, s->issuer, s->signing_time);
@@ -238,7 +244,7 @@ int cli_fail(const ms_error *err)
     cli_message("%s", message);
     int status = ms_error_exit_status(err->code);
     status = status ? status : EXIT_ENVIRONMENT;
-    json_error(status, err->code == MS_EINPUT ? "input" : cli_error_code(err->code), message);
+    json_error(status, cli_error_code(err->code), message);
     return status;
 }
 

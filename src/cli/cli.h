@@ -261,10 +261,10 @@ cJSON *cli_model_json(const char *name, const uint8_t *root, const char *path);
 cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
                        const char *subject, const char *issuer, int64_t signing_time);
 cJSON *cli_signer_info_json(const ms_signer_info *s);
-/* Fulcio's OIDC issuer extensions: the DER-string one (v2), then the raw one (v1). A certificate
- * with one is a Sigstore signer's. */
-#define CLI_OID_FULCIO_ISSUER_V2 "1.3.6.1.4.1.57264.1.8"
-#define CLI_OID_FULCIO_ISSUER_V1 "1.3.6.1.4.1.57264.1.1"
+/* The OIDC issuer of the chain's leaf from Fulcio's extensions, the DER-string one (v2), then
+ * the raw one (v1); NULL when it has neither (a certificate with one is a Sigstore signer's).
+ * Allocated. */
+char *cli_leaf_oidc_issuer(const ms_x509_chain *chain);
 /* The "error" object, as the error document has it: {"exit","code","message","path"}. code is
  * cli_error_code's; NULL when out of memory. */
 cJSON *cli_error_json(int status, const char *code, const char *message);
@@ -345,12 +345,16 @@ char *cli_sigstore_identity(const ms_buf *bundle);
 /* The Sigstore trusted root to verify with: `path`, else the installed trusted_root.json
  * (public-good, or with `staging` the staging instance's), else the source tree's keys/ (tests
  * and uninstalled runs). EXIT_OK, or the failure's exit status after reporting it. */
-int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out);
-/* The default (public-good) trusted root when it is installed, else *out = NULL and EXIT_OK: for
- * verification with a key, which needs a root only for a bundle's log entries and timestamps
- * (the library refuses such a bundle without one, saying so). An installed but unreadable or
- * malformed root is still an error. */
-int cli_sigstore_root_load_if_installed(ms_trusted_root **out);
+typedef enum cli_root_need {
+    CLI_ROOT_REQUIRED,
+    /* No `path` given and the default file does not exist: *out = NULL and EXIT_OK. For
+     * verification with a key, which needs a root only for a bundle's log entries and
+     * timestamps (the library refuses those without one, saying so). An installed but
+     * unreadable or malformed root is still an error. */
+    CLI_ROOT_IF_INSTALLED,
+} cli_root_need;
+int cli_sigstore_root_load(const char *path, int staging, cli_root_need need,
+                           ms_trusted_root **out);
 
 /* ---- passphrases (passphrase.c) ----------------------------------------------------------- */
 /* Where a secret key's passphrase comes from, in this order: password_file (its first line,

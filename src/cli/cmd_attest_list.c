@@ -47,9 +47,7 @@ static void describe_signer(const ms_bundle *b, claim_view *v)
     if (chain && der && ms_x509_chain_add_der(chain, der, len, &ignored) == 0) {
         v->identity = ms_x509_leaf_identity(chain);
         v->subject = ms_x509_leaf_subject(chain);
-        v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
-        if (!v->issuer)
-            v->issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
+        v->issuer = cli_leaf_oidc_issuer(chain);
         if (v->issuer)
             v->kind = "sigstore";
     }

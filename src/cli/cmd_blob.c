@@ -255,11 +255,12 @@ static int blob_verify(int argc, char **argv)
         return cli_usage_error("blob verify takes one --key");
     if (root_path && staging)
         return cli_usage_error("--trusted-root and --staging exclude each other");
-    /* With --key, a root checks the bundle's log entries: the one given, else the installed
-     * default, else none (a bundle without log entries verifies by its key alone). */
-    if ((status = key_path && !root_path && !staging
-                      ? cli_sigstore_root_load_if_installed(&root)
-                      : cli_sigstore_root_load(root_path, staging, &root)) != EXIT_OK)
+    /* With --key, a root checks the bundle's log entries: the one given (--trusted-root,
+     * --staging), else the installed default, else none (a bundle without log entries verifies
+     * by its key alone). */
+    if ((status = cli_sigstore_root_load(
+             root_path, staging, key_path && !staging ? CLI_ROOT_IF_INSTALLED : CLI_ROOT_REQUIRED,
+             &root)) != EXIT_OK)
         goto out;
     if (key_path && (status = cli_keys_add(&keys, key_path)) != EXIT_OK)
         goto out;

@@ -95,9 +95,7 @@ static int inspect_certificates(const ms_bundle *b, inspection *in, ms_error *er
     }
     in->subject = ms_x509_leaf_subject(chain);
     in->identity = ms_x509_leaf_identity(chain);
-    in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V2);
-    if (!in->oidc_issuer)
-        in->oidc_issuer = ms_x509_leaf_extension_string(chain, CLI_OID_FULCIO_ISSUER_V1);
+    in->oidc_issuer = cli_leaf_oidc_issuer(chain);
     ms_x509_chain_free(chain);
     return 0;
 }

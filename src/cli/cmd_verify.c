@@ -249,7 +249,8 @@ int cmd_verify(int argc, char **argv)
         goto out;
     }
     if ((keyless || key_log) &&
-        (status = cli_sigstore_root_load(trusted_root_path, staging, &sigstore_root)) != EXIT_OK)
+        (status = cli_sigstore_root_load(trusted_root_path, staging, CLI_ROOT_REQUIRED,
+                                         &sigstore_root)) != EXIT_OK)
         goto out;
     const char *model = argv[optind];
     if ((status = cli_hash_options_finish(&ho, model)) != 0 ||

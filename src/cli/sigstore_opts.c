@@ -228,24 +228,17 @@ char *cli_sigstore_identity(const ms_buf *bundle)
     return id;
 }
 
-int cli_sigstore_root_load_if_installed(ms_trusted_root **out)
-{
-    char buf[PATH_MAX];
-    *out = NULL;
-    snprintf(buf, sizeof buf, "%s/trusted_root.json", sigstore_dir());
-    if (access(buf, F_OK) != 0 && errno == ENOENT)
-        return EXIT_OK;
-    return cli_sigstore_root_load(buf, 0, out);
-}
-
-int cli_sigstore_root_load(const char *path, int staging, ms_trusted_root **out)
+int cli_sigstore_root_load(const char *path, int staging, cli_root_need need, ms_trusted_root **out)
 {
     const char *name = staging ? "staging_trusted_root.json" : "trusted_root.json";
     char buf[PATH_MAX];
     ms_error err;
+    *out = NULL;
     if (!path) {
         snprintf(buf, sizeof buf, "%s/%s", sigstore_dir(), name);
         path = buf;
+        if (need == CLI_ROOT_IF_INSTALLED && access(path, F_OK) != 0 && errno == ENOENT)
+            return EXIT_OK; /* none installed: go on without */
         if (check_default_file(path, "trusted root", "--trusted-root", &err) != 0)
             return cli_fail(&err);
     }

@@ -420,6 +420,9 @@ check_status "no installed root: a key bundle without log entries" 0 \
 check_fails "no installed root: a key bundle with log entries" 2 \
     "checking them needs a trusted root" \
     ms blob verify --bundle $KEYCASE/bundle.sigstore.json --key $KEYCASE/key.pub bundle-verify/a.txt
+check_fails "no installed root: --staging with a key still needs its root" 3 \
+    "staging_trusted_root.json" ms blob verify --staging --bundle "$T/p256.sigstore.json" \
+    --key "$T/p256.pub" "$T/artifact.bin"
 check_fails "no installed root: keyless still needs one" 3 "trusted_root.json" \
     ms blob verify --bundle $KEYCASE/bundle.sigstore.json --identity x@example.com \
     --issuer https://issuer.example bundle-verify/a.txt

@@ -180,10 +180,8 @@ int ms_sha256(const void *data, size_t len, uint8_t out[MS_SHA256_SIZE])
     /* OpenSSL's own SHA-256 functions on a context on the stack: no lookup or allocation, so a
      * short input (a path, for its partition share, once per path) costs 60 ns, where
      * EVP_Digest's fetch costs 120 and libsodium's portable code 200. */
-    SHA256_CTX c;
-    int ok = SHA256_Init(&c) && SHA256_Update(&c, data, len) && SHA256_Final(out, &c);
-    OPENSSL_cleanse(&c, sizeof c);
-    return ok ? 0 : MS_EENV;
+    SHA256_CTX c; /* SHA256_Final wipes the input block; the rest is the digest and a length */
+    return SHA256_Init(&c) && SHA256_Update(&c, data, len) && SHA256_Final(out, &c) ? 0 : MS_EENV;
 #else
     return EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL) == 1 ? 0 : MS_EENV;
 #endif

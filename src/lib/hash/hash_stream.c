@@ -69,6 +69,7 @@ struct ms_hash_stream {
     atomic_int stop, failed;  /* failed: error holds the first failure */
     atomic_int idle, waiting; /* workers asleep on work_cv; adding thread asleep on done_cv */
     atomic_int noatime;       /* open with O_NOATIME (cleared when it is not allowed) */
+    atomic_int tree_busy;     /* a file is being hashed as BLAKE3 subtrees (one at a time) */
     char pad2[64];
     pthread_mutex_t lock;
     pthread_cond_t work_cv, done_cv;
@@ -311,9 +312,6 @@ static int stream_hash(ms_hash_stream *s, hash_worker *w, stream_slot *sl, ms_er
     hash_wait_past_ctime(&st);
     before.dev = (uint64_t)st.st_dev;
     before.ino = (uint64_t)st.st_ino;
-    size_t want_buf = sl->size < s->buffer_size ? (size_t)sl->size : s->buffer_size;
-    if ((rc = stream_grow(w, want_buf, err)) != 0)
-        goto out;
     if (sl->size > s->buffer_size)
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     after_read_arg ar = {&s->o, fd, sl};
@@ -328,12 +326,25 @@ static int stream_hash(ms_hash_stream *s, hash_worker *w, stream_slot *sl, ms_er
     hash_feed_status fs;
     ms_error_clear(err);
 #if HASH_B3_TREE
+    /* A large BLAKE3 file is cut into subtrees hashed by n_threads threads of their own; one
+     * file at a time, so that workers meeting large files together do not start n_threads
+     * each. The others hash theirs in one go: the digest is the same either way. */
+    int tree = 0, idle = 0;
     if (s->o.algorithm == MS_HASH_BLAKE3 && s->n_threads > 1 &&
         hash_b3_cut(sl->size, s->buffer_size, NULL) > 1)
+        tree = atomic_compare_exchange_strong(&s->tree_busy, &idle, 1);
+    if (tree) {
         fs = stream_tree_feed(s, sl, fd, &ar, &f, err);
-    else
+        atomic_store(&s->tree_busy, 0);
+    } else
 #endif
+    {
+        /* the buffer is only needed here: subtrees are read into the batch's own buffers */
+        size_t want_buf = sl->size < s->buffer_size ? (size_t)sl->size : s->buffer_size;
+        if ((rc = stream_grow(w, want_buf, err)) != 0)
+            goto out;
         fs = hash_feed(w, &f);
+    }
     if (fs == HASH_FEED_HASH) {
         rc = err->code ? err->code : ms_error_set(err, MS_EENV, "hash initialisation failed");
         goto out;
@@ -550,6 +561,7 @@ ms_hash_stream *hash_stream_new(const ms_hash_stream_options *opts, ms_error *er
     atomic_init(&s->idle, 0);
     atomic_init(&s->waiting, 0);
     atomic_init(&s->noatime, 1);
+    atomic_init(&s->tree_busy, 0);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->done_cv, NULL);
