@@ -124,6 +124,8 @@ def main(argv):
             problems.append("%s: modelseal %s (exit %d): %s" %
                             (os.path.basename(base), " ".join(args)[:200], status, p))
         counts[name] = counts.get(name, 0) + 1
+    if not names:
+        problems.append("no documents in %s" % capture)
     for p in problems:
         print("FAIL: " + p)
     print("checked %d documents: %s" % (len(names), ", ".join(

@@ -77,17 +77,18 @@ for want in \
     grep -qF -- "FAIL: $want" "$OUT" && pass || fail "the checker did not say '$want': $(cat "$OUT")"
 done
 
-# The suite's documents. The other tests ran before this one: when test_json.sh is among them
-# (it prints every command's document), every schema must have been used.
+# The suite's documents. Every CLI test ran before this one (Makefile.am makes this test's log
+# depend on theirs), test_json.sh among them, which prints every command's document: so every
+# schema must have been used. No documents at all means the capture in lib.sh broke.
+ls "$MS_JSON_CAPTURE"/test_json.*.json >/dev/null 2>&1 && pass ||
+    fail "no document of test_json.sh in $MS_JSON_CAPTURE: the capture (lib.sh's ms) kept nothing"
 run $PY "$CHECK" "$SCHEMAS" "$MS_JSON_CAPTURE" $CMDS
 if [ "$STATUS" -eq 0 ]; then pass; else fail "the suite's --json documents: $(cat "$OUT")"; fi
 echo "$(basename "$0"): $(tail -n 1 "$OUT")"
-if ls "$MS_JSON_CAPTURE"/test_json.*.json >/dev/null 2>&1; then
-    for c in $CMDS error; do
-        case " $(tail -n 1 "$OUT" | tr -d ',') " in
-        *" $c "[0-9]*) pass ;;
-        *) fail "no document of $c was checked: test_json.sh prints one of every command" ;;
-        esac
-    done
-fi
+for c in $CMDS error; do
+    case " $(tail -n 1 "$OUT" | tr -d ',') " in
+    *" $c "[0-9]*) pass ;;
+    *) fail "no document of $c was checked: test_json.sh prints one of every command" ;;
+    esac
+done
 finish
