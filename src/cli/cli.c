@@ -225,6 +225,27 @@ cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
     return o;
 }
 
+void cli_diff_json(cJSON *o, const ms_manifest_diff *d)
+{
+    const char *names[] = {"changed", "missing", "extra"};
+    char *const *lists[] = {d->changed, d->missing, d->extra};
+    size_t counts[] = {d->n_changed, d->n_missing, d->n_extra};
+    for (size_t k = 0; k < 3; k++) {
+        cJSON *a = cJSON_AddArrayToObject(o, names[k]);
+        for (size_t i = 0; a && i < counts[k]; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(lists[k][i]));
+    }
+}
+
+void cli_outcome_json(cJSON *o, int rc, const ms_error *err)
+{
+    cJSON_AddItemToObject(
+        o, "error",
+        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
+           : cJSON_CreateNull());
+    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+}
+
 char *cli_leaf_oidc_issuer(const ms_x509_chain *chain)
 {
     char *issuer = ms_x509_leaf_extension_string(chain, MS_FULCIO_OID_ISSUER_V2);

@@ -261,6 +261,10 @@ cJSON *cli_model_json(const char *name, const uint8_t *root, const char *path);
 cJSON *cli_signer_json(const char *kind, const char *hint, const char *identity,
                        const char *subject, const char *issuer, int64_t signing_time);
 cJSON *cli_signer_info_json(const ms_signer_info *s);
+/* A report's "changed", "missing" and "extra" arrays (verify, verify --policy). */
+void cli_diff_json(cJSON *o, const ms_manifest_diff *d);
+/* A report's "error" (null on success; cli_error_json's object) and "exit_status" members. */
+void cli_outcome_json(cJSON *o, int rc, const ms_error *err);
 /* The OIDC issuer of the chain's leaf from Fulcio's extensions, the DER-string one (v2), then
  * the raw one (v1); NULL when it has neither (a certificate with one is a Sigstore signer's).
  * Allocated. */

@@ -193,11 +193,7 @@ static int report_json(const char *artifact, const char *bundle_path, int rc, co
     } else {
         cJSON_AddNullToObject(o, "signer");
     }
-    cJSON_AddItemToObject(
-        o, "error",
-        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
-           : cJSON_CreateNull());
-    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+    cli_outcome_json(o, rc, err);
     return cli_print_json(o);
 }
 

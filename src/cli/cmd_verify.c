@@ -96,13 +96,6 @@ const cli_help cmd_verify_help = {
     "Exit status: 0 verified, 1 not verified, 2 malformed or unreadable input, 3 I/O error.\n",
     NULL, 0};
 
-static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
-{
-    cJSON *a = cJSON_AddArrayToObject(o, name);
-    for (size_t i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
-}
-
 /* The report (modelseal-json(7), doc/schemas/verify.schema.json): the same in every case. */
 static int report_json(const char *model, const char *sig_path, int rc, const ms_error *err,
                        const ms_verify_result *res, const cli_incremental *inc)
@@ -121,15 +114,9 @@ static int report_json(const char *model, const char *sig_path, int rc, const ms
     else
         cJSON_AddNullToObject(o, "resources");
     cJSON_AddNumberToObject(o, "files_hashed", (double)res->n_files);
-    add_list(o, "changed", res->diff.changed, res->diff.n_changed);
-    add_list(o, "missing", res->diff.missing, res->diff.n_missing);
-    add_list(o, "extra", res->diff.extra, res->diff.n_extra);
+    cli_diff_json(o, &res->diff);
     cli_incremental_json(inc, o);
-    cJSON_AddItemToObject(
-        o, "error",
-        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
-           : cJSON_CreateNull());
-    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+    cli_outcome_json(o, rc, err);
     return cli_print_json(o);
 }
 

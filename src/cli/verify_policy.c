@@ -43,13 +43,6 @@ static cJSON *links_json(const ms_chain_link *links, size_t n)
     return a;
 }
 
-static void add_list(cJSON *o, const char *name, char *const *items, size_t n)
-{
-    cJSON *a = cJSON_AddArrayToObject(o, name);
-    for (size_t i = 0; a && i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateString(items[i]));
-}
-
 /* The report (modelseal-json(7), doc/schemas/verify-policy.schema.json): the vocabulary of
  * verify's, with the verdict of every link. */
 static int report_json(const char *model, const ms_chain_result *res, int rc, const ms_error *err)
@@ -60,14 +53,8 @@ static int report_json(const char *model, const ms_chain_result *res, int rc, co
         o, "model",
         cli_model_json(res->model_name, res->has_digest ? res->model_digest : NULL, model));
     cJSON_AddItemToObject(o, "links", links_json(res->links, res->n_links));
-    add_list(o, "changed", res->diff.changed, res->diff.n_changed);
-    add_list(o, "missing", res->diff.missing, res->diff.n_missing);
-    add_list(o, "extra", res->diff.extra, res->diff.n_extra);
-    cJSON_AddItemToObject(
-        o, "error",
-        rc ? cli_error_json(ms_error_exit_status(rc), cli_error_code(rc), err->message)
-           : cJSON_CreateNull());
-    cJSON_AddNumberToObject(o, "exit_status", ms_error_exit_status(rc));
+    cli_diff_json(o, &res->diff);
+    cli_outcome_json(o, rc, err);
     return cli_print_json(o);
 }
 
