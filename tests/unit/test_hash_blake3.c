@@ -165,6 +165,21 @@ static void test_subtrees_join_to_the_digest(void **state)
     free(data);
 }
 
+/* A new temporary directory `dir` with files f0, f1, ... of sizes[i] bytes, each a prefix of
+ * the returned input (300001 bytes: the largest the tests use; free it). */
+static uint8_t *vector_files(char *dir, const size_t *sizes, size_t n)
+{
+    unit_tmpdir(dir);
+    uint8_t *data = vector_input(300001);
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        assert_true(sizes[i] <= 300001);
+        snprintf(name, sizeof name, "f%zu", i);
+        unit_write(dir, name, data, sizes[i]);
+    }
+    return data;
+}
+
 /* hash_run with BLAKE3 and threads: files longer than a piece (4 x the buffer) are cut. */
 static void test_engine_cuts_files(void **state)
 {
@@ -175,13 +190,7 @@ static void test_engine_cuts_files(void **state)
     static const size_t sizes[] = {0, 1, 16384, 16385, 100000, 300001};
     enum { N = sizeof sizes / sizeof sizes[0] };
     ms_walk_options walk_opts = {0};
-    unit_tmpdir(dir);
-    uint8_t *data = vector_input(300001);
-    for (size_t i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "f%zu", i);
-        unit_write(dir, name, data, sizes[i]);
-    }
+    uint8_t *data = vector_files(dir, sizes, N);
     assert_int_equal(msx_walk_collect(dir, &walk_opts, &list, &err), 0);
     assert_int_equal(list.count, N);
     for (unsigned threads = 1; threads <= 3; threads++) {
@@ -278,17 +287,14 @@ static void test_stream_cuts_files(void **state)
     static const size_t sizes[] = {1, 16385, 100000, 300001}; /* walk order: f0 .. f3 */
     enum { N = sizeof sizes / sizeof sizes[0] };
     ms_walk_options walk_opts = {0};
-    unit_tmpdir(dir);
-    uint8_t *data = vector_input(300001);
-    for (size_t i = 0; i < N; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "f%zu", i);
-        unit_write(dir, name, data, sizes[i]);
-    }
+    uint8_t *data = vector_files(dir, sizes, N);
+    /* window 1: one file at a time, so only a file's pieces overlap (and must: `met`); window
+     * 4: files overlap too, and a worker meeting a large file while another is being cut hashes
+     * it in one go (one file is cut at a time): the digests are the same. */
     static const struct {
         unsigned threads;
-        size_t buffer;
-    } runs[] = {{1, 4096}, {2, 4096}, {3, 5000}, {2, 0}};
+        size_t buffer, window;
+    } runs[] = {{1, 4096, 1}, {2, 4096, 1}, {3, 5000, 1}, {2, 0, 1}, {3, 4096, 4}};
     for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
         stream_meet m;
         memset(&m, 0, sizeof m);
@@ -297,7 +303,7 @@ static void test_stream_cuts_files(void **state)
         ms_hash_stream_options so = {.root = dir,
                                      .algorithm = MS_HASH_BLAKE3,
                                      .threads = runs[r].threads,
-                                     .window = 1, /* one file at a time: only pieces overlap */
+                                     .window = runs[r].window,
                                      .buffer_size = runs[r].buffer,
                                      .done = meet_done,
                                      .ctx = &m,
@@ -305,7 +311,8 @@ static void test_stream_cuts_files(void **state)
                                      .after_read_ctx = &m};
         stream_add_ctx a = {hash_stream_new(&so, &err)};
         assert_non_null(a.s);
-        m.armed = runs[r].threads > 1 && runs[r].buffer;
+        int want_met = runs[r].threads > 1 && runs[r].buffer && runs[r].window == 1;
+        m.armed = want_met;
         assert_int_equal(msx_walk(dir, &walk_opts, meet_add, &a, &err), 0);
         assert_int_equal(hash_stream_finish(a.s, &err), 0);
         hash_stream_free(a.s);
@@ -317,7 +324,7 @@ static void test_stream_cuts_files(void **state)
                 fail_msg("f%zu (%zu bytes), %u threads, buffer %zu: digest differs", i, sizes[i],
                          runs[r].threads, runs[r].buffer);
         }
-        if (runs[r].threads > 1 && runs[r].buffer && !m.met)
+        if (want_met && !m.met)
             fail_msg("%u threads, buffer %zu: no file was read on two threads at once",
                      runs[r].threads, runs[r].buffer);
         pthread_mutex_destroy(&m.lock);
