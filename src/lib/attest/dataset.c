@@ -414,11 +414,9 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     size_t n_ignores = 0;
     ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
     char *out_rel = NULL, *body_rel = NULL, *final_rel = NULL;
-    int rc = 0;
+    int rc = 0, is_s3 = strncmp(dir, "s3://", 5) == 0;
     struct stat st;
 
-    if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
-        return dataset_s3_manifest_write(dir, opts, output, info, err);
     memset(&w, 0, sizeof w);
     memset(&hdr, 0, sizeof hdr);
     w.body_fd = -1;
@@ -433,12 +431,19 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         (opts->source && (rc = check_text(opts->source, "source", err)) != 0) ||
         (opts->license && (rc = check_text(opts->license, "license", err)) != 0))
         return rc;
-    if (stat(dir, &st) != 0)
+    if (is_s3) {
+        /* Without --source a bucket's manifest records its URL as the source. */
+        if (!opts->source && (rc = check_text(dir, "source", err)) != 0)
+            return rc;
+    } else if (stat(dir, &st) != 0) {
         return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
+    } else if (!S_ISDIR(st.st_mode)) {
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
+    }
     if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: is a directory", output);
+    if (is_s3) /* a bucket (dataset_s3.c), its fields checked as a directory's */
+        return dataset_s3_manifest_write(dir, opts, output, info, err);
     hdr.name = (char *)opts->name;
     hdr.version = (char *)opts->version;
     hdr.source = (char *)opts->source;
