@@ -53,7 +53,9 @@ typedef struct dataset_part {
     ms_hasher *paths_hash;
 } dataset_part;
 
-/* 0 or MS_EINPUT (index >= count, count 0 or above MS_DATASET_MAX_PARTITIONS) / MS_ENOMEM. */
+/* 0, or MS_EINPUT when count is 0 or above MS_DATASET_MAX_PARTITIONS or index >= count. */
+int dataset_part_check(uint32_t index, uint32_t count, ms_error *err);
+/* 0, MS_EINPUT (dataset_part_check) or MS_ENOMEM. */
 int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err);
 /* Count and hash the path; 1 when it is in this share, 0 when not, or a negative MS_E*. */
 int dataset_part_take(dataset_part *p, const char *path, ms_error *err);

@@ -30,15 +30,23 @@ uint32_t ms_dataset_partition_of(const char *path, size_t len, uint32_t n)
     return (uint32_t)(v % n);
 }
 
-int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err)
+int dataset_part_check(uint32_t index, uint32_t count, ms_error *err)
 {
-    memset(p, 0, sizeof *p);
     if (count == 0 || count > MS_DATASET_MAX_PARTITIONS)
         return ms_error_set(err, MS_EINPUT, "partition count %u: expected 1 to %u", count,
                             MS_DATASET_MAX_PARTITIONS);
     if (index >= count)
         return ms_error_set(err, MS_EINPUT, "partition %u of %u: the index runs from 0 to %u",
                             index, count, count - 1);
+    return 0;
+}
+
+int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err)
+{
+    int rc;
+    memset(p, 0, sizeof *p);
+    if ((rc = dataset_part_check(index, count, err)) != 0)
+        return rc;
     p->info.index = index;
     p->info.count = count;
     if (!(p->paths_hash = ms_hasher_new(MS_HASH_SHA256)))
