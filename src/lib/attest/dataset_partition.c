@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "dataset_internal.h"
 #include "modelseal/dataset.h"
 #include "util/buf.h"
@@ -23,8 +25,11 @@ uint32_t ms_dataset_partition_of(const char *path, size_t len, uint32_t n)
     uint64_t v = 0;
     if (n <= 1)
         return 0;
-    if (ms_sha256(path, len, d) != 0) /* OpenSSL's, on the stack: this runs once per path */
-        return UINT32_MAX;            /* no share: the caller's check refuses the path */
+    /* OpenSSL's, on the stack: this runs once per path. Should it fail (no memory for its
+     * context), libsodium's SHA-256, which cannot fail, gives the same digest: every path has
+     * a share, and the same one whichever computed it. */
+    if (ms_sha256(path, len, d) != 0)
+        crypto_hash_sha256(d, (const unsigned char *)path, len);
     for (int i = 0; i < 8; i++)
         v = v << 8 | d[i];
     return (uint32_t)(v % n);
