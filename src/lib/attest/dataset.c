@@ -29,8 +29,6 @@
 #include "util/fs.h"
 
 #define DEFAULT_WINDOW 4096
-#define DEFAULT_LEVEL 1 /* zstd's fastest positive level: the lines compress 60x at any level */
-#define LINES_FLUSH ((size_t)256 << 10)
 
 void ms_dataset_info_clear(ms_dataset_info *info)
 {
@@ -456,8 +454,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         goto out;
     /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
     hdr.files = hdr.bytes = w.part.info.paths = UINT64_MAX;
-    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
-                                : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &w.part.info, &header, err)) != 0)
         goto out;
     w.part.info.paths = 0;
     if (header.len > MS_DATASET_MAX_LINE) {
@@ -547,8 +544,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
         goto out;
     }
-    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
-                                : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &w.part.info, &header, err)) != 0)
         goto out;
     if ((rc = dataset_finish_file(w.cctx, &header, w.body_fd, &fin, output, err)) != 0)
         goto out;

@@ -21,6 +21,12 @@ int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, si
 
 /* ---- writing a manifest file (dataset.c; also dataset_merge.c and dataset_s3.c) ---------- */
 
+/* Every writer's frames, so that a manifest's bytes do not depend on which wrote it: zstd
+ * level DEFAULT_LEVEL (the fastest positive one: the lines compress 60x at any level) unless
+ * the caller sets one, with checksums, the lines compressed in chunks of LINES_FLUSH bytes. */
+#define DEFAULT_LEVEL 1
+#define LINES_FLUSH ((size_t)256 << 10)
+
 /* Feed `len` bytes (or, with ZSTD_e_end, the end of the frame) to `cctx` and append what it
  * produces, through the buffer `zout`, to `fd`: the body's temporary file of `output`. */
 int dataset_compress_to(ZSTD_CCtx *cctx, uint8_t *zout, size_t zout_size, int fd,
@@ -64,7 +70,8 @@ int dataset_part_finish(dataset_part *p, ms_error *err);
 void dataset_part_end(dataset_part *p);
 
 /* The partial manifest's header line: the dataset's (dataset_header_line) with
- * ,"partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>" before its closing brace. */
+ * ,"partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>" before its closing brace; with
+ * part NULL or part->count 0, the whole manifest's (dataset_header_line's alone). */
 int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_info *part,
                              ms_buf *out, ms_error *err);
 

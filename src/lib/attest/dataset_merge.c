@@ -24,10 +24,6 @@
 #include "util/encoding.h"
 #include "util/fs.h"
 
-/* As dataset.c writes: zstd level 1 with checksums, lines compressed in 256 KiB chunks. */
-#define MERGE_LEVEL 1
-#define LINES_FLUSH ((size_t)256 << 10)
-
 typedef struct part_in {
     const char *name;
     ms_dataset_reader *r;
@@ -219,7 +215,7 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
     m.zout_size = ZSTD_CStreamOutSize();
     if (!(m.zout = malloc(m.zout_size)))
         goto nomem;
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_compressionLevel, MERGE_LEVEL)) ||
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_compressionLevel, DEFAULT_LEVEL)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_checksumFlag, 1))) {
         rc = ms_error_set(err, MS_EENV, "zstd: cannot set the compression parameters");
         goto out;

@@ -87,7 +87,7 @@ int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_inf
     char hex[2 * MS_SHA256_SIZE + 1];
     size_t start = out->len;
     int rc = dataset_header_line(info, out, err);
-    if (rc != 0)
+    if (rc != 0 || !part || part->count == 0) /* not a partial manifest: the dataset's line */
         return rc;
     /* The dataset's line ends in "}\n": the partition members go before it. */
     if (out->len - start < 2 || memcmp(out->data + out->len - 2, "}\n", 2) != 0)

@@ -29,8 +29,6 @@
 
 #define DEFAULT_IN_FLIGHT 16
 #define MAX_IN_FLIGHT 256
-#define DEFAULT_LEVEL 1                 /* as dataset.c */
-#define LINES_FLUSH ((size_t)256 << 10) /* as dataset.c: the same frames */
 
 /* ---- the listing, as relative paths in order ---------------------------------------------- */
 
