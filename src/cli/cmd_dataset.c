@@ -119,22 +119,15 @@ static int spdx_like(const char *s)
     return 1;
 }
 
-static char *default_output(const char *name)
+static char *default_output(const char *name, uint32_t index, uint32_t count)
 {
-    size_t n = strlen(name) + sizeof MS_DATASET_SUFFIX + 2;
+    char part[40] = ""; /* count > 0: ./NAME.part-I-of-N.dsm.jsonl.zst */
+    if (count)
+        snprintf(part, sizeof part, ".part-%u-of-%u", index, count);
+    size_t n = strlen(name) + strlen(part) + sizeof MS_DATASET_SUFFIX + 2;
     char *p = malloc(n);
     if (p)
-        snprintf(p, n, "./%s%s", name, MS_DATASET_SUFFIX);
-    return p;
-}
-
-/* ./NAME.part-I-of-N.dsm.jsonl.zst */
-static char *default_part_output(const char *name, uint32_t index, uint32_t count)
-{
-    size_t n = strlen(name) + sizeof MS_DATASET_SUFFIX + 40;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "./%s.part-%u-of-%u%s", name, index, count, MS_DATASET_SUFFIX);
+        snprintf(p, n, "./%s%s%s", name, part, MS_DATASET_SUFFIX);
     return p;
 }
 
@@ -179,10 +172,8 @@ static int s3_operand(cli_hash_options *ho, const char *endpoint, ms_dataset_rem
         remote->timeout_ms = v;
     }
     for (size_t i = 0; i < ho->n_user_ignores; i++) {
-        if (ms_serialization_add_ignore(&ho->ser, ho->user_ignores[i])) {
-            cli_message("out of memory");
-            return EXIT_ENVIRONMENT;
-        }
+        if (ms_serialization_add_ignore(&ho->ser, ho->user_ignores[i]))
+            return cli_out_of_memory();
     }
     return EXIT_OK;
 }
@@ -195,8 +186,8 @@ static int dataset_manifest(int argc, char **argv)
     ms_dataset_options dopts;
     ms_dataset_info info;
     ms_dataset_remote remote;
-    const char *output_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
-    const char *s3_endpoint = NULL;
+    const char *output_arg = NULL;
+    cli_dataset_share share = {0};
     char *output = NULL;
     int opt, status = EXIT_OK;
     ms_error err;
@@ -212,7 +203,7 @@ static int dataset_manifest(int argc, char **argv)
             status = EXIT_USAGE;
             goto out;
         }
-        if (handled)
+        if (handled || cli_dataset_share_option(&share, opt, optarg))
             continue;
         switch (opt) {
         case OPT_NAME:
@@ -229,15 +220,6 @@ static int dataset_manifest(int argc, char **argv)
             break;
         case OPT_OUTPUT:
             output_arg = optarg;
-            break;
-        case OPT_PARTITION:
-            partition_arg = optarg;
-            break;
-        case OPT_PARTITIONS:
-            partitions_arg = optarg;
-            break;
-        case OPT_S3_ENDPOINT:
-            s3_endpoint = optarg;
             break;
         default:
             status = cli_option_other(opt, argv);
@@ -268,25 +250,19 @@ static int dataset_manifest(int argc, char **argv)
                                  dopts.license);
         goto out;
     }
-    if ((status = cli_dataset_partition(partition_arg, partitions_arg, &dopts.partition_index,
-                                        &dopts.partition_count)) != EXIT_OK)
-        goto out;
     const char *dir = argv[optind];
-    if (s3_endpoint && !is_s3(dir)) {
-        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
+    if ((status = cli_dataset_share_finish(&share, dir)) != EXIT_OK)
         goto out;
-    }
-    if ((status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+    dopts.partition_index = share.index;
+    dopts.partition_count = share.count;
+    if ((status = is_s3(dir) ? s3_operand(&ho, share.s3_endpoint, &remote)
                              : cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
     dopts.remote = is_s3(dir) ? &remote : NULL;
     output = output_arg ? strdup(output_arg)
-             : dopts.partition_count
-                 ? default_part_output(dopts.name, dopts.partition_index, dopts.partition_count)
-                 : default_output(dopts.name);
+                        : default_output(dopts.name, dopts.partition_index, dopts.partition_count);
     if (!output) {
-        cli_message("out of memory");
-        status = EXIT_ENVIRONMENT;
+        status = cli_out_of_memory();
         goto out;
     }
     dopts.algorithm = ho.ser.algorithm;
@@ -372,8 +348,7 @@ static int dataset_sign(int argc, char **argv)
     const char *manifest = argv[optind];
     sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
     if (!sig_path) {
-        cli_message("out of memory");
-        status = EXIT_ENVIRONMENT;
+        status = cli_out_of_memory();
         goto out;
     }
     if (ms_dataset_info_load(manifest, &info, &err) != 0 ||
@@ -480,9 +455,8 @@ static int dataset_verify(int argc, char **argv)
     cli_hash_options ho;
     cli_keys keys = {0};
     ms_dataset_remote remote;
-    const char *sig_arg = NULL, *partition_arg = NULL, *partitions_arg = NULL;
-    const char *s3_endpoint = NULL;
-    uint32_t part_index = 0, part_count = 0;
+    const char *sig_arg = NULL;
+    cli_dataset_share share = {0};
     char *sig_path = NULL, *sig_rel = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
@@ -510,7 +484,7 @@ static int dataset_verify(int argc, char **argv)
             status = EXIT_USAGE;
             goto out;
         }
-        if (handled)
+        if (handled || cli_dataset_share_option(&share, opt, optarg))
             continue;
         switch (opt) {
         case OPT_KEY:
@@ -519,15 +493,6 @@ static int dataset_verify(int argc, char **argv)
             break;
         case OPT_SIGNATURE:
             sig_arg = optarg;
-            break;
-        case OPT_PARTITION:
-            partition_arg = optarg;
-            break;
-        case OPT_PARTITIONS:
-            partitions_arg = optarg;
-            break;
-        case OPT_S3_ENDPOINT:
-            s3_endpoint = optarg;
             break;
         default:
             status = cli_option_other(opt, argv);
@@ -547,18 +512,9 @@ static int dataset_verify(int argc, char **argv)
         goto out;
     const char *manifest = argv[optind];
     const char *dir = argc - optind == 2 ? argv[optind + 1] : NULL;
-    if (partition_arg && !dir) {
-        status = cli_usage_error("--partition checks a share of DIR: give DIR");
+    if ((status = cli_dataset_share_finish(&share, dir)) != EXIT_OK)
         goto out;
-    }
-    if (s3_endpoint && !(dir && is_s3(dir))) {
-        status = cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
-        goto out;
-    }
-    if ((status = cli_dataset_partition(partition_arg, partitions_arg, &part_index, &part_count)) !=
-        EXIT_OK)
-        goto out;
-    if (dir && (status = is_s3(dir) ? s3_operand(&ho, s3_endpoint, &remote)
+    if (dir && (status = is_s3(dir) ? s3_operand(&ho, share.s3_endpoint, &remote)
                                     : cli_hash_options_finish(&ho, dir)) != 0)
         goto out;
 
@@ -573,8 +529,7 @@ static int dataset_verify(int argc, char **argv)
     if (keys.n) {
         sig_path = sig_arg ? strdup(sig_arg) : signature_for(manifest);
         if (!sig_path) {
-            cli_message("out of memory");
-            status = EXIT_ENVIRONMENT;
+            status = cli_out_of_memory();
             goto out;
         }
         if (check_signature(sig_path, &keys, dir ? NULL : &info, &signer, &st, &err) != 0) {
@@ -599,8 +554,8 @@ static int dataset_verify(int argc, char **argv)
             .info = &info,
             .manifest_check = st ? check_signed_manifest : NULL,
             .check_ctx = &sm,
-            .partition_index = part_index,
-            .partition_count = part_count,
+            .partition_index = share.index,
+            .partition_count = share.count,
             .remote = is_s3(dir) ? &remote : NULL,
             .progress = cli_progress_update,
             .progress_ctx = &progress,
@@ -622,8 +577,9 @@ static int dataset_verify(int argc, char **argv)
     if (keys.n)
         cli_info("Signature: %s (key %s)\n", cli_quote(sig_path), cli_quote(signer.hint));
     char dir_name[4608];
-    if (dir && part_count)
-        cli_info("Data: share %u of %u of %s matches (%llu files hashed)\n", part_index, part_count,
+    if (dir && share.count)
+        cli_info("Data: share %u of %u of %s matches (%llu files hashed)\n", share.index,
+                 share.count,
                  cli_quote(is_s3(dir) ? dir : cli_operand_name(dir, dir_name, sizeof dir_name)),
                  (unsigned long long)res.files);
     else if (dir)

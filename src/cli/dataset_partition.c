@@ -137,10 +137,35 @@ int cli_dataset_partition(const char *arg, const char *partitions_arg, uint32_t 
     return EXIT_OK;
 }
 
+int cli_dataset_share_option(cli_dataset_share *s, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_PARTITION:
+        s->partition = arg;
+        return 1;
+    case OPT_PARTITIONS:
+        s->partitions = arg;
+        return 1;
+    case OPT_S3_ENDPOINT:
+        s->s3_endpoint = arg;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int cli_dataset_share_finish(cli_dataset_share *s, const char *dir)
+{
+    if (s->partition && !dir)
+        return cli_usage_error("--partition checks a share of DIR: give DIR");
+    if (s->s3_endpoint && !(dir && strncmp(dir, "s3://", 5) == 0))
+        return cli_usage_error("--s3-endpoint goes with an s3://BUCKET[/PREFIX] operand");
+    return cli_dataset_partition(s->partition, s->partitions, &s->index, &s->count);
+}
+
 int cli_dataset_merge(int argc, char **argv, const cli_option *table, unsigned which)
 {
-    const char *output_arg = NULL;
-    char *output = NULL;
+    const char *output = NULL;
     int opt, status = EXIT_OK;
     ms_dataset_info info;
     ms_error err;
@@ -151,7 +176,7 @@ int cli_dataset_merge(int argc, char **argv, const cli_option *table, unsigned w
     while ((opt = cli_getopt(argc, argv, table, which)) != -1) {
         switch (opt) {
         case OPT_OUTPUT:
-            output_arg = optarg;
+            output = optarg;
             break;
         default:
             return cli_option_other(opt, argv);
@@ -159,10 +184,8 @@ int cli_dataset_merge(int argc, char **argv, const cli_option *table, unsigned w
     }
     if (optind >= argc)
         return cli_usage_error("missing PART (the partial manifests to merge)");
-    if (!output_arg)
+    if (!output)
         return cli_usage_error("--output is required (the merged manifest)");
-    if (!(output = strdup(output_arg)))
-        return cli_out_of_memory();
     if (ms_dataset_merge((const char *const *)&argv[optind], (size_t)(argc - optind), output, &info,
                          &err) != 0) {
         status = cli_fail(&err);
@@ -176,7 +199,6 @@ int cli_dataset_merge(int argc, char **argv, const cli_option *table, unsigned w
     if (fflush(stdout) != 0)
         status = EXIT_ENVIRONMENT;
 out:
-    free(output);
     ms_dataset_info_clear(&info);
     return status;
 }

@@ -133,11 +133,51 @@ zstd -q "$T/x/two.jsonl" -o "$T/x/two.zst"
 DUP=$(zstd -q -dc "$P/t.part-0-of-3.dsm.jsonl.zst" | sed -n '2s/{"path":"\([^"]*\)".*/\1/p')
 refuse "a path in two parts" "\"$DUP\" is in two parts: $P/t.part-0-of-3.dsm.jsonl.zst and $T/x/two.zst" \
     "$P/t.part-0-of-3.dsm.jsonl.zst" "$T/x/two.zst" "$P/t.part-2-of-3.dsm.jsonl.zst"
+# remake OUT PART DROP [FROM LINE]: PART without its line DROP (0: none), with line LINE of FROM
+# added, its counts and root made right (line 1 is the header).
+remake() {
+    $PY - "$@" <<'PY'
+import hashlib, json, re, subprocess, sys
+dc = lambda f: subprocess.run(["zstd", "-q", "-dc", f], check=True, capture_output=True).stdout.split(b"\n")[:-1]
+out, part, drop = sys.argv[1], dc(sys.argv[2]), int(sys.argv[3])
+lines = [l for i, l in enumerate(part) if i and i + 1 != drop]
+if len(sys.argv) > 4:
+    lines.append(dc(sys.argv[4])[int(sys.argv[5]) - 1])
+lines.sort(key=lambda l: json.loads(l)["path"].encode())
+es = [json.loads(l) for l in lines]
+root = hashlib.sha256(b"".join(bytes.fromhex(e["digest"]) for e in es)).hexdigest()
+h = re.sub(r'"files":\d+,"bytes":\d+,"root_digest":"sha256:[0-9a-f]+"',
+           f'"files":{len(es)},"bytes":{sum(e["size"] for e in es)},"root_digest":"sha256:{root}"',
+           part[0].decode())
+open(out + ".jsonl", "wb").write(h.encode() + b"\n" + b"".join(l + b"\n" for l in lines))
+subprocess.run(["zstd", "-q", "-f", out + ".jsonl", "-o", out], check=True)
+PY
+}
+# Part 0's first file moved to part 1: the union is the walks' list, but not share by share.
+remake "$T/x/moved0.zst" "$P/t.part-0-of-3.dsm.jsonl.zst" 2
+remake "$T/x/moved1.zst" "$P/t.part-1-of-3.dsm.jsonl.zst" 0 "$P/t.part-0-of-3.dsm.jsonl.zst" 2
+refuse "a path outside its share" "$T/x/moved1.zst: \"$DUP\" is not in its share (part 1 of 3)" \
+    "$T/x/moved0.zst" "$T/x/moved1.zst" "$P/t.part-2-of-3.dsm.jsonl.zst"
+# A file left out of part 1 (its counts and root made right): the union is not the walks' list.
+remake "$T/x/short1.zst" "$P/t.part-1-of-3.dsm.jsonl.zst" 2
+refuse "parts that list fewer files than the walks saw" \
+    "the parts list 34 files together, but their walks saw 35 paths (at least 1 differ; $P/t.part-0-of-3.dsm.jsonl.zst and the others)" \
+    "$P/t.part-0-of-3.dsm.jsonl.zst" "$T/x/short1.zst" "$P/t.part-2-of-3.dsm.jsonl.zst"
 refuse "a whole manifest" "$T/single.dsm.jsonl.zst: line 1: expected \"partition\":[I,N] after \"root_digest\"" \
     "$T/single.dsm.jsonl.zst"
 check_fails "a part is not a manifest to verify" 2 "a partial manifest (one share of 'dataset manifest --partition'): merge all the parts with 'modelseal dataset merge'" \
     ms dataset verify "$P/t.part-0-of-3.dsm.jsonl.zst"
 check_fails "--partition 3/3" 2 "--partition '3/3': expected I/N with 0 <= I < N" ms dataset manifest --name t --partition 3/3 "$D"
+for bad in 1/0 x/3 1 01/3 1/65537 /3 1/; do
+    check_fails "--partition $bad" 2 "--partition '$bad': expected I/N" \
+        ms dataset manifest --name t --partition "$bad" "$D"
+done
+check_fails "--partitions without --partition auto" 2 "--partitions goes with --partition auto" \
+    ms dataset manifest --name t --partitions 3 "$D"
+check_fails "--partitions 0" 2 "--partitions 0: expected a number from 1 to 65536" \
+    ms dataset manifest --name t --partition auto --partitions 0 "$D"
+check_fails "--partitions disagreeing with --partition I/N" 2 "--partitions 4 disagrees with --partition 1/3" \
+    ms dataset manifest --name t --partition 1/3 --partitions 4 "$D"
 check_fails "merge without --output" 2 "--output is required" ms dataset merge "$P/t.part-0-of-3.dsm.jsonl.zst"
 
 # ---- --partition auto ---------------------------------------------------------------------------
@@ -162,6 +202,23 @@ check_fails "auto: no engine" 2 "none of SLURM_ARRAY_TASK_ID (a Slurm job array)
     ms dataset manifest --name t --partition auto "$D"
 check_fails "auto: a task outside the array" 2 "SLURM_ARRAY_TASK_ID=3 is outside the array" \
     env SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=3 "$MODELSEAL" dataset manifest --name t --partition auto "$D"
+auto_fails() { # DESCRIPTION STDERR_TEXT ENV...
+    local desc=$1 text=$2
+    shift 2
+    check_fails "auto: $desc" 2 "$text" env "$@" "$MODELSEAL" dataset manifest --name t --partition auto "$D"
+}
+auto_fails "MAX below MIN" "SLURM_ARRAY_TASK_MAX=2 is below SLURM_ARRAY_TASK_MIN=3" \
+    SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=3 SLURM_ARRAY_TASK_MAX=2
+auto_fails "COUNT other than MAX-MIN+1" "the job array 0-6 has 4 tasks, not consecutive (SLURM_ARRAY_TASK_COUNT=4)" \
+    SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=6 SLURM_ARRAY_TASK_COUNT=4
+auto_fails "ID alone" "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor" \
+    SLURM_ARRAY_TASK_ID=1
+auto_fails "ID and MIN without MAX" "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor" \
+    SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_MIN=0
+auto_fails "a non-numeric ID" "SLURM_ARRAY_TASK_ID=one is not a number" \
+    SLURM_ARRAY_TASK_ID=one SLURM_ARRAY_TASK_COUNT=3
+auto_fails "a non-numeric JOB_COMPLETION_INDEX" "JOB_COMPLETION_INDEX=-1 is not a number" \
+    JOB_COMPLETION_INDEX=-1
 
 # ---- dataset verify --partition ----------------------------------------------------------------
 check_status "verify --partition 1/3" 0 ms dataset verify --partition 1/3 "$T/single.dsm.jsonl.zst" "$D"

@@ -222,4 +222,15 @@ test ! -e "$T/x.zst" && pass || fail "a refused bucket manifest left $T/x.zst"
 check_fails "an empty bucket" 2 "no objects" s3m --name x --output "$T/x.zst" s3://data/nothing
 refused=$(curl -sf "$EP/__stats" | sed 's/.*"refused":\([0-9]*\).*/\1/')
 check_eq "the mock refused only the two bad signatures" "$refused" 2
+
+# The header's fields are checked before a bucket is listed, as a directory's are.
+check_fails "an empty --version on a bucket" 2 "version: empty" \
+    s3m --name x --version '' --output "$T/x.zst" s3://data/train
+check_fails "a control character in --source on a bucket" 2 \
+    "source: contains a control character" \
+    s3m --name x --source "$(printf 'a\tb')" --output "$T/x.zst" s3://data/train
+test ! -e "$T/x.zst" && pass || fail "a refused bucket manifest left $T/x.zst"
+mkdir "$T/outdir"
+check_fails "an output directory for a bucket" 2 "is a directory" \
+    s3m --name x --output "$T/outdir" s3://data/train
 finish

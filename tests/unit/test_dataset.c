@@ -981,6 +981,43 @@ static void test_partitions(void **state)
     unit_rmtree(dir);
 }
 
+/* A bucket operand gets the checks a directory gets, before any request: the header's fields,
+ * an output that is a directory, a share out of range (no credentials or network needed). */
+static void test_s3_checked_first(void **state)
+{
+    (void)state;
+    char dir[PATH_MAX], out[PATH_MAX];
+    ms_dataset_options o;
+    ms_dataset_verify_options vo;
+    ms_dataset_verify_result res;
+    ms_error err;
+    unit_tmpdir(dir);
+    unit_path(out, dir, "out.zst");
+    memset(&o, 0, sizeof o);
+    o.name = "n";
+    o.version = "";
+    assert_int_equal(ms_dataset_manifest_write("s3://bucket/p", &o, out, NULL, &err), MS_EINPUT);
+    assert_string_equal(err.message, "version: empty");
+    o.version = "1";
+    o.license = "a\tb";
+    assert_int_equal(ms_dataset_manifest_write("s3://bucket/p", &o, out, NULL, &err), MS_EINPUT);
+    assert_string_equal(err.message, "license: contains a control character");
+    o.license = NULL;
+    assert_int_equal(ms_dataset_manifest_write("s3://bucket/p", &o, dir, NULL, &err), MS_EINPUT);
+    assert_non_null(strstr(err.message, ": is a directory"));
+    assert_int_equal(access(out, F_OK), -1);
+    memset(&vo, 0, sizeof vo);
+    vo.partition_index = 3;
+    vo.partition_count = 3;
+    assert_int_equal(ms_dataset_verify_dir(out, "s3://bucket/p", &vo, &res, &err), MS_EINPUT);
+    assert_string_equal(err.message, "partition 3 of 3: the index runs from 0 to 2");
+    vo.partition_index = 0;
+    vo.partition_count = MS_DATASET_MAX_PARTITIONS + 1;
+    assert_int_equal(ms_dataset_verify_dir(out, "s3://bucket/p", &vo, &res, &err), MS_EINPUT);
+    assert_string_equal(err.message, "partition count 65537: expected 1 to 65536");
+    unit_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -994,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_statement),
         cmocka_unit_test(test_sign_round_trip),
         cmocka_unit_test(test_partitions),
+        cmocka_unit_test(test_s3_checked_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,8 +29,6 @@
 #include "util/fs.h"
 
 #define DEFAULT_WINDOW 4096
-#define DEFAULT_LEVEL 1 /* zstd's fastest positive level: the lines compress 60x at any level */
-#define LINES_FLUSH ((size_t)256 << 10)
 
 void ms_dataset_info_clear(ms_dataset_info *info)
 {
@@ -414,11 +412,9 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
     size_t n_ignores = 0;
     ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
     char *out_rel = NULL, *body_rel = NULL, *final_rel = NULL;
-    int rc = 0;
+    int rc = 0, is_s3 = strncmp(dir, "s3://", 5) == 0;
     struct stat st;
 
-    if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
-        return dataset_s3_manifest_write(dir, opts, output, info, err);
     memset(&w, 0, sizeof w);
     memset(&hdr, 0, sizeof hdr);
     w.body_fd = -1;
@@ -433,12 +429,19 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         (opts->source && (rc = check_text(opts->source, "source", err)) != 0) ||
         (opts->license && (rc = check_text(opts->license, "license", err)) != 0))
         return rc;
-    if (stat(dir, &st) != 0)
+    if (is_s3) {
+        /* Without --source a bucket's manifest records its URL as the source. */
+        if (!opts->source && (rc = check_text(dir, "source", err)) != 0)
+            return rc;
+    } else if (stat(dir, &st) != 0) {
         return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
+    } else if (!S_ISDIR(st.st_mode)) {
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
+    }
     if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: is a directory", output);
+    if (is_s3) /* a bucket (dataset_s3.c), its fields checked as a directory's */
+        return dataset_s3_manifest_write(dir, opts, output, info, err);
     hdr.name = (char *)opts->name;
     hdr.version = (char *)opts->version;
     hdr.source = (char *)opts->source;
@@ -451,8 +454,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         goto out;
     /* The header must fit a line whatever the counts turn out to be: know it before hashing. */
     hdr.files = hdr.bytes = w.part.info.paths = UINT64_MAX;
-    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
-                                : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &w.part.info, &header, err)) != 0)
         goto out;
     w.part.info.paths = 0;
     if (header.len > MS_DATASET_MAX_LINE) {
@@ -542,8 +544,7 @@ int ms_dataset_manifest_write(const char *dir, const ms_dataset_options *opts, c
         rc = ms_error_set(err, MS_EENV, "root digest: hashing failed");
         goto out;
     }
-    if ((rc = w.part.info.count ? dataset_part_header_line(&hdr, &w.part.info, &header, err)
-                                : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &w.part.info, &header, err)) != 0)
         goto out;
     if ((rc = dataset_finish_file(w.cctx, &header, w.body_fd, &fin, output, err)) != 0)
         goto out;

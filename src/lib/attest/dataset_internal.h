@@ -21,6 +21,12 @@ int dataset_file_line(const char *path, uint64_t size, const uint8_t *digest, si
 
 /* ---- writing a manifest file (dataset.c; also dataset_merge.c and dataset_s3.c) ---------- */
 
+/* Every writer's frames, so that a manifest's bytes do not depend on which wrote it: zstd
+ * level DEFAULT_LEVEL (the fastest positive one: the lines compress 60x at any level) unless
+ * the caller sets one, with checksums, the lines compressed in chunks of LINES_FLUSH bytes. */
+#define DEFAULT_LEVEL 1
+#define LINES_FLUSH ((size_t)256 << 10)
+
 /* Feed `len` bytes (or, with ZSTD_e_end, the end of the frame) to `cctx` and append what it
  * produces, through the buffer `zout`, to `fd`: the body's temporary file of `output`. */
 int dataset_compress_to(ZSTD_CCtx *cctx, uint8_t *zout, size_t zout_size, int fd,
@@ -53,7 +59,9 @@ typedef struct dataset_part {
     ms_hasher *paths_hash;
 } dataset_part;
 
-/* 0 or MS_EINPUT (index >= count, count 0 or above MS_DATASET_MAX_PARTITIONS) / MS_ENOMEM. */
+/* 0, or MS_EINPUT when count is 0 or above MS_DATASET_MAX_PARTITIONS or index >= count. */
+int dataset_part_check(uint32_t index, uint32_t count, ms_error *err);
+/* 0, MS_EINPUT (dataset_part_check) or MS_ENOMEM. */
 int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err);
 /* Count and hash the path; 1 when it is in this share, 0 when not, or a negative MS_E*. */
 int dataset_part_take(dataset_part *p, const char *path, ms_error *err);
@@ -62,7 +70,8 @@ int dataset_part_finish(dataset_part *p, ms_error *err);
 void dataset_part_end(dataset_part *p);
 
 /* The partial manifest's header line: the dataset's (dataset_header_line) with
- * ,"partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>" before its closing brace. */
+ * ,"partition":[I,N],"paths":T,"paths_digest":"sha256:<hex>" before its closing brace; with
+ * part NULL or part->count 0, the whole manifest's (dataset_header_line's alone). */
 int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_info *part,
                              ms_buf *out, ms_error *err);
 

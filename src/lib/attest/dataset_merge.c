@@ -24,10 +24,6 @@
 #include "util/encoding.h"
 #include "util/fs.h"
 
-/* As dataset.c writes: zstd level 1 with checksums, lines compressed in 256 KiB chunks. */
-#define MERGE_LEVEL 1
-#define LINES_FLUSH ((size_t)256 << 10)
-
 typedef struct part_in {
     const char *name;
     ms_dataset_reader *r;
@@ -180,13 +176,13 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
 {
     merger m;
     ms_file_temp body = {.fd = -1}, fin = {.fd = -1};
-    ms_buf lines = MS_BUF_INIT, header = MS_BUF_INIT, prev = MS_BUF_INIT;
+    ms_buf lines = MS_BUF_INIT, header = MS_BUF_INIT;
     ms_hasher *root = NULL, *paths = NULL;
     ms_dataset_info hdr;
     uint8_t paths_digest[MS_SHA256_SIZE];
     uint64_t files = 0, bytes = 0;
-    size_t prev_part = 0, dlen;
-    int rc = 0, have_prev = 0;
+    size_t dlen;
+    int rc = 0;
 
     memset(&m, 0, sizeof m);
     memset(&hdr, 0, sizeof hdr);
@@ -219,7 +215,7 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
     m.zout_size = ZSTD_CStreamOutSize();
     if (!(m.zout = malloc(m.zout_size)))
         goto nomem;
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_compressionLevel, MERGE_LEVEL)) ||
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_compressionLevel, DEFAULT_LEVEL)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(m.cctx, ZSTD_c_checksumFlag, 1))) {
         rc = ms_error_set(err, MS_EENV, "zstd: cannot set the compression parameters");
         goto out;
@@ -242,12 +238,10 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
         size_t k = m.heap[0];
         part_in *p = &m.parts[k];
         size_t len = strlen(p->path);
-        if (have_prev && strcmp(p->path, (const char *)prev.data) == 0) {
-            rc = ms_error_set(err, MS_EINPUT, "\"%.200s\" is in two parts: %s and %s", p->path,
-                              m.parts[prev_part].name, p->name);
-            goto out;
-        }
-        /* The same path in another part is next in order: one of the top's children. */
+        /* The same path in another part is next in order: one of the top's children (an
+         * element equal to the least has parents equal to it up to the top). This is the only
+         * check a path in two parts needs: it is refused at its first pop. A path repeated
+         * within one part is refused by its reader (paths strictly increase). */
         for (size_t c = 1; c <= 2 && c < m.n_heap; c++) {
             if (strcmp(m.parts[m.heap[c]].path, p->path) == 0) {
                 rc = ms_error_set(err, MS_EINPUT, "\"%.200s\" is in two parts: %s and %s", p->path,
@@ -276,11 +270,6 @@ int ms_dataset_merge(const char *const *part_paths, size_t n_parts, const char *
             rc = ms_error_set(err, MS_EENV, "hashing failed");
             goto out;
         }
-        msx_buf_reset(&prev);
-        if (msx_buf_append(&prev, p->path, len))
-            goto nomem;
-        prev_part = k;
-        have_prev = 1;
         if (lines.len >= LINES_FLUSH) {
             if ((rc = compress_body(&m, lines.data, lines.len, ZSTD_e_continue, err)) != 0)
                 goto out;
@@ -353,7 +342,6 @@ out:
     ms_hasher_free(paths);
     msx_buf_free(&lines);
     msx_buf_free(&header);
-    msx_buf_free(&prev);
     msx_file_temp_discard(&body);
     msx_file_temp_discard(&fin);
     return rc;

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "dataset_internal.h"
 #include "modelseal/dataset.h"
 #include "util/buf.h"
@@ -23,22 +25,33 @@ uint32_t ms_dataset_partition_of(const char *path, size_t len, uint32_t n)
     uint64_t v = 0;
     if (n <= 1)
         return 0;
-    if (ms_sha256(path, len, d) != 0) /* OpenSSL's, on the stack: this runs once per path */
-        return UINT32_MAX;            /* no share: the caller's check refuses the path */
+    /* OpenSSL's, on the stack: this runs once per path. Should it fail (no memory for its
+     * context), libsodium's SHA-256, which cannot fail, gives the same digest: every path has
+     * a share, and the same one whichever computed it. */
+    if (ms_sha256(path, len, d) != 0)
+        crypto_hash_sha256(d, (const unsigned char *)path, len);
     for (int i = 0; i < 8; i++)
         v = v << 8 | d[i];
     return (uint32_t)(v % n);
 }
 
-int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err)
+int dataset_part_check(uint32_t index, uint32_t count, ms_error *err)
 {
-    memset(p, 0, sizeof *p);
     if (count == 0 || count > MS_DATASET_MAX_PARTITIONS)
         return ms_error_set(err, MS_EINPUT, "partition count %u: expected 1 to %u", count,
                             MS_DATASET_MAX_PARTITIONS);
     if (index >= count)
         return ms_error_set(err, MS_EINPUT, "partition %u of %u: the index runs from 0 to %u",
                             index, count, count - 1);
+    return 0;
+}
+
+int dataset_part_begin(dataset_part *p, uint32_t index, uint32_t count, ms_error *err)
+{
+    int rc;
+    memset(p, 0, sizeof *p);
+    if ((rc = dataset_part_check(index, count, err)) != 0)
+        return rc;
     p->info.index = index;
     p->info.count = count;
     if (!(p->paths_hash = ms_hasher_new(MS_HASH_SHA256)))
@@ -74,7 +87,7 @@ int dataset_part_header_line(const ms_dataset_info *info, const dataset_part_inf
     char hex[2 * MS_SHA256_SIZE + 1];
     size_t start = out->len;
     int rc = dataset_header_line(info, out, err);
-    if (rc != 0)
+    if (rc != 0 || !part || part->count == 0) /* not a partial manifest: the dataset's line */
         return rc;
     /* The dataset's line ends in "}\n": the partition members go before it. */
     if (out->len - start < 2 || memcmp(out->data + out->len - 2, "}\n", 2) != 0)

@@ -603,8 +603,7 @@ static int parse_header(ms_dataset_reader *r, ms_error *err)
         return bad(&c, "%s", "unexpected data after the header object");
     r->dlen = ms_hash_size(h->algorithm);
     msx_buf_reset(&r->canon);
-    if ((rc = r->part ? dataset_part_header_line(h, r->part, &r->canon, err)
-                      : dataset_header_line(h, &r->canon, err)) != 0)
+    if ((rc = dataset_part_header_line(h, r->part, &r->canon, err)) != 0)
         return rc;
     return check_canonical(r, err);
 }

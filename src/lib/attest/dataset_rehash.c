@@ -244,6 +244,9 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
     int rc = 0;
     struct stat st;
 
+    if (opts->partition_count &&
+        (rc = dataset_part_check(opts->partition_index, opts->partition_count, err)) != 0)
+        return rc;
     if (strncmp(dir, "s3://", 5) == 0) /* a bucket (dataset_s3.c) */
         return dataset_s3_verify(manifest_path, dir, opts, res, err);
     memset(&v, 0, sizeof v);
@@ -256,11 +259,6 @@ int ms_dataset_verify_dir(const char *manifest_path, const char *dir,
         return ms_error_set(err, MS_EINPUT, "%s: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return ms_error_set(err, MS_EINPUT, "%s: not a directory", dir);
-    if (opts->partition_count > MS_DATASET_MAX_PARTITIONS ||
-        (opts->partition_count && opts->partition_index >= opts->partition_count))
-        return ms_error_set(err, MS_EINPUT, "partition %u of %u: expected 0 <= I < N <= %u",
-                            opts->partition_index, opts->partition_count,
-                            MS_DATASET_MAX_PARTITIONS);
     if (!(v.reader = ms_dataset_reader_open(manifest_path, &info, err)))
         return err ? err->code : MS_EINPUT;
     v.dlen = ms_hash_size(info.algorithm);

@@ -29,8 +29,6 @@
 
 #define DEFAULT_IN_FLIGHT 16
 #define MAX_IN_FLIGHT 256
-#define DEFAULT_LEVEL 1                 /* as dataset.c */
-#define LINES_FLUSH ((size_t)256 << 10) /* as dataset.c: the same frames */
 
 /* ---- the listing, as relative paths in order ---------------------------------------------- */
 
@@ -573,13 +571,7 @@ int dataset_s3_verify(const char *manifest_path, const char *url,
             ign[n_ign++] = opts->ignore_paths[i];
     s.ignore = ign;
     s.n_ignore = n_ign;
-    if (opts->partition_count) {
-        if (opts->partition_count > MS_DATASET_MAX_PARTITIONS ||
-            opts->partition_index >= opts->partition_count) {
-            rc = ms_error_set(err, MS_EINPUT, "partition %u of %u: the index runs from 0 to N-1",
-                              opts->partition_index, opts->partition_count);
-            goto out;
-        }
+    if (opts->partition_count) { /* its range checked by ms_dataset_verify_dir */
         s.share_index = m.share_index = opts->partition_index;
         s.share_count = m.share_count = opts->partition_count;
     }
