@@ -171,37 +171,20 @@ void s3_page_clear(s3_page *p)
     memset(p, 0, sizeof *p);
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode a key of an encoding-type=url listing ("+" stays: S3 encodes a space as %20).
- * NUL bytes are kept (the caller refuses them by length). */
+/* Percent-decode a key of an encoding-type=url listing ("+" stays: S3 encodes a space as %20)
+ * into a malloc'd string. NUL bytes are kept (the caller refuses them by length). */
 static int url_decode(const char *s, size_t len, char **out, size_t *out_len)
 {
-    char *d = malloc(len + 1);
-    size_t o = 0;
-    if (!d)
-        return MS_ENOMEM;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
-                free(d);
-                return MS_EINPUT;
-            }
-            d[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            d[o++] = s[i];
-        }
+    ms_buf d = MS_BUF_INIT;
+    int rc = aws_uri_decode(&d, s, len, 1);
+    if (rc == 0 && msx_buf_append(&d, "", 1))
+        rc = MS_ENOMEM;
+    if (rc != 0) {
+        msx_buf_free(&d);
+        return rc;
     }
-    d[o] = '\0';
-    *out = d;
-    *out_len = o;
+    *out = (char *)d.data;
+    *out_len = d.len - 1;
     return 0;
 }
 
