@@ -16,6 +16,9 @@
 //   {"fake": {"bucket", "count", "size"}}  the bucket lists COUNT made-up keys k/0000000 ... of
 //                                          SIZE zero bytes each (not stored)
 //   {"load_dir": {"bucket", "dir"}}        store every file below dir (keys = relative paths)
+//   {"list_fail": {"bucket", "after"}}     the bucket's listing answers 500 for every page but
+//                                          the first AFTER (continuation tokens count pages)
+//   {"delete_on_get": {"key"}}             the first GET of key finds it deleted (404)
 //   {"reset": {}}                          drop faults and counters
 // STS: GET /?Action=AssumeRoleWithWebIdentity with WebIdentityToken=mock-web-token and a
 // RoleArn answers the mock's credentials with SessionToken mock-session (any other token: 403).
@@ -64,8 +67,10 @@ const signer = new SignatureV4({
 
 const buckets = new Map(); // name -> Map(key -> {body, etag})
 const fakes = new Map(); // name -> {count, size}
-let faults = { slowdown: new Map(), fail500: new Set(), truncate: new Map(), change: new Set() };
-const stats = { requests: 0, refused: 0, gets: 0, lists: 0 };
+const noFaults = () => ({ slowdown: new Map(), fail500: new Set(), truncate: new Map(), change: new Set(), del: new Set(), listFail: new Map() });
+const noStats = () => ({ requests: 0, refused: 0, gets: 0, lists: 0 });
+let faults = noFaults();
+let stats = noStats();
 
 const etagOf = (body) => '"' + createHash('md5').update(body).digest('hex') + '"';
 const xmlEscape = (s) =>
@@ -149,6 +154,19 @@ function listFake(res, bucket, f, query) {
 function list(res, bucket, objects, query) {
     if (query['list-type'] !== '2') return sendError(res, 400, 'InvalidArgument', 'only ListObjectsV2');
     stats.lists++;
+    const lf = faults.listFail.get(bucket);
+    if (lf !== undefined) {
+        // pages 1..after answer; each later page (a continuation token) fails, for ever
+        const page = query['continuation-token'] ? lf.seen.get(query['continuation-token']) : 1;
+        if (page === undefined || page > lf.after)
+            return sendError(res, 500, 'InternalError', 'We encountered an internal error.');
+        const send = res.end.bind(res);
+        res.end = (body) => {
+            const m = /<NextContinuationToken>([^<]*)</.exec(String(body));
+            if (m) lf.seen.set(m[1], page + 1);
+            send(body);
+        };
+    }
     const f = fakes.get(bucket);
     if (f) return listFake(res, bucket, f, query);
     const prefix = query.prefix || '';
@@ -180,6 +198,11 @@ function get(req, res, bucket, key, objects) {
     if (!o && f && /^k\/\d{7}$/.test(key) && Number(key.slice(2)) < f.count) {
         const body = Buffer.alloc(f.size);
         o = { body, etag: etagOf(body) };
+    }
+    if (o && faults.del.has(key)) {
+        faults.del.delete(key);
+        objects.delete(key);
+        o = undefined;
     }
     if (!o) return sendError(res, 404, 'NoSuchKey', 'no such key');
     const n = faults.slowdown.get(key) || 0;
@@ -236,7 +259,12 @@ function control(body) {
             const b = readFileSync(join(c.load_dir.dir, r));
             m.set(r, { body: b, etag: etagOf(b) });
         }
-    } else if (c.reset) faults = { slowdown: new Map(), fail500: new Set(), truncate: new Map(), change: new Set() };
+    } else if (c.list_fail) faults.listFail.set(c.list_fail.bucket, { after: c.list_fail.after, seen: new Map() });
+    else if (c.delete_on_get) faults.del.add(c.delete_on_get.key);
+    else if (c.reset) {
+        faults = noFaults();
+        stats = noStats();
+    }
     else throw new Error('unknown control ' + body);
 }
 

@@ -5,10 +5,11 @@
 # (an independent client, tests/interop/s3_put.mjs). Covered: the manifest of a bucket prefix
 # equals byte for byte the manifest of the same files on disk (source defaulting to the URL),
 # verify (matching, then changed and extra objects), a folder marker skipped, pagination over
-# 3,000 keys, an invalid key, an object changing mid-run (If-Match), SlowDown then success, 500
-# forever, a truncated body (retried; and for ever), wrong and missing credentials (never
-# printed), credentials from a profile file and from a web identity token (the mock's STS), the
-# endpoint from AWS_ENDPOINT_URL_S3, and plain http refused off loopback.
+# 3,000 keys (a listing failing on a later page refused), an invalid key, an object changing or
+# deleted mid-run, SlowDown then success, 500 forever, a truncated body (retried; and for
+# ever), wrong and missing credentials (never printed), credentials from a profile file and
+# from a web identity token (the mock's STS), the endpoint from AWS_ENDPOINT_URL_S3, and plain
+# http refused off loopback.
 #
 # One mock serves every case (fixtures and faults through its control endpoint). Skipped (77)
 # without node or when npm cannot reach its registry for the pinned packages.
@@ -56,6 +57,7 @@ EP=http://127.0.0.1:$(cat "$T/mock/port")
 control() { curl -sf -XPOST --data "$1" "$EP/__control" >/dev/null; }
 put() { control "{\"put\":{\"bucket\":\"$1\",\"key\":\"$2\",\"body\":\"$3\"}}"; }
 s3m() { ms dataset manifest --s3-endpoint "$EP" "$@"; }
+mock_stat() { curl -sf "$EP/__stats" | sed "s/.*\"$1\":\([0-9]*\).*/\1/"; }
 
 # ---- a dataset uploaded with @aws-sdk/client-s3: the same bytes as on disk ----
 D=$T/data
@@ -125,12 +127,21 @@ M=$T/many
 mkdir -p "$M/d"
 (cd "$M/d" && seq -f 'f%04g' 0 2999 | xargs touch)
 control "{\"load_dir\":{\"bucket\":\"many\",\"dir\":\"$M\"}}"
+lists0=$(mock_stat lists)
 check_status "3,000 keys over 3 pages" 0 s3m --name many --output "$T/many.zst" s3://many
+check_eq "3,000 keys: 3 list requests" "$(($(mock_stat lists) - lists0))" 3
 check_status "3,000 keys: the disk manifest" 0 ms dataset manifest --name many \
     --source s3://many --output "$T/many-disk.zst" "$M"
 check_file_eq "3,000 keys: bucket == disk" "$T/many.zst" "$T/many-disk.zst"
-lists=$(curl -sf "$EP/__stats" | sed 's/.*"lists":\([0-9]*\).*/\1/')
-[ "$lists" -ge 3 ] && pass || fail "expected at least 3 list requests, saw $lists"
+# a listing failing on a later page (listed ahead while the first page is processed)
+control '{"list_fail":{"bucket":"many","after":1}}'
+check_fails "a listing failing on page 2" 3 "S3 ($EP/many/): HTTP status 500" \
+    s3m --name many --output "$T/many-fail.zst" s3://many
+[ ! -e "$T/many-fail.zst" ] && pass || fail "a failed listing left $T/many-fail.zst"
+control '{"list_fail":{"bucket":"many","after":2}}'
+check_fails "a listing failing on page 3" 3 "S3 ($EP/many/): HTTP status 500" \
+    ms dataset verify --s3-endpoint "$EP" "$T/many.zst" s3://many
+control '{"reset":{}}'
 
 # ---- invalid keys, changes, faults ----
 put bad ok/a.txt a
@@ -159,7 +170,9 @@ control '{"change_on_get":{"key":"b.txt"}}'
 check_fails "an object changing mid-run" 2 "s3://fff/b.txt: changed (its ETag is no longer the listed one) during the run" \
     s3m --name f --output "$T/f.zst" s3://fff
 control '{"slowdown":{"key":"a.txt","count":2}}'
+gets0=$(mock_stat gets)
 check_status "SlowDown twice, then success" 0 s3m --name f --output "$T/f.zst" s3://fff
+check_eq "SlowDown twice: a.txt fetched 3 times, b.txt and c.txt once" "$(($(mock_stat gets) - gets0))" 5
 control '{"truncate":{"key":"c.txt","count":1}}'
 check_status "a truncated body, retried" 0 s3m --name f --output "$T/f2.zst" s3://fff
 check_file_eq "the retried body hashes the same" "$T/f.zst" "$T/f2.zst"
@@ -169,6 +182,11 @@ check_fails "a body truncated every time" 3 "S3 ($EP/fff/c.txt): truncated answe
 control '{"reset":{}}'
 control '{"fail500":{"key":"a.txt"}}'
 check_fails "500 for ever" 3 "S3 ($EP/fff/a.txt): HTTP status 500" \
+    s3m --name f --output "$T/f3.zst" s3://fff
+[ ! -e "$T/f3.zst" ] && pass || fail "a failed run left $T/f3.zst"
+control '{"reset":{}}'
+control '{"delete_on_get":{"key":"b.txt"}}'
+check_fails "an object deleted mid-run" 2 "s3://fff/b.txt: deleted during the run" \
     s3m --name f --output "$T/f3.zst" s3://fff
 [ ! -e "$T/f3.zst" ] && pass || fail "a failed run left $T/f3.zst"
 control '{"reset":{}}'

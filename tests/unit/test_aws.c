@@ -1,8 +1,8 @@
 /* Unit tests for net/aws.c: Signature Version 4 against AWS's published examples (the S3
  * GET Object, list and PUT Object examples and the signature test suite's get-vanilla, their
  * values kept here as data), the shared credentials and config files (profiles, comments,
- * sub-settings, malformed lines), the credential chain's order, the region, and the XML helpers
- * the STS and S3 answers are read with. */
+ * sub-settings, malformed lines), the credential chain's order, the region, the XML helpers
+ * the STS and S3 answers are read with, and percent-decoding (lenient and strict). */
 #include "config.h"
 
 #include "unit.h"
@@ -364,6 +364,30 @@ static void test_xml(void **state)
     msx_buf_free(&t);
 }
 
+/* Percent-decoding: lenient (a SigV4 query, a bad escape kept) and strict (a listed key). */
+static void test_uri_decode(void **state)
+{
+    (void)state;
+    ms_buf t = MS_BUF_INIT;
+    assert_int_equal(aws_uri_decode(&t, "a%2Fb%20c+%00d%e9", 17, 1), 0);
+    assert_int_equal(t.len, 9);
+    assert_memory_equal(t.data, "a/b c+\0d", 8);
+    assert_int_equal(t.data[8], 0xe9);
+    assert_int_equal(aws_uri_decode(&t, "x%4", 3, 0), 0); /* contents replaced, '%' kept */
+    assert_int_equal(t.len, 3);
+    assert_memory_equal(t.data, "x%4", 3);
+    assert_int_equal(aws_uri_decode(&t, "%zz%41", 6, 0), 0);
+    assert_memory_equal(t.data, "%zzA", 4);
+    assert_int_equal(t.len, 4);
+    assert_int_equal(aws_uri_decode(&t, "x%4", 3, 1), MS_EINPUT);
+    assert_int_equal(aws_uri_decode(&t, "%zz", 3, 1), MS_EINPUT);
+    assert_int_equal(aws_uri_decode(&t, "a%", 2, 1), MS_EINPUT);
+    assert_int_equal(aws_uri_decode(&t, "%41", 3, 1), 0);
+    assert_int_equal(t.len, 1);
+    assert_int_equal(t.data[0], 'A');
+    msx_buf_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_ini),
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_xml),
+        cmocka_unit_test(test_uri_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,7 +52,8 @@ typedef struct s3_source {
     int started;
     /* The listing one page ahead: a thread runs s3_list_page for the page after s->page while
      * that page is fetched (the client is shared: it is only read; the listing has its own
-     * HTTP session). */
+     * HTTP session, list_session). */
+    http_session *list_session;
     pthread_t ahead_thread;
     int ahead_running, ahead_rc;
     const char *ahead_token; /* s->page's next_token, or NULL for the first page */
@@ -104,7 +105,8 @@ static int source_open(s3_source *s, const char *url, const ms_dataset_remote *r
     }
     if (!(s->client = s3_client_new(&co, s->loc.bucket, err)))
         return err->code ? err->code : MS_ENOMEM;
-    if (!(s->sessions = calloc(s->threads, sizeof *s->sessions)) ||
+    if (!(s->list_session = http_session_new()) ||
+        !(s->sessions = calloc(s->threads, sizeof *s->sessions)) ||
         !(s->items = calloc(S3_MAX_PAGE_KEYS, sizeof *s->items)))
         return ms_error_nomem(err);
     for (unsigned i = 0; i < s->threads; i++) {
@@ -117,7 +119,8 @@ static int source_open(s3_source *s, const char *url, const ms_dataset_remote *r
 static void *list_ahead(void *arg)
 {
     s3_source *s = arg;
-    s->ahead_rc = s3_list_page(s->client, s->loc.prefix, s->ahead_token, &s->ahead, &s->ahead_err);
+    s->ahead_rc = s3_list_page(s->client, s->list_session, s->loc.prefix, s->ahead_token, &s->ahead,
+                               &s->ahead_err);
     return NULL;
 }
 
@@ -139,8 +142,7 @@ static int ahead_take(s3_source *s, ms_error *err)
     pthread_join(s->ahead_thread, NULL);
     s->ahead_running = 0;
     if (s->ahead_rc != 0) {
-        if (err)
-            *err = s->ahead_err;
+        *err = s->ahead_err;
         s3_page_clear(&s->ahead);
         return s->ahead_rc;
     }
@@ -156,6 +158,7 @@ static void source_close(s3_source *s)
         pthread_join(s->ahead_thread, NULL);
         s3_page_clear(&s->ahead);
     }
+    http_session_free(s->list_session);
     if (s->sessions) {
         for (unsigned i = 0; i < s->threads; i++)
             http_session_free(s->sessions[i]);
@@ -281,8 +284,8 @@ static int fetch_one(void *ctx, size_t index, unsigned worker_index, hash_worker
         return 0;
     }
     http_stream st = {.begin = feed_begin, .data = feed_data, .ctx = &f};
-    if ((rc = s3_get(s->client, s->sessions[worker_index % s->threads], it->key, it->etag, it->size,
-                     &st, err)) != 0)
+    if ((rc = s3_get(s->client, s->sessions[worker_index], it->key, it->etag, it->size, &st,
+                     err)) != 0)
         return rc;
     if (f.got != it->size)
         return ms_error_set(
@@ -306,7 +309,7 @@ static int fetch_page(s3_source *s, ms_error *err)
         return 0;
     hash_batch b = {
         .algorithm = s->algorithm,
-        .threads = s->threads < s->n_items ? s->threads : (unsigned)s->n_items,
+        .threads = s->threads, /* hash_batch_run starts at most one per item */
         .items = s->n_items,
         .buffer_size = 0,
         .fn = fetch_one,

@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,7 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "modelseal/hash.h"
 #include "net/aws.h"
+#include "util/encoding.h"
 #include "util/fs.h"
 
 /* ---- secrets ---- */
@@ -196,23 +197,21 @@ static int read_shared(const char *path, char **text, size_t *len, ms_error *err
     int rc;
     *text = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        return ms_error_set(err, MS_EENV, "%s: %s", path, strerror(errno));
+    rc = msx_file_read_regular(path, AWS_MAX_CONFIG_FILE, MS_FILE_MISSING_OK, &buf, err);
+    if (rc == 1) { /* missing */
+        rc = 0;
+    } else if (rc == 0) {
+        if ((*text = secret_dup(buf.data ? (const char *)buf.data : "", buf.len)) != NULL) {
+            *len = buf.len;
+            rc = 1;
+        } else {
+            rc = ms_error_nomem(err);
+        }
     }
-    fclose(f);
-    if ((rc = msx_file_read(path, AWS_MAX_CONFIG_FILE, &buf, err)) != 0)
-        return rc;
-    *text = secret_dup(buf.data ? (const char *)buf.data : "", buf.len);
-    *len = buf.len;
     if (buf.data)
         sodium_memzero(buf.data, buf.cap);
     msx_buf_free(&buf);
-    if (!*text)
-        return ms_error_nomem(err);
-    return 1;
+    return rc;
 }
 
 typedef struct shared_files {
@@ -495,7 +494,7 @@ static int web_identity(const aws_load_options *o, const char *token_file, const
                  : ms_error_nomem(err);
         goto out;
     }
-    const char *endpoint = o && o->sts_endpoint ? o->sts_endpoint : getenv("AWS_ENDPOINT_URL_STS");
+    const char *endpoint = getenv("AWS_ENDPOINT_URL_STS");
     if (!endpoint || !endpoint[0]) {
         if (o && o->region)
             snprintf(region, sizeof region, "%s", o->region);
@@ -645,24 +644,12 @@ out:
 
 /* ---- Signature Version 4 ---- */
 
-static const char hexdig[] = "0123456789abcdef";
-
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdig[in[i] >> 4];
-        out[2 * i + 1] = hexdig[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int sha256_hex(const void *data, size_t len, char out[65])
 {
-    uint8_t md[32];
-    unsigned int n = 0;
-    if (EVP_Digest(data ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    uint8_t md[MS_SHA256_SIZE];
+    if (ms_sha256(data ? data : "", len, md) != 0)
         return -1;
-    to_hex(md, 32, out);
+    msx_hex_encode(md, sizeof md, out);
     return 0;
 }
 
@@ -691,23 +678,20 @@ int aws_uri_encode(ms_buf *out, const char *s, size_t len, int keep_slash)
     return 0;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode s[0, len) into `out` (replacing it). */
-static int uri_decode(ms_buf *out, const char *s, size_t len)
+int aws_uri_decode(ms_buf *out, const char *s, size_t len, int strict)
 {
     msx_buf_reset(out);
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (c == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
+        if (c == '%') {
+            int hi = i + 2 < len ? msx_hex_digit((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < len ? msx_hex_digit((unsigned char)s[i + 2]) : -1;
+            if (hi >= 0 && lo >= 0) {
+                c = (char)(hi * 16 + lo);
+                i += 2;
+            } else if (strict) {
+                return MS_EINPUT;
+            }
         }
         if (msx_buf_append(out, &c, 1))
             return MS_ENOMEM;
@@ -752,7 +736,7 @@ static int canonical_query(const char *query, ms_buf *out)
                 const char *s = part ? (eq ? eq + 1 : "") : q;
                 size_t sl = part ? (eq ? len - nlen - 1 : 0) : nlen;
                 msx_buf_reset(&enc);
-                if (uri_decode(&tmp, s, sl) ||
+                if (aws_uri_decode(&tmp, s, sl, 0) ||
                     aws_uri_encode(&enc, (const char *)tmp.data ? (const char *)tmp.data : "",
                                    tmp.len, 0) ||
                     msx_buf_append(&enc, "", 1))
@@ -1032,7 +1016,7 @@ int aws_sigv4_sign(const aws_sigv4_request *r, const aws_credentials *c, aws_sig
         rc = ms_error_set(err, MS_EENV, "SigV4: HMAC-SHA256 failed");
         goto out;
     }
-    to_hex(sig, 32, sig_hex);
+    msx_hex_encode(sig, 32, sig_hex);
     if (msx_buf_printf(&line,
                        "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, "
                        "Signature=%s",

@@ -45,10 +45,9 @@ int aws_credentials_set(aws_credentials *c, const char *access_key_id,
                         const char *source, ms_error *err);
 
 typedef struct aws_load_options {
-    const char *profile; /* NULL: AWS_PROFILE, else "default" */
-    const char *region;  /* for the STS endpoint; NULL: aws_region_resolve */
-    const char
-        *sts_endpoint; /* NULL: AWS_ENDPOINT_URL_STS, else https://sts.REGION.amazonaws.com */
+    const char *profile;         /* NULL: AWS_PROFILE, else "default" */
+    const char *region;          /* for the STS endpoint (AWS_ENDPOINT_URL_STS, else
+                                  * https://sts.REGION.amazonaws.com); NULL: aws_region_resolve */
     const ms_http_options *http; /* for STS (NULL: defaults) */
 } aws_load_options;
 
@@ -112,6 +111,11 @@ int aws_sigv4_canonical(const aws_sigv4_request *r, const aws_credentials *c, ms
 /* Percent-encode `s` (len bytes) as SigV4 wants: unreserved characters (A-Z a-z 0-9 - . _ ~)
  * kept, '/' kept when keep_slash, everything else %XX with upper-case hex. 0 or MS_ENOMEM. */
 int aws_uri_encode(ms_buf *out, const char *s, size_t len, int keep_slash);
+
+/* Percent-decode `s` (len bytes) into `out` (its contents replaced; no NUL added; NUL bytes
+ * decoded are kept). A '%' not followed by two hex digits stays as it is, or with `strict` is
+ * MS_EINPUT. 0, MS_EINPUT, MS_ENOMEM. */
+int aws_uri_decode(ms_buf *out, const char *s, size_t len, int strict);
 
 /* ---- XML answers (STS here, ListObjectsV2 in s3.c): a bounded, non-validating scan ---- */
 

@@ -14,7 +14,6 @@ struct s3_client {
     char *base; /* the bucket's URL, ending in '/': keys are appended */
     aws_credentials creds;
     ms_http_options http;
-    http_session *list_session;
 };
 
 /* ---- locations ---- */
@@ -79,17 +78,11 @@ void s3_location_clear(s3_location *loc)
 
 /* ---- the client ---- */
 
-const char *s3_client_bucket(const s3_client *c)
-{
-    return c->bucket;
-}
-
 void s3_client_free(s3_client *c)
 {
     if (!c)
         return;
     aws_credentials_clear(&c->creds);
-    http_session_free(c->list_session);
     free(c->base);
     free(c);
 }
@@ -141,8 +134,6 @@ s3_client *s3_client_new(const s3_client_options *o, const char *bucket, ms_erro
     }
     c->base = (char *)base.data;
     base.data = NULL;
-    if (!(c->list_session = http_session_new()))
-        goto nomem;
     aws_load_options lo = {.region = c->region, .http = &c->http};
     if ((rc = aws_credentials_load(&lo, &c->creds, err)) != 0)
         goto out;
@@ -171,37 +162,20 @@ void s3_page_clear(s3_page *p)
     memset(p, 0, sizeof *p);
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decode a key of an encoding-type=url listing ("+" stays: S3 encodes a space as %20).
- * NUL bytes are kept (the caller refuses them by length). */
+/* Percent-decode a key of an encoding-type=url listing ("+" stays: S3 encodes a space as %20)
+ * into a malloc'd string. NUL bytes are kept (the caller refuses them by length). */
 static int url_decode(const char *s, size_t len, char **out, size_t *out_len)
 {
-    char *d = malloc(len + 1);
-    size_t o = 0;
-    if (!d)
-        return MS_ENOMEM;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%') {
-            if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
-                free(d);
-                return MS_EINPUT;
-            }
-            d[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            d[o++] = s[i];
-        }
+    ms_buf d = MS_BUF_INIT;
+    int rc = aws_uri_decode(&d, s, len, 1);
+    if (rc == 0 && msx_buf_append(&d, "", 1))
+        rc = MS_ENOMEM;
+    if (rc != 0) {
+        msx_buf_free(&d);
+        return rc;
     }
-    d[o] = '\0';
-    *out = d;
-    *out_len = o;
+    *out = (char *)d.data;
+    *out_len = d.len - 1;
     return 0;
 }
 
@@ -362,10 +336,11 @@ static void error_code(const ms_buf *body, char *out, size_t size)
     out[n] = '\0';
 }
 
-/* Sign and send one GET; `status` gets 2xx..4xx answers (5xx and the network are retried
- * inside and end as MS_EENV). */
-static int signed_get(s3_client *c, http_session *session, const char *url, const char *if_match,
-                      http_stream *stream, long *status, ms_buf *response, ms_error *err)
+/* Sign and send one GET with the options `http`; `status` gets 2xx..4xx answers (5xx and the
+ * network are retried inside and end as MS_EENV). */
+static int signed_get(const s3_client *c, const ms_http_options *http, http_session *session,
+                      const char *url, const char *if_match, http_stream *stream, long *status,
+                      ms_buf *response, ms_error *err)
 {
     aws_signed sig;
     const char *headers[AWS_SIGNED_MAX + 1];
@@ -394,7 +369,7 @@ static int signed_get(s3_client *c, http_session *session, const char *url, cons
                                                             : c->creds.secret_access_key,
                            .headers = headers,
                            .n_headers = n};
-    rc = http_perform_stream(&c->http, &req, session, stream, status, response, err);
+    rc = http_perform_stream(http, &req, session, stream, status, response, err);
     aws_signed_clear(&sig);
     return rc;
 }
@@ -408,7 +383,8 @@ static void display_url(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
-int s3_list_page(s3_client *c, const char *prefix, const char *token, s3_page *page, ms_error *err)
+int s3_list_page(const s3_client *c, http_session *session, const char *prefix, const char *token,
+                 s3_page *page, ms_error *err)
 {
     ms_buf url = MS_BUF_INIT, answer = MS_BUF_INIT;
     long status = 0;
@@ -422,12 +398,10 @@ int s3_list_page(s3_client *c, const char *prefix, const char *token, s3_page *p
         goto nomem;
     if (msx_buf_append(&url, "", 1))
         goto nomem;
-    ms_http_options o = c->http;
-    o.max_response = S3_MAX_LIST_ANSWER;
-    s3_client tmp = *c;
-    tmp.http = o;
-    if ((rc = signed_get(&tmp, c->list_session, (const char *)url.data, NULL, NULL, &status,
-                         &answer, err)) != 0)
+    ms_http_options http = c->http;
+    http.max_response = S3_MAX_LIST_ANSWER;
+    if ((rc = signed_get(c, &http, session, (const char *)url.data, NULL, NULL, &status, &answer,
+                         err)) != 0)
         goto out;
     if (status < 200 || status >= 300) {
         char code[80], where[600];
@@ -475,8 +449,8 @@ static int same_etag(const char *a, const char *b)
     return la == lb && memcmp(a, b, la) == 0;
 }
 
-int s3_get(s3_client *c, http_session *session, const char *key, const char *etag, uint64_t size,
-           http_stream *stream, ms_error *err)
+int s3_get(const s3_client *c, http_session *session, const char *key, const char *etag,
+           uint64_t size, http_stream *stream, ms_error *err)
 {
     ms_buf url = MS_BUF_INIT, answer = MS_BUF_INIT;
     long status = 0;
@@ -488,8 +462,8 @@ int s3_get(s3_client *c, http_session *session, const char *key, const char *eta
         return ms_error_nomem(err);
     }
     display_url((const char *)url.data, where, sizeof where);
-    if ((rc = signed_get(c, session, (const char *)url.data, etag, stream, &status, &answer,
-                         err)) != 0)
+    if ((rc = signed_get(c, &c->http, session, (const char *)url.data, etag, stream, &status,
+                         &answer, err)) != 0)
         goto out;
     if (status == 412 || status == 404) {
         rc = ms_error_set(err, MS_EINPUT, "s3://%s/%.1100s: %s during the run", c->bucket, key,
@@ -504,13 +478,12 @@ int s3_get(s3_client *c, http_session *session, const char *key, const char *eta
                           code[0] ? " (" : "", code, code[0] ? ")" : "");
         goto out;
     }
-    if ((stream->content_length >= 0 && (uint64_t)stream->content_length != size) ||
-        (stream->etag[0] && !same_etag(stream->etag, etag))) {
+    int etag_changed = stream->etag[0] && !same_etag(stream->etag, etag);
+    if (etag_changed || (stream->content_length >= 0 && (uint64_t)stream->content_length != size)) {
         rc = ms_error_set(err, MS_EINPUT, "s3://%s/%.1100s: changed during the run (%s)", c->bucket,
                           key,
-                          stream->etag[0] && !same_etag(stream->etag, etag)
-                              ? "its ETag is no longer the listed one"
-                              : "its size is no longer the listed one");
+                          etag_changed ? "its ETag is no longer the listed one"
+                                       : "its size is no longer the listed one");
         goto out;
     }
 out:

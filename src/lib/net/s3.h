@@ -66,17 +66,17 @@ void s3_page_clear(s3_page *p);
 int s3_list_parse(const char *xml, size_t len, s3_page *page, ms_error *err);
 
 /* One page of the listing of `prefix` after `token` (NULL: the first). MS_EENV for the
- * network and the service ("S3 (URL): ..."), MS_EINPUT for a malformed answer. */
-int s3_list_page(s3_client *c, const char *prefix, const char *token, s3_page *page, ms_error *err);
+ * network and the service ("S3 (URL): ..."), MS_EINPUT for a malformed answer. `session`
+ * (optional) keeps the listing's connection. The client is only read: threads may share it,
+ * each with its own session. */
+int s3_list_page(const s3_client *c, http_session *session, const char *prefix, const char *token,
+                 s3_page *page, ms_error *err);
 
 /* GET the object `key`, as long as its ETag is still `etag` (If-Match) and its size `size`:
  * the body goes to stream->data as it arrives (stream->begin before each attempt). MS_EINPUT
  * "KEY: changed during the run" when the store answers 412 or another size; MS_EENV for the
  * network and the service. `session` (optional) keeps a connection per thread. */
-int s3_get(s3_client *c, http_session *session, const char *key, const char *etag, uint64_t size,
-           http_stream *stream, ms_error *err);
-
-/* "s3://BUCKET/KEY" for messages. */
-const char *s3_client_bucket(const s3_client *c);
+int s3_get(const s3_client *c, http_session *session, const char *key, const char *etag,
+           uint64_t size, http_stream *stream, ms_error *err);
 
 #endif
