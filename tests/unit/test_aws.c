@@ -266,6 +266,12 @@ static void test_chain(void **state)
     unit_assert_contains(err.message, "no AWS credentials");
     assert_int_equal(aws_region_resolve(NULL, region, sizeof region, &err), 0);
     assert_string_equal(region, "");
+    setenv("HOME", conf, 1); /* a file: ~/.aws/config names no file either (ENOTDIR) */
+    assert_int_equal(aws_region_resolve(NULL, region, sizeof region, &err), 0);
+    assert_string_equal(region, "");
+    assert_int_equal(aws_credentials_load(NULL, &c, &err), MS_EENV);
+    unit_assert_contains(err.message, "no AWS credentials");
+    setenv("HOME", dir, 1);
 
     setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
     setenv("AWS_CONFIG_FILE", conf, 1);

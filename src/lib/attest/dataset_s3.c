@@ -365,8 +365,7 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         goto out;
     /* The header must fit a line whatever the counts turn out to be (as dataset.c checks). */
     hdr.files = hdr.bytes = part.info.paths = UINT64_MAX;
-    if ((rc = part.info.count ? dataset_part_header_line(&hdr, &part.info, &header, err)
-                              : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &part.info, &header, err)) != 0)
         goto out;
     part.info.paths = 0;
     if (header.len > MS_DATASET_MAX_LINE) {
@@ -451,8 +450,7 @@ int dataset_s3_manifest_write(const char *url, const ms_dataset_options *opts, c
         goto out;
     }
     msx_buf_reset(&header);
-    if ((rc = part.info.count ? dataset_part_header_line(&hdr, &part.info, &header, err)
-                              : dataset_header_line(&hdr, &header, err)) != 0)
+    if ((rc = dataset_part_header_line(&hdr, &part.info, &header, err)) != 0)
         goto out;
     if ((rc = dataset_finish_file(z.cctx, &header, body.fd, &fin, output, err)) != 0)
         goto out;

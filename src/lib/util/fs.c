@@ -49,7 +49,8 @@ int msx_file_open_regular(const char *path, int flags, int *fdp, struct stat *st
     *fdp = -1;
     if (fd < 0) {
         int e = errno;
-        if (e == ENOENT && (flags & MS_FILE_MISSING_OK))
+        /* missing: no such file, or a path through something that is not a directory */
+        if ((e == ENOENT || e == ENOTDIR) && (flags & MS_FILE_MISSING_OK))
             return 0;
         /* O_NOFOLLOW on a symbolic link fails with ELOOP: name what the path is. */
         if (e == ELOOP && (flags & MS_FILE_NOFOLLOW) && lstat(path, &st) == 0 &&

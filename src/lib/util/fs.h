@@ -28,7 +28,8 @@ extern "C" {
  * it is ("is a FIFO, not a regular file"), at once. With MS_FILE_NOFOLLOW a symbolic link is
  * refused the same way; without it a link is followed and its target must be a regular file.
  * On success *fd is the open descriptor (the caller closes it) and `st` (may be NULL) its
- * fstat. With MS_FILE_MISSING_OK a missing file is success with *fd = -1. */
+ * fstat. With MS_FILE_MISSING_OK a missing file (ENOENT, or ENOTDIR: a path through a
+ * non-directory names no file) is success with *fd = -1. */
 int msx_file_open_regular(const char *path, int flags, int *fd, struct stat *st, ms_error *err);
 
 /* What a file of mode `mode` is, for messages: "a FIFO", "a directory", "a character
