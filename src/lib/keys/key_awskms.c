@@ -60,9 +60,10 @@ static int host_char(char c)
 }
 
 /* The "__type" of an error answer without its namespace ("com.amazonaws.kms#NotFoundException"
- * -> "NotFoundException"), and its message, both printable and bounded. */
-static void aws_reason(const ms_buf *answer, char *type, size_t type_size, char *msg,
-                       size_t msg_size)
+ * -> "NotFoundException"), and its message, both printable and bounded ("" when they could hold
+ * `secret`). */
+static void aws_reason(const ms_buf *answer, const char *secret, char *type, size_t type_size,
+                       char *msg, size_t msg_size)
 {
     cJSON *doc = NULL;
     ms_error ignored;
@@ -77,26 +78,27 @@ static void aws_reason(const ms_buf *answer, char *type, size_t type_size, char 
     if (cJSON_IsString(t)) {
         const char *hash = strrchr(t->valuestring, '#');
         const char *name = hash ? hash + 1 : t->valuestring;
-        remote_excerpt(name, strlen(name), NULL, type, type_size);
+        remote_excerpt(name, strlen(name), secret, type, type_size);
     }
     if (cJSON_IsString(m))
-        remote_excerpt(m->valuestring, strlen(m->valuestring), NULL, msg, msg_size);
+        remote_excerpt(m->valuestring, strlen(m->valuestring), secret, msg, msg_size);
     cJSON_Delete(doc);
 }
 
 static int throttled(const ms_buf *answer)
 {
     char type[64], msg[8];
-    aws_reason(answer, type, sizeof type, msg, sizeof msg);
+    aws_reason(answer, NULL, type, sizeof type, msg, sizeof msg); /* neither is shown */
     return strcmp(type, "ThrottlingException") == 0;
 }
 
 /* A 4xx answer as our error: no such key, or a key that cannot sign, is the user's (MS_EINPUT);
  * the rest (credentials, signatures, permissions) is the service's MS_EENV. */
-static int aws_failure(const key_remote *r, long status, const ms_buf *answer, ms_error *err)
+static int aws_failure(const key_remote *r, long status, const ms_buf *answer, const char *secret,
+                       ms_error *err)
 {
     char type[64], msg[200];
-    aws_reason(answer, type, sizeof type, msg, sizeof msg);
+    aws_reason(answer, secret, type, sizeof type, msg, sizeof msg);
     const char *sep = msg[0] ? ": " : "";
     if (strcmp(type, "NotFoundException") == 0)
         return ms_error_set(err, MS_EINPUT, "%s: no such key in AWS KMS (%s%s%s)", r->display, type,
@@ -121,6 +123,8 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
     const char *send[2 + AWS_SIGNED_MAX];
     aws_signed signed_headers = {{NULL}, 0};
     long status = 0;
+    const char *secret =
+        a->creds.session_token ? a->creds.session_token : a->creds.secret_access_key;
     snprintf(target_header, sizeof target_header, "X-Amz-Target: TrentService.%s", target);
     aws_sigv4_request sr = {.method = "POST",
                             .url = a->url,
@@ -143,12 +147,13 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
                            .body = body,
                            .body_len = strlen(body),
                            .accept = "application/json",
-                           .secret = a->creds.secret_access_key,
+                           /* What is on the wire: the session token (the secret key never is) */
+                           .secret = secret,
                            .headers = send,
                            .n_headers = n};
     rc = remote_request(r, &req, throttled, &status, answer, err);
     if (rc == 0 && status >= 300)
-        rc = aws_failure(r, status, answer, err);
+        rc = aws_failure(r, status, answer, secret, err);
     aws_signed_clear(&signed_headers);
     return rc;
 }
