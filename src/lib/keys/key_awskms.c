@@ -85,9 +85,12 @@ static void aws_reason(const ms_buf *answer, const char *secret, char *type, siz
     cJSON_Delete(doc);
 }
 
-static int throttled(const ms_buf *answer)
+/* HTTP 429, or KMS's ThrottlingException (a 400). */
+static int throttled(long status, const ms_buf *answer)
 {
     char type[64], msg[8];
+    if (status == 429)
+        return 1;
     aws_reason(answer, NULL, type, sizeof type, msg, sizeof msg); /* neither is shown */
     return strcmp(type, "ThrottlingException") == 0;
 }
@@ -150,8 +153,9 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
                            /* What is on the wire: the session token (the secret key never is) */
                            .secret = secret,
                            .headers = send,
-                           .n_headers = n};
-    rc = remote_request(r, &req, throttled, &status, answer, err);
+                           .n_headers = n,
+                           .throttled = throttled};
+    rc = http_perform_status(&r->http, &req, &status, answer, err);
     if (rc == 0 && status >= 300)
         rc = aws_failure(r, status, answer, secret, err);
     aws_signed_clear(&signed_headers);

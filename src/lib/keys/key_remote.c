@@ -1,5 +1,5 @@
-/* Keys held by a key service (kms_internal.h): the URI schemes, the HTTP options and the
- * retries on a throttling answer, and the check every signature from a service gets. The
+/* Keys held by a key service (kms_internal.h): the URI schemes, the HTTP options, and the
+ * check every signature from a service gets. The
  * services themselves are key_vault.c and key_awskms.c; HTTP is net/http.c. */
 #include "config.h"
 
@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -43,42 +42,6 @@ void remote_http_options(ms_http_options *o)
     o->retries = (int)env_number("MODELSEAL_HTTP_RETRIES", -1);
     o->backoff_ms = env_number("MODELSEAL_HTTP_BACKOFF_MS", 0);
     o->max_response = REMOTE_ANSWER_MAX;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-int remote_request(const key_remote *r, const ms_http_request *req,
-                   int (*throttled)(const ms_buf *answer), long *status, ms_buf *answer,
-                   ms_error *err)
-{
-    int retries = r->http.retries < 0                     ? MS_HTTP_DEFAULT_RETRIES
-                  : r->http.retries > MS_HTTP_MAX_RETRIES ? MS_HTTP_MAX_RETRIES
-                                                          : r->http.retries;
-    long backoff = r->http.backoff_ms > 0 && r->http.backoff_ms <= 4000 ? r->http.backoff_ms : 250;
-    long backoff_max = backoff * 16 < 4000 ? backoff * 16 : 4000;
-    for (int attempt = 0;; attempt++) {
-        int rc = http_perform_status(&r->http, req, status, answer, err);
-        if (rc != 0)
-            return rc;
-        int slow_down =
-            *status == 429 || (*status >= 400 && *status < 500 && throttled && throttled(answer));
-        if (!slow_down)
-            return 0;
-        if (attempt >= retries) {
-            size_t n = strcspn(req->url, "?#");
-            return ms_error_set(err, MS_EENV,
-                                "%s (%.*s): the service is throttling requests (HTTP status %ld), "
-                                "still after %d retries",
-                                req->service, (int)(n > 400 ? 400 : n), req->url, *status, retries);
-        }
-        sleep_ms(backoff);
-        backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
-    }
 }
 
 void remote_excerpt(const char *text, size_t len, const char *secret, char *out, size_t size)

@@ -149,6 +149,13 @@ static int vault_failure(const key_remote *r, const char *url, long status, cons
                         why[0] ? ": " : "", why);
 }
 
+/* HTTP 429: Vault's rate limit quotas. */
+static int throttled(long status, const ms_buf *answer)
+{
+    (void)answer;
+    return status == 429;
+}
+
 static int vault_call(const key_remote *r, const char *url, const char *body, long *status,
                       ms_buf *answer, ms_error *err)
 {
@@ -161,8 +168,9 @@ static int vault_call(const key_remote *r, const char *url, const char *body, lo
                            .accept = "application/json",
                            .secret = r->token_value,
                            .headers = headers,
-                           .n_headers = r->namespace ? 2 : 1};
-    return remote_request(r, &req, NULL, status, answer, err);
+                           .n_headers = r->namespace ? 2 : 1,
+                           .throttled = throttled};
+    return http_perform_status(&r->http, &req, status, answer, err);
 }
 
 static int type_of(const char *name, ms_key_type *type)

@@ -348,13 +348,22 @@ int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
             goto out;
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 500 && !last) {
+        int slow_down =
+            req->throttled && code >= 400 && code < 500 && req->throttled(code, response);
+        if ((code >= 500 || slow_down) && !last) {
             sleep_ms(backoff);
             backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
             continue;
         }
         if (status)
             *status = code;
+        if (slow_down) {
+            rc = ms_error_set(err, MS_EENV,
+                              "%s (%s): the service is throttling requests (HTTP status %ld), "
+                              "still after %d retries",
+                              req->service, where, code, o.retries);
+            goto out;
+        }
         if (code >= 200 && code < 300)
             goto out;
         if (status && code >= 400 && code < 500)

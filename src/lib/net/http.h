@@ -2,7 +2,8 @@
  * request/response over libcurl, done carefully.
  * TLS verification is always on; plain http:// is allowed only to a loopback host (tests and
  * local instances); redirects are not followed; connect and total time are bounded; 5xx
- * answers and connection failures are retried a bounded number of times with backoff; the
+ * answers, connection failures and answers the caller calls throttling are retried a bounded
+ * number of times with backoff; the
  * response body is bounded. Not installed; the symbols are hidden from the shared library. */
 #ifndef MODELSEAL_NET_HTTP_H
 #define MODELSEAL_NET_HTTP_H
@@ -40,6 +41,10 @@ typedef struct ms_http_request {
      * a session token: libcurl's copies are wiped after use, and none is ever in a message. */
     const char *const *headers;
     size_t n_headers;
+    /* Optional: 1 when a 4xx answer (its status and body) asks us to slow down (e.g. HTTP 429).
+     * Such an answer is retried as a 5xx is (the same count and backoff); when the retries are
+     * spent it is MS_EENV "<service> (<url>): the service is throttling requests ...". */
+    int (*throttled)(long status, const ms_buf *body);
 } ms_http_request;
 
 /* 1 when `url` may be requested: https://HOST..., or http:// with HOST 127.0.0.1, ::1 or
