@@ -78,10 +78,10 @@ static void aws_reason(const ms_buf *answer, const char *secret, char *type, siz
     if (cJSON_IsString(t)) {
         const char *hash = strrchr(t->valuestring, '#');
         const char *name = hash ? hash + 1 : t->valuestring;
-        remote_excerpt(name, strlen(name), secret, type, type_size);
+        http_excerpt(name, strlen(name), secret, type, type_size);
     }
     if (cJSON_IsString(m))
-        remote_excerpt(m->valuestring, strlen(m->valuestring), secret, msg, msg_size);
+        http_excerpt(m->valuestring, strlen(m->valuestring), secret, msg, msg_size);
     cJSON_Delete(doc);
 }
 
@@ -186,7 +186,7 @@ int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, c
         rc = ms_error_set(err, MS_EENV, "%s: the answer lacks KeyId or KeySpec", what);
         goto out;
     }
-    remote_excerpt(spec->valuestring, strlen(spec->valuestring), NULL, shown, sizeof shown);
+    http_excerpt(spec->valuestring, strlen(spec->valuestring), NULL, shown, sizeof shown);
     if (strcmp(spec->valuestring, "ECC_NIST_P256") == 0)
         type = MS_KEY_ECDSA_P256;
     else if (strcmp(spec->valuestring, "ECC_NIST_P384") == 0)
@@ -250,7 +250,7 @@ int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const c
     if (!cJSON_IsString(id) || strcmp(id->valuestring, key_id) != 0) {
         char shown[120] = "";
         if (cJSON_IsString(id))
-            remote_excerpt(id->valuestring, strlen(id->valuestring), NULL, shown, sizeof shown);
+            http_excerpt(id->valuestring, strlen(id->valuestring), NULL, shown, sizeof shown);
         rc = ms_error_set(err, MS_EENV, "%s: the answer is for key %s, not %s; refused", what,
                           shown[0] ? shown : "(none)", key_id);
         goto out;
@@ -407,12 +407,11 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
     const char *alg = r->type == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
-    const EVP_MD *md = r->type == MS_KEY_ECDSA_P384 ? EVP_sha384() : EVP_sha256();
     cJSON *req = NULL;
     char *input = NULL, *body = NULL;
     ms_buf answer = MS_BUF_INIT;
     int rc = 0;
-    if (EVP_Digest(msg, len, digest, &digest_len, md, NULL) != 1)
+    if (EVP_Digest(msg, len, digest, &digest_len, key_ec_digest(r->type), NULL) != 1)
         return ms_error_set(err, MS_EENV, "cannot hash the message: %s", key_openssl_reason());
     if (!(input = msx_base64_encode(digest, digest_len)) || !(req = cJSON_CreateObject()) ||
         !cJSON_AddStringToObject(req, "KeyId", a->key_id) ||

@@ -3,7 +3,6 @@
  * services themselves are key_vault.c and key_awskms.c; HTTP is net/http.c. */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,7 +14,6 @@
 
 #define VAULT_SCHEME "hashivault://"
 #define AWS_SCHEME "awskms://"
-#define EXCERPT_MAX 160
 
 int key_remote_is(const char *source)
 {
@@ -42,29 +40,6 @@ void remote_http_options(ms_http_options *o)
     o->retries = (int)env_number("MODELSEAL_HTTP_RETRIES", -1);
     o->backoff_ms = env_number("MODELSEAL_HTTP_BACKOFF_MS", 0);
     o->max_response = REMOTE_ANSWER_MAX;
-}
-
-void remote_excerpt(const char *text, size_t len, const char *secret, char *out, size_t size)
-{
-    size_t n = 0;
-    if (size == 0)
-        return;
-    out[0] = '\0';
-    if (!text)
-        return;
-    for (size_t i = 0; i < len && n + 1 < size && n < EXCERPT_MAX; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\n' || c == '\r' || c == '\t')
-            c = ' ';
-        if (!isprint(c))
-            c = '?';
-        if (c == ' ' && (n == 0 || out[n - 1] == ' '))
-            continue;
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    if (secret && secret[0] && memmem(text, len, secret, strlen(secret)))
-        out[0] = '\0';
 }
 
 void key_remote_free(key_remote *r)

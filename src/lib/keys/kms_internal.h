@@ -58,10 +58,6 @@ void key_remote_free(key_remote *r);
  * MODELSEAL_HTTP_BACKOFF_MS (as for the Sigstore client; unset: the defaults). */
 void remote_http_options(ms_http_options *o);
 
-/* A short printable text from a service's error answer (`text`, `len` bytes) into out
- * (`size` bytes), "" when it could hold `secret`. */
-void remote_excerpt(const char *text, size_t len, const char *secret, char *out, size_t size);
-
 /* ---- key_vault.c ---- */
 
 int vault_open(key_remote *r, const char *name, ms_key **out, ms_error *err);

@@ -98,6 +98,11 @@ int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
                         http_session *session, http_stream *stream, long *status, ms_buf *response,
                         ms_error *err);
 
+/* A short printable excerpt of an answer's text (`len` bytes; at most 160 characters, control
+ * characters and runs of blanks as one space) into `out` of `size` bytes: "" when the text
+ * holds `secret` (NULL: none), so that a server echoing a request puts no secret in a message. */
+void http_excerpt(const void *text, size_t len, const char *secret, char *out, size_t size);
+
 /* Percent-encode `s` for a URL query or an application/x-www-form-urlencoded body
  * (unreserved characters kept). 0 or MS_ENOMEM. */
 int http_append_escaped(ms_buf *out, const char *s);
