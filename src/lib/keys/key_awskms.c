@@ -29,9 +29,10 @@
 #define URL_MAX 2048
 
 struct awskms {
-    char *url;    /* the endpoint, ending in "/" */
-    char *key_id; /* as the URI names it: what requests send */
-    char *arn;    /* the key's ARN, from GetPublicKey: what a Sign answer must name */
+    char *url;       /* the endpoint, ending in "/" */
+    char *key_id;    /* as the URI names it: what requests send */
+    char *arn;       /* the key's ARN, from GetPublicKey: what a Sign answer must name */
+    const char *alg; /* the key's signing algorithm: "ECDSA_SHA_256" or "ECDSA_SHA_384" */
     char region[64];
     aws_credentials creds;
 };
@@ -392,7 +393,9 @@ int awskms_open(key_remote *r, const char *rest, ms_key **out, ms_error *err)
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    rc = awskms_parse_public_key(answer.data, answer.len, what, &a->arn, out, err);
+    if ((rc = awskms_parse_public_key(answer.data, answer.len, what, &a->arn, out, err)) != 0)
+        goto out;
+    a->alg = ms_key_get_type(*out) == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
 out:
     free(body);
     cJSON_Delete(req);
@@ -406,7 +409,6 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
     struct awskms *a = r->aws;
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    const char *alg = r->type == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
     cJSON *req = NULL;
     char *input = NULL, *body = NULL;
     ms_buf answer = MS_BUF_INIT;
@@ -417,7 +419,7 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
         !cJSON_AddStringToObject(req, "KeyId", a->key_id) ||
         !cJSON_AddStringToObject(req, "Message", input) ||
         !cJSON_AddStringToObject(req, "MessageType", "DIGEST") ||
-        !cJSON_AddStringToObject(req, "SigningAlgorithm", alg) ||
+        !cJSON_AddStringToObject(req, "SigningAlgorithm", a->alg) ||
         !(body = cJSON_PrintUnformatted(req))) {
         rc = ms_error_nomem(err);
         goto out;
@@ -426,7 +428,7 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    rc = awskms_parse_sign(answer.data, answer.len, what, a->arn, alg, sig, sig_len, err);
+    rc = awskms_parse_sign(answer.data, answer.len, what, a->arn, a->alg, sig, sig_len, err);
 out:
     free(input);
     free(body);
