@@ -99,6 +99,13 @@ no_token() {
     if grep -qF -e "$VTOKEN" -e "$ASECRET" "$OUT" "$ERR"; then fail "$1: a secret is in the message"; else pass; fi
 }
 
+# served_after DESCRIPTION PATTERN STATUSES: the mock's answers to the requests whose log line
+# holds PATTERN were STATUSES, in order (the faults came first, and were retried).
+served_after() {
+    got=$(grep -F -e "$2" "$D/requests.log" | awk '{ print $NF }' | tr '\n' ' ')
+    [ "$got" = "$3 " ] && pass || fail "$1: the mock answered $got, not $3"
+}
+
 # ---- Vault ----
 signs "vault p256" hashivault://p256 "$D/vault-p256.pub" p256
 signs "vault p384" hashivault://p384 "$D/vault-p384.pub" p384
@@ -145,12 +152,14 @@ check_status "vault: attest list verifies it" 0 ms attest list --key "$D/vault-p
 
 # Faults.
 S=$T/fault.sig
-check_fails "vault: 500s, too many" 3 "Vault (http://127.0.0.1:$PORT/v1/transit/keys/flaky): HTTP status 500" \
-    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key hashivault://flaky --signature "$S" "$M"
+check_fails "vault: 500s, too many" 3 "Vault (http://127.0.0.1:$PORT/v1/transit/keys/flaky-always): HTTP status 500" \
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key hashivault://flaky-always --signature "$S" "$M"
 signs "vault: 500s, then served" hashivault://flaky "$D/vault-flaky.pub"
-check_fails "vault: throttled for too long" 3 "Vault (http://127.0.0.1:$PORT/v1/transit/keys/throttled): the service is throttling requests (HTTP status 429), still after 1 retries" \
-    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key hashivault://throttled --signature "$S" "$M"
+served_after "vault: 500s, then served" '/flaky ns=' "500 500 200 200"
+check_fails "vault: throttled for too long" 3 "Vault (http://127.0.0.1:$PORT/v1/transit/keys/throttled-always): the service is throttling requests (HTTP status 429), still after 1 retries" \
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key hashivault://throttled-always --signature "$S" "$M"
 signs "vault: throttled, then served" hashivault://throttled "$D/vault-throttled.pub"
+served_after "vault: throttled, then served" '/throttled ns=' "429 429 200 200"
 check_fails "vault: no answer" 3 "Vault (http://127.0.0.1:$PORT/v1/transit/sign/slow): timed out" \
     env MODELSEAL_HTTP_TIMEOUT_MS=500 "$MODELSEAL" sign --key hashivault://slow --signature "$S" "$M"
 check_fails "vault: no such key" 2 "hashivault://nothing: no such key in Vault at $VAULT_ADDR" \
@@ -198,6 +207,16 @@ check_status "aws: web identity" 0 env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS
     --signature "$T/wi.sig" "$M"
 check_status "aws: web identity: verify" 0 ms verify --key "$D/aws-p384.pub" --signature "$T/wi.sig" "$M"
 grep -q "sts AssumeRoleWithWebIdentity 200" "$D/requests.log" && pass || fail "aws: STS was asked"
+# A service that quotes the session token in its error answer: the message leaves it out.
+check_fails "aws: an answer quoting the session token" 3 "AWS KMS (http://127.0.0.1:$PORT/): HTTP status 400: AccessDeniedException" \
+    env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+    AWS_WEB_IDENTITY_TOKEN_FILE="$D/web_identity_token" AWS_ROLE_ARN=arn:aws:iam::111122223333:role/signer \
+    AWS_ENDPOINT_URL_STS="http://127.0.0.1:$PORT/" "$MODELSEAL" sign --key awskms:///alias/echo-token \
+    --signature "$T/x.sig" "$M"
+STOKEN=$(cat "$D/sts_session_token")
+[ -n "$STOKEN" ] && grep -q "aws TrentService.GetPublicKey echo-token 400" "$D/requests.log" && pass ||
+    fail "aws: the mock gave out a session token and quoted it"
+if grep -qF -e "$STOKEN" "$OUT" "$ERR"; then fail "aws: the session token is in the message"; else pass; fi
 rm -r "$HOME/.aws"
 
 # Refused credentials and configuration.
@@ -218,11 +237,13 @@ check_fails "aws: plain http to another host" 3 "refused: only https:// URLs" \
 
 # Faults.
 check_fails "aws: 500s, too many" 3 "AWS KMS (http://127.0.0.1:$PORT/): HTTP status 500" \
-    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/flaky --signature "$S" "$M"
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/flaky-always --signature "$S" "$M"
 signs "aws: 500s, then served" awskms:///alias/flaky "$D/aws-flaky.pub"
+served_after "aws: 500s, then served" ' flaky ' "500 500 200 200"
 check_fails "aws: throttled for too long" 3 "AWS KMS (http://127.0.0.1:$PORT/): the service is throttling requests (HTTP status 400), still after 1 retries" \
-    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/throttled --signature "$S" "$M"
+    env MODELSEAL_HTTP_RETRIES=1 "$MODELSEAL" sign --key awskms:///alias/throttled-always --signature "$S" "$M"
 signs "aws: throttled, then served" awskms:///alias/throttled "$D/aws-throttled.pub"
+served_after "aws: throttled, then served" ' throttled ' "400 400 200 200"
 check_fails "aws: no answer" 3 "AWS KMS (http://127.0.0.1:$PORT/): timed out" \
     env MODELSEAL_HTTP_TIMEOUT_MS=500 "$MODELSEAL" sign --key awskms:///alias/slow --signature "$S" "$M"
 check_fails "aws: no such key" 2 "awskms:///alias/nothing: no such key in AWS KMS (NotFoundException: Key 'alias/nothing' does not exist)" \

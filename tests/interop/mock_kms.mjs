@@ -28,6 +28,9 @@
 // Faults are keys of their own, in both services:
 //   flaky       the first two requests about it get a 500, later ones are served
 //   throttled   the first two get a throttling answer (Vault: 429; AWS: ThrottlingException)
+//   flaky-always, throttled-always   every request gets that answer
+//   echo-token  (AWS) refused (AccessDeniedException) with a message that quotes the request's
+//               session token (X-Amz-Security-Token), as a careless service might
 //   slow        a sign request is never answered
 //   bad-sig     signs with another key (the answer's key id is right)
 //   other-key   (AWS) the Sign answer names another key
@@ -36,7 +39,8 @@
 // STS (GET with Action=AssumeRoleWithWebIdentity, as AWS_ENDPOINT_URL_STS points here): the
 // WebIdentityToken must be DIR/web_identity_token's and the RoleArn
 // arn:aws:iam::111122223333:role/signer; the answer's temporary credentials (with a session
-// token, which KMS requests must then carry as X-Amz-Security-Token) sign KMS requests.
+// token, which KMS requests must then carry as X-Amz-Security-Token) sign KMS requests; the
+// last session token given out is in DIR/sts_session_token.
 // A key that does not exist gets Vault's 404 {"errors":[]} or AWS's NotFoundException.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -183,7 +187,7 @@ addVault('p384', 'ecdsa-p384', ecKey('P-384'));
 addVault('ed25519', 'ed25519', edKey());
 addVault('rotated', 'ecdsa-p256', ecKey('P-256'), '', 3);
 addVault('team-p256', 'ecdsa-p256', ecKey('P-256'), 'team');
-for (const f of ['flaky', 'throttled', 'slow', 'bad-sig']) addVault(f, 'ecdsa-p256', ecKey('P-256'));
+for (const f of ['flaky', 'throttled', 'flaky-always', 'throttled-always', 'slow', 'bad-sig']) addVault(f, 'ecdsa-p256', ecKey('P-256'));
 addVault('bad-sig-ed', 'ed25519', edKey());
 vault.set('aes', { type: 'aes256-gcm96', versions: [null], ns: '' });
 
@@ -202,7 +206,8 @@ function addAws(alias, spec, pair) {
 }
 addAws('p256', 'ECC_NIST_P256', ecKey('P-256'));
 addAws('p384', 'ECC_NIST_P384', ecKey('P-384'));
-for (const f of ['flaky', 'throttled', 'slow', 'bad-sig', 'other-key']) addAws(f, 'ECC_NIST_P256', ecKey('P-256'));
+for (const f of ['flaky', 'throttled', 'flaky-always', 'throttled-always', 'slow', 'bad-sig', 'other-key', 'echo-token'])
+    addAws(f, 'ECC_NIST_P256', ecKey('P-256'));
 addAws('sym', 'SYMMETRIC_DEFAULT', null);
 // Made when first asked for: an RSA key takes a while to generate.
 const rsaId = addAws('rsa', 'RSA_2048', null);
@@ -237,8 +242,9 @@ function serveVault(req, res, body) {
     const [, op, name] = m;
     const key = vault.get(name);
     if (!key || key.ns !== ns) return reply(op === 'keys' ? 404 : 400, { errors: op === 'keys' ? [] : ['signing key not found'] });
-    if ((name === 'flaky' || name === 'throttled') && nth(`vault ${name}`) <= 2)
-        return name === 'flaky' ? reply(500, { errors: ['internal error'] }) : reply(429, { errors: ['request path "transit": rate limit quota exceeded'] });
+    const fault = /^(flaky|throttled)(-always)?$/.exec(name);
+    if (fault && (fault[2] || nth(`vault ${name}`) <= 2))
+        return fault[1] === 'flaky' ? reply(500, { errors: ['internal error'] }) : reply(429, { errors: ['request path "transit": rate limit quota exceeded'] });
     if (op === 'keys') {
         if (req.method !== 'GET') return reply(405, { errors: [] });
         const keys = {};
@@ -375,10 +381,13 @@ async function serveAws(req, res, body) {
     const key = awsKey(r.KeyId, region);
     if (!key) return fail(400, 'NotFoundException', `Key '${r.KeyId}' does not exist`, r.KeyId);
     const alias = [...aliases].find(([, id]) => id === key.id)[0].slice(6);
-    if (['flaky', 'throttled'].includes(alias) && nth(`aws ${alias}`) <= 2)
-        return alias === 'flaky'
+    const fault = /^(flaky|throttled)(-always)?$/.exec(alias);
+    if (fault && (fault[2] || nth(`aws ${alias}`) <= 2))
+        return fault[1] === 'flaky'
             ? fail(500, 'KMSInternalException', 'internal error', alias)
             : fail(400, 'ThrottlingException', 'Rate exceeded', alias);
+    if (alias === 'echo-token')
+        return fail(400, 'AccessDeniedException', `token ${req.headers['x-amz-security-token'] || '(none)'} may not use this key`, alias);
     if (target === 'TrentService.GetPublicKey') {
         if (key.spec === 'SYMMETRIC_DEFAULT')
             return fail(400, 'UnsupportedOperationException', 'You cannot perform this operation on a symmetric encryption KMS key.', alias);
@@ -424,6 +433,7 @@ function serveSts(req, res) {
     const secret = crypto.randomBytes(30).toString('base64');
     const token = 'IQoJ' + crypto.randomBytes(60).toString('base64');
     awsCreds.set(id, [secret, token]);
+    fs.writeFileSync(path.join(dir, 'sts_session_token'), token);
     const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
     xml(
         200,

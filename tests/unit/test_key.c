@@ -989,8 +989,14 @@ static void test_key_services(void **state)
     assert_int_equal(PARSE_VAULT_KEY("{\"data\":{\"type\":\"aes256-gcm96\",\"latest_version\":1}}"),
                      MS_EINPUT);
     assert_non_null(strstr(err.message, "a Vault key of type aes256-gcm96 cannot sign here"));
-    assert_int_equal(PARSE_VAULT_KEY("{\"data\":{\"type\":\"ed25519\",\"latest_version\":1.5}}"),
-                     MS_EENV);
+    /* 1.5 is refused, though keys."1" (what 1.5 would truncate to) is a good public key */
+    snprintf(doc, sizeof doc,
+             "{\"data\":{\"type\":\"ed25519\",\"latest_version\":1.5,\"keys\":{\"1\":{"
+             "\"public_key\":\"%s\"}}}}",
+             ed_b64);
+    assert_int_equal(PARSE_VAULT_KEY(doc), MS_EENV);
+    assert_null(pub);
+    assert_non_null(strstr(err.message, "data.latest_version is not a version number"));
     assert_int_equal(
         PARSE_VAULT_KEY("{\"data\":{\"type\":\"ed25519\",\"latest_version\":3,\"keys\":{}}}"),
         MS_EENV);

@@ -80,7 +80,7 @@ static const char *ec_curve_name(ms_key_type type)
     return type == MS_KEY_ECDSA_P256 ? "P-256" : type == MS_KEY_ECDSA_P384 ? "P-384" : "P-521";
 }
 
-static const EVP_MD *ec_digest(ms_key_type type)
+const EVP_MD *key_ec_digest(ms_key_type type)
 {
     return type == MS_KEY_ECDSA_P256   ? EVP_sha256()
            : type == MS_KEY_ECDSA_P384 ? EVP_sha384()
@@ -547,7 +547,7 @@ int ms_key_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **sig
         rc = ms_error_nomem(err);
         goto out;
     }
-    if (EVP_DigestSignInit(ctx, NULL, ec_digest(key->type), NULL, key->pkey) != 1 ||
+    if (EVP_DigestSignInit(ctx, NULL, key_ec_digest(key->type), NULL, key->pkey) != 1 ||
         EVP_DigestSign(ctx, NULL, &n, msg, len) != 1) {
         rc = ms_error_set(err, MS_EENV, "cannot sign: %s", key_openssl_reason());
         goto out;
@@ -585,7 +585,7 @@ int ms_key_verify(const ms_key *key, const uint8_t *msg, size_t len, const uint8
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         if (!ctx)
             return ms_error_nomem(err);
-        ok = EVP_DigestVerifyInit(ctx, NULL, ec_digest(key->type), NULL, key->pkey) == 1 &&
+        ok = EVP_DigestVerifyInit(ctx, NULL, key_ec_digest(key->type), NULL, key->pkey) == 1 &&
              EVP_DigestVerify(ctx, sig, sig_len, msg, len) == 1;
         EVP_MD_CTX_free(ctx);
         ERR_clear_error();

@@ -29,9 +29,10 @@
 #define URL_MAX 2048
 
 struct awskms {
-    char *url;    /* the endpoint, ending in "/" */
-    char *key_id; /* as the URI names it: what requests send */
-    char *arn;    /* the key's ARN, from GetPublicKey: what a Sign answer must name */
+    char *url;       /* the endpoint, ending in "/" */
+    char *key_id;    /* as the URI names it: what requests send */
+    char *arn;       /* the key's ARN, from GetPublicKey: what a Sign answer must name */
+    const char *alg; /* the key's signing algorithm: "ECDSA_SHA_256" or "ECDSA_SHA_384" */
     char region[64];
     aws_credentials creds;
 };
@@ -60,9 +61,10 @@ static int host_char(char c)
 }
 
 /* The "__type" of an error answer without its namespace ("com.amazonaws.kms#NotFoundException"
- * -> "NotFoundException"), and its message, both printable and bounded. */
-static void aws_reason(const ms_buf *answer, char *type, size_t type_size, char *msg,
-                       size_t msg_size)
+ * -> "NotFoundException"), and its message, both printable and bounded ("" when they could hold
+ * `secret`). */
+static void aws_reason(const ms_buf *answer, const char *secret, char *type, size_t type_size,
+                       char *msg, size_t msg_size)
 {
     cJSON *doc = NULL;
     ms_error ignored;
@@ -77,26 +79,30 @@ static void aws_reason(const ms_buf *answer, char *type, size_t type_size, char 
     if (cJSON_IsString(t)) {
         const char *hash = strrchr(t->valuestring, '#');
         const char *name = hash ? hash + 1 : t->valuestring;
-        remote_excerpt(name, strlen(name), NULL, type, type_size);
+        http_excerpt(name, strlen(name), secret, type, type_size);
     }
     if (cJSON_IsString(m))
-        remote_excerpt(m->valuestring, strlen(m->valuestring), NULL, msg, msg_size);
+        http_excerpt(m->valuestring, strlen(m->valuestring), secret, msg, msg_size);
     cJSON_Delete(doc);
 }
 
-static int throttled(const ms_buf *answer)
+/* HTTP 429, or KMS's ThrottlingException (a 400). */
+static int throttled(long status, const ms_buf *answer)
 {
     char type[64], msg[8];
-    aws_reason(answer, type, sizeof type, msg, sizeof msg);
+    if (status == 429)
+        return 1;
+    aws_reason(answer, NULL, type, sizeof type, msg, sizeof msg); /* neither is shown */
     return strcmp(type, "ThrottlingException") == 0;
 }
 
 /* A 4xx answer as our error: no such key, or a key that cannot sign, is the user's (MS_EINPUT);
  * the rest (credentials, signatures, permissions) is the service's MS_EENV. */
-static int aws_failure(const key_remote *r, long status, const ms_buf *answer, ms_error *err)
+static int aws_failure(const key_remote *r, long status, const ms_buf *answer, const char *secret,
+                       ms_error *err)
 {
     char type[64], msg[200];
-    aws_reason(answer, type, sizeof type, msg, sizeof msg);
+    aws_reason(answer, secret, type, sizeof type, msg, sizeof msg);
     const char *sep = msg[0] ? ": " : "";
     if (strcmp(type, "NotFoundException") == 0)
         return ms_error_set(err, MS_EINPUT, "%s: no such key in AWS KMS (%s%s%s)", r->display, type,
@@ -121,6 +127,8 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
     const char *send[2 + AWS_SIGNED_MAX];
     aws_signed signed_headers = {{NULL}, 0};
     long status = 0;
+    const char *secret =
+        a->creds.session_token ? a->creds.session_token : a->creds.secret_access_key;
     snprintf(target_header, sizeof target_header, "X-Amz-Target: TrentService.%s", target);
     aws_sigv4_request sr = {.method = "POST",
                             .url = a->url,
@@ -143,12 +151,14 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
                            .body = body,
                            .body_len = strlen(body),
                            .accept = "application/json",
-                           .secret = a->creds.secret_access_key,
+                           /* What is on the wire: the session token (the secret key never is) */
+                           .secret = secret,
                            .headers = send,
-                           .n_headers = n};
-    rc = remote_request(r, &req, throttled, &status, answer, err);
+                           .n_headers = n,
+                           .throttled = throttled};
+    rc = http_perform_status(&r->http, &req, &status, answer, err);
     if (rc == 0 && status >= 300)
-        rc = aws_failure(r, status, answer, err);
+        rc = aws_failure(r, status, answer, secret, err);
     aws_signed_clear(&signed_headers);
     return rc;
 }
@@ -177,7 +187,7 @@ int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, c
         rc = ms_error_set(err, MS_EENV, "%s: the answer lacks KeyId or KeySpec", what);
         goto out;
     }
-    remote_excerpt(spec->valuestring, strlen(spec->valuestring), NULL, shown, sizeof shown);
+    http_excerpt(spec->valuestring, strlen(spec->valuestring), NULL, shown, sizeof shown);
     if (strcmp(spec->valuestring, "ECC_NIST_P256") == 0)
         type = MS_KEY_ECDSA_P256;
     else if (strcmp(spec->valuestring, "ECC_NIST_P384") == 0)
@@ -241,7 +251,7 @@ int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const c
     if (!cJSON_IsString(id) || strcmp(id->valuestring, key_id) != 0) {
         char shown[120] = "";
         if (cJSON_IsString(id))
-            remote_excerpt(id->valuestring, strlen(id->valuestring), NULL, shown, sizeof shown);
+            http_excerpt(id->valuestring, strlen(id->valuestring), NULL, shown, sizeof shown);
         rc = ms_error_set(err, MS_EENV, "%s: the answer is for key %s, not %s; refused", what,
                           shown[0] ? shown : "(none)", key_id);
         goto out;
@@ -383,7 +393,9 @@ int awskms_open(key_remote *r, const char *rest, ms_key **out, ms_error *err)
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    rc = awskms_parse_public_key(answer.data, answer.len, what, &a->arn, out, err);
+    if ((rc = awskms_parse_public_key(answer.data, answer.len, what, &a->arn, out, err)) != 0)
+        goto out;
+    a->alg = ms_key_get_type(*out) == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
 out:
     free(body);
     cJSON_Delete(req);
@@ -397,19 +409,17 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
     struct awskms *a = r->aws;
     uint8_t digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len = 0;
-    const char *alg = r->type == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
-    const EVP_MD *md = r->type == MS_KEY_ECDSA_P384 ? EVP_sha384() : EVP_sha256();
     cJSON *req = NULL;
     char *input = NULL, *body = NULL;
     ms_buf answer = MS_BUF_INIT;
     int rc = 0;
-    if (EVP_Digest(msg, len, digest, &digest_len, md, NULL) != 1)
+    if (EVP_Digest(msg, len, digest, &digest_len, key_ec_digest(r->type), NULL) != 1)
         return ms_error_set(err, MS_EENV, "cannot hash the message: %s", key_openssl_reason());
     if (!(input = msx_base64_encode(digest, digest_len)) || !(req = cJSON_CreateObject()) ||
         !cJSON_AddStringToObject(req, "KeyId", a->key_id) ||
         !cJSON_AddStringToObject(req, "Message", input) ||
         !cJSON_AddStringToObject(req, "MessageType", "DIGEST") ||
-        !cJSON_AddStringToObject(req, "SigningAlgorithm", alg) ||
+        !cJSON_AddStringToObject(req, "SigningAlgorithm", a->alg) ||
         !(body = cJSON_PrintUnformatted(req))) {
         rc = ms_error_nomem(err);
         goto out;
@@ -418,7 +428,7 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    rc = awskms_parse_sign(answer.data, answer.len, what, a->arn, alg, sig, sig_len, err);
+    rc = awskms_parse_sign(answer.data, answer.len, what, a->arn, a->alg, sig, sig_len, err);
 out:
     free(input);
     free(body);

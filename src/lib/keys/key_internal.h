@@ -48,6 +48,9 @@ int key_type_valid(unsigned t);
 /* The OpenSSL reason for the most recent failure (thread-local text); clears the error queue. */
 const char *key_openssl_reason(void);
 
+/* The hash an ECDSA key of `type` signs with (SHA-256 for P-256, SHA-384 for P-384, ...). */
+const EVP_MD *key_ec_digest(ms_key_type type);
+
 /* A new Ed25519 secret key from a 32-byte seed. */
 int key_from_seed(const uint8_t *seed, ms_key **out, ms_error *err);
 

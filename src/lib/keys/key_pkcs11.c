@@ -633,13 +633,6 @@ out:
 
 /* ---- signing ---- */
 
-static const EVP_MD *curve_digest(ms_key_type type)
-{
-    return type == MS_KEY_ECDSA_P256   ? EVP_sha256()
-           : type == MS_KEY_ECDSA_P384 ? EVP_sha384()
-                                       : EVP_sha512();
-}
-
 /* DER ECDSA-Sig-Value from the raw r||s a token returns. */
 static int raw_to_der(const uint8_t *raw, size_t len, uint8_t **der, size_t *der_len, ms_error *err)
 {
@@ -686,7 +679,7 @@ int key_token_sign(const ms_key *key, const uint8_t *msg, size_t len, uint8_t **
     const uint8_t *input = msg;
     CK_ULONG input_len = len;
     if (t->type != MS_KEY_ED25519) {
-        if (EVP_Digest(msg, len, digest, &digest_len, curve_digest(t->type), NULL) != 1)
+        if (EVP_Digest(msg, len, digest, &digest_len, key_ec_digest(t->type), NULL) != 1)
             return ms_error_set(err, MS_EENV, "cannot hash the message: %s", key_openssl_reason());
         input = digest;
         input_len = digest_len;

@@ -1,13 +1,11 @@
-/* Keys held by a key service (kms_internal.h): the URI schemes, the HTTP options and the
- * retries on a throttling answer, and the check every signature from a service gets. The
+/* Keys held by a key service (kms_internal.h): the URI schemes, the HTTP options, and the
+ * check every signature from a service gets. The
  * services themselves are key_vault.c and key_awskms.c; HTTP is net/http.c. */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -16,7 +14,6 @@
 
 #define VAULT_SCHEME "hashivault://"
 #define AWS_SCHEME "awskms://"
-#define EXCERPT_MAX 160
 
 int key_remote_is(const char *source)
 {
@@ -43,65 +40,6 @@ void remote_http_options(ms_http_options *o)
     o->retries = (int)env_number("MODELSEAL_HTTP_RETRIES", -1);
     o->backoff_ms = env_number("MODELSEAL_HTTP_BACKOFF_MS", 0);
     o->max_response = REMOTE_ANSWER_MAX;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
-}
-
-int remote_request(const key_remote *r, const ms_http_request *req,
-                   int (*throttled)(const ms_buf *answer), long *status, ms_buf *answer,
-                   ms_error *err)
-{
-    int retries = r->http.retries < 0                     ? MS_HTTP_DEFAULT_RETRIES
-                  : r->http.retries > MS_HTTP_MAX_RETRIES ? MS_HTTP_MAX_RETRIES
-                                                          : r->http.retries;
-    long backoff = r->http.backoff_ms > 0 && r->http.backoff_ms <= 4000 ? r->http.backoff_ms : 250;
-    long backoff_max = backoff * 16 < 4000 ? backoff * 16 : 4000;
-    for (int attempt = 0;; attempt++) {
-        int rc = http_perform_status(&r->http, req, status, answer, err);
-        if (rc != 0)
-            return rc;
-        int slow_down =
-            *status == 429 || (*status >= 400 && *status < 500 && throttled && throttled(answer));
-        if (!slow_down)
-            return 0;
-        if (attempt >= retries) {
-            size_t n = strcspn(req->url, "?#");
-            return ms_error_set(err, MS_EENV,
-                                "%s (%.*s): the service is throttling requests (HTTP status %ld), "
-                                "still after %d retries",
-                                req->service, (int)(n > 400 ? 400 : n), req->url, *status, retries);
-        }
-        sleep_ms(backoff);
-        backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
-    }
-}
-
-void remote_excerpt(const char *text, size_t len, const char *secret, char *out, size_t size)
-{
-    size_t n = 0;
-    if (size == 0)
-        return;
-    out[0] = '\0';
-    if (!text)
-        return;
-    for (size_t i = 0; i < len && n + 1 < size && n < EXCERPT_MAX; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c == '\n' || c == '\r' || c == '\t')
-            c = ' ';
-        if (!isprint(c))
-            c = '?';
-        if (c == ' ' && (n == 0 || out[n - 1] == ' '))
-            continue;
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    if (secret && secret[0] && memmem(text, len, secret, strlen(secret)))
-        out[0] = '\0';
 }
 
 void key_remote_free(key_remote *r)

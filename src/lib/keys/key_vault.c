@@ -128,7 +128,7 @@ static void vault_reason(const key_remote *r, const ms_buf *answer, char *out, s
     const cJSON *errors = cJSON_GetObjectItemCaseSensitive(doc, "errors");
     const cJSON *first = cJSON_IsArray(errors) ? cJSON_GetArrayItem(errors, 0) : NULL;
     if (cJSON_IsString(first))
-        remote_excerpt(first->valuestring, strlen(first->valuestring), r->token_value, out, size);
+        http_excerpt(first->valuestring, strlen(first->valuestring), r->token_value, out, size);
     cJSON_Delete(doc);
 }
 
@@ -149,6 +149,13 @@ static int vault_failure(const key_remote *r, const char *url, long status, cons
                         why[0] ? ": " : "", why);
 }
 
+/* HTTP 429: Vault's rate limit quotas. */
+static int throttled(long status, const ms_buf *answer)
+{
+    (void)answer;
+    return status == 429;
+}
+
 static int vault_call(const key_remote *r, const char *url, const char *body, long *status,
                       ms_buf *answer, ms_error *err)
 {
@@ -161,8 +168,9 @@ static int vault_call(const key_remote *r, const char *url, const char *body, lo
                            .accept = "application/json",
                            .secret = r->token_value,
                            .headers = headers,
-                           .n_headers = r->namespace ? 2 : 1};
-    return remote_request(r, &req, NULL, status, answer, err);
+                           .n_headers = r->namespace ? 2 : 1,
+                           .throttled = throttled};
+    return http_perform_status(&r->http, &req, status, answer, err);
 }
 
 static int type_of(const char *name, ms_key_type *type)
@@ -201,7 +209,7 @@ int vault_parse_key(const uint8_t *body, size_t len, const char *what, ms_key **
     }
     if (type_of(t->valuestring, &type) != 0 || cJSON_IsFalse(signing)) {
         char shown[80];
-        remote_excerpt(t->valuestring, strlen(t->valuestring), NULL, shown, sizeof shown);
+        http_excerpt(t->valuestring, strlen(t->valuestring), NULL, shown, sizeof shown);
         rc = ms_error_set(err, MS_EINPUT,
                           "%s: a Vault key of type %s cannot sign here (ecdsa-p256, ecdsa-p384 or "
                           "ed25519 can)",
@@ -399,8 +407,7 @@ int vault_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **si
     }
     if (r->type != MS_KEY_ED25519) {
         /* ECDSA: our hash of the message, which Vault signs as it is. */
-        const EVP_MD *md = r->type == MS_KEY_ECDSA_P384 ? EVP_sha384() : EVP_sha256();
-        if (EVP_Digest(msg, len, digest, &digest_len, md, NULL) != 1) {
+        if (EVP_Digest(msg, len, digest, &digest_len, key_ec_digest(r->type), NULL) != 1) {
             rc = ms_error_set(err, MS_EENV, "cannot hash the message: %s", key_openssl_reason());
             goto out;
         }

@@ -58,18 +58,6 @@ void key_remote_free(key_remote *r);
  * MODELSEAL_HTTP_BACKOFF_MS (as for the Sigstore client; unset: the defaults). */
 void remote_http_options(ms_http_options *o);
 
-/* One request with the bounded retries of http.c for 5xx and failed connections, and as many
- * again for a throttling answer (HTTP 429, or `throttled` saying so of a 4xx body) with the same
- * backoff. On return *status is the final HTTP status (2xx or 4xx; the body in `answer`);
- * anything else is MS_EENV naming the service. */
-int remote_request(const key_remote *r, const ms_http_request *req,
-                   int (*throttled)(const ms_buf *answer), long *status, ms_buf *answer,
-                   ms_error *err);
-
-/* A short printable text from a service's error answer (`text`, `len` bytes) into out
- * (`size` bytes), "" when it could hold `secret`. */
-void remote_excerpt(const char *text, size_t len, const char *secret, char *out, size_t size);
-
 /* ---- key_vault.c ---- */
 
 int vault_open(key_remote *r, const char *name, ms_key **out, ms_error *err);

@@ -113,29 +113,37 @@ static void display_url(const char *url, char *out, size_t size)
     out[n] = '\0';
 }
 
-/* A short printable excerpt of an error answer, or "" when it could reveal a secret. */
-static void excerpt(const ms_buf *body, const ms_http_request *req, char *out, size_t size)
+void http_excerpt(const void *text, size_t len, const char *secret, char *out, size_t size)
 {
+    const unsigned char *t = text;
     size_t n = 0;
-    out[0] = '\0';
-    if (!body->data || body->len == 0 || size < 4)
+    if (size == 0)
         return;
-    for (size_t i = 0; i < body->len && n + 1 < size && n < EXCERPT_MAX; i++) {
-        unsigned char c = body->data[i];
+    out[0] = '\0';
+    if (!t)
+        return;
+    for (size_t i = 0; i < len && n + 1 < size && n < EXCERPT_MAX; i++) {
+        unsigned char c = t[i];
         if (c == '\n' || c == '\r' || c == '\t')
             c = ' ';
         if (!isprint(c))
             c = '?';
-        if (c == ' ' && n > 0 && out[n - 1] == ' ')
+        if (c == ' ' && (n == 0 || out[n - 1] == ' '))
             continue;
         out[n++] = (char)c;
     }
     out[n] = '\0';
-    /* A server echoing the request would put the token in our message: leave it out. */
-    if ((req->bearer && req->bearer[0] &&
-         memmem(body->data, body->len, req->bearer, strlen(req->bearer))) ||
-        (req->secret && req->secret[0] &&
-         memmem(body->data, body->len, req->secret, strlen(req->secret))))
+    /* A server echoing the request would put the secret in our message: leave it out. */
+    if (secret && secret[0] && memmem(t, len, secret, strlen(secret)))
+        out[0] = '\0';
+}
+
+/* An error answer's excerpt, "" when it holds the bearer token or the request's secret. */
+static void excerpt(const ms_buf *body, const ms_http_request *req, char *out, size_t size)
+{
+    http_excerpt(body->data, body->len, req->secret, out, size);
+    if (req->bearer && req->bearer[0] && body->data &&
+        memmem(body->data, body->len, req->bearer, strlen(req->bearer)))
         out[0] = '\0';
 }
 
@@ -348,13 +356,22 @@ int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
             goto out;
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 500 && !last) {
+        int slow_down =
+            req->throttled && code >= 400 && code < 500 && req->throttled(code, response);
+        if ((code >= 500 || slow_down) && !last) {
             sleep_ms(backoff);
             backoff = backoff * 2 > backoff_max ? backoff_max : backoff * 2;
             continue;
         }
         if (status)
             *status = code;
+        if (slow_down) {
+            rc = ms_error_set(err, MS_EENV,
+                              "%s (%s): the service is throttling requests (HTTP status %ld), "
+                              "still after %d retries",
+                              req->service, where, code, o.retries);
+            goto out;
+        }
         if (code >= 200 && code < 300)
             goto out;
         if (status && code >= 400 && code < 500)

@@ -2,7 +2,8 @@
  * request/response over libcurl, done carefully.
  * TLS verification is always on; plain http:// is allowed only to a loopback host (tests and
  * local instances); redirects are not followed; connect and total time are bounded; 5xx
- * answers and connection failures are retried a bounded number of times with backoff; the
+ * answers, connection failures and answers the caller calls throttling are retried a bounded
+ * number of times with backoff; the
  * response body is bounded. Not installed; the symbols are hidden from the shared library. */
 #ifndef MODELSEAL_NET_HTTP_H
 #define MODELSEAL_NET_HTTP_H
@@ -40,6 +41,10 @@ typedef struct ms_http_request {
      * a session token: libcurl's copies are wiped after use, and none is ever in a message. */
     const char *const *headers;
     size_t n_headers;
+    /* Optional: 1 when a 4xx answer (its status and body) asks us to slow down (e.g. HTTP 429).
+     * Such an answer is retried as a 5xx is (the same count and backoff); when the retries are
+     * spent it is MS_EENV "<service> (<url>): the service is throttling requests ...". */
+    int (*throttled)(long status, const ms_buf *body);
 } ms_http_request;
 
 /* 1 when `url` may be requested: https://HOST..., or http:// with HOST 127.0.0.1, ::1 or
@@ -92,6 +97,11 @@ void http_session_free(http_session *s);
 int http_perform_stream(const ms_http_options *opts, const ms_http_request *req,
                         http_session *session, http_stream *stream, long *status, ms_buf *response,
                         ms_error *err);
+
+/* A short printable excerpt of an answer's text (`len` bytes; at most 160 characters, control
+ * characters and runs of blanks as one space) into `out` of `size` bytes: "" when the text
+ * holds `secret` (NULL: none), so that a server echoing a request puts no secret in a message. */
+void http_excerpt(const void *text, size_t len, const char *secret, char *out, size_t size);
 
 /* Percent-encode `s` for a URL query or an application/x-www-form-urlencoded body
  * (unreserved characters kept). 0 or MS_ENOMEM. */
