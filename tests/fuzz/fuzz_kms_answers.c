@@ -49,13 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         break;
     case 3:
-        if (awskms_parse_public_key(data, size, "aws", &id, &pub, &err) == 0 &&
+        if (awskms_parse_public_key(data, size, "aws", NULL, &id, &pub, &err) == 0 &&
             (!pub || !id || !id[0] || ms_key_get_type(pub) == MS_KEY_ED25519 ||
              !signing_type(ms_key_get_type(pub))))
             abort();
         break;
     default:
-        if (awskms_parse_sign(data, size, "aws", ARN, "ECDSA_SHA_256", &sig, &sig_len, &err) == 0 &&
+        if (awskms_parse_sign(data, size, "aws", NULL, ARN, "ECDSA_SHA_256", &sig, &sig_len,
+                              &err) == 0 &&
             (!sig || sig_len == 0 || sig_len > 256))
             abort();
         break;

@@ -1031,7 +1031,7 @@ static void test_key_services(void **state)
              "\"SigningAlgorithms\":[\"ECDSA_SHA_256\"],\"PublicKey\":\"%s\"}",
              arn, der_b64);
     assert_int_equal(
-        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err), 0);
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", NULL, &id, &pub, &err), 0);
     assert_string_equal(id, arn);
     assert_true(ms_key_equal(pub, p256));
     ms_key_free(pub);
@@ -1041,35 +1041,60 @@ static void test_key_services(void **state)
     snprintf(doc, sizeof doc,
              "{\"KeyId\":\"%s\",\"KeySpec\":\"ECC_NIST_P384\",\"PublicKey\":\"%s\"}", arn, der_b64);
     assert_int_equal(
-        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err), MS_EENV);
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", NULL, &id, &pub, &err),
+        MS_EENV);
     assert_null(pub);
     assert_null(id);
     snprintf(doc, sizeof doc,
              "{\"KeyId\":\"%s\",\"KeySpec\":\"ECC_SECG_P256K1\",\"PublicKey\":\"%s\"}", arn,
              der_b64);
     assert_int_equal(
-        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", &id, &pub, &err),
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", NULL, &id, &pub, &err),
         MS_EINPUT);
     assert_non_null(strstr(err.message, "a key of spec ECC_SECG_P256K1 cannot sign here"));
     snprintf(
         doc, sizeof doc,
         "{\"KeyId\":\"%s\",\"Signature\":\"MAYCAQECAQE=\",\"SigningAlgorithm\":\"ECDSA_SHA_256\"}",
         arn);
-    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", arn, "ECDSA_SHA_256",
-                                       &sig, &sig_len, &err),
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", NULL, arn,
+                                       "ECDSA_SHA_256", &sig, &sig_len, &err),
                      0);
     assert_int_equal(sig_len, 8);
     free(sig);
     sig = NULL;
-    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", arn, "ECDSA_SHA_384",
-                                       &sig, &sig_len, &err),
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", NULL, arn,
+                                       "ECDSA_SHA_384", &sig, &sig_len, &err),
                      MS_EENV);
-    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a",
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", NULL,
                                        "arn:aws:kms:eu-west-1:111122223333:key/k2", "ECDSA_SHA_256",
                                        &sig, &sig_len, &err),
                      MS_EENV);
     assert_non_null(strstr(err.message, "the answer is for key "
                                         "arn:aws:kms:eu-west-1:111122223333:key/k1, not"));
+    assert_null(sig);
+    /* A service echoing the request's credential: never in a message, never kept as the ARN. */
+    const char *token = "SESSIONTOKEN-s3cr3t";
+    snprintf(doc, sizeof doc,
+             "{\"KeyId\":\"%s/%s\",\"KeySpec\":\"ECC_NIST_P256\",\"PublicKey\":\"%s\"}", arn, token,
+             der_b64);
+    assert_int_equal(
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", token, &id, &pub, &err),
+        MS_EENV);
+    assert_null(id);
+    assert_null(pub);
+    assert_null(strstr(err.message, token));
+    snprintf(doc, sizeof doc, "{\"KeyId\":\"%s\",\"KeySpec\":\"%s\",\"PublicKey\":\"%s\"}", arn,
+             token, der_b64);
+    assert_int_equal(
+        awskms_parse_public_key((const uint8_t *)doc, strlen(doc), "a", token, &id, &pub, &err),
+        MS_EINPUT);
+    assert_null(strstr(err.message, token));
+    snprintf(doc, sizeof doc, "{\"KeyId\":\"%s\",\"Signature\":\"MAYCAQECAQE=\"}", token);
+    assert_int_equal(awskms_parse_sign((const uint8_t *)doc, strlen(doc), "a", token, arn,
+                                       "ECDSA_SHA_256", &sig, &sig_len, &err),
+                     MS_EENV);
+    assert_non_null(strstr(err.message, "the answer is for key"));
+    assert_null(strstr(err.message, token));
     assert_null(sig);
     /* URIs refused before any request. */
     assert_int_equal(ms_key_is_token_uri("hashivault://k"), 0);

@@ -60,6 +60,13 @@ static int host_char(char c)
            c == '.' || c == ':' || c == '[' || c == ']';
 }
 
+/* The credential a message must never show: what goes on the wire, the session token when
+ * there is one (the secret key itself never is sent). */
+static const char *wire_secret(const struct awskms *a)
+{
+    return a->creds.session_token ? a->creds.session_token : a->creds.secret_access_key;
+}
+
 /* The "__type" of an error answer without its namespace ("com.amazonaws.kms#NotFoundException"
  * -> "NotFoundException"), and its message, both printable and bounded ("" when they could hold
  * `secret`). */
@@ -127,8 +134,7 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
     const char *send[2 + AWS_SIGNED_MAX];
     aws_signed signed_headers = {{NULL}, 0};
     long status = 0;
-    const char *secret =
-        a->creds.session_token ? a->creds.session_token : a->creds.secret_access_key;
+    const char *secret = wire_secret(a);
     snprintf(target_header, sizeof target_header, "X-Amz-Target: TrentService.%s", target);
     aws_sigv4_request sr = {.method = "POST",
                             .url = a->url,
@@ -163,8 +169,8 @@ static int aws_call(const key_remote *r, const char *target, const char *body, m
     return rc;
 }
 
-int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, char **key_id,
-                            ms_key **pub, ms_error *err)
+int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, const char *secret,
+                            char **key_id, ms_key **pub, ms_error *err)
 {
     cJSON *doc = NULL;
     uint8_t *der = NULL;
@@ -187,7 +193,15 @@ int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, c
         rc = ms_error_set(err, MS_EENV, "%s: the answer lacks KeyId or KeySpec", what);
         goto out;
     }
-    http_excerpt(spec->valuestring, strlen(spec->valuestring), NULL, shown, sizeof shown);
+    /* The KeyId is kept and named in later messages: one quoting the credential is refused. */
+    if (secret && *secret && strstr(id->valuestring, secret)) {
+        rc = ms_error_set(err, MS_EENV,
+                          "%s: the answer's KeyId quotes the request's credential; "
+                          "refused",
+                          what);
+        goto out;
+    }
+    http_excerpt(spec->valuestring, strlen(spec->valuestring), secret, shown, sizeof shown);
     if (strcmp(spec->valuestring, "ECC_NIST_P256") == 0)
         type = MS_KEY_ECDSA_P256;
     else if (strcmp(spec->valuestring, "ECC_NIST_P384") == 0)
@@ -236,8 +250,9 @@ out:
     return rc;
 }
 
-int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const char *key_id,
-                      const char *algorithm, uint8_t **sig, size_t *sig_len, ms_error *err)
+int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const char *secret,
+                      const char *key_id, const char *algorithm, uint8_t **sig, size_t *sig_len,
+                      ms_error *err)
 {
     cJSON *doc = NULL;
     uint8_t *raw = NULL;
@@ -251,7 +266,7 @@ int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const c
     if (!cJSON_IsString(id) || strcmp(id->valuestring, key_id) != 0) {
         char shown[120] = "";
         if (cJSON_IsString(id))
-            http_excerpt(id->valuestring, strlen(id->valuestring), NULL, shown, sizeof shown);
+            http_excerpt(id->valuestring, strlen(id->valuestring), secret, shown, sizeof shown);
         rc = ms_error_set(err, MS_EENV, "%s: the answer is for key %s, not %s; refused", what,
                           shown[0] ? shown : "(none)", key_id);
         goto out;
@@ -393,7 +408,8 @@ int awskms_open(key_remote *r, const char *rest, ms_key **out, ms_error *err)
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    if ((rc = awskms_parse_public_key(answer.data, answer.len, what, &a->arn, out, err)) != 0)
+    if ((rc = awskms_parse_public_key(answer.data, answer.len, what, wire_secret(a), &a->arn, out,
+                                      err)) != 0)
         goto out;
     a->alg = ms_key_get_type(*out) == MS_KEY_ECDSA_P384 ? "ECDSA_SHA_384" : "ECDSA_SHA_256";
 out:
@@ -428,7 +444,8 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
         goto out;
     char what[REMOTE_NAME_MAX + 64];
     snprintf(what, sizeof what, "%s: AWS KMS's answer", r->display);
-    rc = awskms_parse_sign(answer.data, answer.len, what, a->arn, a->alg, sig, sig_len, err);
+    rc = awskms_parse_sign(answer.data, answer.len, what, wire_secret(a), a->arn, a->alg, sig,
+                           sig_len, err);
 out:
     free(input);
     free(body);

@@ -81,13 +81,16 @@ int awskms_sign(const key_remote *r, const uint8_t *msg, size_t len, uint8_t **s
                 ms_error *err);
 void awskms_free(struct awskms *a);
 
-/* The answer of GetPublicKey: the key's ARN (*key_id, malloc'd), its type and public key. */
-int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, char **key_id,
-                            ms_key **pub, ms_error *err);
+/* The answer of GetPublicKey: the key's ARN (*key_id, malloc'd), its type and public key.
+ * `secret` (NULL: none) is the credential no message may show: a KeyId quoting it is refused,
+ * and a quoted KeySpec holding it is not shown. */
+int awskms_parse_public_key(const uint8_t *body, size_t len, const char *what, const char *secret,
+                            char **key_id, ms_key **pub, ms_error *err);
 
 /* The answer of Sign: the signature (*sig, malloc'd) made by `key_id` with `algorithm`; an
- * answer for another key or algorithm is refused. */
-int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const char *key_id,
-                      const char *algorithm, uint8_t **sig, size_t *sig_len, ms_error *err);
+ * answer for another key or algorithm is refused (a KeyId holding `secret` is not shown). */
+int awskms_parse_sign(const uint8_t *body, size_t len, const char *what, const char *secret,
+                      const char *key_id, const char *algorithm, uint8_t **sig, size_t *sig_len,
+                      ms_error *err);
 
 #endif
