@@ -21,16 +21,7 @@ node "$top/tests/interop/mock_s3.mjs" --dir "$B/mock" $([ "${BENCH_VERIFY:-0}" =
     >"$B/mock.log" 2>&1 &
 MOCK=$!
 trap 'kill $MOCK 2>/dev/null; rm -rf "$B"' EXIT
-i=0
-while [ ! -e "$B/mock/port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 200 ] || ! kill -0 "$MOCK" 2>/dev/null; then
-        echo "the mock did not start:" >&2
-        cat "$B/mock.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+mock_wait_ready "$B/mock/port" "$MOCK" "$B/mock.log"
 EP=http://127.0.0.1:$(cat "$B/mock/port")
 AWS_ACCESS_KEY_ID=AKIDMOCK AWS_SECRET_ACCESS_KEY=mock-secret
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 2>/dev/null || :

@@ -30,16 +30,7 @@ D=$T/mock
 mkdir "$D"
 node "$IDIR/mock_kms.mjs" --dir "$D" --aws-key-id "$AKID" --aws-secret "$ASECRET" >"$T/mock.log" 2>&1 &
 MOCK_PID=$!
-i=0
-while [ ! -e "$D/ready" ]; do
-    i=$((i + 1))
-    if [ $i -gt 300 ] || ! kill -0 "$MOCK_PID" 2>/dev/null; then
-        echo "$NAME: the mock did not start:" >&2
-        cat "$T/mock.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+mock_wait_ready "$D/ready" "$MOCK_PID" "$T/mock.log"
 PORT=$(cat "$D/port")
 VTOKEN=$(cat "$D/vault_token")
 

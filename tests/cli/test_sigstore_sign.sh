@@ -66,16 +66,7 @@ start_mock() {
     node "$MOCK" --dir "$D" "$@" >"$D.log" 2>&1 &
     MOCK_PID=$!
     MOCK_PIDS="$MOCK_PIDS $MOCK_PID"
-    i=0
-    while [ ! -e "$D/ready" ]; do
-        i=$((i + 1))
-        if [ $i -gt 200 ] || ! kill -0 "$MOCK_PID" 2>/dev/null; then
-            echo "$NAME: the mock did not start:" >&2
-            cat "$D.log" >&2
-            exit 1
-        fi
-        sleep 0.05
-    done
+    mock_wait_ready "$D/ready" "$MOCK_PID" "$D.log"
     ISS=$(cat "$D/issuer")
     TOKEN=$(cat "$D/token")
 }

@@ -110,3 +110,18 @@ sigstore_js_require() {
         ;;
     esac
 }
+
+# mock_wait_ready FILE PID LOG: wait until the mock started as PID has written FILE (its port or
+# ready file), at most 15 s; if it dies or does not get there, print its LOG and exit 1.
+mock_wait_ready() {
+    local tries=0
+    while [ ! -e "$1" ]; do
+        tries=$((tries + 1))
+        if [ $tries -gt 300 ] || ! kill -0 "$2" 2>/dev/null; then
+            echo "${NAME:-$(basename "$0")}: the mock did not start:" >&2
+            cat "$3" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+}

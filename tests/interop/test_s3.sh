@@ -43,16 +43,7 @@ export HOME AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE AWS_ACCESS_KEY_ID AWS_SE
 mkdir -p "$T/mock" "$HOME"
 node "$IDIR/mock_s3.mjs" --dir "$T/mock" >"$T/mock.log" 2>&1 &
 MOCK_PID=$!
-i=0
-while [ ! -e "$T/mock/port" ]; do
-    i=$((i + 1))
-    if [ $i -gt 200 ] || ! kill -0 "$MOCK_PID" 2>/dev/null; then
-        echo "$NAME: the mock did not start:" >&2
-        cat "$T/mock.log" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
+mock_wait_ready "$T/mock/port" "$MOCK_PID" "$T/mock.log"
 EP=http://127.0.0.1:$(cat "$T/mock/port")
 control() { curl -sf -XPOST --data "$1" "$EP/__control" >/dev/null; }
 put() { control "{\"put\":{\"bucket\":\"$1\",\"key\":\"$2\",\"body\":\"$3\"}}"; }
