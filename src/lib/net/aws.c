@@ -15,7 +15,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "modelseal/hash.h"
 #include "net/aws.h"
 #include "util/encoding.h"
 #include "util/fs.h"
@@ -644,12 +643,14 @@ out:
 
 /* ---- Signature Version 4 ---- */
 
+/* OpenSSL's SHA-256 directly: net/ is a peer of hash/ (ms_sha256), not above it. */
 static int sha256_hex(const void *data, size_t len, char out[65])
 {
-    uint8_t md[MS_SHA256_SIZE];
-    if (ms_sha256(data ? data : "", len, md) != 0)
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data ? data : "", len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
         return -1;
-    msx_hex_encode(md, sizeof md, out);
+    msx_hex_encode(md, n, out);
     return 0;
 }
 
